@@ -1,0 +1,95 @@
+# scripts/lib.sh - shared by setup, test, demo and bench: install what is
+# missing, build, start a Docker Engine, import the local test images.
+# Sourced, not run.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config
+libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
+docker.io busybox-static git sqlite3 groff-base"
+
+say() { printf '%s\n' "$*" >&2; }
+
+ensure_packages() {
+	missing=
+	for p in $PACKAGES "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		say "setup: missing Debian packages:$missing (run as root, or apt-get install them)"
+		return 1
+	fi
+	say "setup: installing$missing"
+	apt-get update -qq >/dev/null &&
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
+		{ say "setup: apt-get install$missing failed"; return 1; }
+}
+
+# build DIR [configure flags...]: an out-of-tree build in $top/DIR
+build() {
+	dir=$1; shift
+	cd "$top" || return 1
+	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+		say "setup: autoreconf"
+		autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; return 1; }
+	fi
+	mkdir -p "$dir" && cd "$dir" || return 1
+	want="$*"
+	if [ ! -f Makefile ] || [ "$(cat .configure-flags 2>/dev/null)" != "$want" ] ||
+	   [ ../configure -nt Makefile ]; then
+		say "setup: configure $want"
+		../configure --enable-werror "$@" >configure.log 2>&1 ||
+			{ cat configure.log >&2; return 1; }
+		printf '%s' "$want" > .configure-flags
+	fi
+	make -s -j"$(nproc)" tests-build >make.log 2>&1 ||
+		{ cat make.log >&2; return 1; }
+	cd "$top" || return 1
+}
+
+docker_up() { docker version >/dev/null 2>&1; }
+
+ensure_dockerd() {
+	docker_up && return 0
+	say "setup: no Docker Engine answers; starting dockerd"
+	if [ "$(id -u)" -ne 0 ]; then
+		say "setup: starting dockerd needs root"
+		return 1
+	fi
+	mkdir -p /var/log
+	setsid dockerd >/var/log/cara-dockerd.log 2>&1 < /dev/null &
+	i=0
+	while ! docker_up; do
+		i=$((i + 1))
+		if [ $i -gt 60 ]; then
+			say "setup: dockerd did not come up; see /var/log/cara-dockerd.log"
+			tail -n 20 /var/log/cara-dockerd.log >&2
+			return 1
+		fi
+		sleep 1
+	done
+}
+
+# A busybox image made locally from Debian's busybox-static: no registry.
+CARA_BUSYBOX_IMAGE=cara-local/busybox:1
+ensure_busybox_image() {
+	docker image inspect "$CARA_BUSYBOX_IMAGE" >/dev/null 2>&1 && return 0
+	say "setup: importing $CARA_BUSYBOX_IMAGE from busybox-static"
+	root=$(mktemp -d /tmp/cara-rootfs.XXXXXX)
+	mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/var/www" "$root/data"
+	chmod 1777 "$root/tmp"
+	cp /bin/busybox "$root/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+	echo '<h1>cara demo</h1>' > "$root/var/www/index.html"
+	tar -C "$root" -c . | docker import \
+		-c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$CARA_BUSYBOX_IMAGE" >/dev/null
+	rc=$?
+	rm -rf "$root"
+	return $rc
+}

@@ -1,0 +1,2 @@
+/* apply.c - TODO */
+typedef int cara_apply_placeholder;

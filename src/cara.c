@@ -1,0 +1,83 @@
+/*
+ * cara.c - main: pick the command, load the configuration, run it, and
+ * make sure what it printed really reached stdout before choosing the exit
+ * status.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: cara COMMAND [options] [args]\n\ncommands:\n", f);
+	for (i = 0; cmd_table[i]; i++)
+		fprintf(f, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
+	fputs("\nRun 'cara COMMAND --help' for a command's options; "
+	      "see cara(1).\n", f);
+}
+
+static void cmd_usage(const struct cmd_entry *c)
+{
+	struct buf b = BUF_INIT;
+
+	printf("usage: cara %s %s\n\n%s\n\noptions:\n", c->name, c->usage,
+	       c->summary);
+	config_usage(&b);
+	fputs(buf_cstr(&b), stdout);
+	buf_release(&b);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd_entry *c;
+	struct config cfg;
+	int rc;
+
+	setlocale(LC_ALL, "C");
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		argv[1] = "version";
+	c = cmd_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "cara: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		die("cannot initialise libcurl");
+	if (config_load(&cfg, argc - 1, argv + 1) < 0) {
+		fprintf(stderr, "cara %s: %s\n", c->name, error_last());
+		curl_global_cleanup();
+		return EXIT_ERROR;
+	}
+	if (cfg.help) {
+		cmd_usage(c);
+		rc = 0;
+	} else {
+		rc = c->exec(&cfg, (int)cfg.args.n, cfg.args.v);
+	}
+	config_release(&cfg);
+	curl_global_cleanup();
+	error_clear();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("cara: cannot write to standard output");
+		return EXIT_ERROR;
+	}
+	return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * cmd.h - the command table (tmux's cmd_entry).  Each src/cmd_<name>.c
+ * exports one struct cmd_entry; cmd.c holds the table.  Only main and the
+ * exec functions print results or choose exit codes.
+ */
+#ifndef CARA_CMD_H
+#define CARA_CMD_H
+
+struct config;
+
+/* Exit statuses: part of the interface. */
+enum {
+	EXIT_CONVERGED = 0,
+	EXIT_ERROR = 1,
+	EXIT_CHANGES = 2,
+	EXIT_LOCKED = 3,
+	EXIT_PARTIAL = 4,
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;         /* after "cara NAME " */
+	const char *summary;
+	/* argv[0] is the command name; options already removed are in cfg. */
+	int (*exec)(struct config *cfg, int argc, char **argv);
+};
+
+const struct cmd_entry *cmd_find(const char *name);
+extern const struct cmd_entry *const cmd_table[];
+
+extern const struct cmd_entry cmd_sync_entry;
+extern const struct cmd_entry cmd_diff_entry;
+extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_describe_entry;
+extern const struct cmd_entry cmd_gc_entry;
+extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_state_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * config.c - flags > CARA_* environment > config file > defaults.
+ *
+ * One table row per option gives its flag, environment variable, file key,
+ * type and place in struct config; parsing flags, the environment and the
+ * file all walk the same table, and so does `cara config`.  Values marked
+ * secret are never printed.  (Credentials themselves are never options:
+ * only the files or variable names that hold them.)
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "config.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+enum opt_type { OPT_STR, OPT_BOOL, OPT_LONG };
+
+struct opt {
+	const char *flag;          /* without "--" */
+	const char *env;           /* NULL: no variable */
+	const char *key;           /* file key; NULL: flag only */
+	enum opt_type type;
+	size_t off;
+	const char *def;           /* default as text; NULL: unset */
+	long min, max;             /* OPT_LONG range */
+	bool secret;               /* mask in `cara config` */
+	const char *help;
+};
+
+#define S(f) OPT_STR, offsetof(struct config, f)
+#define B(f) OPT_BOOL, offsetof(struct config, f)
+#define L(f) OPT_LONG, offsetof(struct config, f)
+
+static const struct opt opts[] = {
+	{ "config", "CARA_CONFIG", NULL, S(config_file), SYSCONFDIR "/cara/cara.yaml", 0, 0, false,
+	  "configuration file" },
+	{ "repo", "CARA_REPO", "repo", S(repo), NULL, 0, 0, true,
+	  "manifest repository URL (https, ssh, file:// or a local path)" },
+	{ "ref", "CARA_REF", "ref", S(ref), NULL, 0, 0, false,
+	  "branch, tag or commit id (default: the remote's default branch)" },
+	{ "path", "CARA_PATH", "path", S(path), NULL, 0, 0, false,
+	  "directory inside the repository, or a local manifest directory" },
+	{ "ssh-key", "CARA_SSH_KEY", "sshKey", S(ssh_key), NULL, 0, 0, false,
+	  "SSH private key file" },
+	{ "ssh-passphrase-file", "CARA_SSH_PASSPHRASE_FILE", "sshPassphraseFile",
+	  S(ssh_passphrase_file), NULL, 0, 0, false, "file holding the key's passphrase" },
+	{ "known-hosts", "CARA_KNOWN_HOSTS", "knownHosts", S(known_hosts), NULL, 0, 0, false,
+	  "known_hosts file for SSH host key checking" },
+	{ "host-key-sha256", "CARA_HOST_KEY_SHA256", "hostKeySha256", S(host_key_sha256),
+	  NULL, 0, 0, false, "pin the SSH host key (base64 SHA256 fingerprint)" },
+	{ "insecure-ignore-host-key", "CARA_INSECURE_IGNORE_HOST_KEY",
+	  "insecureIgnoreHostKey", B(insecure_ignore_host_key), "false", 0, 0, false,
+	  "do not check SSH host keys" },
+	{ "username", "CARA_USERNAME", "username", S(username), NULL, 0, 0, false,
+	  "https user name" },
+	{ "token-file", "CARA_TOKEN_FILE", "tokenFile", S(token_file), NULL, 0, 0, false,
+	  "file holding an https token or password" },
+	{ "token-env", "CARA_TOKEN_ENV", "tokenEnv", S(token_env), NULL, 0, 0, false,
+	  "environment variable holding an https token" },
+	{ "offline-ok", "CARA_OFFLINE_OK", "offlineOk", B(offline_ok), "false", 0, 0, false,
+	  "when the remote is unreachable, use the last fetched commit" },
+	{ "state-dir", "CARA_STATE_DIR", "stateDir", S(state_dir), LOCALSTATEDIR "/lib/cara",
+	  0, 0, false, "state directory (state.db, repository cache, lock)" },
+	{ "docker-host", "DOCKER_HOST", "dockerHost", S(docker_host),
+	  "unix:///var/run/docker.sock", 0, 0, false, "Docker Engine address" },
+	{ "docker-timeout", "CARA_DOCKER_TIMEOUT", "dockerTimeout", L(docker_timeout_s), "30",
+	  1, 3600, false, "seconds to wait for one Engine request" },
+	{ "secrets-dir", "CARA_SECRETS_DIR", "secretsDir", S(secrets_dir),
+	  SYSCONFDIR "/cara/secrets", 0, 0, false,
+	  "directory of secrets: {dir}/{name}/{key}" },
+	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, false,
+	  "node name recorded with each pass (default: host name)" },
+	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, false,
+	  "ingress environment: host -> host.ENV.BASE_DOMAIN" },
+	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, false,
+	  "ingress base domain" },
+	{ "hostpath-roots", "CARA_HOSTPATH_ROOTS", "hostPathRoots", S(hostpath_roots), NULL,
+	  0, 0, false, "':'-separated directories HostPath volumes may use" },
+	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, false,
+	  "print the plan, change nothing" },
+	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, false,
+	  "tear down projects removed from the source" },
+	{ "allow-mass-prune", "CARA_ALLOW_MASS_PRUNE", NULL, B(allow_mass_prune), "false",
+	  0, 0, false, "allow a pass to remove more than --mass-prune-percent" },
+	{ "mass-prune-percent", "CARA_MASS_PRUNE_PERCENT", "massPrunePercent",
+	  L(mass_prune_percent), "50", 0, 100, false,
+	  "largest share of managed projects one pass may prune" },
+	{ "purge-volumes", "CARA_PURGE_VOLUMES", NULL, B(purge_volumes), "false", 0, 0, false,
+	  "teardown also removes Managed volumes" },
+	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, false,
+	  "seconds to wait for another pass's lock (0: exit 3 at once)" },
+	{ "parallel", "CARA_PARALLEL", "parallel", L(parallel), "4", 1, 64, false,
+	  "projects applied concurrently" },
+	{ "health-timeout", "CARA_HEALTH_TIMEOUT", "healthTimeout", L(health_timeout_s), "300",
+	  1, 86400, false, "longest wait for a Healthy or Completed dependency" },
+	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, false, "text or json" },
+	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, false,
+	  "text or json log lines on stderr" },
+	{ "metrics-file", "CARA_METRICS_FILE", "metricsFile", S(metrics_file), NULL, 0, 0, false,
+	  "write Prometheus text metrics here (atomically)" },
+	{ "notify-url", "CARA_NOTIFY_URL", "notifyUrl", S(notify_url), NULL, 0, 0, true,
+	  "POST a JSON summary here when a pass changes something or fails" },
+	{ "no-color", "NO_COLOR", NULL, B(no_color), "false", 0, 0, false, "no colour" },
+	{ "verbose", "CARA_VERBOSE", NULL, B(verbose), "false", 0, 0, false, "more log lines" },
+	{ "help", NULL, NULL, B(help), "false", 0, 0, false, "this help" },
+};
+
+_Static_assert(ARRAY_SIZE(opts) <= ARRAY_SIZE(((struct config *)0)->origin),
+	       "struct config.origin too small");
+
+static const char *origin_name[] = { "default", "file", "env", "flag" };
+
+static int opt_set(struct config *cfg, const struct opt *o, const char *val,
+		   enum config_origin origin, const char *where)
+{
+	char *base = (char *)cfg;
+	size_t idx = (size_t)(o - opts);
+
+	switch (o->type) {
+	case OPT_STR: {
+		char **p = (char **)(base + o->off);
+		free(*p);
+		*p = xstrdup(val);
+		break;
+	}
+	case OPT_BOOL: {
+		bool *p = (bool *)(base + o->off);
+		if (!strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "yes") ||
+		    (origin == ORIGIN_ENV && !strcmp(o->flag, "no-color") && *val))
+			*p = true;
+		else if (!strcmp(val, "false") || !strcmp(val, "0") || !strcmp(val, "no") ||
+			 !*val)
+			*p = false;
+		else
+			return error_set("%s: '%s' is not a boolean (true or false)",
+					 where, val);
+		break;
+	}
+	case OPT_LONG: {
+		long *p = (long *)(base + o->off);
+		long long v;
+		if (parse_ll(val, o->min, o->max, &v) < 0)
+			return error_set("%s: '%s' is not a number from %ld to %ld",
+					 where, val, o->min, o->max);
+		*p = (long)v;
+		break;
+	}
+	}
+	cfg->origin[idx] = origin;
+	return 0;
+}
+
+static const struct opt *opt_by_flag(const char *flag, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strlen(opts[i].flag) == len && !strncmp(opts[i].flag, flag, len))
+			return &opts[i];
+	return NULL;
+}
+
+/* A flat mapping of keys to scalars; every problem names file:line. */
+static int load_file(struct config *cfg, const char *file, bool must_exist)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	FILE *f;
+	char *key = NULL;
+	int depth = 0, rc = -1, done = 0;
+	size_t i;
+
+	f = fopen(file, "rb");
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return error_set("cannot open config file '%s': %s", file, strerror(errno));
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return error_set("cannot initialise the YAML parser");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			error_set("%s:%zu:%zu: %s", file, parser.problem_mark.line + 1,
+				  parser.problem_mark.column + 1,
+				  parser.problem ? parser.problem : "YAML error");
+			goto out;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (++depth > 1 || ev.type == YAML_SEQUENCE_START_EVENT) {
+				error_set("%s:%zu:%zu: %s: expected a scalar value", file,
+					  ev.start_mark.line + 1, ev.start_mark.column + 1,
+					  key ? key : "(top)");
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			break;
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT: {
+			const char *val = (const char *)ev.data.scalar.value;
+			if (depth != 1) {
+				error_set("%s:%zu:%zu: expected a mapping of settings", file,
+					  ev.start_mark.line + 1, ev.start_mark.column + 1);
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			if (!key) {
+				key = xstrdup(val);
+				break;
+			}
+			for (i = 0; i < ARRAY_SIZE(opts); i++)
+				if (opts[i].key && !strcmp(opts[i].key, key))
+					break;
+			if (i == ARRAY_SIZE(opts)) {
+				error_set("%s:%zu:%zu: %s: unknown setting", file,
+					  ev.start_mark.line + 1, ev.start_mark.column + 1, key);
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			/* flags and environment win over the file */
+			if (cfg->origin[i] <= ORIGIN_FILE) {
+				char *where = xasprintf("%s:%zu: %s", file,
+							ev.start_mark.line + 1, key);
+				int r = opt_set(cfg, &opts[i], val, ORIGIN_FILE, where);
+				free(where);
+				if (r < 0) {
+					yaml_event_delete(&ev);
+					goto out;
+				}
+			}
+			free(key);
+			key = NULL;
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	rc = 0;
+out:
+	free(key);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+int config_load(struct config *cfg, int argc, char **argv)
+{
+	size_t i;
+	int a;
+	bool options_done = false;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < ARRAY_SIZE(opts); i++)
+		if (opts[i].def && opt_set(cfg, &opts[i], opts[i].def, ORIGIN_DEFAULT,
+					   "default") < 0)
+			return -1;
+	/* flags first: they decide the config file and win over the rest */
+	for (a = 1; a < argc; a++) {
+		const char *arg = argv[a], *eq, *val;
+		const struct opt *o;
+
+		if (options_done || arg[0] != '-' || !strcmp(arg, "-")) {
+			strvec_push(&cfg->args, arg);
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			options_done = true;
+			continue;
+		}
+		if (!strcmp(arg, "-h")) {
+			cfg->help = true;
+			continue;
+		}
+		if (arg[1] != '-')
+			return error_set("unknown option '%s'", arg);
+		arg += 2;
+		eq = strchr(arg, '=');
+		o = opt_by_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (!o && !eq && !strncmp(arg, "no-", 3) && (o = opt_by_flag(arg + 3, strlen(arg + 3))) &&
+		    o->type == OPT_BOOL) {
+			if (opt_set(cfg, o, "false", ORIGIN_FLAG, argv[a]) < 0)
+				return -1;
+			continue;
+		}
+		if (!o)
+			return error_set("unknown option '%s'", argv[a]);
+		if (eq) {
+			val = eq + 1;
+		} else if (o->type == OPT_BOOL) {
+			val = "true";
+		} else {
+			if (a + 1 >= argc)
+				return error_set("option '--%s' needs a value", o->flag);
+			val = argv[++a];
+		}
+		if (opt_set(cfg, o, val, ORIGIN_FLAG, argv[a]) < 0)
+			return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		const char *v;
+
+		if (!opts[i].env || cfg->origin[i] == ORIGIN_FLAG)
+			continue;
+		v = getenv(opts[i].env);
+		if (!v || (!*v && opts[i].type != OPT_BOOL))
+			continue;
+		if (opt_set(cfg, &opts[i], v, ORIGIN_ENV, opts[i].env) < 0)
+			return -1;
+	}
+	if (load_file(cfg, cfg->config_file, cfg->origin[0] != ORIGIN_DEFAULT) < 0)
+		return -1;
+	if (strcmp(cfg->output, "text") && strcmp(cfg->output, "json"))
+		return error_set("--output: '%s' is not 'text' or 'json'", cfg->output);
+	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
+		return error_set("--log-format: '%s' is not 'text' or 'json'",
+				 cfg->log_format);
+	if (!cfg->node) {
+		char host[256];
+		if (gethostname(host, sizeof(host)) == 0) {
+			host[sizeof(host) - 1] = '\0';
+			cfg->node = xstrdup(host);
+		} else {
+			cfg->node = xstrdup("unknown");
+		}
+	}
+	return 0;
+}
+
+void config_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++)
+		if (opts[i].type == OPT_STR)
+			free(*(char **)((char *)cfg + opts[i].off));
+	strvec_release(&cfg->args);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static void value_text(const struct config *cfg, const struct opt *o,
+		       struct buf *out)
+{
+	const char *base = (const char *)cfg;
+
+	switch (o->type) {
+	case OPT_STR: {
+		const char *s = *(char *const *)(base + o->off);
+		if (!s)
+			break;
+		if (o->secret) {
+			char *r = NULL;
+			/* show a URL's scheme and host, never credentials or paths */
+			const char *at = strchr(s, '@'), *sl = strstr(s, "://");
+			if (at && (!sl || at > sl))
+				r = xasprintf("%.*s***%s", sl ? (int)(sl - s + 3) : 0, s, at);
+			buf_puts(out, r ? r : s);
+			free(r);
+		} else {
+			buf_puts(out, s);
+		}
+		break;
+	}
+	case OPT_BOOL:
+		buf_puts(out, *(const bool *)(base + o->off) ? "true" : "false");
+		break;
+	case OPT_LONG:
+		buf_printf(out, "%ld", *(const long *)(base + o->off));
+		break;
+	}
+}
+
+void config_print(const struct config *cfg, bool json, struct buf *out)
+{
+	struct buf v = BUF_INIT;
+	size_t i;
+	bool first = true;
+
+	if (json)
+		buf_puts(out, "[");
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+		if (!strcmp(o->flag, "help"))
+			continue;
+		buf_reset(&v);
+		value_text(cfg, o, &v);
+		if (json) {
+			buf_puts(out, first ? "\n  {\"key\": " : ",\n  {\"key\": ");
+			buf_json_str(out, o->flag);
+			buf_puts(out, ", \"value\": ");
+			if (o->type == OPT_STR && !*(char *const *)((const char *)cfg + o->off))
+				buf_puts(out, "null");
+			else
+				buf_json_str(out, buf_cstr(&v));
+			buf_puts(out, ", \"origin\": ");
+			buf_json_str(out, origin_name[cfg->origin[i]]);
+			buf_puts(out, "}");
+		} else {
+			buf_printf(out, "%-26s %-40s %s\n", o->flag,
+				   v.len ? buf_cstr(&v) : "-", origin_name[cfg->origin[i]]);
+		}
+		first = false;
+	}
+	if (json)
+		buf_puts(out, "\n]\n");
+	buf_release(&v);
+}
+
+void config_usage(struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+		char *f = xasprintf("--%s%s", o->flag,
+				    o->type == OPT_BOOL ? "" :
+				    o->type == OPT_LONG ? " N" : " VALUE");
+		buf_printf(out, "  %-30s %s", f, o->help);
+		if (o->env && o->type != OPT_BOOL && strcmp(o->flag, "help"))
+			buf_printf(out, " [%s]", o->env);
+		buf_putc(out, '\n');
+		free(f);
+	}
+}
+
+void config_hostpath_roots(const struct config *cfg, struct strvec *out)
+{
+	const char *p = cfg->hostpath_roots, *c;
+
+	while (p && *p) {
+		c = strchr(p, ':');
+		if (!c)
+			c = p + strlen(p);
+		if (c > p)
+			strvec_push_nodup(out, xstrndup(p, (size_t)(c - p)));
+		p = *c ? c + 1 : c;
+	}
+}

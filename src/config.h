@@ -1,0 +1,60 @@
+/*
+ * config.h - effective configuration: flags, then CARA_* environment
+ * variables, then the config file (/etc/cara/cara.yaml or --config), then
+ * defaults.  Every option is one row of a table in config.c, so a flag, its
+ * variable and its file key can never disagree; each value remembers where
+ * it came from for `cara config`.
+ */
+#ifndef CARA_CONFIG_H
+#define CARA_CONFIG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum config_origin { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
+
+struct config {
+	/* source */
+	char *repo, *ref, *path;
+	char *ssh_key, *ssh_passphrase_file, *known_hosts, *host_key_sha256;
+	bool insecure_ignore_host_key;
+	char *username, *token_file, *token_env;
+	bool offline_ok;
+	/* host */
+	char *state_dir, *docker_host, *secrets_dir, *node;
+	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
+	long docker_timeout_s;
+	/* behaviour */
+	bool dry_run, allow_mass_prune, purge_volumes, prune;
+	long mass_prune_percent;
+	long wait_lock_s;
+	long parallel;
+	long health_timeout_s;
+	/* output */
+	char *output;              /* "text" | "json" */
+	char *log_format;          /* "text" | "json" */
+	char *metrics_file, *notify_url;
+	bool no_color, verbose, help;
+	char *config_file;
+
+	/* bookkeeping */
+	enum config_origin origin[64];
+	struct strvec args;        /* positional arguments after options */
+};
+
+/*
+ * Parse argv (after the command name) and the environment and the file.
+ * Returns 0, or -1 with error_last() (unknown flag, bad number, unreadable
+ * config file with line and key).
+ */
+int config_load(struct config *cfg, int argc, char **argv);
+void config_release(struct config *cfg);
+/* Print every option: key, value (secrets masked), origin. */
+void config_print(const struct config *cfg, bool json, struct buf *out);
+/* Usage text for flags (for --help). */
+void config_usage(struct buf *out);
+/* Split hostpath_roots into a vector. */
+void config_hostpath_roots(const struct config *cfg, struct strvec *out);
+
+#endif

@@ -1,0 +1,2 @@
+/* docker.c - TODO */
+typedef int cara_docker_placeholder;

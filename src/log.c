@@ -1,0 +1,2 @@
+/* log.c - TODO */
+typedef int cara_log_placeholder;

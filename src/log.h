@@ -1,0 +1,18 @@
+/*
+ * log.h - one line per action on stderr: human ("cara: web: create
+ * container web-app") or JSON lines for journald and log shippers.
+ * Thread-safe (apply workers log concurrently).
+ */
+#ifndef CARA_LOG_H
+#define CARA_LOG_H
+
+#include "util.h"
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_setup(bool json, bool verbose);
+/* project may be NULL. */
+void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
+#endif

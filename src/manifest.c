@@ -1,0 +1,2 @@
+/* manifest.c - TODO */
+typedef int cara_manifest_placeholder;

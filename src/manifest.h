@@ -1,0 +1,219 @@
+/*
+ * manifest.h - the Project model (caravanserai/v1 plus cara's extensions),
+ * YAML parsing and validation.
+ *
+ * A project_set owns everything it points to.  Every node keeps the
+ * position it came from (file, line, col) so any later stage can report
+ * problems in the user's terms.  Parsing and validation never stop at the
+ * first problem: every finding goes to a struct diags.
+ *
+ * Invariant the planner relies on: a project with valid == false must get
+ * no action at all and must never be pruned; when a file could not be
+ * parsed far enough to know which projects it declares,
+ * project_set.incomplete is set and nothing may be pruned in that pass.
+ */
+#ifndef CARA_MANIFEST_H
+#define CARA_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct pos {
+	int line, col;   /* 1-based; 0 when synthesized */
+};
+
+struct kv {
+	char *key;
+	char *value;
+	struct pos pos;
+};
+
+struct kvlist {
+	struct kv *v;
+	size_t n, cap;
+};
+
+struct env_var {
+	char *name;
+	char *value;          /* literal value (interpolated); NULL for secrets */
+	char *secret_name;    /* valueFrom.secretKeyRef.name, or NULL */
+	char *secret_key;     /* valueFrom.secretKeyRef.key */
+	struct pos pos;
+};
+
+struct port {
+	char *host_ip;        /* NULL means all addresses (0.0.0.0) */
+	int host_port;        /* 0: ephemeral host port */
+	int container_port;
+	char *protocol;       /* "tcp" (default) or "udp" */
+	struct pos pos;
+};
+
+struct mount {
+	char *name;           /* a spec.volumes[].name */
+	char *mount_path;
+	bool read_only;
+	struct pos pos;
+};
+
+struct healthcheck {
+	bool present;
+	struct strvec test;   /* ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"] */
+	int64_t interval_ms;  /* 0: Engine default */
+	int64_t timeout_ms;
+	int64_t start_period_ms;
+	int retries;          /* 0: Engine default (3) */
+	struct pos pos;
+};
+
+enum dep_condition { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED };
+
+struct dependency {
+	char *service;
+	enum dep_condition condition;
+	struct pos pos;
+};
+
+enum restart_policy {
+	RESTART_DEFAULT,      /* not set: "unless-stopped" */
+	RESTART_NO,
+	RESTART_ON_FAILURE,
+	RESTART_UNLESS_STOPPED,
+	RESTART_ALWAYS,
+};
+
+struct service {
+	char *name;
+	char *image;
+	bool has_command, has_entrypoint;
+	struct strvec command;
+	struct strvec entrypoint;
+	char *working_dir;
+	char *user;
+	struct env_var *env;
+	size_t nenv, capenv;
+	struct mount *mounts;
+	size_t nmounts, capmounts;
+	struct port *ports;
+	size_t nports, capports;
+	struct healthcheck health;
+	struct dependency *deps;
+	size_t ndeps, capdeps;
+	enum restart_policy restart;
+	int64_t stop_grace_ms;     /* -1: not set (Engine default 10 s) */
+	struct kvlist labels;
+	int64_t memory_bytes;      /* 0: unlimited */
+	int64_t nano_cpus;         /* 0: unlimited; cpus "0.5" -> 500000000 */
+	struct pos pos;
+	/* Filled by spec_compute() (spec.h), NULL before: */
+	char *spec_hash;           /* label cara.spec-hash */
+	char *spec_fields;         /* label cara.spec-fields */
+};
+
+enum volume_type { VOLUME_EPHEMERAL, VOLUME_MANAGED, VOLUME_HOSTPATH };
+
+struct volume {
+	char *name;
+	enum volume_type type;
+	char *host_path;           /* HostPath only */
+	struct pos pos;
+};
+
+struct ingress {
+	char *name;
+	char *host;                /* as written */
+	char *fqdn;                /* resolved: host or host.env.baseDomain */
+	char *target_service;
+	int target_port;
+	char *scope;               /* "Internal", "Public"; NULL if unset */
+	struct pos pos;
+};
+
+struct project {
+	char *name;
+	char *file;                /* path shown to the user */
+	struct pos pos;            /* of the document */
+	struct kvlist labels;
+	struct kvlist annotations;
+	bool has_expire;
+	int64_t expire_at;         /* unix seconds */
+	struct service *services;
+	size_t nservices, capservices;
+	struct volume *volumes;
+	size_t nvolumes, capvolumes;
+	struct ingress *ingress;
+	size_t ningress, capingress;
+	bool valid;                /* false once any error names this project */
+};
+
+struct project_set {
+	struct project *v;
+	size_t n, cap;
+	bool incomplete;           /* some file declared projects we could not name */
+	size_t nfiles;             /* manifest files read */
+};
+
+#define PROJECT_SET_INIT { NULL, 0, 0, false, 0 }
+
+/* Options for parsing: where values from outside the repository come from. */
+struct manifest_options {
+	/* ${VAR} lookup; NULL means getenv(). Returns a borrowed string or NULL. */
+	const char *(*getenv)(const char *name, void *ctx);
+	void *getenv_ctx;
+	/* HostPath volumes must lie under one of these; none allowed if n == 0. */
+	const char *const *hostpath_roots;
+	size_t nhostpath_roots;
+	const char *ingress_env;       /* e.g. "prod"; NULL: hosts without a dot stay as is */
+	const char *base_domain;       /* e.g. "example.com" */
+	size_t max_file_bytes;         /* 0: default 4 MiB; larger files are refused */
+};
+
+/*
+ * Parse one manifest file's contents.  `file` is the name used in
+ * diagnostics.  Projects found are appended to `set` (invalid ones too, with
+ * valid == false).  Returns 0 even when the file has errors (they are in
+ * `d`); returns -1 only on a failure unrelated to the content.
+ */
+int manifest_parse_buffer(struct project_set *set, const char *file,
+			  const char *data, size_t len,
+			  const struct manifest_options *opts, struct diags *d);
+
+/*
+ * Read every *.yaml / *.yml below `dir` (recursively, sorted, symlinks that
+ * leave the tree refused) with manifest_parse_buffer, then run
+ * manifest_validate_set.  File names in diagnostics are relative to `dir`.
+ * Returns -1 (error_last()) if `dir` cannot be read at all.
+ */
+int manifest_load_dir(struct project_set *set, const char *dir,
+		      const struct manifest_options *opts, struct diags *d);
+
+/*
+ * Checks that span files: duplicate project names, host ports bound twice
+ * on one host IP.  Marks offending projects invalid.  Call once after every
+ * file of a source has been parsed.
+ */
+void manifest_validate_set(struct project_set *set, struct diags *d);
+
+void project_set_release(struct project_set *set);
+const struct project *project_set_find(const struct project_set *set,
+				       const char *name);
+const struct service *project_find_service(const struct project *p,
+					   const char *name);
+const struct volume *project_find_volume(const struct project *p,
+					 const char *name);
+
+const char *dep_condition_name(enum dep_condition c);   /* "Healthy" */
+const char *restart_policy_name(enum restart_policy r); /* "unless-stopped" */
+const char *volume_type_name(enum volume_type t);       /* "Managed" */
+
+/*
+ * Order a project's services so that every service comes after the ones it
+ * depends on (stable: file order otherwise).  Writes nservices indexes to
+ * out.  Returns -1 on a cycle (validation reports cycles; this is a guard).
+ */
+int project_service_order(const struct project *p, size_t *out);
+
+#endif

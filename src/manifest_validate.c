@@ -1,0 +1,2 @@
+/* manifest_validate.c - TODO */
+typedef int cara_manifest_validate_placeholder;

@@ -1,0 +1,107 @@
+/*
+ * observed.c - the observed snapshot's storage helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "observed.h"
+#include "util.h"
+
+void observed_release(struct observed *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++) {
+		struct obs_container *c = &o->containers[i];
+		free(c->id); free(c->name); free(c->project); free(c->service);
+		free(c->spec_hash); free(c->spec_fields); free(c->image);
+		free(c->state); free(c->health);
+	}
+	for (i = 0; i < o->nnetworks; i++) {
+		free(o->networks[i].id);
+		free(o->networks[i].name);
+		free(o->networks[i].project);
+	}
+	for (i = 0; i < o->nvolumes; i++) {
+		free(o->volumes[i].name);
+		free(o->volumes[i].project);
+		free(o->volumes[i].type);
+	}
+	for (i = 0; i < o->nimages; i++)
+		free(o->images[i]);
+	free(o->containers);
+	free(o->networks);
+	free(o->volumes);
+	free(o->images);
+	memset(o, 0, sizeof(*o));
+}
+
+struct obs_container *observed_add_container(struct observed *o)
+{
+	GROW(o->containers, o->capcontainers, o->ncontainers + 1);
+	memset(&o->containers[o->ncontainers], 0, sizeof(struct obs_container));
+	return &o->containers[o->ncontainers++];
+}
+
+struct obs_network *observed_add_network(struct observed *o)
+{
+	GROW(o->networks, o->capnetworks, o->nnetworks + 1);
+	memset(&o->networks[o->nnetworks], 0, sizeof(struct obs_network));
+	return &o->networks[o->nnetworks++];
+}
+
+struct obs_volume *observed_add_volume(struct observed *o)
+{
+	GROW(o->volumes, o->capvolumes, o->nvolumes + 1);
+	memset(&o->volumes[o->nvolumes], 0, sizeof(struct obs_volume));
+	return &o->volumes[o->nvolumes++];
+}
+
+/* "busybox" -> "busybox:latest"; "a/b@sha256:..." and "a:tag" unchanged. */
+static char *normalize_ref(const char *ref)
+{
+	const char *slash = strrchr(ref, '/');
+	const char *last = slash ? slash + 1 : ref;
+
+	if (strchr(ref, '@') || strchr(last, ':'))
+		return xstrdup(ref);
+	return xasprintf("%s:latest", ref);
+}
+
+void observed_add_image(struct observed *o, const char *ref)
+{
+	GROW(o->images, o->capimages, o->nimages + 1);
+	o->images[o->nimages++] = normalize_ref(ref);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void observed_sort(struct observed *o)
+{
+	if (o->nimages)
+		qsort(o->images, o->nimages, sizeof(char *), cmp_str);
+}
+
+bool observed_has_image(const struct observed *o, const char *ref)
+{
+	char *n = normalize_ref(ref);
+	bool found = o->nimages &&
+		bsearch(&n, o->images, o->nimages, sizeof(char *), cmp_str);
+
+	free(n);
+	return found;
+}
+
+const struct obs_container *observed_find_container(const struct observed *o,
+						    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (!strcmp(o->containers[i].name, name))
+			return &o->containers[i];
+	return NULL;
+}

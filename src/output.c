@@ -1,0 +1,2 @@
+/* output.c - TODO */
+typedef int cara_output_placeholder;

@@ -1,0 +1,34 @@
+/*
+ * output.h - human and JSON renderings of diagnostics, plans and status.
+ * Everything is rendered into a struct buf; callers write it to stdout.
+ */
+#ifndef CARA_OUTPUT_H
+#define CARA_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "manifest.h"
+#include "plan.h"
+#include "state.h"
+#include "util.h"
+
+/* Should we colour? isatty(fd) && NO_COLOR unset && !no_color. */
+bool output_use_color(int fd, bool no_color);
+
+void output_diags_text(struct buf *out, const struct diags *d);
+void output_diags_json(struct buf *out, const struct diags *d);
+
+/* Plan grouped by project with +/~/- marks; secret values never appear. */
+void output_plan_text(struct buf *out, const struct plan *p, bool color);
+void output_plan_json(struct buf *out, const struct plan *p);
+
+void output_status_table(struct buf *out, const struct project_status *v,
+			 size_t n, int64_t now);
+void output_status_json(struct buf *out, const struct project_status *v,
+			size_t n);
+
+/* Write buf to stdout, flush, check for errors (a full disk is an error). */
+int output_write_stdout(const struct buf *b);
+
+#endif

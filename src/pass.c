@@ -1,0 +1,2 @@
+/* pass.c - TODO */
+typedef int cara_pass_placeholder;

@@ -1,0 +1,45 @@
+/*
+ * pass.h - the steps every command shares: read the source (a git
+ * repository or a local directory), validate, observe the Engine and record
+ * the snapshot, plan.  sync, diff and gc are compositions of these.
+ */
+#ifndef CARA_PASS_H
+#define CARA_PASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "docker.h"
+#include "manifest.h"
+#include "observed.h"
+#include "plan.h"
+#include "source.h"
+#include "state.h"
+
+struct pass {
+	struct config *cfg;
+	int64_t now;
+	struct project_set desired;
+	struct diags diags;
+	bool source_ok;                 /* the source could be read in full */
+	char commit[41];                /* "" for a local directory */
+	char *subject;
+	int64_t commit_time;
+	bool offline;
+	struct state *st;
+	int64_t pass_id;
+	struct docker *docker;
+	struct observed obs;
+	struct plan plan;
+};
+
+void pass_init(struct pass *p, struct config *cfg, int64_t now);
+void pass_release(struct pass *p);
+/* Repo (cfg->repo) or directory (cfg->path); diagnostics in p->diags. */
+int pass_read_source(struct pass *p, bool with_secrets);
+int pass_open_state(struct pass *p, const char *command, bool lock);
+int pass_observe(struct pass *p);
+int pass_plan(struct pass *p, bool gc_only);
+
+#endif

@@ -1,0 +1,2 @@
+/* plan.c - TODO */
+typedef int cara_plan_placeholder;

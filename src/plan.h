@@ -1,0 +1,108 @@
+/*
+ * plan.h - the planner: a pure function of (desired, observed, now) to an
+ * ordered list of actions.  No I/O, no clock, no globals: the caller reads
+ * the clock and passes `now`; spec hashes are computed beforehand
+ * (spec_compute).
+ *
+ * Ordering: projects by name; inside a project network, volumes, images,
+ * then containers in dependsOn order; a teardown removes containers in
+ * reverse dependency order, then the network, then Ephemeral volumes
+ * (Managed ones only with purge).  A project that is invalid in the source
+ * gets no action at all and is never torn down; nothing is torn down for
+ * RemovedFromSource when the source was incomplete.
+ */
+#ifndef CARA_PLAN_H
+#define CARA_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "manifest.h"
+#include "observed.h"
+#include "util.h"
+
+enum action_kind {
+	ACTION_CREATE_NETWORK,
+	ACTION_CREATE_VOLUME,
+	ACTION_PULL_IMAGE,
+	ACTION_CREATE_CONTAINER,    /* create, then start (a job: run once) */
+	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
+	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */
+	ACTION_REMOVE_CONTAINER,
+	ACTION_REMOVE_NETWORK,
+	ACTION_REMOVE_VOLUME,
+};
+
+enum action_cause {
+	CAUSE_MISSING,             /* object does not exist */
+	CAUSE_STOPPED,             /* container exists but is not running */
+	CAUSE_JOB_FAILED,          /* one-shot job exited non-zero: run again */
+	CAUSE_SPEC_CHANGED,        /* spec hash differs */
+	CAUSE_SERVICE_REMOVED,     /* service no longer in the project */
+	CAUSE_EXPIRED,             /* project past expireAt */
+	CAUSE_REMOVED_FROM_SOURCE, /* project no longer in the repository */
+};
+
+struct plan_action {
+	enum action_kind kind;
+	enum action_cause cause;
+	char *project;
+	char *service;             /* containers only */
+	char *object;              /* Docker object name (or image reference) */
+	char *object_id;           /* observed id, for existing objects */
+	struct strvec changed;     /* field groups, for a recreate */
+	/* Borrowed from the desired set (NULL for teardown actions): */
+	const struct project *proj;
+	const struct service *svc;
+};
+
+enum project_verdict {
+	VERDICT_CONVERGED,         /* nothing to do */
+	VERDICT_APPLY,             /* actions bring it in line */
+	VERDICT_TEARDOWN,          /* expired or removed from source */
+	VERDICT_INVALID,           /* invalid manifest: left alone */
+	VERDICT_GONE,              /* torn down already, nothing left */
+};
+
+struct plan_project {
+	char *name;
+	enum project_verdict verdict;
+	enum action_cause cause;   /* for VERDICT_TEARDOWN */
+	const struct project *proj;/* NULL when not in the source */
+	size_t first, count;       /* its slice of plan.actions */
+};
+
+struct plan {
+	struct plan_action *actions;
+	size_t nactions, capactions;
+	struct plan_project *projects;
+	size_t nprojects, capprojects;
+	size_t nmanaged;           /* projects with objects on the host */
+	size_t nremoved;           /* of those, torn down as RemovedFromSource */
+};
+
+#define PLAN_INIT { 0 }
+
+struct plan_options {
+	bool prune;                /* tear down projects missing from source */
+	bool gc_only;              /* only expireAt and prune actions */
+	bool purge_volumes;        /* also remove Managed volumes on teardown */
+	/* Projects known from state (name list) that may have no objects left. */
+	const struct strvec *known;
+};
+
+int plan_compute(struct plan *out, const struct project_set *desired,
+		 const struct observed *obs, int64_t now,
+		 const struct plan_options *opts);
+void plan_release(struct plan *p);
+
+const char *action_kind_name(enum action_kind k);   /* "create-container" */
+const char *action_cause_name(enum action_cause c); /* "SpecChanged" */
+bool plan_is_empty(const struct plan *p);
+
+/* Docker object names (caller frees). */
+char *name_network(const char *project);                  /* cara-{p} */
+char *name_container(const char *project, const char *service); /* {p}-{s} */
+char *name_volume(const char *project, const char *volume);     /* cara-{p}-{v} */
+
+#endif

@@ -1,0 +1,2 @@
+/* source.c - TODO */
+typedef int cara_source_placeholder;

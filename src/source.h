@@ -1,0 +1,59 @@
+/*
+ * source.h - the manifest repository (libgit2).
+ *
+ * The first pass clones into {cache_dir}; later passes fetch only what is
+ * new.  Files are read as blobs from the wanted commit's tree, with no
+ * working-tree checkout.  A cache that cannot be used (corrupt objects,
+ * truncated index, history rewritten) is removed and cloned again.
+ * Credentials come from files or the environment, never from the command
+ * line; every URL shown to the user is redacted.  git_* types never leave
+ * source.c.
+ */
+#ifndef CARA_SOURCE_H
+#define CARA_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct source_options {
+	const char *url;           /* https, ssh, scp-like, file:// or a local path */
+	const char *ref;           /* branch, tag or full commit id; NULL: remote HEAD */
+	const char *path;          /* directory inside the repository; NULL: root */
+	const char *cache_dir;     /* e.g. {state_dir}/repo */
+	const char *ssh_key;       /* private key file */
+	const char *ssh_passphrase_file;
+	const char *known_hosts;   /* NULL: ~/.ssh/known_hosts */
+	const char *host_key_sha256; /* pin: base64 SHA256 of the host key */
+	bool insecure_ignore_host_key;
+	const char *username;      /* https */
+	const char *token_file;    /* https token or password, read from a file */
+	const char *token_env;     /* name of an environment variable holding it */
+	bool offline_ok;           /* fetch failure: use the cached commit */
+};
+
+struct source_file {
+	char *path;                /* relative to options.path */
+	char *data;
+	size_t len;
+};
+
+struct source_snapshot {
+	char commit[41];
+	int64_t commit_time;       /* author time, unix seconds */
+	char *subject;
+	bool offline;              /* fetch failed and the cached commit was used */
+	bool recloned;             /* the cache was unusable and was cloned again */
+	unsigned long received_objects; /* transferred by this pass's fetch */
+	struct source_file *files; /* *.yaml / *.yml under path, sorted by path */
+	size_t nfiles, capfiles;
+};
+
+/* Fetch and read.  -1 with error_last() (URL redacted) on failure. */
+int source_fetch(struct source_snapshot *out, const struct source_options *opts);
+void source_snapshot_release(struct source_snapshot *s);
+
+/* Copy of url with any user:password@ / token@ replaced by "***@". */
+char *source_redact_url(const char *url);
+
+#endif

@@ -1,0 +1,2 @@
+/* spec.c - TODO */
+typedef int cara_spec_placeholder;

@@ -1,0 +1,48 @@
+/*
+ * spec.h - the effective spec of a service and its hash.
+ *
+ * A container is recreated exactly when the hash of its effective spec
+ * differs from its cara.spec-hash label.  Besides the overall hash, every
+ * field group gets a short hash in the cara.spec-fields label
+ * ("image=1a2b3c4d,env=...") so a plan can say *what* changed without
+ * storing the spec itself (and without ever storing secret values: only
+ * their hashes enter the labels).
+ *
+ * Field groups: image, command, entrypoint, workingDir, user, env, mounts,
+ * ports, healthcheck, restart, stopGracePeriod, labels, resources, network.
+ */
+#ifndef CARA_SPEC_H
+#define CARA_SPEC_H
+
+#include "manifest.h"
+#include "util.h"
+
+/*
+ * Read secret `name`/`key` from the secrets directory: the file
+ * {secrets_dir}/{name}/{key}, one trailing newline stripped.  0 ok, -1 with
+ * error_last() naming the secret (never its value).
+ */
+int secret_read(const char *secrets_dir, const char *name, const char *key,
+		struct buf *out);
+
+/*
+ * Fill spec_hash and spec_fields of every service of every valid project.
+ * A project whose secrets cannot be read gets an error diagnostic (file and
+ * line of the env entry) and valid = false.
+ */
+void spec_compute(struct project_set *set, const char *secrets_dir,
+		  struct diags *d);
+
+/* Compute one service's hash and fields label (caller frees *out_fields). */
+int spec_service(char out_hash[65], char **out_fields,
+		 const struct project *p, const struct service *s,
+		 const char *secrets_dir);
+
+/*
+ * Names of the field groups whose hashes differ between two
+ * cara.spec-fields labels (either may be "" for an old container).
+ */
+void spec_changed_fields(struct strvec *out, const char *old_fields,
+			 const char *new_fields);
+
+#endif

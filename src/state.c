@@ -1,0 +1,2 @@
+/* state.c - TODO */
+typedef int cara_state_placeholder;

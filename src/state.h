@@ -1,0 +1,126 @@
+/*
+ * state.h - the SQLite state database (one file, WAL, numbered migrations).
+ *
+ * Holds passes (start, end, commit, outcome, counts), projects (desired
+ * spec hash, phase, last commit, expireAt), conditions, the observed
+ * snapshot of every pass, and an event history.  Secrets never reach it:
+ * callers pass only names, hashes and messages.
+ *
+ * The lock is a flock() on {dir}/lock, so that a second pass on the same
+ * state directory exits at once (or waits) and a killed pass releases it.
+ */
+#ifndef CARA_STATE_H
+#define CARA_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "observed.h"
+#include "util.h"
+
+#define STATE_ELOCKED (-3)
+
+struct state;
+
+/* Create dir (0700) and state.db (0600) if needed; migrate. */
+int state_open(struct state **out, const char *dir);
+/* Read-only use, e.g. status on a directory that may not exist yet:
+ * returns DOCKER-independent -2 (STATE_ENOENT) when there is no database. */
+#define STATE_ENOENT (-2)
+int state_open_existing(struct state **out, const char *dir);
+void state_close(struct state *st);
+
+/* Take the pass lock. wait_s 0: fail at once with STATE_ELOCKED. */
+int state_lock(struct state *st, int wait_s);
+
+int state_begin(struct state *st);      /* BEGIN IMMEDIATE */
+int state_commit(struct state *st);
+void state_rollback(struct state *st);
+
+struct pass_counts {
+	unsigned created, started, recreated, removed, failed, torn_down;
+	unsigned projects, projects_failed;
+};
+
+int state_pass_begin(struct state *st, const char *command, int64_t now,
+		     int64_t *out_id);
+int state_pass_source(struct state *st, int64_t pass_id, const char *commit,
+		      int64_t commit_time, const char *subject, bool offline);
+int state_pass_end(struct state *st, int64_t pass_id, int64_t now,
+		   const char *outcome, const struct pass_counts *counts);
+
+/* Replace the snapshot of this pass. */
+int state_record_observed(struct state *st, int64_t pass_id,
+			  const struct observed *obs);
+int state_load_observed(struct state *st, int64_t pass_id,
+			struct observed *out);
+
+/* Upsert the desired side of a project. */
+int state_project_upsert(struct state *st, const char *name,
+			 const char *spec_hash, const char *commit,
+			 const char *file, bool has_expire, int64_t expire_at);
+
+/*
+ * Set a project's phase; when phase or reason changed, append a condition
+ * (type "Ready", status "True"/"False") and an event.
+ */
+int state_project_phase(struct state *st, const char *name, const char *phase,
+			const char *reason, const char *message, int64_t now);
+int state_project_forget(struct state *st, const char *name);
+
+int state_event(struct state *st, int64_t pass_id, const char *project,
+		const char *kind, const char *message, int64_t now);
+
+/* Names of all projects in the database (phase not Terminated). */
+int state_known_projects(struct state *st, struct strvec *out);
+
+struct project_status {
+	char *name;
+	char *phase;
+	char *reason;              /* of the last condition */
+	char *message;
+	char *commit;
+	char *spec_hash;
+	char *file;
+	bool has_expire;
+	int64_t expire_at;
+	int64_t created;           /* first seen */
+	int64_t updated;           /* last transition */
+};
+
+int state_list_projects(struct state *st, struct project_status **out,
+			size_t *n);
+void project_status_free(struct project_status *v, size_t n);
+
+struct state_condition {
+	char *type, *status, *reason, *message;
+	int64_t time;
+};
+struct state_event_row {
+	int64_t time;
+	int64_t pass_id;
+	char *kind, *message;
+};
+int state_project_conditions(struct state *st, const char *name, size_t limit,
+			     struct state_condition **out, size_t *n);
+void state_conditions_free(struct state_condition *v, size_t n);
+int state_project_events(struct state *st, const char *name, size_t limit,
+			 struct state_event_row **out, size_t *n);
+void state_events_free(struct state_event_row *v, size_t n);
+
+struct pass_row {
+	int64_t id, started, ended;
+	char *command, *commit, *subject, *outcome;
+	bool offline;
+};
+/* Last finished pass (ended != 0); 0 found, STATE_ENOENT none. */
+int state_last_pass(struct state *st, struct pass_row *out);
+void pass_row_release(struct pass_row *r);
+
+/* "ok" or the integrity_check report (caller frees). */
+int state_integrity(struct state *st, char **out);
+/* Online backup to file / restore from file (sqlite3 backup API). */
+int state_backup(struct state *st, const char *file);
+int state_restore(struct state *st, const char *file);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * util.h - small shared pieces: checked allocation, a growable string
+ * buffer (git's strbuf), a string vector, a thread-local last-error
+ * context (libgit2's git_error_last), diagnostics with file positions,
+ * durations and RFC 3339 timestamps, JSON string escaping.
+ *
+ * Invariants: a struct buf's ptr is always NUL-terminated once anything
+ * was added (buf.ptr may be NULL while len == 0; use buf_cstr()).
+ * Allocation failure aborts the program: a pass is short and has nothing
+ * better to do, and every caller stays free of OOM branches.
+ */
+#ifndef CARA_UTIL_H
+#define CARA_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN __attribute__((noreturn))
+#else
+#define PRINTF_LIKE(f, a)
+#define NORETURN
+#endif
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+/* realloc(p, nmemb * size) with overflow check. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);           /* xstrdup(NULL) == NULL */
+char *xstrndup(const char *s, size_t n);
+/* Returns a new string the caller frees. */
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Grow *v (holding *cap elements of size sz) so that it holds at least n. */
+void grow_array(void **v, size_t *cap, size_t n, size_t sz);
+#define GROW(v, cap, n) grow_array((void **)&(v), &(cap), (n), sizeof(*(v)))
+
+/* Print "cara: msg" to stderr and exit(1). Only main and command entry points. */
+NORETURN void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* ---- growable string buffer ---- */
+struct buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);                 /* len = 0, keeps memory */
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+const char *buf_cstr(const struct buf *b);     /* never NULL */
+char *buf_detach(struct buf *b);               /* caller frees; never NULL */
+/* Append s as a JSON string literal, quotes included. */
+void buf_json_str(struct buf *b, const char *s);
+
+/* ---- string vector ---- */
+struct strvec {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+#define STRVEC_INIT { NULL, 0, 0 }
+void strvec_push(struct strvec *sv, const char *s);        /* copies s */
+void strvec_push_nodup(struct strvec *sv, char *s);        /* takes s */
+void strvec_release(struct strvec *sv);
+bool strvec_has(const struct strvec *sv, const char *s);
+bool strvec_equal(const struct strvec *a, const struct strvec *b);
+
+/* ---- last error, per thread ---- */
+/* Set the calling thread's error message; always returns -1. */
+int error_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Prefix the current message with "context: ". Returns -1. */
+int error_wrap(const char *fmt, ...) PRINTF_LIKE(1, 2);
+const char *error_last(void);   /* never NULL; "unknown error" if unset */
+void error_clear(void);
+
+/* ---- diagnostics (validation findings) ---- */
+enum diag_severity { DIAG_ERROR, DIAG_WARNING };
+struct diag {
+	enum diag_severity severity;
+	char *file;     /* as the user should see it, e.g. "apps/web.yaml" */
+	int line, col;  /* 1-based; 0 when unknown */
+	char *path;     /* field path, e.g. "spec.services[1].image"; may be "" */
+	char *message;
+};
+struct diags {
+	struct diag *v;
+	size_t n, cap;
+	size_t nerrors, nwarnings;
+};
+#define DIAGS_INIT { NULL, 0, 0, 0, 0 }
+void diags_add(struct diags *d, enum diag_severity sev, const char *file,
+	       int line, int col, const char *path, const char *fmt, ...)
+	PRINTF_LIKE(7, 8);
+void diags_release(struct diags *d);
+/* Sort by file, line, col (stable for equal keys). */
+void diags_sort(struct diags *d);
+/* "FILE:LINE:COL: path: message" or with "warning: " after the position. */
+void diag_format(struct buf *out, const struct diag *d);
+
+/* ---- numbers, durations and time ---- */
+/* Parse a decimal integer in [min, max] with no junk; 0 ok, -1 bad. */
+int parse_ll(const char *s, long long min, long long max, long long *out);
+/* Go-style durations "1h2m3s", "500ms", "10s", "1.5s"; bare numbers are
+ * seconds.  Result in milliseconds.  0 ok, -1 bad. */
+int parse_duration_ms(const char *s, int64_t *out_ms);
+/* RFC 3339 ("2026-12-01T00:00:00Z", "...+02:00", fractional secs). */
+int parse_rfc3339(const char *s, int64_t *out_unix);
+/* Format unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes). */
+void format_rfc3339(int64_t t, char out[static 21]);
+/* "5s", "3m", "2h", "4d" style age for tables. */
+void format_age(int64_t seconds, char out[static 16]);
+/* Memory sizes: "512m", "1g", "1024k", "1048576", "64MiB". Bytes. */
+int parse_memory(const char *s, int64_t *out_bytes);
+
+/* ---- sha256 ---- */
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char block[64];
+	size_t fill;
+};
+void sha256_init(struct sha256 *c);
+void sha256_update(struct sha256 *c, const void *data, size_t len);
+void sha256_final(struct sha256 *c, unsigned char out[32]);
+/* Hex digest of data into out (65 bytes incl. NUL). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * test-util.c - buffers, durations, timestamps, sizes, sha256.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util.h"
+
+static void test_sha256(void)
+{
+	static const struct { const char *in; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char out[65];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		sha256_hex(v[i].in, strlen(v[i].in), out);
+		is_str(out, v[i].hex, "sha256 of '%.10s'", v[i].in);
+	}
+	{
+		/* one million 'a': crosses many blocks */
+		char *m = malloc(1000000);
+		memset(m, 'a', 1000000);
+		sha256_hex(m, 1000000, out);
+		is_str(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+		       "sha256 of a million 'a'");
+		free(m);
+	}
+}
+
+static void test_durations(void)
+{
+	static const struct { const char *in; int ok; int64_t ms; } v[] = {
+		{ "10s", 0, 10000 }, { "500ms", 0, 500 }, { "1m30s", 0, 90000 },
+		{ "1h", 0, 3600000 }, { "1.5s", 0, 1500 }, { "30", 0, 30000 },
+		{ "2m", 0, 120000 }, { "", -1, 0 }, { "10x", -1, 0 }, { "s", -1, 0 },
+		{ "-1s", -1, 0 }, { "1s ", -1, 0 }, { "abc", -1, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		int64_t ms = -7;
+		int rc = parse_duration_ms(v[i].in, &ms);
+		ok(rc == v[i].ok && (rc || ms == v[i].ms), "duration '%s' -> %d %lld",
+		   v[i].in, rc, (long long)ms);
+	}
+}
+
+static void test_rfc3339(void)
+{
+	static const struct { const char *in; int ok; int64_t t; } v[] = {
+		{ "1970-01-01T00:00:00Z", 0, 0 },
+		{ "2026-12-01T00:00:00Z", 0, 1796083200 },
+		{ "2026-12-01T02:00:00+02:00", 0, 1796083200 },
+		{ "2026-11-30T19:00:00-05:00", 0, 1796083200 },
+		{ "2026-12-01T00:00:00.123Z", 0, 1796083200 },
+		{ "2024-02-29T00:00:00Z", 0, 1709164800 },
+		{ "2023-02-29T00:00:00Z", -1, 0 },
+		{ "2026-13-01T00:00:00Z", -1, 0 },
+		{ "2026-12-01", -1, 0 },
+		{ "2026-12-01T00:00:00", -1, 0 },
+		{ "tomorrow", -1, 0 },
+		{ "2026-12-01T25:00:00Z", -1, 0 },
+	};
+	char out[21];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		int64_t t = -7;
+		int rc = parse_rfc3339(v[i].in, &t);
+		ok(rc == v[i].ok && (rc || t == v[i].t), "rfc3339 '%s' -> %d %lld",
+		   v[i].in, rc, (long long)t);
+	}
+	format_rfc3339(1796083200, out);
+	is_str(out, "2026-12-01T00:00:00Z", "format_rfc3339");
+}
+
+static void test_memory(void)
+{
+	int64_t b;
+
+	ok(!parse_memory("512m", &b) && b == 512LL << 20, "memory 512m");
+	ok(!parse_memory("1g", &b) && b == 1LL << 30, "memory 1g");
+	ok(!parse_memory("64MiB", &b) && b == 64LL << 20, "memory 64MiB");
+	ok(!parse_memory("1048576", &b) && b == 1048576, "memory bytes");
+	ok(parse_memory("lots", &b) < 0, "memory 'lots' refused");
+	ok(parse_memory("1t", &b) < 0, "memory unknown suffix refused");
+}
+
+static void test_buf(void)
+{
+	struct buf b = BUF_INIT;
+	struct strvec sv = STRVEC_INIT;
+	char *s;
+
+	is_str(buf_cstr(&b), "", "empty buf reads as \"\"");
+	buf_printf(&b, "%s-%d", "x", 42);
+	buf_json_str(&b, "a\"b\\c\n\x01");
+	is_str(buf_cstr(&b), "x-42\"a\\\"b\\\\c\\n\\u0001\"", "printf and json escaping");
+	s = buf_detach(&b);
+	ok(b.ptr == NULL && b.len == 0, "detach leaves buf empty");
+	free(s);
+	strvec_push(&sv, "a");
+	strvec_push(&sv, "b");
+	ok(sv.n == 2 && strvec_has(&sv, "b") && !strvec_has(&sv, "c") && !sv.v[2],
+	   "strvec push/has, NULL-terminated");
+	strvec_release(&sv);
+}
+
+static void test_errors_and_diags(void)
+{
+	struct diags d = DIAGS_INIT;
+	struct buf b = BUF_INIT;
+	long long v;
+
+	error_set("cannot open '%s'", "x.yaml");
+	error_wrap("reading source");
+	is_str(error_last(), "reading source: cannot open 'x.yaml'", "error_wrap prefixes");
+	error_clear();
+	is_str(error_last(), "unknown error", "cleared error");
+
+	diags_add(&d, DIAG_ERROR, "b.yaml", 3, 1, "spec", "bad");
+	diags_add(&d, DIAG_WARNING, "a.yaml", 9, 2, "metadata.labelz", "unknown field");
+	diags_add(&d, DIAG_ERROR, "a.yaml", 2, 5, "", "syntax");
+	diags_sort(&d);
+	diag_format(&b, &d.v[0]);
+	is_str(buf_cstr(&b), "a.yaml:2:5: syntax", "diag without path");
+	buf_reset(&b);
+	diag_format(&b, &d.v[1]);
+	is_str(buf_cstr(&b), "a.yaml:9:2: warning: metadata.labelz: unknown field",
+	       "warning format");
+	ok(d.nerrors == 2 && d.nwarnings == 1, "diag counts");
+	buf_release(&b);
+	diags_release(&d);
+
+	ok(!parse_ll("42", 0, 100, &v) && v == 42, "parse_ll ok");
+	ok(parse_ll("42x", 0, 100, &v) < 0, "parse_ll trailing junk");
+	ok(parse_ll("101", 0, 100, &v) < 0, "parse_ll out of range");
+	ok(parse_ll(" 1", 0, 100, &v) < 0, "parse_ll leading space");
+}
+
+int main(void)
+{
+	test_sha256();
+	test_durations();
+	test_rfc3339();
+	test_memory();
+	test_buf();
+	test_errors_and_diags();
+	return tap_done();
+}
