@@ -1,2 +1,533 @@
-/* apply.c - TODO */
-typedef int cara_apply_placeholder;
+/*
+ * apply.c - carry out a plan on the Engine.
+ *
+ * A bounded pool of threads takes projects one at a time; each thread has
+ * its own Engine connection (a struct docker is not shareable).  Within a
+ * project, actions run in plan order, so networks and volumes exist before
+ * containers, and services start in dependsOn order; before a container is
+ * created or started, its dependencies are waited for.
+ *
+ * Crash safety: every step is idempotent against the Engine and the next
+ * pass re-plans from what it observes, so a pass killed between any two
+ * steps leaves nothing the next pass cannot converge from: a container
+ * created but not started is started, a recreate interrupted after the
+ * remove is a create.  Containers are always created with their labels in
+ * the same request, so there is never an unlabelled object of ours.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "docker.h"
+#include "log.h"
+#include "spec.h"
+
+struct pool {
+	const struct plan *plan;
+	const struct apply_options *opts;
+	struct apply_report *rep;
+	pthread_mutex_t mu;
+	size_t next;
+};
+
+static bool stopping(const struct apply_options *o)
+{
+	return o->stop && *o->stop;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	r->failed = true;
+	r->phase = "Failed";
+	r->reason = reason;
+	free(r->message);
+	r->message = buf_detach(&b);
+	log_msg(LOG_ERROR, r->project, "%s: %s", reason, r->message);
+}
+
+/* Longest sensible wait for a service to become healthy. */
+static long health_wait_ms(const struct service *s, long cap_s)
+{
+	int64_t interval = s->health.interval_ms ? s->health.interval_ms : 30000;
+	int64_t timeout = s->health.timeout_ms ? s->health.timeout_ms : 30000;
+	int64_t retries = s->health.retries ? s->health.retries : 3;
+	int64_t ms = s->health.start_period_ms + (interval + timeout) * (retries + 1);
+
+	if (ms > (int64_t)cap_s * 1000)
+		ms = (int64_t)cap_s * 1000;
+	return (long)ms;
+}
+
+/*
+ * Wait until dependency `dep` of project p holds.  0 ok, -1 failed (r is
+ * filled with DependencyFailed or HealthcheckFailed).
+ */
+static int wait_dependency(struct docker *d, const struct project *p,
+			   const struct service *s, const struct dependency *dep,
+			   const struct apply_options *o, struct apply_result *r)
+{
+	const struct service *ds = project_find_service(p, dep->service);
+	char *name = name_container(p->name, dep->service);
+	struct container_state cs;
+	int64_t deadline;
+	int rc = -1, exit_code = 0, w;
+
+	if (!ds) {
+		fail(r, "DependencyFailed", "service '%s' depends on unknown '%s'",
+		     s->name, dep->service);
+		goto out;
+	}
+	switch (dep->condition) {
+	case DEP_STARTED:
+		if (docker_container_state(d, name, &cs) < 0) {
+			fail(r, "DependencyFailed", "'%s' needs '%s' started: %s",
+			     s->name, dep->service, error_last());
+			goto out;
+		}
+		if (strcmp(cs.status, "running") &&
+		    !(ds->restart == RESTART_NO && !strcmp(cs.status, "exited") &&
+		      cs.exit_code == 0)) {
+			fail(r, "DependencyFailed", "'%s' needs '%s' started, but it is %s",
+			     s->name, dep->service, cs.status);
+			goto out;
+		}
+		break;
+	case DEP_COMPLETED:
+		log_msg(LOG_INFO, p->name, "waiting for job '%s' to complete", dep->service);
+		w = docker_container_wait(d, name, o->health_timeout_s * 1000, &exit_code);
+		if (w < 0) {
+			fail(r, "DependencyFailed", "'%s' needs job '%s' completed: %s",
+			     s->name, dep->service, error_last());
+			goto out;
+		}
+		if (w == 1) {
+			fail(r, "DependencyFailed", "job '%s' did not complete within %lds",
+			     dep->service, o->health_timeout_s);
+			goto out;
+		}
+		if (exit_code != 0) {
+			fail(r, "DependencyFailed", "job '%s' exited with code %d",
+			     dep->service, exit_code);
+			goto out;
+		}
+		break;
+	case DEP_HEALTHY:
+		log_msg(LOG_INFO, p->name, "waiting for '%s' to be healthy", dep->service);
+		deadline = now_ms() + health_wait_ms(ds, o->health_timeout_s);
+		for (;;) {
+			if (docker_container_state(d, name, &cs) < 0) {
+				fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+				     s->name, dep->service, error_last());
+				goto out;
+			}
+			if (!strcmp(cs.health, "healthy"))
+				break;
+			if (!strcmp(cs.health, "unhealthy")) {
+				fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not started",
+				     dep->service, s->name);
+				goto out;
+			}
+			if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting")) {
+				fail(r, "DependencyFailed", "'%s' is %s (exit code %d) before "
+				     "becoming healthy", dep->service, cs.status, cs.exit_code);
+				goto out;
+			}
+			if (now_ms() > deadline) {
+				fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
+				     "not started", dep->service, s->name);
+				goto out;
+			}
+			if (stopping(o)) {
+				r->interrupted = true;
+				goto out;
+			}
+			/* poll at a fraction of the check interval, bounded */
+			{
+				int64_t iv = ds->health.interval_ms ? ds->health.interval_ms / 4 : 250;
+				if (iv < 50)
+					iv = 50;
+				if (iv > 1000)
+					iv = 1000;
+				usleep((useconds_t)iv * 1000);
+			}
+		}
+		break;
+	}
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
+/* Create (not start) the container of service s. */
+static int create_container(struct docker *d, const struct project *p,
+			    const struct service *s, const struct apply_options *o,
+			    struct apply_result *r)
+{
+	struct container_spec cs;
+	struct strvec env = STRVEC_INIT;
+	struct kv *labels = NULL;
+	struct container_mount *mounts = NULL;
+	struct buf secret = BUF_INIT;
+	char *name = name_container(p->name, s->name);
+	char *network = name_network(p->name);
+	char *id = NULL;
+	char **vol_names = NULL;
+	size_t i, nl = 0;
+	int rc = -1;
+
+	for (i = 0; i < s->nenv; i++) {
+		const struct env_var *e = &s->env[i];
+
+		if (e->secret_name) {
+			buf_reset(&secret);
+			if (secret_read(o->secrets_dir, e->secret_name, e->secret_key,
+					&secret) < 0) {
+				fail(r, "SecretMissing", "service '%s': %s", s->name,
+				     error_last());
+				goto out;
+			}
+			strvec_push_nodup(&env, xasprintf("%s=%s", e->name, buf_cstr(&secret)));
+		} else {
+			strvec_push_nodup(&env, xasprintf("%s=%s", e->name,
+							  e->value ? e->value : ""));
+		}
+	}
+	labels = xcalloc(s->labels.n + 4, sizeof(*labels));
+	for (i = 0; i < s->labels.n; i++)
+		labels[nl++] = s->labels.v[i];
+	labels[nl].key = "cara.project"; labels[nl++].value = p->name;
+	labels[nl].key = "cara.service"; labels[nl++].value = s->name;
+	labels[nl].key = "cara.spec-hash"; labels[nl++].value = s->spec_hash ? s->spec_hash : "";
+	labels[nl].key = "cara.spec-fields"; labels[nl++].value = s->spec_fields ? s->spec_fields : "";
+	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
+	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
+	for (i = 0; i < s->nmounts; i++) {
+		const struct volume *v = project_find_volume(p, s->mounts[i].name);
+
+		mounts[i].target = s->mounts[i].mount_path;
+		mounts[i].read_only = s->mounts[i].read_only;
+		if (v && v->type == VOLUME_HOSTPATH) {
+			mounts[i].type = "bind";
+			mounts[i].source = v->host_path;
+		} else {
+			mounts[i].type = "volume";
+			vol_names[i] = name_volume(p->name, s->mounts[i].name);
+			mounts[i].source = vol_names[i];
+		}
+	}
+	memset(&cs, 0, sizeof(cs));
+	cs.name = name;
+	cs.image = s->image;
+	cs.cmd = s->has_command ? &s->command : NULL;
+	cs.entrypoint = s->has_entrypoint ? &s->entrypoint : NULL;
+	cs.working_dir = s->working_dir;
+	cs.user = s->user;
+	cs.env = &env;
+	cs.labels = labels;
+	cs.nlabels = nl;
+	cs.mounts = mounts;
+	cs.nmounts = s->nmounts;
+	cs.ports = s->ports;
+	cs.nports = s->nports;
+	cs.health = s->health.present ? &s->health : NULL;
+	cs.restart = restart_policy_name(s->restart);
+	cs.stop_timeout_s = s->stop_grace_ms < 0 ? -1 :
+			    (int)((s->stop_grace_ms + 999) / 1000);
+	cs.memory_bytes = s->memory_bytes;
+	cs.nano_cpus = s->nano_cpus;
+	cs.network = network;
+	cs.alias = s->name;
+	if (docker_container_create(d, &cs, &id) < 0) {
+		fail(r, "ReconcileError", "%s", error_last());
+		goto out;
+	}
+	log_msg(LOG_INFO, p->name, "created container %s", name);
+	rc = 0;
+out:
+	for (i = 0; i < s->nmounts; i++)
+		free(vol_names[i]);
+	free(vol_names);
+	free(mounts);
+	free(labels);
+	free(id);
+	/* secret values were in env: wipe before freeing */
+	for (i = 0; i < env.n; i++)
+		memset(env.v[i], 0, strlen(env.v[i]));
+	strvec_release(&env);
+	if (secret.ptr)
+		memset(secret.ptr, 0, secret.cap);
+	buf_release(&secret);
+	free(network);
+	free(name);
+	return rc;
+}
+
+static int start_service(struct docker *d, const struct project *p,
+			 const struct service *s, const struct apply_options *o,
+			 struct apply_result *r)
+{
+	char *name = name_container(p->name, s->name);
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < s->ndeps; i++)
+		if (wait_dependency(d, p, s, &s->deps[i], o, r) < 0)
+			goto out;
+	if (docker_container_start(d, name) < 0) {
+		fail(r, "ReconcileError", "%s", error_last());
+		goto out;
+	}
+	log_msg(LOG_INFO, p->name, "started container %s", name);
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
+static int remove_container(struct docker *d, const char *project,
+			    const char *name, struct apply_result *r)
+{
+	/* -1: the container's own StopTimeout (its stopGracePeriod) applies;
+	 * a failed stop is not fatal, the forced remove below kills it */
+	if (docker_container_stop(d, name, -1) < 0)
+		log_msg(LOG_DEBUG, project, "stop %s: %s", name, error_last());
+	if (docker_container_remove(d, name, true) < 0) {
+		fail(r, "ReconcileError", "%s", error_last());
+		return -1;
+	}
+	log_msg(LOG_INFO, project, "removed container %s", name);
+	return 0;
+}
+
+/* After the actions: did the services we touched stay up? */
+static void check_running(struct docker *d, const struct plan *plan,
+			  const struct plan_project *pp, struct apply_result *r)
+{
+	size_t i;
+
+	for (i = pp->first; i < pp->first + pp->count && !r->failed; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		struct container_state cs;
+
+		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
+				a->kind != ACTION_START_CONTAINER &&
+				a->kind != ACTION_RECREATE_CONTAINER))
+			continue;
+		if (docker_container_state(d, a->object, &cs) < 0) {
+			fail(r, "ContainerMissing", "%s", error_last());
+			return;
+		}
+		if (a->svc->restart == RESTART_NO) {
+			if (!strcmp(cs.status, "exited") && cs.exit_code != 0)
+				fail(r, "ContainerExited", "job '%s' exited with code %d",
+				     a->svc->name, cs.exit_code);
+			continue;
+		}
+		if (!strcmp(cs.status, "restarting") || cs.restart_count > 0)
+			fail(r, "ContainerCrashed", "'%s' is restarting (exit code %d)",
+			     a->svc->name, cs.exit_code);
+		else if (!strcmp(cs.status, "exited") || !strcmp(cs.status, "dead"))
+			fail(r, "ContainerExited", "'%s' exited with code %d%s",
+			     a->svc->name, cs.exit_code, cs.oom_killed ? " (out of memory)" : "");
+	}
+}
+
+static void apply_project(struct docker *d, const struct plan *plan,
+			  const struct plan_project *pp,
+			  const struct apply_options *o, struct apply_result *r)
+{
+	size_t i;
+	bool teardown = pp->verdict == VERDICT_TEARDOWN;
+
+	for (i = pp->first; i < pp->first + pp->count; i++) {
+		const struct plan_action *a = &plan->actions[i];
+
+		if (stopping(o)) {
+			r->interrupted = true;
+			log_msg(LOG_WARN, pp->name, "interrupted; the next pass continues");
+			return;
+		}
+		switch (a->kind) {
+		case ACTION_CREATE_NETWORK:
+			if (docker_network_create(d, a->object, pp->name) < 0)
+				goto engine_error;
+			log_msg(LOG_INFO, pp->name, "created network %s", a->object);
+			break;
+		case ACTION_CREATE_VOLUME: {
+			const struct volume *v = NULL;
+			size_t k;
+			for (k = 0; pp->proj && k < pp->proj->nvolumes; k++) {
+				char *n = name_volume(pp->name, pp->proj->volumes[k].name);
+				if (!strcmp(n, a->object))
+					v = &pp->proj->volumes[k];
+				free(n);
+			}
+			if (docker_volume_create(d, a->object, pp->name,
+						 volume_type_name(v ? v->type : VOLUME_EPHEMERAL)) < 0)
+				goto engine_error;
+			log_msg(LOG_INFO, pp->name, "created volume %s", a->object);
+			break;
+		}
+		case ACTION_PULL_IMAGE:
+			log_msg(LOG_INFO, pp->name, "pulling image %s", a->object);
+			if (docker_image_pull(d, a->object) < 0) {
+				fail(r, "ImagePullError", "%s", error_last());
+				return;
+			}
+			break;
+		case ACTION_CREATE_CONTAINER:
+			if (create_container(d, a->proj, a->svc, o, r) < 0 ||
+			    start_service(d, a->proj, a->svc, o, r) < 0)
+				return;
+			r->created++;
+			break;
+		case ACTION_START_CONTAINER:
+			if (start_service(d, a->proj, a->svc, o, r) < 0)
+				return;
+			r->started++;
+			break;
+		case ACTION_RECREATE_CONTAINER:
+			if (remove_container(d, pp->name, a->object, r) < 0 ||
+			    create_container(d, a->proj, a->svc, o, r) < 0 ||
+			    start_service(d, a->proj, a->svc, o, r) < 0)
+				return;
+			r->recreated++;
+			break;
+		case ACTION_REMOVE_CONTAINER:
+			if (remove_container(d, pp->name, a->object, r) < 0)
+				return;
+			r->removed++;
+			break;
+		case ACTION_REMOVE_NETWORK:
+			if (docker_network_remove(d, a->object) < 0)
+				goto engine_error;
+			log_msg(LOG_INFO, pp->name, "removed network %s", a->object);
+			break;
+		case ACTION_REMOVE_VOLUME:
+			if (docker_volume_remove(d, a->object) < 0)
+				goto engine_error;
+			log_msg(LOG_INFO, pp->name, "removed volume %s", a->object);
+			break;
+		}
+		if (r->interrupted)
+			return;
+	}
+	if (teardown) {
+		r->phase = "Terminated";
+		r->reason = action_cause_name(pp->cause);
+		r->message = xasprintf("torn down: %s", action_cause_name(pp->cause));
+		return;
+	}
+	check_running(d, plan, pp, r);
+	if (!r->failed) {
+		r->phase = "Running";
+		r->reason = "ContainersRunning";
+		r->message = xasprintf("%zu service%s up to date", pp->proj->nservices,
+				       pp->proj->nservices == 1 ? "" : "s");
+	}
+	return;
+engine_error:
+	fail(r, "ReconcileError", "%s", error_last());
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct docker_options dopts = { pl->opts->docker_host, pl->opts->docker_timeout_ms };
+	struct docker *d = NULL;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		i = pl->next++;
+		pthread_mutex_unlock(&pl->mu);
+		if (i >= pl->plan->nprojects)
+			break;
+		if (!pl->plan->projects[i].count)
+			continue;
+		if (!d && docker_open(&d, &dopts) < 0) {
+			fail(&pl->rep->results[i], "ReconcileError", "%s", error_last());
+			continue;
+		}
+		apply_project(d, pl->plan, &pl->plan->projects[i], pl->opts,
+			      &pl->rep->results[i]);
+	}
+	if (d) {
+		pthread_mutex_lock(&pl->mu);
+		pl->rep->engine_calls += docker_calls(d);
+		pthread_mutex_unlock(&pl->mu);
+	}
+	docker_free(d);
+	error_clear();
+	return NULL;
+}
+
+int apply_plan(struct apply_report *out, const struct plan *plan,
+	       const struct apply_options *opts)
+{
+	struct pool pl;
+	pthread_t th[64];
+	size_t i, nth = 0, want;
+
+	memset(out, 0, sizeof(*out));
+	out->n = plan->nprojects;
+	out->results = xcalloc(plan->nprojects ? plan->nprojects : 1,
+			       sizeof(*out->results));
+	for (i = 0; i < plan->nprojects; i++)
+		out->results[i].project = plan->projects[i].name;
+	memset(&pl, 0, sizeof(pl));
+	pl.plan = plan;
+	pl.opts = opts;
+	pl.rep = out;
+	pthread_mutex_init(&pl.mu, NULL);
+	want = 0;
+	for (i = 0; i < plan->nprojects; i++)
+		if (plan->projects[i].count)
+			want++;
+	if (want > (size_t)(opts->parallel > 0 ? opts->parallel : 1))
+		want = (size_t)(opts->parallel > 0 ? opts->parallel : 1);
+	if (want > ARRAY_SIZE(th))
+		want = ARRAY_SIZE(th);
+	for (i = 0; i < want; i++) {
+		if (pthread_create(&th[nth], NULL, worker, &pl) != 0)
+			break;
+		nth++;
+	}
+	if (want && !nth)
+		worker(&pl);        /* no thread could start: do it here */
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pl.mu);
+	return 0;
+}
+
+void apply_report_release(struct apply_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->results[i].message);
+	free(r->results);
+	memset(r, 0, sizeof(*r));
+}

@@ -6,6 +6,8 @@
 #ifndef CARA_CMD_H
 #define CARA_CMD_H
 
+#include <stdbool.h>
+
 struct config;
 
 /* Exit statuses: part of the interface. */
@@ -26,6 +28,9 @@ struct cmd_entry {
 };
 
 const struct cmd_entry *cmd_find(const char *name);
+
+/* The body of sync and gc (gc_only: expireAt and prune only). */
+int cmd_sync_run(struct config *cfg, bool gc_only);
 extern const struct cmd_entry *const cmd_table[];
 
 extern const struct cmd_entry cmd_sync_entry;

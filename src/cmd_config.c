@@ -1,15 +1,24 @@
 /*
- * cmd_config.c - cara config: print the effective configuration and where each value came from
+ * cmd_config.c - cara config: the effective configuration, each value with
+ * where it came from (flag, env, file, default); secrets masked.
  */
+#include <string.h>
+
 #include "cmd.h"
 #include "config.h"
+#include "output.h"
 #include "util.h"
 
 static int cmd_config_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'config' is not implemented yet");
-	return EXIT_ERROR;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	(void)argc; (void)argv;
+	config_print(cfg, !strcmp(cfg->output, "json"), &out);
+	rc = output_write_stdout(&out);
+	buf_release(&out);
+	return rc < 0 ? EXIT_ERROR : EXIT_CONVERGED;
 }
 
 const struct cmd_entry cmd_config_entry = {

@@ -1,15 +1,61 @@
 /*
- * cmd_diff.c - cara diff: print the plan; exit 0 no changes, 2 changes, 1 error
+ * cmd_diff.c - cara diff: the plan only.  Exit 0 when nothing would
+ * change, 2 when something would, 1 on error (an unreadable source, an
+ * unreachable Engine, or an invalid manifest: CI should stop on those).
  */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cmd.h"
-#include "config.h"
-#include "util.h"
+#include "log.h"
+#include "output.h"
+#include "pass.h"
 
 static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'diff' is not implemented yet");
-	return EXIT_ERROR;
+	struct pass p;
+	struct buf out = BUF_INIT;
+	int rc = EXIT_ERROR;
+	bool json = !strcmp(cfg->output, "json");
+
+	(void)argc; (void)argv;
+	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
+	pass_init(&p, cfg, (int64_t)time(NULL));
+	if (pass_read_source(&p, true) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
+	pass_report_diags(&p);
+	if (pass_open_state(&p, "diff", false) < 0 || pass_observe(&p) < 0 ||
+	    pass_plan(&p, false, cfg->prune) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_finish(&p, "error", NULL);
+		goto out;
+	}
+	if (json)
+		output_plan_json(&out, &p.plan);
+	else
+		output_plan_text(&out, &p.plan,
+				 output_use_color(STDOUT_FILENO, cfg->no_color));
+	if (output_write_stdout(&out) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
+	if (p.diags.nerrors) {
+		log_msg(LOG_ERROR, NULL, "%zu manifest error%s: those projects are "
+			"left as they are", p.diags.nerrors,
+			p.diags.nerrors == 1 ? "" : "s");
+		pass_finish(&p, "invalid", NULL);
+		goto out;
+	}
+	rc = plan_is_empty(&p.plan) ? EXIT_CONVERGED : EXIT_CHANGES;
+	pass_finish(&p, rc == EXIT_CONVERGED ? "no-changes" : "changes", NULL);
+	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", docker_calls(p.docker));
+out:
+	buf_release(&out);
+	pass_release(&p);
+	return rc;
 }
 
 const struct cmd_entry cmd_diff_entry = {

@@ -1,15 +1,60 @@
 /*
- * cmd_state.c - cara state: back up, restore or check the state database
+ * cmd_state.c - cara state backup FILE | restore FILE | check: an online
+ * SQLite backup of the state database, its restore (under the pass lock,
+ * so no pass runs meanwhile), and PRAGMA integrity_check.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
 #include "config.h"
-#include "util.h"
+#include "log.h"
+#include "state.h"
 
 static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'state' is not implemented yet");
-	return EXIT_ERROR;
+	struct state *st = NULL;
+	char *report = NULL;
+	int rc = EXIT_ERROR;
+
+	if (argc < 1 || (strcmp(argv[0], "check") && argc != 2) ||
+	    (!strcmp(argv[0], "check") && argc != 1)) {
+		log_msg(LOG_ERROR, NULL, "usage: cara state backup FILE | restore FILE | check");
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[0], "backup")) {
+		if (state_open_existing(&st, cfg->state_dir) < 0 ||
+		    state_backup(st, argv[1]) < 0)
+			goto fail;
+		log_msg(LOG_INFO, NULL, "state backed up to '%s'", argv[1]);
+	} else if (!strcmp(argv[0], "restore")) {
+		if (state_open(&st, cfg->state_dir) < 0 ||
+		    state_lock(st, (int)cfg->wait_lock_s) < 0 ||
+		    state_restore(st, argv[1]) < 0)
+			goto fail;
+		log_msg(LOG_INFO, NULL, "state restored from '%s'", argv[1]);
+	} else if (!strcmp(argv[0], "check")) {
+		if (state_open_existing(&st, cfg->state_dir) < 0 ||
+		    state_integrity(st, &report) < 0)
+			goto fail;
+		printf("%s\n", report);
+		if (strcmp(report, "ok"))
+			goto out;
+	} else {
+		log_msg(LOG_ERROR, NULL, "unknown state subcommand '%s'", argv[0]);
+		goto out;
+	}
+	rc = EXIT_CONVERGED;
+	goto out;
+fail:
+	log_msg(LOG_ERROR, NULL, "%s", error_last());
+	if (rc == EXIT_ERROR && st == NULL)
+		rc = EXIT_ERROR;
+out:
+	free(report);
+	state_close(st);
+	return rc;
 }
 
 const struct cmd_entry cmd_state_entry = {

@@ -1,15 +1,47 @@
 /*
- * cmd_status.c - cara status: projects, phase, last condition, commit, age
+ * cmd_status.c - cara status: one line per project known to the state
+ * database (NAME PHASE CONDITION COMMIT AGE), or --output json.  Reads
+ * state only: it works while a pass runs and without a Docker Engine.
  */
+#include <string.h>
+#include <time.h>
+
 #include "cmd.h"
 #include "config.h"
-#include "util.h"
+#include "log.h"
+#include "output.h"
+#include "state.h"
 
 static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'status' is not implemented yet");
-	return EXIT_ERROR;
+	struct state *st = NULL;
+	struct project_status *v = NULL;
+	struct buf out = BUF_INIT;
+	size_t n = 0;
+	int rc = EXIT_ERROR, r;
+
+	(void)argc; (void)argv;
+	r = state_open_existing(&st, cfg->state_dir);
+	if (r == STATE_ENOENT) {
+		/* no pass has run yet: an empty list, not an error */
+	} else if (r < 0 || state_list_projects(st, &v, &n) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
+	if (!strcmp(cfg->output, "json"))
+		output_status_json(&out, v, n);
+	else
+		output_status_table(&out, v, n, (int64_t)time(NULL));
+	if (output_write_stdout(&out) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
+	rc = EXIT_CONVERGED;
+out:
+	project_status_free(v, n);
+	state_close(st);
+	buf_release(&out);
+	return rc;
 }
 
 const struct cmd_entry cmd_status_entry = {

@@ -1,15 +1,295 @@
 /*
- * cmd_sync.c - cara sync: one pass: fetch, validate, observe, plan, apply, gc
+ * cmd_sync.c - cara sync: one pass.  Lock, read and validate the source,
+ * observe, plan, guard against mass pruning, apply, record phases and
+ * conditions, exit with a status scripts can act on:
+ *   0 converged, 1 error, 2 changes pending (--dry-run), 3 locked,
+ *   4 some projects failed while others converged.
+ * cara gc is the same pass restricted to expireAt and prune.
+ *
+ * Nothing on the host changes before the source was read in full: a repo
+ * that cannot be fetched (and no --offline-ok) ends the pass with exit 1.
  */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
 #include "cmd.h"
-#include "config.h"
-#include "util.h"
+#include "log.h"
+#include "output.h"
+#include "pass.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The project's desired hash: the hash of its services' hashes. */
+static void project_hash(const struct project *p, char out[65])
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		buf_printf(&b, "%s=%s;", p->services[i].name,
+			   p->services[i].spec_hash ? p->services[i].spec_hash : "");
+	sha256_hex(buf_cstr(&b), b.len, out);
+	buf_release(&b);
+}
+
+/* Phase of a project the plan left alone, from what was observed. */
+static void converged_phase(const struct pass *p, const struct plan_project *pp,
+			    const char **phase, const char **reason, char **message)
+{
+	size_t i;
+
+	*phase = "Running";
+	*reason = "ContainersRunning";
+	for (i = 0; i < p->obs.ncontainers; i++) {
+		const struct obs_container *c = &p->obs.containers[i];
+		const struct service *s;
+
+		if (strcmp(c->project, pp->name))
+			continue;
+		s = pp->proj ? project_find_service(pp->proj, c->service) : NULL;
+		if (!strcmp(c->health, "unhealthy")) {
+			*phase = "Failed";
+			*reason = "HealthcheckFailed";
+			*message = xasprintf("'%s' is unhealthy", c->service);
+			return;
+		}
+		if (!strcmp(c->state, "restarting")) {
+			*phase = "Failed";
+			*reason = "ContainerCrashed";
+			*message = xasprintf("'%s' is restarting", c->service);
+			return;
+		}
+		if (s && s->restart != RESTART_NO && strcmp(c->state, "running")) {
+			*phase = "Failed";
+			*reason = "ContainerExited";
+			*message = xasprintf("'%s' is %s", c->service, c->state);
+			return;
+		}
+	}
+	*message = xasprintf("%zu service%s up to date",
+			     pp->proj ? pp->proj->nservices : 0,
+			     pp->proj && pp->proj->nservices == 1 ? "" : "s");
+}
+
+static int record_desired(struct pass *p)
+{
+	size_t i;
+	char h[65];
+
+	if (state_begin(p->st) < 0)
+		return -1;
+	for (i = 0; i < p->desired.n; i++) {
+		const struct project *pr = &p->desired.v[i];
+
+		if (!pr->valid)
+			continue;
+		project_hash(pr, h);
+		if (state_project_upsert(p->st, pr->name, h, p->commit[0] ? p->commit : NULL,
+					 pr->file, pr->has_expire, pr->expire_at) < 0) {
+			state_rollback(p->st);
+			return -1;
+		}
+	}
+	return state_commit(p->st);
+}
+
+/* Set a phase, and log when recording fails: state must not hide errors. */
+static void set_phase(struct pass *p, const char *name, const char *phase,
+		      const char *reason, const char *message)
+{
+	if (state_project_phase(p->st, name, phase, reason, message,
+				(int64_t)time(NULL)) < 0)
+		log_msg(LOG_ERROR, name, "%s", error_last());
+}
+
+int cmd_sync_run(struct config *cfg, bool gc_only)
+{
+	const char *command = gc_only ? "gc" : "sync";
+	struct pass p;
+	struct apply_report rep;
+	struct apply_options ao;
+	struct pass_counts counts;
+	struct buf out = BUF_INIT;
+	bool mass_refused = false, interrupted = false;
+	size_t i, nfailed = 0, nok = 0;
+	int rc = EXIT_ERROR, r;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&counts, 0, sizeof(counts));
+	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
+	install_signals();
+	pass_init(&p, cfg, (int64_t)time(NULL));
+
+	r = pass_open_state(&p, command, true);
+	if (r == STATE_ELOCKED) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		rc = EXIT_LOCKED;
+		goto out;
+	}
+	if (r < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
+	if (pass_read_source(&p, true) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		log_msg(LOG_ERROR, NULL, "nothing was changed on this host");
+		pass_finish(&p, "source-error", NULL);
+		goto out;
+	}
+	pass_report_diags(&p);
+	if (pass_observe(&p) < 0 || pass_plan(&p, gc_only, cfg->prune) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_finish(&p, "error", NULL);
+		goto out;
+	}
+	if (p.plan.nremoved && !cfg->allow_mass_prune &&
+	    p.plan.nremoved * 100 > (size_t)cfg->mass_prune_percent * p.plan.nmanaged) {
+		log_msg(LOG_ERROR, NULL, "refusing to prune %zu of %zu managed projects "
+			"(more than %ld%%); nothing is pruned in this pass. Check the "
+			"source, or pass --allow-mass-prune", p.plan.nremoved,
+			p.plan.nmanaged, cfg->mass_prune_percent);
+		mass_refused = true;
+		if (pass_plan(&p, gc_only, false) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			goto out;
+		}
+	}
+	if (cfg->dry_run) {
+		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
+		if (output_write_stdout(&out) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			goto out;
+		}
+		pass_finish(&p, "dry-run", NULL);
+		rc = p.diags.nerrors || mass_refused ? EXIT_ERROR :
+		     plan_is_empty(&p.plan) ? EXIT_CONVERGED : EXIT_CHANGES;
+		goto out;
+	}
+	if (!gc_only && record_desired(&p) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_finish(&p, "error", NULL);
+		goto out;
+	}
+	for (i = 0; i < p.plan.nprojects; i++) {
+		const struct plan_project *pp = &p.plan.projects[i];
+
+		if (pp->verdict == VERDICT_TEARDOWN)
+			set_phase(&p, pp->name, "Terminating", action_cause_name(pp->cause),
+				  "tearing down");
+		else if (pp->verdict == VERDICT_APPLY)
+			set_phase(&p, pp->name, "Pending", "Reconciling",
+				  "applying changes");
+	}
+
+	memset(&ao, 0, sizeof(ao));
+	ao.docker_host = cfg->docker_host;
+	ao.docker_timeout_ms = cfg->docker_timeout_s * 1000;
+	ao.secrets_dir = cfg->secrets_dir;
+	ao.parallel = (int)cfg->parallel;
+	ao.health_timeout_s = cfg->health_timeout_s;
+	ao.stop = &stop_requested;
+	apply_plan(&rep, &p.plan, &ao);
+
+	for (i = 0; i < p.plan.nprojects; i++) {
+		const struct plan_project *pp = &p.plan.projects[i];
+		struct apply_result *res = &rep.results[i];
+		char *msg = NULL;
+		const char *phase, *reason;
+
+		counts.created += res->created;
+		counts.started += res->started;
+		counts.recreated += res->recreated;
+		counts.removed += res->removed;
+		if (res->interrupted)
+			interrupted = true;
+		switch (pp->verdict) {
+		case VERDICT_APPLY:
+		case VERDICT_TEARDOWN:
+			if (res->interrupted && !res->failed)
+				break;
+			set_phase(&p, pp->name, res->phase, res->reason, res->message);
+			if (res->failed) {
+				nfailed++;
+				counts.failed++;
+			} else {
+				nok++;
+				if (pp->verdict == VERDICT_TEARDOWN)
+					counts.torn_down++;
+			}
+			break;
+		case VERDICT_CONVERGED:
+			converged_phase(&p, pp, &phase, &reason, &msg);
+			set_phase(&p, pp->name, phase, reason, msg);
+			if (!strcmp(phase, "Failed"))
+				nfailed++;
+			else
+				nok++;
+			free(msg);
+			break;
+		case VERDICT_GONE:
+			set_phase(&p, pp->name, "Terminated", action_cause_name(pp->cause),
+				  "no objects left");
+			break;
+		case VERDICT_INVALID:
+			nfailed++;
+			if (state_event(p.st, p.pass_id, pp->name, "InvalidManifest",
+					"manifest invalid: left as it is",
+					(int64_t)time(NULL)) < 0)
+				log_msg(LOG_ERROR, pp->name, "%s", error_last());
+			break;
+		}
+	}
+	counts.projects = (unsigned)(nok + nfailed);
+	counts.projects_failed = (unsigned)nfailed;
+	/* failed projects, invalid manifests or a refused prune are trouble;
+	 * trouble next to converged projects is a partial success */
+	if (interrupted)
+		rc = EXIT_ERROR;
+	else if (!nfailed && !mass_refused && !p.diags.nerrors)
+		rc = EXIT_CONVERGED;
+	else
+		rc = nok ? EXIT_PARTIAL : EXIT_ERROR;
+	pass_finish(&p, interrupted ? "interrupted" : rc == EXIT_CONVERGED ? "converged" :
+		    rc == EXIT_PARTIAL ? "partial" : "failed", &counts);
+	log_msg(LOG_INFO, NULL, "%s: %u projects, %u created, %u recreated, %u started, "
+		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
+		counts.projects, counts.created, counts.recreated, counts.started,
+		counts.removed, nfailed, p.commit[0] ? ", commit " : "", p.commit,
+		docker_calls(p.docker) + rep.engine_calls);
+out:
+	apply_report_release(&rep);
+	buf_release(&out);
+	pass_release(&p);
+	return rc;
+}
 
 static int cmd_sync_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'sync' is not implemented yet");
-	return EXIT_ERROR;
+	(void)argc; (void)argv;
+	return cmd_sync_run(cfg, false);
 }
 
 const struct cmd_entry cmd_sync_entry = {

@@ -1,20 +1,35 @@
 /*
- * cmd_version.c - cara version: print the version
+ * cmd_version.c - cara version: the program and library versions.
  */
+#include <stdio.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <yaml.h>
+
 #include "cmd.h"
 #include "config.h"
 #include "util.h"
 
 static int cmd_version_exec(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg; (void)argc; (void)argv;
-	error_set("'version' is not implemented yet");
-	return EXIT_ERROR;
+	int maj, min, rev;
+
+	(void)argc; (void)argv;
+	git_libgit2_version(&maj, &min, &rev);
+	printf("cara %s\n", PACKAGE_VERSION);
+	if (cfg->verbose)
+		printf("libgit2 %d.%d.%d, libyaml %s, %s, jansson %s, sqlite %s\n",
+		       maj, min, rev, yaml_get_version_string(), curl_version(),
+		       JANSSON_VERSION, sqlite3_libversion());
+	return EXIT_CONVERGED;
 }
 
 const struct cmd_entry cmd_version_entry = {
 	.name = "version",
-	.usage = "",
-	.summary = "print the version",
+	.usage = "[--verbose]",
+	.summary = "print the version (and with --verbose the library versions)",
 	.exec = cmd_version_exec,
 };

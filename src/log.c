@@ -1,2 +1,64 @@
-/* log.c - TODO */
-typedef int cara_log_placeholder;
+/*
+ * log.c - action log lines on stderr.  Human lines look like
+ *   cara: demo-shop: create container demo-shop-web
+ * and JSON lines carry time, level, project and message for journald and
+ * log shippers.  A mutex keeps lines from concurrent workers whole.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+
+static bool log_json;
+static bool log_verbose;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_setup(bool json, bool verbose)
+{
+	log_json = json;
+	log_verbose = verbose;
+}
+
+void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
+{
+	static const char *names[] = { "debug", "info", "warning", "error" };
+	struct buf msg = BUF_INIT, line = BUF_INIT;
+	va_list ap;
+
+	if (lvl == LOG_DEBUG && !log_verbose)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (log_json) {
+		char ts[21];
+
+		format_rfc3339((int64_t)time(NULL), ts);
+		buf_puts(&line, "{\"time\":");
+		buf_json_str(&line, ts);
+		buf_puts(&line, ",\"level\":");
+		buf_json_str(&line, names[lvl]);
+		if (project) {
+			buf_puts(&line, ",\"project\":");
+			buf_json_str(&line, project);
+		}
+		buf_puts(&line, ",\"msg\":");
+		buf_json_str(&line, buf_cstr(&msg));
+		buf_puts(&line, "}\n");
+	} else {
+		buf_puts(&line, "cara: ");
+		if (lvl == LOG_WARN || lvl == LOG_ERROR)
+			buf_printf(&line, "%s: ", names[lvl]);
+		if (project)
+			buf_printf(&line, "%s: ", project);
+		buf_puts(&line, buf_cstr(&msg));
+		buf_putc(&line, '\n');
+	}
+	pthread_mutex_lock(&log_lock);
+	fputs(buf_cstr(&line), stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+	buf_release(&msg);
+	buf_release(&line);
+}

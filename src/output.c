@@ -61,3 +61,201 @@ int output_write_stdout(const struct buf *b)
 		return error_set("cannot write to standard output");
 	return 0;
 }
+
+/* ---- plans ---- */
+
+static const char *verdict_name(enum project_verdict v)
+{
+	switch (v) {
+	case VERDICT_CONVERGED: return "converged";
+	case VERDICT_APPLY: return "apply";
+	case VERDICT_TEARDOWN: return "teardown";
+	case VERDICT_INVALID: return "invalid";
+	case VERDICT_GONE: return "gone";
+	}
+	return "?";
+}
+
+/* The mark, colour and noun of an action as a person reads the plan. */
+static void action_look(const struct plan_action *a, const char **mark,
+			const char **color, const char **noun)
+{
+	switch (a->kind) {
+	case ACTION_CREATE_NETWORK: *mark = "+"; *noun = "network"; break;
+	case ACTION_CREATE_VOLUME: *mark = "+"; *noun = "volume"; break;
+	case ACTION_PULL_IMAGE: *mark = "+"; *noun = "pull image"; break;
+	case ACTION_CREATE_CONTAINER: *mark = "+"; *noun = "container"; break;
+	case ACTION_START_CONTAINER: *mark = ">"; *noun = "start container"; break;
+	case ACTION_RECREATE_CONTAINER: *mark = "~"; *noun = "container"; break;
+	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
+	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
+	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
+	default: *mark = "?"; *noun = "?"; break;
+	}
+	*color = **mark == '+' ? "\033[32m" : **mark == '~' ? "\033[33m" :
+		 **mark == '-' ? "\033[31m" : "\033[36m";
+}
+
+void output_plan_text(struct buf *out, const struct plan *p, bool color)
+{
+	size_t i, j, ncreate = 0, nrecreate = 0, nstart = 0, nremove = 0;
+
+	for (i = 0; i < p->nprojects; i++) {
+		const struct plan_project *pp = &p->projects[i];
+
+		if (pp->verdict == VERDICT_CONVERGED || pp->verdict == VERDICT_GONE)
+			continue;
+		buf_printf(out, "%s%s%s", color ? "\033[1m" : "", pp->name,
+			   color ? "\033[0m" : "");
+		if (pp->verdict == VERDICT_TEARDOWN)
+			buf_printf(out, " (teardown: %s)", action_cause_name(pp->cause));
+		else if (pp->verdict == VERDICT_INVALID)
+			buf_puts(out, " (invalid manifest: left as it is)");
+		buf_putc(out, '\n');
+		for (j = pp->first; j < pp->first + pp->count; j++) {
+			const struct plan_action *a = &p->actions[j];
+			const char *mark, *col, *noun;
+			size_t k;
+
+			action_look(a, &mark, &col, &noun);
+			buf_printf(out, "  %s%s%s %s %s", color ? col : "", mark,
+				   color ? "\033[0m" : "", noun, a->object);
+			if (a->kind == ACTION_RECREATE_CONTAINER) {
+				buf_puts(out, " (changed:");
+				for (k = 0; k < a->changed.n; k++)
+					buf_printf(out, "%s %s", k ? "," : "", a->changed.v[k]);
+				if (!a->changed.n)
+					buf_puts(out, " spec");
+				buf_putc(out, ')');
+				nrecreate++;
+			} else if (a->kind == ACTION_START_CONTAINER) {
+				buf_printf(out, " (%s)", action_cause_name(a->cause));
+				nstart++;
+			} else if (*mark == '-') {
+				if (a->cause == CAUSE_SERVICE_REMOVED)
+					buf_printf(out, " (%s)", action_cause_name(a->cause));
+				nremove++;
+			} else {
+				ncreate++;
+			}
+			buf_putc(out, '\n');
+		}
+	}
+	if (plan_is_empty(p))
+		buf_puts(out, "No changes: the host matches the source.\n");
+	else
+		buf_printf(out, "Plan: %zu to create, %zu to recreate, %zu to start, "
+			   "%zu to remove.\n", ncreate, nrecreate, nstart, nremove);
+}
+
+void output_plan_json(struct buf *out, const struct plan *p)
+{
+	size_t i, j, k;
+	bool first = true;
+
+	buf_printf(out, "{\"changes\": %s, \"projects\": [",
+		   plan_is_empty(p) ? "false" : "true");
+	for (i = 0; i < p->nprojects; i++) {
+		const struct plan_project *pp = &p->projects[i];
+
+		buf_puts(out, first ? "\n  {\"name\": " : ",\n  {\"name\": ");
+		first = false;
+		buf_json_str(out, pp->name);
+		buf_puts(out, ", \"verdict\": ");
+		buf_json_str(out, verdict_name(pp->verdict));
+		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE) {
+			buf_puts(out, ", \"cause\": ");
+			buf_json_str(out, action_cause_name(pp->cause));
+		}
+		buf_puts(out, ", \"actions\": [");
+		for (j = pp->first; j < pp->first + pp->count; j++) {
+			const struct plan_action *a = &p->actions[j];
+
+			buf_puts(out, j > pp->first ? ",\n    {" : "\n    {");
+			buf_puts(out, "\"action\": ");
+			buf_json_str(out, action_kind_name(a->kind));
+			buf_puts(out, ", \"object\": ");
+			buf_json_str(out, a->object);
+			if (a->service) {
+				buf_puts(out, ", \"service\": ");
+				buf_json_str(out, a->service);
+			}
+			buf_puts(out, ", \"cause\": ");
+			buf_json_str(out, action_cause_name(a->cause));
+			if (a->kind == ACTION_RECREATE_CONTAINER) {
+				buf_puts(out, ", \"changed\": [");
+				for (k = 0; k < a->changed.n; k++) {
+					if (k)
+						buf_puts(out, ", ");
+					buf_json_str(out, a->changed.v[k]);
+				}
+				buf_putc(out, ']');
+			}
+			buf_putc(out, '}');
+		}
+		buf_puts(out, pp->count ? "\n  ]}" : "]}");
+	}
+	buf_puts(out, p->nprojects ? "\n]}\n" : "]}\n");
+}
+
+/* ---- status ---- */
+
+void output_status_table(struct buf *out, const struct project_status *v,
+			 size_t n, int64_t now)
+{
+	size_t i, w = 4;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i].name) > w)
+			w = strlen(v[i].name);
+	buf_printf(out, "%-*s  %-11s  %-20s  %-7s  %s\n", (int)w, "NAME", "PHASE",
+		   "CONDITION", "COMMIT", "AGE");
+	for (i = 0; i < n; i++) {
+		char age[16];
+
+		format_age(now - v[i].created, age);
+		buf_printf(out, "%-*s  %-11s  %-20s  %-7.7s  %s\n", (int)w, v[i].name,
+			   v[i].phase ? v[i].phase : "-",
+			   v[i].reason && *v[i].reason ? v[i].reason : "-",
+			   v[i].commit && *v[i].commit ? v[i].commit : "-", age);
+	}
+}
+
+static void json_opt_str(struct buf *out, const char *key, const char *val)
+{
+	buf_printf(out, ", \"%s\": ", key);
+	if (val && *val)
+		buf_json_str(out, val);
+	else
+		buf_puts(out, "null");
+}
+
+void output_status_json(struct buf *out, const struct project_status *v,
+			size_t n)
+{
+	size_t i;
+
+	buf_putc(out, '[');
+	for (i = 0; i < n; i++) {
+		char t[21];
+
+		buf_puts(out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+		buf_json_str(out, v[i].name);
+		json_opt_str(out, "phase", v[i].phase);
+		json_opt_str(out, "reason", v[i].reason);
+		json_opt_str(out, "message", v[i].message);
+		json_opt_str(out, "commit", v[i].commit);
+		json_opt_str(out, "specHash", v[i].spec_hash);
+		json_opt_str(out, "file", v[i].file);
+		if (v[i].has_expire) {
+			format_rfc3339(v[i].expire_at, t);
+			json_opt_str(out, "expireAt", t);
+		}
+		format_rfc3339(v[i].created, t);
+		json_opt_str(out, "created", t);
+		format_rfc3339(v[i].updated, t);
+		json_opt_str(out, "lastTransitionTime", t);
+		buf_putc(out, '}');
+	}
+	buf_puts(out, n ? "\n]\n" : "]\n");
+}

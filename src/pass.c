@@ -1,2 +1,185 @@
-/* pass.c - TODO */
-typedef int cara_pass_placeholder;
+/*
+ * pass.c - the steps sync, diff and gc share.
+ *
+ * Order matters for safety: the source is read and validated before the
+ * Engine is touched, so a source that cannot be read ends the pass with no
+ * container changed; the plan is computed from the snapshot as recorded in
+ * state.db, so what was planned is what the database says was seen.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "output.h"
+#include "pass.h"
+#include "spec.h"
+
+void pass_init(struct pass *p, struct config *cfg, int64_t now)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->now = now;
+	config_hostpath_roots(cfg, &p->roots);
+	p->mopts.hostpath_roots = (const char *const *)p->roots.v;
+	p->mopts.nhostpath_roots = p->roots.n;
+	p->mopts.ingress_env = cfg->environment;
+	p->mopts.base_domain = cfg->base_domain;
+}
+
+void pass_release(struct pass *p)
+{
+	project_set_release(&p->desired);
+	diags_release(&p->diags);
+	free(p->subject);
+	plan_release(&p->plan);
+	observed_release(&p->obs);
+	docker_free(p->docker);
+	state_close(p->st);
+	strvec_release(&p->known);
+	strvec_release(&p->roots);
+	memset(p, 0, sizeof(*p));
+}
+
+static int read_repo(struct pass *p)
+{
+	struct source_options so;
+	struct source_snapshot snap = { 0 };
+	char *cache = xasprintf("%s/repo", p->cfg->state_dir);
+	size_t i;
+	int rc = -1;
+
+	memset(&so, 0, sizeof(so));
+	so.url = p->cfg->repo;
+	so.ref = p->cfg->ref;
+	so.path = p->cfg->path;
+	so.cache_dir = cache;
+	so.ssh_key = p->cfg->ssh_key;
+	so.ssh_passphrase_file = p->cfg->ssh_passphrase_file;
+	so.known_hosts = p->cfg->known_hosts;
+	so.host_key_sha256 = p->cfg->host_key_sha256;
+	so.insecure_ignore_host_key = p->cfg->insecure_ignore_host_key;
+	so.username = p->cfg->username;
+	so.token_file = p->cfg->token_file;
+	so.token_env = p->cfg->token_env;
+	so.offline_ok = p->cfg->offline_ok;
+	if (source_fetch(&snap, &so) < 0)
+		goto out;
+	for (i = 0; i < snap.nfiles; i++)
+		if (manifest_parse_buffer(&p->desired, snap.files[i].path,
+					  snap.files[i].data, snap.files[i].len,
+					  &p->mopts, &p->diags) < 0)
+			goto out;
+	manifest_validate_set(&p->desired, &p->diags);
+	memcpy(p->commit, snap.commit, sizeof(p->commit));
+	p->subject = xstrdup(snap.subject);
+	p->commit_time = snap.commit_time;
+	p->offline = snap.offline;
+	if (snap.offline)
+		log_msg(LOG_WARN, NULL, "remote unreachable; using the last fetched "
+			"commit %.12s", snap.commit);
+	rc = 0;
+out:
+	source_snapshot_release(&snap);
+	free(cache);
+	return rc;
+}
+
+int pass_read_source(struct pass *p, bool with_secrets)
+{
+	const char *dir;
+
+	if (p->cfg->repo) {
+		if (read_repo(p) < 0)
+			return -1;
+	} else {
+		dir = p->cfg->args.n ? p->cfg->args.v[0] :
+		      p->cfg->path ? p->cfg->path : ".";
+		if (manifest_load_dir(&p->desired, dir, &p->mopts, &p->diags) < 0)
+			return -1;
+	}
+	if (with_secrets)
+		spec_compute(&p->desired, p->cfg->secrets_dir, &p->diags);
+	diags_sort(&p->diags);
+	p->source_ok = true;
+	return 0;
+}
+
+void pass_report_diags(const struct pass *p)
+{
+	struct buf b = BUF_INIT;
+
+	output_diags_text(&b, &p->diags);
+	fputs(buf_cstr(&b), stderr);
+	buf_release(&b);
+}
+
+int pass_open_state(struct pass *p, const char *command, bool lock)
+{
+	int rc;
+
+	if ((rc = state_open(&p->st, p->cfg->state_dir)) < 0)
+		return rc;
+	if (lock && (rc = state_lock(p->st, (int)p->cfg->wait_lock_s)) < 0)
+		return rc;
+	if ((rc = state_pass_begin(p->st, command, p->now, &p->pass_id)) < 0)
+		return rc;
+	return 0;
+}
+
+int pass_observe(struct pass *p)
+{
+	struct docker_options dopts = { p->cfg->docker_host,
+					p->cfg->docker_timeout_s * 1000 };
+	struct observed seen = OBSERVED_INIT;
+	int rc = -1;
+
+	if (!p->docker && docker_open(&p->docker, &dopts) < 0)
+		return -1;
+	if (docker_observe(p->docker, &seen) < 0)
+		goto out;
+	if (p->st) {
+		if (state_record_observed(p->st, p->pass_id, &seen) < 0 ||
+		    state_load_observed(p->st, p->pass_id, &p->obs) < 0)
+			goto out;
+	} else {
+		p->obs = seen;
+		memset(&seen, 0, sizeof(seen));
+	}
+	rc = 0;
+out:
+	observed_release(&seen);
+	return rc;
+}
+
+int pass_plan(struct pass *p, bool gc_only, bool prune)
+{
+	struct plan_options po;
+
+	if (p->st && !p->known.n && state_known_projects(p->st, &p->known) < 0)
+		return -1;
+	memset(&po, 0, sizeof(po));
+	po.prune = prune && p->source_ok && !p->desired.incomplete;
+	po.gc_only = gc_only;
+	po.purge_volumes = p->cfg->purge_volumes;
+	po.known = &p->known;
+	plan_release(&p->plan);
+	return plan_compute(&p->plan, &p->desired, &p->obs, p->now, &po);
+}
+
+void pass_finish(struct pass *p, const char *outcome,
+		 const struct pass_counts *counts)
+{
+	struct pass_counts zero;
+
+	if (!p->st || !p->pass_id)
+		return;
+	memset(&zero, 0, sizeof(zero));
+	if (p->commit[0])
+		state_pass_source(p->st, p->pass_id, p->commit, p->commit_time,
+				  p->subject, p->offline);
+	if (state_pass_end(p->st, p->pass_id, (int64_t)time(NULL), outcome,
+			   counts ? counts : &zero) < 0)
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+}

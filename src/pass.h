@@ -32,6 +32,10 @@ struct pass {
 	struct docker *docker;
 	struct observed obs;
 	struct plan plan;
+	struct strvec known;            /* projects state knows of */
+	/* parsing options and what they point to */
+	struct manifest_options mopts;
+	struct strvec roots;
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);
@@ -40,6 +44,11 @@ void pass_release(struct pass *p);
 int pass_read_source(struct pass *p, bool with_secrets);
 int pass_open_state(struct pass *p, const char *command, bool lock);
 int pass_observe(struct pass *p);
-int pass_plan(struct pass *p, bool gc_only);
+int pass_plan(struct pass *p, bool gc_only, bool prune);
+/* Print the diagnostics to stderr (text), with a summary line. */
+void pass_report_diags(const struct pass *p);
+/* End the pass record with an outcome (no-op without state). */
+void pass_finish(struct pass *p, const char *outcome,
+		 const struct pass_counts *counts);
 
 #endif
