@@ -21,6 +21,7 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "report.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -125,8 +126,54 @@ static void set_phase(struct pass *p, const char *name, const char *phase,
 		log_msg(LOG_ERROR, name, "%s", error_last());
 }
 
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Metrics file and webhook; their failures are logged, never fatal. */
+static void publish(struct pass *p, const char *command, const char *outcome,
+		    int rc, const struct pass_counts *counts, double duration_s)
+{
+	const struct config *cfg = p->cfg;
+	struct pass_summary sum;
+	struct project_status *ps = NULL;
+	size_t n = 0;
+
+	if (!cfg->metrics_file && !cfg->notify_url)
+		return;
+	memset(&sum, 0, sizeof(sum));
+	if (p->st && state_list_projects(p->st, &ps, &n) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	sum.last_success = rc == EXIT_CONVERGED ? (int64_t)time(NULL) : 0; /* LAST_SUCCESS */
+	sum.node = cfg->node;
+	sum.command = command;
+	sum.outcome = outcome;
+	sum.exit_code = rc;
+	sum.commit = p->commit;
+	sum.duration_s = duration_s;
+	sum.ended = (int64_t)time(NULL);
+	sum.counts = counts;
+	sum.plan = &p->plan;
+	sum.projects = ps;
+	sum.nprojects = n;
+	sum.changed = counts && (counts->created || counts->recreated ||
+				 counts->started || counts->removed || counts->torn_down);
+	if (cfg->metrics_file && report_metrics_write(cfg->metrics_file, &sum) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	if (cfg->notify_url && (sum.changed || rc != EXIT_CONVERGED) &&
+	    report_notify(cfg->notify_url, &sum) < 0)
+		log_msg(LOG_WARN, NULL, "%s (the pass is not affected)", error_last());
+	project_status_free(ps, n);
+}
+
 int cmd_sync_run(struct config *cfg, bool gc_only)
 {
+	struct timespec t0;
+	const char *outcome = "error";
 	const char *command = gc_only ? "gc" : "sync";
 	struct pass p;
 	struct apply_report rep;
@@ -137,6 +184,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	size_t i, nfailed = 0, nok = 0;
 	int rc = EXIT_ERROR, r;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&rep, 0, sizeof(rep));
 	memset(&counts, 0, sizeof(counts));
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
@@ -272,14 +320,17 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		rc = EXIT_CONVERGED;
 	else
 		rc = nok ? EXIT_PARTIAL : EXIT_ERROR;
-	pass_finish(&p, interrupted ? "interrupted" : rc == EXIT_CONVERGED ? "converged" :
-		    rc == EXIT_PARTIAL ? "partial" : "failed", &counts);
+	outcome = interrupted ? "interrupted" : rc == EXIT_CONVERGED ? "converged" :
+		  rc == EXIT_PARTIAL ? "partial" : "failed";
+	pass_finish(&p, outcome, &counts);
 	log_msg(LOG_INFO, NULL, "%s: %u projects, %u created, %u recreated, %u started, "
 		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
 		counts.projects, counts.created, counts.recreated, counts.started,
 		counts.removed, nfailed, p.commit[0] ? ", commit " : "", p.commit,
 		docker_calls(p.docker) + rep.engine_calls);
 out:
+	if (rc != EXIT_LOCKED && !cfg->dry_run)
+		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));
 	apply_report_release(&rep);
 	buf_release(&out);
 	pass_release(&p);

@@ -25,6 +25,10 @@
 
 enum opt_type { OPT_STR, OPT_BOOL, OPT_LONG };
 
+/* What of a URL value `cara config` hides: credentials in it, or also
+ * everything after the host (webhook URLs carry their token in the path). */
+enum { MASK_NONE, MASK_USERINFO, MASK_PATH };
+
 struct opt {
 	const char *flag;          /* without "--" */
 	const char *env;           /* NULL: no variable */
@@ -33,7 +37,7 @@ struct opt {
 	size_t off;
 	const char *def;           /* default as text; NULL: unset */
 	long min, max;             /* OPT_LONG range */
-	bool secret;               /* mask in `cara config` */
+	int mask;                  /* `cara config`: MASK_USERINFO or MASK_PATH */
 	const char *help;
 };
 
@@ -42,77 +46,77 @@ struct opt {
 #define L(f) OPT_LONG, offsetof(struct config, f)
 
 static const struct opt opts[] = {
-	{ "config", "CARA_CONFIG", NULL, S(config_file), SYSCONFDIR "/cara/cara.yaml", 0, 0, false,
+	{ "config", "CARA_CONFIG", NULL, S(config_file), SYSCONFDIR "/cara/cara.yaml", 0, 0, MASK_NONE,
 	  "configuration file" },
-	{ "repo", "CARA_REPO", "repo", S(repo), NULL, 0, 0, true,
+	{ "repo", "CARA_REPO", "repo", S(repo), NULL, 0, 0, MASK_USERINFO,
 	  "manifest repository URL (https, ssh, file:// or a local path)" },
-	{ "ref", "CARA_REF", "ref", S(ref), NULL, 0, 0, false,
+	{ "ref", "CARA_REF", "ref", S(ref), NULL, 0, 0, MASK_NONE,
 	  "branch, tag or commit id (default: the remote's default branch)" },
-	{ "path", "CARA_PATH", "path", S(path), NULL, 0, 0, false,
+	{ "path", "CARA_PATH", "path", S(path), NULL, 0, 0, MASK_NONE,
 	  "directory inside the repository, or a local manifest directory" },
-	{ "ssh-key", "CARA_SSH_KEY", "sshKey", S(ssh_key), NULL, 0, 0, false,
+	{ "ssh-key", "CARA_SSH_KEY", "sshKey", S(ssh_key), NULL, 0, 0, MASK_NONE,
 	  "SSH private key file" },
 	{ "ssh-passphrase-file", "CARA_SSH_PASSPHRASE_FILE", "sshPassphraseFile",
-	  S(ssh_passphrase_file), NULL, 0, 0, false, "file holding the key's passphrase" },
-	{ "known-hosts", "CARA_KNOWN_HOSTS", "knownHosts", S(known_hosts), NULL, 0, 0, false,
+	  S(ssh_passphrase_file), NULL, 0, 0, MASK_NONE, "file holding the key's passphrase" },
+	{ "known-hosts", "CARA_KNOWN_HOSTS", "knownHosts", S(known_hosts), NULL, 0, 0, MASK_NONE,
 	  "known_hosts file for SSH host key checking" },
 	{ "host-key-sha256", "CARA_HOST_KEY_SHA256", "hostKeySha256", S(host_key_sha256),
-	  NULL, 0, 0, false, "pin the SSH host key (base64 SHA256 fingerprint)" },
+	  NULL, 0, 0, MASK_NONE, "pin the SSH host key (base64 SHA256 fingerprint)" },
 	{ "insecure-ignore-host-key", "CARA_INSECURE_IGNORE_HOST_KEY",
-	  "insecureIgnoreHostKey", B(insecure_ignore_host_key), "false", 0, 0, false,
+	  "insecureIgnoreHostKey", B(insecure_ignore_host_key), "false", 0, 0, MASK_NONE,
 	  "do not check SSH host keys" },
-	{ "username", "CARA_USERNAME", "username", S(username), NULL, 0, 0, false,
+	{ "username", "CARA_USERNAME", "username", S(username), NULL, 0, 0, MASK_NONE,
 	  "https user name" },
-	{ "token-file", "CARA_TOKEN_FILE", "tokenFile", S(token_file), NULL, 0, 0, false,
+	{ "token-file", "CARA_TOKEN_FILE", "tokenFile", S(token_file), NULL, 0, 0, MASK_NONE,
 	  "file holding an https token or password" },
-	{ "token-env", "CARA_TOKEN_ENV", "tokenEnv", S(token_env), NULL, 0, 0, false,
+	{ "token-env", "CARA_TOKEN_ENV", "tokenEnv", S(token_env), NULL, 0, 0, MASK_NONE,
 	  "environment variable holding an https token" },
-	{ "offline-ok", "CARA_OFFLINE_OK", "offlineOk", B(offline_ok), "false", 0, 0, false,
+	{ "offline-ok", "CARA_OFFLINE_OK", "offlineOk", B(offline_ok), "false", 0, 0, MASK_NONE,
 	  "when the remote is unreachable, use the last fetched commit" },
 	{ "state-dir", "CARA_STATE_DIR", "stateDir", S(state_dir), LOCALSTATEDIR "/lib/cara",
-	  0, 0, false, "state directory (state.db, repository cache, lock)" },
+	  0, 0, MASK_NONE, "state directory (state.db, repository cache, lock)" },
 	{ "docker-host", "DOCKER_HOST", "dockerHost", S(docker_host),
-	  "unix:///var/run/docker.sock", 0, 0, false, "Docker Engine address" },
+	  "unix:///var/run/docker.sock", 0, 0, MASK_NONE, "Docker Engine address" },
 	{ "docker-timeout", "CARA_DOCKER_TIMEOUT", "dockerTimeout", L(docker_timeout_s), "30",
-	  1, 3600, false, "seconds to wait for one Engine request" },
+	  1, 3600, MASK_NONE, "seconds to wait for one Engine request" },
 	{ "secrets-dir", "CARA_SECRETS_DIR", "secretsDir", S(secrets_dir),
-	  SYSCONFDIR "/cara/secrets", 0, 0, false,
+	  SYSCONFDIR "/cara/secrets", 0, 0, MASK_NONE,
 	  "directory of secrets: {dir}/{name}/{key}" },
-	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, false,
+	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, MASK_NONE,
 	  "node name recorded with each pass (default: host name)" },
-	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, false,
+	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, MASK_NONE,
 	  "ingress environment: host -> host.ENV.BASE_DOMAIN" },
-	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, false,
+	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, MASK_NONE,
 	  "ingress base domain" },
 	{ "hostpath-roots", "CARA_HOSTPATH_ROOTS", "hostPathRoots", S(hostpath_roots), NULL,
-	  0, 0, false, "':'-separated directories HostPath volumes may use" },
-	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, false,
+	  0, 0, MASK_NONE, "':'-separated directories HostPath volumes may use" },
+	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, MASK_NONE,
 	  "print the plan, change nothing" },
-	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, false,
+	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, MASK_NONE,
 	  "tear down projects removed from the source" },
 	{ "allow-mass-prune", "CARA_ALLOW_MASS_PRUNE", NULL, B(allow_mass_prune), "false",
-	  0, 0, false, "allow a pass to remove more than --mass-prune-percent" },
+	  0, 0, MASK_NONE, "allow a pass to remove more than --mass-prune-percent" },
 	{ "mass-prune-percent", "CARA_MASS_PRUNE_PERCENT", "massPrunePercent",
-	  L(mass_prune_percent), "50", 0, 100, false,
+	  L(mass_prune_percent), "50", 0, 100, MASK_NONE,
 	  "largest share of managed projects one pass may prune" },
-	{ "purge-volumes", "CARA_PURGE_VOLUMES", NULL, B(purge_volumes), "false", 0, 0, false,
+	{ "purge-volumes", "CARA_PURGE_VOLUMES", NULL, B(purge_volumes), "false", 0, 0, MASK_NONE,
 	  "teardown also removes Managed volumes" },
-	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, false,
+	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, MASK_NONE,
 	  "seconds to wait for another pass's lock (0: exit 3 at once)" },
-	{ "parallel", "CARA_PARALLEL", "parallel", L(parallel), "4", 1, 64, false,
+	{ "parallel", "CARA_PARALLEL", "parallel", L(parallel), "4", 1, 64, MASK_NONE,
 	  "projects applied concurrently" },
 	{ "health-timeout", "CARA_HEALTH_TIMEOUT", "healthTimeout", L(health_timeout_s), "300",
-	  1, 86400, false, "longest wait for a Healthy or Completed dependency" },
-	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, false, "text or json" },
-	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, false,
+	  1, 86400, MASK_NONE, "longest wait for a Healthy or Completed dependency" },
+	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json" },
+	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, MASK_NONE,
 	  "text or json log lines on stderr" },
-	{ "metrics-file", "CARA_METRICS_FILE", "metricsFile", S(metrics_file), NULL, 0, 0, false,
+	{ "metrics-file", "CARA_METRICS_FILE", "metricsFile", S(metrics_file), NULL, 0, 0, MASK_NONE,
 	  "write Prometheus text metrics here (atomically)" },
-	{ "notify-url", "CARA_NOTIFY_URL", "notifyUrl", S(notify_url), NULL, 0, 0, true,
+	{ "notify-url", "CARA_NOTIFY_URL", "notifyUrl", S(notify_url), NULL, 0, 0, MASK_PATH,
 	  "POST a JSON summary here when a pass changes something or fails" },
-	{ "no-color", "NO_COLOR", NULL, B(no_color), "false", 0, 0, false, "no colour" },
-	{ "verbose", "CARA_VERBOSE", NULL, B(verbose), "false", 0, 0, false, "more log lines" },
-	{ "help", NULL, NULL, B(help), "false", 0, 0, false, "this help" },
+	{ "no-color", "NO_COLOR", NULL, B(no_color), "false", 0, 0, MASK_NONE, "no colour" },
+	{ "verbose", "CARA_VERBOSE", NULL, B(verbose), "false", 0, 0, MASK_NONE, "more log lines" },
+	{ "help", NULL, NULL, B(help), "false", 0, 0, MASK_NONE, "this help" },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -368,14 +372,21 @@ static void value_text(const struct config *cfg, const struct opt *o,
 		const char *s = *(char *const *)(base + o->off);
 		if (!s)
 			break;
-		if (o->secret) {
-			char *r = NULL;
-			/* show a URL's scheme and host, never credentials or paths */
-			const char *at = strchr(s, '@'), *sl = strstr(s, "://");
-			if (at && (!sl || at > sl))
-				r = xasprintf("%.*s***%s", sl ? (int)(sl - s + 3) : 0, s, at);
-			buf_puts(out, r ? r : s);
-			free(r);
+		if (o->mask != MASK_NONE) {
+			const char *sl = strstr(s, "://");
+			const char *host = sl ? sl + 3 : s;
+			const char *end = host + strcspn(host, "/");
+			const char *at = memchr(host, '@', (size_t)(end - host));
+
+			/* scheme, credentials masked, host, then path or a mask */
+			buf_add(out, s, (size_t)(host - s));
+			if (at) {
+				buf_puts(out, "***@");
+				host = at + 1;
+			}
+			buf_add(out, host, (size_t)(end - host));
+			if (*end)
+				buf_puts(out, o->mask == MASK_PATH ? "/***" : end);
 		} else {
 			buf_puts(out, s);
 		}

@@ -19,7 +19,8 @@ CARA_TEST_IMAGE=${CARA_TEST_IMAGE:-cara-local/busybox:1}
 UNIQ="ct$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 TEST_DIR=$(mktemp -d "/tmp/cara-$UNIQ.XXXXXX")
 export CARA_STATE_DIR="$TEST_DIR/state"
-export CARA_CONFIG="$TEST_DIR/no-config.yaml"   # never read /etc/cara
+export CARA_CONFIG="$TEST_DIR/cara.yaml"   # empty: never read /etc/cara
+: > "$CARA_CONFIG"
 export CARA_SECRETS_DIR="$TEST_DIR/secrets"
 export NO_COLOR=1
 test_count=0

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Configuration precedence (flag > CARA_* environment > file > default),
+# `cara config` showing origins with secrets masked, and file errors that
+# name the file, line and key.
+. "$srcdir/tests/lib.sh"
+
+cat > "$CARA_CONFIG" <<EOT
+stateDir: /from/file
+parallel: 3
+repo: https://deploy:hunter2@git.example.com/ops/stacks.git
+notifyUrl: https://hooks.example.com/T000/B000/XXXXSECRET
+EOT
+
+test_expect_success 'file values apply when neither flag nor env is set' '
+	env -u CARA_STATE_DIR $CARA config >out &&
+	grep -E "^state-dir +/from/file +file$" out &&
+	grep -E "^parallel +3 +file$" out
+'
+
+test_expect_success 'environment wins over the file' '
+	CARA_STATE_DIR=/from/env $CARA config >out &&
+	grep -E "^state-dir +/from/env +env$" out
+'
+
+test_expect_success 'a flag wins over environment and file' '
+	CARA_STATE_DIR=/from/env $CARA config --state-dir /from/flag --parallel=5 >out &&
+	grep -E "^state-dir +/from/flag +flag$" out &&
+	grep -E "^parallel +5 +flag$" out
+'
+
+test_expect_success 'defaults are marked as such' '
+	$CARA config >out &&
+	grep -E "^mass-prune-percent +50 +default$" out
+'
+
+test_expect_success 'credentials in URLs are masked' '
+	$CARA config >out && $CARA config --output json >out.json &&
+	! grep -q hunter2 out out.json &&
+	! grep -q XXXXSECRET out out.json &&
+	expect_contains out "https://***@git.example.com" &&
+	python3 -m json.tool out.json >/dev/null
+'
+
+test_expect_success 'an unknown key in the file names file, line and key' '
+	printf "stateDir: /x\nstateDri: /y\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "cara.yaml:2:" && expect_contains err "stateDri: unknown setting"
+'
+
+test_expect_success 'a bad number is refused with its range' '
+	: > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config --parallel 0 2>err &&
+	expect_contains err "from 1 to 64"
+'
+
+test_expect_success 'an unknown flag is refused' '
+	expect_exit 1 $CARA sync --no-such-flag 2>err &&
+	expect_contains err "unknown option"
+'
+
+test_expect_success 'a missing --config file is an error, the default one is not' '
+	expect_exit 1 $CARA config --config "$TEST_DIR/absent.yaml" 2>err &&
+	expect_contains err "absent.yaml"
+'
+
+test_expect_success 'help and version' '
+	$CARA --help >out && expect_contains out "sync" && expect_contains out "validate" &&
+	$CARA sync --help >out && expect_contains out "--dry-run" &&
+	$CARA version | grep -E "^cara [0-9]"
+'
+
+test_done
