@@ -1,6 +1,184 @@
+/*
+ * test-output.c - how plans, status and reports read: marks, changed
+ * fields, JSON shape, the metrics text and the webhook body.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "report.h"
 #include "tap.h"
+
+static struct plan_action *add_action(struct plan *p, enum action_kind k,
+				      enum action_cause c, const char *proj,
+				      const char *svc, const char *object)
+{
+	struct plan_action *a;
+
+	GROW(p->actions, p->capactions, p->nactions + 1);
+	a = &p->actions[p->nactions++];
+	memset(a, 0, sizeof(*a));
+	a->kind = k;
+	a->cause = c;
+	a->project = xstrdup(proj);
+	a->service = xstrdup(svc);
+	a->object = xstrdup(object);
+	return a;
+}
+
+static void add_project(struct plan *p, const char *name, enum project_verdict v,
+			enum action_cause c, size_t first)
+{
+	struct plan_project *pp;
+
+	GROW(p->projects, p->capprojects, p->nprojects + 1);
+	pp = &p->projects[p->nprojects++];
+	memset(pp, 0, sizeof(*pp));
+	pp->name = xstrdup(name);
+	pp->verdict = v;
+	pp->cause = c;
+	pp->first = first;
+	pp->count = p->nactions - first;
+}
+
+static void build(struct plan *p)
+{
+	struct plan_action *a;
+
+	memset(p, 0, sizeof(*p));
+	add_action(p, ACTION_CREATE_NETWORK, CAUSE_MISSING, "shop", NULL, "cara-shop");
+	add_action(p, ACTION_START_CONTAINER, CAUSE_STOPPED, "shop", "db", "shop-db");
+	a = add_action(p, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED, "shop", "app",
+		       "shop-app");
+	strvec_push(&a->changed, "env");
+	strvec_push(&a->changed, "image");
+	add_project(p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	add_action(p, ACTION_REMOVE_CONTAINER, CAUSE_REMOVED_FROM_SOURCE, "old", "x", "old-x");
+	add_project(p, "old", VERDICT_TEARDOWN, CAUSE_REMOVED_FROM_SOURCE, 3);
+	add_project(p, "calm", VERDICT_CONVERGED, CAUSE_MISSING, 4);
+}
+
+static void test_plan_text(void)
+{
+	struct plan p;
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	build(&p);
+	output_plan_text(&b, &p, false);
+	s = buf_cstr(&b);
+	ok(strstr(s, "shop\n  + network cara-shop\n") != NULL, "project header and create mark");
+	ok(strstr(s, "  > start container shop-db (Stopped)\n") != NULL, "start with its cause");
+	ok(strstr(s, "  ~ container shop-app (changed: env, image)\n") != NULL,
+	   "recreate names the changed fields");
+	ok(strstr(s, "old (teardown: RemovedFromSource)\n  - container old-x\n") != NULL,
+	   "teardown with its reason");
+	ok(strstr(s, "calm") == NULL, "converged projects are not listed");
+	ok(strstr(s, "Plan: 1 to create, 1 to recreate, 1 to start, 1 to remove.") != NULL,
+	   "summary line counts");
+	ok(strchr(s, '\033') == NULL, "no colour codes without colour");
+	buf_reset(&b);
+	output_plan_text(&b, &p, true);
+	ok(strstr(buf_cstr(&b), "\033[33m~\033[0m") != NULL, "colour marks on a terminal");
+	buf_release(&b);
+	plan_release(&p);
+}
+
+static void test_plan_json(void)
+{
+	struct plan p;
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	build(&p);
+	output_plan_json(&b, &p);
+	s = buf_cstr(&b);
+	ok(!strncmp(s, "{\"changes\": true, \"projects\": [", 31), "json header");
+	ok(strstr(s, "\"action\": \"recreate-container\", \"object\": \"shop-app\", "
+		  "\"service\": \"app\", \"cause\": \"SpecChanged\", \"changed\": [\"env\", "
+		  "\"image\"]") != NULL, "json recreate action");
+	ok(strstr(s, "{\"name\": \"old\", \"verdict\": \"teardown\", \"cause\": "
+		  "\"RemovedFromSource\"") != NULL, "json teardown project");
+	buf_release(&b);
+	plan_release(&p);
+
+	memset(&p, 0, sizeof(p));
+	output_plan_json(&b, &p);
+	is_str(buf_cstr(&b), "{\"changes\": false, \"projects\": []}\n", "empty plan json");
+	buf_reset(&b);
+	output_plan_text(&b, &p, false);
+	is_str(buf_cstr(&b), "No changes: the host matches the source.\n", "empty plan text");
+	buf_release(&b);
+}
+
+static void test_status(void)
+{
+	struct project_status v[2];
+	struct buf b = BUF_INIT;
+
+	memset(v, 0, sizeof(v));
+	v[0].name = "shop"; v[0].phase = "Running"; v[0].reason = "ContainersRunning";
+	v[0].commit = "0123456789abcdef"; v[0].created = 1000;
+	v[1].name = "a-much-longer-name"; v[1].phase = "Failed"; v[1].reason = "ImagePullError";
+	v[1].created = 1000 - 7200;
+	output_status_table(&b, v, 2, 1100);
+	ok(strstr(buf_cstr(&b), "NAME                PHASE        CONDITION             "
+		  "COMMIT   AGE\n") != NULL, "header padded to the longest name");
+	ok(strstr(buf_cstr(&b), "shop                Running      ContainersRunning     "
+		  "0123456  100s\n") != NULL, "row with short commit and age");
+	ok(strstr(buf_cstr(&b), "ImagePullError        -        2h\n") != NULL,
+	   "missing commit shown as '-', age in hours");
+	buf_reset(&b);
+	output_status_json(&b, v, 2);
+	ok(strstr(buf_cstr(&b), "\"phase\": \"Running\", \"reason\": \"ContainersRunning\"") != NULL,
+	   "status json");
+	ok(strstr(buf_cstr(&b), "\"commit\": null") != NULL, "missing values are null");
+	buf_release(&b);
+}
+
+static void test_report(void)
+{
+	struct plan p;
+	struct pass_counts c;
+	struct project_status v[1];
+	struct pass_summary s;
+	struct buf b = BUF_INIT;
+
+	build(&p);
+	memset(&c, 0, sizeof(c));
+	c.created = 2;
+	c.projects_failed = 1;
+	memset(v, 0, sizeof(v));
+	v[0].name = "shop"; v[0].phase = "Running"; v[0].reason = "ContainersRunning";
+	memset(&s, 0, sizeof(s));
+	s.node = "host1"; s.command = "sync"; s.outcome = "partial"; s.exit_code = 4;
+	s.commit = "abc"; s.duration_s = 1.5; s.ended = 42; s.last_success = 40;
+	s.counts = &c; s.plan = &p; s.projects = v; s.nprojects = 1;
+	report_metrics_text(&b, &s);
+	ok(strstr(buf_cstr(&b), "cara_pass_duration_seconds{command=\"sync\"} 1.500\n") != NULL,
+	   "metrics: duration");
+	ok(strstr(buf_cstr(&b), "cara_projects{phase=\"Running\"} 1\n") != NULL &&
+	   strstr(buf_cstr(&b), "cara_projects{phase=\"Failed\"} 0\n") != NULL,
+	   "metrics: projects by phase, zeros included");
+	ok(strstr(buf_cstr(&b), "cara_actions{kind=\"recreate-container\"} 1\n") != NULL,
+	   "metrics: actions by kind");
+	ok(strstr(buf_cstr(&b), "cara_last_success_timestamp_seconds 40\n") != NULL,
+	   "metrics: last success");
+	buf_reset(&b);
+	report_notify_json(&b, &s);
+	ok(strstr(buf_cstr(&b), "{\"text\": \"cara sync on host1: partial (2 created, "
+		  "0 recreated, 0 started, 0 removed, 1 failed) at abc\"") != NULL,
+	   "webhook: Slack-compatible text");
+	ok(strstr(buf_cstr(&b), "\"exitCode\": 4") != NULL, "webhook: exit code");
+	buf_release(&b);
+	plan_release(&p);
+}
 
 int main(void)
 {
+	test_plan_text();
+	test_plan_json();
+	test_status();
+	test_report();
 	return tap_done();
 }
