@@ -1,0 +1,89 @@
+#!/bin/sh
+# The commands on a git repository: sync and diff --repo, the commit in
+# status and state, --ref and --path, an unreachable remote with and
+# without --offline-ok, credentials never printed, validate --repo.
+. "$srcdir/tests/lib.sh"
+
+P="$UNIQ-g"
+R="$TEST_DIR/remote.git"
+W="$TEST_DIR/work"
+git init -q --bare -b main "$R"
+git init -q -b main "$W"
+g() { git -C "$W" -c user.name=t -c user.email=t@localhost "$@"; }
+project() {   # project VALUE
+	mkdir -p "$W/stacks"
+	cat > "$W/stacks/g.yaml" <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $P}
+spec:
+  services:
+    - name: s
+      image: $CARA_TEST_IMAGE
+      env: [{name: V, value: "$1"}]
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+EOT
+}
+project one
+echo "not a manifest" > "$W/README.md"
+g add -A && g commit -q -m "first stack" && g remote add origin "$R" && g push -q origin main
+
+test_expect_success 'sync --repo --path converges and records the commit' '
+	$CARA sync --repo "file://$R" --path stacks 2>err &&
+	[ "$(docker_state $P-s)" = running ] &&
+	c=$(git -C "$R" rev-parse main) &&
+	$CARA status >out && grep -E "^$P +Running +ContainersRunning +$(echo $c | cut -c1-7)" out &&
+	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select commit_id from passes where commit_id is not null order by id desc limit 1")" = "$c" ] &&
+	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select subject from passes where subject is not null order by id desc limit 1")" = "first stack" ]
+'
+
+test_expect_success 'a new commit is fetched and applied' '
+	project two && g commit -qam "second" && g push -q origin main &&
+	$CARA sync --repo "file://$R" --path stacks 2>err &&
+	docker inspect -f "{{.Config.Env}}" $P-s | grep -q V=two
+'
+
+test_expect_success 'diff --repo on an unchanged remote: exit 0' '
+	expect_exit 0 $CARA diff --repo "file://$R" --path stacks >out
+'
+
+test_expect_success '--ref picks a tag' '
+	g tag v1 HEAD~1 && g push -q origin v1 &&
+	expect_exit 2 $CARA diff --repo "file://$R" --path stacks --ref v1 >out &&
+	expect_contains out "changed: env"
+'
+
+test_expect_success 'an unreachable remote: exit 1, no container touched' '
+	id=$(docker inspect -f "{{.Id}}" $P-s) &&
+	mv "$R" "$R.away" &&
+	expect_exit 1 $CARA sync --repo "file://$R" --path stacks 2>err &&
+	expect_contains err "remote.git" &&
+	expect_contains err "nothing was changed" &&
+	[ "$(docker inspect -f "{{.Id}}" $P-s)" = "$id" ]
+'
+
+test_expect_success 'with --offline-ok the last fetched commit is used and recorded' '
+	$CARA sync --repo "file://$R" --path stacks --offline-ok 2>err &&
+	expect_contains err "remote unreachable" &&
+	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select offline from passes order by id desc limit 1")" = 1 ] &&
+	mv "$R.away" "$R"
+'
+
+test_expect_success 'credentials in the URL never reach output, logs or state' '
+	expect_exit 1 $CARA sync --repo "https://deploy:hunter2@127.0.0.1:1/x.git" 2>err &&
+	! grep -q hunter2 err &&
+	! grep -rq hunter2 "$CARA_STATE_DIR/state.db" &&
+	expect_contains err "***@127.0.0.1"
+'
+
+test_expect_success 'validate --repo --ref checks a branch' '
+	g checkout -q -b broken &&
+	sed -i "s/image: .*/image: \"Not An Image\"/" "$W/stacks/g.yaml" &&
+	g commit -qam broken && g push -q origin broken &&
+	expect_exit 1 $CARA validate --repo "file://$R" --ref broken --path stacks >out 2>&1 &&
+	expect_contains out "g.yaml:" && expect_contains out "spec.services[0].image" &&
+	expect_exit 0 $CARA validate --repo "file://$R" --ref main --path stacks
+'
+
+test_done
