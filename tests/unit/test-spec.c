@@ -1,6 +1,663 @@
+/*
+ * test-spec.c - the effective spec hash: deterministic, sensitive to every
+ * field group (and naming that group in spec_changed_fields), blind to the
+ * order of env and labels, and never carrying a secret value.
+ *
+ * Projects are built in C here (not parsed from YAML) so these tests stand
+ * apart from the manifest parser.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "spec.h"
 #include "tap.h"
+
+/* ---- builders (the model owns xstrdup'd strings; t_set_free frees them) ---- */
+
+static struct project *t_project(struct project_set *set, const char *name)
+{
+	struct project *p;
+
+	GROW(set->v, set->cap, set->n + 1);
+	p = &set->v[set->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->file = xasprintf("%s.yaml", name);
+	p->valid = true;
+	return p;
+}
+
+static struct service *t_service(struct project *p, const char *name,
+				 const char *image)
+{
+	struct service *s;
+
+	GROW(p->services, p->capservices, p->nservices + 1);
+	s = &p->services[p->nservices++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->image = xstrdup(image);
+	s->stop_grace_ms = -1;
+	return s;
+}
+
+static struct env_var *t_env(struct service *s, const char *name, const char *value)
+{
+	struct env_var *e;
+
+	GROW(s->env, s->capenv, s->nenv + 1);
+	e = &s->env[s->nenv++];
+	memset(e, 0, sizeof(*e));
+	e->name = xstrdup(name);
+	e->value = xstrdup(value);
+	e->pos.line = 10 + (int)s->nenv;
+	e->pos.col = 11;
+	return e;
+}
+
+static struct env_var *t_secret(struct service *s, const char *name,
+				const char *sname, const char *skey)
+{
+	struct env_var *e = t_env(s, name, NULL);
+
+	e->secret_name = xstrdup(sname);
+	e->secret_key = xstrdup(skey);
+	return e;
+}
+
+static void t_kv(struct kvlist *l, const char *k, const char *v)
+{
+	GROW(l->v, l->cap, l->n + 1);
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	l->v[l->n].key = xstrdup(k);
+	l->v[l->n].value = xstrdup(v);
+	l->n++;
+}
+
+static struct volume *t_volume(struct project *p, const char *name,
+			       enum volume_type type, const char *host_path)
+{
+	struct volume *v;
+
+	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
+	v = &p->volumes[p->nvolumes++];
+	memset(v, 0, sizeof(*v));
+	v->name = xstrdup(name);
+	v->type = type;
+	v->host_path = xstrdup(host_path);
+	return v;
+}
+
+static struct mount *t_mount(struct service *s, const char *name, const char *path)
+{
+	struct mount *m;
+
+	GROW(s->mounts, s->capmounts, s->nmounts + 1);
+	m = &s->mounts[s->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	m->mount_path = xstrdup(path);
+	return m;
+}
+
+static struct port *t_port(struct service *s, int host, int container)
+{
+	struct port *pt;
+
+	GROW(s->ports, s->capports, s->nports + 1);
+	pt = &s->ports[s->nports++];
+	memset(pt, 0, sizeof(*pt));
+	pt->host_port = host;
+	pt->container_port = container;
+	return pt;
+}
+
+static void t_kvlist_free(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+static void t_service_free(struct service *s)
+{
+	size_t i;
+
+	free(s->name); free(s->image); free(s->working_dir); free(s->user);
+	strvec_release(&s->command);
+	strvec_release(&s->entrypoint);
+	for (i = 0; i < s->nenv; i++) {
+		free(s->env[i].name); free(s->env[i].value);
+		free(s->env[i].secret_name); free(s->env[i].secret_key);
+	}
+	free(s->env);
+	for (i = 0; i < s->nmounts; i++) {
+		free(s->mounts[i].name); free(s->mounts[i].mount_path);
+	}
+	free(s->mounts);
+	for (i = 0; i < s->nports; i++) {
+		free(s->ports[i].host_ip); free(s->ports[i].protocol);
+	}
+	free(s->ports);
+	strvec_release(&s->health.test);
+	for (i = 0; i < s->ndeps; i++)
+		free(s->deps[i].service);
+	free(s->deps);
+	t_kvlist_free(&s->labels);
+	free(s->spec_hash);
+	free(s->spec_fields);
+}
+
+static void t_set_free(struct project_set *set)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->n; i++) {
+		struct project *p = &set->v[i];
+
+		free(p->name); free(p->file);
+		t_kvlist_free(&p->labels);
+		t_kvlist_free(&p->annotations);
+		for (j = 0; j < p->nservices; j++)
+			t_service_free(&p->services[j]);
+		free(p->services);
+		for (j = 0; j < p->nvolumes; j++) {
+			free(p->volumes[j].name); free(p->volumes[j].host_path);
+		}
+		free(p->volumes);
+		free(p->ingress);
+	}
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---- a secrets directory for the test ---- */
+
+static char secrets_dir[64];
+
+static void write_file(const char *path, const char *data)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(data, f) < 0 || fclose(f) != 0) {
+		printf("Bail out! cannot write '%s'\n", path);
+		exit(1);
+	}
+}
+
+static void put_secret(const char *name, const char *key, const char *value)
+{
+	char *dir = xasprintf("%s/%s", secrets_dir, name);
+	char *path = xasprintf("%s/%s", dir, key);
+
+	mkdir(dir, 0700);
+	write_file(path, value);
+	free(path);
+	free(dir);
+}
+
+static void rm_secrets(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", secrets_dir);
+
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", secrets_dir);
+	free(cmd);
+}
+
+/* ---- the base project every case varies ---- */
+
+static struct project *base(struct project_set *set)
+{
+	struct project *p = t_project(set, "shop");
+	struct service *s = t_service(p, "app", "shop/app:1");
+
+	t_volume(p, "data", VOLUME_MANAGED, NULL);
+	t_volume(p, "other", VOLUME_EPHEMERAL, NULL);
+	t_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
+	t_volume(p, "host2", VOLUME_HOSTPATH, "/srv/other");
+	t_env(s, "A", "1");
+	t_env(s, "B", "2");
+	t_mount(s, "data", "/data");
+	t_port(s, 8080, 80);
+	t_kv(&s->labels, "team", "web");
+	t_kv(&s->labels, "tier", "front");
+	return p;
+}
+
+static void hash_of(const struct project *p, const struct service *s,
+		    char hash[65], char **fields)
+{
+	*fields = NULL;
+	if (spec_service(hash, fields, p, s, secrets_dir) < 0) {
+		printf("# spec_service: %s\n", error_last());
+		hash[0] = '\0';
+	}
+}
+
+static void joined(struct buf *b, const struct strvec *sv)
+{
+	size_t i;
+
+	buf_reset(b);
+	for (i = 0; i < sv->n; i++)
+		buf_printf(b, "%s%s", i ? "," : "", sv->v[i]);
+}
+
+static void test_determinism(void)
+{
+	struct project_set a = PROJECT_SET_INIT, b = PROJECT_SET_INIT;
+	char h1[65], h2[65];
+	char *f1, *f2;
+	size_t i;
+	static const char *const groups[] = {
+		"image", "command", "entrypoint", "workingDir", "user", "env",
+		"mounts", "ports", "healthcheck", "restart", "stopGracePeriod",
+		"labels", "resources", "network",
+	};
+	const char *p;
+
+	base(&a);
+	base(&b);
+	hash_of(&a.v[0], &a.v[0].services[0], h1, &f1);
+	hash_of(&b.v[0], &b.v[0].services[0], h2, &f2);
+	is_int(strlen(h1), 64, "spec hash is 64 hex digits");
+	is_str(h1, h2, "the same spec in different memory hashes the same");
+	is_str(f1, f2, "and gets the same fields label");
+	p = f1;
+	for (i = 0; p && i < ARRAY_SIZE(groups); i++) {
+		size_t n = strlen(groups[i]);
+
+		if (strncmp(p, groups[i], n) || p[n] != '=' || strspn(p + n + 1,
+		    "0123456789abcdef") != 8)
+			break;
+		p += n + 9;
+		if (*p == ',')
+			p++;
+	}
+	ok(i == ARRAY_SIZE(groups) && p && !*p,
+	   "fields label lists every group in order with 8 hex digits: %s", f1);
+	free(f1);
+	free(f2);
+	t_set_free(&a);
+	t_set_free(&b);
+}
+
+/* ---- every group: changing it changes the hash and names the group ---- */
+
+static void m_image(struct project *p, struct service *s) { (void)p; free(s->image); s->image = xstrdup("shop/app:2"); }
+static void m_command(struct project *p, struct service *s) { (void)p; s->has_command = true; strvec_push(&s->command, "serve"); }
+static void m_command_empty(struct project *p, struct service *s) { (void)p; s->has_command = true; }
+static void m_entrypoint(struct project *p, struct service *s) { (void)p; s->has_entrypoint = true; strvec_push(&s->entrypoint, "/init"); }
+static void m_workdir(struct project *p, struct service *s) { (void)p; s->working_dir = xstrdup("/srv"); }
+static void m_user(struct project *p, struct service *s) { (void)p; s->user = xstrdup("1000:1000"); }
+static void m_env_value(struct project *p, struct service *s) { (void)p; free(s->env[1].value); s->env[1].value = xstrdup("3"); }
+static void m_env_add(struct project *p, struct service *s) { (void)p; t_env(s, "C", ""); }
+static void m_env_empty(struct project *p, struct service *s) { (void)p; free(s->env[1].value); s->env[1].value = xstrdup(""); }
+static void m_mount_path(struct project *p, struct service *s) { (void)p; free(s->mounts[0].mount_path); s->mounts[0].mount_path = xstrdup("/var/data"); }
+static void m_mount_ro(struct project *p, struct service *s) { (void)p; s->mounts[0].read_only = true; }
+static void m_mount_volume(struct project *p, struct service *s) { (void)p; free(s->mounts[0].name); s->mounts[0].name = xstrdup("other"); }
+static void m_mount_host(struct project *p, struct service *s) { (void)p; t_mount(s, "host", "/host"); }
+static void m_host_path(struct project *p, struct service *s) { (void)p; t_mount(s, "host", "/host"); free(p->volumes[2].host_path); p->volumes[2].host_path = xstrdup("/srv/x"); }
+static void m_port_host(struct project *p, struct service *s) { (void)p; s->ports[0].host_port = 8081; }
+static void m_port_ip(struct project *p, struct service *s) { (void)p; s->ports[0].host_ip = xstrdup("127.0.0.1"); }
+static void m_port_proto(struct project *p, struct service *s) { (void)p; s->ports[0].protocol = xstrdup("udp"); }
+static void m_health(struct project *p, struct service *s) { (void)p; s->health.present = true; strvec_push(&s->health.test, "CMD"); strvec_push(&s->health.test, "true"); }
+static void m_restart(struct project *p, struct service *s) { (void)p; s->restart = RESTART_ALWAYS; }
+static void m_grace(struct project *p, struct service *s) { (void)p; s->stop_grace_ms = 1000; }
+static void m_label(struct project *p, struct service *s) { (void)p; free(s->labels.v[0].value); s->labels.v[0].value = xstrdup("ops"); }
+static void m_memory(struct project *p, struct service *s) { (void)p; s->memory_bytes = 512 << 20; }
+static void m_cpus(struct project *p, struct service *s) { (void)p; s->nano_cpus = 500000000; }
+static void m_alias(struct project *p, struct service *s) { (void)p; free(s->name); s->name = xstrdup("web"); }
+
+static void test_every_group(void)
+{
+	static const struct {
+		const char *what;
+		void (*mutate)(struct project *, struct service *);
+		const char *changed;
+	} cases[] = {
+		{ "image", m_image, "image" },
+		{ "command set", m_command, "command" },
+		{ "empty command differs from none", m_command_empty, "command" },
+		{ "entrypoint", m_entrypoint, "entrypoint" },
+		{ "workingDir", m_workdir, "workingDir" },
+		{ "user", m_user, "user" },
+		{ "env value", m_env_value, "env" },
+		{ "env added", m_env_add, "env" },
+		{ "env value emptied", m_env_empty, "env" },
+		{ "mount path", m_mount_path, "mounts" },
+		{ "mount read-only", m_mount_ro, "mounts" },
+		{ "mount of another volume", m_mount_volume, "mounts" },
+		{ "host path mount added", m_mount_host, "mounts" },
+		{ "host path moved", m_host_path, "mounts" },
+		{ "host port", m_port_host, "ports" },
+		{ "host IP", m_port_ip, "ports" },
+		{ "protocol", m_port_proto, "ports" },
+		{ "healthcheck", m_health, "healthcheck" },
+		{ "restart", m_restart, "restart" },
+		{ "stopGracePeriod", m_grace, "stopGracePeriod" },
+		{ "label value", m_label, "labels" },
+		{ "memory", m_memory, "resources" },
+		{ "cpus", m_cpus, "resources" },
+		{ "service name (network alias)", m_alias, "network" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct project_set set = PROJECT_SET_INIT;
+		struct project *p = base(&set);
+		struct strvec changed = STRVEC_INIT;
+		char h0[65], h1[65];
+		char *f0, *f1;
+
+		hash_of(p, &p->services[0], h0, &f0);
+		cases[i].mutate(p, &p->services[0]);
+		hash_of(p, &p->services[0], h1, &f1);
+		ok(h0[0] && h1[0] && strcmp(h0, h1), "%s changes the spec hash", cases[i].what);
+		spec_changed_fields(&changed, f0, f1);
+		joined(&b, &changed);
+		is_str(buf_cstr(&b), cases[i].changed, "%s: changed fields", cases[i].what);
+		strvec_release(&changed);
+		free(f0);
+		free(f1);
+		t_set_free(&set);
+	}
+	buf_release(&b);
+}
+
+/* Spelling things differently that mean the same to Docker changes nothing. */
+static void m_env_swap(struct project *p, struct service *s)
+{
+	struct env_var t = s->env[0];
+
+	(void)p;
+	s->env[0] = s->env[1];
+	s->env[1] = t;
+}
+static void m_label_swap(struct project *p, struct service *s)
+{
+	struct kv t = s->labels.v[0];
+
+	(void)p;
+	s->labels.v[0] = s->labels.v[1];
+	s->labels.v[1] = t;
+}
+static void m_restart_default(struct project *p, struct service *s) { (void)p; s->restart = RESTART_UNLESS_STOPPED; }
+static void m_image_latest(struct project *p, struct service *s) { (void)p; free(s->image); s->image = xstrdup("busybox:latest"); }
+static void m_port_defaults(struct project *p, struct service *s) { (void)p; s->ports[0].protocol = xstrdup("tcp"); s->ports[0].host_ip = xstrdup("0.0.0.0"); }
+static void m_positions(struct project *p, struct service *s) { (void)p; s->pos.line = 99; s->env[0].pos.line = 77; }
+static void m_deps(struct project *p, struct service *s)
+{
+	(void)p;
+	GROW(s->deps, s->capdeps, s->ndeps + 1);
+	memset(&s->deps[s->ndeps], 0, sizeof(s->deps[0]));
+	s->deps[s->ndeps++].service = xstrdup("db");
+}
+
+static void test_same_meaning(void)
+{
+	static const struct {
+		const char *what;
+		void (*mutate)(struct project *, struct service *);
+	} cases[] = {
+		{ "env order", m_env_swap },
+		{ "label order", m_label_swap },
+		{ "restart unless-stopped spelled out", m_restart_default },
+		{ "image tag latest spelled out", m_image_latest },
+		{ "port protocol and host IP defaults spelled out", m_port_defaults },
+		{ "positions in the file", m_positions },
+		{ "dependsOn (not part of the container)", m_deps },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct project_set set = PROJECT_SET_INIT;
+		struct project *p = base(&set);
+		char h0[65], h1[65];
+		char *f0, *f1;
+
+		if (cases[i].mutate == m_image_latest) {
+			free(p->services[0].image);
+			p->services[0].image = xstrdup("busybox");
+		}
+		hash_of(p, &p->services[0], h0, &f0);
+		cases[i].mutate(p, &p->services[0]);
+		hash_of(p, &p->services[0], h1, &f1);
+		is_str(h1, h0, "%s does not change the hash", cases[i].what);
+		is_str(f1, f0, "%s does not change the fields label", cases[i].what);
+		free(f0);
+		free(f1);
+		t_set_free(&set);
+	}
+}
+
+/* Length-prefixed encoding: values that concatenate alike still differ. */
+static void test_no_ambiguity(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct project *p = t_project(&set, "x");
+	struct service *a = t_service(p, "s", "img:1");
+	struct service *b = t_service(p, "s", "img:1");
+	struct service *c = t_service(p, "s", "img:1");
+	char ha[65], hb[65], hc[65];
+	char *fa, *fb, *fc;
+
+	a->has_command = b->has_command = c->has_command = true;
+	strvec_push(&a->command, "ab");
+	strvec_push(&b->command, "a");
+	strvec_push(&b->command, "b");
+	strvec_push(&c->command, "a;b");
+	t_env(a, "K", "v;S1:x");
+	t_env(b, "K", "v");
+	t_env(b, "S1:x", "");
+	hash_of(p, a, ha, &fa);
+	hash_of(p, b, hb, &fb);
+	hash_of(p, c, hc, &fc);
+	ok(strcmp(ha, hb) && strcmp(ha, hc) && strcmp(hb, hc),
+	   "[\"ab\"], [\"a\",\"b\"] and [\"a;b\"] hash differently");
+	free(fa); free(fb); free(fc);
+	t_set_free(&set);
+}
+
+static void test_secret_read(void)
+{
+	struct buf b = BUF_INIT;
+	static const struct { const char *name, *key; } bad[] = {
+		{ "..", "root" }, { "wp", ".." }, { "../etc", "passwd" },
+		{ "wp", "a/b" }, { ".hidden", "k" }, { "wp", ".k" }, { "", "k" },
+		{ "wp", "" },
+	};
+	size_t i;
+
+	put_secret("wp", "root", "s3cret\n");
+	put_secret("wp", "two", "line\n\n");
+	put_secret("wp", "raw", "raw");
+	ok(secret_read(secrets_dir, "wp", "root", &b) == 0, "secret read");
+	is_str(buf_cstr(&b), "s3cret", "one trailing newline stripped");
+	ok(secret_read(secrets_dir, "wp", "two", &b) == 0 &&
+	   !strcmp(buf_cstr(&b), "line\n"), "only one newline stripped");
+	ok(secret_read(secrets_dir, "wp", "raw", &b) == 0 &&
+	   !strcmp(buf_cstr(&b), "raw"), "no newline: value as is");
+
+	{
+		char *want = xasprintf("secret 'wp/nope' not found in '%s'", secrets_dir);
+
+		ok(secret_read(secrets_dir, "wp", "nope", &b) < 0, "missing secret fails");
+		is_str(error_last(), want, "missing secret message names it and the directory");
+		free(want);
+	}
+	ok(secret_read(secrets_dir, "nope", "root", &b) < 0, "missing secret name fails");
+	ok(secret_read(NULL, "wp", "root", &b) < 0, "no secrets directory fails");
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ok(secret_read(secrets_dir, bad[i].name, bad[i].key, &b) < 0 &&
+		   strstr(error_last(), "invalid name") != NULL,
+		   "secret '%s/%s' refused", bad[i].name, bad[i].key);
+	}
+	{
+		char *dir = xasprintf("%s/wp/sub", secrets_dir);
+
+		mkdir(dir, 0700);
+		ok(secret_read(secrets_dir, "wp", "sub", &b) < 0 &&
+		   strstr(error_last(), "not a regular file"), "a directory is not a secret");
+		free(dir);
+	}
+	buf_release(&b);
+}
+
+static void test_secret_hash(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct project *p = base(&set);
+	struct service *s = &p->services[0];
+	struct strvec changed = STRVEC_INIT;
+	char h0[65], h1[65], h2[65];
+	char *f0, *f1, *f2;
+
+	t_secret(s, "PASSWORD", "db", "pw");
+	put_secret("db", "pw", "hunter2-first\n");
+	hash_of(p, s, h0, &f0);
+	put_secret("db", "pw", "hunter2-second\n");
+	hash_of(p, s, h1, &f1);
+	ok(h0[0] && h1[0] && strcmp(h0, h1), "a changed secret value changes the hash");
+	spec_changed_fields(&changed, f0, f1);
+	ok(changed.n == 1 && !strcmp(changed.v[0], "env"), "and shows as env");
+	ok(!strstr(f0, "hunter2") && !strstr(f1, "hunter2") &&
+	   !strstr(h0, "hunter2"), "the value never appears in the labels");
+	{
+		/* the label must not be the hash of the bare value either */
+		char vh[65];
+
+		sha256_hex("hunter2-second", 14, vh);
+		ok(!strstr(f1, vh) && strncmp(h1, vh, 8), "nor the value's plain hash");
+	}
+	put_secret("db", "pw", "hunter2-second");
+	hash_of(p, s, h2, &f2);
+	is_str(h2, h1, "a trailing newline in the secret file changes nothing");
+	/* a literal value equal to the secret's text is a different spec */
+	free(s->env[2].secret_name); s->env[2].secret_name = NULL;
+	free(s->env[2].secret_key); s->env[2].secret_key = NULL;
+	s->env[2].value = xstrdup("hunter2-second");
+	free(f2);
+	hash_of(p, s, h2, &f2);
+	ok(strcmp(h2, h1), "literal and secret of the same text differ");
+	strvec_release(&changed);
+	free(f0); free(f1); free(f2);
+	t_set_free(&set);
+}
+
+static void test_spec_compute(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = DIAGS_INIT;
+	struct project *p, *q, *bad;
+	struct service *s;
+	char want[65], *wf;
+	char *msg;
+
+	p = base(&set);
+	t_secret(&p->services[0], "PW", "db", "pw");
+	put_secret("db", "pw", "fine");
+	s = t_service(p, "worker", "shop/app:1");
+	t_secret(s, "X", "db", "missing1");
+	t_env(s, "Y", "y");
+	t_secret(s, "Z", "db", "missing2");
+	t_secret(s, "OK", "db", "pw");
+	q = t_project(&set, "other");
+	t_service(q, "web", "nginx:1");
+	bad = t_project(&set, "broken");
+	t_service(bad, "web", "nginx:1");
+	bad->valid = false;
+
+	spec_compute(&set, secrets_dir, &d);
+	p = &set.v[0];
+	q = &set.v[1];
+	bad = &set.v[2];
+	ok(!p->valid, "a project with a missing secret becomes invalid");
+	is_int(d.nerrors, 2, "one error per missing secret");
+	if (d.n >= 2) {
+		is_str(d.v[0].file, "shop.yaml", "diag names the file");
+		is_int(d.v[0].line, 11, "diag at the env entry's line");
+		is_int(d.v[0].col, 11, "and column");
+		is_str(d.v[0].path, "spec.services[1].env[0].valueFrom.secretKeyRef",
+		       "diag path names the secretKeyRef");
+		msg = xasprintf("secret 'db/missing1' not found in '%s'", secrets_dir);
+		is_str(d.v[0].message, msg, "diag message from secret_read");
+		free(msg);
+		is_str(d.v[1].path, "spec.services[1].env[2].valueFrom.secretKeyRef",
+		       "the second missing secret is reported too");
+	}
+	ok(q->valid && q->services[0].spec_hash && q->services[0].spec_fields,
+	   "another project still gets its hashes");
+	hash_of(q, &q->services[0], want, &wf);
+	is_str(q->services[0].spec_hash, want, "spec_compute stores spec_service's hash");
+	is_str(q->services[0].spec_fields, wf, "and its fields label");
+	free(wf);
+	ok(!bad->services[0].spec_hash, "an invalid project is left alone");
+
+	/* computing twice replaces, never leaks or duplicates */
+	spec_compute(&set, secrets_dir, &d);
+	is_str(q->services[0].spec_hash, want, "recomputing gives the same hash");
+
+	diags_release(&d);
+	t_set_free(&set);
+}
+
+static void test_changed_fields(void)
+{
+	static const struct { const char *old, *new_, *want; } cases[] = {
+		{ "image=11111111,env=22222222", "image=11111111,env=22222222", "" },
+		{ "image=11111111,env=22222222", "image=11111112,env=22222222", "image" },
+		{ "image=11111111,env=22222222", "image=11111112,env=22222223", "image,env" },
+		{ "", "image=11111111,env=22222222", "image,env" },
+		{ "image=11111111,env=22222222", "", "image,env" },
+		{ "image=11111111", "image=11111111,env=22222222", "env" },
+		{ "image=11111111,gone=33333333", "image=11111111", "gone" },
+		{ "env=22222222,image=11111111", "image=11111111,env=22222222", "" },
+		{ "image=1111", "image=11111111", "image" },
+	};
+	struct strvec sv = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		spec_changed_fields(&sv, cases[i].old, cases[i].new_);
+		joined(&b, &sv);
+		is_str(buf_cstr(&b), cases[i].want, "changed '%s' -> '%s'",
+		       cases[i].old, cases[i].new_);
+		strvec_release(&sv);
+	}
+	spec_changed_fields(&sv, NULL, NULL);
+	is_int(sv.n, 0, "NULL labels: nothing changed");
+	strvec_release(&sv);
+	buf_release(&b);
+}
 
 int main(void)
 {
+	snprintf(secrets_dir, sizeof(secrets_dir), "/tmp/cara-test-spec-XXXXXX");
+	if (!mkdtemp(secrets_dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	test_determinism();
+	test_every_group();
+	test_same_meaning();
+	test_no_ambiguity();
+	test_secret_read();
+	test_secret_hash();
+	test_spec_compute();
+	test_changed_fields();
+	rm_secrets();
 	return tap_done();
 }
