@@ -1,2 +1,598 @@
-/* plan.c - TODO */
-typedef int cara_plan_placeholder;
+/*
+ * plan.c - the planner: desired projects + observed snapshot + now ->
+ * an ordered list of actions, one slice per project.
+ *
+ * Pure: no I/O, no clock, no globals, no environment.  Everything it
+ * decides follows from its arguments, which is what makes `cara diff`
+ * trustworthy and the planner testable without Docker.
+ *
+ * Safety invariants (the reasons this module exists):
+ *   - a project that is invalid in the source gets no action at all, and
+ *     objects labelled with its name are never torn down;
+ *   - nothing is torn down as RemovedFromSource unless the caller asked to
+ *     prune and the source was read completely;
+ *   - Managed volumes survive every teardown unless purge_volumes is set;
+ *     volumes whose type label is unknown are treated like Managed ones.
+ *
+ * A project is "live" when a default teardown would remove something
+ * (a container, a network, or a volume it may remove).  Only live projects
+ * are torn down or counted in nmanaged; a project that left only kept
+ * Managed volumes behind is GONE, so a torn-down project does not show up
+ * as "teardown" on every later pass and does not weaken the mass-prune
+ * guard (which compares nremoved against nmanaged).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "spec.h"
+
+char *name_network(const char *project)
+{
+	return xasprintf("cara-%s", project);
+}
+
+char *name_container(const char *project, const char *service)
+{
+	return xasprintf("%s-%s", project, service);
+}
+
+char *name_volume(const char *project, const char *volume)
+{
+	return xasprintf("cara-%s-%s", project, volume);
+}
+
+const char *action_kind_name(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_CREATE_NETWORK: return "create-network";
+	case ACTION_CREATE_VOLUME: return "create-volume";
+	case ACTION_PULL_IMAGE: return "pull-image";
+	case ACTION_CREATE_CONTAINER: return "create-container";
+	case ACTION_START_CONTAINER: return "start-container";
+	case ACTION_RECREATE_CONTAINER: return "recreate-container";
+	case ACTION_REMOVE_CONTAINER: return "remove-container";
+	case ACTION_REMOVE_NETWORK: return "remove-network";
+	case ACTION_REMOVE_VOLUME: return "remove-volume";
+	}
+	return "unknown";
+}
+
+const char *action_cause_name(enum action_cause c)
+{
+	switch (c) {
+	case CAUSE_MISSING: return "Missing";
+	case CAUSE_STOPPED: return "Stopped";
+	case CAUSE_JOB_FAILED: return "JobFailed";
+	case CAUSE_SPEC_CHANGED: return "SpecChanged";
+	case CAUSE_SERVICE_REMOVED: return "ServiceRemoved";
+	case CAUSE_EXPIRED: return "Expired";
+	case CAUSE_REMOVED_FROM_SOURCE: return "RemovedFromSource";
+	}
+	return "Unknown";
+}
+
+bool plan_is_empty(const struct plan *p)
+{
+	return p->nactions == 0;
+}
+
+void plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nactions; i++) {
+		struct plan_action *a = &p->actions[i];
+
+		free(a->project);
+		free(a->service);
+		free(a->object);
+		free(a->object_id);
+		strvec_release(&a->changed);
+	}
+	for (i = 0; i < p->nprojects; i++)
+		free(p->projects[i].name);
+	free(p->actions);
+	free(p->projects);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- helpers over the snapshot ---- */
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static bool volume_removable(const struct obs_volume *v, bool purge)
+{
+	return purge || same(v->type, "Ephemeral");
+}
+
+/* Would a teardown of `name` remove anything? */
+static bool project_live(const struct observed *o, const char *name, bool purge)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (same(o->containers[i].project, name))
+			return true;
+	for (i = 0; i < o->nnetworks; i++)
+		if (same(o->networks[i].project, name))
+			return true;
+	for (i = 0; i < o->nvolumes; i++)
+		if (same(o->volumes[i].project, name) &&
+		    volume_removable(&o->volumes[i], purge))
+			return true;
+	return false;
+}
+
+static const struct obs_network *find_network(const struct observed *o,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->nnetworks; i++)
+		if (same(o->networks[i].name, name))
+			return &o->networks[i];
+	return NULL;
+}
+
+static bool has_volume(const struct observed *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->nvolumes; i++)
+		if (same(o->volumes[i].name, name))
+			return true;
+	return false;
+}
+
+/* The container named `name` if it belongs to `project`. */
+static const struct obs_container *find_container(const struct observed *o,
+						  const char *project,
+						  const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (same(o->containers[i].name, name) &&
+		    same(o->containers[i].project, project))
+			return &o->containers[i];
+	return NULL;
+}
+
+static const struct service *find_service(const struct project *p,
+					  const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < p->nservices; i++)
+		if (same(p->services[i].name, name))
+			return &p->services[i];
+	return NULL;
+}
+
+/*
+ * Services in dependsOn order, stable by file order: repeatedly take the
+ * first service whose dependencies are all placed.  Validation rejects
+ * cycles; should one slip through, the rest follow in file order.  (Kept
+ * here rather than calling manifest.c so the planner stands on its own.)
+ */
+static void service_order(const struct project *p, size_t *out)
+{
+	bool *placed = xcalloc(p->nservices ? p->nservices : 1, sizeof(*placed));
+	size_t n = 0, i, k;
+
+	while (n < p->nservices) {
+		bool progress = false;
+
+		for (i = 0; i < p->nservices; i++) {
+			const struct service *s = &p->services[i];
+			bool ready = !placed[i];
+
+			for (k = 0; ready && k < s->ndeps; k++) {
+				const struct service *d = find_service(p, s->deps[k].service);
+
+				if (d && d != s && !placed[d - p->services])
+					ready = false;
+			}
+			if (ready) {
+				placed[i] = true;
+				out[n++] = i;
+				progress = true;
+				break;
+			}
+		}
+		if (!progress) {
+			for (i = 0; i < p->nservices; i++)
+				if (!placed[i]) {
+					placed[i] = true;
+					out[n++] = i;
+				}
+		}
+	}
+	free(placed);
+}
+
+static struct plan_action *add_action(struct plan *pl, enum action_kind kind,
+				      enum action_cause cause, const char *project,
+				      const char *service, char *object,
+				      const char *object_id)
+{
+	struct plan_action *a;
+
+	GROW(pl->actions, pl->capactions, pl->nactions + 1);
+	a = &pl->actions[pl->nactions++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->cause = cause;
+	a->project = xstrdup(project);
+	a->service = xstrdup(service);
+	a->object = object;           /* taken */
+	a->object_id = xstrdup(object_id);
+	return a;
+}
+
+static struct plan_project *add_project(struct plan *pl, const char *name,
+					const struct project *proj)
+{
+	struct plan_project *pp;
+
+	GROW(pl->projects, pl->capprojects, pl->nprojects + 1);
+	pp = &pl->projects[pl->nprojects++];
+	memset(pp, 0, sizeof(*pp));
+	pp->name = xstrdup(name);
+	pp->proj = proj;
+	pp->verdict = VERDICT_CONVERGED;
+	pp->cause = CAUSE_MISSING;
+	pp->first = pl->nactions;
+	return pp;
+}
+
+/* ---- teardown ---- */
+
+static void remove_container(struct plan *pl, const struct obs_container *c,
+			     enum action_cause cause)
+{
+	add_action(pl, ACTION_REMOVE_CONTAINER, cause, c->project, c->service,
+		   xstrdup(c->name), c->id);
+}
+
+/*
+ * Remove everything of `name`: containers in reverse dependency order
+ * (when the source still describes the project) or in reverse observed
+ * order, then its networks, then the volumes it may remove.
+ */
+static void plan_teardown(struct plan *pl, const char *name,
+			  const struct project *proj, const struct observed *o,
+			  enum action_cause cause, bool purge)
+{
+	size_t i, j;
+
+	if (proj) {
+		size_t *order = xcalloc(proj->nservices ? proj->nservices : 1,
+					sizeof(*order));
+
+		/* strays first: nothing in the source depends on them */
+		for (i = o->ncontainers; i-- > 0;) {
+			const struct obs_container *c = &o->containers[i];
+
+			if (same(c->project, name) && !find_service(proj, c->service))
+				remove_container(pl, c, cause);
+		}
+		service_order(proj, order);
+		for (j = proj->nservices; j-- > 0;) {
+			const struct service *s = &proj->services[order[j]];
+
+			for (i = o->ncontainers; i-- > 0;) {
+				const struct obs_container *c = &o->containers[i];
+
+				if (same(c->project, name) && same(c->service, s->name))
+					remove_container(pl, c, cause);
+			}
+		}
+		free(order);
+	} else {
+		for (i = o->ncontainers; i-- > 0;)
+			if (same(o->containers[i].project, name))
+				remove_container(pl, &o->containers[i], cause);
+	}
+	for (i = 0; i < o->nnetworks; i++) {
+		const struct obs_network *n = &o->networks[i];
+
+		if (same(n->project, name))
+			add_action(pl, ACTION_REMOVE_NETWORK, cause, name, NULL,
+				   xstrdup(n->name), n->id);
+	}
+	for (i = 0; i < o->nvolumes; i++) {
+		const struct obs_volume *v = &o->volumes[i];
+
+		if (same(v->project, name) && volume_removable(v, purge))
+			add_action(pl, ACTION_REMOVE_VOLUME, cause, name, NULL,
+				   xstrdup(v->name), NULL);
+	}
+}
+
+/* ---- apply ---- */
+
+/* What to do with the existing container c of service s (same hash). */
+static bool container_needs_start(const struct service *s,
+				  const struct obs_container *c,
+				  enum action_cause *cause)
+{
+	const char *st = c->state ? c->state : "";
+
+	if (!strcmp(st, "created") || !strcmp(st, "paused")) {
+		*cause = CAUSE_STOPPED;
+		return true;
+	}
+	if (!strcmp(st, "exited") || !strcmp(st, "dead")) {
+		if (s->restart != RESTART_NO) {
+			*cause = CAUSE_STOPPED;
+			return true;
+		}
+		/* a one-shot job runs once per spec hash: success is final */
+		if (c->exit_code == 0)
+			return false;
+		*cause = CAUSE_JOB_FAILED;
+		return true;
+	}
+	/* running, restarting (the Engine is on it), removing */
+	return false;
+}
+
+static void plan_service(struct plan *pl, const struct project *p,
+			 const struct service *s, const struct observed *o)
+{
+	char *cname = name_container(p->name, s->name);
+	const struct obs_container *c = find_container(o, p->name, cname);
+	struct plan_action *a;
+	enum action_cause cause;
+
+	if (!c) {
+		a = add_action(pl, ACTION_CREATE_CONTAINER, CAUSE_MISSING, p->name,
+			       s->name, cname, NULL);
+	} else if (s->spec_hash && strcmp(s->spec_hash, c->spec_hash ? c->spec_hash : "")) {
+		/* a NULL spec_hash means spec_compute did not run: no basis
+		 * to recreate anything, so only drift is repaired */
+		a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED,
+			       p->name, s->name, cname, c->id);
+		spec_changed_fields(&a->changed, c->spec_fields ? c->spec_fields : "",
+				    s->spec_fields ? s->spec_fields : "");
+	} else if (container_needs_start(s, c, &cause)) {
+		a = add_action(pl, ACTION_START_CONTAINER, cause, p->name, s->name,
+			       cname, c->id);
+	} else {
+		free(cname);
+		return;
+	}
+	a->proj = p;
+	a->svc = s;
+}
+
+/* Is `vname` the Docker name of one of p's Docker-backed volumes? */
+static bool volume_declared(const struct project *p, const char *vname)
+{
+	size_t i;
+	bool found = false;
+
+	for (i = 0; i < p->nvolumes && !found; i++) {
+		char *n;
+
+		if (p->volumes[i].type == VOLUME_HOSTPATH)
+			continue;
+		n = name_volume(p->name, p->volumes[i].name);
+		found = same(n, vname);
+		free(n);
+	}
+	return found;
+}
+
+static void plan_apply(struct plan *pl, const struct project *p,
+		       const struct observed *o)
+{
+	struct strvec images = STRVEC_INIT;
+	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
+	struct plan_action *a;
+	char *n;
+	size_t i;
+
+	service_order(p, order);
+
+	n = name_network(p->name);
+	if (!find_network(o, n)) {
+		a = add_action(pl, ACTION_CREATE_NETWORK, CAUSE_MISSING, p->name,
+			       NULL, n, NULL);
+		a->proj = p;
+	} else {
+		free(n);
+	}
+
+	for (i = 0; i < p->nvolumes; i++) {
+		const struct volume *v = &p->volumes[i];
+
+		if (v->type == VOLUME_HOSTPATH)
+			continue;
+		n = name_volume(p->name, v->name);
+		if (has_volume(o, n)) {
+			free(n);
+			continue;
+		}
+		a = add_action(pl, ACTION_CREATE_VOLUME, CAUSE_MISSING, p->name,
+			       NULL, n, NULL);
+		a->proj = p;
+	}
+
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[order[i]];
+
+		if (!s->image || strvec_has(&images, s->image))
+			continue;
+		strvec_push(&images, s->image);
+		if (observed_has_image(o, s->image))
+			continue;
+		a = add_action(pl, ACTION_PULL_IMAGE, CAUSE_MISSING, p->name, NULL,
+			       xstrdup(s->image), NULL);
+		a->proj = p;
+	}
+
+	/*
+	 * Containers of services that left the project go before any create:
+	 * a renamed service usually wants the host port its old container
+	 * still holds.
+	 */
+	for (i = 0; i < o->ncontainers; i++) {
+		const struct obs_container *c = &o->containers[i];
+
+		if (same(c->project, p->name) && !find_service(p, c->service))
+			remove_container(pl, c, CAUSE_SERVICE_REMOVED);
+	}
+
+	for (i = 0; i < p->nservices; i++)
+		plan_service(pl, p, &p->services[order[i]], o);
+
+	/* Ephemeral volumes no longer declared, once nothing uses them. */
+	for (i = 0; i < o->nvolumes; i++) {
+		const struct obs_volume *v = &o->volumes[i];
+
+		if (same(v->project, p->name) && same(v->type, "Ephemeral") &&
+		    !volume_declared(p, v->name))
+			add_action(pl, ACTION_REMOVE_VOLUME, CAUSE_REMOVED_FROM_SOURCE,
+				   p->name, NULL, xstrdup(v->name), NULL);
+	}
+
+	strvec_release(&images);
+	free(order);
+}
+
+/* ---- the plan ---- */
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void push_name(struct strvec *names, const char *name)
+{
+	if (name && *name)
+		strvec_push(names, name);
+}
+
+/* Every project name the pass knows of, sorted, each once. */
+static void collect_names(struct strvec *names, const struct project_set *desired,
+			  const struct observed *o, const struct strvec *known)
+{
+	size_t i, w;
+
+	for (i = 0; desired && i < desired->n; i++)
+		push_name(names, desired->v[i].name);
+	for (i = 0; i < o->ncontainers; i++)
+		push_name(names, o->containers[i].project);
+	for (i = 0; i < o->nnetworks; i++)
+		push_name(names, o->networks[i].project);
+	for (i = 0; i < o->nvolumes; i++)
+		push_name(names, o->volumes[i].project);
+	for (i = 0; known && i < known->n; i++)
+		push_name(names, known->v[i]);
+	if (!names->n)
+		return;
+	qsort(names->v, names->n, sizeof(char *), cmp_cstr);
+	for (i = 1, w = 1; i < names->n; i++) {
+		if (!strcmp(names->v[i], names->v[w - 1]))
+			free(names->v[i]);
+		else
+			names->v[w++] = names->v[i];
+	}
+	names->n = w;
+}
+
+/*
+ * The desired project called `name`: NULL if none.  When any project of
+ * that name is invalid (a duplicate is marked invalid too), that one is
+ * returned, so the name is left alone.
+ */
+static const struct project *find_desired(const struct project_set *set,
+					  const char *name)
+{
+	const struct project *found = NULL;
+	size_t i;
+
+	for (i = 0; set && i < set->n; i++) {
+		const struct project *p = &set->v[i];
+
+		if (!same(p->name, name))
+			continue;
+		if (!p->valid)
+			return p;
+		if (!found)
+			found = p;
+	}
+	return found;
+}
+
+int plan_compute(struct plan *out, const struct project_set *desired,
+		 const struct observed *obs, int64_t now,
+		 const struct plan_options *opts)
+{
+	static const struct plan_options defaults;
+	static const struct observed empty;
+	struct strvec names = STRVEC_INIT;
+	bool may_prune, purge;
+	size_t i;
+
+	if (!opts)
+		opts = &defaults;
+	if (!obs)
+		obs = &empty;
+	memset(out, 0, sizeof(*out));
+	may_prune = opts->prune && !(desired && desired->incomplete);
+	purge = opts->purge_volumes;
+	collect_names(&names, desired, obs, opts->known);
+
+	for (i = 0; i < names.n; i++) {
+		const char *name = names.v[i];
+		const struct project *p = find_desired(desired, name);
+		bool live = project_live(obs, name, purge);
+		struct plan_project *pp;
+
+		if (live)
+			out->nmanaged++;
+		if (p && !p->valid) {
+			pp = add_project(out, name, p);
+			pp->verdict = VERDICT_INVALID;
+		} else if (p && p->has_expire && p->expire_at <= now) {
+			pp = add_project(out, name, p);
+			pp->cause = CAUSE_EXPIRED;
+			if (live) {
+				pp->verdict = VERDICT_TEARDOWN;
+				plan_teardown(out, name, p, obs, CAUSE_EXPIRED, purge);
+			} else {
+				pp->verdict = VERDICT_GONE;
+			}
+		} else if (p) {
+			pp = add_project(out, name, p);
+			if (!opts->gc_only)
+				plan_apply(out, p, obs);
+			if (out->nactions > pp->first)
+				pp->verdict = VERDICT_APPLY;
+		} else if (may_prune) {
+			pp = add_project(out, name, NULL);
+			pp->cause = CAUSE_REMOVED_FROM_SOURCE;
+			if (live) {
+				pp->verdict = VERDICT_TEARDOWN;
+				plan_teardown(out, name, NULL, obs,
+					      CAUSE_REMOVED_FROM_SOURCE, purge);
+				out->nremoved++;
+			} else {
+				pp->verdict = VERDICT_GONE;
+			}
+		} else {
+			/* not in the source, but we may not prune: leave it */
+			continue;
+		}
+		pp->count = out->nactions - pp->first;
+	}
+	strvec_release(&names);
+	return 0;
+}
