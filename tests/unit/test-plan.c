@@ -1,6 +1,934 @@
+/*
+ * test-plan.c - the planner, case by case: what a pass would do for a
+ * given source and host.  Each case starts from the "shop" project (app
+ * depends on a one-shot migrate job and on db; volumes Managed, Ephemeral
+ * and HostPath), changes the source or the host, and compares the whole
+ * plan, rendered one line per action, with what an operator expects.
+ *
+ * Projects and observed snapshots are built in C here, so these tests
+ * stand apart from the YAML parser and the Engine.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "spec.h"
 #include "tap.h"
+
+/* ---- builders (the model owns xstrdup'd strings; t_set_free frees them) ---- */
+
+static struct project *t_project(struct project_set *set, const char *name)
+{
+	struct project *p;
+
+	GROW(set->v, set->cap, set->n + 1);
+	p = &set->v[set->n++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->file = xasprintf("%s.yaml", name);
+	p->valid = true;
+	return p;
+}
+
+static struct service *t_service(struct project *p, const char *name,
+				 const char *image)
+{
+	struct service *s;
+
+	GROW(p->services, p->capservices, p->nservices + 1);
+	s = &p->services[p->nservices++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->image = xstrdup(image);
+	s->stop_grace_ms = -1;
+	return s;
+}
+
+static struct env_var *t_env(struct service *s, const char *name, const char *value)
+{
+	struct env_var *e;
+
+	GROW(s->env, s->capenv, s->nenv + 1);
+	e = &s->env[s->nenv++];
+	memset(e, 0, sizeof(*e));
+	e->name = xstrdup(name);
+	e->value = xstrdup(value);
+	e->pos.line = 10 + (int)s->nenv;
+	e->pos.col = 11;
+	return e;
+}
+
+static struct volume *t_volume(struct project *p, const char *name,
+			       enum volume_type type, const char *host_path)
+{
+	struct volume *v;
+
+	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
+	v = &p->volumes[p->nvolumes++];
+	memset(v, 0, sizeof(*v));
+	v->name = xstrdup(name);
+	v->type = type;
+	v->host_path = xstrdup(host_path);
+	return v;
+}
+
+static struct mount *t_mount(struct service *s, const char *name, const char *path)
+{
+	struct mount *m;
+
+	GROW(s->mounts, s->capmounts, s->nmounts + 1);
+	m = &s->mounts[s->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	m->mount_path = xstrdup(path);
+	return m;
+}
+
+static void t_kvlist_free(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+static void t_service_free(struct service *s)
+{
+	size_t i;
+
+	free(s->name); free(s->image); free(s->working_dir); free(s->user);
+	strvec_release(&s->command);
+	strvec_release(&s->entrypoint);
+	for (i = 0; i < s->nenv; i++) {
+		free(s->env[i].name); free(s->env[i].value);
+		free(s->env[i].secret_name); free(s->env[i].secret_key);
+	}
+	free(s->env);
+	for (i = 0; i < s->nmounts; i++) {
+		free(s->mounts[i].name); free(s->mounts[i].mount_path);
+	}
+	free(s->mounts);
+	for (i = 0; i < s->nports; i++) {
+		free(s->ports[i].host_ip); free(s->ports[i].protocol);
+	}
+	free(s->ports);
+	strvec_release(&s->health.test);
+	for (i = 0; i < s->ndeps; i++)
+		free(s->deps[i].service);
+	free(s->deps);
+	t_kvlist_free(&s->labels);
+	free(s->spec_hash);
+	free(s->spec_fields);
+}
+
+static void t_set_free(struct project_set *set)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->n; i++) {
+		struct project *p = &set->v[i];
+
+		free(p->name); free(p->file);
+		t_kvlist_free(&p->labels);
+		t_kvlist_free(&p->annotations);
+		for (j = 0; j < p->nservices; j++)
+			t_service_free(&p->services[j]);
+		free(p->services);
+		for (j = 0; j < p->nvolumes; j++) {
+			free(p->volumes[j].name); free(p->volumes[j].host_path);
+		}
+		free(p->volumes);
+		free(p->ingress);
+	}
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+static void t_dep(struct service *s, const char *on, enum dep_condition cond)
+{
+	GROW(s->deps, s->capdeps, s->ndeps + 1);
+	memset(&s->deps[s->ndeps], 0, sizeof(s->deps[0]));
+	s->deps[s->ndeps].service = xstrdup(on);
+	s->deps[s->ndeps].condition = cond;
+	s->ndeps++;
+}
+
+/* ---- observed builders ---- */
+
+static struct obs_container *o_container(struct observed *o, const char *project,
+					 const char *service, const char *hash,
+					 const char *fields, const char *state,
+					 int exit_code)
+{
+	struct obs_container *c = observed_add_container(o);
+
+	c->name = name_container(project, service);
+	c->id = xasprintf("id-%s", c->name);
+	c->project = xstrdup(project);
+	c->service = xstrdup(service);
+	c->spec_hash = xstrdup(hash ? hash : "");
+	c->spec_fields = xstrdup(fields ? fields : "");
+	c->image = xstrdup("img");
+	c->state = xstrdup(state);
+	c->health = xstrdup("");
+	c->exit_code = exit_code;
+	return c;
+}
+
+static void o_network(struct observed *o, const char *project)
+{
+	struct obs_network *n = observed_add_network(o);
+
+	n->name = name_network(project);
+	n->id = xasprintf("net-%s", project);
+	n->project = xstrdup(project);
+}
+
+static void o_volume(struct observed *o, const char *project, const char *volume,
+		     const char *type)
+{
+	struct obs_volume *v = observed_add_volume(o);
+
+	v->name = name_volume(project, volume);
+	v->project = xstrdup(project);
+	v->type = xstrdup(type);
+}
+
+static struct obs_container *o_find(struct observed *o, const char *project,
+				    const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (!strcmp(o->containers[i].project, project) &&
+		    !strcmp(o->containers[i].service, service))
+			return &o->containers[i];
+	return NULL;
+}
+
+static void o_set_state(struct observed *o, const char *project,
+			const char *service, const char *state, int exit_code)
+{
+	struct obs_container *c = o_find(o, project, service);
+
+	if (!c) {
+		printf("Bail out! no container %s-%s\n", project, service);
+		exit(1);
+	}
+	free(c->state);
+	c->state = xstrdup(state);
+	c->exit_code = exit_code;
+}
+
+/* Drop a container from the snapshot (as `docker rm` by hand). */
+static void o_remove(struct observed *o, const char *project, const char *service)
+{
+	struct obs_container *c = o_find(o, project, service);
+	size_t i;
+
+	if (!c)
+		return;
+	i = (size_t)(c - o->containers);
+	free(c->id); free(c->name); free(c->project); free(c->service);
+	free(c->spec_hash); free(c->spec_fields); free(c->image);
+	free(c->state); free(c->health);
+	memmove(&o->containers[i], &o->containers[i + 1],
+		(o->ncontainers - i - 1) * sizeof(*c));
+	o->ncontainers--;
+}
+
+static const char *volume_type_name_t(enum volume_type t)
+{
+	return t == VOLUME_MANAGED ? "Managed" : t == VOLUME_HOSTPATH ? "HostPath" :
+	       "Ephemeral";
+}
+
+/* ---- the fixture ---- */
+
+struct fixture {
+	struct project_set set;
+	struct observed obs;
+	struct plan_options opts;
+	struct strvec known;
+	int64_t now;
+};
+
+#define NOW 1700000000
+
+/*
+ * shop: app (file order first) depends on migrate (Completed) and db
+ * (Healthy); migrate is a job that depends on db.  Order: db, migrate, app.
+ */
+static struct project *shop(struct project_set *set, const char *name)
+{
+	struct project *p = t_project(set, name);
+	struct service *app, *migrate, *db;
+
+	t_volume(p, "data", VOLUME_MANAGED, NULL);
+	t_volume(p, "cache", VOLUME_EPHEMERAL, NULL);
+	t_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
+	app = t_service(p, "app", "shop/app:1");
+	t_env(app, "DB", "db");
+	t_dep(app, "migrate", DEP_COMPLETED);
+	t_dep(app, "db", DEP_HEALTHY);
+	t_mount(app, "cache", "/cache");
+	t_mount(app, "host", "/host");
+	migrate = t_service(p, "migrate", "shop/app:1");
+	migrate->restart = RESTART_NO;
+	t_dep(migrate, "db", DEP_HEALTHY);
+	db = t_service(p, "db", "postgres:16");
+	t_mount(db, "data", "/var/lib/postgresql");
+	return p;
+}
+
+static void recompute(struct fixture *f)
+{
+	struct diags d = DIAGS_INIT;
+
+	spec_compute(&f->set, NULL, &d);
+	if (d.n)
+		printf("# unexpected spec_compute diagnostics: %s\n", d.v[0].message);
+	diags_release(&d);
+}
+
+/* The host as a successful pass leaves it for project p. */
+static void converge(struct fixture *f, const struct project *p)
+{
+	size_t i;
+
+	o_network(&f->obs, p->name);
+	for (i = 0; i < p->nvolumes; i++)
+		if (p->volumes[i].type != VOLUME_HOSTPATH)
+			o_volume(&f->obs, p->name, p->volumes[i].name,
+				 volume_type_name_t(p->volumes[i].type));
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+
+		observed_add_image(&f->obs, s->image);
+		o_container(&f->obs, p->name, s->name, s->spec_hash, s->spec_fields,
+			    s->restart == RESTART_NO ? "exited" : "running", 0);
+	}
+	observed_sort(&f->obs);
+}
+
+static struct project *find_p(struct fixture *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->set.n; i++)
+		if (!strcmp(f->set.v[i].name, name))
+			return &f->set.v[i];
+	return NULL;
+}
+
+static struct service *find_s(struct fixture *f, const char *p, const char *s)
+{
+	struct project *pr = find_p(f, p);
+	size_t i;
+
+	for (i = 0; pr && i < pr->nservices; i++)
+		if (!strcmp(pr->services[i].name, s))
+			return &pr->services[i];
+	printf("Bail out! no service %s/%s\n", p, s);
+	exit(1);
+}
+
+static const char *verdict_str(enum project_verdict v)
+{
+	switch (v) {
+	case VERDICT_CONVERGED: return "converged";
+	case VERDICT_APPLY: return "apply";
+	case VERDICT_TEARDOWN: return "teardown";
+	case VERDICT_INVALID: return "invalid";
+	case VERDICT_GONE: return "gone";
+	}
+	return "?";
+}
+
+/* One line per project, then one indented line per action. */
+static void render(struct buf *b, const struct plan *p)
+{
+	size_t i, j, k;
+
+	buf_reset(b);
+	for (i = 0; i < p->nprojects; i++) {
+		const struct plan_project *pp = &p->projects[i];
+
+		buf_printf(b, "%s %s", pp->name, verdict_str(pp->verdict));
+		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE)
+			buf_printf(b, " %s", action_cause_name(pp->cause));
+		buf_putc(b, '\n');
+		for (j = pp->first; j < pp->first + pp->count; j++) {
+			const struct plan_action *a = &p->actions[j];
+
+			buf_printf(b, "  %s %s %s", action_kind_name(a->kind), a->object,
+				   action_cause_name(a->cause));
+			if (a->kind == ACTION_RECREATE_CONTAINER) {
+				buf_puts(b, " [");
+				for (k = 0; k < a->changed.n; k++)
+					buf_printf(b, "%s%s", k ? "," : "", a->changed.v[k]);
+				buf_putc(b, ']');
+			}
+			buf_putc(b, '\n');
+		}
+	}
+}
+
+/* ---- the cases ---- */
+
+static void c_empty_host(struct fixture *f) { (void)f; }
+static void c_converged(struct fixture *f) { converge(f, find_p(f, "shop")); }
+static void c_stopped(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "app", "exited", 137);
+}
+static void c_created_only(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "db", "created", 0);
+}
+static void c_paused(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "db", "paused", 0);
+}
+static void c_dead(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "db", "dead", 0);
+}
+static void c_long_running_exit0(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "db", "exited", 0);
+}
+static void c_restarting(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "app", "restarting", 1);
+}
+static void c_removed_by_hand(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_remove(&f->obs, "shop", "app");
+}
+static void c_image_changed(struct fixture *f)
+{
+	struct service *s;
+
+	converge(f, find_p(f, "shop"));
+	s = find_s(f, "shop", "app");
+	free(s->image);
+	s->image = xstrdup("shop/app:2");
+	recompute(f);
+}
+static void c_env_changed(struct fixture *f)
+{
+	struct service *s;
+
+	converge(f, find_p(f, "shop"));
+	s = find_s(f, "shop", "app");
+	free(s->env[0].value);
+	s->env[0].value = xstrdup("db.internal");
+	recompute(f);
+}
+static void c_host_drift(struct fixture *f)
+{
+	struct obs_container *c;
+
+	converge(f, find_p(f, "shop"));
+	/* everything but the cara labels drifted: nothing to recreate */
+	c = o_find(&f->obs, "shop", "app");
+	free(c->image);
+	c->image = xstrdup("sha256:0123456789abcdef");
+	free(c->health);
+	c->health = xstrdup("unhealthy");
+	c->created = 42;
+}
+static void c_no_hash_label(struct fixture *f)
+{
+	struct obs_container *c;
+
+	converge(f, find_p(f, "shop"));
+	c = o_find(&f->obs, "shop", "db");
+	free(c->spec_hash); c->spec_hash = xstrdup("");
+	free(c->spec_fields); c->spec_fields = xstrdup("");
+}
+static void c_job_failed(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "migrate", "exited", 1);
+}
+static void c_job_created(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "migrate", "created", 0);
+}
+static void c_job_running(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "migrate", "running", 0);
+}
+static void c_job_spec_changed(struct fixture *f)
+{
+	struct service *s;
+
+	converge(f, find_p(f, "shop"));
+	s = find_s(f, "shop", "migrate");
+	s->has_command = true;
+	strvec_push(&s->command, "migrate");
+	recompute(f);
+}
+static void expire(struct fixture *f, int64_t at)
+{
+	struct project *p = find_p(f, "shop");
+
+	p->has_expire = true;
+	p->expire_at = at;
+}
+static void c_expired(struct fixture *f) { converge(f, find_p(f, "shop")); expire(f, NOW); }
+static void c_expired_purge(struct fixture *f) { c_expired(f); f->opts.purge_volumes = true; }
+static void c_expired_gc(struct fixture *f) { c_expired(f); f->opts.gc_only = true; }
+static void c_expire_future(struct fixture *f) { converge(f, find_p(f, "shop")); expire(f, NOW + 1); }
+static void c_expired_nothing(struct fixture *f) { expire(f, NOW - 3600); }
+static void c_expired_managed_left(struct fixture *f)
+{
+	expire(f, NOW - 3600);
+	o_volume(&f->obs, "shop", "data", "Managed");
+}
+static void c_expired_stray(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	expire(f, NOW);
+}
+static void c_invalid(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "app", "exited", 1);
+	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	find_p(f, "shop")->valid = false;
+}
+static void c_invalid_expired(struct fixture *f) { c_invalid(f); expire(f, NOW - 1); }
+static void c_invalid_duplicate(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	shop(&f->set, "shop")->valid = false;
+}
+static void c_invalid_not_on_host(struct fixture *f) { find_p(f, "shop")->valid = false; }
+static void gone_from_source(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	t_set_free(&f->set);
+}
+static void c_removed_from_source(struct fixture *f) { gone_from_source(f); }
+static void c_removed_purge(struct fixture *f) { gone_from_source(f); f->opts.purge_volumes = true; }
+static void c_removed_incomplete(struct fixture *f) { gone_from_source(f); f->set.incomplete = true; }
+static void c_removed_no_prune(struct fixture *f) { gone_from_source(f); f->opts.prune = false; }
+static void c_removed_gc(struct fixture *f) { gone_from_source(f); f->opts.gc_only = true; }
+static void c_removed_managed_left(struct fixture *f)
+{
+	t_set_free(&f->set);
+	o_volume(&f->obs, "shop", "data", "Managed");
+}
+static void c_removed_untyped_volume(struct fixture *f)
+{
+	t_set_free(&f->set);
+	o_volume(&f->obs, "shop", "odd", "");
+	o_volume(&f->obs, "shop", "tmp", "Ephemeral");
+}
+static void c_service_removed(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	o_remove(&f->obs, "shop", "db");
+}
+static void c_volume_removed(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	o_volume(&f->obs, "shop", "tmp", "Ephemeral");
+	o_volume(&f->obs, "shop", "keep", "Managed");
+}
+static void c_gc_only(struct fixture *f) { f->opts.gc_only = true; }
+static void c_gc_only_drift(struct fixture *f) { c_stopped(f); f->opts.gc_only = true; }
+static void c_known_gone(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	strvec_push(&f->known, "old");
+	strvec_push(&f->known, "shop");
+}
+static void c_known_no_prune(struct fixture *f) { c_known_gone(f); f->opts.prune = false; }
+static void c_known_incomplete(struct fixture *f) { c_known_gone(f); f->set.incomplete = true; }
+static void c_two_projects(struct fixture *f)
+{
+	struct project *z;
+
+	/* the source lists zeta first; the plan sorts by name */
+	t_set_free(&f->set);
+	z = t_project(&f->set, "zeta");
+	t_service(z, "web", "nginx:1");
+	shop(&f->set, "alpha");
+	recompute(f);
+	observed_add_image(&f->obs, "nginx:1");
+	observed_add_image(&f->obs, "postgres:16");
+	observed_add_image(&f->obs, "shop/app:1");
+	observed_sort(&f->obs);
+	o_network(&f->obs, "zeta");
+	o_container(&f->obs, "zeta", "web", "stale", "", "running", 0);
+}
+static void c_incomplete_desired_still_applied(struct fixture *f)
+{
+	c_stopped(f);
+	f->set.incomplete = true;
+}
+static void c_image_untagged(struct fixture *f)
+{
+	struct service *s = find_s(f, "shop", "db");
+
+	/* created as postgres:latest; the source now says just "postgres" */
+	free(s->image);
+	s->image = xstrdup("postgres:latest");
+	recompute(f);
+	converge(f, find_p(f, "shop"));
+	free(s->image);
+	s->image = xstrdup("postgres");
+	recompute(f);
+}
+
+static const struct plan_case {
+	const char *name;
+	void (*setup)(struct fixture *);
+	const char *want;
+	size_t nmanaged, nremoved;
+} cases[] = {
+	{ "empty host: full create in dependsOn order", c_empty_host,
+	  "shop apply\n"
+	  "  create-network cara-shop Missing\n"
+	  "  create-volume cara-shop-data Missing\n"
+	  "  create-volume cara-shop-cache Missing\n"
+	  "  pull-image postgres:16 Missing\n"
+	  "  pull-image shop/app:1 Missing\n"
+	  "  create-container shop-db Missing\n"
+	  "  create-container shop-migrate Missing\n"
+	  "  create-container shop-app Missing\n", 0, 0 },
+	{ "converged host: nothing to do", c_converged, "shop converged\n", 1, 0 },
+	{ "container stopped by hand: start", c_stopped,
+	  "shop apply\n  start-container shop-app Stopped\n", 1, 0 },
+	{ "container created but never started: start", c_created_only,
+	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "paused container: start", c_paused,
+	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "dead container: start", c_dead,
+	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "long-running service exited 0: start", c_long_running_exit0,
+	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "restarting container: the Engine handles it", c_restarting,
+	  "shop converged\n", 1, 0 },
+	{ "container removed by hand: create", c_removed_by_hand,
+	  "shop apply\n  create-container shop-app Missing\n", 1, 0 },
+	{ "image changed: pull and recreate [image]", c_image_changed,
+	  "shop apply\n"
+	  "  pull-image shop/app:2 Missing\n"
+	  "  recreate-container shop-app SpecChanged [image]\n", 1, 0 },
+	{ "env changed: recreate [env]", c_env_changed,
+	  "shop apply\n  recreate-container shop-app SpecChanged [env]\n", 1, 0 },
+	{ "drift outside the spec hash (image id, health): nothing", c_host_drift,
+	  "shop converged\n", 1, 0 },
+	{ "container without cara.spec-hash: recreate, every group", c_no_hash_label,
+	  "shop apply\n  recreate-container shop-db SpecChanged [image,command,"
+	  "entrypoint,workingDir,user,env,mounts,ports,healthcheck,restart,"
+	  "stopGracePeriod,labels,resources,network]\n", 1, 0 },
+	{ "job exited 1: start again", c_job_failed,
+	  "shop apply\n  start-container shop-migrate JobFailed\n", 1, 0 },
+	{ "job created, never run: start", c_job_created,
+	  "shop apply\n  start-container shop-migrate Stopped\n", 1, 0 },
+	{ "job still running: nothing", c_job_running, "shop converged\n", 1, 0 },
+	{ "job spec changed after success: recreate (runs once per spec)",
+	  c_job_spec_changed,
+	  "shop apply\n  recreate-container shop-migrate SpecChanged [command]\n", 1, 0 },
+	{ "expireAt reached: teardown, Managed volume kept", c_expired,
+	  "shop teardown Expired\n"
+	  "  remove-container shop-app Expired\n"
+	  "  remove-container shop-migrate Expired\n"
+	  "  remove-container shop-db Expired\n"
+	  "  remove-network cara-shop Expired\n"
+	  "  remove-volume cara-shop-cache Expired\n", 1, 0 },
+	{ "expireAt reached with purge: Managed volume too", c_expired_purge,
+	  "shop teardown Expired\n"
+	  "  remove-container shop-app Expired\n"
+	  "  remove-container shop-migrate Expired\n"
+	  "  remove-container shop-db Expired\n"
+	  "  remove-network cara-shop Expired\n"
+	  "  remove-volume cara-shop-data Expired\n"
+	  "  remove-volume cara-shop-cache Expired\n", 1, 0 },
+	{ "expireAt reached in gc: teardown", c_expired_gc,
+	  "shop teardown Expired\n"
+	  "  remove-container shop-app Expired\n"
+	  "  remove-container shop-migrate Expired\n"
+	  "  remove-container shop-db Expired\n"
+	  "  remove-network cara-shop Expired\n"
+	  "  remove-volume cara-shop-cache Expired\n", 1, 0 },
+	{ "expired with a stray container: stray first", c_expired_stray,
+	  "shop teardown Expired\n"
+	  "  remove-container shop-old Expired\n"
+	  "  remove-container shop-app Expired\n"
+	  "  remove-container shop-migrate Expired\n"
+	  "  remove-container shop-db Expired\n"
+	  "  remove-network cara-shop Expired\n"
+	  "  remove-volume cara-shop-cache Expired\n", 1, 0 },
+	{ "expireAt in the future: normal", c_expire_future, "shop converged\n", 1, 0 },
+	{ "expired and nothing on the host: gone", c_expired_nothing,
+	  "shop gone Expired\n", 0, 0 },
+	{ "expired, only a kept Managed volume left: gone", c_expired_managed_left,
+	  "shop gone Expired\n", 0, 0 },
+	{ "invalid project: no action at all, even with drift", c_invalid,
+	  "shop invalid\n", 1, 0 },
+	{ "invalid and expired project: still no action", c_invalid_expired,
+	  "shop invalid\n", 1, 0 },
+	{ "invalid duplicate of a project: no action", c_invalid_duplicate,
+	  "shop invalid\n", 1, 0 },
+	{ "invalid project not on the host: no action", c_invalid_not_on_host,
+	  "shop invalid\n", 0, 0 },
+	{ "project removed from source: teardown", c_removed_from_source,
+	  "shop teardown RemovedFromSource\n"
+	  "  remove-container shop-db RemovedFromSource\n"
+	  "  remove-container shop-migrate RemovedFromSource\n"
+	  "  remove-container shop-app RemovedFromSource\n"
+	  "  remove-network cara-shop RemovedFromSource\n"
+	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	{ "project removed from source with purge", c_removed_purge,
+	  "shop teardown RemovedFromSource\n"
+	  "  remove-container shop-db RemovedFromSource\n"
+	  "  remove-container shop-migrate RemovedFromSource\n"
+	  "  remove-container shop-app RemovedFromSource\n"
+	  "  remove-network cara-shop RemovedFromSource\n"
+	  "  remove-volume cara-shop-data RemovedFromSource\n"
+	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	{ "removed from an incomplete source: left alone", c_removed_incomplete,
+	  "", 1, 0 },
+	{ "removed from source without prune: left alone", c_removed_no_prune,
+	  "", 1, 0 },
+	{ "removed from source in gc: teardown", c_removed_gc,
+	  "shop teardown RemovedFromSource\n"
+	  "  remove-container shop-db RemovedFromSource\n"
+	  "  remove-container shop-migrate RemovedFromSource\n"
+	  "  remove-container shop-app RemovedFromSource\n"
+	  "  remove-network cara-shop RemovedFromSource\n"
+	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	{ "removed, only a kept Managed volume left: gone, not counted",
+	  c_removed_managed_left, "shop gone RemovedFromSource\n", 0, 0 },
+	{ "removed: a volume without a known type is kept", c_removed_untyped_volume,
+	  "shop teardown RemovedFromSource\n"
+	  "  remove-volume cara-shop-tmp RemovedFromSource\n", 1, 1 },
+	{ "service removed: its container goes first", c_service_removed,
+	  "shop apply\n"
+	  "  remove-container shop-old ServiceRemoved\n"
+	  "  create-container shop-db Missing\n", 1, 0 },
+	{ "volume removed: Ephemeral removed, Managed kept", c_volume_removed,
+	  "shop apply\n  remove-volume cara-shop-tmp RemovedFromSource\n", 1, 0 },
+	{ "gc only: no create on an empty host", c_gc_only, "shop converged\n", 0, 0 },
+	{ "gc only: drift not repaired", c_gc_only_drift, "shop converged\n", 1, 0 },
+	{ "known from state, nothing left: gone", c_known_gone,
+	  "old gone RemovedFromSource\nshop converged\n", 1, 0 },
+	{ "known from state without prune: not listed", c_known_no_prune,
+	  "shop converged\n", 1, 0 },
+	{ "known from state, incomplete source: not listed", c_known_incomplete,
+	  "shop converged\n", 1, 0 },
+	{ "two projects sorted by name", c_two_projects,
+	  "alpha apply\n"
+	  "  create-network cara-alpha Missing\n"
+	  "  create-volume cara-alpha-data Missing\n"
+	  "  create-volume cara-alpha-cache Missing\n"
+	  "  create-container alpha-db Missing\n"
+	  "  create-container alpha-migrate Missing\n"
+	  "  create-container alpha-app Missing\n"
+	  "zeta apply\n"
+	  "  recreate-container zeta-web SpecChanged [image,command,entrypoint,"
+	  "workingDir,user,env,mounts,ports,healthcheck,restart,stopGracePeriod,"
+	  "labels,resources,network]\n", 1, 0 },
+	{ "incomplete source: projects in it still applied",
+	  c_incomplete_desired_still_applied,
+	  "shop apply\n  start-container shop-app Stopped\n", 1, 0 },
+	{ "untagged image present as :latest: no pull, no recreate", c_image_untagged,
+	  "shop converged\n", 1, 0 },
+};
+
+static void fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	shop(&f->set, "shop");
+	recompute(f);
+	f->opts.prune = true;
+	f->opts.known = &f->known;
+	f->now = NOW;
+}
+
+static void fixture_release(struct fixture *f)
+{
+	t_set_free(&f->set);
+	observed_release(&f->obs);
+	strvec_release(&f->known);
+}
+
+static void test_cases(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fixture f;
+		struct plan p = PLAN_INIT;
+
+		fixture_init(&f);
+		cases[i].setup(&f);
+		ok(plan_compute(&p, &f.set, &f.obs, f.now, &f.opts) == 0,
+		   "%s: planned", cases[i].name);
+		render(&b, &p);
+		is_str(buf_cstr(&b), cases[i].want, "%s", cases[i].name);
+		if (p.nmanaged != cases[i].nmanaged || p.nremoved != cases[i].nremoved)
+			printf("#   nmanaged %zu nremoved %zu\n", p.nmanaged, p.nremoved);
+		ok(p.nmanaged == cases[i].nmanaged && p.nremoved == cases[i].nremoved,
+		   "%s: %zu managed, %zu removed", cases[i].name, cases[i].nmanaged,
+		   cases[i].nremoved);
+		ok(plan_is_empty(&p) == !strstr(cases[i].want, "\n  "),
+		   "%s: plan_is_empty", cases[i].name);
+		plan_release(&p);
+		fixture_release(&f);
+	}
+	buf_release(&b);
+}
+
+/* What apply relies on beyond the rendering: ids, borrowed pointers, slices. */
+static void test_action_details(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	const struct plan_action *a;
+	size_t i;
+
+	fixture_init(&f);
+	c_stopped(&f);
+	o_set_state(&f.obs, "shop", "db", "exited", 0);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	is_int(p.nactions, 2, "two starts");
+	for (i = 0; i < p.nactions; i++) {
+		a = &p.actions[i];
+		ok(a->proj == find_p(&f, "shop") && a->svc &&
+		   !strcmp(a->svc->name, a->service), "action %zu borrows project and service", i);
+		is_str(a->project, "shop", "action %zu names its project", i);
+	}
+	if (p.nactions == 2) {
+		is_str(p.actions[0].object_id, "id-shop-db", "start carries the observed id");
+		is_str(p.actions[0].service, "db", "db starts before app");
+	}
+	ok(p.nprojects == 1 && p.projects[0].proj == find_p(&f, "shop") &&
+	   p.projects[0].first == 0 && p.projects[0].count == 2, "project slice");
+	plan_release(&p);
+	ok(p.nactions == 0 && p.actions == NULL && p.nprojects == 0,
+	   "plan_release leaves an empty plan");
+	fixture_release(&f);
+
+	/* teardown of a project gone from the source: ids, no desired pointers */
+	fixture_init(&f);
+	c_removed_from_source(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(p.nactions == 5, "five teardown actions");
+	for (i = 0; i < p.nactions; i++)
+		ok(!p.actions[i].proj && !p.actions[i].svc,
+		   "teardown action %zu borrows nothing", i);
+	if (p.nactions == 5) {
+		is_str(p.actions[0].object_id, "id-shop-db", "container removal has its id");
+		is_str(p.actions[0].service, "db", "and its service");
+		is_str(p.actions[3].object_id, "net-shop", "network removal has its id");
+	}
+	ok(p.nprojects == 1 && !p.projects[0].proj, "no desired project");
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* an image shared by two services is pulled once, by the first user */
+	fixture_init(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	{
+		size_t pulls = 0;
+
+		for (i = 0; i < p.nactions; i++)
+			if (p.actions[i].kind == ACTION_PULL_IMAGE &&
+			    !strcmp(p.actions[i].object, "shop/app:1"))
+				pulls++;
+		is_int(pulls, 1, "shop/app:1 is pulled once for app and migrate");
+	}
+	plan_release(&p);
+	fixture_release(&f);
+}
+
+/* Pure: the same inputs give the same plan; no options means no pruning. */
+static void test_purity(void)
+{
+	struct fixture f;
+	struct plan p1 = PLAN_INIT, p2 = PLAN_INIT;
+	struct buf b1 = BUF_INIT, b2 = BUF_INIT;
+
+	fixture_init(&f);
+	c_stopped(&f);
+	o_container(&f.obs, "other", "x", "h", "", "running", 0);
+	plan_compute(&p1, &f.set, &f.obs, f.now, &f.opts);
+	plan_compute(&p2, &f.set, &f.obs, f.now, &f.opts);
+	render(&b1, &p1);
+	render(&b2, &p2);
+	is_str(buf_cstr(&b2), buf_cstr(&b1), "planning twice gives the same plan");
+	plan_release(&p2);
+	plan_compute(&p2, &f.set, &f.obs, f.now, NULL);
+	render(&b2, &p2);
+	is_str(buf_cstr(&b2), "shop apply\n  start-container shop-app Stopped\n",
+	       "without options nothing is pruned");
+	plan_release(&p1);
+	plan_release(&p2);
+	buf_release(&b1);
+	buf_release(&b2);
+	fixture_release(&f);
+}
+
+static void test_names(void)
+{
+	static const struct { enum action_kind k; const char *n; } kinds[] = {
+		{ ACTION_CREATE_NETWORK, "create-network" },
+		{ ACTION_CREATE_VOLUME, "create-volume" },
+		{ ACTION_PULL_IMAGE, "pull-image" },
+		{ ACTION_CREATE_CONTAINER, "create-container" },
+		{ ACTION_START_CONTAINER, "start-container" },
+		{ ACTION_RECREATE_CONTAINER, "recreate-container" },
+		{ ACTION_REMOVE_CONTAINER, "remove-container" },
+		{ ACTION_REMOVE_NETWORK, "remove-network" },
+		{ ACTION_REMOVE_VOLUME, "remove-volume" },
+	};
+	static const struct { enum action_cause c; const char *n; } causes[] = {
+		{ CAUSE_MISSING, "Missing" }, { CAUSE_STOPPED, "Stopped" },
+		{ CAUSE_JOB_FAILED, "JobFailed" }, { CAUSE_SPEC_CHANGED, "SpecChanged" },
+		{ CAUSE_SERVICE_REMOVED, "ServiceRemoved" }, { CAUSE_EXPIRED, "Expired" },
+		{ CAUSE_REMOVED_FROM_SOURCE, "RemovedFromSource" },
+	};
+	char *n;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		is_str(action_kind_name(kinds[i].k), kinds[i].n, "kind %s", kinds[i].n);
+	for (i = 0; i < ARRAY_SIZE(causes); i++)
+		is_str(action_cause_name(causes[i].c), causes[i].n, "cause %s", causes[i].n);
+	n = name_network("shop"); is_str(n, "cara-shop", "network name"); free(n);
+	n = name_container("shop", "db"); is_str(n, "shop-db", "container name"); free(n);
+	n = name_volume("shop", "data"); is_str(n, "cara-shop-data", "volume name"); free(n);
+}
 
 int main(void)
 {
+	test_names();
+	test_cases();
+	test_action_details();
+	test_purity();
 	return tap_done();
 }
