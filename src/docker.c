@@ -1,2 +1,1430 @@
-/* docker.c - TODO */
-typedef int cara_docker_placeholder;
+/*
+ * docker.c - the Docker Engine API client: HTTP over the Engine's unix
+ * socket (or TCP, optionally with TLS client certificates) with libcurl,
+ * JSON with jansson.
+ *
+ * One curl easy handle per struct docker, so a pass reuses one connection
+ * and handles never cross threads; the process-wide libcurl and jansson
+ * set-up runs once under pthread_once.  The API version is negotiated at
+ * open (GET /version) and every later path carries it as a prefix, so a
+ * newer Engine answers in the dialect this file was written against.
+ *
+ * Every request is bounded: the handle's timeout, a pull a longer one plus
+ * an idle limit, a stop the grace period on top, a wait the caller's.
+ * Response bodies are capped at MAX_RESPONSE.  json_t never leaves this
+ * file: answers become the structs of docker.h and observed.h here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "docker.h"
+#include "util.h"
+
+#define DEFAULT_SOCKET "/var/run/docker.sock"
+/* Newest API this file knows; the oldest it needs: wait with
+ * condition=not-running is 1.30 (Healthcheck.StartPeriod is 1.29). */
+#define API_MAX_MINOR 43
+#define API_MIN_MINOR 30
+#define DEFAULT_TIMEOUT_MS 30000L
+#define CONNECT_TIMEOUT_MS 5000L
+#define PULL_TIMEOUT_MS (30L * 60 * 1000)
+#define PULL_IDLE_S 120L
+#define MAX_RESPONSE ((size_t)64 << 20)
+#define MAX_MESSAGE 400
+
+#ifdef PACKAGE_VERSION
+#define USER_AGENT "cara/" PACKAGE_VERSION
+#else
+#define USER_AGENT "cara"
+#endif
+
+struct docker {
+	CURL *curl;
+	struct curl_slist *headers;
+	struct docker_endpoint ep;
+	char *ca, *cert, *key;   /* TLS files that exist, else NULL */
+	char api[16];            /* "1.41" */
+	long timeout_ms;
+	unsigned long calls;
+	struct buf body;         /* the last response */
+	bool too_big;
+	/* a pull answers with a stream of progress lines: keep the last error */
+	bool stream;
+	char *stream_error;
+	CURLcode last_cc;
+	long last_code;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct req {
+	const char *method;      /* "GET", "POST", "DELETE" */
+	const char *path;        /* escaped, without the version prefix */
+	const char *json;        /* request body, or NULL */
+	long timeout_ms;         /* 0: the handle's */
+	long idle_s;             /* abort when nothing arrives for this long */
+	bool unversioned;
+	bool stream;
+};
+
+/* ---- process-wide set-up ---- */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static bool init_ok;
+
+static void *json_xmalloc(size_t n)
+{
+	return xmalloc(n ? n : 1);
+}
+
+static void global_init(void)
+{
+	/* jansson then aborts on exhaustion like the rest of cara, so a NULL
+	 * from it only ever means invalid input (a string not UTF-8) */
+	json_set_alloc_funcs(json_xmalloc, free);
+	json_object_seed(0);
+	init_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+/* ---- pure helpers ---- */
+
+void docker_endpoint_release(struct docker_endpoint *e)
+{
+	free(e->socket_path);
+	free(e->url);
+	memset(e, 0, sizeof(*e));
+}
+
+static int parse_tcp(struct docker_endpoint *out, const char *full,
+		     const char *rest, bool https, bool verify)
+{
+	size_t n = strcspn(rest, "/");
+	char *hostport = xstrndup(rest, n);
+	char *colon = strrchr(hostport, ':');
+	char *bracket = strrchr(hostport, ']');
+	long long port;
+	int rc = -1;
+
+	if (colon && (!bracket || colon > bracket)) {
+		if (parse_ll(colon + 1, 1, 65535, &port) < 0) {
+			error_set("docker: bad port in DOCKER_HOST '%s'", full);
+			goto out;
+		}
+		*colon = '\0';
+	} else {
+		port = https || verify ? 2376 : 2375;
+	}
+	if (!*hostport || strspn(rest + n, "/") != strlen(rest + n)) {
+		error_set("docker: bad DOCKER_HOST '%s' (want tcp://HOST:PORT)", full);
+		goto out;
+	}
+	out->tls = https || verify || port == 2376;
+	out->url = xasprintf("%s://%s:%lld", out->tls ? "https" : "http",
+			     hostport, port);
+	rc = 0;
+out:
+	free(hostport);
+	return rc;
+}
+
+int docker_endpoint_parse(struct docker_endpoint *out, const char *host,
+			  const char *tls_verify)
+{
+	bool verify = tls_verify && *tls_verify;
+
+	memset(out, 0, sizeof(*out));
+	if (!host || !*host)
+		host = "unix://" DEFAULT_SOCKET;
+	if (!strncmp(host, "unix://", 7)) {
+		if (!host[7])
+			return error_set("docker: DOCKER_HOST '%s' names no socket", host);
+		out->socket_path = xstrdup(host + 7);
+		out->url = xstrdup("http://localhost");
+		return 0;
+	}
+	if (!strncmp(host, "tcp://", 6))
+		return parse_tcp(out, host, host + 6, false, verify);
+	if (!strncmp(host, "http://", 7))
+		return parse_tcp(out, host, host + 7, false, verify);
+	if (!strncmp(host, "https://", 8))
+		return parse_tcp(out, host, host + 8, true, verify);
+	return error_set("docker: unsupported DOCKER_HOST '%s' (use unix:///PATH "
+			 "or tcp://HOST:PORT)", host);
+}
+
+const char *docker_status_health(const char *status)
+{
+	if (!status)
+		return "";
+	if (strstr(status, "(unhealthy)"))
+		return "unhealthy";
+	if (strstr(status, "(healthy)"))
+		return "healthy";
+	if (strstr(status, "(health: starting)"))
+		return "starting";
+	return "";
+}
+
+int docker_status_exit_code(const char *status)
+{
+	const char *p;
+	char *end;
+	long v;
+
+	if (!status || strncmp(status, "Exited (", 8))
+		return 0;
+	p = status + 8;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (end == p || *end != ')' || errno || v < -2147483647L || v > 2147483647L)
+		return 0;
+	return (int)v;
+}
+
+void docker_url_escape(struct buf *out, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || (keep_slash && c == '/')) {
+			buf_putc(out, (char)c);
+		} else {
+			buf_putc(out, '%');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		}
+	}
+}
+
+void docker_split_ref(const char *ref, char **out_repo, char **out_tag)
+{
+	const char *at = strchr(ref, '@');
+	const char *slash, *colon;
+
+	if (at) {
+		*out_repo = xstrndup(ref, (size_t)(at - ref));
+		*out_tag = xstrdup(at + 1);
+		return;
+	}
+	slash = strrchr(ref, '/');
+	colon = strrchr(slash ? slash : ref, ':');
+	if (colon) {
+		*out_repo = xstrndup(ref, (size_t)(colon - ref));
+		*out_tag = xstrdup(colon + 1);
+	} else {
+		*out_repo = xstrdup(ref);
+		*out_tag = xstrdup("latest");
+	}
+}
+
+static const char *http_reason(long code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return NULL;
+	}
+}
+
+/* Append text, one line, trimmed and capped. */
+static void put_message(struct buf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	while (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+		s++;
+		len--;
+	}
+	for (i = 0; i < len && s[i] != '\n' && s[i] != '\r'; i++)
+		;
+	while (i && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+		i--;
+	if (i > MAX_MESSAGE) {
+		buf_add(out, s, MAX_MESSAGE);
+		buf_puts(out, "...");
+	} else {
+		buf_add(out, s, i);
+	}
+}
+
+void docker_format_error(struct buf *out, const char *what, long http_code,
+			 const char *body, size_t len)
+{
+	const char *reason = http_reason(http_code);
+	json_t *j = NULL;
+	json_t *m;
+	size_t before;
+
+	buf_printf(out, "docker: %s: %ld", what, http_code);
+	if (reason)
+		buf_printf(out, " %s", reason);
+	if (!body || !len)
+		return;
+	before = out->len;
+	buf_puts(out, ": ");
+	j = json_loadb(body, len, 0, NULL);
+	m = json_object_get(j, "message");
+	if (json_is_string(m))
+		put_message(out, json_string_value(m), json_string_length(m));
+	else
+		put_message(out, body, len);
+	if (out->len == before + 2) {
+		out->len = before;
+		out->ptr[before] = '\0';
+	}
+	json_decref(j);
+}
+
+/* ---- JSON helpers: building ---- */
+
+/*
+ * jansson refuses keys and strings that are not UTF-8, and so does the
+ * Engine; *bad records it and the request is not sent.
+ */
+static void jset(json_t *o, const char *k, json_t *v, bool *bad)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*bad = true;
+}
+
+static void jpush(json_t *a, json_t *v, bool *bad)
+{
+	if (!v || json_array_append_new(a, v) < 0)
+		*bad = true;
+}
+
+static json_t *jstr(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+static json_t *jstrvec(const struct strvec *sv, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		jpush(a, jstr(sv->v[i]), bad);
+	return a;
+}
+
+/* A label object {"k": "v"}. */
+static json_t *jlabels(const char *k1, const char *v1, const char *k2,
+		       const char *v2, bool *bad)
+{
+	json_t *o = json_object();
+
+	jset(o, k1, jstr(v1), bad);
+	if (k2)
+		jset(o, k2, jstr(v2), bad);
+	return o;
+}
+
+/* Serialise and free root; NULL (error set) when it could not be built. */
+static char *jdump(json_t *root, bool bad, const char *what)
+{
+	char *s = NULL;
+
+	if (!bad)
+		s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!s)
+		error_set("docker: %s: a name or value is not valid UTF-8", what);
+	return s;
+}
+
+/* ---- JSON helpers: reading ---- */
+
+static const char *jget_str(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long long jget_int(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static char *jdup(const json_t *o, const char *k)
+{
+	const char *s = jget_str(o, k);
+
+	return xstrdup(s ? s : "");
+}
+
+static json_t *parse_body(struct docker *d, const char *what)
+{
+	json_error_t je;
+	json_t *v = json_loadb(buf_cstr(&d->body), d->body.len, 0, &je);
+
+	if (!v)
+		error_set("docker: %s: unreadable answer from the Engine: %s", what,
+			  je.text);
+	return v;
+}
+
+/* ---- transport ---- */
+
+/* Drop the first n bytes of the response buffer. */
+static void body_consume(struct buf *b, size_t n)
+{
+	if (!n)
+		return;
+	memmove(b->ptr, b->ptr + n, b->len - n);
+	b->len -= n;
+	b->ptr[b->len] = '\0';
+}
+
+static void stream_line(struct docker *d, const char *line, size_t len)
+{
+	json_t *j;
+	const char *err;
+
+	if (!len)
+		return;
+	j = json_loadb(line, len, 0, NULL);
+	err = jget_str(j, "error");
+	if (!err)
+		err = jget_str(json_object_get(j, "errorDetail"), "message");
+	if (err) {
+		free(d->stream_error);
+		d->stream_error = xstrdup(err);
+	}
+	json_decref(j);
+}
+
+/* Consume complete progress lines (all of them when final). */
+static void stream_lines(struct docker *d, bool final)
+{
+	size_t used = 0;
+	const char *nl;
+
+	while (used < d->body.len &&
+	       (nl = memchr(d->body.ptr + used, '\n', d->body.len - used))) {
+		stream_line(d, d->body.ptr + used, (size_t)(nl - d->body.ptr) - used);
+		used = (size_t)(nl - d->body.ptr) + 1;
+	}
+	if (final && used < d->body.len) {
+		stream_line(d, d->body.ptr + used, d->body.len - used);
+		used = d->body.len;
+	}
+	body_consume(&d->body, used);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct docker *d = arg;
+	size_t len = size * n;
+	long code = 0;
+
+	if (len > MAX_RESPONSE - d->body.len) {
+		d->too_big = true;
+		return 0;
+	}
+	buf_add(&d->body, p, len);
+	/* an error answer is one JSON object: keep it whole */
+	if (d->stream && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
+					   &code) == CURLE_OK && code == 200)
+		stream_lines(d, false);
+	return len;
+}
+
+static const char *where(const struct docker *d)
+{
+	return d->ep.socket_path ? d->ep.socket_path : d->ep.url;
+}
+
+static int transport_error(struct docker *d, const char *what, long timeout_ms)
+{
+	long os_errno = 0;
+	const char *why;
+
+	if (d->too_big)
+		return error_set("docker: %s: answer larger than %zu MiB", what,
+				 MAX_RESPONSE >> 20);
+	if (d->last_cc == CURLE_OPERATION_TIMEDOUT) {
+		if (d->last_code)
+			return error_set("docker: %s: the Docker Engine at %s stopped "
+					 "answering (timeout %ld ms)", what, where(d),
+					 timeout_ms);
+		return error_set("docker: %s: no answer from the Docker Engine at %s "
+				 "within %ld ms (is dockerd running?)", what, where(d),
+				 timeout_ms);
+	}
+	if (d->last_cc == CURLE_COULDNT_CONNECT ||
+	    d->last_cc == CURLE_COULDNT_RESOLVE_HOST) {
+		curl_easy_getinfo(d->curl, CURLINFO_OS_ERRNO, &os_errno);
+		switch (os_errno) {
+		case ENOENT: why = "no such socket"; break;
+		case ECONNREFUSED: why = "connection refused"; break;
+		case EACCES: why = "permission denied"; break;
+		default: why = curl_easy_strerror(d->last_cc); break;
+		}
+		return error_set("docker: %s: Docker Engine unreachable at %s: %s "
+				 "(is dockerd running? check DOCKER_HOST)", what,
+				 where(d), why);
+	}
+	return error_set("docker: %s: talking to the Docker Engine at %s: %s", what,
+			 where(d), d->errbuf[0] ? d->errbuf : curl_easy_strerror(d->last_cc));
+}
+
+#define SETOPT(opt, val) do { \
+	if (curl_easy_setopt(d->curl, (opt), (val)) != CURLE_OK) \
+		bad = true; \
+} while (0)
+
+/*
+ * One request.  0 with *out_code the HTTP status and d->body the answer;
+ * -1 (error set) when the Engine could not be talked to, with d->last_cc
+ * and d->last_code telling how far it got.
+ */
+static int perform(struct docker *d, const struct req *r, const char *what,
+		   long *out_code)
+{
+	long timeout = r->timeout_ms > 0 ? r->timeout_ms : d->timeout_ms;
+	long connect = timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS;
+	struct buf url = BUF_INIT;
+	bool bad = false;
+	int rc = -1;
+
+	buf_reset(&d->body);
+	d->too_big = false;
+	d->stream = r->stream;
+	free(d->stream_error);
+	d->stream_error = NULL;
+	d->errbuf[0] = '\0';
+	d->last_code = 0;
+	*out_code = 0;
+
+	buf_puts(&url, d->ep.url);
+	if (!r->unversioned)
+		buf_printf(&url, "/v%s", d->api);
+	buf_puts(&url, r->path);
+
+	curl_easy_reset(d->curl);
+	SETOPT(CURLOPT_URL, buf_cstr(&url));
+	if (d->ep.socket_path)
+		SETOPT(CURLOPT_UNIX_SOCKET_PATH, d->ep.socket_path);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_TIMEOUT_MS, timeout);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect);
+	if (r->idle_s > 0) {
+		SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+		SETOPT(CURLOPT_LOW_SPEED_TIME, r->idle_s);
+	}
+	SETOPT(CURLOPT_WRITEFUNCTION, on_data);
+	SETOPT(CURLOPT_WRITEDATA, d);
+	SETOPT(CURLOPT_ERRORBUFFER, d->errbuf);
+	SETOPT(CURLOPT_USERAGENT, USER_AGENT);
+	SETOPT(CURLOPT_HTTPHEADER, d->headers);
+	if (!strcmp(r->method, "POST")) {
+		SETOPT(CURLOPT_POST, 1L);
+		SETOPT(CURLOPT_POSTFIELDS, r->json ? r->json : "");
+		SETOPT(CURLOPT_POSTFIELDSIZE, (long)(r->json ? strlen(r->json) : 0));
+	} else if (strcmp(r->method, "GET")) {
+		SETOPT(CURLOPT_CUSTOMREQUEST, r->method);
+	}
+	if (d->ep.tls) {
+		if (d->ca)
+			SETOPT(CURLOPT_CAINFO, d->ca);
+		if (d->cert)
+			SETOPT(CURLOPT_SSLCERT, d->cert);
+		if (d->key)
+			SETOPT(CURLOPT_SSLKEY, d->key);
+	}
+	if (bad) {
+		error_set("docker: %s: cannot set up the request", what);
+		goto out;
+	}
+
+	d->calls++;
+	d->last_cc = curl_easy_perform(d->curl);
+	if (curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &d->last_code) != CURLE_OK)
+		d->last_code = 0;
+	if (d->stream && d->last_code == 200)
+		stream_lines(d, true);
+	if (d->last_cc != CURLE_OK) {
+		transport_error(d, what, timeout);
+		goto out;
+	}
+	*out_code = d->last_code;
+	rc = 0;
+out:
+	buf_release(&url);
+	return rc;
+}
+
+#undef SETOPT
+
+/* Turn a failed status into an error; DOCKER_ENOTFOUND for 404. */
+static int http_error(struct docker *d, const char *what, long code)
+{
+	struct buf b = BUF_INIT;
+
+	docker_format_error(&b, what, code, buf_cstr(&d->body), d->body.len);
+	error_set("%s", buf_cstr(&b));
+	buf_release(&b);
+	return code == 404 ? DOCKER_ENOTFOUND : -1;
+}
+
+/* A request whose success is one of the 2xx statuses. */
+static int simple(struct docker *d, const char *method, const char *path,
+		  const char *json, const char *what, long *out_code)
+{
+	struct req r = { .method = method, .path = path, .json = json };
+
+	if (perform(d, &r, what, out_code) < 0)
+		return -1;
+	if (*out_code >= 200 && *out_code < 300)
+		return 0;
+	return http_error(d, what, *out_code);
+}
+
+/* "/KIND/ESCAPED-NAME[SUFFIX]"; the caller frees. */
+static char *obj_path(const char *kind, const char *name, const char *suffix)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "/%s/", kind);
+	docker_url_escape(&b, name, false);
+	if (suffix)
+		buf_puts(&b, suffix);
+	return buf_detach(&b);
+}
+
+/* ---- handle ---- */
+
+static char *tls_file(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+static void tls_files(struct docker *d)
+{
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	const char *home = getenv("HOME");
+	char *fallback = NULL;
+
+	if (!dir || !*dir) {
+		if (!home || !*home)
+			return;
+		dir = fallback = xasprintf("%s/.docker", home);
+	}
+	d->ca = tls_file(dir, "ca.pem");
+	d->cert = tls_file(dir, "cert.pem");
+	d->key = tls_file(dir, "key.pem");
+	free(fallback);
+}
+
+/* "1.41" -> 41; -1 for anything but 1.N. */
+static int api_minor(const char *v)
+{
+	long long minor;
+
+	if (!v || strncmp(v, "1.", 2) || parse_ll(v + 2, 0, 1000, &minor) < 0)
+		return -1;
+	return (int)minor;
+}
+
+static int negotiate(struct docker *d)
+{
+	struct req r = { .method = "GET", .path = "/version", .unversioned = true };
+	json_t *j = NULL;
+	long code;
+	int minor, rc = -1;
+
+	if (perform(d, &r, "connect", &code) < 0)
+		return -1;
+	if (code != 200) {
+		http_error(d, "version", code);
+		return -1;
+	}
+	if (!(j = parse_body(d, "version")))
+		return -1;
+	minor = api_minor(jget_str(j, "ApiVersion"));
+	if (minor < 0) {
+		error_set("docker: version: the Engine reports no usable ApiVersion");
+		goto out;
+	}
+	if (minor < API_MIN_MINOR) {
+		error_set("docker: the Engine speaks API 1.%d; cara needs 1.%d or newer",
+			  minor, API_MIN_MINOR);
+		goto out;
+	}
+	if (minor > API_MAX_MINOR)
+		minor = API_MAX_MINOR;
+	snprintf(d->api, sizeof(d->api), "1.%d", minor);
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int docker_open(struct docker **out, const struct docker_options *opts)
+{
+	const char *host = opts && opts->host ? opts->host : getenv("DOCKER_HOST");
+	struct curl_slist *h;
+	struct docker *d;
+
+	*out = NULL;
+	if (pthread_once(&init_once, global_init) != 0 || !init_ok)
+		return error_set("docker: cannot initialise libcurl");
+	d = xcalloc(1, sizeof(*d));
+	d->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms
+						     : DEFAULT_TIMEOUT_MS;
+	if (docker_endpoint_parse(&d->ep, host, getenv("DOCKER_TLS_VERIFY")) < 0)
+		goto fail;
+	if (d->ep.tls)
+		tls_files(d);
+	if (!(d->curl = curl_easy_init())) {
+		error_set("docker: cannot create a libcurl handle");
+		goto fail;
+	}
+	/* no "Expect: 100-continue" round trip before a body */
+	h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (h) {
+		d->headers = h;
+		h = curl_slist_append(h, "Expect:");
+	}
+	if (!h) {
+		error_set("docker: out of memory for request headers");
+		goto fail;
+	}
+	d->headers = h;
+	if (negotiate(d) < 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	docker_free(d);
+	return -1;
+}
+
+void docker_free(struct docker *d)
+{
+	if (!d)
+		return;
+	if (d->curl)
+		curl_easy_cleanup(d->curl);
+	curl_slist_free_all(d->headers);
+	docker_endpoint_release(&d->ep);
+	free(d->ca);
+	free(d->cert);
+	free(d->key);
+	free(d->stream_error);
+	buf_release(&d->body);
+	free(d);
+}
+
+unsigned long docker_calls(const struct docker *d)
+{
+	return d ? d->calls : 0;
+}
+
+const char *docker_api_version(const struct docker *d)
+{
+	return d->api;
+}
+
+/* ---- observe ---- */
+
+/* ?filters={"label":["cara.project"]}, escaped. */
+static char *label_filter_path(const char *base, const char *more)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, base);
+	buf_puts(&b, more);
+	buf_puts(&b, "filters=");
+	docker_url_escape(&b, "{\"label\":[\"cara.project\"]}", false);
+	return buf_detach(&b);
+}
+
+static int list(struct docker *d, const char *path, const char *what, json_t **out)
+{
+	long code;
+
+	*out = NULL;
+	if (simple(d, "GET", path, NULL, what, &code) < 0)
+		return -1;
+	*out = parse_body(d, what);
+	return *out ? 0 : -1;
+}
+
+/* The container's own name: the one of Names without a link path. */
+static const char *container_name(const json_t *names)
+{
+	const char *first = NULL;
+	size_t i;
+
+	for (i = 0; i < json_array_size(names); i++) {
+		const char *n = json_string_value(json_array_get(names, i));
+
+		if (!n)
+			continue;
+		if (*n == '/')
+			n++;
+		if (!first)
+			first = n;
+		if (!strchr(n, '/'))
+			return n;
+	}
+	return first ? first : "";
+}
+
+static int observe_containers(struct docker *d, struct observed *o)
+{
+	char *path = label_filter_path("/containers/json", "?all=1&");
+	json_t *a = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (list(d, path, "list containers", &a) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *j = json_array_get(a, i);
+		json_t *labels = json_object_get(j, "Labels");
+		const char *status = jget_str(j, "Status");
+		struct obs_container *c = observed_add_container(o);
+
+		c->id = jdup(j, "Id");
+		c->name = xstrdup(container_name(json_object_get(j, "Names")));
+		c->project = jdup(labels, "cara.project");
+		c->service = jdup(labels, "cara.service");
+		c->spec_hash = jdup(labels, "cara.spec-hash");
+		c->spec_fields = jdup(labels, "cara.spec-fields");
+		c->image = jdup(j, "Image");
+		c->state = jdup(j, "State");
+		c->health = xstrdup(docker_status_health(status));
+		c->exit_code = docker_status_exit_code(status);
+		c->created = (int64_t)jget_int(j, "Created");
+	}
+	rc = 0;
+out:
+	json_decref(a);
+	free(path);
+	return rc;
+}
+
+static int observe_networks(struct docker *d, struct observed *o)
+{
+	char *path = label_filter_path("/networks", "?");
+	json_t *a = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (list(d, path, "list networks", &a) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *j = json_array_get(a, i);
+		struct obs_network *n = observed_add_network(o);
+
+		n->id = jdup(j, "Id");
+		n->name = jdup(j, "Name");
+		n->project = jdup(json_object_get(j, "Labels"), "cara.project");
+	}
+	rc = 0;
+out:
+	json_decref(a);
+	free(path);
+	return rc;
+}
+
+static int observe_volumes(struct docker *d, struct observed *o)
+{
+	char *path = label_filter_path("/volumes", "?");
+	json_t *j = NULL, *a;
+	size_t i;
+	int rc = -1;
+
+	if (list(d, path, "list volumes", &j) < 0)
+		goto out;
+	a = json_object_get(j, "Volumes");
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *v = json_array_get(a, i);
+		json_t *labels = json_object_get(v, "Labels");
+		struct obs_volume *ov = observed_add_volume(o);
+
+		ov->name = jdup(v, "Name");
+		ov->project = jdup(labels, "cara.project");
+		ov->type = jdup(labels, "cara.volume.type");
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+static int observe_images(struct docker *d, struct observed *o)
+{
+	json_t *a = NULL;
+	size_t i, k;
+
+	if (list(d, "/images/json", "list images", &a) < 0)
+		return -1;
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *tags = json_object_get(json_array_get(a, i), "RepoTags");
+
+		for (k = 0; k < json_array_size(tags); k++) {
+			const char *t = json_string_value(json_array_get(tags, k));
+
+			if (t && strcmp(t, "<none>:<none>"))
+				observed_add_image(o, t);
+		}
+	}
+	json_decref(a);
+	return 0;
+}
+
+int docker_observe(struct docker *d, struct observed *out)
+{
+	struct observed o = OBSERVED_INIT;
+
+	if (observe_containers(d, &o) < 0 || observe_networks(d, &o) < 0 ||
+	    observe_volumes(d, &o) < 0 || observe_images(d, &o) < 0) {
+		observed_release(&o);
+		return -1;
+	}
+	observed_sort(&o);
+	*out = o;
+	return 0;
+}
+
+/* ---- networks and volumes ---- */
+
+int docker_network_create(struct docker *d, const char *name,
+			  const char *project)
+{
+	char *what = xasprintf("create network '%s'", name);
+	json_t *root = json_object();
+	char *body;
+	bool bad = false;
+	long code;
+	int rc = -1;
+
+	jset(root, "Name", jstr(name), &bad);
+	jset(root, "Driver", jstr("bridge"), &bad);
+	jset(root, "CheckDuplicate", json_true(), &bad);
+	jset(root, "Labels", jlabels("cara.project", project, NULL, NULL, &bad), &bad);
+	if (!(body = jdump(root, bad, what)))
+		goto out;
+	rc = simple(d, "POST", "/networks/create", body, what, &code);
+	/* it exists already: what we wanted */
+	if (rc < 0 && code == 409) {
+		error_clear();
+		rc = 0;
+	}
+	free(body);
+out:
+	free(what);
+	return rc;
+}
+
+/* DELETE where a missing object is fine. */
+static int remove_object(struct docker *d, const char *path, const char *what)
+{
+	long code;
+	int rc = simple(d, "DELETE", path, NULL, what, &code);
+
+	if (rc == DOCKER_ENOTFOUND) {
+		error_clear();
+		rc = 0;
+	}
+	return rc;
+}
+
+int docker_network_remove(struct docker *d, const char *name)
+{
+	char *what = xasprintf("remove network '%s'", name);
+	char *path = obj_path("networks", name, NULL);
+	int rc = remove_object(d, path, what);
+
+	free(path);
+	free(what);
+	return rc;
+}
+
+int docker_volume_create(struct docker *d, const char *name,
+			 const char *project, const char *type)
+{
+	char *what = xasprintf("create volume '%s'", name);
+	json_t *root = json_object();
+	char *body;
+	bool bad = false;
+	long code;
+	int rc = -1;
+
+	jset(root, "Name", jstr(name), &bad);
+	jset(root, "Labels", jlabels("cara.project", project, "cara.volume.type",
+				     type, &bad), &bad);
+	if (!(body = jdump(root, bad, what)))
+		goto out;
+	rc = simple(d, "POST", "/volumes/create", body, what, &code);
+	if (rc < 0 && code == 409) {
+		error_clear();
+		rc = 0;
+	}
+	free(body);
+out:
+	free(what);
+	return rc;
+}
+
+int docker_volume_remove(struct docker *d, const char *name)
+{
+	char *what = xasprintf("remove volume '%s'", name);
+	char *path = obj_path("volumes", name, NULL);
+	int rc = remove_object(d, path, what);
+
+	free(path);
+	free(what);
+	return rc;
+}
+
+/* ---- images ---- */
+
+int docker_image_inspect(struct docker *d, const char *ref)
+{
+	char *what = xasprintf("inspect image '%s'", ref);
+	struct buf path = BUF_INIT;
+	long code;
+	int rc;
+
+	buf_puts(&path, "/images/");
+	docker_url_escape(&path, ref, true);
+	buf_puts(&path, "/json");
+	rc = simple(d, "GET", buf_cstr(&path), NULL, what, &code);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+int docker_image_pull(struct docker *d, const char *ref)
+{
+	struct req r = { .method = "POST", .stream = true, .idle_s = PULL_IDLE_S };
+	char *what = xasprintf("pull %s", ref);
+	struct buf path = BUF_INIT;
+	char *repo, *tag;
+	long code;
+	int rc = -1;
+
+	docker_split_ref(ref, &repo, &tag);
+	buf_puts(&path, "/images/create?fromImage=");
+	docker_url_escape(&path, repo, false);
+	buf_puts(&path, "&tag=");
+	docker_url_escape(&path, tag, false);
+	r.path = buf_cstr(&path);
+	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
+	if (perform(d, &r, what, &code) < 0)
+		goto out;
+	if (code != 200) {
+		http_error(d, what, code);
+		goto out;
+	}
+	/* the status is sent before the pull starts: failures come in-band */
+	if (d->stream_error) {
+		struct buf msg = BUF_INIT;
+
+		put_message(&msg, d->stream_error, strlen(d->stream_error));
+		error_set("docker: %s: %s", what, buf_cstr(&msg));
+		buf_release(&msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&path);
+	free(repo);
+	free(tag);
+	free(what);
+	return rc;
+}
+
+/* ---- containers ---- */
+
+static void add_health(json_t *cfg, const struct healthcheck *h, bool *bad)
+{
+	json_t *o = json_object();
+
+	jset(o, "Test", jstrvec(&h->test, bad), bad);
+	/* the Engine counts durations in nanoseconds */
+	if (h->interval_ms > 0)
+		jset(o, "Interval", json_integer(h->interval_ms * 1000000), bad);
+	if (h->timeout_ms > 0)
+		jset(o, "Timeout", json_integer(h->timeout_ms * 1000000), bad);
+	if (h->start_period_ms > 0)
+		jset(o, "StartPeriod", json_integer(h->start_period_ms * 1000000), bad);
+	if (h->retries > 0)
+		jset(o, "Retries", json_integer(h->retries), bad);
+	jset(cfg, "Healthcheck", o, bad);
+}
+
+static void add_ports(json_t *cfg, json_t *hc, const struct container_spec *s,
+		      bool *bad)
+{
+	json_t *exposed = json_object(), *bindings = json_object();
+	size_t i;
+
+	for (i = 0; i < s->nports; i++) {
+		const struct port *p = &s->ports[i];
+		char *key = xasprintf("%d/%s", p->container_port,
+				      p->protocol && *p->protocol ? p->protocol : "tcp");
+		char *hport = p->host_port ? xasprintf("%d", p->host_port) : xstrdup("");
+		json_t *list, *b = json_object();
+
+		jset(exposed, key, json_object(), bad);
+		if (!json_object_get(bindings, key))
+			jset(bindings, key, json_array(), bad);
+		jset(b, "HostIp", jstr(p->host_ip), bad);
+		jset(b, "HostPort", jstr(hport), bad);
+		/* a borrowed reference, NULL when the key was refused */
+		if ((list = json_object_get(bindings, key)))
+			jpush(list, b, bad);
+		else
+			json_decref(b);
+		free(hport);
+		free(key);
+	}
+	jset(cfg, "ExposedPorts", exposed, bad);
+	jset(hc, "PortBindings", bindings, bad);
+}
+
+/*
+ * Named volumes as Mounts; host paths as Binds, which create a missing
+ * directory the way `docker run -v` does, unless a ':' in a path would
+ * make the bind string ambiguous.
+ */
+static void add_mounts(json_t *hc, const struct container_spec *s, bool *bad)
+{
+	json_t *mounts = json_array(), *binds = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct container_mount *m = &s->mounts[i];
+		bool bind = !strcmp(m->type, "bind");
+		json_t *o;
+
+		if (bind && !strchr(m->source, ':') && !strchr(m->target, ':')) {
+			char *b = xasprintf("%s:%s%s", m->source, m->target,
+					    m->read_only ? ":ro" : "");
+			jpush(binds, jstr(b), bad);
+			free(b);
+			continue;
+		}
+		o = json_object();
+		jset(o, "Type", jstr(bind ? "bind" : "volume"), bad);
+		jset(o, "Source", jstr(m->source), bad);
+		jset(o, "Target", jstr(m->target), bad);
+		jset(o, "ReadOnly", json_boolean(m->read_only), bad);
+		jpush(mounts, o, bad);
+	}
+	jset(hc, "Mounts", mounts, bad);
+	jset(hc, "Binds", binds, bad);
+}
+
+static json_t *host_config(json_t *cfg, const struct container_spec *s, bool *bad)
+{
+	json_t *hc = json_object();
+
+	add_ports(cfg, hc, s, bad);
+	add_mounts(hc, s, bad);
+	if (s->restart && *s->restart) {
+		json_t *rp = json_object();
+
+		jset(rp, "Name", jstr(s->restart), bad);
+		jset(rp, "MaximumRetryCount", json_integer(0), bad);
+		jset(hc, "RestartPolicy", rp, bad);
+	}
+	if (s->memory_bytes > 0)
+		jset(hc, "Memory", json_integer(s->memory_bytes), bad);
+	if (s->nano_cpus > 0)
+		jset(hc, "NanoCpus", json_integer(s->nano_cpus), bad);
+	if (s->network && *s->network)
+		jset(hc, "NetworkMode", jstr(s->network), bad);
+	return hc;
+}
+
+static json_t *create_body(const struct container_spec *s, bool *bad)
+{
+	json_t *cfg = json_object();
+	size_t i;
+
+	jset(cfg, "Image", jstr(s->image), bad);
+	if (s->cmd)
+		jset(cfg, "Cmd", jstrvec(s->cmd, bad), bad);
+	if (s->entrypoint) {
+		/* an empty list would mean "the image's"; [""] means none */
+		if (s->entrypoint->n)
+			jset(cfg, "Entrypoint", jstrvec(s->entrypoint, bad), bad);
+		else
+			jset(cfg, "Entrypoint", json_pack("[s]", ""), bad);
+	}
+	if (s->working_dir && *s->working_dir)
+		jset(cfg, "WorkingDir", jstr(s->working_dir), bad);
+	if (s->user && *s->user)
+		jset(cfg, "User", jstr(s->user), bad);
+	if (s->env)
+		jset(cfg, "Env", jstrvec(s->env, bad), bad);
+	{
+		json_t *labels = json_object();
+
+		for (i = 0; i < s->nlabels; i++)
+			jset(labels, s->labels[i].key, jstr(s->labels[i].value), bad);
+		jset(cfg, "Labels", labels, bad);
+	}
+	if (s->health && s->health->present && s->health->test.n)
+		add_health(cfg, s->health, bad);
+	if (s->stop_timeout_s >= 0)
+		jset(cfg, "StopTimeout", json_integer(s->stop_timeout_s), bad);
+	jset(cfg, "HostConfig", host_config(cfg, s, bad), bad);
+	if (s->network && *s->network && s->alias && *s->alias) {
+		json_t *ep = json_object(), *eps = json_object(), *nc = json_object();
+		json_t *aliases = json_array();
+
+		jpush(aliases, jstr(s->alias), bad);
+		jset(ep, "Aliases", aliases, bad);
+		jset(eps, s->network, ep, bad);
+		jset(nc, "EndpointsConfig", eps, bad);
+		jset(cfg, "NetworkingConfig", nc, bad);
+	}
+	return cfg;
+}
+
+int docker_container_create(struct docker *d, const struct container_spec *spec,
+			    char **out_id)
+{
+	char *what = xasprintf("create container '%s'", spec->name);
+	struct buf path = BUF_INIT;
+	bool bad = false;
+	char *body = NULL;
+	json_t *j = NULL;
+	const char *id;
+	long code;
+	int rc = -1;
+
+	*out_id = NULL;
+	if (!(body = jdump(create_body(spec, &bad), bad, what)))
+		goto out;
+	buf_puts(&path, "/containers/create?name=");
+	docker_url_escape(&path, spec->name, false);
+	if ((rc = simple(d, "POST", buf_cstr(&path), body, what, &code)) < 0)
+		goto out;
+	rc = -1;
+	if (!(j = parse_body(d, what)))
+		goto out;
+	if (!(id = jget_str(j, "Id")) || !*id) {
+		error_set("docker: %s: the Engine returned no container id", what);
+		goto out;
+	}
+	*out_id = xstrdup(id);
+	rc = 0;
+out:
+	json_decref(j);
+	free(body);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+int docker_container_start(struct docker *d, const char *id_or_name)
+{
+	char *what = xasprintf("start container '%s'", id_or_name);
+	char *path = obj_path("containers", id_or_name, "/start");
+	struct req r = { .method = "POST", .path = path };
+	long code;
+	int rc = -1;
+
+	if (perform(d, &r, what, &code) < 0)
+		goto out;
+	/* 304: running already */
+	if ((code >= 200 && code < 300) || code == 304)
+		rc = 0;
+	else
+		rc = http_error(d, what, code);
+out:
+	free(path);
+	free(what);
+	return rc;
+}
+
+/*
+ * GET /containers/{id}/json into out; *out_stop_timeout (may be NULL) gets
+ * Config.StopTimeout, the Engine's 10 s when unset.
+ */
+static int inspect_container(struct docker *d, const char *id_or_name,
+			     const char *what, struct container_state *out,
+			     int *out_stop_timeout)
+{
+	char *path = obj_path("containers", id_or_name, "/json");
+	json_t *j = NULL, *st, *v;
+	long code;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = simple(d, "GET", path, NULL, what, &code)) < 0)
+		goto out;
+	rc = -1;
+	if (!(j = parse_body(d, what)))
+		goto out;
+	st = json_object_get(j, "State");
+	snprintf(out->status, sizeof(out->status), "%s",
+		 jget_str(st, "Status") ? jget_str(st, "Status") : "");
+	snprintf(out->health, sizeof(out->health), "%s",
+		 jget_str(json_object_get(st, "Health"), "Status") ?
+		 jget_str(json_object_get(st, "Health"), "Status") : "");
+	out->exit_code = (int)jget_int(st, "ExitCode");
+	out->oom_killed = json_is_true(json_object_get(st, "OOMKilled"));
+	out->restart_count = (int)jget_int(j, "RestartCount");
+	snprintf(out->error, sizeof(out->error), "%s",
+		 jget_str(st, "Error") ? jget_str(st, "Error") : "");
+	if (out_stop_timeout) {
+		v = json_object_get(json_object_get(j, "Config"), "StopTimeout");
+		*out_stop_timeout = json_is_integer(v) && json_integer_value(v) >= 0 &&
+				    json_integer_value(v) < 86400 ?
+				    (int)json_integer_value(v) : 10;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+int docker_container_state(struct docker *d, const char *id_or_name,
+			   struct container_state *out)
+{
+	char *what = xasprintf("inspect container '%s'", id_or_name);
+	int rc = inspect_container(d, id_or_name, what, out, NULL);
+
+	free(what);
+	return rc;
+}
+
+int docker_container_stop(struct docker *d, const char *id_or_name,
+			  int timeout_s)
+{
+	char *what = xasprintf("stop container '%s'", id_or_name);
+	struct buf path = BUF_INIT;
+	struct req r = { .method = "POST" };
+	struct container_state cs;
+	int grace = timeout_s;
+	long code;
+	int rc;
+
+	/*
+	 * The Engine waits up to the grace period before it answers, so the
+	 * request's timeout must cover it: with the container's own period,
+	 * read it first (a stopped container needs no stop at all).
+	 */
+	if (timeout_s < 0) {
+		if ((rc = inspect_container(d, id_or_name, what, &cs, &grace)) < 0)
+			goto out;
+		if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting") &&
+		    strcmp(cs.status, "paused"))
+			goto out;
+	}
+	buf_puts(&path, "/containers/");
+	docker_url_escape(&path, id_or_name, false);
+	buf_puts(&path, "/stop");
+	if (timeout_s >= 0)
+		buf_printf(&path, "?t=%d", timeout_s);
+	r.path = buf_cstr(&path);
+	r.timeout_ms = d->timeout_ms + (long)grace * 1000;
+	if ((rc = perform(d, &r, what, &code)) < 0)
+		goto out;
+	/* 304: stopped already */
+	if ((code >= 200 && code < 300) || code == 304)
+		rc = 0;
+	else
+		rc = http_error(d, what, code);
+out:
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+int docker_container_remove(struct docker *d, const char *id_or_name,
+			    bool force)
+{
+	char *what = xasprintf("remove container '%s'", id_or_name);
+	char *path = obj_path("containers", id_or_name,
+			      force ? "?force=1&v=0" : "?force=0&v=0");
+	int rc = remove_object(d, path, what);
+
+	free(path);
+	free(what);
+	return rc;
+}
+
+int docker_container_wait(struct docker *d, const char *id_or_name,
+			  long timeout_ms, int *out_exit)
+{
+	char *what = xasprintf("wait for container '%s'", id_or_name);
+	char *path = obj_path("containers", id_or_name,
+			      "/wait?condition=not-running");
+	struct req r = { .method = "POST", .path = path, .timeout_ms = timeout_ms };
+	json_t *j = NULL;
+	const char *msg;
+	long code;
+	int rc = -1;
+
+	*out_exit = 0;
+	if (perform(d, &r, what, &code) < 0) {
+		/* the Engine answers 200 at once, then the body when it exits */
+		if (d->last_cc == CURLE_OPERATION_TIMEDOUT && d->last_code == 200) {
+			error_set("docker: %s: still running after %ld ms", what,
+				  timeout_ms > 0 ? timeout_ms : d->timeout_ms);
+			rc = 1;
+		}
+		goto out;
+	}
+	if (code != 200) {
+		rc = http_error(d, what, code);
+		goto out;
+	}
+	if (!(j = parse_body(d, what)))
+		goto out;
+	msg = jget_str(json_object_get(j, "Error"), "Message");
+	if (msg && *msg) {
+		error_set("docker: %s: %s", what, msg);
+		goto out;
+	}
+	*out_exit = (int)jget_int(j, "StatusCode");
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	free(what);
+	return rc;
+}

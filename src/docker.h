@@ -20,6 +20,7 @@
 
 #include "manifest.h"
 #include "observed.h"
+#include "util.h"
 
 #define DOCKER_ENOTFOUND (-2)
 
@@ -108,8 +109,45 @@ int docker_container_state(struct docker *d, const char *id_or_name,
  * Block until the container is not running, or timeout_ms passes
  * (POST /containers/{id}/wait with condition=not-running).  *out_exit gets
  * the exit code.  Returns 1 on timeout, 0 on exit, -1 on error.
+ * timeout_ms <= 0 means the handle's request timeout.
  */
 int docker_container_wait(struct docker *d, const char *id_or_name,
 			  long timeout_ms, int *out_exit);
+
+/*
+ * Pure helpers behind the client, exposed for tests/unit/test-docker.c.
+ */
+
+/* Where the Engine listens, from a DOCKER_HOST value. */
+struct docker_endpoint {
+	char *socket_path;         /* unix socket; NULL for tcp */
+	char *url;                 /* "http://localhost", "https://HOST:2376" */
+	bool tls;                  /* https with the DOCKER_CERT_PATH certificates */
+};
+
+/*
+ * host: NULL or "" for the default socket, unix://PATH, tcp://HOST[:PORT]
+ * (port 2375, or 2376 with TLS); tls_verify: $DOCKER_TLS_VERIFY, where
+ * NULL or "" means unset.  0 ok, -1 (error set) unsupported or malformed.
+ */
+int docker_endpoint_parse(struct docker_endpoint *out, const char *host,
+			  const char *tls_verify);
+void docker_endpoint_release(struct docker_endpoint *e);
+
+/* From a container list's Status text: "Up 2 minutes (healthy)" ->
+ * "healthy"; one of "", "starting", "healthy", "unhealthy" (static). */
+const char *docker_status_health(const char *status);
+/* "Exited (137) 3 seconds ago" -> 137; 0 when the text has no code. */
+int docker_status_exit_code(const char *status);
+/* Append s percent-encoded for a URL path or query value; '/' is kept
+ * as is when keep_slash (image references in paths). */
+void docker_url_escape(struct buf *out, const char *s, bool keep_slash);
+/* "busybox" -> "busybox" "latest"; "reg:5000/a:1" -> "reg:5000/a" "1";
+ * "a@sha256:..." -> "a" "sha256:...".  Both results are the caller's. */
+void docker_split_ref(const char *ref, char **out_repo, char **out_tag);
+/* "docker: WHAT: 409 Conflict: MESSAGE", MESSAGE being the body's JSON
+ * "message", else its first line; nothing after the status when empty. */
+void docker_format_error(struct buf *out, const char *what, long http_code,
+			 const char *body, size_t len);
 
 #endif
