@@ -20,6 +20,12 @@
 
 #define STATE_ELOCKED (-3)
 
+/* How much history the database keeps (older rows are pruned as it grows). */
+#define STATE_KEEP_SNAPSHOTS 20       /* observed snapshots: last N passes */
+#define STATE_KEEP_PASSES 10000       /* pass rows (the last converged one stays) */
+#define STATE_KEEP_CONDITIONS 100     /* per project */
+#define STATE_KEEP_EVENTS 1000        /* per project */
+
 struct state;
 
 /* Create dir (0700) and state.db (0600) if needed; migrate. */
@@ -116,6 +122,8 @@ struct pass_row {
 /* Last finished pass (ended != 0); 0 found, STATE_ENOENT none. */
 int state_last_pass(struct state *st, struct pass_row *out);
 void pass_row_release(struct pass_row *r);
+/* When the last pass with outcome "converged" ended; 0 if none. */
+int state_last_success(struct state *st, int64_t *out);
 
 /* "ok" or the integrity_check report (caller frees). */
 int state_integrity(struct state *st, char **out);
