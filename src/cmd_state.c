@@ -16,7 +16,7 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 {
 	struct state *st = NULL;
 	char *report = NULL;
-	int rc = EXIT_ERROR;
+	int rc = EXIT_ERROR, r;
 
 	if (argc < 1 || (strcmp(argv[0], "check") && argc != 2) ||
 	    (!strcmp(argv[0], "check") && argc != 1)) {
@@ -29,9 +29,14 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 			goto fail;
 		log_msg(LOG_INFO, NULL, "state backed up to '%s'", argv[1]);
 	} else if (!strcmp(argv[0], "restore")) {
-		if (state_open(&st, cfg->state_dir) < 0 ||
-		    state_lock(st, (int)cfg->wait_lock_s) < 0 ||
-		    state_restore(st, argv[1]) < 0)
+		if (state_open(&st, cfg->state_dir) < 0)
+			goto fail;
+		r = state_lock(st, (int)cfg->wait_lock_s);
+		if (r == 0)
+			r = state_restore(st, argv[1]);
+		if (r == STATE_ELOCKED)
+			rc = EXIT_LOCKED;
+		if (r < 0)
 			goto fail;
 		log_msg(LOG_INFO, NULL, "state restored from '%s'", argv[1]);
 	} else if (!strcmp(argv[0], "check")) {
@@ -49,8 +54,6 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 	goto out;
 fail:
 	log_msg(LOG_ERROR, NULL, "%s", error_last());
-	if (rc == EXIT_ERROR && st == NULL)
-		rc = EXIT_ERROR;
 out:
 	free(report);
 	state_close(st);

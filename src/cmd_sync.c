@@ -148,7 +148,12 @@ static void publish(struct pass *p, const char *command, const char *outcome,
 	memset(&sum, 0, sizeof(sum));
 	if (p->st && state_list_projects(p->st, &ps, &n) < 0)
 		log_msg(LOG_WARN, NULL, "%s", error_last());
-	sum.last_success = rc == EXIT_CONVERGED ? (int64_t)time(NULL) : 0; /* LAST_SUCCESS */
+	/* from state, so a failing pass still reports the last success;
+	 * this pass counts even if recording its end failed */
+	if (p->st && state_last_success(p->st, &sum.last_success) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	if (rc == EXIT_CONVERGED && sum.last_success < p->now)
+		sum.last_success = (int64_t)time(NULL);
 	sum.node = cfg->node;
 	sum.command = command;
 	sum.outcome = outcome;
