@@ -144,8 +144,18 @@ static const char *const our_tables[] = {
 
 /* ---- small SQLite helpers ---- */
 
+/*
+ * "state: WHAT: sqlite's message", with the system's reason when SQLite
+ * has one: "disk I/O error" alone does not say the disk is full.
+ */
 static int db_error(sqlite3 *db, const char *what)
 {
+	int code = sqlite3_errcode(db), sys = sqlite3_system_errno(db);
+
+	if (sys && (code == SQLITE_IOERR || code == SQLITE_CANTOPEN ||
+		    code == SQLITE_FULL))
+		return error_set("state: %s: %s (%s)", what, sqlite3_errmsg(db),
+				 strerror(sys));
 	return error_set("state: %s: %s", what, sqlite3_errmsg(db));
 }
 
@@ -418,11 +428,24 @@ out:
 
 static int configure(struct state *st)
 {
+	static const char *const pragmas[] = {
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = NORMAL",
+	};
+	size_t i;
+
 	sqlite3_busy_timeout(st->db, 5000);
-	if (exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
-	    exec(st, "PRAGMA journal_mode = WAL", "cannot set WAL mode") < 0 ||
-	    exec(st, "PRAGMA synchronous = NORMAL", "cannot set synchronous mode") < 0)
-		return error_wrap("'%s'", st->path);
+	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
+		if (sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+			char *what = xasprintf("cannot open '%s' (%s)", st->path,
+					       pragmas[i]);
+
+			db_error(st->db, what);
+			free(what);
+			return -1;
+		}
+	}
 	return 0;
 }
 
