@@ -1,6 +1,920 @@
+/*
+ * test-docker.c - the Engine client: its pure helpers (DOCKER_HOST, status
+ * text, URL escaping, references, error text) and, when a Docker Engine
+ * answers, the whole API against it.  Every Docker object made here is
+ * named cdt<pid>-... and removed at the end, whatever happened before.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "docker.h"
 #include "tap.h"
+#include "util.h"
+
+/* ---- pure helpers ---- */
+
+static void test_endpoint(void)
+{
+	static const struct {
+		const char *host, *verify;
+		int rc;
+		const char *socket, *url;
+		bool tls;
+	} v[] = {
+		{ NULL, NULL, 0, "/var/run/docker.sock", "http://localhost", false },
+		{ "", NULL, 0, "/var/run/docker.sock", "http://localhost", false },
+		{ "unix:///tmp/d.sock", NULL, 0, "/tmp/d.sock", "http://localhost", false },
+		{ "unix:///tmp/d.sock", "1", 0, "/tmp/d.sock", "http://localhost", false },
+		{ "tcp://10.0.0.5:2375", NULL, 0, NULL, "http://10.0.0.5:2375", false },
+		{ "tcp://10.0.0.5:2375", "", 0, NULL, "http://10.0.0.5:2375", false },
+		{ "tcp://10.0.0.5:2375", "1", 0, NULL, "https://10.0.0.5:2375", true },
+		{ "tcp://docker.example:2376", NULL, 0, NULL, "https://docker.example:2376", true },
+		{ "tcp://docker.example", NULL, 0, NULL, "http://docker.example:2375", false },
+		{ "tcp://docker.example", "yes", 0, NULL, "https://docker.example:2376", true },
+		{ "tcp://docker.example:2375/", NULL, 0, NULL, "http://docker.example:2375", false },
+		{ "tcp://[::1]:2375", NULL, 0, NULL, "http://[::1]:2375", false },
+		{ "tcp://[::1]", NULL, 0, NULL, "http://[::1]:2375", false },
+		{ "https://h:443", NULL, 0, NULL, "https://h:443", true },
+		{ "unix://", NULL, -1, NULL, NULL, false },
+		{ "tcp://", NULL, -1, NULL, NULL, false },
+		{ "tcp://:2375", NULL, -1, NULL, NULL, false },
+		{ "tcp://h:0", NULL, -1, NULL, NULL, false },
+		{ "tcp://h:99999", NULL, -1, NULL, NULL, false },
+		{ "tcp://h:12x", NULL, -1, NULL, NULL, false },
+		{ "tcp://h:2375/some/path", NULL, -1, NULL, NULL, false },
+		{ "ssh://me@host", NULL, -1, NULL, NULL, false },
+		{ "/var/run/docker.sock", NULL, -1, NULL, NULL, false },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		struct docker_endpoint e;
+		int rc = docker_endpoint_parse(&e, v[i].host, v[i].verify);
+		const char *h = v[i].host ? v[i].host : "(null)";
+
+		is_int(rc, v[i].rc, "endpoint '%s' verify '%s': rc", h,
+		       v[i].verify ? v[i].verify : "(null)");
+		if (rc == 0) {
+			is_str(e.socket_path, v[i].socket, "endpoint '%s': socket", h);
+			is_str(e.url, v[i].url, "endpoint '%s': url", h);
+			is_int(e.tls, v[i].tls, "endpoint '%s': tls", h);
+		} else {
+			ok(strstr(error_last(), "DOCKER_HOST") != NULL,
+			   "endpoint '%s': message names DOCKER_HOST: %s", h, error_last());
+		}
+		docker_endpoint_release(&e);
+	}
+}
+
+static void test_status_text(void)
+{
+	static const struct { const char *status, *health; int code; } v[] = {
+		{ "Up 3 seconds", "", 0 },
+		{ "Up 2 minutes (healthy)", "healthy", 0 },
+		{ "Up 5 seconds (unhealthy)", "unhealthy", 0 },
+		{ "Up 1 second (health: starting)", "starting", 0 },
+		{ "Up About a minute (Paused)", "", 0 },
+		{ "Restarting (1) 2 seconds ago", "", 0 },
+		{ "Exited (0) 3 seconds ago", "", 0 },
+		{ "Exited (137) About an hour ago", "", 137 },
+		{ "Exited (3) 1 second ago", "", 3 },
+		{ "Exited (-1) 1 second ago", "", -1 },
+		{ "Exited (x) 1 second ago", "", 0 },
+		{ "Exited (12", "", 0 },
+		{ "Created", "", 0 },
+		{ "", "", 0 },
+		{ NULL, "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		const char *s = v[i].status ? v[i].status : "(null)";
+
+		is_str(docker_status_health(v[i].status), v[i].health, "health of '%s'", s);
+		is_int(docker_status_exit_code(v[i].status), v[i].code,
+		       "exit code of '%s'", s);
+	}
+}
+
+static void test_escape(void)
+{
+	static const struct { const char *in; bool slash; const char *out; } v[] = {
+		{ "web-app_1.x~", false, "web-app_1.x~" },
+		{ "cara-local/busybox:1", true, "cara-local/busybox%3A1" },
+		{ "cara-local/busybox:1", false, "cara-local%2Fbusybox%3A1" },
+		{ "{\"label\":[\"cara.project\"]}", false,
+		  "%7B%22label%22%3A%5B%22cara.project%22%5D%7D" },
+		{ "a b&c=d?e#f%", false, "a%20b%26c%3Dd%3Fe%23f%25" },
+		{ "\xc3\xa9", false, "%C3%A9" },
+		{ "", false, "" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		struct buf b = BUF_INIT;
+
+		docker_url_escape(&b, v[i].in, v[i].slash);
+		is_str(buf_cstr(&b), v[i].out, "escape '%s'%s", v[i].in,
+		       v[i].slash ? " keeping '/'" : "");
+		buf_release(&b);
+	}
+}
+
+static void test_split_ref(void)
+{
+	static const struct { const char *ref, *repo, *tag; } v[] = {
+		{ "busybox", "busybox", "latest" },
+		{ "busybox:1.36", "busybox", "1.36" },
+		{ "cara-local/busybox:1", "cara-local/busybox", "1" },
+		{ "registry:5000/team/app", "registry:5000/team/app", "latest" },
+		{ "registry:5000/team/app:v2", "registry:5000/team/app", "v2" },
+		{ "app@sha256:0123abcd", "app", "sha256:0123abcd" },
+		{ "r:5000/app:1@sha256:ff", "r:5000/app:1", "sha256:ff" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		char *repo, *tag;
+
+		docker_split_ref(v[i].ref, &repo, &tag);
+		is_str(repo, v[i].repo, "split '%s': repository", v[i].ref);
+		is_str(tag, v[i].tag, "split '%s': tag", v[i].ref);
+		free(repo);
+		free(tag);
+	}
+}
+
+static void test_format_error(void)
+{
+	static const struct { const char *what; long code; const char *body, *out; } v[] = {
+		{ "create container 'web-app'", 409,
+		  "{\"message\":\"Conflict. The container name \\\"/web-app\\\" is already in use\"}\n",
+		  "docker: create container 'web-app': 409 Conflict: Conflict. The "
+		  "container name \"/web-app\" is already in use" },
+		{ "start container 'x'", 404, "{\"message\":\"No such container: x\"}",
+		  "docker: start container 'x': 404 Not Found: No such container: x" },
+		{ "list images", 500, "{\"message\":\"line one\\nline two\"}",
+		  "docker: list images: 500 Internal Server Error: line one" },
+		{ "list images", 502, "  <html>bad gateway</html>  \n<p>more</p>",
+		  "docker: list images: 502 Bad Gateway: <html>bad gateway</html>" },
+		{ "list images", 418, "", "docker: list images: 418" },
+		{ "list images", 500, "{\"message\":\"\"}",
+		  "docker: list images: 500 Internal Server Error" },
+		{ "list images", 503, "{}", "docker: list images: 503 Service Unavailable: {}" },
+		{ "remove volume 'v'", 409, NULL, "docker: remove volume 'v': 409 Conflict" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		struct buf b = BUF_INIT;
+
+		docker_format_error(&b, v[i].what, v[i].code, v[i].body,
+				    v[i].body ? strlen(v[i].body) : 0);
+		is_str(buf_cstr(&b), v[i].out, "error text %zu (%ld)", i, v[i].code);
+		buf_release(&b);
+	}
+	{
+		/* a huge body is cut */
+		struct buf b = BUF_INIT;
+		char *big = xmalloc(5001);
+
+		memset(big, 'x', 5000);
+		big[5000] = '\0';
+		docker_format_error(&b, "x", 500, big, 5000);
+		ok(b.len < 500 && strstr(buf_cstr(&b), "..."), "long message truncated (%zu)",
+		   b.len);
+		free(big);
+		buf_release(&b);
+	}
+}
+
+static void test_unreachable(void)
+{
+	char *host = xasprintf("unix:///tmp/cdt%d-none.sock", (int)getpid());
+	struct docker_options o = { host, 2000 };
+	struct docker *d = (struct docker *)1;
+
+	is_int(docker_open(&d, &o), -1, "open on a missing socket fails");
+	ok(d == NULL, "no handle on failure");
+	ok(strstr(error_last(), host + 7) && strstr(error_last(), "unreachable") &&
+	   strstr(error_last(), "dockerd"),
+	   "message names the socket and dockerd: %s", error_last());
+	free(host);
+
+	o.host = "tcp://127.0.0.1:1";
+	is_int(docker_open(&d, &o), -1, "open on a closed port fails");
+	ok(strstr(error_last(), "127.0.0.1:1") && strstr(error_last(), "unreachable"),
+	   "message names the address: %s", error_last());
+
+	o.host = "ssh://me@somewhere";
+	is_int(docker_open(&d, &o), -1, "open with an unsupported DOCKER_HOST fails");
+	ok(strstr(error_last(), "unsupported") != NULL, "it says so: %s", error_last());
+}
+
+/* ---- against a fake Engine on a unix socket ---- */
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+
+/*
+ * It answers one request per connection: /version with fake_api, a pull
+ * with 200 and an error line in the progress stream, a container list by
+ * hanging, QUIT by stopping, anything else 404.
+ */
+static const char *fake_api = "1.50";
+
+static void fake_send(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	ssize_t w;
+
+	while (n && (w = write(fd, s, n)) > 0) {
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void fake_reply(int fd, const char *status, const char *body)
+{
+	char *r = xasprintf("HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			    status, strlen(body), body);
+
+	fake_send(fd, r);
+	free(r);
+}
+
+/* Read the request head; false at QUIT or a closed connection. */
+static bool fake_serve(int fd)
+{
+	char req[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(req) - 1 &&
+	       (n = read(fd, req + len, sizeof(req) - 1 - len)) > 0) {
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") || !strncmp(req, "QUIT", 4))
+			break;
+	}
+	req[len] = '\0';
+	if (!len || !strncmp(req, "QUIT", 4))
+		return false;
+	if (!strncmp(req, "GET /version ", 13)) {
+		char *body = xasprintf("{\"ApiVersion\":\"%s\"}", fake_api);
+
+		fake_reply(fd, "200 OK", body);
+		free(body);
+	} else if (strstr(req, "/images/create?fromImage=busybox&tag=9.9 ")) {
+		/* close-delimited: the status first, the failure in-band later */
+		fake_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			  "Connection: close\r\n\r\n");
+		fake_send(fd, "{\"status\":\"Pulling from library/busybox\",\"id\":\"9.9\"}\r\n");
+		usleep(50000);
+		fake_send(fd, "{\"errorDetail\":{\"message\":\"manifest for busybox:9.9 "
+			  "not found\"},\"error\":\"manifest for busybox:9.9 not found: "
+			  "manifest unknown\"}\r\n");
+	} else if (strstr(req, "/images/create?fromImage=busybox&tag=1 ")) {
+		fake_send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+			  "{\"status\":\"Pulling from library/busybox\"}\n"
+			  "{\"status\":\"Status: Downloaded newer image for busybox:1\"}");
+	} else if (strstr(req, "/containers/json")) {
+		/* hang until the client gives up and closes */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 3000) > 0)
+			n = read(fd, req, sizeof(req));
+	} else {
+		fake_reply(fd, "404 Not Found", "{\"message\":\"page not found\"}");
+	}
+	return true;
+}
+
+struct fake {
+	int fd;
+	struct sockaddr_un addr;
+	pthread_t th;
+};
+
+static void *fake_thread(void *arg)
+{
+	struct fake *f = arg;
+	int c;
+	bool more = true;
+
+	while (more && (c = accept(f->fd, NULL, NULL)) >= 0) {
+		more = fake_serve(c);
+		close(c);
+	}
+	return NULL;
+}
+
+static int fake_start(struct fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr.sun_family = AF_UNIX;
+	snprintf(f->addr.sun_path, sizeof(f->addr.sun_path), "/tmp/cdt%d-fake.sock",
+		 (int)getpid());
+	unlink(f->addr.sun_path);
+	if ((f->fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (bind(f->fd, (struct sockaddr *)&f->addr, sizeof(f->addr)) < 0 ||
+	    listen(f->fd, 8) < 0 || pthread_create(&f->th, NULL, fake_thread, f)) {
+		close(f->fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void fake_stop(struct fake *f)
+{
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (c >= 0 && connect(c, (struct sockaddr *)&f->addr, sizeof(f->addr)) == 0)
+		fake_send(c, "QUIT");
+	if (c >= 0)
+		close(c);
+	pthread_join(f->th, NULL);
+	close(f->fd);
+	unlink(f->addr.sun_path);
+}
+
+static void test_fake_engine(void)
+{
+	struct fake f;
+	struct docker_options o = { NULL, 500 };
+	struct docker *d = NULL;
+	struct observed obs = OBSERVED_INIT;
+	struct timespec t0;
+	char *host;
+	long ms;
+
+	if (fake_start(&f) < 0) {
+		ok(0, "fake Engine socket");
+		return;
+	}
+	host = xasprintf("unix://%s", f.addr.sun_path);
+	o.host = host;
+
+	fake_api = "1.50";
+	if (docker_open(&d, &o) < 0) {
+		ok(0, "open on the fake Engine: %s", error_last());
+	} else {
+		is_str(docker_api_version(d), "1.43", "a newer Engine is spoken to in 1.43");
+		is_int(docker_image_pull(d, "busybox:9.9"), -1, "an in-band pull error fails");
+		is_str(error_last(), "docker: pull busybox:9.9: manifest for busybox:9.9 "
+		       "not found: manifest unknown", "pull error message");
+		is_int(docker_image_pull(d, "busybox:1"), 0,
+		       "a pull stream without error succeeds");
+		is_int(docker_image_inspect(d, "busybox:1"), DOCKER_ENOTFOUND,
+		       "404 from the fake Engine");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		is_int(docker_observe(d, &obs), -1, "a hanging Engine fails");
+		ms = elapsed_ms(&t0);
+		ok(ms >= 400 && ms < 1400, "within the request timeout (%ld ms)", ms);
+		ok(strstr(error_last(), "no answer") && strstr(error_last(), "500 ms") &&
+		   strstr(error_last(), f.addr.sun_path),
+		   "timeout message: %s", error_last());
+		is_int(obs.ncontainers + obs.nnetworks, 0, "nothing observed");
+		is_int(docker_calls(d), 5, "five requests counted");
+		docker_free(d);
+		d = NULL;
+	}
+
+	fake_api = "1.25";
+	is_int(docker_open(&d, &o), -1, "an Engine older than API 1.30 is refused");
+	ok(strstr(error_last(), "1.25") && strstr(error_last(), "1.30"),
+	   "it says which versions: %s", error_last());
+	fake_api = "2.0";
+	is_int(docker_open(&d, &o), -1, "an unknown API version is refused");
+	fake_api = "1.41";
+	is_int(docker_open(&d, &o), 0, "API 1.41 is spoken as is");
+	if (d)
+		is_str(docker_api_version(d), "1.41", "1.41");
+	docker_free(d);
+	fake_stop(&f);
+	free(host);
+}
+
+/* ---- against the Engine ---- */
+
+static char prefix[32];
+static char net[64], vol[64], web[64], job[64], bad[64], bind_dir[96];
+
+static void cleanup(void)
+{
+	char *cmd = xasprintf("docker rm -f %s %s %s >/dev/null 2>&1; "
+			      "docker network rm %s >/dev/null 2>&1; "
+			      "docker volume rm %s >/dev/null 2>&1; rm -rf %s",
+			      web, job, bad, net, vol, bind_dir);
+
+	if (system(cmd) == -1)
+		printf("# cleanup could not run\n");
+	free(cmd);
+}
+
+/* First line of a command's output, or "" (caller frees). */
+static char *sh(const char *cmd)
+{
+	struct buf out = BUF_INIT;
+	char line[4096];
+	FILE *f;
+
+	if ((f = popen(cmd, "r"))) {
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			buf_puts(&out, line);
+		}
+		pclose(f);
+	}
+	return buf_detach(&out);
+}
+
+/* The first line of the command fmt prints is want. */
+static void is_sh(const char *want, const char *name, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+static void is_sh(const char *want, const char *name, const char *fmt, ...)
+{
+	struct buf cmd = BUF_INIT;
+	va_list ap;
+	char *got;
+
+	va_start(ap, fmt);
+	buf_vprintf(&cmd, fmt, ap);
+	va_end(ap);
+	got = sh(buf_cstr(&cmd));
+	is_str(got, want, "%s", name);
+	free(got);
+	buf_release(&cmd);
+}
+
+static void *observe_thread(void *arg)
+{
+	struct docker *d = NULL;
+	struct observed o = OBSERVED_INIT;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 5; i++) {
+		if (docker_open(&d, NULL) < 0 || docker_observe(d, &o) < 0) {
+			docker_free(d);
+			error_clear();
+			return (void *)1;
+		}
+		observed_release(&o);
+		docker_free(d);
+		d = NULL;
+	}
+	error_clear();
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[4];
+	size_t i, failed = 0;
+	void *r;
+
+	for (i = 0; i < ARRAY_SIZE(th); i++)
+		if (pthread_create(&th[i], NULL, observe_thread, NULL))
+			failed++;
+	for (i = 0; i < ARRAY_SIZE(th) - failed; i++) {
+		pthread_join(th[i], &r);
+		if (r)
+			failed++;
+	}
+	is_int(failed, 0, "four threads with their own handles observe at once");
+}
+
+static const struct obs_container *find(const struct observed *o, const char *name)
+{
+	return observed_find_container(o, name);
+}
+
+/* Observe with exactly four requests; the result is o's. */
+static int observe(struct docker *d, struct observed *o, const char *when)
+{
+	unsigned long before = docker_calls(d);
+	int rc;
+
+	observed_release(o);
+	rc = docker_observe(d, o);
+	is_int(rc, 0, "observe %s", when);
+	is_int(docker_calls(d) - before, 4, "observe %s: four Engine calls", when);
+	return rc;
+}
+
+static void test_networks_volumes(struct docker *d)
+{
+	is_int(docker_network_create(d, net, prefix), 0, "network create");
+	is_int(docker_network_create(d, net, prefix), 0, "network create again is fine");
+	is_sh(prefix, "network has the project label",
+	      "docker network inspect -f '{{index .Labels \"cara.project\"}}' %s", net);
+	is_sh("bridge", "network is a bridge", "docker network inspect -f '{{.Driver}}' %s",
+	      net);
+	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0, "volume create");
+	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0,
+	       "volume create again is fine");
+	is_sh("Ephemeral", "volume has the type label",
+	      "docker volume inspect -f '{{index .Labels \"cara.volume.type\"}}' %s", vol);
+}
+
+static void test_images(struct docker *d)
+{
+	char *missing = xasprintf("cara-local/%s-missing:9.9", prefix);
+
+	is_int(docker_image_inspect(d, "cara-local/busybox:1"), 0, "local image present");
+	is_int(docker_image_inspect(d, missing), DOCKER_ENOTFOUND, "absent image: not found");
+	ok(strstr(error_last(), "404") && strstr(error_last(), missing),
+	   "not-found message: %s", error_last());
+	is_int(docker_image_pull(d, missing), -1, "pull that cannot succeed fails");
+	ok(strstr(error_last(), "pull") && strstr(error_last(), missing) &&
+	   strlen(error_last()) > strlen(missing) + 16,
+	   "pull failure says why: %s", error_last());
+	free(missing);
+}
+
+/* The long-running service: labels, env, ports, mounts, healthcheck. */
+static int create_web(struct docker *d, char **out_id)
+{
+	struct strvec cmd = STRVEC_INIT, env = STRVEC_INIT;
+	char k1[] = "cara.project", k2[] = "cara.service", k3[] = "cara.spec-hash",
+	     k4[] = "cara.spec-fields", k5[] = "team", svc[] = "web",
+	     hash[] = "0123abcd", fields[] = "image,env", team[] = "a b";
+	struct kv labels[5];
+	char lo[] = "127.0.0.1", tcp[] = "tcp", udp[] = "udp";
+	struct port ports[3];
+	struct container_mount mounts[2];
+	struct healthcheck h;
+	struct container_spec s;
+	int rc;
+
+	strvec_push(&cmd, "sh");
+	strvec_push(&cmd, "-c");
+	strvec_push(&cmd, "trap 'exit 0' TERM; while :; do sleep 1; done");
+	strvec_push(&env, "A=1");
+	strvec_push(&env, "B=two words");
+	memset(labels, 0, sizeof(labels));
+	labels[0].key = k1; labels[0].value = prefix;
+	labels[1].key = k2; labels[1].value = svc;
+	labels[2].key = k3; labels[2].value = hash;
+	labels[3].key = k4; labels[3].value = fields;
+	labels[4].key = k5; labels[4].value = team;
+	memset(ports, 0, sizeof(ports));
+	ports[0].host_ip = lo; ports[0].host_port = 0; ports[0].container_port = 8080;
+	ports[0].protocol = tcp;
+	ports[1].host_ip = lo; ports[1].host_port = 0; ports[1].container_port = 8080;
+	ports[1].protocol = udp;
+	ports[2].host_ip = NULL; ports[2].host_port = 0; ports[2].container_port = 9090;
+	ports[2].protocol = NULL;
+	memset(mounts, 0, sizeof(mounts));
+	mounts[0].type = "volume"; mounts[0].source = vol; mounts[0].target = "/data";
+	mounts[1].type = "bind"; mounts[1].source = bind_dir; mounts[1].target = "/host";
+	mounts[1].read_only = true;
+	memset(&h, 0, sizeof(h));
+	h.present = true;
+	strvec_push(&h.test, "CMD-SHELL");
+	strvec_push(&h.test, "test -d /data");
+	h.interval_ms = 500;
+	h.timeout_ms = 2000;
+	h.start_period_ms = 0;
+	h.retries = 3;
+	memset(&s, 0, sizeof(s));
+	s.name = web;
+	s.image = "cara-local/busybox:1";
+	s.cmd = &cmd;
+	s.working_dir = "/tmp";
+	s.user = "0:0";
+	s.env = &env;
+	s.labels = labels;
+	s.nlabels = ARRAY_SIZE(labels);
+	s.mounts = mounts;
+	s.nmounts = ARRAY_SIZE(mounts);
+	s.ports = ports;
+	s.nports = ARRAY_SIZE(ports);
+	s.health = &h;
+	s.restart = "unless-stopped";
+	s.stop_timeout_s = 7;
+	s.memory_bytes = 64 << 20;
+	s.nano_cpus = 500000000;
+	s.network = net;
+	s.alias = "web";
+	rc = docker_container_create(d, &s, out_id);
+	if (rc == 0) {
+		char *again = NULL;
+
+		is_int(docker_container_create(d, &s, &again), -1, "create a taken name fails");
+		ok(strstr(error_last(), "409 Conflict") && strstr(error_last(), web),
+		   "conflict message: %s", error_last());
+		ok(again == NULL, "no id on failure");
+	}
+	s.name = bad;
+	s.image = "cara-local/nonexistent-image:0";
+	{
+		char *none = NULL;
+
+		is_int(docker_container_create(d, &s, &none), DOCKER_ENOTFOUND,
+		       "create from a missing image: not found");
+		ok(strstr(error_last(), "404") && strstr(error_last(), bad),
+		   "missing image message: %s", error_last());
+		ok(none == NULL, "no id");
+	}
+	strvec_release(&h.test);
+	strvec_release(&cmd);
+	strvec_release(&env);
+	return rc;
+}
+
+static void check_web_config(void)
+{
+	is_sh("A=1;B=two words;", "env",
+	      "docker inspect -f '{{range .Config.Env}}{{.}};{{end}}' %s | grep -o 'A=.*words;'",
+	      web);
+	is_sh("a b", "user label",
+	      "docker inspect -f '{{index .Config.Labels \"team\"}}' %s", web);
+	is_sh("127.0.0.1", "port bound to 127.0.0.1",
+	      "docker inspect -f '{{(index (index .HostConfig.PortBindings \"8080/tcp\") 0).HostIp}}' %s",
+	      web);
+	is_sh("127.0.0.1", "udp port too",
+	      "docker inspect -f '{{(index (index .HostConfig.PortBindings \"8080/udp\") 0).HostIp}}' %s",
+	      web);
+	is_sh("{}", "9090/tcp exposed",
+	      "docker inspect -f '{{json (index .Config.ExposedPorts \"9090/tcp\")}}' %s", web);
+	/* RW false: the bind mount is read-only */
+	is_sh("bind /host false,volume /data true", "mounts",
+	      "docker inspect -f '{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}}{{\"\\n\"}}{{end}}' %s"
+	      " | grep . | sort | paste -sd,", web);
+	is_sh("[CMD-SHELL test -d /data] 500ms 3", "healthcheck",
+	      "docker inspect -f '{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} "
+	      "{{.Config.Healthcheck.Retries}}' %s", web);
+	is_sh("unless-stopped 67108864 500000000 7", "restart, memory, cpus, stop timeout",
+	      "docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}} "
+	      "{{.HostConfig.NanoCpus}} {{.Config.StopTimeout}}' %s", web);
+	is_sh("/tmp 0:0", "working dir and user",
+	      "docker inspect -f '{{.Config.WorkingDir}} {{.Config.User}}' %s", web);
+}
+
+static void check_web_running(const char *net_name)
+{
+	char *cmd = xasprintf("docker inspect -f '{{(index .NetworkSettings.Networks \"%s\").Aliases}}' %s",
+			      net_name, web);
+	char *got = sh(cmd);
+
+	ok(strstr(got, "web") != NULL, "alias 'web' on the project network: %s", got);
+	free(got);
+	free(cmd);
+	cmd = xasprintf("docker inspect -f '{{(index (index .NetworkSettings.Ports \"8080/tcp\") 0).HostPort}}' %s",
+			web);
+	got = sh(cmd);
+	free(cmd);
+	ok(strtol(got, NULL, 10) > 0, "an ephemeral host port was given: %s", got);
+	free(got);
+}
+
+static void test_web(struct docker *d)
+{
+	struct observed o = OBSERVED_INIT;
+	const struct obs_container *c;
+	struct container_state cs;
+	struct timespec t0;
+	char *id = NULL;
+	int code = -7, i;
+
+	if (create_web(d, &id) < 0) {
+		ok(0, "create container: %s", error_last());
+		return;
+	}
+	ok(id && strlen(id) == 64, "create returns the id: %s", id);
+	check_web_config();
+	is_int(docker_container_state(d, web, &cs), 0, "state of a created container");
+	is_str(cs.status, "created", "it is created");
+
+	is_int(docker_container_start(d, web), 0, "start");
+	is_int(docker_container_start(d, id), 0, "start again (by id) is fine");
+	check_web_running(net);
+	for (i = 0; i < 100; i++) {
+		if (docker_container_state(d, web, &cs) < 0 || strcmp(cs.health, "starting"))
+			break;
+		usleep(100000);
+	}
+	is_str(cs.status, "running", "running");
+	is_str(cs.health, "healthy", "healthy once the check passed");
+
+	if (observe(d, &o, "with the container running") == 0) {
+		c = find(&o, web);
+		ok(c != NULL, "observe sees the container");
+		if (c) {
+			is_str(c->id, id, "observed id");
+			is_str(c->project, prefix, "observed project label");
+			is_str(c->service, "web", "observed service label");
+			is_str(c->spec_hash, "0123abcd", "observed spec hash");
+			is_str(c->spec_fields, "image,env", "observed spec fields");
+			is_str(c->image, "cara-local/busybox:1", "observed image");
+			is_str(c->state, "running", "observed state");
+			is_str(c->health, "healthy", "observed health");
+			ok(c->created > 1600000000, "observed created time");
+		}
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	is_int(docker_container_wait(d, web, 300, &code), 1, "wait times out on a running one");
+	ok(elapsed_ms(&t0) < 3000, "within its timeout (%ld ms)", elapsed_ms(&t0));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	is_int(docker_container_stop(d, web, 1), 0, "stop with 1 s grace");
+	ok(elapsed_ms(&t0) < 5000, "the TERM trap makes it quick (%ld ms)", elapsed_ms(&t0));
+	is_int(docker_container_stop(d, web, 1), 0, "stop again is fine");
+	is_int(docker_container_stop(d, web, -1), 0, "stop with its own grace when stopped");
+	is_int(docker_container_wait(d, web, 5000, &code), 0, "wait on a stopped one");
+	is_int(code, 0, "exit code 0");
+	is_int(docker_container_state(d, web, &cs), 0, "state after stop");
+	is_str(cs.status, "exited", "exited");
+	is_int(cs.exit_code, 0, "state exit code 0");
+	ok(!cs.oom_killed, "not OOM killed");
+
+	/* start again, and stop with the container's own period (7 s, trapped) */
+	is_int(docker_container_start(d, web), 0, "restart it");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	is_int(docker_container_stop(d, web, -1), 0, "stop with its own grace period");
+	ok(elapsed_ms(&t0) < 6000, "quick again (%ld ms)", elapsed_ms(&t0));
+
+	if (observe(d, &o, "with the container stopped") == 0) {
+		c = find(&o, web);
+		ok(c && !strcmp(c->state, "exited") && c->exit_code == 0,
+		   "observed exited with code 0");
+		ok(c && !strcmp(c->health, ""), "no health when exited");
+	}
+	observed_release(&o);
+
+	is_int(docker_container_remove(d, web, true), 0, "remove");
+	is_int(docker_container_remove(d, web, true), 0, "remove again is fine");
+	is_int(docker_container_state(d, web, &cs), DOCKER_ENOTFOUND, "state of a removed one");
+	ok(strstr(error_last(), "404 Not Found") && strstr(error_last(), web),
+	   "not-found message: %s", error_last());
+	is_int(docker_container_start(d, web), DOCKER_ENOTFOUND, "start a missing one");
+	is_int(docker_container_stop(d, web, 1), DOCKER_ENOTFOUND, "stop a missing one");
+	is_int(docker_container_stop(d, web, -1), DOCKER_ENOTFOUND,
+	       "stop a missing one with its own grace");
+	is_int(docker_container_wait(d, web, 1000, &code), DOCKER_ENOTFOUND,
+	       "wait for a missing one");
+	free(id);
+}
+
+/* A one-shot job: exit codes through wait, state and observe. */
+static void test_job(struct docker *d)
+{
+	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT;
+	struct container_spec s;
+	struct container_state cs;
+	struct observed o = OBSERVED_INIT;
+	const struct obs_container *c;
+	char k1[] = "cara.project", k2[] = "cara.service", svc[] = "job";
+	struct kv labels[2];
+	char *id = NULL;
+	int code = -7;
+
+	strvec_push(&cmd, "exit 3");
+	strvec_push(&ep, "sh");
+	strvec_push(&ep, "-c");
+	memset(labels, 0, sizeof(labels));
+	labels[0].key = k1; labels[0].value = prefix;
+	labels[1].key = k2; labels[1].value = svc;
+	memset(&s, 0, sizeof(s));
+	s.name = job;
+	s.image = "cara-local/busybox:1";
+	s.cmd = &cmd;
+	s.entrypoint = &ep;
+	s.labels = labels;
+	s.nlabels = ARRAY_SIZE(labels);
+	s.restart = "no";
+	s.stop_timeout_s = -1;
+	s.network = net;
+	s.alias = "job";
+	is_int(docker_container_create(d, &s, &id), 0, "create job: %s",
+	       id ? "" : error_last());
+	is_int(docker_container_wait(d, job, 2000, &code), 0,
+	       "wait on a created job returns at once");
+	is_int(docker_container_start(d, job), 0, "start job");
+	is_int(docker_container_wait(d, job, 10000, &code), 0, "wait for the job");
+	is_int(code, 3, "job exit code");
+	is_int(docker_container_state(d, job, &cs), 0, "job state");
+	is_str(cs.status, "exited", "job exited");
+	is_int(cs.exit_code, 3, "job state exit code");
+	is_str(cs.health, "", "no healthcheck, no health");
+	if (observe(d, &o, "after the job") == 0) {
+		c = find(&o, job);
+		ok(c && !strcmp(c->state, "exited") && c->exit_code == 3,
+		   "observed exit code 3");
+		ok(c && !strcmp(c->spec_hash, "") && !strcmp(c->spec_fields, ""),
+		   "absent labels observed as empty");
+	}
+	observed_release(&o);
+	is_int(docker_container_remove(d, job, false), 0, "remove the exited job unforced");
+	strvec_release(&cmd);
+	strvec_release(&ep);
+	free(id);
+}
+
+static void test_observe_objects(struct docker *d)
+{
+	struct observed o = OBSERVED_INIT;
+	size_t i;
+	bool net_seen = false, vol_seen = false;
+
+	if (observe(d, &o, "networks and volumes") < 0)
+		return;
+	for (i = 0; i < o.nnetworks; i++)
+		if (!strcmp(o.networks[i].name, net))
+			net_seen = !strcmp(o.networks[i].project, prefix) &&
+				   *o.networks[i].id;
+	for (i = 0; i < o.nvolumes; i++)
+		if (!strcmp(o.volumes[i].name, vol))
+			vol_seen = !strcmp(o.volumes[i].project, prefix) &&
+				   !strcmp(o.volumes[i].type, "Ephemeral");
+	ok(net_seen, "observe sees the network with its project");
+	ok(vol_seen, "observe sees the volume with project and type");
+	ok(observed_has_image(&o, "cara-local/busybox:1"), "observe lists local images");
+	for (i = 0; i < o.nimages; i++)
+		if (strstr(o.images[i], "<none>"))
+			break;
+	is_int(i, o.nimages, "no <none> image references");
+	observed_release(&o);
+}
+
+static void test_live(void)
+{
+	struct docker *d = NULL;
+	const char *v;
+	long long minor = 0;
+	unsigned long calls;
+
+	snprintf(prefix, sizeof(prefix), "cdt%d", (int)getpid());
+	snprintf(net, sizeof(net), "cara-%s", prefix);
+	snprintf(vol, sizeof(vol), "cara-%s-data", prefix);
+	snprintf(web, sizeof(web), "%s-web", prefix);
+	snprintf(job, sizeof(job), "%s-job", prefix);
+	snprintf(bad, sizeof(bad), "%s-bad", prefix);
+	snprintf(bind_dir, sizeof(bind_dir), "/tmp/%s-bind", prefix);
+	cleanup();
+	atexit(cleanup);
+	mkdir(bind_dir, 0755);
+
+	if (docker_open(&d, NULL) < 0) {
+		ok(0, "open the Engine: %s", error_last());
+		return;
+	}
+	v = docker_api_version(d);
+	ok(v && !strncmp(v, "1.", 2) && parse_ll(v + 2, 30, 43, &minor) == 0,
+	   "API version negotiated: %s", v);
+	is_int(docker_calls(d), 1, "open costs one call");
+
+	test_networks_volumes(d);
+	test_images(d);
+	test_observe_objects(d);
+	test_web(d);
+	test_job(d);
+	test_threads();
+
+	is_int(docker_network_remove(d, net), 0, "network remove");
+	is_int(docker_network_remove(d, net), 0, "network remove again is fine");
+	is_int(docker_volume_remove(d, vol), 0, "volume remove");
+	is_int(docker_volume_remove(d, vol), 0, "volume remove again is fine");
+	calls = docker_calls(d);
+	is_int(docker_image_inspect(d, "cara-local/busybox:1"), 0, "one more request");
+	is_int(docker_calls(d), calls + 1, "docker_calls counts it");
+	docker_free(d);
+	cleanup();
+}
 
 int main(void)
 {
+	test_endpoint();
+	test_status_text();
+	test_escape();
+	test_split_ref();
+	test_format_error();
+	test_unreachable();
+	test_fake_engine();
+	if (system("docker version >/dev/null 2>&1") == 0)
+		test_live();
+	else
+		skip("no Docker Engine answers", "tests against the Engine");
+	docker_free(NULL);
+	error_clear();
 	return tap_done();
 }
