@@ -1,0 +1,410 @@
+#!/bin/sh
+# The operator-facing files agree with the code: the man pages render
+# without warnings and cover every command, flag, variable, file key, exit
+# status, phase, reason and manifest field; the bash completion offers the
+# commands and flags; the systemd units verify; the cron line parses; the
+# CI examples are valid YAML.
+. "$srcdir/tests/lib.sh"
+
+man1="$srcdir/doc/cara.1"
+man5="$srcdir/doc/cara-manifest.5"
+ops="$srcdir/doc/operations.md"
+compl="$srcdir/scripts/cara.bash-completion"
+case $CARA in
+/*) cara_abs=$CARA ;;
+*) cara_abs=$(cd "$(dirname "$CARA")" && pwd)/$(basename "$CARA") ;;
+esac
+
+# The page's text with the roff escapes used in it undone, for grep -F.
+man_text() {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(dq/"/g' -e 's/\\(aq/'"'"'/g' \
+	    -e 's/\\&//g' -e 's/\\e/\\/g' "$1"
+}
+
+# The page rendered as plain text on very long lines (no wrapping).
+man_render() {
+	groff -man -Tascii -rLL=400n -P-c "$1" 2>/dev/null | col -bx
+}
+
+# Rows of the option table in src/config.c, one per line:
+#   flag env key default
+# with NULL for "none" and the build's directories as /etc and /var.
+config_rows() {
+	{ sed -n '/^static const struct opt opts\[\] = {/,/^};/p' "$srcdir/src/config.c" |
+		tr '\n\t' '  '; echo; } | sed 's/{ "/\n{ "/g' |
+		sed -n 's/^{ "\([a-z0-9-]*\)", *\(NULL\|"[A-Z0-9_]*"\), *\(NULL\|"[A-Za-z0-9]*"\), *[SBL]([a-z0-9_]*), *\(NULL\|[A-Z]* *"[^"]*"\|"[^"]*"\),.*/\1 \2 \3 \4/p' |
+		sed 's/SYSCONFDIR *"/"\/etc/; s/LOCALSTATEDIR *"/"\/var/' | tr -d '"'
+}
+
+# The entry of option --$1 in the OPTIONS section of cara.1 (text form).
+option_entry() {
+	awk -v flag="--$1" '
+		done { exit }
+		inside && /^\.(TP|SS|SH)/ { done = 1; next }
+		inside { print; next }
+		prev == ".TP" && ($2 == flag || $2 == flag ",") && $1 ~ /^\.B/ { inside = 1; print }
+		{ prev = $0 }
+	' "$TEST_DIR/cara.1.txt"
+}
+
+# Every reason (and event kind, and plan cause) the C sources record.
+reasons_in_src() {
+	{
+		grep -ohE 'fail\([^,]+, "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+		grep -ohE 'reason = "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+		grep -ohE 'set_phase\([^"]*"[A-Za-z]+", "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+		grep -ohE 'state_event\([^"]*"[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+		grep -ohE 'case CAUSE_[A-Z_]+: return "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+	} | sed 's/.*"\([A-Za-z]*\)"$/\1/' | sort -u
+}
+
+man_text "$man1" > "$TEST_DIR/cara.1.txt"
+man_text "$man5" > "$TEST_DIR/cara-manifest.5.txt"
+: > "$TEST_DIR/cara.1.rendered"
+: > "$TEST_DIR/cara-manifest.5.rendered"
+
+if command -v groff >/dev/null 2>&1; then
+	test_expect_success 'cara.1 renders with no groff warning' '
+		groff -ww -z -man "$man1" 2>err && ! test -s err &&
+		groff -ww -z -Tutf8 -man "$man1" 2>err && ! test -s err
+	'
+	test_expect_success 'cara-manifest.5 renders with no groff warning' '
+		groff -ww -z -man "$man5" 2>err && ! test -s err &&
+		groff -ww -z -Tutf8 -man "$man5" 2>err && ! test -s err
+	'
+	man_render "$man1" > "$TEST_DIR/cara.1.rendered"
+	man_render "$man5" > "$TEST_DIR/cara-manifest.5.rendered"
+else
+	test_skip 'cara.1 renders with no groff warning' 'groff missing'
+	test_skip 'cara-manifest.5 renders with no groff warning' 'groff missing'
+fi
+
+if command -v man >/dev/null 2>&1; then
+	test_expect_success 'man -l shows both pages' '
+		MANWIDTH=80 man -l "$man1" >out 2>/dev/null &&
+		expect_contains out "EXIT STATUS" && expect_contains out "cara sync" &&
+		MANWIDTH=80 man -l "$man5" >out 2>/dev/null &&
+		expect_contains out "dependsOn"
+	'
+else
+	test_skip 'man -l shows both pages' 'man missing'
+fi
+
+test_expect_success 'the option table is where the test reads it' '
+	config_rows >rows && test "$(wc -l <rows)" -ge 36 &&
+	grep -qx "state-dir CARA_STATE_DIR stateDir /var/lib/cara" rows &&
+	grep -qx "host-key-sha256 CARA_HOST_KEY_SHA256 hostKeySha256 NULL" rows &&
+	grep -qx "dry-run CARA_DRY_RUN NULL false" rows &&
+	test "$(grep -c "^[a-z]" rows)" -eq "$(grep -c "^	{ \"" "$srcdir/src/config.c")"
+'
+
+test_expect_success 'cara.1 documents every option with its variable, file key and default' '
+	config_rows >rows &&
+	while read -r flag env key def; do
+		[ "$flag" = help ] && continue
+		option_entry "$flag" >entry
+		test -s entry || { echo "cara.1: no entry for --$flag"; exit 1; }
+		tr "\n" " " <entry >line
+		if [ "$env" != NULL ]; then
+			grep -qF "Environment: .BR $env ." line || grep -qF "Environment: .B $env " line ||
+				{ echo "--$flag: variable $env not documented"; cat entry; exit 1; }
+		fi
+		if [ "$key" != NULL ]; then
+			grep -qF "File key: .BR $key ." line ||
+				{ echo "--$flag: file key $key not documented"; cat entry; exit 1; }
+		else
+			grep -qF "No file key." line ||
+				{ echo "--$flag: should say it has no file key"; cat entry; exit 1; }
+		fi
+		if [ "$def" != NULL ]; then
+			grep -qE "Default: (\.[BI]R? )?$def([ .;,]|\$)" line ||
+				{ echo "--$flag: default $def not documented"; cat entry; exit 1; }
+		else
+			grep -qF "Default:" line ||
+				{ echo "--$flag: no default documented"; cat entry; exit 1; }
+		fi
+	done <rows
+'
+
+test_expect_success 'every variable and file key in cara.1 exists in the option table' '
+	config_rows >rows &&
+	grep -A1 "^File key:\$" cara.1.txt | sed -n "s/^\.BR \([A-Za-z0-9]*\) .*/\1/p" >keys &&
+	test -s keys &&
+	while read -r k; do
+		awk -v k="$k" "\$3 == k { f = 1 } END { exit !f }" rows ||
+			{ echo "cara.1: file key $k is not in src/config.c"; exit 1; }
+	done <keys &&
+	grep -A1 "^Environment:\$" cara.1.txt | sed -n "s/^\.BR\{0,1\} \([A-Z0-9_]*\) .*/\1/p" >envs &&
+	test -s envs &&
+	while read -r e; do
+		awk -v e="$e" "\$2 == e { f = 1 } END { exit !f }" rows ||
+			{ echo "cara.1: variable $e is not in src/config.c"; exit 1; }
+	done <envs
+'
+
+test_expect_success 'every flag cara sync --help prints is in cara.1' '
+	$CARA sync --help >help &&
+	grep -oE -- "--[a-z][a-z0-9-]*" help | sort -u >flags &&
+	test "$(wc -l <flags)" -ge 30 &&
+	while read -r f; do
+		grep -qF -- "$f" cara.1.txt || { echo "cara.1: no $f"; exit 1; }
+	done <flags
+'
+
+test_expect_success 'cara.1 names no flag that does not exist' '
+	config_rows | sed "s/ .*//; s/^/--/" >known &&
+	printf "%s\n" --no-prune --version --flag --no-flag --no- >>known &&
+	grep -oE -- "--[a-z][a-z0-9-]*" cara.1.txt | sort -u >used &&
+	while read -r f; do
+		grep -qxF -- "$f" known || { echo "cara.1 mentions unknown $f"; exit 1; }
+	done <used
+'
+
+test_expect_success 'every command of cara --help has a section in cara.1' '
+	$CARA --help >help &&
+	sed -n "/^commands:/,/^\$/p" help | awk "NF > 1 { print \$1 }" >cmds &&
+	test "$(wc -l <cmds)" -ge 9 &&
+	while read -r c; do
+		grep -qE "^\.SS \"cara $c\"" cara.1.txt || { echo "cara.1: no section for $c"; exit 1; }
+	done <cmds
+'
+
+test_expect_success 'every command of the table in src/cmd.c is in cara --help' '
+	sed -n "s/^[[:space:]]*&cmd_\([a-z]*\)_entry,.*/\1/p" "$srcdir/src/cmd.c" >table &&
+	test -s table &&
+	$CARA --help >help &&
+	while read -r c; do
+		grep -qE "^  $c " help || { echo "cara --help: no $c"; exit 1; }
+	done <table
+'
+
+if command -v groff >/dev/null 2>&1; then
+	test_expect_success 'each command usage of cara CMD --help is in cara.1' '
+		$CARA --help | sed -n "/^commands:/,/^\$/p" | awk "NF > 1 { print \$1 }" >cmds &&
+		while read -r c; do
+			usage=$($CARA "$c" --help | sed -n "s/^usage: //p") &&
+			test -n "$usage" &&
+			grep -qF -- "$usage" "$TEST_DIR/cara.1.rendered" ||
+				{ echo "cara.1: no \"$usage\""; exit 1; }
+		done <cmds
+	'
+else
+	test_skip 'each command usage of cara CMD --help is in cara.1' 'groff missing'
+fi
+
+test_expect_success 'every reason and phase the code records is in cara.1' '
+	reasons_in_src >reasons &&
+	grep -qx ContainersRunning reasons && grep -qx ImagePullError reasons &&
+	grep -qx RemovedFromSource reasons &&
+	for r in $(cat reasons) ContainerExited ContainerCrashed ContainerMissing \
+		 HealthcheckFailed DependencyFailed ReconcileError Expired ResourcesRemoved \
+		 Pending Running Failed Terminating Terminated; do
+		grep -qw -- "$r" cara.1.txt || { echo "cara.1: no $r"; exit 1; }
+	done
+'
+
+test_expect_success 'every reason the code records is in the troubleshooting table' '
+	reasons_in_src >reasons &&
+	for r in $(cat reasons); do
+		case $r in
+		Missing|Stopped|JobFailed|SpecChanged|ServiceRemoved|InvalidManifest)
+			grep -qw -- "$r" "$ops" ;;
+		*)	grep -q -- "^| \`$r\`" "$ops" ;;
+		esac || { echo "operations.md: no $r"; exit 1; }
+	done
+'
+
+test_expect_success 'the exit statuses of src/cmd.h are documented' '
+	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]\),.*/\1/p" "$srcdir/src/cmd.h" >codes &&
+	test "$(tr -d "\n" <codes)" = 01234 &&
+	sed -n "/^\.SH EXIT STATUS/,/^\.SH /p" cara.1.txt >section &&
+	for c in $(cat codes); do
+		grep -qx "\.B $c" section || { echo "EXIT STATUS: no $c"; exit 1; }
+	done &&
+	expect_contains section "Converged" && expect_contains section "Changes pending" &&
+	expect_contains section "another pass holds the lock" &&
+	expect_contains section "Partial"
+'
+
+test_expect_success 'cara.1 has the sections an operator looks for' '
+	for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "CONFIGURATION FILE" \
+		 "EXIT STATUS" ENVIRONMENT FILES "DOCKER OBJECTS" "PHASES AND REASONS" \
+		 METRICS NOTIFICATIONS EXAMPLES "SEE ALSO"; do
+		grep -qx "\.SH $s\|\.SH \"$s\"" cara.1.txt || { echo "cara.1: no $s"; exit 1; }
+	done &&
+	for w in state.db repo/ lock cara.project cara.service cara.spec-hash \
+		 cara.volume.type /etc/cara/cara.yaml /var/lib/cara; do
+		grep -qF -- "$w" cara.1.txt || { echo "cara.1: no $w"; exit 1; }
+	done
+'
+
+test_expect_success 'every metric src/report.c writes is in cara.1 and operations.md' '
+	grep -ohE "cara_[a-z_]+" "$srcdir/src/report.c" | sort -u >metrics &&
+	test "$(wc -l <metrics)" -ge 8 &&
+	while read -r m; do
+		grep -qF "$m" cara.1.txt && grep -qF "$m" "$ops" ||
+			{ echo "no $m"; exit 1; }
+	done <metrics
+'
+
+test_expect_success 'every manifest field is in cara-manifest.5' '
+	for f in apiVersion kind caravanserai/v1 Project metadata.name metadata.labels \
+		 metadata.annotations spec.expireAt spec.services spec.volumes spec.ingress \
+		 image command entrypoint workingDir user env value \
+		 valueFrom.secretKeyRef.name valueFrom.secretKeyRef.key volumeMounts \
+		 mountPath readOnly ports hostIP hostPort containerPort protocol \
+		 healthcheck test interval timeout startPeriod retries dependsOn service \
+		 condition Started Healthy Completed restart on-failure unless-stopped \
+		 always stopGracePeriod labels resources.memory resources.cpus type \
+		 Ephemeral Managed HostPath hostPath host target.service target.port \
+		 access.scope Internal Public "\${VAR}" "\${VAR:-default}" \
+		 "\${VAR:?message}" "\$\$" "FILE:LINE:COL" \
+		 "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\$" RFC\ 3339 1m30s; do
+		grep -qF -- "$f" cara-manifest.5.txt || grep -qF -- "$f" cara-manifest.5.rendered ||
+			{ echo "cara-manifest.5: no $f"; exit 1; }
+	done
+'
+
+if command -v python3 >/dev/null 2>&1 && python3 -c "import yaml" 2>/dev/null; then
+	test_expect_success 'the example of cara-manifest.5 is valid YAML' '
+		awk "/^\.SH EXAMPLE/ { f = 1 } f && /^\.EE/ { exit } f && p { print } f && /^\.EX/ { p = 1 }" \
+			cara-manifest.5.txt >example.yaml &&
+		python3 -c "import sys, yaml; d = yaml.safe_load(open(\"example.yaml\")); \
+assert d[\"kind\"] == \"Project\" and len(d[\"spec\"][\"services\"]) == 3, d"
+	'
+	test_expect_success 'the CI examples are valid YAML' '
+		for f in "$srcdir"/doc/ci/*.yml; do
+			python3 -c "import sys, yaml; yaml.safe_load(open(sys.argv[1]))" "$f" ||
+				{ echo "bad YAML: $f"; exit 1; }
+		done
+	'
+else
+	test_skip 'the example of cara-manifest.5 is valid YAML' 'python3-yaml missing'
+	test_skip 'the CI examples are valid YAML' 'python3-yaml missing'
+fi
+
+test_expect_success 'the example of cara-manifest.5 validates' '
+	mkdir -p ex &&
+	awk "/^\.SH EXAMPLE/ { f = 1 } f && /^\.EE/ { exit } f && p { print } f && /^\.EX/ { p = 1 }" \
+		cara-manifest.5.txt >ex/wordpress.yaml &&
+	mkdir -p "$CARA_SECRETS_DIR/wordpress" &&
+	echo example-root >"$CARA_SECRETS_DIR/wordpress/root" &&
+	CARA_HOSTPATH_ROOTS=/srv/data $CARA validate ex >out 2>err &&
+	expect_not_contains err "error"
+'
+
+test_expect_success 'the CI examples run validate, diff as JSON and sync' '
+	for f in "$srcdir"/doc/ci/github-actions.yml "$srcdir"/doc/ci/gitlab-ci.yml; do
+		grep -q "cara validate" "$f" && grep -q "cara diff.*--output json" "$f" &&
+		grep -q "cara sync" "$f" || { echo "incomplete: $f"; exit 1; }
+	done
+'
+
+if command -v bash >/dev/null 2>&1; then
+	# complete WORD...: what the completion offers for the last word
+	cat >"$TEST_DIR/complete.sh" <<-\EOF
+	. "$1"; shift
+	COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	_cara
+	printf "%s\n" "${COMPREPLY[@]}"
+	EOF
+	test_expect_success 'the bash completion parses' '
+		bash -n "$compl" &&
+		bash -c ". \"\$1\"; complete -p cara" x "$compl" | grep -q "_cara"
+	'
+	test_expect_success 'completion: cara sy<TAB> gives sync' '
+		bash complete.sh "$compl" cara sy >out &&
+		test "$(cat out)" = sync
+	'
+	test_expect_success 'completion: every command of cara --help' '
+		$CARA --help | sed -n "/^commands:/,/^\$/p" | awk "NF > 1 { print \$1 }" >cmds &&
+		bash complete.sh "$compl" cara "" >out &&
+		while read -r c; do
+			grep -qx "$c" out || { echo "not offered: $c"; exit 1; }
+		done <cmds
+	'
+	test_expect_success 'completion: state subcommands, --output and --log-format values' '
+		bash complete.sh "$compl" cara state "" >out &&
+		test "$(tr "\n" " " <out)" = "backup restore check " &&
+		bash complete.sh "$compl" cara diff --output "" >out &&
+		test "$(tr "\n" " " <out)" = "text json " &&
+		bash complete.sh "$compl" cara sync --log-format=j >out &&
+		test "$(cat out)" = --log-format=json &&
+		bash complete.sh "$compl" cara sync --wait >out &&
+		test "$(cat out)" = --wait-lock
+	'
+	test_expect_success 'completion: files for --config, directories for validate' '
+		mkdir -p dir-a && : >file-b &&
+		bash complete.sh "$compl" cara sync --config fil >out &&
+		grep -qx file-b out &&
+		bash complete.sh "$compl" cara validate dir >out &&
+		grep -qx dir-a out && ! grep -q file-b out
+	'
+	test_expect_success 'completion: every flag of the option table is offered' '
+		config_rows | sed "s/ .*//" >flags &&
+		while read -r f; do
+			grep -qE -- "--$f([^a-z-]|\$)" "$compl" || { echo "not offered: --$f"; exit 1; }
+		done <flags &&
+		bash complete.sh "$compl" cara config -- >out &&
+		while read -r f; do
+			grep -qx -- "--$f" out || { echo "config: --$f not offered"; exit 1; }
+		done <flags
+	'
+else
+	test_skip 'the bash completion' 'bash missing'
+fi
+
+test_expect_success 'the service unit: oneshot cara sync, hardened, 4 is a failure' '
+	u="$srcdir/scripts/cara-sync.service" &&
+	grep -qx "Type=oneshot" "$u" &&
+	grep -qx "ExecStart=/usr/local/bin/cara sync --wait-lock 0" "$u" &&
+	grep -qx "EnvironmentFile=-/etc/cara/env" "$u" &&
+	grep -qx "SuccessExitStatus=3" "$u" &&
+	for h in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/cara \
+		 ProtectHome=read-only PrivateTmp=yes ProtectKernelTunables=yes \
+		 ProtectKernelModules=yes RestrictSUIDSGID=yes LockPersonality=yes; do
+		grep -qx "$h" "$u" || { echo "missing $h"; exit 1; }
+	done &&
+	! grep -qE "^(PrivateNetwork|PrivateUsers|DynamicUser)=" "$u" &&
+	grep -E "^TimeoutStartSec=" "$u" &&
+	t="$srcdir/scripts/cara-sync.timer" &&
+	for h in OnBootSec=1min OnUnitActiveSec=2min RandomizedDelaySec=30s \
+		 Persistent=true WantedBy=timers.target; do
+		grep -qx "$h" "$t" || { echo "timer: missing $h"; exit 1; }
+	done
+'
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	test_expect_success 'systemd-analyze verify accepts the units' '
+		mkdir -p units &&
+		sed "s#^ExecStart=/usr/local/bin/cara #ExecStart=$cara_abs #" \
+			"$srcdir/scripts/cara-sync.service" >units/cara-sync.service &&
+		cp "$srcdir/scripts/cara-sync.timer" units/ &&
+		grep -q "^ExecStart=$cara_abs sync" units/cara-sync.service &&
+		systemd-analyze verify --man=no units/cara-sync.service \
+			units/cara-sync.timer >out 2>&1 || { cat out; exit 1; } &&
+		! grep -q . out || { cat out; exit 1; }
+	'
+else
+	test_skip 'systemd-analyze verify accepts the units' 'systemd-analyze missing'
+fi
+
+test_expect_success 'the cron line: five time fields, a user, cara sync' '
+	grep -vE "^[[:space:]]*(#|\$)" "$srcdir/scripts/cara.cron" |
+		grep -vE "^[A-Z_]+=" >lines &&
+	test "$(wc -l <lines)" -eq 1 &&
+	read -r m h dom mon dow user cmd <lines &&
+	for f in "$m" "$h" "$dom" "$mon" "$dow"; do
+		echo "$f" | grep -qE "^(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,[0-9]+(-[0-9]+)?(/[0-9]+)?)*\$" ||
+			{ echo "bad time field: $f"; exit 1; }
+	done &&
+	test "$m" = "*/2" &&
+	echo "$user" | grep -qE "^[a-z_][a-z0-9_-]*\$" &&
+	case $cmd in
+	*"cara sync --wait-lock 0"*"| logger -t cara"*) ;;
+	*) echo "bad command: $cmd"; exit 1 ;;
+	esac &&
+	! grep -q flock lines
+'
+
+test_done
