@@ -33,7 +33,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -667,13 +666,34 @@ out:
 	return ok;
 }
 
+/* OpenSSH's host patterns: '*' and '?' only ('[' is literal, as in
+ * "[host]:port"), without regard to case. */
+static bool glob_matches(const char *pat, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, name++) {
+		if (pat[i] == '*') {
+			do {
+				if (glob_matches(pat + i + 1, n - i - 1, name))
+					return true;
+			} while (*name++);
+			return false;
+		}
+		if (!*name || (pat[i] != '?' &&
+			       tolower((unsigned char)pat[i]) !=
+			       tolower((unsigned char)*name)))
+			return false;
+	}
+	return !*name;
+}
+
 /* A known_hosts host list ("a,b,!c,*.d,[e]:2222,|1|..") against name. */
 static bool host_list_matches(const char *list, size_t n, const char *name)
 {
 	const char *p = list, *end = list + n, *comma;
 	bool neg, hit, matched = false;
-	char *pat;
-	size_t len, i;
+	size_t len;
 
 	while (p < end) {
 		comma = memchr(p, ',', (size_t)(end - p));
@@ -683,15 +703,10 @@ static bool host_list_matches(const char *list, size_t n, const char *name)
 			p++;
 			len--;
 		}
-		if (len > 3 && !strncmp(p, "|1|", 3)) {
+		if (len > 3 && !strncmp(p, "|1|", 3))
 			hit = hashed_host_matches(p, len, name);
-		} else {
-			pat = xstrndup(p, len);
-			for (i = 0; pat[i]; i++)
-				pat[i] = (char)tolower((unsigned char)pat[i]);
-			hit = fnmatch(pat, name, 0) == 0;
-			free(pat);
-		}
+		else
+			hit = glob_matches(p, len, name);
 		if (hit && neg)
 			return false;
 		matched |= hit;
@@ -760,8 +775,10 @@ static enum kh_result known_hosts_check(FILE *f, const char *name,
 			best = r;
 			break;
 		}
-		if (r > best)
-			best = r == KH_MISMATCH && best == KH_MATCH ? best : r;
+		/* any matching line accepts, as in OpenSSH: a host may have
+		 * keys of several types, one per line */
+		if (r == KH_MATCH || (r == KH_MISMATCH && best == KH_NONE))
+			best = r;
 	}
 	free(line);
 	return best;
@@ -1148,6 +1165,8 @@ static int remote_fetch(struct fetch_ctx *c, git_repository *repo)
 		goto out;
 	}
 	err = git_remote_default_branch(&head, remote);
+	free(c->default_branch);
+	c->default_branch = NULL;
 	if (err == 0)
 		c->default_branch = xstrdup(head.ptr);
 	else if (err != GIT_ENOTFOUND)
@@ -1166,6 +1185,8 @@ static int remote_fetch(struct fetch_ctx *c, git_repository *repo)
 	    git_remote_prune(remote, &cbs) < 0)
 		goto fail;
 	set_origin_head(c, repo);
+	free(c->refusal);
+	c->refusal = NULL;
 	rc = 0;
 	goto out;
 fail:

@@ -45,7 +45,9 @@ struct source_snapshot {
 	bool offline;              /* fetch failed and the cached commit was used */
 	bool recloned;             /* the cache was unusable and was cloned again */
 	unsigned long received_objects; /* transferred by this pass's fetch */
-	struct source_file *files; /* *.yaml / *.yml under path, sorted by path */
+	/* *.yaml / *.yml under path, sorted by path (strcmp); names starting
+	 * with '.', symbolic links and submodules are skipped */
+	struct source_file *files;
 	size_t nfiles, capfiles;
 };
 
@@ -53,7 +55,13 @@ struct source_snapshot {
 int source_fetch(struct source_snapshot *out, const struct source_options *opts);
 void source_snapshot_release(struct source_snapshot *s);
 
-/* Copy of url with any user:password@ / token@ replaced by "***@". */
+/*
+ * Copy of url with any user:password@ / token@ replaced by "***@" (NULL
+ * for NULL).  A userinfo with a password is always replaced; a bare user
+ * name is kept for ssh ("ssh://git@host/r", "git@host:org/r": an account,
+ * not a secret) and replaced for every other scheme, where it is typically
+ * a token ("https://TOKEN@host/r").  Local paths are returned unchanged.
+ */
 char *source_redact_url(const char *url);
 
 #endif
