@@ -197,6 +197,28 @@ int manifest_load_dir(struct project_set *set, const char *dir,
  */
 void manifest_validate_set(struct project_set *set, struct diags *d);
 
+/*
+ * The rules the parser (manifest.c) and the validator (manifest_validate.c)
+ * share.  The check functions return NULL when the value is acceptable,
+ * else a short reason (static text) to put after the value in a message.
+ */
+const char *manifest_check_project_name(const char *s);
+const char *manifest_check_object_name(const char *s);   /* service, volume, ingress */
+const char *manifest_check_image(const char *ref);
+const char *manifest_check_env_name(const char *s);
+const char *manifest_check_hostname(const char *s);      /* ingress host */
+/* NULL when a HostPath volume may use `path`, else a message the caller frees. */
+char *manifest_check_host_path(const char *path,
+			       const struct manifest_options *opts);
+/* Case-insensitive edit distance, capped: returns at most cap + 1. */
+size_t manifest_edit_distance(const char *a, const char *b, size_t cap);
+/*
+ * Checks within one project: duplicate names, references to undeclared
+ * volumes and services, dependsOn cycles, conditions that cannot hold.
+ * manifest_parse_buffer calls it at the end of each Project document.
+ */
+void manifest_validate_project(struct project *p, struct diags *d);
+
 void project_set_release(struct project_set *set);
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
