@@ -23,7 +23,7 @@ man_text() {
 
 # The page rendered as plain text on very long lines (no wrapping).
 man_render() {
-	groff -man -Tascii -rLL=400n -P-c "$1" 2>/dev/null | col -bx
+	groff -man -Tascii -rLL=400n -P-cbou "$1" 2>/dev/null
 }
 
 # Rows of the option table in src/config.c, one per line:
