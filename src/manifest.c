@@ -1065,6 +1065,8 @@ static void f_protocol(struct pctx *c, const struct ynode *v, void *obj)
 	char *t = get_str(c, v);
 	size_t i;
 
+	for (i = 0; t && t[i]; i++)   /* TCP, as Kubernetes writes it, is tcp */
+		t[i] = (char)tolower((unsigned char)t[i]);
 	if (t && pick(c, v, t, protos, ARRAY_SIZE(protos), "protocol", &i))
 		p->protocol = xstrdup(protos[i]);
 	free(t);

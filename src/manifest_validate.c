@@ -132,8 +132,10 @@ static const char *check_domain(const char *s, size_t len)
 /* path-component := [a-z0-9]+ (separator [a-z0-9]+)*, separator := [_.]|__|-+ */
 static const char *check_path_component(const char *s, size_t len)
 {
-	size_t i = 0;
+	size_t i;
 
+	if (!len)
+		return "empty repository path component";
 	for (i = 0; i < len; i++)
 		if (isupper((unsigned char)s[i]))
 			return "repository name must be lowercase";
