@@ -554,7 +554,7 @@ static void check_names(struct vctx *v)
 
 		if (s->name && strlen(p->name) + 1 + strlen(s->name) > MAX_DOCKER_NAME)
 			verr(v, s->pos, "spec.services[%zu].name|container name "
-			     "'%s-%s' would be longer than %d characters", i,
+			     "'%.32s...-%s' would be longer than %d characters", i,
 			     p->name, s->name, MAX_DOCKER_NAME);
 	}
 	for (i = 0; p->name && i < p->nvolumes; i++) {
@@ -563,8 +563,8 @@ static void check_names(struct vctx *v)
 		if (vol->name && vol->type != VOLUME_HOSTPATH &&
 		    5 + strlen(p->name) + 1 + strlen(vol->name) > MAX_DOCKER_NAME)
 			verr(v, vol->pos, "spec.volumes[%zu].name|volume name "
-			     "'cara-%s-%s' would be longer than %d characters", i,
-			     p->name, vol->name, MAX_DOCKER_NAME);
+			     "'cara-%.32s...-%s' would be longer than %d characters",
+			     i, p->name, vol->name, MAX_DOCKER_NAME);
 	}
 }
 
