@@ -230,6 +230,10 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			goto out;
 		}
 	}
+	if (p.plan.nheld)
+		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
+			"pruned: %s", p.plan.nheld, p.diags.nerrors || p.desired.incomplete ?
+			"the source has invalid manifests" : "pruning is off");
 	if (cfg->dry_run) {
 		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
 		if (output_write_stdout(&out) < 0) {

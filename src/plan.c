@@ -10,7 +10,8 @@
  *   - a project that is invalid in the source gets no action at all, and
  *     objects labelled with its name are never torn down;
  *   - nothing is torn down as RemovedFromSource unless the caller asked to
- *     prune and the source was read completely;
+ *     prune, the source was read completely with no invalid project, and
+ *     the project is one the state database knows it applied;
  *   - Managed volumes survive every teardown unless purge_volumes is set;
  *     volumes whose type label is unknown are treated like Managed ones.
  *
@@ -531,6 +532,43 @@ static const struct project *find_desired(const struct project_set *set,
 	return found;
 }
 
+/*
+ * Pruning needs a source read in full with no invalid project: a project
+ * that fails validation may be the one that "disappeared", and one typo
+ * must never take down what a file still declares.
+ */
+static bool source_has_invalid(const struct project_set *desired)
+{
+	size_t i;
+
+	if (!desired)
+		return false;
+	if (desired->incomplete)
+		return true;
+	for (i = 0; i < desired->n; i++)
+		if (!desired->v[i].valid)
+			return true;
+	return false;
+}
+
+/*
+ * Only projects this state database has applied are pruned.  Objects that
+ * carry cara's labels but were made by another cara (another state
+ * directory on the same Engine) or by hand are left alone.  known == NULL
+ * means the caller has no state: every observed project counts.
+ */
+static bool prunable(const char *name, const struct strvec *known)
+{
+	size_t i;
+
+	if (!known)
+		return true;
+	for (i = 0; i < known->n; i++)
+		if (!strcmp(known->v[i], name))
+			return true;
+	return false;
+}
+
 int plan_compute(struct plan *out, const struct project_set *desired,
 		 const struct observed *obs, int64_t now,
 		 const struct plan_options *opts)
@@ -546,7 +584,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 	if (!obs)
 		obs = &empty;
 	memset(out, 0, sizeof(*out));
-	may_prune = opts->prune && !(desired && desired->incomplete);
+	may_prune = opts->prune && !source_has_invalid(desired);
 	purge = opts->purge_volumes;
 	collect_names(&names, desired, obs, opts->known);
 
@@ -576,7 +614,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 				plan_apply(out, p, obs);
 			if (out->nactions > pp->first)
 				pp->verdict = VERDICT_APPLY;
-		} else if (may_prune) {
+		} else if (may_prune && prunable(name, opts->known)) {
 			pp = add_project(out, name, NULL);
 			pp->cause = CAUSE_REMOVED_FROM_SOURCE;
 			if (live) {
@@ -589,6 +627,8 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 			}
 		} else {
 			/* not in the source, but we may not prune: leave it */
+			if (live && opts->prune)
+				out->nheld++;
 			continue;
 		}
 		pp->count = out->nactions - pp->first;

@@ -79,6 +79,7 @@ struct plan {
 	size_t nprojects, capprojects;
 	size_t nmanaged;           /* projects with objects on the host */
 	size_t nremoved;           /* of those, torn down as RemovedFromSource */
+	size_t nheld;              /* gone from the source but not pruned */
 };
 
 #define PLAN_INIT { 0 }
@@ -87,7 +88,9 @@ struct plan_options {
 	bool prune;                /* tear down projects missing from source */
 	bool gc_only;              /* only expireAt and prune actions */
 	bool purge_volumes;        /* also remove Managed volumes on teardown */
-	/* Projects known from state (name list) that may have no objects left. */
+	/* Projects known from state: the only ones prune may remove; also
+	 * those that may have no objects left.  NULL: no state, every
+	 * observed project may be pruned. */
 	const struct strvec *known;
 };
 

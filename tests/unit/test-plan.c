@@ -525,6 +525,21 @@ static void gone_from_source(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
 	t_set_free(&f->set);
+	strvec_push(&f->known, "shop");   /* applied by this state before */
+}
+/* cara's labels on the host, but not applied by this state: not ours */
+static void c_removed_unknown(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	t_set_free(&f->set);
+}
+/* another project of the source is invalid: nothing is pruned */
+static void c_removed_other_invalid(struct fixture *f)
+{
+	converge(f, find_p(f, "shop"));
+	t_set_free(&f->set);
+	strvec_push(&f->known, "shop");
+	shop(&f->set, "other")->valid = false;
 }
 static void c_removed_from_source(struct fixture *f) { gone_from_source(f); }
 static void c_removed_purge(struct fixture *f) { gone_from_source(f); f->opts.purge_volumes = true; }
@@ -534,11 +549,13 @@ static void c_removed_gc(struct fixture *f) { gone_from_source(f); f->opts.gc_on
 static void c_removed_managed_left(struct fixture *f)
 {
 	t_set_free(&f->set);
+	strvec_push(&f->known, "shop");
 	o_volume(&f->obs, "shop", "data", "Managed");
 }
 static void c_removed_untyped_volume(struct fixture *f)
 {
 	t_set_free(&f->set);
+	strvec_push(&f->known, "shop");
 	o_volume(&f->obs, "shop", "odd", "");
 	o_volume(&f->obs, "shop", "tmp", "Ephemeral");
 }
@@ -713,6 +730,10 @@ static const struct plan_case {
 	  "", 1, 0 },
 	{ "removed from source without prune: left alone", c_removed_no_prune,
 	  "", 1, 0 },
+	{ "cara's labels on the host, unknown to this state: left alone",
+	  c_removed_unknown, "", 1, 0 },
+	{ "removed while another project is invalid: nothing pruned",
+	  c_removed_other_invalid, "other invalid\n", 1, 0 },
 	{ "removed from source in gc: teardown", c_removed_gc,
 	  "shop teardown RemovedFromSource\n"
 	  "  remove-container shop-db RemovedFromSource\n"
