@@ -320,6 +320,16 @@ static int remove_container(struct docker *d, const char *project,
 	return 0;
 }
 
+/* A paused or dead container cannot be started; it is replaced. */
+static bool needs_fresh_container(struct docker *d, const char *name)
+{
+	struct container_state cs;
+
+	if (docker_container_state(d, name, &cs) < 0)
+		return false;
+	return !strcmp(cs.status, "paused") || !strcmp(cs.status, "dead");
+}
+
 /* After the actions: did the services we touched stay up? */
 static void check_running(struct docker *d, const struct plan *plan,
 			  const struct plan_project *pp, struct apply_result *r)
@@ -403,6 +413,12 @@ static void apply_project(struct docker *d, const struct plan *plan,
 			r->created++;
 			break;
 		case ACTION_START_CONTAINER:
+			if (needs_fresh_container(d, a->object)) {
+				/* paused or dead: a start cannot help, a new one can */
+				if (remove_container(d, pp->name, a->object, r) < 0 ||
+				    create_container(d, a->proj, a->svc, o, r) < 0)
+					return;
+			}
 			if (start_service(d, a->proj, a->svc, o, r) < 0)
 				return;
 			r->started++;
