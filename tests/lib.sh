@@ -21,6 +21,7 @@ TEST_DIR=$(mktemp -d "/tmp/cara-$UNIQ.XXXXXX")
 export CARA_STATE_DIR="$TEST_DIR/state"
 export CARA_CONFIG="$TEST_DIR/cara.yaml"   # empty: never read /etc/cara
 : > "$CARA_CONFIG"
+cd "$TEST_DIR" || exit 1   # scripts write their fixtures here
 export CARA_SECRETS_DIR="$TEST_DIR/secrets"
 export NO_COLOR=1
 test_count=0
@@ -29,13 +30,13 @@ test_failed=0
 cleanup_docker() {
 	command -v docker >/dev/null 2>&1 || return 0
 	docker version >/dev/null 2>&1 || return 0
-	ids=$(docker ps -aq --filter label=cara.project --format '{{.ID}} {{.Label "cara.project"}}' |
+	ids=$(docker ps -a --filter label=cara.project --format '{{.ID}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-	nets=$(docker network ls -q --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
+	nets=$(docker network ls --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$nets" ] && docker network rm $nets >/dev/null 2>&1
-	vols=$(docker volume ls -q --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
+	vols=$(docker volume ls --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$vols" ] && docker volume rm -f $vols >/dev/null 2>&1
 	return 0
@@ -103,11 +104,13 @@ expect_not_contains() {
 
 # docker_state NAME: the container's state ("running", "exited", ...) or "missing"
 docker_state() {
-	docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo missing
+	# (docker inspect prints an empty line for a missing container)
+	s=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null | tr -d '\n')
+	echo "${s:-missing}"
 }
 
 # A service body that exits promptly on SIGTERM (busybox sleep as PID 1 would not).
-TRAP_SLEEP='trap "exit 0" TERM; while :; do sleep 1; done'
+TRAP_SLEEP="trap 'exit 0' TERM; while :; do sleep 1; done"
 
 # integrity_ok: PRAGMA integrity_check on the state database
 integrity_ok() {
