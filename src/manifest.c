@@ -701,6 +701,10 @@ static void unknown_field(struct pctx *c, const struct ynode *key,
 	/* "x-..." keys are extension fields (as in Compose), e.g. for anchors */
 	if (!strncmp(key->str, "x-", 2))
 		return;
+	if (c->nfindings >= MAX_FINDINGS) {   /* not shown: spare the hint */
+		pwarn(c, key, "unknown field");
+		return;
+	}
 	if (key->plain && !strcmp(key->str, "<<")) {
 		perr(c, key, "merge keys ('<<') are not supported: write the "
 		     "fields out");
@@ -780,6 +784,9 @@ static bool walk_map(struct pctx *c, const struct ynode *n,
 	const struct ynode *key_of[MAX_FIELDS] = { 0 }, *val_of[MAX_FIELDS] = { 0 };
 	size_t i, k, o;
 
+	for (k = 0; f[k].key; k++)
+		if (k + 1 >= MAX_FIELDS)
+			abort();   /* a table longer than MAX_FIELDS: a bug here */
 	if (n->type != Y_MAP) {
 		perr(c, n, "must be a mapping, not %s", type_name(n));
 		return false;

@@ -1212,7 +1212,7 @@ struct dirwalk {
 	const char *top;          /* as given */
 	char *real;               /* its real path */
 	struct strvec files;      /* relative to top */
-	struct { dev_t dev; ino_t ino; } *seen;
+	struct dirid { dev_t dev; ino_t ino; bool used; } *seen;   /* hash set */
 	size_t nseen, capseen;
 };
 
@@ -1251,16 +1251,38 @@ static bool inside(const struct dirwalk *w, const char *real)
 	return !strncmp(real, w->real, n) && (real[n] == '/' || !real[n]);
 }
 
+static size_t dirid_slot(const struct dirwalk *w, dev_t dev, ino_t ino)
+{
+	size_t i = ((size_t)ino * 0x9e3779b97f4a7c15ULL ^ (size_t)dev) &
+		   (w->capseen - 1);
+
+	while (w->seen[i].used && (w->seen[i].dev != dev || w->seen[i].ino != ino))
+		i = (i + 1) & (w->capseen - 1);
+	return i;
+}
+
+/* Was this directory visited already (a symbolic link back into the tree)? */
 static bool seen_dir(struct dirwalk *w, const struct stat *st)
 {
 	size_t i;
 
-	for (i = 0; i < w->nseen; i++)
-		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
-			return true;
-	GROW(w->seen, w->capseen, w->nseen + 1);
-	w->seen[w->nseen].dev = st->st_dev;
-	w->seen[w->nseen].ino = st->st_ino;
+	if (2 * (w->nseen + 1) > w->capseen) {
+		struct dirwalk old = *w;
+
+		w->capseen = w->capseen ? 2 * w->capseen : 64;
+		w->seen = xcalloc(w->capseen, sizeof(*w->seen));
+		for (i = 0; i < old.capseen; i++)
+			if (old.seen[i].used)
+				w->seen[dirid_slot(w, old.seen[i].dev,
+						   old.seen[i].ino)] = old.seen[i];
+		free(old.seen);
+	}
+	i = dirid_slot(w, st->st_dev, st->st_ino);
+	if (w->seen[i].used)
+		return true;
+	w->seen[i].dev = st->st_dev;
+	w->seen[i].ino = st->st_ino;
+	w->seen[i].used = true;
 	w->nseen++;
 	return false;
 }
