@@ -183,9 +183,10 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 
 /*
  * Read every *.yaml / *.yml below `dir` (recursively, sorted, symlinks that
- * leave the tree refused) with manifest_parse_buffer, then run
- * manifest_validate_set.  File names in diagnostics are relative to `dir`.
- * Returns -1 (error_last()) if `dir` cannot be read at all.
+ * leave the tree refused, hidden entries such as .git skipped) with
+ * manifest_parse_buffer, then run manifest_validate_set.  File names in
+ * diagnostics are relative to `dir`; `dir` may also be one file, shown as
+ * given.  Returns -1 (error_last()) if `dir` cannot be read at all.
  */
 int manifest_load_dir(struct project_set *set, const char *dir,
 		      const struct manifest_options *opts, struct diags *d);
