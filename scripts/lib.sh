@@ -59,7 +59,10 @@ ensure_dockerd() {
 		return 1
 	fi
 	mkdir -p /var/log
-	setsid dockerd >/var/log/cara-dockerd.log 2>&1 < /dev/null &
+	# Docker's default address pools hold about 30 bridge networks; cara
+	# makes one per project, and the tests and bench make hundreds.
+	setsid dockerd --default-address-pool base=10.128.0.0/12,size=24 \
+		>/var/log/cara-dockerd.log 2>&1 < /dev/null &
 	i=0
 	while ! docker_up; do
 		i=$((i + 1))

@@ -232,8 +232,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	}
 	if (p.plan.nheld)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
-			"pruned: %s", p.plan.nheld, p.diags.nerrors || p.desired.incomplete ?
-			"the source has invalid manifests" : "pruning is off");
+			"pruned: the source has invalid manifests", p.plan.nheld);
 	if (cfg->dry_run) {
 		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
 		if (output_write_stdout(&out) < 0) {

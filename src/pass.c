@@ -160,7 +160,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	if (p->st && !p->known.n && state_known_projects(p->st, &p->known) < 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
-	po.prune = prune && p->source_ok && !p->desired.incomplete;
+	po.prune = prune && p->source_ok;   /* plan holds it for invalid sources */
 	po.gc_only = gc_only;
 	po.purge_volumes = p->cfg->purge_volumes;
 	po.known = &p->known;

@@ -627,7 +627,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 			}
 		} else {
 			/* not in the source, but we may not prune: leave it */
-			if (live && opts->prune)
+			if (live && opts->prune && prunable(name, opts->known))
 				out->nheld++;
 			continue;
 		}

@@ -85,13 +85,31 @@ test_expect_success 'a rotated secret is a recreate of env' '
 	expect_contains out "changed: env"
 '
 
-test_expect_success 'a project created by hand with cara labels is observed' '
+test_expect_success 'a project created by hand with cara labels is observed, not pruned' '
+	$CARA sync --path m 2>/dev/null &&
 	docker network create --label cara.project=$UNIQ-hand cara-$UNIQ-hand >/dev/null &&
 	docker create --name $UNIQ-hand-x --label cara.project=$UNIQ-hand \
 		--label cara.service=x $CARA_TEST_IMAGE true >/dev/null &&
+	expect_exit 0 $CARA diff --path m >out &&
+	expect_not_contains out "$UNIQ-hand" &&
+	n=$(sqlite3 "$CARA_STATE_DIR/state.db" "SELECT count(*) FROM observed_containers \
+		WHERE name = '"'"'$UNIQ-hand-x'"'"' AND project = '"'"'$UNIQ-hand'"'"' AND \
+		pass_id = (SELECT max(pass_id) FROM snapshots)") &&
+	[ "$n" = 1 ]
+'
+
+test_expect_success 'a project this state applied is pruned when it leaves the source' '
+	cp m/web.yaml web.yaml.keep &&
+	sed "s/name: $P\$/name: $UNIQ-gone/" web.yaml.keep > m/gone.yaml &&
+	sed -i "s/hostPort: [0-9]*/hostPort: 0/" m/gone.yaml &&
+	$CARA sync --path m 2>/dev/null &&
+	rm m/gone.yaml &&
 	expect_exit 2 $CARA diff --path m >out &&
-	expect_contains out "$UNIQ-hand (teardown: RemovedFromSource)" &&
-	expect_contains out "- container $UNIQ-hand-x"
+	expect_contains out "$UNIQ-gone (teardown: RemovedFromSource)" &&
+	expect_contains out "- container $UNIQ-gone-app" &&
+	expect_not_contains out "$UNIQ-hand" &&
+	$CARA sync --path m --allow-mass-prune 2>/dev/null &&
+	[ "$(docker_state $UNIQ-gone-app)" = missing ]
 '
 
 test_expect_success 'an invalid manifest: exit 1, its project planned for nothing' '

@@ -20,7 +20,7 @@ EOT
 
 # a one-shot webhook listener: writes the first POST body to $1, answers $2
 listen() {
-	python3 - "$1" "$2" <<'PY' &
+	python3 - "$1" "$2" <<'PY' >/dev/null 2>&1 &
 import http.server, sys, socket
 out, status = sys.argv[1], int(sys.argv[2])
 class H(http.server.BaseHTTPRequestHandler):
