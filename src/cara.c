@@ -46,6 +46,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2 && (c = cmd_find(argv[2]))) {
+		cmd_usage(c);
+		return 0;
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);

@@ -90,7 +90,9 @@ int pass_read_source(struct pass *p, bool with_secrets)
 {
 	const char *dir;
 
-	if (p->cfg->repo) {
+	/* A directory named on the command line wins over a configured repo:
+	 * `cara validate DIR` on a host whose cara.yaml names the repository. */
+	if (p->cfg->repo && !p->cfg->args.n) {
 		if (read_repo(p) < 0)
 			return -1;
 	} else {
