@@ -23,8 +23,11 @@ spec:
       dependsOn: [{service: db, condition: Healthy}]
 EOT
 
+# Restart it with the arguments it was started with (address pools...).
+dockerd_args=$(pidof dockerd >/dev/null && tr '\0' '\n' < /proc/$(pidof dockerd)/cmdline | tail -n +2 | tr '\n' ' ')
 start_dockerd() {
-	setsid dockerd >>/var/log/cara-dockerd.log 2>&1 </dev/null &
+	# shellcheck disable=SC2086
+	setsid dockerd $dockerd_args >>/var/log/cara-dockerd.log 2>&1 </dev/null &
 	i=0
 	until docker version >/dev/null 2>&1; do
 		i=$((i + 1)); [ $i -lt 60 ] || return 1; sleep 1

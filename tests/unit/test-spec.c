@@ -116,67 +116,10 @@ static struct port *t_port(struct service *s, int host, int container)
 	return pt;
 }
 
-static void t_kvlist_free(struct kvlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].value);
-	}
-	free(l->v);
-}
-
-static void t_service_free(struct service *s)
-{
-	size_t i;
-
-	free(s->name); free(s->image); free(s->working_dir); free(s->user);
-	strvec_release(&s->command);
-	strvec_release(&s->entrypoint);
-	for (i = 0; i < s->nenv; i++) {
-		free(s->env[i].name); free(s->env[i].value);
-		free(s->env[i].secret_name); free(s->env[i].secret_key);
-	}
-	free(s->env);
-	for (i = 0; i < s->nmounts; i++) {
-		free(s->mounts[i].name); free(s->mounts[i].mount_path);
-	}
-	free(s->mounts);
-	for (i = 0; i < s->nports; i++) {
-		free(s->ports[i].host_ip); free(s->ports[i].protocol);
-	}
-	free(s->ports);
-	strvec_release(&s->health.test);
-	for (i = 0; i < s->ndeps; i++)
-		free(s->deps[i].service);
-	free(s->deps);
-	t_kvlist_free(&s->labels);
-	free(s->spec_hash);
-	free(s->spec_fields);
-}
-
+/* The model's own release frees what the builders allocated. */
 static void t_set_free(struct project_set *set)
 {
-	size_t i, j;
-
-	for (i = 0; i < set->n; i++) {
-		struct project *p = &set->v[i];
-
-		free(p->name); free(p->file);
-		t_kvlist_free(&p->labels);
-		t_kvlist_free(&p->annotations);
-		for (j = 0; j < p->nservices; j++)
-			t_service_free(&p->services[j]);
-		free(p->services);
-		for (j = 0; j < p->nvolumes; j++) {
-			free(p->volumes[j].name); free(p->volumes[j].host_path);
-		}
-		free(p->volumes);
-		free(p->ingress);
-	}
-	free(set->v);
-	memset(set, 0, sizeof(*set));
+	project_set_release(set);
 }
 
 /* ---- a secrets directory for the test ---- */
