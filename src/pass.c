@@ -76,6 +76,9 @@ static int read_repo(struct pass *p)
 	p->subject = xstrdup(snap.subject);
 	p->commit_time = snap.commit_time;
 	p->offline = snap.offline;
+	log_msg(LOG_INFO, NULL, "source: commit %.12s%s, %lu objects fetched",
+		snap.commit, snap.recloned ? " (cache re-cloned)" : "",
+		snap.received_objects);
 	if (snap.offline)
 		log_msg(LOG_WARN, NULL, "remote unreachable; using the last fetched "
 			"commit %.12s", snap.commit);

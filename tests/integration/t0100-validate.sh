@@ -20,7 +20,7 @@ check_file() {
 	f=$1 want=$2 name=$(basename "$1")
 	d=$(mktemp -d "$TEST_DIR/case.XXXXXX")
 	cp "$f" "$d/"
-	expect_exit "$want" sh -c 'cd "$1" && exec "$2" validate .' sh "$d" "$CARA" \
+	expect_exit "$want" sh -c 'cd "$1" && shift && exec "$@" validate .' sh "$d" $CARA \
 		>"$d/out" 2>"$d/err" || { sed 's/^/| /' "$d/err"; return 1; }
 	n=0
 	grep -a '^# expect: ' "$f" | sed 's/^# expect: //' >"$d/expect"

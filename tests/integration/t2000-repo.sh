@@ -41,11 +41,13 @@ test_expect_success 'sync --repo --path converges and records the commit' '
 test_expect_success 'a new commit is fetched and applied' '
 	project two && g commit -qam "second" && g push -q origin main &&
 	$CARA sync --repo "file://$R" --path stacks 2>err &&
+	grep -E "source: commit [0-9a-f]{12}, [1-9][0-9]* objects fetched" err &&
 	docker inspect -f "{{.Config.Env}}" $P-s | grep -q V=two
 '
 
-test_expect_success 'diff --repo on an unchanged remote: exit 0' '
-	expect_exit 0 $CARA diff --repo "file://$R" --path stacks >out
+test_expect_success 'diff --repo on an unchanged remote: exit 0, nothing transferred' '
+	expect_exit 0 $CARA diff --repo "file://$R" --path stacks >out 2>err &&
+	expect_contains err ", 0 objects fetched"
 '
 
 test_expect_success '--ref picks a tag' '

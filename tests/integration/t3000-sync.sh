@@ -184,7 +184,7 @@ test_expect_success 'the mass-prune guard refuses to remove most projects at onc
 	mkdir -p empty &&
 	expect_exit 1 $CARA sync --path empty 2>err &&
 	expect_contains err "refusing to prune" &&
-	[ "$(docker_state $P-app)" = running ]
+	st=$(docker_state $P-app) && echo "$P-app: $st" && [ "$st" = running ]
 '
 
 test_expect_success 'expireAt in the past tears the project down, Managed volume kept' '

@@ -1,12 +1,12 @@
 #!/bin/sh
-# SIGKILL at random moments during apply (cold converge and recreate), 20
-# trials; after each, a normal pass converges with no orphaned or
+# SIGKILL at random moments during apply (cold converge and recreate), 50
+# trials (CARA_KILL_TRIALS); after each, a normal pass converges with no orphaned or
 # duplicated containers, the Managed volume's data intact and state.db
 # sound.  SIGTERM finishes the current step, records and exits.
 . "$srcdir/tests/lib.sh"
 
 P="$UNIQ-k"
-TRIALS=${CARA_KILL_TRIALS:-20}
+TRIALS=${CARA_KILL_TRIALS:-50}
 mkdir -p m
 
 write() {   # write GENERATION
@@ -20,7 +20,7 @@ spec:
       image: $CARA_TEST_IMAGE
       env: [{name: GEN, value: "$1"}]
       command: ["sh", "-c", "trap 'exit 0' TERM; touch /tmp/ok; while :; do sleep 1; done"]
-      healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 1s, timeout: 1s, retries: 5}
+      healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 300ms, timeout: 1s, retries: 5}
       volumeMounts: [{name: data, mountPath: /data}]
     - name: job
       image: $CARA_TEST_IMAGE
@@ -76,6 +76,7 @@ test_expect_success "SIGKILL during apply, $TRIALS trials, each then converges" 
 		wait $pid 2>/dev/null || true
 		$CARA sync --path m 2>after.err || { echo "trial $i (kill after ${delay}s): recovery pass failed"; cat after.err; exit 1; }
 		converged $i || { echo "trial $i (kill after ${delay}s) not converged"; cat after.err; exit 1; }
+		integrity_ok || { echo "trial $i: state.db damaged"; exit 1; }
 		echo "trial $i: killed after ${delay}s, converged"
 		i=$((i + 1))
 	done

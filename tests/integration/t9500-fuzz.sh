@@ -5,14 +5,17 @@
 # Longer local runs: CARA_FUZZ_SECONDS=3600 sh tests/integration/t9500-fuzz.sh
 . "$srcdir/tests/lib.sh"
 
+# Kept between runs next to the other builds; in a read-only tree (make
+# distcheck) it lives in the sandbox.
 fuzzdir="$srcdir/build-fuzz"
+[ -w "$srcdir" ] || fuzzdir="$TEST_DIR/build-fuzz"
 fuzzer="$fuzzdir/tests/fuzz/fuzz-manifest"
 
 build_fuzzer() {
 	command -v clang >/dev/null 2>&1 || return 1
 	mkdir -p "$fuzzdir" && cd "$fuzzdir" || return 1
-	if [ ! -f Makefile ] || [ ../configure -nt Makefile ]; then
-		../configure CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link" \
+	if [ ! -f Makefile ] || [ "$srcdir/configure" -nt Makefile ]; then
+		"$srcdir/configure" CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link" \
 			--enable-asan --enable-ubsan >configure.log 2>&1 ||
 			{ tail -n 20 configure.log; return 1; }
 	fi
