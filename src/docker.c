@@ -924,37 +924,39 @@ int docker_observe(struct docker *d, struct observed *out)
 
 /* ---- networks and volumes ---- */
 
-int docker_network_create(struct docker *d, const char *name,
-			  const char *project)
+/*
+ * POST a create of a named object labelled for its project; an object of
+ * that name that exists already is what we wanted (409).  Takes root.
+ */
+static int create_object(struct docker *d, const char *kind, const char *name,
+			 json_t *root, bool bad)
 {
-	char *what = xasprintf("create network '%s'", name);
-	json_t *root = json_object();
+	char *what = xasprintf("create %s '%s'", kind, name);
+	char *path = xasprintf("/%ss/create", kind);
 	char *body;
-	bool bad = false;
 	long code;
 	int rc = -1;
 
-	jset(root, "Name", jstr(name), &bad);
-	jset(root, "Driver", jstr("bridge"), &bad);
-	jset(root, "CheckDuplicate", json_true(), &bad);
-	jset(root, "Labels", jlabels("cara.project", project, NULL, NULL, &bad), &bad);
-	if (!(body = jdump(root, bad, what)))
-		goto out;
-	rc = simple(d, "POST", "/networks/create", body, what, &code);
-	/* it exists already: what we wanted */
-	if (rc < 0 && code == 409) {
-		error_clear();
-		rc = 0;
+	if ((body = jdump(root, bad, what))) {
+		rc = simple(d, "POST", path, body, what, &code);
+		if (rc < 0 && code == 409) {
+			error_clear();
+			rc = 0;
+		}
+		free(body);
 	}
-	free(body);
-out:
+	free(path);
 	free(what);
 	return rc;
 }
 
-/* DELETE where a missing object is fine. */
-static int remove_object(struct docker *d, const char *path, const char *what)
+/* DELETE of a named object, where a missing one is fine. */
+static int remove_object(struct docker *d, const char *kind, const char *name,
+			 const char *query)
 {
+	char *what = xasprintf("remove %s '%s'", kind, name);
+	char *coll = xasprintf("%ss", kind);
+	char *path = obj_path(coll, name, query);
 	long code;
 	int rc = simple(d, "DELETE", path, NULL, what, &code);
 
@@ -962,55 +964,45 @@ static int remove_object(struct docker *d, const char *path, const char *what)
 		error_clear();
 		rc = 0;
 	}
+	free(path);
+	free(coll);
+	free(what);
 	return rc;
+}
+
+int docker_network_create(struct docker *d, const char *name,
+			  const char *project)
+{
+	json_t *root = json_object();
+	bool bad = false;
+
+	jset(root, "Name", jstr(name), &bad);
+	jset(root, "Driver", jstr("bridge"), &bad);
+	jset(root, "CheckDuplicate", json_true(), &bad);
+	jset(root, "Labels", jlabels("cara.project", project, NULL, NULL, &bad), &bad);
+	return create_object(d, "network", name, root, bad);
 }
 
 int docker_network_remove(struct docker *d, const char *name)
 {
-	char *what = xasprintf("remove network '%s'", name);
-	char *path = obj_path("networks", name, NULL);
-	int rc = remove_object(d, path, what);
-
-	free(path);
-	free(what);
-	return rc;
+	return remove_object(d, "network", name, NULL);
 }
 
 int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type)
 {
-	char *what = xasprintf("create volume '%s'", name);
 	json_t *root = json_object();
-	char *body;
 	bool bad = false;
-	long code;
-	int rc = -1;
 
 	jset(root, "Name", jstr(name), &bad);
 	jset(root, "Labels", jlabels("cara.project", project, "cara.volume.type",
 				     type, &bad), &bad);
-	if (!(body = jdump(root, bad, what)))
-		goto out;
-	rc = simple(d, "POST", "/volumes/create", body, what, &code);
-	if (rc < 0 && code == 409) {
-		error_clear();
-		rc = 0;
-	}
-	free(body);
-out:
-	free(what);
-	return rc;
+	return create_object(d, "volume", name, root, bad);
 }
 
 int docker_volume_remove(struct docker *d, const char *name)
 {
-	char *what = xasprintf("remove volume '%s'", name);
-	char *path = obj_path("volumes", name, NULL);
-	int rc = remove_object(d, path, what);
-
-	free(path);
-	free(what);
-	return rc;
+	return remove_object(d, "volume", name, NULL);
 }
 
 /* ---- images ---- */
@@ -1377,14 +1369,8 @@ out:
 int docker_container_remove(struct docker *d, const char *id_or_name,
 			    bool force)
 {
-	char *what = xasprintf("remove container '%s'", id_or_name);
-	char *path = obj_path("containers", id_or_name,
-			      force ? "?force=1&v=0" : "?force=0&v=0");
-	int rc = remove_object(d, path, what);
-
-	free(path);
-	free(what);
-	return rc;
+	return remove_object(d, "container", id_or_name,
+			     force ? "?force=1&v=0" : "?force=0&v=0");
 }
 
 int docker_container_wait(struct docker *d, const char *id_or_name,
