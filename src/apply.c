@@ -436,7 +436,8 @@ static void apply_project(struct docker *d, const struct plan *plan,
 			r->removed++;
 			break;
 		case ACTION_REMOVE_NETWORK:
-			if (docker_network_remove(d, a->object) < 0)
+			if (docker_network_remove(d, a->object_id ? a->object_id
+						  : a->object) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "removed network %s", a->object);
 			break;

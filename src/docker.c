@@ -970,6 +970,55 @@ static int remove_object(struct docker *d, const char *kind, const char *name,
 	return rc;
 }
 
+/*
+ * CheckDuplicate is not atomic: a create still in flight in dockerd when
+ * its pass was killed and the next pass's create can both succeed, and a
+ * network name that matches twice fails every container start.  After a
+ * create, keep the network with the smallest id (the planner keeps the same
+ * one) and remove the others.
+ */
+static int network_dedupe(struct docker *d, const char *name)
+{
+	json_t *filter = json_pack("{s{sb}}", "name", name, 1);
+	char *fs = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
+	struct buf path = BUF_INIT;
+	json_t *a = NULL;
+	const char *keep = NULL;
+	size_t i;
+	int rc = -1;
+
+	json_decref(filter);
+	if (!fs) {
+		error_set("docker: list networks '%s': name is not valid UTF-8", name);
+		return -1;
+	}
+	buf_puts(&path, "/networks?filters=");
+	docker_url_escape(&path, fs, false);
+	free(fs);
+	if (list(d, buf_cstr(&path), "list networks", &a) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *n = jget_str(json_array_get(a, i), "Name");
+		const char *id = jget_str(json_array_get(a, i), "Id");
+
+		if (n && id && !strcmp(n, name) && (!keep || strcmp(id, keep) < 0))
+			keep = id;
+	}
+	rc = 0;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *n = jget_str(json_array_get(a, i), "Name");
+		const char *id = jget_str(json_array_get(a, i), "Id");
+
+		if (n && id && !strcmp(n, name) && strcmp(id, keep) &&
+		    remove_object(d, "network", id, NULL) < 0)
+			rc = -1;
+	}
+out:
+	json_decref(a);
+	buf_release(&path);
+	return rc;
+}
+
 int docker_network_create(struct docker *d, const char *name,
 			  const char *project)
 {
@@ -980,7 +1029,9 @@ int docker_network_create(struct docker *d, const char *name,
 	jset(root, "Driver", jstr("bridge"), &bad);
 	jset(root, "CheckDuplicate", json_true(), &bad);
 	jset(root, "Labels", jlabels("cara.project", project, NULL, NULL, &bad), &bad);
-	return create_object(d, "network", name, root, bad);
+	if (create_object(d, "network", name, root, bad) < 0)
+		return -1;
+	return network_dedupe(d, name);
 }
 
 int docker_network_remove(struct docker *d, const char *name)

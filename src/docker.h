@@ -40,9 +40,10 @@ const char *docker_api_version(const struct docker *d);
 /* Everything labelled cara.project, plus the local image list: 4 requests. */
 int docker_observe(struct docker *d, struct observed *out);
 
+/* Create (an existing one is fine), then leave exactly one of that name. */
 int docker_network_create(struct docker *d, const char *name,
 			  const char *project);
-int docker_network_remove(struct docker *d, const char *name);
+int docker_network_remove(struct docker *d, const char *id_or_name);
 int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type);
 int docker_volume_remove(struct docker *d, const char *name);

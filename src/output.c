@@ -132,7 +132,8 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 				buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nstart++;
 			} else if (*mark == '-') {
-				if (a->cause == CAUSE_SERVICE_REMOVED)
+				if (a->cause == CAUSE_SERVICE_REMOVED ||
+				    a->cause == CAUSE_DUPLICATE)
 					buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nremove++;
 			} else {

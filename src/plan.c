@@ -69,6 +69,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_SERVICE_REMOVED: return "ServiceRemoved";
 	case CAUSE_EXPIRED: return "Expired";
 	case CAUSE_REMOVED_FROM_SOURCE: return "RemovedFromSource";
+	case CAUSE_DUPLICATE: return "Duplicate";
 	}
 	return "Unknown";
 }
@@ -233,6 +234,30 @@ static struct plan_action *add_action(struct plan *pl, enum action_kind kind,
 	a->object = object;           /* taken */
 	a->object_id = xstrdup(object_id);
 	return a;
+}
+
+/*
+ * Two networks of one name make every container start on it fail
+ * ("ambiguous"); a create cut short by a kill can leave them.  Keep the one
+ * with the smallest id, as docker_network_create does, remove the others.
+ */
+static void remove_duplicate_networks(struct plan *pl, const struct observed *o,
+				      const char *project, const char *name)
+{
+	const char *keep = NULL;
+	size_t i;
+
+	for (i = 0; i < o->nnetworks; i++)
+		if (same(o->networks[i].name, name) && o->networks[i].id &&
+		    (!keep || strcmp(o->networks[i].id, keep) < 0))
+			keep = o->networks[i].id;
+	for (i = 0; i < o->nnetworks; i++) {
+		const struct obs_network *n = &o->networks[i];
+
+		if (same(n->name, name) && n->id && strcmp(n->id, keep))
+			add_action(pl, ACTION_REMOVE_NETWORK, CAUSE_DUPLICATE, project,
+				   NULL, xstrdup(n->name), n->id);
+	}
 }
 
 static struct plan_project *add_project(struct plan *pl, const char *name,
@@ -407,6 +432,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 			       NULL, n, NULL);
 		a->proj = p;
 	} else {
+		remove_duplicate_networks(pl, o, p->name, n);
 		free(n);
 	}
 

@@ -41,6 +41,7 @@ enum action_cause {
 	CAUSE_SERVICE_REMOVED,     /* service no longer in the project */
 	CAUSE_EXPIRED,             /* project past expireAt */
 	CAUSE_REMOVED_FROM_SOURCE, /* project no longer in the repository */
+	CAUSE_DUPLICATE,           /* a second network of the project's name */
 };
 
 struct plan_action {

@@ -33,7 +33,7 @@ cleanup_docker() {
 	ids=$(docker ps -a --filter label=cara.project --format '{{.ID}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-	nets=$(docker network ls --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
+	nets=$(docker network ls --filter label=cara.project --format '{{.ID}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$nets" ] && docker network rm $nets >/dev/null 2>&1
 	vols=$(docker volume ls --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |

@@ -419,7 +419,8 @@ static char net[64], vol[64], web[64], job[64], bad[64], bind_dir[96];
 static void cleanup(void)
 {
 	char *cmd = xasprintf("docker rm -f %s %s %s >/dev/null 2>&1; "
-			      "docker network rm %s >/dev/null 2>&1; "
+			      "docker network rm $(docker network ls -q "
+			      "--filter name='^%s$') >/dev/null 2>&1; "
 			      "docker volume rm %s >/dev/null 2>&1; rm -rf %s",
 			      web, job, bad, net, vol, bind_dir);
 
@@ -527,6 +528,17 @@ static void test_networks_volumes(struct docker *d)
 	      "docker network inspect -f '{{index .Labels \"cara.project\"}}' %s", net);
 	is_sh("bridge", "network is a bridge", "docker network inspect -f '{{.Driver}}' %s",
 	      net);
+	/* what a create cut short by a kill can leave: a second of that name */
+	is_sh("2", "a duplicate network made behind our back",
+	      "sock=${DOCKER_HOST:-unix:///var/run/docker.sock}; "
+	      "curl -sf --unix-socket \"${sock#unix://}\" -o /dev/null "
+	      "-H 'Content-Type: application/json' -d '{\"Name\":\"%s\","
+	      "\"CheckDuplicate\":false,\"Labels\":{\"cara.project\":\"%s\"}}' "
+	      "http://localhost/networks/create; "
+	      "docker network ls -q --filter name='^%s$' | wc -l", net, prefix, net);
+	is_int(docker_network_create(d, net, prefix), 0, "network create with a duplicate");
+	is_sh("1", "create leaves one network of the name",
+	      "docker network ls -q --filter name='^%s$' | wc -l", net);
 	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0, "volume create");
 	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0,
 	       "volume create again is fine");

@@ -767,6 +767,39 @@ static void test_cases(void)
 	buf_release(&b);
 }
 
+/* A kill during a network create can leave two of one name: keep one. */
+static void test_duplicate_network(void)
+{
+	static const char *dup_ids[] = { "net-0first", "net-zlast" };
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dup_ids); k++) {
+		struct fixture f;
+		struct plan p = PLAN_INIT;
+		struct obs_network *n;
+		const char *gone = k == 0 ? "net-shop" : "net-zlast";
+
+		fixture_init(&f);
+		converge(&f, find_p(&f, "shop"));
+		n = observed_add_network(&f.obs);
+		n->name = name_network("shop");
+		n->id = xstrdup(dup_ids[k]);
+		n->project = xstrdup("shop");
+		observed_sort(&f.obs);
+		plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+		ok(p.nactions == 1 && p.actions[0].kind == ACTION_REMOVE_NETWORK &&
+		   p.actions[0].cause == CAUSE_DUPLICATE,
+		   "duplicate %s: one remove-network Duplicate", dup_ids[k]);
+		if (p.nactions == 1)
+			is_str(p.actions[0].object_id, gone,
+			       "duplicate %s: the larger id goes", dup_ids[k]);
+		ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_APPLY,
+		   "duplicate %s: the project is applied", dup_ids[k]);
+		plan_release(&p);
+		fixture_release(&f);
+	}
+}
+
 /* What apply relies on beyond the rendering: ids, borrowed pointers, slices. */
 static void test_action_details(void)
 {
@@ -875,6 +908,7 @@ static void test_names(void)
 		{ CAUSE_JOB_FAILED, "JobFailed" }, { CAUSE_SPEC_CHANGED, "SpecChanged" },
 		{ CAUSE_SERVICE_REMOVED, "ServiceRemoved" }, { CAUSE_EXPIRED, "Expired" },
 		{ CAUSE_REMOVED_FROM_SOURCE, "RemovedFromSource" },
+		{ CAUSE_DUPLICATE, "Duplicate" },
 	};
 	char *n;
 	size_t i;
@@ -893,6 +927,7 @@ int main(void)
 	test_names();
 	test_cases();
 	test_action_details();
+	test_duplicate_network();
 	test_purity();
 	return tap_done();
 }
