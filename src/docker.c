@@ -1009,7 +1009,7 @@ static int network_dedupe(struct docker *d, const char *name)
 		const char *n = jget_str(json_array_get(a, i), "Name");
 		const char *id = jget_str(json_array_get(a, i), "Id");
 
-		if (n && id && !strcmp(n, name) && strcmp(id, keep) &&
+		if (n && id && keep && !strcmp(n, name) && strcmp(id, keep) &&
 		    remove_object(d, "network", id, NULL) < 0)
 			rc = -1;
 	}
@@ -1034,9 +1034,9 @@ int docker_network_create(struct docker *d, const char *name,
 	return network_dedupe(d, name);
 }
 
-int docker_network_remove(struct docker *d, const char *name)
+int docker_network_remove(struct docker *d, const char *id_or_name)
 {
-	return remove_object(d, "network", name, NULL);
+	return remove_object(d, "network", id_or_name, NULL);
 }
 
 int docker_volume_create(struct docker *d, const char *name,
