@@ -67,7 +67,9 @@ int main(int argc, char **argv)
 		die("cannot initialise libcurl");
 	if (config_load(&cfg, argc - 1, argv + 1) < 0) {
 		fprintf(stderr, "cara %s: %s\n", c->name, error_last());
+		config_release(&cfg);
 		curl_global_cleanup();
+		error_clear();
 		return EXIT_ERROR;
 	}
 	if (cfg.help) {
