@@ -10,9 +10,10 @@ man1="$srcdir/doc/cara.1"
 man5="$srcdir/doc/cara-manifest.5"
 ops="$srcdir/doc/operations.md"
 compl="$srcdir/scripts/cara.bash-completion"
-case $CARA in
-/*) cara_abs=$CARA ;;
-*) cara_abs=$(cd "$(dirname "$CARA")" && pwd)/$(basename "$CARA") ;;
+cara_bin=${CARA##* }   # CARA may be a wrapper command line: valgrind ... cara
+case $cara_bin in
+/*) cara_abs=$cara_bin ;;
+*) cara_abs=$(cd "$(dirname "$cara_bin")" && pwd)/$(basename "$cara_bin") ;;
 esac
 
 # The page's text with the roff escapes used in it undone, for grep -F.
