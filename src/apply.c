@@ -78,6 +78,37 @@ static long health_wait_ms(const struct service *s, long cap_s)
 	return (long)ms;
 }
 
+/* How often a person at a terminal hears about a step still going on. */
+#define PROGRESS_EVERY_MS 5000
+
+/*
+ * Wait for the container `name` of `job` to exit, as docker_container_wait (1 when
+ * it is still running after the health timeout).  On a terminal the wait
+ * is cut in slices, each ending with a line saying it is still going on.
+ */
+static int wait_job(struct docker *d, const struct project *p, const char *name,
+		    const char *job, const struct apply_options *o, int *out_exit)
+{
+	int64_t start = now_ms(), total = (int64_t)o->health_timeout_s * 1000;
+	int64_t left, slice;
+	int w;
+
+	if (!log_progress())
+		return docker_container_wait(d, name, (long)total, out_exit);
+	for (;;) {
+		left = total - (now_ms() - start);
+		slice = left < PROGRESS_EVERY_MS ? left : PROGRESS_EVERY_MS;
+		if (slice <= 0)
+			return 1;
+		if ((w = docker_container_wait(d, name, (long)slice, out_exit)) != 1)
+			return w;
+		if (now_ms() - start >= total)
+			return 1;
+		log_msg(LOG_INFO, p->name, "still waiting for job '%s' to complete "
+			"(%llds)", job, (long long)(now_ms() - start) / 1000);
+	}
+}
+
 /*
  * Wait until dependency `dep` of project p holds.  0 ok, -1 failed (r is
  * filled with DependencyFailed or HealthcheckFailed).
@@ -89,7 +120,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 	const struct service *ds = project_find_service(p, dep->service);
 	char *name = name_container(p->name, dep->service);
 	struct container_state cs;
-	int64_t deadline;
+	int64_t start, deadline, note;
 	int rc = -1, exit_code = 0, w;
 
 	if (!ds) {
@@ -114,8 +145,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		break;
 	case DEP_COMPLETED:
 		log_msg(LOG_INFO, p->name, "waiting for job '%s' to complete", dep->service);
-		w = docker_container_wait(d, name, o->health_timeout_s * 1000, &exit_code);
-		if (w < 0) {
+		if ((w = wait_job(d, p, name, dep->service, o, &exit_code)) < 0) {
 			fail(r, "DependencyFailed", "'%s' needs job '%s' completed: %s",
 			     s->name, dep->service, error_last());
 			goto out;
@@ -133,7 +163,9 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		break;
 	case DEP_HEALTHY:
 		log_msg(LOG_INFO, p->name, "waiting for '%s' to be healthy", dep->service);
-		deadline = now_ms() + health_wait_ms(ds, o->health_timeout_s);
+		start = now_ms();
+		deadline = start + health_wait_ms(ds, o->health_timeout_s);
+		note = start + PROGRESS_EVERY_MS;
 		for (;;) {
 			if (docker_container_state(d, name, &cs) < 0) {
 				fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
@@ -160,6 +192,13 @@ static int wait_dependency(struct docker *d, const struct project *p,
 			if (stopping(o)) {
 				r->interrupted = true;
 				goto out;
+			}
+			if (log_progress() && now_ms() >= note) {
+				log_msg(LOG_INFO, p->name, "still waiting for '%s' to be "
+					"healthy (%llds, health: %s)", dep->service,
+					(long long)(now_ms() - start) / 1000,
+					cs.health[0] ? cs.health : "none yet");
+				note += PROGRESS_EVERY_MS;
 			}
 			/* poll at a fraction of the check interval, bounded */
 			{

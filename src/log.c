@@ -3,21 +3,34 @@
  *   cara: demo-shop: create container demo-shop-web
  * and JSON lines carry time, level, project and message for journald and
  * log shippers.  A mutex keeps lines from concurrent workers whole.
+ *
+ * Progress of long steps (waiting for health, for a job, an image pull) is
+ * worth a line every few seconds to a person at a terminal, and noise in a
+ * journal: log_progress() says whether to write it (human format, stderr a
+ * terminal).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static bool log_json;
 static bool log_verbose;
+static bool log_tty;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void log_setup(bool json, bool verbose)
 {
 	log_json = json;
 	log_verbose = verbose;
+	log_tty = !json && isatty(STDERR_FILENO) == 1;
+}
+
+bool log_progress(void)
+{
+	return log_tty;
 }
 
 void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)

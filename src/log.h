@@ -11,6 +11,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_setup(bool json, bool verbose);
+/* Whether progress lines of long steps are wanted: human lines on a
+ * terminal (set by log_setup). */
+bool log_progress(void);
 /* project may be NULL. */
 void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # --metrics-file writes a Prometheus text file atomically, with every
 # metric; --notify-url posts a JSON summary to a webhook (a listener this
-# test starts on loopback); a failing webhook never fails the pass.
+# test starts on loopback); a failing webhook never fails the pass.  Log
+# lines: JSON for shippers; on a terminal, progress of long waits.
 . "$srcdir/tests/lib.sh"
 
 P="$UNIQ-rep"
@@ -93,6 +94,45 @@ test_expect_success 'json log lines' '
 	$CARA sync --path m --log-format json 2>err &&
 	python3 -c "import json,sys; [json.loads(l) for l in open(\"err\") if l.strip()]" &&
 	expect_contains err "\"project\":\"$P\""
+'
+
+# Long waits (health, a job) report progress on a terminal, not in a log.
+mkdir -p slow
+cat > slow/p.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $P-slow}
+spec:
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "trap 'exit 0' TERM; sleep 6; touch /tmp/ok; while :; do sleep 1; done"]
+      healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 1s, timeout: 1s, retries: 30}
+    - name: init
+      image: $CARA_TEST_IMAGE
+      restart: "no"
+      command: ["sleep", "6"]
+      dependsOn: [{service: db, condition: Healthy}]
+    - name: app
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      dependsOn: [{service: init, condition: Completed}]
+EOT
+
+test_expect_success 'on a terminal, long waits show progress' '
+	script -qec "$CARA sync --path slow --no-prune" /dev/null >tty.out 2>&1 ||
+		{ cat tty.out; false; } &&
+	expect_contains tty.out "still waiting for '"'"'db'"'"' to be healthy (5s, health: " &&
+	expect_contains tty.out "still waiting for job '"'"'init'"'"' to complete (5s)" &&
+	[ "$(docker_state $P-slow-app)" = running ]
+'
+
+test_expect_success 'without a terminal, no progress lines' '
+	docker rm -f $P-slow-db $P-slow-init $P-slow-app >/dev/null &&
+	$CARA sync --path slow --no-prune 2>err &&
+	expect_contains err "waiting for job '"'"'init'"'"' to complete" &&
+	expect_not_contains err "still waiting" &&
+	[ "$(docker_state $P-slow-app)" = running ]
 '
 
 test_done
