@@ -65,6 +65,13 @@ static void fail(struct apply_result *r, const char *reason, const char *fmt, ..
 	log_msg(LOG_ERROR, r->project, "%s: %s", reason, r->message);
 }
 
+/* SIGTERM or SIGINT: leave the rest of the project to the next pass. */
+static void interrupt(struct apply_result *r)
+{
+	r->interrupted = true;
+	log_msg(LOG_WARN, r->project, "interrupted; the next pass continues");
+}
+
 /* Longest sensible wait for a service to become healthy. */
 static long health_wait_ms(const struct service *s, long cap_s)
 {
@@ -190,7 +197,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 				goto out;
 			}
 			if (stopping(o)) {
-				r->interrupted = true;
+				interrupt(r);
 				goto out;
 			}
 			if (log_progress() && now_ms() >= note) {
@@ -413,8 +420,7 @@ static void apply_project(struct docker *d, const struct plan *plan,
 		const struct plan_action *a = &plan->actions[i];
 
 		if (stopping(o)) {
-			r->interrupted = true;
-			log_msg(LOG_WARN, pp->name, "interrupted; the next pass continues");
+			interrupt(r);
 			return;
 		}
 		switch (a->kind) {

@@ -2,7 +2,7 @@
 # SIGKILL at random moments during apply (cold converge and recreate), 50
 # trials (CARA_KILL_TRIALS); after each, a normal pass converges with no orphaned or
 # duplicated containers, the Managed volume's data intact and state.db
-# sound.  SIGTERM finishes the current step, records and exits.
+# sound.  SIGTERM finishes the current step, records and exits 1.
 . "$srcdir/tests/lib.sh"
 
 P="$UNIQ-k"
@@ -87,17 +87,46 @@ test_expect_success 'Managed volume data intact, state.db sound' '
 	integrity_ok
 '
 
-test_expect_success 'SIGTERM finishes the step, records and exits 1' '
-	write term &&
-	$CARA sync --path m 2>term.err &
+# A project whose db takes 8 s to become healthy: SIGTERM arrives while the
+# pass waits for it.
+T="$UNIQ-t"
+mkdir -p t
+cat > t/t.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $T}
+spec:
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "trap 'exit 0' TERM; sleep 8; touch /tmp/ok; while :; do sleep 1; done"]
+      healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 500ms, timeout: 1s, retries: 30}
+    - name: web
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      dependsOn: [{service: db, condition: Healthy}]
+EOT
+
+test_expect_success 'SIGTERM while waiting: the pass stops at once, records, exits 1' '
+	$CARA sync --path t --no-prune 2>term.err &
 	pid=$!
-	sleep 1.2
-	kill -TERM $pid 2>/dev/null || true
+	i=0; until grep -q "waiting for .db. to be healthy" term.err; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat term.err; false; }; sleep 0.1
+	done
+	t0=$(date +%s)
+	kill -TERM $pid
 	set +e; wait $pid; rc=$?; set -e
-	echo "exit $rc" &&
-	{ [ $rc -eq 1 ] || [ $rc -eq 0 ]; } &&
-	$CARA sync --path m 2>err && converged term &&
-	sqlite3 "$CARA_STATE_DIR/state.db" "select outcome from passes order by id" | grep -Eq "interrupted|converged"
+	cat term.err; echo "exit $rc after $(( $(date +%s) - t0 ))s"
+	[ $rc -eq 1 ] && [ $(( $(date +%s) - t0 )) -le 3 ] &&
+	expect_contains term.err "interrupted; the next pass continues" &&
+	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select outcome from passes order by id desc limit 1")" = interrupted ] &&
+	[ "$(docker_state $T-db)" = running ] && [ "$(docker_state $T-web)" = created ]
+'
+
+test_expect_success 'the next pass after SIGTERM converges' '
+	$CARA sync --path t --no-prune 2>err &&
+	[ "$(docker_state $T-db)" = running ] && [ "$(docker_state $T-web)" = running ] &&
+	integrity_ok
 '
 
 test_done
