@@ -873,9 +873,12 @@ out:
 
 /*
  * ssh host keys: a pinned fingerprint wins, then the explicit opt-out,
- * then known_hosts.  libgit2 1.5 checks ~/.ssh/known_hosts itself and
- * passes the result as `valid`; a --known-hosts file, [host]:port entries
- * and wildcards are checked here.  TLS certificates are left to libgit2.
+ * then known_hosts (--known-hosts, else ~/.ssh/known_hosts), read here as
+ * OpenSSH reads it.  libgit2 1.5 checks ~/.ssh/known_hosts too and passes
+ * the result as `valid`, but through libssh2, which accepts a key that
+ * the file marks @revoked and lets a plain "host" entry vouch for every
+ * port, where OpenSSH wants "[host]:port".  So `valid` counts only when
+ * libgit2 gives no raw key to check.  TLS certificates are left to libgit2.
  */
 static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
@@ -894,7 +897,8 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 			rc = refuse(c, "the host key of '%s' is SHA256:%s, not the "
 				    "pinned %s", host, buf_cstr(&fp),
 				    o->host_key_sha256);
-	} else if (!o->insecure_ignore_host_key && !(valid && !o->known_hosts)) {
+	} else if (!o->insecure_ignore_host_key &&
+		   !(valid && !o->known_hosts && !(hk->type & GIT_CERT_SSH_RAW))) {
 		rc = check_known_hosts(c, hk, host, buf_cstr(&fp));
 	}
 	buf_release(&fp);
