@@ -69,13 +69,18 @@ enum {
 
 enum cache_state { CACHE_MISSING, CACHE_BAD, CACHE_OK };
 
+/* The credential handed to libgit2 in this connection, if any. */
+enum cred_offer { OFFER_NONE, OFFER_SSH_KEY, OFFER_AGENT, OFFER_TOKEN };
+
 struct fetch_ctx {
 	const struct source_options *opts;
 	char *url_shown;           /* opts->url redacted */
 	int ssh_port;
 	struct strvec secrets;     /* scrubbed from every message */
 	char *token, *passphrase;
-	const char *method;        /* last credential offered, for messages */
+	bool url_creds;            /* an http(s) URL with user[:password]@ */
+	enum cred_offer offered;
+	char *offered_user;        /* the account it was offered for */
 	int cred_attempts;
 	char *refusal;             /* why a callback said no */
 	char *default_branch;      /* "refs/heads/main" from the remote */
@@ -307,6 +312,7 @@ static void ctx_init(struct fetch_ctx *c, const struct source_options *opts)
 	c->opts = opts;
 	c->url_shown = source_redact_url(opts->url);
 	c->ssh_port = url_ssh_port(opts->url);
+	c->url_creds = url_userinfo(opts->url, &start, &len, &ssh) && !ssh;
 	if (url_userinfo(opts->url, &start, &len, &ssh) &&
 	    strcmp(opts->url, c->url_shown)) {
 		add_secret(c, opts->url + start, len);
@@ -328,6 +334,7 @@ static void ctx_release(struct fetch_ctx *c)
 	wipe_free(c->token);
 	wipe_free(c->passphrase);
 	free(c->url_shown);
+	free(c->offered_user);
 	free(c->refusal);
 	free(c->default_branch);
 	memset(c, 0, sizeof(*c));
@@ -415,11 +422,52 @@ static int load_passphrase(struct fetch_ctx *c)
 	return 0;
 }
 
+/* Remember what is offered to whom, so that a refusal can say so. */
+static void note_offer(struct fetch_ctx *c, enum cred_offer what, const char *user)
+{
+	c->offered = what;
+	free(c->offered_user);
+	c->offered_user = xstrdup(user);
+}
+
+/* The server asked again after an offer: it refused that credential. */
+static int refused_offer(struct fetch_ctx *c)
+{
+	const struct source_options *o = c->opts;
+	const char *u = c->offered_user;
+
+	switch (c->offered) {
+	case OFFER_SSH_KEY:
+		return refuse(c, "authentication as '%s' failed: the server refused "
+			      "the ssh key '%s'", u, o->ssh_key);
+	case OFFER_AGENT:
+		return refuse(c, "authentication as '%s' failed: the server refused "
+			      "every key ssh-agent offered (give one with --ssh-key)", u);
+	case OFFER_TOKEN:
+		if (o->token_file)
+			return refuse(c, "authentication as '%s' failed: the server "
+				      "refused the token in '%s'", u, o->token_file);
+		return refuse(c, "authentication as '%s' failed: the server refused "
+			      "the token in environment variable '%s'", u,
+			      o->token_env);
+	case OFFER_NONE:
+		break;
+	}
+	return refuse(c, "authentication failed");
+}
+
 /*
  * libgit2 calls this again after every rejected credential and would do so
- * forever; a few attempts cover "username first, then a key" and a retry.
+ * forever.  Each credential is offered once per connection: the same key
+ * or token would only be refused again, and servers count the failures
+ * (sshd drops the connection after MaxAuthTries, leaving libgit2 with a
+ * message that no longer says why; forges lock accounts).  So a request
+ * after an offer is the server's "no", and is reported as that.  The
+ * attempt cap only bounds "username first, then a key".
+ *
  * Credentials come only from the options, never from the URL: libgit2
- * itself tries a user:password@ URL first, before asking here.
+ * itself presents an http user:password@ URL first, before asking here,
+ * so for such a URL the first request means those were refused.
  */
 static int cred_cb(git_credential **out, const char *url, const char *url_user,
 		   unsigned int allowed, void *payload)
@@ -427,38 +475,48 @@ static int cred_cb(git_credential **out, const char *url, const char *url_user,
 	struct fetch_ctx *c = payload;
 	const struct source_options *o = c->opts;
 	const char *user;
+	int fd;
 
 	(void)url;
+	if (c->offered != OFFER_NONE)
+		return refused_offer(c);
 	if (++c->cred_attempts > MAX_CRED_ATTEMPTS)
-		return refuse(c, "authentication to %s failed (%s)", c->url_shown,
-			      c->method ? c->method : "no usable credentials");
+		return refuse(c, "authentication failed: no usable credentials");
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, o->username ? o->username : "git");
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		user = url_user ? url_user : o->username ? o->username : "git";
 		if (!o->ssh_key) {
-			c->method = "ssh-agent";
+			note_offer(c, OFFER_AGENT, user);
 			return git_credential_ssh_key_from_agent(out, user);
 		}
-		c->method = "ssh key";
+		/* libssh2 would say only "Unable to open private key file" */
+		if ((fd = open(o->ssh_key, O_RDONLY | O_CLOEXEC)) < 0)
+			return refuse(c, "cannot read ssh key '%s': %s", o->ssh_key,
+				      strerror(errno));
+		close(fd);
 		if (load_passphrase(c) < 0)
 			return GIT_EUSER;
+		note_offer(c, OFFER_SSH_KEY, user);
 		return git_credential_ssh_key_new(out, user, NULL, o->ssh_key,
 						  c->passphrase);
 	}
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		if (load_token(c) < 0)
 			return GIT_EUSER;
+		if (!c->token && c->url_creds)
+			return refuse(c, "authentication failed: the server refused the "
+				      "credentials in the URL (or give a token with "
+				      "--token-file or --token-env)");
 		if (!c->token)
-			return refuse(c, "%s asks for credentials: give a token or "
-				      "password with --token-file or --token-env",
-				      c->url_shown);
-		c->method = "token";
+			return refuse(c, "the server asks for credentials: give a token "
+				      "or password with --token-file or --token-env");
 		user = o->username ? o->username : url_user ? url_user : "git";
+		note_offer(c, OFFER_TOKEN, user);
 		return git_credential_userpass_plaintext_new(out, user, c->token);
 	}
-	return refuse(c, "%s asks for an authentication method cara does not "
-		      "support", c->url_shown);
+	return refuse(c, "the server asks for an authentication method cara does "
+		      "not support");
 }
 
 /* ---- host keys ---- */
@@ -1151,6 +1209,7 @@ static int remote_fetch(struct fetch_ctx *c, git_repository *repo)
 	cbs.payload = c;
 	po.type = GIT_PROXY_AUTO;
 	c->cred_attempts = 0;
+	c->offered = OFFER_NONE;
 	free(c->refusal);
 	c->refusal = NULL;
 	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
