@@ -73,6 +73,13 @@ static const struct opt opts[] = {
 	  "environment variable holding an https token" },
 	{ "offline-ok", "CARA_OFFLINE_OK", "offlineOk", B(offline_ok), "false", 0, 0, MASK_NONE,
 	  "when the remote is unreachable, use the last fetched commit" },
+	{ "verify-signatures", "CARA_VERIFY_SIGNATURES", "verifySignatures",
+	  B(verify_signatures), "false", 0, 0, MASK_NONE,
+	  "refuse a commit not signed by an allowed SSH or GPG key" },
+	{ "allowed-signers", "CARA_ALLOWED_SIGNERS", "allowedSigners", S(allowed_signers),
+	  NULL, 0, 0, MASK_NONE, "SSH allowed_signers file (as gpg.ssh.allowedSignersFile)" },
+	{ "gpg-keyring", "CARA_GPG_KEYRING", "gpgKeyring", S(gpg_keyring), NULL, 0, 0, MASK_NONE,
+	  "keyring of trusted GPG public keys (for gpgv)" },
 	{ "state-dir", "CARA_STATE_DIR", "stateDir", S(state_dir), LOCALSTATEDIR "/lib/cara",
 	  0, 0, MASK_NONE, "state directory (state.db, repository cache, lock)" },
 	{ "docker-host", "DOCKER_HOST", "dockerHost", S(docker_host),
@@ -339,6 +346,10 @@ int config_load(struct config *cfg, int argc, char **argv)
 	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
 		return error_set("--log-format: '%s' is not 'text' or 'json'",
 				 cfg->log_format);
+	if (cfg->verify_signatures && !cfg->allowed_signers && !cfg->gpg_keyring)
+		return error_set("--verify-signatures needs the keys to trust: "
+				 "--allowed-signers FILE (SSH signatures), "
+				 "--gpg-keyring FILE (GPG signatures), or both");
 	if (!cfg->node) {
 		char host[256];
 		if (gethostname(host, sizeof(host)) == 0) {

@@ -21,6 +21,8 @@ struct config {
 	bool insecure_ignore_host_key;
 	char *username, *token_file, *token_env;
 	bool offline_ok;
+	bool verify_signatures;
+	char *allowed_signers, *gpg_keyring;
 	/* host */
 	char *state_dir, *docker_host, *secrets_dir, *node;
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */

@@ -64,6 +64,9 @@ static int read_repo(struct pass *p)
 	so.token_file = p->cfg->token_file;
 	so.token_env = p->cfg->token_env;
 	so.offline_ok = p->cfg->offline_ok;
+	so.verify_signatures = p->cfg->verify_signatures;
+	so.allowed_signers = p->cfg->allowed_signers;
+	so.gpg_keyring = p->cfg->gpg_keyring;
 	if (source_fetch(&snap, &so) < 0)
 		goto out;
 	for (i = 0; i < snap.nfiles; i++)
@@ -79,6 +82,9 @@ static int read_repo(struct pass *p)
 	log_msg(LOG_INFO, NULL, "source: commit %.12s%s, %lu objects fetched",
 		snap.commit, snap.recloned ? " (cache re-cloned)" : "",
 		snap.received_objects);
+	if (snap.signer)
+		log_msg(LOG_INFO, NULL, "source: commit %.12s is signed by %s",
+			snap.commit, snap.signer);
 	if (snap.offline)
 		log_msg(LOG_WARN, NULL, "remote unreachable; using the last fetched "
 			"commit %.12s", snap.commit);

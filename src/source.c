@@ -26,6 +26,11 @@
  * credentials or host keys are reported, never papered over with the
  * cached commit.
  *
+ * Signatures: with verify_signatures the commit a pass is about to use,
+ * fetched or cached, is refused before anything of its tree is read unless
+ * its signature verifies (signature.c runs ssh-keygen or gpgv).  Only that
+ * commit is checked, not its history: its tree is all that is applied.
+ *
  * git_* types stay in this file.  Every message that could hold the URL or
  * a secret goes through scrub().
  */
@@ -44,6 +49,7 @@
 
 #include <git2.h>
 
+#include "signature.h"
 #include "source.h"
 #include "util.h"
 
@@ -1648,6 +1654,36 @@ static char *commit_subject(const git_commit *commit)
 	return xstrndup(m, n);
 }
 
+/*
+ * --verify-signatures: the commit's gpgsig header must verify against the
+ * allowed signers.  SRC_EUSER with "refusing commit ID: why" when it does
+ * not; *signer_out (caller frees) says who signed.  libgit2 hands over the
+ * signature and the exact bytes it covers (the commit without that header).
+ */
+static int verify_commit(struct fetch_ctx *c, git_repository *repo,
+			 git_oid *id, const char *hex, char **signer_out)
+{
+	struct signature_keys keys = { c->opts->allowed_signers, c->opts->gpg_keyring };
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	int err, rc;
+
+	*signer_out = NULL;
+	err = git_commit_extract_signature(&sig, &data, repo, id, NULL);
+	if (err == GIT_ENOTFOUND)
+		rc = fail(c, SRC_EUSER, "refusing commit %.12s: not signed "
+			  "(--verify-signatures accepts only signed commits)", hex);
+	else if (err < 0)
+		rc = fail_git(c, SRC_EREPO, hex);
+	else if (signature_verify(signer_out, sig.ptr, sig.size, data.ptr,
+				  data.size, &keys) < 0)
+		rc = fail(c, SRC_EUSER, "refusing commit %.12s: %s", hex, error_last());
+	else
+		rc = 0;
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return rc;
+}
+
 static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 			 struct source_snapshot *out)
 {
@@ -1666,6 +1702,9 @@ static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 		rc = fail_git(c, SRC_EREPO, hex);
 		goto out;
 	}
+	if (c->opts->verify_signatures &&
+	    (rc = verify_commit(c, repo, &id, hex, &out->signer)) < 0)
+		goto out;
 	if ((rc = open_subtree(c, repo, commit, hex, &tree)) < 0 ||
 	    (rc = walk_tree(c, repo, tree, "", 0, &w)) < 0 ||
 	    (rc = read_files(c, repo, &w, out)) < 0)
@@ -1805,5 +1844,6 @@ void source_snapshot_release(struct source_snapshot *s)
 	}
 	free(s->files);
 	free(s->subject);
+	free(s->signer);
 	memset(s, 0, sizeof(*s));
 }

@@ -30,6 +30,10 @@ struct source_options {
 	const char *token_file;    /* https token or password, read from a file */
 	const char *token_env;     /* name of an environment variable holding it */
 	bool offline_ok;           /* fetch failure: use the cached commit */
+	/* refuse a commit that is not signed by one of these (signature.h) */
+	bool verify_signatures;
+	const char *allowed_signers; /* ssh-keygen allowed_signers file */
+	const char *gpg_keyring;   /* keyring of trusted keys for gpgv */
 };
 
 struct source_file {
@@ -45,13 +49,17 @@ struct source_snapshot {
 	bool offline;              /* fetch failed and the cached commit was used */
 	bool recloned;             /* the cache was unusable and was cloned again */
 	unsigned long received_objects; /* transferred by this pass's fetch */
+	char *signer;              /* who signed it, with verify_signatures */
 	/* *.yaml / *.yml under path, sorted by path (strcmp); names starting
 	 * with '.', symbolic links and submodules are skipped */
 	struct source_file *files;
 	size_t nfiles, capfiles;
 };
 
-/* Fetch and read.  -1 with error_last() (URL redacted) on failure. */
+/* Fetch and read.  -1 with error_last() (URL redacted) on failure.  With
+ * verify_signatures, the commit (also a cached one under offline_ok) is
+ * refused, before any file of it is read, unless its signature verifies
+ * against allowed_signers or gpg_keyring: "refusing commit ID: why". */
 int source_fetch(struct source_snapshot *out, const struct source_options *opts);
 void source_snapshot_release(struct source_snapshot *s);
 

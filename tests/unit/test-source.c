@@ -27,6 +27,8 @@ static int commit_seq;
 
 #define GIT "git -c user.name=t -c user.email=t@localhost -c init.defaultBranch=main"
 
+/* (the output of the whole command line goes to /dev/null: a redirection
+ * in its last command must be in a subshell) */
 static int run(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static int run(const char *fmt, ...)
 {
@@ -686,6 +688,242 @@ out:
 	free(pidfile);
 }
 
+/* ---- --verify-signatures ---- */
+
+static char *SW;        /* working repository of the signature tests */
+static char *SURL;      /* file:// URL of its bare remote */
+
+/* Commit a new file in SW with extra git options (e.g. signing ones) and
+ * push the branch; returns the commit id. */
+static char *sig_commit(const char *branch, const char *opts, const char *msg)
+{
+	static int n;
+
+	run("cd '%s' && (git checkout -q %s 2>/dev/null || git checkout -q -b %s) && "
+	    "echo 'n: %d' > stacks/n%d.yaml && git add -A && " GIT " %s commit -q -m '%s' && "
+	    "git push -q -f origin %s", SW, branch, branch, n, n, opts, msg, branch);
+	n++;
+	return capture("git -C '%s' rev-parse %s", SW, branch);
+}
+
+/* A copy of commit id with its message changed and its signature kept,
+ * pushed as branch: what an attacker who can push but not sign makes. */
+static char *sig_tamper(const char *id, const char *branch)
+{
+	char *bad = capture("cd '%s' && git cat-file commit %s | "
+			    "sed 's/^signed/tampered/' | git hash-object -t commit -w --stdin",
+			    SW, id);
+
+	run("cd '%s' && git branch -f %s %s && git push -q -f origin %s", SW, branch,
+	    bad, branch);
+	return bad;
+}
+
+static int fetch_verify(struct source_snapshot *s, const char *cache, const char *ref,
+			const char *allowed, const char *keyring, bool offline_ok)
+{
+	struct source_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.url = SURL;
+	o.cache_dir = cache;
+	o.ref = ref;
+	o.verify_signatures = true;
+	o.allowed_signers = allowed;
+	o.gpg_keyring = keyring;
+	o.offline_ok = offline_ok;
+	return source_fetch(s, &o);
+}
+
+static bool refused(const char *id, const char *why)
+{
+	char *want = xasprintf("refusing commit %.12s: %s", id, why);
+	bool r = error_has(want);
+
+	free(want);
+	return r;
+}
+
+static bool dir_empty(const char *dir)
+{
+	return run("test -z \"$(ls -A '%s')\"", dir) == 0;
+}
+
+static void test_signatures(void)
+{
+	struct source_snapshot s;
+	char *d = xasprintf("%s/sig", T), *cache = xasprintf("%s/sig/cache", T);
+	char *allowed = xasprintf("%s/sig/allowed_signers", T);
+	char *keyring = xasprintf("%s/sig/keyring.gpg", T);
+	char *other_keyring = xasprintf("%s/sig/other.gpg", T);
+	char *tmp = xasprintf("%s/sig/tmp", T), *remote = xasprintf("%s/sig/r.git", T);
+	char *alice_opts, *mallory_opts, *gpg_opts, *gnupghome, *path = xstrdup(getenv("PATH"));
+	char *signed_id, *unsigned_id, *mallory_id, *tampered_id, *gpg_id, *gpg_bad;
+	const char *old_tmp = getenv("TMPDIR");
+	char *saved_tmp = old_tmp ? xstrdup(old_tmp) : NULL;
+	bool have_gpg;
+	int rc;
+
+	if (run("command -v ssh-keygen") != 0) {
+		skip("ssh-keygen missing (openssh-client)", "commit signatures");
+		goto out;
+	}
+	have_gpg = run("command -v gpg && command -v gpgv") == 0;
+	SW = xasprintf("%s/sig/work", T);
+	SURL = xasprintf("file://%s", remote);
+	run("mkdir -p '%s/stacks' '%s' && git init -q --bare -b main '%s' && "
+	    "git init -q -b main '%s' && git -C '%s' remote add origin '%s'",
+	    SW, tmp, remote, SW, SW, remote);
+	run("cd '%s' && ssh-keygen -q -t ed25519 -N '' -C alice -f alice && "
+	    "ssh-keygen -q -t ed25519 -N '' -C mallory -f mallory && "
+	    "(echo \"alice@example.com namespaces=\\\"git\\\" $(cat alice.pub)\" > '%s')",
+	    d, allowed);
+	alice_opts = xasprintf("-c gpg.format=ssh -c user.signingkey=%s/alice.pub -c "
+			       "commit.gpgsign=true", d);
+	mallory_opts = xasprintf("-c gpg.format=ssh -c user.signingkey=%s/mallory.pub "
+				 "-c commit.gpgsign=true", d);
+	gpg_opts = NULL;
+	if (have_gpg &&
+	    run("mkdir -m 700 '%s/gnupg' && GNUPGHOME='%s/gnupg' gpg --batch "
+		"--passphrase '' --quick-gen-key 'Alice <alice@example.com>' ed25519 "
+		"sign never && GNUPGHOME='%s/gnupg' gpg --batch --export > '%s' && "
+		"mkdir -m 700 '%s/gnupg2' && GNUPGHOME='%s/gnupg2' gpg --batch "
+		"--passphrase '' --quick-gen-key 'Other <o@example.com>' ed25519 sign "
+		"never && (GNUPGHOME='%s/gnupg2' gpg --batch --export > '%s')",
+		d, d, d, keyring, d, d, d, other_keyring) != 0)
+		have_gpg = false;
+	if (have_gpg)
+		gpg_opts = xasprintf("-c gpg.format=openpgp -c user.signingkey=alice@example.com "
+				     "-c commit.gpgsign=true");
+	setenv("TMPDIR", tmp, 1);
+
+	/* main: a signed commit, then an unsigned one pushed on top */
+	signed_id = sig_commit("main", alice_opts, "signed by alice");
+	rc = fetch_verify(&s, cache, NULL, allowed, NULL, false);
+	ok(rc == 0, "a commit signed by an allowed SSH key is accepted");
+	if (rc < 0)
+		printf("#   %s\n", error_last());
+	is_str(s.commit, signed_id, "the signed commit");
+	ok(s.signer && !strncmp(s.signer, "alice@example.com with ED25519 key SHA256:", 42),
+	   "the signer is named: %s", s.signer ? s.signer : "(null)");
+	ok(s.nfiles == 1, "its files are read");
+	source_snapshot_release(&s);
+	ok(dir_empty(tmp), "no temporary files left");
+
+	unsigned_id = sig_commit("main", "", "unsigned on top");
+	rc = fetch_verify(&s, cache, NULL, allowed, NULL, false);
+	ok(rc < 0 && refused(unsigned_id, "not signed"),
+	   "an unsigned commit on top of a signed one is refused");
+	ok(s.nfiles == 0 && !s.signer && !s.commit[0], "nothing returned");
+	rc = fetch_verify(&s, cache, "main", allowed, NULL, false);
+	ok(rc < 0, "also when named by --ref");
+	{
+		struct source_options o;
+
+		memset(&o, 0, sizeof(o));
+		o.url = SURL;
+		o.cache_dir = cache;
+		rc = source_fetch(&s, &o);
+		ok(rc == 0 && !strcmp(s.commit, unsigned_id) && !s.signer,
+		   "without verify_signatures an unsigned commit is fine");
+		source_snapshot_release(&s);
+	}
+
+	/* offline: the cached commit is checked too */
+	run("mv '%s' '%s.away'", remote, remote);
+	rc = fetch_verify(&s, cache, NULL, allowed, NULL, true);
+	ok(rc < 0 && error_has("cached copy cannot be used either") &&
+	   refused(unsigned_id, "not signed"), "offline: an unsigned cached commit is refused");
+	rc = fetch_verify(&s, cache, signed_id, allowed, NULL, true);
+	ok(rc == 0 && s.offline && s.signer, "offline: a signed cached commit is used");
+	source_snapshot_release(&s);
+	run("mv '%s.away' '%s'", remote, remote);
+
+	mallory_id = sig_commit("mallory", mallory_opts, "signed by mallory");
+	rc = fetch_verify(&s, cache, "mallory", allowed, NULL, false);
+	ok(rc < 0 && refused(mallory_id, "signer not allowed: ED25519 key SHA256:") &&
+	   error_has("is not in the allowed signers file"),
+	   "a commit signed by another SSH key is refused");
+
+	tampered_id = sig_tamper(signed_id, "tampered");
+	rc = fetch_verify(&s, cache, "tampered", allowed, NULL, false);
+	ok(rc < 0 && refused(tampered_id, "bad signature by 'alice@example.com'"),
+	   "a signature over other data is refused");
+	rc = fetch_verify(&s, cache, signed_id, NULL, keyring, false);
+	ok(rc < 0 && refused(signed_id, "cannot check its SSH signature: no "
+			     "--allowed-signers"), "an SSH signature needs allowed signers");
+	rc = fetch_verify(&s, cache, signed_id, "/nonexistent/allowed", NULL, false);
+	ok(rc < 0 && error_has("cannot read the allowed signers file '/nonexistent/allowed'"),
+	   "an unreadable allowed signers file is named");
+
+	setenv("PATH", tmp, 1);
+	rc = fetch_verify(&s, cache, signed_id, allowed, NULL, false);
+	setenv("PATH", path, 1);
+	ok(rc < 0 && error_has("'ssh-keygen' is not installed") &&
+	   error_has("install the openssh-client package"),
+	   "a missing ssh-keygen names its package");
+
+	if (!have_gpg) {
+		skip("gpg or gpgv missing, or no key could be made", "GPG signatures");
+		goto done;
+	}
+	/* git signs with the user's GnuPG home; cara must not need it */
+	gnupghome = xasprintf("%s/gnupg", d);
+	setenv("GNUPGHOME", gnupghome, 1);
+	gpg_id = sig_commit("gpg", gpg_opts, "signed with gpg");
+	setenv("GNUPGHOME", tmp, 1);
+	rc = fetch_verify(&s, cache, "gpg", NULL, keyring, false);
+	ok(rc == 0, "a commit signed by a GPG key of the keyring is accepted");
+	if (rc < 0)
+		printf("#   %s\n", error_last());
+	ok(s.signer && strstr(s.signer, "Alice <alice@example.com> (GPG key "),
+	   "the GPG signer is named: %s", s.signer ? s.signer : "(null)");
+	source_snapshot_release(&s);
+	rc = fetch_verify(&s, cache, "gpg", allowed, other_keyring, false);
+	ok(rc < 0 && refused(gpg_id, "signer not allowed: GPG key "),
+	   "a GPG key not in the keyring is refused");
+	rc = fetch_verify(&s, cache, "gpg", allowed, NULL, false);
+	ok(rc < 0 && refused(gpg_id, "cannot check its GPG signature"),
+	   "a GPG signature needs a keyring");
+	gpg_bad = sig_tamper(gpg_id, "gpgtampered");
+	rc = fetch_verify(&s, cache, "gpgtampered", NULL, keyring, false);
+	ok(rc < 0 && refused(gpg_bad, "bad signature by GPG key"),
+	   "a GPG signature over other data is refused");
+	setenv("PATH", tmp, 1);
+	rc = fetch_verify(&s, cache, "gpg", NULL, keyring, false);
+	setenv("PATH", path, 1);
+	ok(rc < 0 && error_has("install the gpgv package"), "a missing gpgv names its package");
+	unsetenv("GNUPGHOME");
+	free(gnupghome);
+	free(gpg_id);
+	free(gpg_bad);
+done:
+	ok(dir_empty(tmp), "no temporary files left after refusals");
+	if (saved_tmp)
+		setenv("TMPDIR", saved_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	free(signed_id);
+	free(unsigned_id);
+	free(mallory_id);
+	free(tampered_id);
+	free(alice_opts);
+	free(mallory_opts);
+	free(gpg_opts);
+	free(SW);
+	free(SURL);
+out:
+	free(saved_tmp);
+	free(path);
+	free(d);
+	free(cache);
+	free(allowed);
+	free(keyring);
+	free(other_keyring);
+	free(tmp);
+	free(remote);
+}
+
 int main(void)
 {
 	char templ[] = "/tmp/cara-test-source-XXXXXX";
@@ -715,6 +953,7 @@ int main(void)
 	test_limits();
 	test_secrets();
 	test_daemon();
+	test_signatures();
 
 	run("rm -rf '%s'", T);
 	ok(!exists(T), "temporary directory removed");
