@@ -66,7 +66,7 @@ no_secret() {
 ssh_skip=
 if [ ! -x /usr/sbin/sshd ]; then
 	ssh_skip="no /usr/sbin/sshd (Debian package openssh-server)"
-elif ! $CARA version --verbose | grep -qE '^libgit2 [0-9.]+ \([^)]*[(, ]ssh\)'; then
+elif ! $CARA version --verbose | grep -qE '^libgit2 [0-9.]+ \(([^)]*, )?ssh\)'; then
 	ssh_skip="this libgit2 was built without ssh ($($CARA version --verbose | grep '^libgit2' | cut -d, -f1-2))"
 elif [ "$(id -u)" -ne 0 ]; then
 	ssh_skip="the test sshd needs root (privilege separation)"
