@@ -55,9 +55,9 @@ struct docker {
 	unsigned long calls;
 	struct buf body;         /* the last response */
 	bool too_big;
-	/* a pull answers with a stream of progress lines: keep the last error */
+	/* a pull answers with a stream of progress lines, read as they come */
 	bool stream;
-	char *stream_error;
+	struct docker_pull_progress progress;
 	CURLcode last_cc;
 	long last_code;
 	char errbuf[CURL_ERROR_SIZE];
@@ -378,6 +378,115 @@ static char *jdup(const json_t *o, const char *k)
 	return xstrdup(s ? s : "");
 }
 
+/* ---- pure helpers: API version, pull progress ---- */
+
+/* "1.41" -> 41; -1 for anything but 1.N. */
+static int api_minor(const char *v)
+{
+	long long minor;
+
+	if (!v || strncmp(v, "1.", 2) || parse_ll(v + 2, 0, 1000, &minor) < 0)
+		return -1;
+	return (int)minor;
+}
+
+int docker_api_negotiate(char *out, size_t size, const char *engine_api)
+{
+	int minor = api_minor(engine_api);
+
+	if (size)
+		out[0] = '\0';
+	if (!engine_api)
+		return error_set("docker: version: the Engine reports no ApiVersion; "
+				 "cara speaks 1.%d to 1.%d", API_MIN_MINOR, API_MAX_MINOR);
+	if (minor < 0)
+		return error_set("docker: the Engine speaks API '%s'; cara speaks "
+				 "1.%d to 1.%d", engine_api, API_MIN_MINOR, API_MAX_MINOR);
+	if (minor < API_MIN_MINOR)
+		return error_set("docker: the Engine speaks API 1.%d; cara needs 1.%d "
+				 "or newer", minor, API_MIN_MINOR);
+	if (minor > API_MAX_MINOR)
+		minor = API_MAX_MINOR;
+	snprintf(out, size, "1.%d", minor);
+	return 0;
+}
+
+void docker_pull_progress_init(struct docker_pull_progress *p)
+{
+	buf_init(&p->line);
+	p->error = NULL;
+}
+
+void docker_pull_progress_release(struct docker_pull_progress *p)
+{
+	buf_release(&p->line);
+	free(p->error);
+	p->error = NULL;
+}
+
+/* Drop the first n bytes of a buffer. */
+static void buf_consume(struct buf *b, size_t n)
+{
+	if (!n)
+		return;
+	memmove(b->ptr, b->ptr + n, b->len - n);
+	b->len -= n;
+	b->ptr[b->len] = '\0';
+}
+
+/* One progress line; anything but a JSON object with an error is progress. */
+static void progress_line(struct docker_pull_progress *p, const char *line,
+			  size_t len)
+{
+	json_t *j;
+	const char *err;
+
+	if (!len)
+		return;
+	j = json_loadb(line, len, 0, NULL);
+	err = jget_str(j, "error");
+	if (!err)
+		err = jget_str(json_object_get(j, "errorDetail"), "message");
+	if (err) {
+		free(p->error);
+		p->error = xstrdup(err);
+	}
+	json_decref(j);
+}
+
+int docker_pull_progress_feed(struct docker_pull_progress *p, const char *data,
+			      size_t len, size_t max)
+{
+	size_t used = 0;
+	const char *nl;
+
+	if (p->line.len > max || len > max - p->line.len)
+		return -1;
+	buf_add(&p->line, data, len);
+	while (used < p->line.len &&
+	       (nl = memchr(p->line.ptr + used, '\n', p->line.len - used))) {
+		progress_line(p, p->line.ptr + used,
+			      (size_t)(nl - p->line.ptr) - used);
+		used = (size_t)(nl - p->line.ptr) + 1;
+	}
+	buf_consume(&p->line, used);
+	return 0;
+}
+
+int docker_pull_progress_finish(struct docker_pull_progress *p)
+{
+	struct buf msg = BUF_INIT;
+
+	progress_line(p, p->line.ptr, p->line.len);
+	buf_reset(&p->line);
+	if (!p->error)
+		return 0;
+	put_message(&msg, p->error, strlen(p->error));
+	free(p->error);
+	p->error = buf_detach(&msg);
+	return -1;
+}
+
 static json_t *parse_body(struct docker *d, const char *what)
 {
 	json_error_t je;
@@ -391,67 +500,27 @@ static json_t *parse_body(struct docker *d, const char *what)
 
 /* ---- transport ---- */
 
-/* Drop the first n bytes of the response buffer. */
-static void body_consume(struct buf *b, size_t n)
-{
-	if (!n)
-		return;
-	memmove(b->ptr, b->ptr + n, b->len - n);
-	b->len -= n;
-	b->ptr[b->len] = '\0';
-}
-
-static void stream_line(struct docker *d, const char *line, size_t len)
-{
-	json_t *j;
-	const char *err;
-
-	if (!len)
-		return;
-	j = json_loadb(line, len, 0, NULL);
-	err = jget_str(j, "error");
-	if (!err)
-		err = jget_str(json_object_get(j, "errorDetail"), "message");
-	if (err) {
-		free(d->stream_error);
-		d->stream_error = xstrdup(err);
-	}
-	json_decref(j);
-}
-
-/* Consume complete progress lines (all of them when final). */
-static void stream_lines(struct docker *d, bool final)
-{
-	size_t used = 0;
-	const char *nl;
-
-	while (used < d->body.len &&
-	       (nl = memchr(d->body.ptr + used, '\n', d->body.len - used))) {
-		stream_line(d, d->body.ptr + used, (size_t)(nl - d->body.ptr) - used);
-		used = (size_t)(nl - d->body.ptr) + 1;
-	}
-	if (final && used < d->body.len) {
-		stream_line(d, d->body.ptr + used, d->body.len - used);
-		used = d->body.len;
-	}
-	body_consume(&d->body, used);
-}
-
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct docker *d = arg;
 	size_t len = size * n;
 	long code = 0;
 
+	/* a pull's progress is read as it comes, an error answer is one JSON
+	 * object: keep that whole */
+	if (d->stream && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
+					   &code) == CURLE_OK && code == 200) {
+		if (docker_pull_progress_feed(&d->progress, p, len, MAX_RESPONSE) < 0) {
+			d->too_big = true;
+			return 0;
+		}
+		return len;
+	}
 	if (len > MAX_RESPONSE - d->body.len) {
 		d->too_big = true;
 		return 0;
 	}
 	buf_add(&d->body, p, len);
-	/* an error answer is one JSON object: keep it whole */
-	if (d->stream && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
-					   &code) == CURLE_OK && code == 200)
-		stream_lines(d, false);
 	return len;
 }
 
@@ -516,8 +585,7 @@ static int perform(struct docker *d, const struct req *r, const char *what,
 	buf_reset(&d->body);
 	d->too_big = false;
 	d->stream = r->stream;
-	free(d->stream_error);
-	d->stream_error = NULL;
+	docker_pull_progress_release(&d->progress);
 	d->errbuf[0] = '\0';
 	d->last_code = 0;
 	*out_code = 0;
@@ -567,8 +635,6 @@ static int perform(struct docker *d, const struct req *r, const char *what,
 	d->last_cc = curl_easy_perform(d->curl);
 	if (curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &d->last_code) != CURLE_OK)
 		d->last_code = 0;
-	if (d->stream && d->last_code == 200)
-		stream_lines(d, true);
 	if (d->last_cc != CURLE_OK) {
 		transport_error(d, what, timeout);
 		goto out;
@@ -647,22 +713,12 @@ static void tls_files(struct docker *d)
 	free(fallback);
 }
 
-/* "1.41" -> 41; -1 for anything but 1.N. */
-static int api_minor(const char *v)
-{
-	long long minor;
-
-	if (!v || strncmp(v, "1.", 2) || parse_ll(v + 2, 0, 1000, &minor) < 0)
-		return -1;
-	return (int)minor;
-}
-
 static int negotiate(struct docker *d)
 {
 	struct req r = { .method = "GET", .path = "/version", .unversioned = true };
-	json_t *j = NULL;
+	json_t *j;
 	long code;
-	int minor, rc = -1;
+	int rc;
 
 	if (perform(d, &r, "connect", &code) < 0)
 		return -1;
@@ -672,21 +728,8 @@ static int negotiate(struct docker *d)
 	}
 	if (!(j = parse_body(d, "version")))
 		return -1;
-	minor = api_minor(jget_str(j, "ApiVersion"));
-	if (minor < 0) {
-		error_set("docker: version: the Engine reports no usable ApiVersion");
-		goto out;
-	}
-	if (minor < API_MIN_MINOR) {
-		error_set("docker: the Engine speaks API 1.%d; cara needs 1.%d or newer",
-			  minor, API_MIN_MINOR);
-		goto out;
-	}
-	if (minor > API_MAX_MINOR)
-		minor = API_MAX_MINOR;
-	snprintf(d->api, sizeof(d->api), "1.%d", minor);
-	rc = 0;
-out:
+	rc = docker_api_negotiate(d->api, sizeof(d->api),
+				  jget_str(j, "ApiVersion"));
 	json_decref(j);
 	return rc;
 }
@@ -742,7 +785,7 @@ void docker_free(struct docker *d)
 	free(d->ca);
 	free(d->cert);
 	free(d->key);
-	free(d->stream_error);
+	docker_pull_progress_release(&d->progress);
 	buf_release(&d->body);
 	free(d);
 }
@@ -1097,16 +1140,13 @@ int docker_image_pull(struct docker *d, const char *ref)
 		goto out;
 	}
 	/* the status is sent before the pull starts: failures come in-band */
-	if (d->stream_error) {
-		struct buf msg = BUF_INIT;
-
-		put_message(&msg, d->stream_error, strlen(d->stream_error));
-		error_set("docker: %s: %s", what, buf_cstr(&msg));
-		buf_release(&msg);
+	if (docker_pull_progress_finish(&d->progress) < 0) {
+		error_set("docker: %s: %s", what, d->progress.error);
 		goto out;
 	}
 	rc = 0;
 out:
+	docker_pull_progress_release(&d->progress);
 	buf_release(&path);
 	free(repo);
 	free(tag);

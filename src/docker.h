@@ -151,4 +151,34 @@ void docker_split_ref(const char *ref, char **out_repo, char **out_tag);
 void docker_format_error(struct buf *out, const char *what, long http_code,
 			 const char *body, size_t len);
 
+/*
+ * The API version to speak to an Engine whose GET /version says
+ * ApiVersion engine_api: its own from 1.30 up to 1.43, 1.43 for a newer
+ * one (its answers then keep the 1.43 dialect).  0 with "1.N" in out
+ * (size bytes), or -1 (error set, naming both versions) for one older than
+ * 1.30, another major version, a malformed or a missing one (NULL).
+ */
+int docker_api_negotiate(char *out, size_t size, const char *engine_api);
+
+/*
+ * A pull's answer after its 200 status: JSON progress lines, and a line
+ * with "error" (or "errorDetail": {"message"}) when the pull failed after
+ * all.  Fed the body as it arrives, in chunks split anywhere; a line is
+ * read once its newline arrived, the last one at the end.
+ */
+struct docker_pull_progress {
+	struct buf line;           /* the incomplete last line */
+	char *error;               /* the last in-band error, NULL: none */
+};
+
+void docker_pull_progress_init(struct docker_pull_progress *p);
+/* Consume a chunk; -1 (nothing consumed) when the incomplete line would
+ * grow beyond max bytes. */
+int docker_pull_progress_feed(struct docker_pull_progress *p, const char *data,
+			      size_t len, size_t max);
+/* The end of the answer: 0 the pull succeeded, -1 it failed, p->error
+ * then saying why (one line, trimmed and capped). */
+int docker_pull_progress_finish(struct docker_pull_progress *p);
+void docker_pull_progress_release(struct docker_pull_progress *p);
+
 #endif

@@ -4,14 +4,11 @@
  * answers, the whole API against it.  Every Docker object made here is
  * named cdt<pid>-... and removed at the end, whatever happened before.
  */
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,7 +216,187 @@ static void test_unreachable(void)
 	ok(strstr(error_last(), "unsupported") != NULL, "it says so: %s", error_last());
 }
 
-/* ---- against a fake Engine on a unix socket ---- */
+static void test_api_negotiate(void)
+{
+	static const struct {
+		const char *engine;        /* the Engine's ApiVersion */
+		int rc;
+		const char *api;           /* spoken, or words of the refusal */
+		const char *why1, *why2;
+	} v[] = {
+		{ "1.41", 0, "1.41", NULL, NULL },
+		{ "1.43", 0, "1.43", NULL, NULL },
+		{ "1.30", 0, "1.30", NULL, NULL },
+		{ "1.44", 0, "1.43", NULL, NULL },
+		{ "1.50", 0, "1.43", NULL, NULL },
+		{ "1.100", 0, "1.43", NULL, NULL },
+		{ "1.29", -1, NULL, "1.29", "1.30" },
+		{ "1.25", -1, NULL, "1.25", "1.30" },
+		{ "1.0", -1, NULL, "1.0", "1.30" },
+		{ "2.0", -1, NULL, "'2.0'", "1.30 to 1.43" },
+		{ "0.9", -1, NULL, "'0.9'", "1.30 to 1.43" },
+		{ "1", -1, NULL, "'1'", "1.30 to 1.43" },
+		{ "1.", -1, NULL, "'1.'", "1.30 to 1.43" },
+		{ "1.x", -1, NULL, "'1.x'", "1.30 to 1.43" },
+		{ "1.41.2", -1, NULL, "'1.41.2'", "1.30 to 1.43" },
+		{ "v1.41", -1, NULL, "'v1.41'", "1.30 to 1.43" },
+		{ " 1.41", -1, NULL, "' 1.41'", "1.30 to 1.43" },
+		{ "1. 41", -1, NULL, "'1. 41'", "1.30 to 1.43" },
+		{ "", -1, NULL, "''", "1.30 to 1.43" },
+		{ NULL, -1, NULL, "no ApiVersion", "1.30 to 1.43" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		const char *e = v[i].engine ? v[i].engine : "(null)";
+		char api[16] = "junk";
+		int rc = docker_api_negotiate(api, sizeof(api), v[i].engine);
+
+		is_int(rc, v[i].rc, "Engine API '%s': %s", e,
+		       v[i].rc ? "refused" : "spoken");
+		if (v[i].rc == 0) {
+			is_str(api, v[i].api, "Engine API '%s': cara speaks", e);
+		} else {
+			is_str(api, "", "Engine API '%s': no version", e);
+			ok(strstr(error_last(), v[i].why1) && strstr(error_last(), v[i].why2),
+			   "Engine API '%s': the refusal names '%s' and '%s': %s", e,
+			   v[i].why1, v[i].why2, error_last());
+		}
+	}
+}
+
+/* Feed body to a pull's progress in chunks of step bytes (0: at once). */
+static int pull_verdict(const char *body, size_t step, char **out_error)
+{
+	struct docker_pull_progress p;
+	size_t len = strlen(body), off = 0, n;
+	int rc = 0;
+
+	docker_pull_progress_init(&p);
+	do {
+		n = step && len - off > step ? step : len - off;
+		if (docker_pull_progress_feed(&p, body + off, n, 1 << 20) < 0)
+			rc = -2;
+		off += n;
+	} while (off < len);
+	if (rc == 0)
+		rc = docker_pull_progress_finish(&p);
+	*out_error = p.error ? xstrdup(p.error) : NULL;
+	docker_pull_progress_release(&p);
+	return rc;
+}
+
+static void test_pull_progress(void)
+{
+	static const struct {
+		const char *name, *body;
+		int rc;
+		const char *error;
+	} v[] = {
+		{ "success",
+		  "{\"status\":\"Pulling from library/busybox\",\"id\":\"1\"}\n"
+		  "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1,"
+		  "\"total\":2},\"progress\":\"[=>  ]\",\"id\":\"a1\"}\n"
+		  "{\"status\":\"Digest: sha256:0123\"}\n"
+		  "{\"status\":\"Status: Downloaded newer image for busybox:1\"}\n",
+		  0, NULL },
+		{ "success, the last line without newline",
+		  "{\"status\":\"Pulling from library/busybox\"}\n"
+		  "{\"status\":\"Status: Image is up to date for busybox:1\"}",
+		  0, NULL },
+		{ "an empty answer", "", 0, NULL },
+		{ "blank lines and CRLF",
+		  "\n\r\n{\"status\":\"Pulling\"}\r\n\n", 0, NULL },
+		{ "a line that is not JSON is progress",
+		  "Pulling...\n{\"status\":\"done\"}\n", 0, NULL },
+		{ "an error key that is not a string is progress",
+		  "{\"error\":{\"code\":1}}\n{\"error\":null}\n", 0, NULL },
+		{ "in-band error after progress",
+		  "{\"status\":\"Pulling from library/busybox\",\"id\":\"9.9\"}\r\n"
+		  "{\"errorDetail\":{\"message\":\"manifest for busybox:9.9 not found\"},"
+		  "\"error\":\"manifest for busybox:9.9 not found: manifest unknown\"}\r\n",
+		  -1, "manifest for busybox:9.9 not found: manifest unknown" },
+		{ "an error line without newline at the end",
+		  "{\"status\":\"Pulling\"}\n{\"error\":\"unauthorized: authentication required\"}",
+		  -1, "unauthorized: authentication required" },
+		{ "errorDetail alone",
+		  "{\"errorDetail\":{\"code\":500,\"message\":\"no space left on device\"}}\n",
+		  -1, "no space left on device" },
+		{ "error wins over errorDetail",
+		  "{\"errorDetail\":{\"message\":\"detail\"},\"error\":\"error\"}\n",
+		  -1, "error" },
+		{ "the last of two errors",
+		  "{\"error\":\"first\"}\n{\"status\":\"x\"}\n{\"error\":\"second\"}\n",
+		  -1, "second" },
+		{ "an error, then more progress: still failed",
+		  "{\"error\":\"layer broken\"}\n{\"status\":\"x\"}\n",
+		  -1, "layer broken" },
+		{ "a message of several lines: its first line, trimmed",
+		  "{\"error\":\" one \\ntwo\"}\n", -1, "one" },
+		{ "an error in a line after a long one",
+		  "{\"status\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n"
+		  "{\"error\":\"  toomanyrequests: rate limit  \"}\n",
+		  -1, "toomanyrequests: rate limit" },
+	};
+	/* 0: at once; 1 splits between every two bytes, the others in
+	 * the middle of lines and of escapes */
+	static const size_t steps[] = { 0, 1, 2, 3, 7, 16, 50 };
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		const char *body = v[i].body;
+
+		for (k = 0; k < ARRAY_SIZE(steps); k++) {
+			char *err = NULL;
+			int rc = pull_verdict(body, steps[k], &err);
+
+			is_int(rc, v[i].rc, "pull progress, %s, chunks of %zu: verdict",
+			       v[i].name, steps[k]);
+			is_str(err, v[i].error, "pull progress, %s, chunks of %zu: error",
+			       v[i].name, steps[k]);
+			free(err);
+		}
+	}
+	{
+		/* a line that never ends is capped; complete lines are not */
+		struct docker_pull_progress p;
+		char chunk[64];
+
+		memset(chunk, 'x', sizeof(chunk));
+		docker_pull_progress_init(&p);
+		is_int(docker_pull_progress_feed(&p, chunk, 64, 100), 0, "64 of 100 bytes");
+		is_int(docker_pull_progress_feed(&p, chunk, 64, 100), -1,
+		       "an incomplete line of 128 bytes is over 100");
+		is_int(docker_pull_progress_feed(&p, "\n", 1, 100), 0, "its newline");
+		is_int(docker_pull_progress_feed(&p, chunk, 64, 100), 0,
+		       "then 64 bytes fit again");
+		is_int(docker_pull_progress_finish(&p), 0, "no error");
+		docker_pull_progress_release(&p);
+		docker_pull_progress_release(&p);
+		ok(p.error == NULL && p.line.len == 0, "release twice is harmless");
+	}
+	{
+		/* a huge message is cut */
+		struct docker_pull_progress p;
+		struct buf b = BUF_INIT;
+
+		buf_puts(&b, "{\"error\":\"");
+		for (i = 0; i < 5000; i++)
+			buf_putc(&b, 'e');
+		buf_puts(&b, "\"}\n");
+		docker_pull_progress_init(&p);
+		docker_pull_progress_feed(&p, buf_cstr(&b), b.len, 1 << 20);
+		is_int(docker_pull_progress_finish(&p), -1, "a long error fails");
+		ok(p.error && strlen(p.error) < 500 && strstr(p.error, "..."),
+		   "long error truncated (%zu)", p.error ? strlen(p.error) : 0);
+		docker_pull_progress_release(&p);
+		buf_release(&b);
+	}
+}
+
+/* ---- against the Engine ---- */
 
 static long elapsed_ms(const struct timespec *t0)
 {
@@ -228,190 +405,6 @@ static long elapsed_ms(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
-
-
-/*
- * It answers one request per connection: /version with fake_api, a pull
- * with 200 and an error line in the progress stream, a container list by
- * hanging, QUIT by stopping, anything else 404.
- */
-static const char *fake_api = "1.50";
-
-static void fake_send(int fd, const char *s)
-{
-	size_t n = strlen(s);
-	ssize_t w;
-
-	while (n && (w = write(fd, s, n)) > 0) {
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
-static void fake_reply(int fd, const char *status, const char *body)
-{
-	char *r = xasprintf("HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			    status, strlen(body), body);
-
-	fake_send(fd, r);
-	free(r);
-}
-
-/* Read the request head; false at QUIT or a closed connection. */
-static bool fake_serve(int fd)
-{
-	char req[8192];
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < sizeof(req) - 1 &&
-	       (n = read(fd, req + len, sizeof(req) - 1 - len)) > 0) {
-		len += (size_t)n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n") || !strncmp(req, "QUIT", 4))
-			break;
-	}
-	req[len] = '\0';
-	if (!len || !strncmp(req, "QUIT", 4))
-		return false;
-	if (!strncmp(req, "GET /version ", 13)) {
-		char *body = xasprintf("{\"ApiVersion\":\"%s\"}", fake_api);
-
-		fake_reply(fd, "200 OK", body);
-		free(body);
-	} else if (strstr(req, "/images/create?fromImage=busybox&tag=9.9 ")) {
-		/* close-delimited: the status first, the failure in-band later */
-		fake_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			  "Connection: close\r\n\r\n");
-		fake_send(fd, "{\"status\":\"Pulling from library/busybox\",\"id\":\"9.9\"}\r\n");
-		usleep(50000);
-		fake_send(fd, "{\"errorDetail\":{\"message\":\"manifest for busybox:9.9 "
-			  "not found\"},\"error\":\"manifest for busybox:9.9 not found: "
-			  "manifest unknown\"}\r\n");
-	} else if (strstr(req, "/images/create?fromImage=busybox&tag=1 ")) {
-		fake_send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
-			  "{\"status\":\"Pulling from library/busybox\"}\n"
-			  "{\"status\":\"Status: Downloaded newer image for busybox:1\"}");
-	} else if (strstr(req, "/containers/json")) {
-		/* hang until the client gives up and closes */
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 3000) > 0)
-			n = read(fd, req, sizeof(req));
-	} else {
-		fake_reply(fd, "404 Not Found", "{\"message\":\"page not found\"}");
-	}
-	return true;
-}
-
-struct fake {
-	int fd;
-	struct sockaddr_un addr;
-	pthread_t th;
-};
-
-static void *fake_thread(void *arg)
-{
-	struct fake *f = arg;
-	int c;
-	bool more = true;
-
-	while (more && (c = accept(f->fd, NULL, NULL)) >= 0) {
-		more = fake_serve(c);
-		close(c);
-	}
-	return NULL;
-}
-
-static int fake_start(struct fake *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->addr.sun_family = AF_UNIX;
-	snprintf(f->addr.sun_path, sizeof(f->addr.sun_path), "/tmp/cdt%d-fake.sock",
-		 (int)getpid());
-	unlink(f->addr.sun_path);
-	if ((f->fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return -1;
-	if (bind(f->fd, (struct sockaddr *)&f->addr, sizeof(f->addr)) < 0 ||
-	    listen(f->fd, 8) < 0 || pthread_create(&f->th, NULL, fake_thread, f)) {
-		close(f->fd);
-		return -1;
-	}
-	return 0;
-}
-
-static void fake_stop(struct fake *f)
-{
-	int c = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	if (c >= 0 && connect(c, (struct sockaddr *)&f->addr, sizeof(f->addr)) == 0)
-		fake_send(c, "QUIT");
-	if (c >= 0)
-		close(c);
-	pthread_join(f->th, NULL);
-	close(f->fd);
-	unlink(f->addr.sun_path);
-}
-
-static void test_fake_engine(void)
-{
-	struct fake f;
-	struct docker_options o = { NULL, 500 };
-	struct docker *d = NULL;
-	struct observed obs = OBSERVED_INIT;
-	struct timespec t0;
-	char *host;
-	long ms;
-
-	if (fake_start(&f) < 0) {
-		ok(0, "fake Engine socket");
-		return;
-	}
-	host = xasprintf("unix://%s", f.addr.sun_path);
-	o.host = host;
-
-	fake_api = "1.50";
-	if (docker_open(&d, &o) < 0) {
-		ok(0, "open on the fake Engine: %s", error_last());
-	} else {
-		is_str(docker_api_version(d), "1.43", "a newer Engine is spoken to in 1.43");
-		is_int(docker_image_pull(d, "busybox:9.9"), -1, "an in-band pull error fails");
-		is_str(error_last(), "docker: pull busybox:9.9: manifest for busybox:9.9 "
-		       "not found: manifest unknown", "pull error message");
-		is_int(docker_image_pull(d, "busybox:1"), 0,
-		       "a pull stream without error succeeds");
-		is_int(docker_image_inspect(d, "busybox:1"), DOCKER_ENOTFOUND,
-		       "404 from the fake Engine");
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		is_int(docker_observe(d, &obs), -1, "a hanging Engine fails");
-		ms = elapsed_ms(&t0);
-		ok(ms >= 400 && ms < 1400, "within the request timeout (%ld ms)", ms);
-		ok(strstr(error_last(), "no answer") && strstr(error_last(), "500 ms") &&
-		   strstr(error_last(), f.addr.sun_path),
-		   "timeout message: %s", error_last());
-		is_int(obs.ncontainers + obs.nnetworks, 0, "nothing observed");
-		is_int(docker_calls(d), 5, "five requests counted");
-		docker_free(d);
-		d = NULL;
-	}
-
-	fake_api = "1.25";
-	is_int(docker_open(&d, &o), -1, "an Engine older than API 1.30 is refused");
-	ok(strstr(error_last(), "1.25") && strstr(error_last(), "1.30"),
-	   "it says which versions: %s", error_last());
-	fake_api = "2.0";
-	is_int(docker_open(&d, &o), -1, "an unknown API version is refused");
-	fake_api = "1.41";
-	is_int(docker_open(&d, &o), 0, "API 1.41 is spoken as is");
-	if (d)
-		is_str(docker_api_version(d), "1.41", "1.41");
-	docker_free(d);
-	fake_stop(&f);
-	free(host);
-}
-
-/* ---- against the Engine ---- */
 
 static char prefix[32];
 static char net[64], vol[64], web[64], job[64], bad[64], bind_dir[96];
@@ -921,7 +914,8 @@ int main(void)
 	test_split_ref();
 	test_format_error();
 	test_unreachable();
-	test_fake_engine();
+	test_api_negotiate();
+	test_pull_progress();
 	if (system("docker version >/dev/null 2>&1") == 0)
 		test_live();
 	else
