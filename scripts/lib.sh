@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-docker.io busybox-static git sqlite3 groff-base curl python3 gnupg gpgv openssh-client openssh-server"
+docker.io busybox-static git sqlite3 groff-base curl python3 socat openssl gnupg gpgv openssh-client openssh-server"
 
 say() { printf '%s\n' "$*" >&2; }
 

@@ -49,6 +49,7 @@ struct docker {
 	CURL *curl;
 	struct curl_slist *headers;
 	struct docker_endpoint ep;
+	char *tls_dir;           /* where the TLS files were looked for */
 	char *ca, *cert, *key;   /* TLS files that exist, else NULL */
 	char api[16];            /* "1.41" */
 	long timeout_ms;
@@ -60,6 +61,7 @@ struct docker {
 	struct docker_pull_progress progress;
 	CURLcode last_cc;
 	long last_code;
+	bool answered;           /* a request of this handle got a status */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -529,6 +531,68 @@ static const char *where(const struct docker *d)
 	return d->ep.socket_path ? d->ep.socket_path : d->ep.url;
 }
 
+/*
+ * Over https, before any HTTP status: the handshake failed, or, on the
+ * handle's first connection, the Engine dropped it right after the
+ * handshake, which is how TLS 1.3 refuses a missing or untrusted client
+ * certificate (the client is done with its part before the server has
+ * checked the certificate).  Once the Engine answered, the certificates
+ * were good and a dropped connection is just that.
+ */
+static bool tls_failure(const struct docker *d)
+{
+	if (!d->ep.tls || d->last_code)
+		return false;
+	switch (d->last_cc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return true;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return !d->answered;
+	default:
+		return false;
+	}
+}
+
+static int tls_error(struct docker *d, const char *what)
+{
+	const char *dir = d->tls_dir ? d->tls_dir : "(no DOCKER_CERT_PATH, no HOME)";
+	const char *detail = curl_easy_strerror(d->last_cc);
+
+	/* the first failure curl reports for a reset connection can be a
+	 * getpeername() on the dead socket: keep only TLS library text */
+	if (strstr(d->errbuf, "SSL") || strstr(d->errbuf, "TLS") ||
+	    strstr(d->errbuf, "certificate"))
+		detail = d->errbuf;
+	if (d->last_cc == CURLE_PEER_FAILED_VERIFICATION) {
+		if (d->ca)
+			return error_set("docker: %s: cannot verify the Docker Engine at "
+					 "%s: %s (CA certificate %s)", what, where(d),
+					 detail, d->ca);
+		return error_set("docker: %s: cannot verify the Docker Engine at %s: "
+				 "%s (no ca.pem in %s: the system's CA certificates "
+				 "were used)", what, where(d), detail, dir);
+	}
+	if (d->last_cc == CURLE_SSL_CERTPROBLEM ||
+	    d->last_cc == CURLE_SSL_CACERT_BADFILE)
+		return error_set("docker: %s: TLS with the Docker Engine at %s: "
+				 "cannot use the certificates in %s: %s", what,
+				 where(d), dir, detail);
+	if (!d->cert || !d->key)
+		return error_set("docker: %s: TLS with the Docker Engine at %s failed: "
+				 "%s (no client certificate sent: cert.pem and key.pem "
+				 "not both in %s)", what, where(d), detail, dir);
+	return error_set("docker: %s: TLS with the Docker Engine at %s failed: %s "
+			 "(did the Engine refuse the client certificate %s? it "
+			 "must be signed by a CA the Engine trusts)", what,
+			 where(d), detail, d->cert);
+}
+
 static int transport_error(struct docker *d, const char *what, long timeout_ms)
 {
 	long os_errno = 0;
@@ -559,6 +623,8 @@ static int transport_error(struct docker *d, const char *what, long timeout_ms)
 				 "(is dockerd running? check DOCKER_HOST)", what,
 				 where(d), why);
 	}
+	if (tls_failure(d))
+		return tls_error(d, what);
 	return error_set("docker: %s: talking to the Docker Engine at %s: %s", what,
 			 where(d), d->errbuf[0] ? d->errbuf : curl_easy_strerror(d->last_cc));
 }
@@ -635,6 +701,8 @@ static int perform(struct docker *d, const struct req *r, const char *what,
 	d->last_cc = curl_easy_perform(d->curl);
 	if (curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &d->last_code) != CURLE_OK)
 		d->last_code = 0;
+	if (d->last_code)
+		d->answered = true;
 	if (d->last_cc != CURLE_OK) {
 		transport_error(d, what, timeout);
 		goto out;
@@ -707,6 +775,7 @@ static void tls_files(struct docker *d)
 			return;
 		dir = fallback = xasprintf("%s/.docker", home);
 	}
+	d->tls_dir = xstrdup(dir);
 	d->ca = tls_file(dir, "ca.pem");
 	d->cert = tls_file(dir, "cert.pem");
 	d->key = tls_file(dir, "key.pem");
@@ -785,6 +854,7 @@ void docker_free(struct docker *d)
 	free(d->ca);
 	free(d->cert);
 	free(d->key);
+	free(d->tls_dir);
 	docker_pull_progress_release(&d->progress);
 	buf_release(&d->body);
 	free(d);
