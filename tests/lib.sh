@@ -47,7 +47,10 @@ test_cleanup() {
 	[ -n "${TEST_KEEP:-}" ] || rm -rf "$TEST_DIR"
 }
 trap test_cleanup EXIT
+# a signal, or a reader gone (t | head), still runs the cleanup above
 trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 test_expect_success() {
 	title=$1

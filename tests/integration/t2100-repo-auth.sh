@@ -23,10 +23,6 @@ stop_servers() {
 	return 0
 }
 trap 'stop_servers; test_cleanup' EXIT
-# lib.sh turns INT and TERM into an exit; a closed terminal or a reader
-# that went away (t2100 | head) must not leave the servers running either.
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
 
 P="$UNIQ-a"
 SRV="$TEST_DIR/srv"       # the repositories both servers serve
