@@ -42,6 +42,19 @@ stop_relays() {
 }
 trap 'stop_relays; test_cleanup' EXIT
 
+# expect_run CODE command...: stdout in out, stderr in err; fails unless
+# it exits CODE, and then shows err
+expect_run() {
+	want=$1; shift
+	set +e
+	"$@" >out 2>err
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] && return 0
+	echo "expected exit $want, got $got: $*" >&2
+	sed 's/^/| /' err >&2
+	return 1
+}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -88,7 +101,7 @@ RELAYS="$RELAYS $FWD_PID"
 wait_listening $FWD_PID "unix:$FWD"
 
 test_expect_success 'through the forwarder, diff sees the Engine: exit 2' '
-	expect_exit 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m >out 2>err &&
+	expect_run 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m &&
 	expect_contains out "+ container $P-app"
 '
 
@@ -96,7 +109,7 @@ kill -STOP $FWD_PID
 
 test_expect_success 'the Engine stops answering: diff exits 1 after 2 s, naming the socket' '
 	start=$(now_ms) &&
-	expect_exit 1 env DOCKER_HOST=unix://$FWD $CARA diff --path m --docker-timeout 2 >out 2>err &&
+	expect_run 1 env DOCKER_HOST=unix://$FWD $CARA diff --path m --docker-timeout 2 &&
 	ms=$(( $(now_ms) - start )) && echo "diff took $ms ms" &&
 	[ $ms -ge 2000 ] && [ $ms -lt 10000 ] &&
 	expect_contains err "no answer from the Docker Engine at $FWD within 2000 ms" &&
@@ -105,7 +118,7 @@ test_expect_success 'the Engine stops answering: diff exits 1 after 2 s, naming 
 
 test_expect_success 'and sync too, changing nothing' '
 	start=$(now_ms) &&
-	expect_exit 1 env DOCKER_HOST=unix://$FWD $CARA sync --path m --docker-timeout 2 >out 2>err &&
+	expect_run 1 env DOCKER_HOST=unix://$FWD $CARA sync --path m --docker-timeout 2 &&
 	ms=$(( $(now_ms) - start )) && echo "sync took $ms ms" &&
 	[ $ms -ge 2000 ] && [ $ms -lt 10000 ] &&
 	expect_contains err "no answer from the Docker Engine at $FWD within 2000 ms" &&
@@ -115,7 +128,7 @@ test_expect_success 'and sync too, changing nothing' '
 kill -CONT $FWD_PID
 
 test_expect_success 'the forwarder resumed, the Engine answers again' '
-	expect_exit 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m >out 2>err &&
+	expect_run 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m &&
 	expect_contains out "+ container $P-app"
 '
 
@@ -125,7 +138,7 @@ python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])'
 test_expect_success 'a socket nobody listens on: exit 1 at once, connection refused' '
 	test -S closed.sock &&
 	start=$(now_ms) &&
-	expect_exit 1 env DOCKER_HOST=unix://$TEST_DIR/closed.sock $CARA diff --path m >out 2>err &&
+	expect_run 1 env DOCKER_HOST=unix://$TEST_DIR/closed.sock $CARA diff --path m &&
 	ms=$(( $(now_ms) - start )) && echo "diff took $ms ms" &&
 	[ $ms -lt 5000 ] &&
 	expect_contains err "Docker Engine unreachable at $TEST_DIR/closed.sock: connection refused"
@@ -203,52 +216,53 @@ cara_tls() {
 
 test_expect_success 'TLS with the right certificates: diff plans the project, exit 2' '
 	test -n "$ENGINE_PORT" &&
-	expect_exit 2 cara_tls $ENGINE_PORT good diff --path m >out 2>err &&
+	expect_run 2 cara_tls $ENGINE_PORT good diff --path m &&
 	expect_contains out "+ container $P-app"
 '
 
+# (a network create can take dockerd a minute on a busy host)
 test_expect_success 'TLS: sync applies it, then diff has nothing to change' '
-	cara_tls $ENGINE_PORT good sync --path m >out 2>err &&
+	expect_run 0 cara_tls $ENGINE_PORT good sync --path m --docker-timeout 180 &&
 	[ "$(docker_state $P-app)" = running ] &&
-	expect_exit 0 cara_tls $ENGINE_PORT good diff --path m >out 2>err &&
+	expect_run 0 cara_tls $ENGINE_PORT good diff --path m &&
 	expect_contains out "No changes"
 '
 
 test_expect_success 'TLS without a client certificate: exit 1, the Engine wanted one' '
-	expect_exit 1 cara_tls $ENGINE_PORT no-client diff --path m >out 2>err &&
+	expect_run 1 cara_tls $ENGINE_PORT no-client diff --path m &&
 	expect_contains err "TLS with the Docker Engine at https://127.0.0.1:$ENGINE_PORT failed" &&
 	expect_contains err "no client certificate sent: cert.pem and key.pem not both in $TEST_DIR/no-client"
 '
 
 test_expect_success 'TLS with a client certificate of another CA: exit 1, it was refused' '
-	expect_exit 1 cara_tls $ENGINE_PORT foreign-client diff --path m >out 2>err &&
+	expect_run 1 cara_tls $ENGINE_PORT foreign-client diff --path m &&
 	expect_contains err "TLS with the Docker Engine at https://127.0.0.1:$ENGINE_PORT failed" &&
 	expect_contains err "refuse the client certificate $TEST_DIR/foreign-client/cert.pem"
 '
 
 test_expect_success 'TLS to a server whose certificate is of an unknown CA: refused, exit 1' '
-	expect_exit 1 cara_tls $ROGUE_PORT good diff --path m >out 2>err &&
+	expect_run 1 cara_tls $ROGUE_PORT good diff --path m &&
 	expect_contains err "cannot verify the Docker Engine at https://127.0.0.1:$ROGUE_PORT" &&
 	expect_contains err "(CA certificate $TEST_DIR/good/ca.pem)" &&
 	expect_not_contains out "container"
 '
 
 test_expect_success 'TLS to a server whose certificate names another host: refused, exit 1' '
-	expect_exit 1 cara_tls $MISNAMED_PORT good diff --path m >out 2>err &&
+	expect_run 1 cara_tls $MISNAMED_PORT good diff --path m &&
 	expect_contains err "cannot verify the Docker Engine at https://127.0.0.1:$MISNAMED_PORT" &&
 	expect_not_contains out "container"
 '
 
 test_expect_success 'TLS with no ca.pem: the system CAs do not know the server, exit 1' '
-	expect_exit 1 cara_tls $ENGINE_PORT empty diff --path m >out 2>err &&
+	expect_run 1 cara_tls $ENGINE_PORT empty diff --path m &&
 	expect_contains err "cannot verify the Docker Engine at https://127.0.0.1:$ENGINE_PORT" &&
 	expect_contains err "no ca.pem in $TEST_DIR/empty"
 '
 
 test_expect_success 'TLS certificates default to ~/.docker' '
 	mkdir -p "$HOME/.docker" && cp good/*.pem "$HOME/.docker/" &&
-	expect_exit 0 env DOCKER_HOST=tcp://127.0.0.1:$ENGINE_PORT DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH= $CARA diff --path m >out 2>err
+	expect_run 0 env DOCKER_HOST=tcp://127.0.0.1:$ENGINE_PORT DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH= $CARA diff --path m
 '
 
 test_done
