@@ -17,10 +17,11 @@
  *
  * A project is "live" when a default teardown would remove something
  * (a container, a network, or a volume it may remove).  Only live projects
- * are torn down or counted in nmanaged; a project that left only kept
- * Managed volumes behind is GONE, so a torn-down project does not show up
- * as "teardown" on every later pass and does not weaken the mass-prune
- * guard (which compares nremoved against nmanaged).
+ * are torn down or counted in nmanaged (and of those only the ones in the
+ * source or known to the state: what this state manages); a project that
+ * left only kept Managed volumes behind is GONE, so a torn-down project
+ * does not show up as "teardown" on every later pass and does not weaken
+ * the mass-prune guard (which compares nremoved against nmanaged).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -620,7 +621,10 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 		bool live = project_live(obs, name, purge);
 		struct plan_project *pp;
 
-		if (live)
+		/* the guard's base: what this state manages, not every
+		 * project with cara's labels on the host (another state's,
+		 * or objects made by hand, would weaken it) */
+		if (live && (p || prunable(name, opts->known)))
 			out->nmanaged++;
 		if (p && !p->valid) {
 			pp = add_project(out, name, p);

@@ -78,7 +78,8 @@ struct plan {
 	size_t nactions, capactions;
 	struct plan_project *projects;
 	size_t nprojects, capprojects;
-	size_t nmanaged;           /* projects with objects on the host */
+	size_t nmanaged;           /* projects with objects on the host that
+	                              are in the source or known to the state */
 	size_t nremoved;           /* of those, torn down as RemovedFromSource */
 	size_t nheld;              /* gone from the source but not pruned */
 };

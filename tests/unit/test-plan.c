@@ -484,6 +484,16 @@ static void c_removed_other_invalid(struct fixture *f)
 	strvec_push(&f->known, "shop");
 	shop(&f->set, "other")->valid = false;
 }
+/* removed, next to a project of another state: that one does not count */
+static void c_removed_beside_foreign(struct fixture *f)
+{
+	shop(&f->set, "other");
+	recompute(f);
+	converge(f, find_p(f, "shop"));
+	converge(f, find_p(f, "other"));
+	t_set_free(&f->set);
+	strvec_push(&f->known, "shop");
+}
 static void c_removed_from_source(struct fixture *f) { gone_from_source(f); }
 static void c_removed_purge(struct fixture *f) { gone_from_source(f); f->opts.purge_volumes = true; }
 static void c_removed_incomplete(struct fixture *f) { gone_from_source(f); f->set.incomplete = true; }
@@ -673,8 +683,16 @@ static const struct plan_case {
 	  "", 1, 0 },
 	{ "removed from source without prune: left alone", c_removed_no_prune,
 	  "", 1, 0 },
-	{ "cara's labels on the host, unknown to this state: left alone",
-	  c_removed_unknown, "", 1, 0 },
+	{ "cara's labels on the host, unknown to this state: left alone, not counted",
+	  c_removed_unknown, "", 0, 0 },
+	{ "removed beside another state's project: 1 of 1 managed removed",
+	  c_removed_beside_foreign,
+	  "shop teardown RemovedFromSource\n"
+	  "  remove-container shop-db RemovedFromSource\n"
+	  "  remove-container shop-migrate RemovedFromSource\n"
+	  "  remove-container shop-app RemovedFromSource\n"
+	  "  remove-network cara-shop RemovedFromSource\n"
+	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
 	{ "removed while another project is invalid: nothing pruned",
 	  c_removed_other_invalid, "other invalid\n", 1, 0 },
 	{ "removed from source in gc: teardown", c_removed_gc,
