@@ -59,6 +59,8 @@ struct docker {
 	/* a pull answers with a stream of progress lines, read as they come */
 	bool stream;
 	struct docker_pull_progress progress;
+	/* a list answer is read element by element as it comes */
+	struct docker_json_items *items;
 	CURLcode last_cc;
 	long last_code;
 	bool answered;           /* a request of this handle got a status */
@@ -73,6 +75,7 @@ struct req {
 	long idle_s;             /* abort when nothing arrives for this long */
 	bool unversioned;
 	bool stream;
+	struct docker_json_items *items;   /* a list, read as it comes */
 };
 
 /* ---- process-wide set-up ---- */
@@ -489,6 +492,180 @@ int docker_pull_progress_finish(struct docker_pull_progress *p)
 	return -1;
 }
 
+/* ---- pure helpers: the elements of a JSON array ---- */
+
+enum { ITEMS_START, ITEMS_FIRST, ITEMS_IN, ITEMS_AFTER, ITEMS_NEXT, ITEMS_END };
+
+void docker_json_items_init(struct docker_json_items *it,
+			    int (*fn)(void *arg, const char *item, size_t len),
+			    void *arg)
+{
+	memset(it, 0, sizeof(*it));
+	it->fn = fn;
+	it->arg = arg;
+	it->state = ITEMS_START;
+}
+
+void docker_json_items_release(struct docker_json_items *it)
+{
+	buf_release(&it->item);
+	free(it->error);
+	it->error = NULL;
+}
+
+static int items_fail(struct docker_json_items *it, const char *why)
+{
+	if (!it->error)
+		it->error = xstrdup(why);
+	return -1;
+}
+
+/* The element ends with p[0..n): hand it over whole. */
+static int items_emit(struct docker_json_items *it, const char *p, size_t n,
+		      size_t max)
+{
+	int rc;
+
+	if (it->item.len) {
+		if (n > max - it->item.len)
+			return items_fail(it, "a list element is too large");
+		buf_add(&it->item, p, n);
+		rc = it->fn(it->arg, it->item.ptr, it->item.len);
+		buf_reset(&it->item);
+	} else {
+		rc = it->fn(it->arg, p, n);   /* whole in this chunk: no copy */
+	}
+	if (rc < 0)
+		return items_fail(it, error_last());
+	it->count++;
+	return 0;
+}
+
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int docker_json_items_feed(struct docker_json_items *it, const char *data,
+			   size_t len, size_t max)
+{
+	size_t i, from = 0;        /* data[from..i) belongs to the element */
+	char c;
+
+	if (it->error)
+		return -1;
+	for (i = 0; i < len; i++) {
+		c = data[i];
+		if (it->state != ITEMS_IN) {
+			if (json_space(c))
+				continue;
+			switch (it->state) {
+			case ITEMS_START:
+				if (c != '[')
+					return items_fail(it, "not a JSON array");
+				it->state = ITEMS_FIRST;
+				continue;
+			case ITEMS_FIRST:
+				if (c == ']') {
+					it->state = ITEMS_END;
+					continue;
+				}
+				break;
+			case ITEMS_AFTER:
+				if (c == ',') {
+					it->state = ITEMS_NEXT;
+					continue;
+				}
+				if (c == ']') {
+					it->state = ITEMS_END;
+					continue;
+				}
+				return items_fail(it, "',' or ']' expected after an element");
+			case ITEMS_NEXT:
+				if (c == ']' || c == ',')
+					return items_fail(it, "an element expected after ','");
+				break;
+			default:
+				return items_fail(it, "data after the end of the array");
+			}
+			it->state = ITEMS_IN;
+			it->depth = 0;
+			it->in_string = it->escape = false;
+			from = i;
+		}
+		if (it->in_string) {
+			if (it->escape)
+				it->escape = false;
+			else if (c == '\\')
+				it->escape = true;
+			else if (c == '"') {
+				it->in_string = false;
+				if (!it->depth) {
+					if (items_emit(it, data + from, i + 1 - from, max) < 0)
+						return -1;
+					it->state = ITEMS_AFTER;
+				}
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			it->in_string = true;
+			break;
+		case '{':
+		case '[':
+			it->depth++;
+			break;
+		case '}':
+		case ']':
+			if (!it->depth) {
+				/* a number, true, false or null ends at the array's end */
+				if (c == '}')
+					return items_fail(it, "unbalanced '}'");
+				if (items_emit(it, data + from, i - from, max) < 0)
+					return -1;
+				it->state = ITEMS_END;
+			} else if (!--it->depth) {
+				if (items_emit(it, data + from, i + 1 - from, max) < 0)
+					return -1;
+				it->state = ITEMS_AFTER;
+			}
+			break;
+		case ',':
+			if (!it->depth) {
+				if (items_emit(it, data + from, i - from, max) < 0)
+					return -1;
+				it->state = ITEMS_NEXT;
+			}
+			break;
+		default:
+			if (!it->depth && json_space(c)) {
+				if (items_emit(it, data + from, i - from, max) < 0)
+					return -1;
+				it->state = ITEMS_AFTER;
+			}
+			break;
+		}
+	}
+	if (it->state == ITEMS_IN) {
+		if (len - from > max - it->item.len)
+			return items_fail(it, "a list element is too large");
+		buf_add(&it->item, data + from, len - from);
+	}
+	return 0;
+}
+
+int docker_json_items_finish(struct docker_json_items *it)
+{
+	if (it->error)
+		return -1;
+	if (it->state == ITEMS_START)
+		return items_fail(it, "an empty answer where a JSON array was expected");
+	if (it->state != ITEMS_END)
+		return items_fail(it, "the list ends before its closing ']'");
+	return 0;
+}
+
 static json_t *parse_body(struct docker *d, const char *what)
 {
 	json_error_t je;
@@ -518,6 +695,9 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 		}
 		return len;
 	}
+	if (d->items && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
+					  &code) == CURLE_OK && code == 200)
+		return docker_json_items_feed(d->items, p, len, MAX_RESPONSE) < 0 ? 0 : len;
 	if (len > MAX_RESPONSE - d->body.len) {
 		d->too_big = true;
 		return 0;
@@ -601,6 +781,9 @@ static int transport_error(struct docker *d, const char *what, long timeout_ms)
 	if (d->too_big)
 		return error_set("docker: %s: answer larger than %zu MiB", what,
 				 MAX_RESPONSE >> 20);
+	if (d->items && d->items->error)
+		return error_set("docker: %s: unreadable answer from the Engine: %s",
+				 what, d->items->error);
 	if (d->last_cc == CURLE_OPERATION_TIMEDOUT) {
 		if (d->last_code)
 			return error_set("docker: %s: the Docker Engine at %s stopped "
@@ -652,6 +835,7 @@ static int perform(struct docker *d, const struct req *r, const char *what,
 	d->too_big = false;
 	d->stream = r->stream;
 	docker_pull_progress_release(&d->progress);
+	d->items = r->items;
 	d->errbuf[0] = '\0';
 	d->last_code = 0;
 	*out_code = 0;
@@ -895,6 +1079,57 @@ static int list(struct docker *d, const char *path, const char *what, json_t **o
 	return *out ? 0 : -1;
 }
 
+struct each {
+	int (*fn)(void *arg, const json_t *j);
+	void *arg;
+};
+
+static int each_item(void *arg, const char *item, size_t len)
+{
+	struct each *e = arg;
+	json_error_t je;
+	json_t *j = json_loadb(item, len, 0, &je);
+	int rc;
+
+	if (!j)
+		return error_set("%s", je.text);
+	rc = e->fn(e->arg, j);
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * GET a list (a JSON array) and call fn on each element as it arrives;
+ * memory stays that of one element whatever the length of the list.
+ */
+static int list_each(struct docker *d, const char *path, const char *what,
+		     int (*fn)(void *arg, const json_t *j), void *arg)
+{
+	struct each e = { fn, arg };
+	struct docker_json_items it;
+	struct req r = { .method = "GET", .path = path, .items = &it };
+	long code;
+	int rc = -1;
+
+	docker_json_items_init(&it, each_item, &e);
+	if (perform(d, &r, what, &code) < 0)
+		goto out;
+	if (code != 200) {
+		http_error(d, what, code);
+		goto out;
+	}
+	if (docker_json_items_finish(&it) < 0) {
+		error_set("docker: %s: unreadable answer from the Engine: %s", what,
+			  it.error);
+		goto out;
+	}
+	rc = 0;
+out:
+	d->items = NULL;
+	docker_json_items_release(&it);
+	return rc;
+}
+
 /* The container's own name: the one of Names without a link path. */
 static const char *container_name(const json_t *names)
 {
@@ -916,60 +1151,50 @@ static const char *container_name(const json_t *names)
 	return first ? first : "";
 }
 
+static int add_container(void *arg, const json_t *j)
+{
+	const json_t *labels = json_object_get(j, "Labels");
+	const char *status = jget_str(j, "Status");
+	struct obs_container *c = observed_add_container(arg);
+
+	c->id = jdup(j, "Id");
+	c->name = xstrdup(container_name(json_object_get(j, "Names")));
+	c->project = jdup(labels, "cara.project");
+	c->service = jdup(labels, "cara.service");
+	c->spec_hash = jdup(labels, "cara.spec-hash");
+	c->spec_fields = jdup(labels, "cara.spec-fields");
+	c->image = jdup(j, "Image");
+	c->state = jdup(j, "State");
+	c->health = xstrdup(docker_status_health(status));
+	c->exit_code = docker_status_exit_code(status);
+	c->created = (int64_t)jget_int(j, "Created");
+	return 0;
+}
+
 static int observe_containers(struct docker *d, struct observed *o)
 {
 	char *path = label_filter_path("/containers/json", "?all=1&");
-	json_t *a = NULL;
-	size_t i;
-	int rc = -1;
+	int rc = list_each(d, path, "list containers", add_container, o);
 
-	if (list(d, path, "list containers", &a) < 0)
-		goto out;
-	for (i = 0; i < json_array_size(a); i++) {
-		json_t *j = json_array_get(a, i);
-		json_t *labels = json_object_get(j, "Labels");
-		const char *status = jget_str(j, "Status");
-		struct obs_container *c = observed_add_container(o);
-
-		c->id = jdup(j, "Id");
-		c->name = xstrdup(container_name(json_object_get(j, "Names")));
-		c->project = jdup(labels, "cara.project");
-		c->service = jdup(labels, "cara.service");
-		c->spec_hash = jdup(labels, "cara.spec-hash");
-		c->spec_fields = jdup(labels, "cara.spec-fields");
-		c->image = jdup(j, "Image");
-		c->state = jdup(j, "State");
-		c->health = xstrdup(docker_status_health(status));
-		c->exit_code = docker_status_exit_code(status);
-		c->created = (int64_t)jget_int(j, "Created");
-	}
-	rc = 0;
-out:
-	json_decref(a);
 	free(path);
 	return rc;
+}
+
+static int add_network(void *arg, const json_t *j)
+{
+	struct obs_network *n = observed_add_network(arg);
+
+	n->id = jdup(j, "Id");
+	n->name = jdup(j, "Name");
+	n->project = jdup(json_object_get(j, "Labels"), "cara.project");
+	return 0;
 }
 
 static int observe_networks(struct docker *d, struct observed *o)
 {
 	char *path = label_filter_path("/networks", "?");
-	json_t *a = NULL;
-	size_t i;
-	int rc = -1;
+	int rc = list_each(d, path, "list networks", add_network, o);
 
-	if (list(d, path, "list networks", &a) < 0)
-		goto out;
-	for (i = 0; i < json_array_size(a); i++) {
-		json_t *j = json_array_get(a, i);
-		struct obs_network *n = observed_add_network(o);
-
-		n->id = jdup(j, "Id");
-		n->name = jdup(j, "Name");
-		n->project = jdup(json_object_get(j, "Labels"), "cara.project");
-	}
-	rc = 0;
-out:
-	json_decref(a);
 	free(path);
 	return rc;
 }
@@ -1000,25 +1225,23 @@ out:
 	return rc;
 }
 
+static int add_image(void *arg, const json_t *j)
+{
+	const json_t *tags = json_object_get(j, "RepoTags");
+	size_t k;
+
+	for (k = 0; k < json_array_size(tags); k++) {
+		const char *t = json_string_value(json_array_get(tags, k));
+
+		if (t && strcmp(t, "<none>:<none>"))
+			observed_add_image(arg, t);
+	}
+	return 0;
+}
+
 static int observe_images(struct docker *d, struct observed *o)
 {
-	json_t *a = NULL;
-	size_t i, k;
-
-	if (list(d, "/images/json", "list images", &a) < 0)
-		return -1;
-	for (i = 0; i < json_array_size(a); i++) {
-		json_t *tags = json_object_get(json_array_get(a, i), "RepoTags");
-
-		for (k = 0; k < json_array_size(tags); k++) {
-			const char *t = json_string_value(json_array_get(tags, k));
-
-			if (t && strcmp(t, "<none>:<none>"))
-				observed_add_image(o, t);
-		}
-	}
-	json_decref(a);
-	return 0;
+	return list_each(d, "/images/json", "list images", add_image, o);
 }
 
 int docker_observe(struct docker *d, struct observed *out)

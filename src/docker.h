@@ -181,4 +181,36 @@ int docker_pull_progress_feed(struct docker_pull_progress *p, const char *data,
 int docker_pull_progress_finish(struct docker_pull_progress *p);
 void docker_pull_progress_release(struct docker_pull_progress *p);
 
+/*
+ * The elements of a JSON array answer (the container, network and image
+ * lists), fed the body in chunks split anywhere and handing each element
+ * to fn as soon as it is whole, so that a pass holds one element at a
+ * time, not the whole list, however many objects the Engine has.  Only
+ * the structure is followed here (strings, escapes, nesting); fn parses
+ * the element (len bytes, not NUL-terminated) and returns 0, or -1 with
+ * the error set to stop.
+ */
+struct docker_json_items {
+	int (*fn)(void *arg, const char *item, size_t len);
+	void *arg;
+	struct buf item;           /* the part of an element read so far */
+	int state;                 /* where in the array we are */
+	size_t depth;              /* nesting inside the element */
+	bool in_string, escape;
+	size_t count;              /* elements handed to fn */
+	char *error;               /* why feeding failed, NULL: it did not */
+};
+
+void docker_json_items_init(struct docker_json_items *it,
+			    int (*fn)(void *arg, const char *item, size_t len),
+			    void *arg);
+/* Consume a chunk: 0, or -1 with it->error for an answer that is not a
+ * JSON array, an element longer than max bytes, or fn failing. */
+int docker_json_items_feed(struct docker_json_items *it, const char *data,
+			   size_t len, size_t max);
+/* The end of the answer: 0 when the array was complete, else -1 with
+ * it->error. */
+int docker_json_items_finish(struct docker_json_items *it);
+void docker_json_items_release(struct docker_json_items *it);
+
 #endif

@@ -216,6 +216,116 @@ static void test_unreachable(void)
 	ok(strstr(error_last(), "unsupported") != NULL, "it says so: %s", error_last());
 }
 
+/* Collects the elements handed over, joined by '|'; fails on "STOP". */
+static int items_collect(void *arg, const char *item, size_t len)
+{
+	struct buf *b = arg;
+
+	if (len == 6 && !memcmp(item, "\"STOP\"", 6))
+		return error_set("stopped at STOP");
+	if (b->len)
+		buf_putc(b, '|');
+	buf_add(b, item, len);
+	return 0;
+}
+
+/* Feed body in chunks of step bytes (0: at once); the elements in *out. */
+static int items_split(const char *body, size_t step, size_t max, char **out,
+		       char **err)
+{
+	struct docker_json_items it;
+	struct buf got = BUF_INIT;
+	size_t len = strlen(body), at = 0, n;
+	int rc = 0;
+
+	docker_json_items_init(&it, items_collect, &got);
+	while (rc == 0 && at < len) {
+		n = step && step < len - at ? step : len - at;
+		rc = docker_json_items_feed(&it, body + at, n, max);
+		at += n;
+	}
+	if (rc == 0)
+		rc = docker_json_items_finish(&it);
+	*err = it.error ? xstrdup(it.error) : NULL;
+	*out = buf_detach(&got);
+	docker_json_items_release(&it);
+	return rc;
+}
+
+static void test_json_items(void)
+{
+	static const struct {
+		const char *name, *body;
+		int rc;
+		const char *items, *error;
+	} v[] = {
+		{ "an empty list", "[]", 0, "", NULL },
+		{ "an empty list with space", " [ \n ] \n", 0, "", NULL },
+		{ "objects", "[{\"a\":1},{\"b\":[1,2,{\"c\":{}}]}]", 0,
+		  "{\"a\":1}|{\"b\":[1,2,{\"c\":{}}]}", NULL },
+		{ "as the Engine writes it, with a newline",
+		  "[{\"Id\":\"1\",\"Labels\":{\"cara.project\":\"p\"}}]\n", 0,
+		  "{\"Id\":\"1\",\"Labels\":{\"cara.project\":\"p\"}}", NULL },
+		{ "braces and brackets inside strings",
+		  "[{\"s\":\"}]{[\"},{\"t\":\"a,b]\"}]", 0,
+		  "{\"s\":\"}]{[\"}|{\"t\":\"a,b]\"}", NULL },
+		{ "escaped quotes and backslashes",
+		  "[{\"q\":\"say \\\"}\\\" \\\\\"},{\"r\":\"\\\\\\\\\"}]", 0,
+		  "{\"q\":\"say \\\"}\\\" \\\\\"}|{\"r\":\"\\\\\\\\\"}", NULL },
+		{ "scalars and strings", "[1, \"two\" ,true,null,[3]]", 0,
+		  "1|\"two\"|true|null|[3]", NULL },
+		{ "space around elements", "[ {\"a\":1} ,\n\t{\"b\":2} ]", 0,
+		  "{\"a\":1}|{\"b\":2}", NULL },
+		{ "not an array", "{\"message\":\"x\"}", -1, "", "not a JSON array" },
+		{ "an empty answer", "", -1, "", "an empty answer where a JSON array was expected" },
+		{ "a list cut short", "[{\"a\":1},{\"b\":", -1, "{\"a\":1}",
+		  "the list ends before its closing ']'" },
+		{ "a list without its end", "[{\"a\":1}", -1, "{\"a\":1}",
+		  "the list ends before its closing ']'" },
+		{ "two elements without a comma", "[{\"a\":1}{\"b\":2}]", -1,
+		  "{\"a\":1}", "',' or ']' expected after an element" },
+		{ "a trailing comma", "[{\"a\":1},]", -1, "{\"a\":1}",
+		  "an element expected after ','" },
+		{ "data after the end", "[1] x", -1, "1", "data after the end of the array" },
+		{ "an unbalanced brace", "[1}", -1, "", "unbalanced '}'" },
+		{ "the callback stops the list", "[1,\"STOP\",3]", -1, "1",
+		  "stopped at STOP" },
+	};
+	static const size_t steps[] = { 0, 1, 2, 3, 7, 16 };
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		for (k = 0; k < ARRAY_SIZE(steps); k++) {
+			char *got = NULL, *err = NULL;
+			int rc = items_split(v[i].body, steps[k], 1 << 20, &got, &err);
+
+			is_int(rc, v[i].rc, "list elements, %s, chunks of %zu: verdict",
+			       v[i].name, steps[k]);
+			is_str(got, v[i].items, "list elements, %s, chunks of %zu: elements",
+			       v[i].name, steps[k]);
+			is_str(err, v[i].error, "list elements, %s, chunks of %zu: error",
+			       v[i].name, steps[k]);
+			free(got);
+			free(err);
+		}
+	}
+	{
+		/* an element may grow up to the cap, across chunks, not beyond */
+		char *got = NULL, *err = NULL;
+
+		is_int(items_split("[\"0123456789\",\"abc\"]", 3, 12, &got, &err), 0,
+		       "an element of 12 bytes under a cap of 12");
+		is_str(got, "\"0123456789\"|\"abc\"", "both elements");
+		free(got);
+		free(err);
+		is_int(items_split("[\"0123456789ab\"]", 3, 12, &got, &err), -1,
+		       "an element of 14 bytes over a cap of 12");
+		is_str(err, "a list element is too large", "it says so");
+		free(got);
+		free(err);
+	}
+}
+
 static void test_api_negotiate(void)
 {
 	static const struct {
@@ -916,6 +1026,7 @@ int main(void)
 	test_unreachable();
 	test_api_negotiate();
 	test_pull_progress();
+	test_json_items();
 	if (system("docker version >/dev/null 2>&1") == 0)
 		test_live();
 	else
