@@ -115,6 +115,24 @@ docker_state() {
 # A service body that exits promptly on SIGTERM (busybox sleep as PID 1 would not).
 TRAP_SLEEP="trap 'exit 0' TERM; while :; do sleep 1; done"
 
+# sleeper_project NAME [V]: on stdout, a project of one service "s" that
+# idles until SIGTERM (1 s grace), with V as its env V: a new V is a change
+# of spec that recreates it.
+sleeper_project() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: s
+      image: $CARA_TEST_IMAGE
+      env: [{name: V, value: "${2:-}"}]
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+EOT
+}
+
 # integrity_ok: PRAGMA integrity_check on the state database
 integrity_ok() {
 	r=$(sqlite3 "$CARA_STATE_DIR/state.db" 'PRAGMA integrity_check;')

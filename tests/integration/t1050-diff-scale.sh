@@ -8,17 +8,7 @@ gen() {   # gen DIR COUNT
 	mkdir -p "$1"
 	i=0
 	while [ $i -lt "$2" ]; do
-		cat > "$1/p$i.yaml" <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata: {name: $UNIQ-p$i}
-spec:
-  services:
-    - name: s
-      image: $CARA_TEST_IMAGE
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-      stopGracePeriod: 1s
-EOT
+		sleeper_project "$UNIQ-p$i" > "$1/p$i.yaml"
 		i=$((i + 1))
 	done
 }

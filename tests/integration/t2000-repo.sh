@@ -12,18 +12,7 @@ git init -q -b main "$W"
 g() { git -C "$W" -c user.name=t -c user.email=t@localhost "$@"; }
 project() {   # project VALUE
 	mkdir -p "$W/stacks"
-	cat > "$W/stacks/g.yaml" <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata: {name: $P}
-spec:
-  services:
-    - name: s
-      image: $CARA_TEST_IMAGE
-      env: [{name: V, value: "$1"}]
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-      stopGracePeriod: 1s
-EOT
+	sleeper_project "$P" "$1" > "$W/stacks/g.yaml"
 }
 project one
 echo "not a manifest" > "$W/README.md"

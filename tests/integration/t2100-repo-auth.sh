@@ -32,17 +32,7 @@ git init -q -b main "$W"
 g() { git -C "$W" -c user.name=t -c user.email=t@localhost "$@"; }
 project() {   # project VALUE: the manifest, committed and pushed
 	mkdir -p "$W/stacks"
-	cat > "$W/stacks/a.yaml" <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata: {name: $P}
-spec:
-  services:
-    - name: s
-      image: $CARA_TEST_IMAGE
-      env: [{name: V, value: "$1"}]
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-EOT
+	sleeper_project "$P" "$1" > "$W/stacks/a.yaml"
 	g add -A && g commit -q -m "$1" && g push -q "$SRV/remote.git" main
 }
 project one

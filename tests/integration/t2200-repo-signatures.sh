@@ -36,18 +36,7 @@ commit_as() {
 	g rev-parse HEAD
 }
 project() {   # project VALUE
-	cat > "$W/stacks/s.yaml" <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata: {name: $P}
-spec:
-  services:
-    - name: s
-      image: $CARA_TEST_IMAGE
-      env: [{name: V, value: "$1"}]
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-      stopGracePeriod: 1s
-EOT
+	sleeper_project "$P" "$1" > "$W/stacks/s.yaml"
 }
 short() { echo "$1" | cut -c1-12; }
 env_of() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$P-s" | sed -n 's/^V=//p'; }

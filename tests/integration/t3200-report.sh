@@ -7,17 +7,7 @@
 
 P="$UNIQ-rep"
 mkdir -p m
-cat > m/p.yaml <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata: {name: $P}
-spec:
-  services:
-    - name: s
-      image: $CARA_TEST_IMAGE
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-      stopGracePeriod: 1s
-EOT
+sleeper_project "$P" > m/p.yaml
 
 # a one-shot webhook listener: writes the first POST body to $1, answers $2
 listen() {
