@@ -96,6 +96,17 @@ test_expect_success 'a host port bound by two projects in two files' '
 	expect_contains err "two.yaml:9:15: spec.services[0].ports[0].hostPort: host port 0.0.0.0:18080/tcp is already bound by project '\''one'\'' service '\''web'\'' (one.yaml:9:15)"
 '
 
+test_expect_success 'a 50 MB file is refused at once, the other files still checked' '
+	mkdir -p huge && write huge/ok.yaml ok 18090 &&
+	{ echo "# a huge manifest"; yes "  - {name: x, image: busybox}" | head -c 52428800; } > huge/big.yaml &&
+	start=$(date +%s) &&
+	expect_exit 1 $CARA validate huge 2>err &&
+	[ $(( $(date +%s) - start )) -lt 5 ] &&
+	expect_contains err "big.yaml:1:1: file is larger than 4194304 bytes: refused" &&
+	expect_contains err "2 files, 1 project: 1 error" &&
+	rm -rf huge
+'
+
 test_expect_success 'a symbolic link that leaves the tree is refused' '
 	write outside.yaml outside 18100 && write tree/inside.yaml inside 18101 &&
 	ln -s "$TEST_DIR/outside.yaml" tree/escape.yaml &&
