@@ -409,6 +409,19 @@ static void check_running(struct docker *d, const struct plan *plan,
 	}
 }
 
+struct pull_ctx {
+	const char *project, *image;
+};
+
+/* On a terminal, how far a long pull got. */
+static void pull_note(void *arg, const char *summary)
+{
+	const struct pull_ctx *pc = arg;
+
+	log_msg(LOG_INFO, pc->project, "still pulling image %s: %s", pc->image,
+		summary);
+}
+
 static void apply_project(struct docker *d, const struct plan *plan,
 			  const struct plan_project *pp,
 			  const struct apply_options *o, struct apply_result *r)
@@ -444,13 +457,17 @@ static void apply_project(struct docker *d, const struct plan *plan,
 			log_msg(LOG_INFO, pp->name, "created volume %s", a->object);
 			break;
 		}
-		case ACTION_PULL_IMAGE:
+		case ACTION_PULL_IMAGE: {
+			struct pull_ctx pc = { pp->name, a->object };
+
 			log_msg(LOG_INFO, pp->name, "pulling image %s", a->object);
-			if (docker_image_pull(d, a->object) < 0) {
+			if (docker_image_pull(d, a->object, log_progress() ? pull_note
+					      : NULL, &pc) < 0) {
 				fail(r, "ImagePullError", "%s", error_last());
 				return;
 			}
 			break;
+		}
 		case ACTION_CREATE_CONTAINER:
 			if (create_container(d, a->proj, a->svc, o, r) < 0 ||
 			    start_service(d, a->proj, a->svc, o, r) < 0)

@@ -36,6 +36,7 @@
 #define CONNECT_TIMEOUT_MS 5000L
 #define PULL_TIMEOUT_MS (30L * 60 * 1000)
 #define PULL_IDLE_S 120L
+#define PULL_NOTE_MS 5000
 #define MAX_RESPONSE ((size_t)64 << 20)
 #define MAX_MESSAGE 400
 
@@ -59,6 +60,9 @@ struct docker {
 	/* a pull answers with a stream of progress lines, read as they come */
 	bool stream;
 	struct docker_pull_progress progress;
+	void (*pull_note)(void *arg, const char *summary);
+	void *pull_arg;
+	int64_t pull_noted_ms;   /* when pull_note was last called */
 	/* a list answer is read element by element as it comes */
 	struct docker_json_items *items;
 	CURLcode last_cc;
@@ -418,15 +422,100 @@ int docker_api_negotiate(char *out, size_t size, const char *engine_api)
 
 void docker_pull_progress_init(struct docker_pull_progress *p)
 {
+	memset(p, 0, sizeof(*p));
 	buf_init(&p->line);
-	p->error = NULL;
 }
 
 void docker_pull_progress_release(struct docker_pull_progress *p)
 {
+	size_t i;
+
 	buf_release(&p->line);
 	free(p->error);
 	p->error = NULL;
+	for (i = 0; i < p->nlayers; i++)
+		free(p->layers[i].id);
+	free(p->layers);
+	p->layers = NULL;
+	p->nlayers = p->alloc = 0;
+}
+
+static struct docker_pull_layer *pull_layer(struct docker_pull_progress *p,
+					    const char *id)
+{
+	struct docker_pull_layer *l;
+	size_t i;
+
+	for (i = 0; i < p->nlayers; i++)
+		if (!strcmp(p->layers[i].id, id))
+			return &p->layers[i];
+	if (p->nlayers == p->alloc) {
+		p->alloc = p->alloc ? p->alloc * 2 : 8;
+		p->layers = xreallocarray(p->layers, p->alloc, sizeof(*p->layers));
+	}
+	l = &p->layers[p->nlayers++];
+	memset(l, 0, sizeof(*l));
+	l->id = xstrdup(id);
+	return l;
+}
+
+/*
+ * A layer's line: {"status":"Downloading","progressDetail":{"current":N,
+ * "total":M},"id":"a1b2"}, then "Download complete", "Extracting", "Pull
+ * complete"; "Already exists" for one that is there.  Lines that name the
+ * image rather than a layer ("Pulling from library/busybox", id "1")
+ * come before any layer line and say no "Pulling fs layer".
+ */
+static void progress_layer(struct docker_pull_progress *p, const json_t *j)
+{
+	const char *status = jget_str(j, "status"), *id = jget_str(j, "id");
+	const json_t *detail = json_object_get(j, "progressDetail");
+	struct docker_pull_layer *l;
+
+	if (!status || !id)
+		return;
+	if (!strcmp(status, "Pulling fs layer") || !strcmp(status, "Waiting")) {
+		pull_layer(p, id);
+	} else if (!strcmp(status, "Downloading")) {
+		l = pull_layer(p, id);
+		if (jget_int(detail, "total") > 0)
+			l->total = (int64_t)jget_int(detail, "total");
+		if (jget_int(detail, "current") >= 0)
+			l->current = (int64_t)jget_int(detail, "current");
+	} else if (!strcmp(status, "Download complete") ||
+		   !strcmp(status, "Verifying Checksum")) {
+		l = pull_layer(p, id);
+		if (l->total)
+			l->current = l->total;
+	} else if (!strcmp(status, "Pull complete") ||
+		   !strcmp(status, "Already exists")) {
+		l = pull_layer(p, id);
+		if (l->total)
+			l->current = l->total;
+		l->done = true;
+	}
+}
+
+void docker_pull_progress_summary(const struct docker_pull_progress *p,
+				  struct buf *out)
+{
+	int64_t current = 0, total = 0;
+	size_t i, done = 0;
+
+	if (!p->nlayers) {
+		buf_puts(out, "starting");
+		return;
+	}
+	for (i = 0; i < p->nlayers; i++) {
+		done += p->layers[i].done;
+		current += p->layers[i].current;
+		total += p->layers[i].total;
+	}
+	buf_printf(out, "%zu of %zu layer%s", done, p->nlayers,
+		   p->nlayers == 1 ? "" : "s");
+	if (total)
+		buf_printf(out, ", %.1f of %.1f MB", (double)current / 1e6,
+			   (double)total / 1e6);
 }
 
 /* Drop the first n bytes of a buffer. */
@@ -455,6 +544,8 @@ static void progress_line(struct docker_pull_progress *p, const char *line,
 	if (err) {
 		free(p->error);
 		p->error = xstrdup(err);
+	} else if (json_is_object(j)) {
+		progress_layer(p, j);
 	}
 	json_decref(j);
 }
@@ -679,6 +770,28 @@ static json_t *parse_body(struct docker *d, const char *what)
 
 /* ---- transport ---- */
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tell the watcher of a long pull how far it got, every PULL_NOTE_MS. */
+static void pull_note(struct docker *d)
+{
+	struct buf b = BUF_INIT;
+	int64_t now;
+
+	if (!d->pull_note || (now = mono_ms()) - d->pull_noted_ms < PULL_NOTE_MS)
+		return;
+	d->pull_noted_ms = now;
+	docker_pull_progress_summary(&d->progress, &b);
+	d->pull_note(d->pull_arg, buf_cstr(&b));
+	buf_release(&b);
+}
+
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct docker *d = arg;
@@ -693,6 +806,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 			d->too_big = true;
 			return 0;
 		}
+		pull_note(d);
 		return len;
 	}
 	if (d->items && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
@@ -1410,7 +1524,8 @@ int docker_image_inspect(struct docker *d, const char *ref)
 	return rc;
 }
 
-int docker_image_pull(struct docker *d, const char *ref)
+int docker_image_pull(struct docker *d, const char *ref,
+		      void (*note)(void *arg, const char *summary), void *arg)
 {
 	struct req r = { .method = "POST", .stream = true, .idle_s = PULL_IDLE_S };
 	char *what = xasprintf("pull %s", ref);
@@ -1426,8 +1541,14 @@ int docker_image_pull(struct docker *d, const char *ref)
 	docker_url_escape(&path, tag, false);
 	r.path = buf_cstr(&path);
 	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
-	if (perform(d, &r, what, &code) < 0)
+	d->pull_note = note;
+	d->pull_arg = arg;
+	d->pull_noted_ms = mono_ms();
+	rc = perform(d, &r, what, &code);
+	d->pull_note = NULL;
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	if (code != 200) {
 		http_error(d, what, code);
 		goto out;

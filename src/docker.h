@@ -50,8 +50,13 @@ int docker_volume_remove(struct docker *d, const char *name);
 
 /* 0 present, DOCKER_ENOTFOUND missing, -1 error. */
 int docker_image_inspect(struct docker *d, const char *ref);
-/* Pull; -1 with a message saying why the pull failed. */
-int docker_image_pull(struct docker *d, const char *ref);
+/*
+ * Pull; -1 with a message saying why the pull failed.  note, when not
+ * NULL, is called every few seconds while the pull goes on, with a
+ * summary (docker_pull_progress_summary) of how far it got.
+ */
+int docker_image_pull(struct docker *d, const char *ref,
+		      void (*note)(void *arg, const char *summary), void *arg);
 
 struct container_mount {
 	const char *type;          /* "volume" or "bind" */
@@ -166,9 +171,17 @@ int docker_api_negotiate(char *out, size_t size, const char *engine_api);
  * all.  Fed the body as it arrives, in chunks split anywhere; a line is
  * read once its newline arrived, the last one at the end.
  */
+struct docker_pull_layer {
+	char *id;
+	int64_t current, total;    /* bytes downloaded of the layer */
+	bool done;                 /* pulled, or there already */
+};
+
 struct docker_pull_progress {
 	struct buf line;           /* the incomplete last line */
 	char *error;               /* the last in-band error, NULL: none */
+	struct docker_pull_layer *layers;   /* as the lines name them */
+	size_t nlayers, alloc;
 };
 
 void docker_pull_progress_init(struct docker_pull_progress *p);
@@ -180,6 +193,10 @@ int docker_pull_progress_feed(struct docker_pull_progress *p, const char *data,
  * then saying why (one line, trimmed and capped). */
 int docker_pull_progress_finish(struct docker_pull_progress *p);
 void docker_pull_progress_release(struct docker_pull_progress *p);
+/* What the pull has done so far, for a person watching: "2 of 5 layers,
+ * 12.5 of 40.1 MB" ("starting" before any layer is named). */
+void docker_pull_progress_summary(const struct docker_pull_progress *p,
+				  struct buf *out);
 
 /*
  * The elements of a JSON array answer (the container, network and image

@@ -216,6 +216,66 @@ static void test_unreachable(void)
 	ok(strstr(error_last(), "unsupported") != NULL, "it says so: %s", error_last());
 }
 
+static void test_pull_summary(void)
+{
+	static const struct {
+		const char *name, *body, *want;
+	} v[] = {
+		{ "nothing yet", "", "starting" },
+		{ "the image named, no layer yet",
+		  "{\"status\":\"Pulling from library/busybox\",\"id\":\"1\"}\n", "starting" },
+		{ "two layers, one downloading",
+		  "{\"status\":\"Pulling from library/x\",\"id\":\"1\"}\n"
+		  "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Waiting\",\"progressDetail\":{},\"id\":\"b2\"}\n"
+		  "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1000000,"
+		  "\"total\":4000000},\"progress\":\"[=> ]\",\"id\":\"a1\"}\n",
+		  "0 of 2 layers, 1.0 of 4.0 MB" },
+		{ "one pulled, the other downloading",
+		  "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"b2\"}\n"
+		  "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":10,"
+		  "\"total\":4000000},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":500000,"
+		  "\"total\":2000000},\"id\":\"b2\"}\n"
+		  "{\"status\":\"Download complete\",\"progressDetail\":{},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Extracting\",\"progressDetail\":{\"current\":5,"
+		  "\"total\":9},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Pull complete\",\"progressDetail\":{},\"id\":\"a1\"}\n",
+		  "1 of 2 layers, 4.5 of 6.0 MB" },
+		{ "layers already there",
+		  "{\"status\":\"Already exists\",\"progressDetail\":{},\"id\":\"a1\"}\n"
+		  "{\"status\":\"Pull complete\",\"progressDetail\":{},\"id\":\"b2\"}\n"
+		  "{\"status\":\"Digest: sha256:0123\"}\n",
+		  "2 of 2 layers" },
+		{ "one layer, the line not yet ended",
+		  "{\"status\":\"Pulling fs layer\",\"id\":\"a1\"}\n{\"status\":\"Pull comp",
+		  "0 of 1 layer" },
+	};
+	static const size_t steps[] = { 0, 1, 5, 64 };
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		for (k = 0; k < ARRAY_SIZE(steps); k++) {
+			struct docker_pull_progress p;
+			struct buf b = BUF_INIT;
+			size_t len = strlen(v[i].body), at = 0, n;
+
+			docker_pull_progress_init(&p);
+			while (at < len) {
+				n = steps[k] && steps[k] < len - at ? steps[k] : len - at;
+				docker_pull_progress_feed(&p, v[i].body + at, n, 1 << 20);
+				at += n;
+			}
+			docker_pull_progress_summary(&p, &b);
+			is_str(buf_cstr(&b), v[i].want, "pull summary, %s, chunks of %zu",
+			       v[i].name, steps[k]);
+			buf_release(&b);
+			docker_pull_progress_release(&p);
+		}
+	}
+}
+
 /* Collects the elements handed over, joined by '|'; fails on "STOP". */
 static int items_collect(void *arg, const char *item, size_t len)
 {
@@ -657,7 +717,7 @@ static void test_images(struct docker *d)
 	is_int(docker_image_inspect(d, missing), DOCKER_ENOTFOUND, "absent image: not found");
 	ok(strstr(error_last(), "404") && strstr(error_last(), missing),
 	   "not-found message: %s", error_last());
-	is_int(docker_image_pull(d, missing), -1, "pull that cannot succeed fails");
+	is_int(docker_image_pull(d, missing, NULL, NULL), -1, "pull that cannot succeed fails");
 	ok(strstr(error_last(), "pull") && strstr(error_last(), missing) &&
 	   strlen(error_last()) > strlen(missing) + 16,
 	   "pull failure says why: %s", error_last());
@@ -1027,6 +1087,7 @@ int main(void)
 	test_api_negotiate();
 	test_pull_progress();
 	test_json_items();
+	test_pull_summary();
 	if (system("docker version >/dev/null 2>&1") == 0)
 		test_live();
 	else
