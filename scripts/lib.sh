@@ -59,15 +59,23 @@ ensure_dockerd() {
 		return 1
 	fi
 	mkdir -p /var/log
-	# Docker's default address pools hold about 30 bridge networks; cara
-	# makes one per project, and the tests and bench make hundreds.
-	setsid dockerd --default-address-pool base=10.128.0.0/12,size=24 \
-		>/var/log/cara-dockerd.log 2>&1 < /dev/null &
-	i=0
+	: > /var/log/cara-dockerd.log
+	# After an unclean shutdown containerd first reaps every dead shim it
+	# finds, and dockerd gives up on it after 15 s; each try gets further,
+	# so a daemon that exits early is started again, within one budget.
+	i=0 pid=
 	while ! docker_up; do
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+			# Docker's default address pools hold about 30 bridge
+			# networks; cara makes one per project, and the tests and
+			# bench make hundreds.
+			setsid dockerd --default-address-pool base=10.128.0.0/12,size=24 \
+				>>/var/log/cara-dockerd.log 2>&1 < /dev/null &
+			pid=$!
+		fi
 		i=$((i + 1))
-		if [ $i -gt 60 ]; then
-			say "setup: dockerd did not come up; see /var/log/cara-dockerd.log"
+		if [ $i -gt 300 ]; then
+			say "setup: dockerd did not come up in 300 s; see /var/log/cara-dockerd.log"
 			tail -n 20 /var/log/cara-dockerd.log >&2
 			return 1
 		fi
