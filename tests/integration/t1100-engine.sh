@@ -79,18 +79,7 @@ s.close()' "$2" 2>/dev/null; do
 
 P="$UNIQ-eng"
 mkdir -p m
-cat > m/eng.yaml <<EOT
-apiVersion: caravanserai/v1
-kind: Project
-metadata:
-  name: $P
-spec:
-  services:
-    - name: app
-      image: $CARA_TEST_IMAGE
-      command: ["sh", "-c", "$TRAP_SLEEP"]
-      stopGracePeriod: 1s
-EOT
+sleeper_project "$P" > m/eng.yaml
 
 # ---- a daemon that hangs, a socket nobody listens on ----
 
@@ -102,7 +91,7 @@ wait_listening $FWD_PID "unix:$FWD"
 
 test_expect_success 'through the forwarder, diff sees the Engine: exit 2' '
 	expect_run 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m &&
-	expect_contains out "+ container $P-app"
+	expect_contains out "+ container $P-s"
 '
 
 kill -STOP $FWD_PID
@@ -122,14 +111,14 @@ test_expect_success 'and sync too, changing nothing' '
 	ms=$(( $(now_ms) - start )) && echo "sync took $ms ms" &&
 	[ $ms -ge 2000 ] && [ $ms -lt 10000 ] &&
 	expect_contains err "no answer from the Docker Engine at $FWD within 2000 ms" &&
-	[ "$(docker_state $P-app)" = missing ]
+	[ "$(docker_state $P-s)" = missing ]
 '
 
 kill -CONT $FWD_PID
 
 test_expect_success 'the forwarder resumed, the Engine answers again' '
 	expect_run 2 env DOCKER_HOST=unix://$FWD $CARA diff --path m &&
-	expect_contains out "+ container $P-app"
+	expect_contains out "+ container $P-s"
 '
 
 # a socket file left by a listener that is gone
@@ -217,13 +206,13 @@ cara_tls() {
 test_expect_success 'TLS with the right certificates: diff plans the project, exit 2' '
 	test -n "$ENGINE_PORT" &&
 	expect_run 2 cara_tls $ENGINE_PORT good diff --path m &&
-	expect_contains out "+ container $P-app"
+	expect_contains out "+ container $P-s"
 '
 
 # (a network create can take dockerd a minute on a busy host)
 test_expect_success 'TLS: sync applies it, then diff has nothing to change' '
 	expect_run 0 cara_tls $ENGINE_PORT good sync --path m --docker-timeout 180 &&
-	[ "$(docker_state $P-app)" = running ] &&
+	[ "$(docker_state $P-s)" = running ] &&
 	expect_run 0 cara_tls $ENGINE_PORT good diff --path m &&
 	expect_contains out "No changes"
 '
