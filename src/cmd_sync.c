@@ -299,9 +299,12 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		case VERDICT_CONVERGED:
 			converged_phase(&p, pp, &phase, &reason, &msg);
 			set_phase(&p, pp->name, phase, reason, msg);
-			if (!strcmp(phase, "Failed"))
+			if (!strcmp(phase, "Failed")) {
+				/* nothing to apply, but name it: a failed count
+				 * alone does not say which project to look at */
+				log_msg(LOG_ERROR, pp->name, "%s: %s", reason, msg);
 				nfailed++;
-			else
+			} else
 				nok++;
 			free(msg);
 			break;

@@ -238,6 +238,33 @@ test_expect_success 'dry run prints the plan and changes nothing' '
 	[ "$(cid $P-app)" = "$id_app" ]
 '
 
+R="$UNIQ-r"
+test_expect_success 'a converged project whose health check fails is named, exit 4' '
+	cat > m/r.yaml <<EOT &&
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $R}
+spec:
+  services:
+    - name: s
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; touch /tmp/ok; while :; do sleep 1; done"]
+      healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 500ms, timeout: 1s, retries: 1}
+      stopGracePeriod: 1s
+EOT
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	docker exec $R-s rm /tmp/ok &&
+	i=0 && while [ "$(docker inspect -f "{{.State.Health.Status}}" $R-s)" != unhealthy ]; do
+		i=$((i + 1)); [ $i -lt 100 ] && sleep 0.1
+	done &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "error: $R: HealthcheckFailed: '"'"'s'"'"' is unhealthy" &&
+	expect_contains err "2 projects, 0 created, 0 recreated, 0 started, 0 removed, 1 failed" &&
+	$CARA status >out && grep -E "^$R +Failed +HealthcheckFailed" out &&
+	rm m/r.yaml && $CARA sync --path m --allow-mass-prune 2>err &&
+	[ "$(docker_state $R-s)" = missing ]
+'
+
 test_expect_success 'state.db integrity holds' '
 	integrity_ok
 '
