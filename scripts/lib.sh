@@ -69,7 +69,7 @@ ensure_dockerd() {
 			# Docker's default address pools hold about 30 bridge
 			# networks; cara makes one per project, and the tests and
 			# bench make hundreds.
-			setsid dockerd --default-address-pool base=10.128.0.0/12,size=24 \
+			setsid -w dockerd --default-address-pool base=10.128.0.0/12,size=24 \
 				>>/var/log/cara-dockerd.log 2>&1 < /dev/null &
 			pid=$!
 		fi
