@@ -304,8 +304,9 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 				 * alone does not say which project to look at */
 				log_msg(LOG_ERROR, pp->name, "%s: %s", reason, msg);
 				nfailed++;
-			} else
+			} else {
 				nok++;
+			}
 			free(msg);
 			break;
 		case VERDICT_GONE:
