@@ -51,6 +51,11 @@ build() {
 
 docker_up() { docker version >/dev/null 2>&1; }
 
+dockerd_failed() {
+	say "setup: dockerd $1; see /var/log/cara-dockerd.log"
+	tail -n 20 /var/log/cara-dockerd.log >&2
+}
+
 ensure_dockerd() {
 	docker_up && return 0
 	say "setup: no Docker Engine answers; starting dockerd"
@@ -63,9 +68,14 @@ ensure_dockerd() {
 	# After an unclean shutdown containerd first reaps every dead shim it
 	# finds, and dockerd gives up on it after 15 s; each try gets further,
 	# so a daemon that exits early is started again, within one budget.
-	i=0 pid=
+	i=0 starts=0 pid=
 	while ! docker_up; do
 		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+			starts=$((starts + 1))
+			if [ $starts -gt 10 ]; then
+				dockerd_failed "exited 10 times"
+				return 1
+			fi
 			# Docker's default address pools hold about 30 bridge
 			# networks; cara makes one per project, and the tests and
 			# bench make hundreds.
@@ -75,8 +85,7 @@ ensure_dockerd() {
 		fi
 		i=$((i + 1))
 		if [ $i -gt 300 ]; then
-			say "setup: dockerd did not come up in 300 s; see /var/log/cara-dockerd.log"
-			tail -n 20 /var/log/cara-dockerd.log >&2
+			dockerd_failed "did not come up in 300 s"
 			return 1
 		fi
 		sleep 1
