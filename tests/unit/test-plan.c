@@ -570,6 +570,16 @@ static void c_image_untagged(struct fixture *f)
 	recompute(f);
 }
 
+/* The plan for the shop fixture gone from the source: its containers,
+ * network and Ephemeral volume removed, the Managed volume kept. */
+#define SHOP_TEARDOWN \
+	"shop teardown RemovedFromSource\n" \
+	"  remove-container shop-db RemovedFromSource\n" \
+	"  remove-container shop-migrate RemovedFromSource\n" \
+	"  remove-container shop-app RemovedFromSource\n" \
+	"  remove-network cara-shop RemovedFromSource\n" \
+	"  remove-volume cara-shop-cache RemovedFromSource\n"
+
 static const struct plan_case {
 	const char *name;
 	void (*setup)(struct fixture *);
@@ -665,12 +675,7 @@ static const struct plan_case {
 	{ "invalid project not on the host: no action", c_invalid_not_on_host,
 	  "shop invalid\n", 0, 0 },
 	{ "project removed from source: teardown", c_removed_from_source,
-	  "shop teardown RemovedFromSource\n"
-	  "  remove-container shop-db RemovedFromSource\n"
-	  "  remove-container shop-migrate RemovedFromSource\n"
-	  "  remove-container shop-app RemovedFromSource\n"
-	  "  remove-network cara-shop RemovedFromSource\n"
-	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	  SHOP_TEARDOWN, 1, 1 },
 	{ "project removed from source with purge", c_removed_purge,
 	  "shop teardown RemovedFromSource\n"
 	  "  remove-container shop-db RemovedFromSource\n"
@@ -687,21 +692,11 @@ static const struct plan_case {
 	  c_removed_unknown, "", 0, 0 },
 	{ "removed beside another state's project: 1 of 1 managed removed",
 	  c_removed_beside_foreign,
-	  "shop teardown RemovedFromSource\n"
-	  "  remove-container shop-db RemovedFromSource\n"
-	  "  remove-container shop-migrate RemovedFromSource\n"
-	  "  remove-container shop-app RemovedFromSource\n"
-	  "  remove-network cara-shop RemovedFromSource\n"
-	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	  SHOP_TEARDOWN, 1, 1 },
 	{ "removed while another project is invalid: nothing pruned",
 	  c_removed_other_invalid, "other invalid\n", 1, 0 },
 	{ "removed from source in gc: teardown", c_removed_gc,
-	  "shop teardown RemovedFromSource\n"
-	  "  remove-container shop-db RemovedFromSource\n"
-	  "  remove-container shop-migrate RemovedFromSource\n"
-	  "  remove-container shop-app RemovedFromSource\n"
-	  "  remove-network cara-shop RemovedFromSource\n"
-	  "  remove-volume cara-shop-cache RemovedFromSource\n", 1, 1 },
+	  SHOP_TEARDOWN, 1, 1 },
 	{ "removed, only a kept Managed volume left: gone, not counted",
 	  c_removed_managed_left, "shop gone RemovedFromSource\n", 0, 0 },
 	{ "removed: a volume without a known type is kept", c_removed_untyped_volume,
