@@ -255,7 +255,7 @@ EOT
 	$CARA sync --path m 2>err || { cat err; false; } &&
 	docker exec $R-s rm /tmp/ok &&
 	i=0 && while [ "$(docker inspect -f "{{.State.Health.Status}}" $R-s)" != unhealthy ]; do
-		i=$((i + 1)); [ $i -lt 100 ] && sleep 0.1
+		i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1
 	done &&
 	expect_exit 4 $CARA sync --path m 2>err &&
 	expect_contains err "error: $R: HealthcheckFailed: '"'"'s'"'"' is unhealthy" &&
