@@ -39,14 +39,6 @@ static bool stopping(const struct apply_options *o)
 	return o->stop && *o->stop;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
 static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
@@ -96,23 +88,23 @@ static long health_wait_ms(const struct service *s, long cap_s)
 static int wait_job(struct docker *d, const struct project *p, const char *name,
 		    const char *job, const struct apply_options *o, int *out_exit)
 {
-	int64_t start = now_ms(), total = (int64_t)o->health_timeout_s * 1000;
+	int64_t start = monotonic_ms(), total = (int64_t)o->health_timeout_s * 1000;
 	int64_t left, slice;
 	int w;
 
 	if (!log_progress())
 		return docker_container_wait(d, name, (long)total, out_exit);
 	for (;;) {
-		left = total - (now_ms() - start);
+		left = total - (monotonic_ms() - start);
 		slice = left < PROGRESS_EVERY_MS ? left : PROGRESS_EVERY_MS;
 		if (slice <= 0)
 			return 1;
 		if ((w = docker_container_wait(d, name, (long)slice, out_exit)) != 1)
 			return w;
-		if (now_ms() - start >= total)
+		if (monotonic_ms() - start >= total)
 			return 1;
 		log_msg(LOG_INFO, p->name, "still waiting for job '%s' to complete "
-			"(%llds)", job, (long long)(now_ms() - start) / 1000);
+			"(%llds)", job, (long long)(monotonic_ms() - start) / 1000);
 	}
 }
 
@@ -170,7 +162,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		break;
 	case DEP_HEALTHY:
 		log_msg(LOG_INFO, p->name, "waiting for '%s' to be healthy", dep->service);
-		start = now_ms();
+		start = monotonic_ms();
 		deadline = start + health_wait_ms(ds, o->health_timeout_s);
 		note = start + PROGRESS_EVERY_MS;
 		for (;;) {
@@ -191,7 +183,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 				     "becoming healthy", dep->service, cs.status, cs.exit_code);
 				goto out;
 			}
-			if (now_ms() > deadline) {
+			if (monotonic_ms() > deadline) {
 				fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
 				     "not started", dep->service, s->name);
 				goto out;
@@ -200,10 +192,10 @@ static int wait_dependency(struct docker *d, const struct project *p,
 				interrupt(r);
 				goto out;
 			}
-			if (log_progress() && now_ms() >= note) {
+			if (log_progress() && monotonic_ms() >= note) {
 				log_msg(LOG_INFO, p->name, "still waiting for '%s' to be "
 					"healthy (%llds, health: %s)", dep->service,
-					(long long)(now_ms() - start) / 1000,
+					(long long)(monotonic_ms() - start) / 1000,
 					cs.health[0] ? cs.health : "none yet");
 				note += PROGRESS_EVERY_MS;
 			}

@@ -770,21 +770,13 @@ static json_t *parse_body(struct docker *d, const char *what)
 
 /* ---- transport ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Tell the watcher of a long pull how far it got, every PULL_NOTE_MS. */
 static void pull_note(struct docker *d)
 {
 	struct buf b = BUF_INIT;
 	int64_t now;
 
-	if (!d->pull_note || (now = mono_ms()) - d->pull_noted_ms < PULL_NOTE_MS)
+	if (!d->pull_note || (now = monotonic_ms()) - d->pull_noted_ms < PULL_NOTE_MS)
 		return;
 	d->pull_noted_ms = now;
 	docker_pull_progress_summary(&d->progress, &b);
@@ -1543,7 +1535,7 @@ int docker_image_pull(struct docker *d, const char *ref,
 	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
 	d->pull_note = note;
 	d->pull_arg = arg;
-	d->pull_noted_ms = mono_ms();
+	d->pull_noted_ms = monotonic_ms();
 	rc = perform(d, &r, what, &code);
 	d->pull_note = NULL;
 	if (rc < 0)

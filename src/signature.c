@@ -94,14 +94,6 @@ static void tool_env(struct strvec *env, const char *home)
 	strvec_push(env, "LC_ALL=C");
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read what is there from *fd into b (beyond the cap: dropped); closes and
  * sets *fd to -1 at end of file or on error. */
 static void drain(int *fd, struct buf *b)
@@ -168,9 +160,9 @@ static int tool_run(struct tool_run *r, const char *const *argv,
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
-	deadline = now_ms() + (int64_t)TOOL_TIMEOUT_S * 1000;
+	deadline = monotonic_ms() + (int64_t)TOOL_TIMEOUT_S * 1000;
 	while (outp[0] >= 0 || errp[0] >= 0) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 		int n;
 
 		if (left <= 0) {

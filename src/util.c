@@ -560,6 +560,14 @@ void format_rfc3339(int64_t t, char out[static 21])
 		 (unsigned)(rem / 60) % 60u, (unsigned)rem % 60u);
 }
 
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void format_age(int64_t s, char out[static 16])
 {
 	if (s < 0)

@@ -117,6 +117,8 @@ int parse_duration_ms(const char *s, int64_t *out_ms);
 int parse_rfc3339(const char *s, int64_t *out_unix);
 /* Format unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes). */
 void format_rfc3339(int64_t t, char out[static 21]);
+/* Milliseconds on the monotonic clock: for timeouts and intervals. */
+int64_t monotonic_ms(void);
 /* "5s", "3m", "2h", "4d" style age for tables. */
 void format_age(int64_t seconds, char out[static 16]);
 /* Memory sizes: "512m", "1g", "1024k", "1048576", "64MiB". Bytes. */
