@@ -77,6 +77,33 @@ static long health_wait_ms(const struct service *s, long cap_s)
 	return (long)ms;
 }
 
+/*
+ * How long after its container starts a service's first health probe can
+ * report: the Engine runs it one interval after the start, or, during a
+ * start period, one start interval (5 s unless set, Engine 25 and later)
+ * after it.  0 when the manifest leaves the interval to the image or the
+ * Engine.
+ */
+static int64_t first_probe_ms(const struct service *s)
+{
+	int64_t iv = s->health.interval_ms;
+
+	if (!s->health.present || iv <= 0)
+		return 0;
+	if (s->health.start_period_ms > 0 && iv > 5000)
+		return 5000;
+	return iv;
+}
+
+/* Sleep ms in short slices, returning early once a stop was asked for. */
+static void nap(const struct apply_options *o, int64_t ms)
+{
+	int64_t end = monotonic_ms() + ms, left;
+
+	while (!stopping(o) && (left = end - monotonic_ms()) > 0)
+		usleep((useconds_t)(left < 250 ? left : 250) * 1000);
+}
+
 /* How often a person at a terminal hears about a step still going on. */
 #define PROGRESS_EVERY_MS 5000
 
@@ -114,12 +141,13 @@ static int wait_job(struct docker *d, const struct project *p, const char *name,
  */
 static int wait_dependency(struct docker *d, const struct project *p,
 			   const struct service *s, const struct dependency *dep,
-			   const struct apply_options *o, struct apply_result *r)
+			   const int64_t *started_at, const struct apply_options *o,
+			   struct apply_result *r)
 {
 	const struct service *ds = project_find_service(p, dep->service);
 	char *name = name_container(p->name, dep->service);
 	struct container_state cs;
-	int64_t start, deadline, note;
+	int64_t start, deadline, note, quiet_until = 0, iv;
 	int rc = -1, exit_code = 0, w;
 
 	if (!ds) {
@@ -165,6 +193,9 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		start = monotonic_ms();
 		deadline = start + health_wait_ms(ds, o->health_timeout_s);
 		note = start + PROGRESS_EVERY_MS;
+		/* started by this pass: no probe can report before the first one */
+		if (started_at && started_at[ds - p->services] && first_probe_ms(ds))
+			quiet_until = started_at[ds - p->services] + first_probe_ms(ds);
 		for (;;) {
 			if (docker_container_state(d, name, &cs) < 0) {
 				fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
@@ -199,15 +230,22 @@ static int wait_dependency(struct docker *d, const struct project *p,
 					cs.health[0] ? cs.health : "none yet");
 				note += PROGRESS_EVERY_MS;
 			}
-			/* poll at a fraction of the check interval, bounded */
-			{
-				int64_t iv = ds->health.interval_ms ? ds->health.interval_ms / 4 : 250;
-				if (iv < 50)
-					iv = 50;
-				if (iv > 1000)
-					iv = 1000;
-				usleep((useconds_t)iv * 1000);
+			/*
+			 * Until the first probe can have run, look only for a
+			 * container that died (every 5 s); then poll at a
+			 * fraction of the check interval, bounded.
+			 */
+			iv = ds->health.interval_ms ? ds->health.interval_ms / 4 : 250;
+			if (iv < 50)
+				iv = 50;
+			if (iv > 1000)
+				iv = 1000;
+			if (quiet_until - monotonic_ms() > iv) {
+				iv = quiet_until - monotonic_ms();
+				if (iv > PROGRESS_EVERY_MS)
+					iv = PROGRESS_EVERY_MS;
 			}
+			nap(o, iv);
 		}
 		break;
 	}
@@ -321,21 +359,30 @@ out:
 	return rc;
 }
 
+/*
+ * Start service s once its dependencies hold.  started_at (one slot a
+ * service of p, or NULL) keeps when each service was started by this pass,
+ * taken before the call so that it is never later than the Engine's.
+ */
 static int start_service(struct docker *d, const struct project *p,
-			 const struct service *s, const struct apply_options *o,
-			 struct apply_result *r)
+			 const struct service *s, int64_t *started_at,
+			 const struct apply_options *o, struct apply_result *r)
 {
 	char *name = name_container(p->name, s->name);
+	int64_t t;
 	size_t i;
 	int rc = -1;
 
 	for (i = 0; i < s->ndeps; i++)
-		if (wait_dependency(d, p, s, &s->deps[i], o, r) < 0)
+		if (wait_dependency(d, p, s, &s->deps[i], started_at, o, r) < 0)
 			goto out;
+	t = monotonic_ms();
 	if (docker_container_start(d, name) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
+	if (started_at)
+		started_at[s - p->services] = t;
 	log_msg(LOG_INFO, p->name, "started container %s", name);
 	rc = 0;
 out:
@@ -414,8 +461,8 @@ static void pull_note(void *arg, const char *summary)
 		summary);
 }
 
-static void apply_project(struct docker *d, const struct plan *plan,
-			  const struct plan_project *pp,
+static void apply_actions(struct docker *d, const struct plan *plan,
+			  const struct plan_project *pp, int64_t *started_at,
 			  const struct apply_options *o, struct apply_result *r)
 {
 	size_t i;
@@ -462,7 +509,7 @@ static void apply_project(struct docker *d, const struct plan *plan,
 		}
 		case ACTION_CREATE_CONTAINER:
 			if (create_container(d, a->proj, a->svc, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, o, r) < 0)
+			    start_service(d, a->proj, a->svc, started_at, o, r) < 0)
 				return;
 			r->created++;
 			break;
@@ -473,14 +520,14 @@ static void apply_project(struct docker *d, const struct plan *plan,
 				    create_container(d, a->proj, a->svc, o, r) < 0)
 					return;
 			}
-			if (start_service(d, a->proj, a->svc, o, r) < 0)
+			if (start_service(d, a->proj, a->svc, started_at, o, r) < 0)
 				return;
 			r->started++;
 			break;
 		case ACTION_RECREATE_CONTAINER:
 			if (remove_container(d, pp->name, a->object, r) < 0 ||
 			    create_container(d, a->proj, a->svc, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, o, r) < 0)
+			    start_service(d, a->proj, a->svc, started_at, o, r) < 0)
 				return;
 			r->recreated++;
 			break;
@@ -520,6 +567,17 @@ static void apply_project(struct docker *d, const struct plan *plan,
 	return;
 engine_error:
 	fail(r, "ReconcileError", "%s", error_last());
+}
+
+static void apply_project(struct docker *d, const struct plan *plan,
+			  const struct plan_project *pp,
+			  const struct apply_options *o, struct apply_result *r)
+{
+	int64_t *started_at = pp->proj && pp->proj->nservices ?
+		xcalloc(pp->proj->nservices, sizeof(*started_at)) : NULL;
+
+	apply_actions(d, plan, pp, started_at, o, r);
+	free(started_at);
 }
 
 static void *worker(void *arg)
