@@ -461,6 +461,41 @@ static void pull_note(void *arg, const char *summary)
 		summary);
 }
 
+/*
+ * dockerd does the iptables work of creating and removing a network one
+ * network at a time (the xtables lock), slower as networks add up.  Many
+ * workers asking at once would queue inside dockerd and run into the
+ * Engine timeout; they queue here instead, so the timeout measures the
+ * Engine's work alone.  Once a network call has had no answer within the
+ * timeout, the calls queued behind it fail at once instead of waiting a
+ * timeout each.
+ */
+static pthread_mutex_t network_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool network_unanswered;
+
+static int network_op(struct docker *d, const struct apply_options *o,
+		      const char *name, const char *project)
+{
+	int64_t t;
+	int rc;
+
+	pthread_mutex_lock(&network_lock);
+	if (network_unanswered) {
+		rc = error_set("docker: network '%s' not %s: an earlier network "
+			       "request had no answer within %ld ms", name,
+			       project ? "created" : "removed", o->docker_timeout_ms);
+	} else {
+		t = monotonic_ms();
+		rc = project ? docker_network_create(d, name, project)
+			     : docker_network_remove(d, name);
+		if (rc < 0 && o->docker_timeout_ms > 0 &&
+		    monotonic_ms() - t >= o->docker_timeout_ms)
+			network_unanswered = true;
+	}
+	pthread_mutex_unlock(&network_lock);
+	return rc;
+}
+
 static void apply_actions(struct docker *d, const struct plan *plan,
 			  const struct plan_project *pp, int64_t *started_at,
 			  const struct apply_options *o, struct apply_result *r)
@@ -477,7 +512,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 		}
 		switch (a->kind) {
 		case ACTION_CREATE_NETWORK:
-			if (docker_network_create(d, a->object, pp->name) < 0)
+			if (network_op(d, o, a->object, pp->name) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "created network %s", a->object);
 			break;
@@ -537,8 +572,8 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			r->removed++;
 			break;
 		case ACTION_REMOVE_NETWORK:
-			if (docker_network_remove(d, a->object_id ? a->object_id
-						  : a->object) < 0)
+			if (network_op(d, o, a->object_id ? a->object_id
+				       : a->object, NULL) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "removed network %s", a->object);
 			break;
@@ -629,6 +664,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	pl.plan = plan;
 	pl.opts = opts;
 	pl.rep = out;
+	network_unanswered = false;
 	pthread_mutex_init(&pl.mu, NULL);
 	want = 0;
 	for (i = 0; i < plan->nprojects; i++)
