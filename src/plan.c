@@ -176,48 +176,6 @@ static const struct service *find_service(const struct project *p,
 	return NULL;
 }
 
-/*
- * Services in dependsOn order, stable by file order: repeatedly take the
- * first service whose dependencies are all placed.  Validation rejects
- * cycles; should one slip through, the rest follow in file order.  (Kept
- * here rather than calling manifest.c so the planner stands on its own.)
- */
-static void service_order(const struct project *p, size_t *out)
-{
-	bool *placed = xcalloc(p->nservices ? p->nservices : 1, sizeof(*placed));
-	size_t n = 0, i, k;
-
-	while (n < p->nservices) {
-		bool progress = false;
-
-		for (i = 0; i < p->nservices; i++) {
-			const struct service *s = &p->services[i];
-			bool ready = !placed[i];
-
-			for (k = 0; ready && k < s->ndeps; k++) {
-				const struct service *d = find_service(p, s->deps[k].service);
-
-				if (d && d != s && !placed[d - p->services])
-					ready = false;
-			}
-			if (ready) {
-				placed[i] = true;
-				out[n++] = i;
-				progress = true;
-				break;
-			}
-		}
-		if (!progress) {
-			for (i = 0; i < p->nservices; i++)
-				if (!placed[i]) {
-					placed[i] = true;
-					out[n++] = i;
-				}
-		}
-	}
-	free(placed);
-}
-
 static struct plan_action *add_action(struct plan *pl, enum action_kind kind,
 				      enum action_cause cause, const char *project,
 				      const char *service, char *object,
@@ -308,7 +266,7 @@ static void plan_teardown(struct plan *pl, const char *name,
 			if (same(c->project, name) && !find_service(proj, c->service))
 				remove_container(pl, c, cause);
 		}
-		service_order(proj, order);
+		project_service_order(proj, order);
 		for (j = proj->nservices; j-- > 0;) {
 			const struct service *s = &proj->services[order[j]];
 
@@ -425,7 +383,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	char *n;
 	size_t i;
 
-	service_order(p, order);
+	project_service_order(p, order);
 
 	n = name_network(p->name);
 	if (!find_network(o, n)) {
