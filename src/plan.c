@@ -313,6 +313,11 @@ static bool container_needs_start(const struct service *s,
 		return true;
 	}
 	if (!strcmp(st, "exited") || !strcmp(st, "dead")) {
+		/* on-failure that exited 0 has finished, as the Engine
+		 * itself decides: running it again every pass is a loop */
+		if (s->restart == RESTART_ON_FAILURE && c->exit_code == 0 &&
+		    !strcmp(st, "exited"))
+			return false;
 		if (s->restart != RESTART_NO) {
 			*cause = CAUSE_STOPPED;
 			return true;

@@ -403,6 +403,14 @@ static void c_no_hash_label(struct fixture *f)
 	free(c->spec_hash); c->spec_hash = xstrdup("");
 	free(c->spec_fields); c->spec_fields = xstrdup("");
 }
+static void c_on_failure_exit(struct fixture *f, int code)
+{
+	find_s(f, "shop", "db")->restart = RESTART_ON_FAILURE;
+	converge(f, find_p(f, "shop"));
+	o_set_state(&f->obs, "shop", "db", "exited", code);
+}
+static void c_on_failure_done(struct fixture *f) { c_on_failure_exit(f, 0); }
+static void c_on_failure_failed(struct fixture *f) { c_on_failure_exit(f, 2); }
 static void c_job_failed(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
@@ -607,6 +615,10 @@ static const struct plan_case {
 	{ "dead container: start", c_dead,
 	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
 	{ "long-running service exited 0: start", c_long_running_exit0,
+	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "on-failure service exited 0: finished, nothing to do", c_on_failure_done,
+	  "shop converged\n", 1, 0 },
+	{ "on-failure service exited 2: start", c_on_failure_failed,
 	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
 	{ "restarting container: the Engine handles it", c_restarting,
 	  "shop converged\n", 1, 0 },
