@@ -83,9 +83,8 @@ static void converged_phase(const struct pass *p, const struct plan_project *pp,
 			*message = xasprintf("'%s' is restarting", c->service);
 			return;
 		}
-		if (s && s->restart == RESTART_ON_FAILURE &&
-		    !strcmp(c->state, "exited") && c->exit_code == 0)
-			continue;   /* finished: Completed, not failed */
+		if (s && plan_service_finished(s, c))
+			continue;
 		if (s && s->restart != RESTART_NO && strcmp(c->state, "running")) {
 			*phase = "Failed";
 			*reason = "ContainerExited";

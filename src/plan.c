@@ -301,6 +301,20 @@ static void plan_teardown(struct plan *pl, const char *name,
 
 /* ---- apply ---- */
 
+bool plan_service_finished(const struct service *s, const struct obs_container *c)
+{
+	const char *st = c->state ? c->state : "";
+
+	if (c->exit_code != 0)
+		return false;
+	/* a one-shot job runs once per spec hash: success is final */
+	if (s->restart == RESTART_NO)
+		return !strcmp(st, "exited") || !strcmp(st, "dead");
+	/* on-failure that exited 0 is done, as the Engine itself decides:
+	 * starting it again every pass would be a loop */
+	return s->restart == RESTART_ON_FAILURE && !strcmp(st, "exited");
+}
+
 /* What to do with the existing container c of service s (same hash). */
 static bool container_needs_start(const struct service *s,
 				  const struct obs_container *c,
@@ -313,19 +327,9 @@ static bool container_needs_start(const struct service *s,
 		return true;
 	}
 	if (!strcmp(st, "exited") || !strcmp(st, "dead")) {
-		/* on-failure that exited 0 has finished, as the Engine
-		 * itself decides: running it again every pass is a loop */
-		if (s->restart == RESTART_ON_FAILURE && c->exit_code == 0 &&
-		    !strcmp(st, "exited"))
+		if (plan_service_finished(s, c))
 			return false;
-		if (s->restart != RESTART_NO) {
-			*cause = CAUSE_STOPPED;
-			return true;
-		}
-		/* a one-shot job runs once per spec hash: success is final */
-		if (c->exit_code == 0)
-			return false;
-		*cause = CAUSE_JOB_FAILED;
+		*cause = s->restart != RESTART_NO ? CAUSE_STOPPED : CAUSE_JOB_FAILED;
 		return true;
 	}
 	/* running, restarting (the Engine is on it), removing */

@@ -104,6 +104,12 @@ void plan_release(struct plan *p);
 const char *action_kind_name(enum action_kind k);   /* "create-container" */
 const char *action_cause_name(enum action_cause c); /* "SpecChanged" */
 bool plan_is_empty(const struct plan *p);
+/*
+ * Has container c of service s run to completion, so that it is neither
+ * started again nor a failure?  A restart "no" job or an on-failure
+ * service that exited 0.
+ */
+bool plan_service_finished(const struct service *s, const struct obs_container *c);
 
 /* Docker object names (caller frees). */
 char *name_network(const char *project);                  /* cara-{p} */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "plan.h"
 #include "spec.h"
@@ -957,10 +956,7 @@ static void test_names(void)
  */
 static double now_s(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
+	return (double)monotonic_ms() / 1000;
 }
 
 static void test_long_chain(void)
