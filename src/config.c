@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -97,6 +98,9 @@ static const struct opt opts[] = {
 	  "ingress base domain" },
 	{ "hostpath-roots", "CARA_HOSTPATH_ROOTS", "hostPathRoots", S(hostpath_roots), NULL,
 	  0, 0, MASK_NONE, "':'-separated directories HostPath volumes may use" },
+	{ "interpolate-allow", "CARA_INTERPOLATE_ALLOW", "interpolateAllow",
+	  S(interpolate_allow), NULL, 0, 0, MASK_NONE,
+	  "','-separated variables (or PREFIX*) manifests may read; default: all but cara's own" },
 	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, MASK_NONE,
 	  "print the plan, change nothing" },
 	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, MASK_NONE,
@@ -189,6 +193,7 @@ static int load_file(struct config *cfg, const char *file, bool must_exist)
 	FILE *f;
 	char *key = NULL;
 	int depth = 0, rc = -1, done = 0;
+	bool seen[ARRAY_SIZE(opts)] = { false };
 	size_t i;
 
 	f = fopen(file, "rb");
@@ -247,6 +252,13 @@ static int load_file(struct config *cfg, const char *file, bool must_exist)
 				yaml_event_delete(&ev);
 				goto out;
 			}
+			if (seen[i]) {
+				error_set("%s:%zu:%zu: %s: set twice in one file", file,
+					  ev.start_mark.line + 1, ev.start_mark.column + 1, key);
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			seen[i] = true;
 			/* flags and environment win over the file */
 			if (cfg->origin[i] <= ORIGIN_FILE) {
 				char *where = xasprintf("%s:%zu: %s", file,
@@ -346,6 +358,22 @@ int config_load(struct config *cfg, int argc, char **argv)
 	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
 		return error_set("--log-format: '%s' is not 'text' or 'json'",
 				 cfg->log_format);
+	if (cfg->notify_url && strncasecmp(cfg->notify_url, "http://", 7) &&
+	    strncasecmp(cfg->notify_url, "https://", 8))
+		return error_set("--notify-url: only http:// and https:// URLs are "
+				 "allowed");
+	if (cfg->interpolate_allow) {
+		struct strvec v = { 0 };
+		const char *why = NULL;
+
+		config_interpolate_allow(cfg, &v);
+		for (i = 0; i < v.n && !why; i++)
+			if ((why = env_pattern_check(v.v[i])))
+				error_set("--interpolate-allow: '%s' %s", v.v[i], why);
+		strvec_release(&v);
+		if (why)
+			return -1;
+	}
 	if (cfg->verify_signatures && !cfg->allowed_signers && !cfg->gpg_keyring)
 		return error_set("--verify-signatures needs the keys to trust: "
 				 "--allowed-signers FILE (SSH signatures), "
@@ -465,16 +493,27 @@ void config_usage(struct buf *out)
 	}
 }
 
+/* Split s at any of seps; empty items are dropped. */
+static void split_list(const char *s, const char *seps, struct strvec *out)
+{
+	size_t n;
+
+	while (s && *s) {
+		n = strcspn(s, seps);
+		if (n)
+			strvec_push_nodup(out, xstrndup(s, n));
+		s += n;
+		if (*s)
+			s++;
+	}
+}
+
 void config_hostpath_roots(const struct config *cfg, struct strvec *out)
 {
-	const char *p = cfg->hostpath_roots, *c;
+	split_list(cfg->hostpath_roots, ":", out);
+}
 
-	while (p && *p) {
-		c = strchr(p, ':');
-		if (!c)
-			c = p + strlen(p);
-		if (c > p)
-			strvec_push_nodup(out, xstrndup(p, (size_t)(c - p)));
-		p = *c ? c + 1 : c;
-	}
+void config_interpolate_allow(const struct config *cfg, struct strvec *out)
+{
+	split_list(cfg->interpolate_allow, ", \t", out);
 }

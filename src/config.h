@@ -26,6 +26,7 @@ struct config {
 	/* host */
 	char *state_dir, *docker_host, *secrets_dir, *node;
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
+	char *interpolate_allow;        /* ','-separated names or PREFIX* */
 	long docker_timeout_s;
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;
@@ -58,5 +59,7 @@ void config_print(const struct config *cfg, bool json, struct buf *out);
 void config_usage(struct buf *out);
 /* Split hostpath_roots into a vector. */
 void config_hostpath_roots(const struct config *cfg, struct strvec *out);
+/* Split interpolate_allow into a vector (empty: no allowlist). */
+void config_interpolate_allow(const struct config *cfg, struct strvec *out);
 
 #endif

@@ -464,7 +464,7 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 		      int depth)
 {
 	size_t k = i + 2, end = ref_end(s, len, i), wl;
-	const char *val, *word;
+	const char *val, *word, *why;
 	char *name;
 	char op = 0;
 	bool colon = false;
@@ -495,6 +495,10 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 	}
 	word = s + k;
 	wl = end - k;
+	if ((why = manifest_check_var_access(name, c->opts))) {
+		perr(c, n, "variable '%s' %s", name, why);
+		goto out;
+	}
 	val = lookup_var(c, name);
 	if (op == '-' && (!val || (colon && !*val))) {
 		if (depth >= MAX_INTERP_DEPTH) {

@@ -169,6 +169,11 @@ struct manifest_options {
 	const char *ingress_env;       /* e.g. "prod"; NULL: hosts without a dot stay as is */
 	const char *base_domain;       /* e.g. "example.com" */
 	size_t max_file_bytes;         /* 0: default 4 MiB; larger files are refused */
+	/* ${VAR}: cara's own variables are always refused, and so is this one
+	 * (--token-env); with n > 0 only names matching a pattern may be read. */
+	const char *token_env;
+	const char *const *interp_allow;   /* "NAME" or "PREFIX*" */
+	size_t ninterp_allow;
 };
 
 /*
@@ -208,6 +213,14 @@ const char *manifest_check_object_name(const char *s);   /* service, volume, ing
 const char *manifest_check_image(const char *ref);
 const char *manifest_check_env_name(const char *s);
 const char *manifest_check_hostname(const char *s);      /* ingress host */
+/*
+ * NULL when a manifest may read the variable `name` through ${...}, else
+ * why not (static text, to follow the quoted name).  Refused whatever the
+ * allowlist says: CARA_*, DOCKER_*, *_PROXY, SSH_AUTH_SOCK and the
+ * --token-env variable, which hold cara's settings and credentials.
+ */
+const char *manifest_check_var_access(const char *name,
+				      const struct manifest_options *opts);
 /* NULL when a HostPath volume may use `path`, else a message the caller frees. */
 char *manifest_check_host_path(const char *path,
 			       const struct manifest_options *opts);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +102,25 @@ const char *manifest_check_env_name(const char *s)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
 			return "may contain only letters, digits, '_', '-' and '.'";
 	return NULL;
+}
+
+const char *manifest_check_var_access(const char *name,
+				      const struct manifest_options *opts)
+{
+	size_t i, n = strlen(name);
+
+	if (!strncasecmp(name, "CARA_", 5) || !strncasecmp(name, "DOCKER_", 7) ||
+	    !strcasecmp(name, "SSH_AUTH_SOCK") ||
+	    (n >= 6 && !strcasecmp(name + n - 6, "_PROXY")))
+		return "belongs to cara or its connections: manifests may not read it";
+	if (opts && opts->token_env && !strcmp(name, opts->token_env))
+		return "holds cara's git token (--token-env): manifests may not read it";
+	if (!opts || !opts->ninterp_allow)
+		return NULL;
+	for (i = 0; i < opts->ninterp_allow; i++)
+		if (env_pattern_match(opts->interp_allow[i], name))
+			return NULL;
+	return "is not in --interpolate-allow: manifests may not read it";
 }
 
 /* A registry host: domain components, optionally ":port". */

@@ -26,6 +26,10 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 	p->mopts.nhostpath_roots = p->roots.n;
 	p->mopts.ingress_env = cfg->environment;
 	p->mopts.base_domain = cfg->base_domain;
+	p->mopts.token_env = cfg->token_env;
+	config_interpolate_allow(cfg, &p->allow);
+	p->mopts.interp_allow = (const char *const *)p->allow.v;
+	p->mopts.ninterp_allow = p->allow.n;
 }
 
 void pass_release(struct pass *p)
@@ -39,6 +43,7 @@ void pass_release(struct pass *p)
 	state_close(p->st);
 	strvec_release(&p->known);
 	strvec_release(&p->roots);
+	strvec_release(&p->allow);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -36,6 +36,7 @@ struct pass {
 	/* parsing options and what they point to */
 	struct manifest_options mopts;
 	struct strvec roots;
+	struct strvec allow;            /* --interpolate-allow patterns */
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);

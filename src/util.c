@@ -259,6 +259,33 @@ bool strvec_equal(const struct strvec *a, const struct strvec *b)
 	return true;
 }
 
+/* ---- variable name patterns ---- */
+
+const char *env_pattern_check(const char *pat)
+{
+	size_t i, n = strlen(pat);
+
+	if (n && pat[n - 1] == '*')
+		n--;
+	if (!n)
+		return "is not a variable name or PREFIX*";
+	if (isdigit((unsigned char)pat[0]))
+		return "must not start with a digit";
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)pat[i]) && pat[i] != '_')
+			return "may contain only letters, digits and '_' (and a final '*')";
+	return NULL;
+}
+
+bool env_pattern_match(const char *pat, const char *name)
+{
+	size_t n = strlen(pat);
+
+	if (n && pat[n - 1] == '*')
+		return !strncmp(pat, name, n - 1);
+	return !strcmp(pat, name);
+}
+
 /* ---- errors ---- */
 
 static _Thread_local struct buf last_error;

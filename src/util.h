@@ -75,6 +75,11 @@ void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
 bool strvec_equal(const struct strvec *a, const struct strvec *b);
 
+/* ---- variable name patterns: "NAME" or "PREFIX*" ---- */
+/* NULL when pat is a valid pattern, else why not (static text). */
+const char *env_pattern_check(const char *pat);
+bool env_pattern_match(const char *pat, const char *name);
+
 /* ---- last error, per thread ---- */
 /* Set the calling thread's error message; always returns -1. */
 int error_set(const char *fmt, ...) PRINTF_LIKE(1, 2);

@@ -10,8 +10,8 @@
 
 corpus="$srcdir/tests/manifests"
 # the corpus relies on these being unset; no HostPath root is configured
-unset CARA_CORPUS_SURELY_UNSET CARA_CORPUS_TOKEN CARA_CORPUS_TAG \
-	CARA_CORPUS_LOG_LEVEL CARA_CORPUS_PORT CARA_HOSTPATH_ROOTS \
+unset CORPUS_SURELY_UNSET CORPUS_TOKEN CORPUS_TAG \
+	CORPUS_LOG_LEVEL CORPUS_PORT CARA_HOSTPATH_ROOTS \
 	CARA_REPO CARA_PATH CARA_OUTPUT
 
 # check_file FILE WANT_EXIT: validate FILE alone, check the exit status and
@@ -182,8 +182,39 @@ test_expect_success 'HostPath volumes under --hostpath-roots are accepted' '
 
 test_expect_success 'variables come from the environment' '
 	expect_exit 1 $CARA validate "$corpus/invalid/env-unset-variable.yaml" 2>/dev/null &&
-	expect_exit 0 env CARA_CORPUS_SURELY_UNSET=api.example.com \
+	expect_exit 0 env CORPUS_SURELY_UNSET=api.example.com \
 		$CARA validate "$corpus/invalid/env-unset-variable.yaml"
+'
+
+test_expect_success 'a manifest cannot read the git token, cara settings or what the allowlist leaves out' '
+	mkdir -p interp &&
+	cat > interp/p.yaml <<-\EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: interp}
+	spec:
+	  services:
+	    - name: app
+	      image: "app:${APP_TAG}"
+	      env:
+	        - {name: T, value: "${DEPLOY_TOKEN:-none}"}
+	        - {name: N, value: "${CARA_NOTIFY_URL}"}
+	EOT
+	expect_exit 1 env APP_TAG=1 DEPLOY_TOKEN=tok-VERYSECRET \
+		CARA_NOTIFY_URL=https://hooks.example/NOTIFYSECRET CARA_TOKEN_ENV=DEPLOY_TOKEN \
+		$CARA validate interp >out 2>err &&
+	expect_contains err "p.yaml:10:" &&
+	expect_contains err "variable '"'"'DEPLOY_TOKEN'"'"' holds cara'"'"'s git token" &&
+	expect_contains err "variable '"'"'CARA_NOTIFY_URL'"'"' belongs to cara" &&
+	! grep -q SECRET out err &&
+	expect_exit 1 env APP_TAG=1 DEPLOY_TOKEN=tok-VERYSECRET CARA_TOKEN_ENV=DEPLOY_TOKEN \
+		$CARA validate --output json interp >out 2>err &&
+	! grep -q SECRET out err &&
+	sed -i "/value:/d; /env:/d" interp/p.yaml &&
+	APP_TAG=1 $CARA validate interp &&
+	expect_exit 1 env APP_TAG=1 $CARA validate --interpolate-allow "TAG,PORT" interp 2>err &&
+	expect_contains err "variable '"'"'APP_TAG'"'"' is not in --interpolate-allow" &&
+	APP_TAG=1 CARA_INTERPOLATE_ALLOW="APP_*" $CARA validate interp
 '
 
 test_expect_success 'an empty directory is valid; a missing one is an error' '

@@ -63,6 +63,30 @@ test_expect_success 'a missing --config file is an error, the default one is not
 	expect_contains err "absent.yaml"
 '
 
+test_expect_success 'a key set twice in the file is an error naming the second' '
+	printf "parallel: 2\nstateDir: /x\nparallel: 8\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "cara.yaml:3:" && expect_contains err "parallel: set twice"
+'
+
+test_expect_success 'a notify URL that is not http(s) is refused, from any origin' '
+	: > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config --notify-url file:///etc/shadow 2>err &&
+	expect_contains err "only http:// and https://" &&
+	expect_exit 1 env CARA_NOTIFY_URL=gopher://x/ $CARA config 2>err &&
+	printf "notifyUrl: ftp://x/\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	: > "$CARA_CONFIG" &&
+	$CARA config --notify-url HTTPS://hooks.example.com/x >/dev/null
+'
+
+test_expect_success 'an --interpolate-allow pattern must be a name or PREFIX*' '
+	expect_exit 1 $CARA config --interpolate-allow "APP_*,BAD-NAME" 2>err &&
+	expect_contains err "BAD-NAME" &&
+	$CARA config --interpolate-allow "APP_*, TAG" >out &&
+	grep -E "^interpolate-allow +APP_\*, TAG +flag$" out
+'
+
 test_expect_success 'help and version' '
 	$CARA --help >out && expect_contains out "sync" && expect_contains out "validate" &&
 	$CARA sync --help >out && expect_contains out "--dry-run" &&

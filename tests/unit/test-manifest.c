@@ -22,6 +22,11 @@ static const char *const test_env[][2] = {
 	{ "EMPTY", "" },
 	{ "REGISTRY", "ghcr.io/acme" },
 	{ "DEFAULT_B", "bee" },
+	{ "CARA_NOTIFY_URL", "https://hooks.example/SECRET-NOTIFY" },
+	{ "DOCKER_HOST", "tcp://SECRET-DOCKER:2376" },
+	{ "https_proxy", "http://user:SECRET-PROXY@proxy" },
+	{ "GIT_TOKEN", "SECRET-TOKEN" },
+	{ "APP_NAME", "blog" },
 };
 
 static const char *t_getenv(const char *name, void *ctx)
@@ -439,18 +444,74 @@ static void test_interpolation(void)
 	ok(first(&t) && !first(&t)->valid, "interpolation errors make the project invalid");
 	t_free(&t);
 
+	/* cara's own variables are refused, with or without a default, and
+	 * their values appear nowhere */
+	{
+		struct manifest_options o = t_opts();
+		const char *allow[] = { "APP_*", "TAG" };
+
+		o.token_env = "GIT_TOKEN";
+		t_parse_opts(&t, HEAD
+			"  services:\n"
+			"    - name: app\n"
+			"      image: app:1\n"
+			"      env:\n"
+			"        - {name: A, value: \"${CARA_NOTIFY_URL}\"}\n"
+			"        - {name: B, value: \"x${DOCKER_HOST:-d}\"}\n"
+			"        - {name: C, value: \"${https_proxy}\"}\n"
+			"        - {name: D, value: \"${GIT_TOKEN:?}\"}\n"
+			"        - {name: E, value: \"${UNSET:-${CARA_NOTIFY_URL}}\"}\n"
+			"        - {name: F, value: \"${TAG}\"}\n", &o);
+		expect(&t, "env[0].value: variable 'CARA_NOTIFY_URL' belongs to cara",
+		       "a CARA_* variable is refused");
+		expect(&t, "env[1].value: variable 'DOCKER_HOST' belongs to cara",
+		       "a DOCKER_* variable is refused, default or not");
+		expect(&t, "env[2].value: variable 'https_proxy' belongs to cara",
+		       "a proxy variable (it may hold a password) is refused");
+		expect(&t, "env[3].value: variable 'GIT_TOKEN' holds cara's git token",
+		       "the --token-env variable is refused");
+		expect(&t, "env[4].value: variable 'CARA_NOTIFY_URL'",
+		       "a refused variable inside a default is refused too");
+		ok(!strstr(buf_cstr(&t.text), "SECRET"), "no refused value in any finding");
+		ok(first(&t) && !first(&t)->valid, "a refused variable makes the project invalid");
+		t_free(&t);
+
+		o.interp_allow = allow;
+		o.ninterp_allow = ARRAY_SIZE(allow);
+		t_parse_opts(&t, HEAD
+			"  services:\n"
+			"    - name: app\n"
+			"      image: app:${TAG}\n"
+			"      env:\n"
+			"        - {name: A, value: \"${APP_NAME}\"}\n"
+			"        - {name: B, value: \"${PORT}\"}\n"
+			"        - {name: C, value: \"${APP}\"}\n", &o);
+		expect(&t, "env[1].value: variable 'PORT' is not in --interpolate-allow",
+		       "a name outside the allowlist is refused");
+		expect(&t, "env[2].value: variable 'APP' is not in --interpolate-allow",
+		       "PREFIX* matches by prefix only");
+		ok(t.d.n == 2, "allowed names (exact and by prefix) are read");
+		t_free(&t);
+	}
+	ok(manifest_check_var_access("cara_x", NULL) != NULL &&
+	   manifest_check_var_access("ALL_PROXY", NULL) != NULL &&
+	   manifest_check_var_access("SSH_AUTH_SOCK", NULL) != NULL &&
+	   manifest_check_var_access("HOME", NULL) == NULL &&
+	   manifest_check_var_access("PROXY", NULL) == NULL,
+	   "manifest_check_var_access: the refused families");
+
 	/* without opts->getenv the process environment is used */
 	{
 		struct manifest_options o;
 
 		memset(&o, 0, sizeof(o));
-		setenv("CARA_TEST_MANIFEST_VAR", "from-env", 1);
+		setenv("MANIFEST_TEST_VAR", "from-env", 1);
 		t_parse_opts(&t, HEAD "  services:\n    - name: a\n      image: x\n"
-			     "      env: [{name: V, value: \"${CARA_TEST_MANIFEST_VAR}\"}]\n", &o);
+			     "      env: [{name: V, value: \"${MANIFEST_TEST_VAR}\"}]\n", &o);
 		ok(first(&t) && !strcmp(first(&t)->services[0].env[0].value, "from-env"),
 		   "getenv() when opts->getenv is NULL");
 		t_free(&t);
-		unsetenv("CARA_TEST_MANIFEST_VAR");
+		unsetenv("MANIFEST_TEST_VAR");
 	}
 }
 
