@@ -354,27 +354,18 @@ static int read_secret_file(struct fetch_ctx *c, const char *path,
 			    const char *what, char **out)
 {
 	struct buf b = BUF_INIT;
-	char chunk[4096];
-	ssize_t n;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return refuse(c, "cannot open %s '%s': %s", what, path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			refuse(c, "cannot read %s '%s': %s", what, path, strerror(errno));
-			goto out;
-		}
-		buf_add(&b, chunk, (size_t)n);
-		if (b.len > MAX_SECRET_FILE) {
+	if (read_regular_file(path, MAX_SECRET_FILE, &b) < 0) {
+		if (errno == EINVAL)
+			refuse(c, "%s '%s' is not a regular file", what, path);
+		else if (errno == EFBIG)
 			refuse(c, "%s '%s' is larger than %d bytes", what, path,
 			       MAX_SECRET_FILE);
-			goto out;
-		}
+		else
+			refuse(c, "cannot read %s '%s': %s", what, path, strerror(errno));
+		goto out;
 	}
 	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
 		b.ptr[--b.len] = '\0';
@@ -385,11 +376,8 @@ static int read_secret_file(struct fetch_ctx *c, const char *path,
 	*out = buf_detach(&b);
 	rc = 0;
 out:
-	explicit_bzero(chunk, sizeof(chunk));
-	if (b.ptr)
-		explicit_bzero(b.ptr, b.cap);
+	buf_wipe(&b);
 	buf_release(&b);
-	close(fd);
 	return rc < 0 ? GIT_EUSER : 0;
 }
 

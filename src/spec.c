@@ -55,20 +55,11 @@ static bool secret_component_ok(const char *s)
 	return s && *s && *s != '.' && !strchr(s, '/');
 }
 
-static void wipe_buf(struct buf *b)
-{
-	if (b->ptr)
-		memset(b->ptr, 0, b->cap);
-}
-
 int secret_read(const char *secrets_dir, const char *name, const char *key,
 		struct buf *out)
 {
-	struct stat st;
 	char *path = NULL;
-	char chunk[4096];
-	ssize_t n;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	buf_reset(out);
 	if (!secret_component_ok(name) || !secret_component_ok(key)) {
@@ -83,55 +74,32 @@ int secret_read(const char *secrets_dir, const char *name, const char *key,
 		goto out;
 	}
 	path = xasprintf("%s/%s/%s", secrets_dir, name, key);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (read_regular_file(path, SECRET_MAX_BYTES, out) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			error_set("secret '%s/%s' not found in '%s'", name, key,
 				  secrets_dir);
+		else if (errno == EINVAL)
+			error_set("secret '%s/%s' in '%s' is not a regular file", name,
+				  key, secrets_dir);
+		else if (errno == EFBIG)
+			error_set("secret '%s/%s' in '%s' is larger than %d bytes",
+				  name, key, secrets_dir, SECRET_MAX_BYTES);
 		else
 			error_set("cannot read secret '%s/%s' in '%s': %s", name, key,
 				  secrets_dir, strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &st) < 0) {
-		error_set("cannot read secret '%s/%s' in '%s': %s", name, key,
-			  secrets_dir, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error_set("secret '%s/%s' in '%s' is not a regular file", name, key,
-			  secrets_dir);
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set("cannot read secret '%s/%s' in '%s': %s", name, key,
-				  secrets_dir, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > SECRET_MAX_BYTES) {
-			error_set("secret '%s/%s' in '%s' is larger than %d bytes",
-				  name, key, secrets_dir, SECRET_MAX_BYTES);
-			goto out;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
 	if (out->len && out->ptr[out->len - 1] == '\n')
 		out->ptr[--out->len] = '\0';
+	/* an environment value ends at the first NUL: never cut it silently */
+	if (memchr(out->ptr ? out->ptr : "", '\0', out->len)) {
+		error_set("secret '%s/%s' in '%s' holds a NUL byte", name, key,
+			  secrets_dir);
+		buf_wipe(out);
+		goto out;
+	}
 	rc = 0;
 out:
-	memset(chunk, 0, sizeof(chunk));
-	if (rc < 0) {
-		wipe_buf(out);
-		buf_reset(out);
-	}
-	if (fd >= 0)
-		close(fd);
 	free(path);
 	return rc;
 }
@@ -256,7 +224,7 @@ static int ser_env(struct buf *b, const struct service *s,
 				goto out;
 			}
 			sha256_hex(buf_cstr(&secret), secret.len, hex);
-			wipe_buf(&secret);
+			buf_wipe(&secret);
 			put_str(&e, "secret");
 			put_str(&e, hex);
 		} else {
@@ -268,7 +236,7 @@ static int ser_env(struct buf *b, const struct service *s,
 	put_sorted(b, &entries);
 	rc = 0;
 out:
-	wipe_buf(&secret);
+	buf_wipe(&secret);
 	buf_release(&secret);
 	buf_release(&e);
 	entries_release(&entries);
@@ -421,10 +389,10 @@ static int spec_service_at(char out_hash[65], char **out_fields,
 out:
 	/* the env group holds only hashes of secrets, but wipe it anyway */
 	for (i = 0; i < G_COUNT; i++) {
-		wipe_buf(&g[i]);
+		buf_wipe(&g[i]);
 		buf_release(&g[i]);
 	}
-	wipe_buf(&all);
+	buf_wipe(&all);
 	buf_release(&all);
 	buf_release(&fields);
 	return rc;
@@ -479,7 +447,7 @@ void spec_compute(struct project_set *set, const char *secrets_dir,
 				if (k != bad_env &&
 				    secret_read(secrets_dir, e->secret_name,
 						e->secret_key, &tmp) == 0) {
-					wipe_buf(&tmp);
+					buf_wipe(&tmp);
 					buf_release(&tmp);
 					continue;
 				}

@@ -6,11 +6,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -257,6 +261,67 @@ bool strvec_equal(const struct strvec *a, const struct strvec *b)
 		if (strcmp(a->v[i], b->v[i]))
 			return false;
 	return true;
+}
+
+/* ---- whole small files ---- */
+
+int read_regular_file(const char *path, size_t max, struct buf *out)
+{
+	struct stat st;
+	char chunk[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	buf_reset(out);
+	/* O_NONBLOCK: opening a FIFO with no writer must not block the pass */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = EINVAL;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		err = EFBIG;
+		goto out;
+	}
+	buf_grow(out, (size_t)st.st_size);   /* one allocation: nothing to wipe elsewhere */
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max - out->len) {
+			err = EFBIG;
+			goto out;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+out:
+	explicit_bzero(chunk, sizeof(chunk));
+	close(fd);
+	if (err) {
+		buf_wipe(out);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void buf_wipe(struct buf *b)
+{
+	if (b->ptr)
+		explicit_bzero(b->ptr, b->cap);
+	b->len = 0;
 }
 
 /* ---- variable name patterns ---- */

@@ -75,6 +75,17 @@ void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
 bool strvec_equal(const struct strvec *a, const struct strvec *b);
 
+/* ---- whole small files ---- */
+/*
+ * Read the regular file at path, at most max bytes, into out.  A FIFO,
+ * device, socket or directory is refused at once, never waited on.
+ * Returns 0, or -1 with errno set (open's and read's, EINVAL: not a regular
+ * file, EFBIG: larger than max) and out wiped.
+ */
+int read_regular_file(const char *path, size_t max, struct buf *out);
+/* Zero the whole allocation (for secrets) and empty b. */
+void buf_wipe(struct buf *b);
+
 /* ---- variable name patterns: "NAME" or "PREFIX*" ---- */
 /* NULL when pat is a valid pattern, else why not (static text). */
 const char *env_pattern_check(const char *pat);

@@ -363,6 +363,17 @@ http_test 'http: a wrong token is refused once, naming the URL and not the token
 	no_secret out err
 '
 
+http_test 'http: a FIFO or directory as the token file is refused at once, never waited on' '
+	export CARA_STATE_DIR="$TEST_DIR/state-http-fifo" &&
+	rm -f "$TEST_DIR/token.fifo" && mkfifo "$TEST_DIR/token.fifo" &&
+	expect_exit 1 timeout 20 $CARA validate --repo "$HTTP_URL" --path stacks \
+		--username deploy --token-file "$TEST_DIR/token.fifo" >out 2>err &&
+	expect_contains err "token file '\''$TEST_DIR/token.fifo'\'' is not a regular file" &&
+	expect_exit 1 timeout 20 $CARA validate --repo "$HTTP_URL" --path stacks \
+		--username deploy --token-file "$TEST_DIR" >out 2>err &&
+	expect_contains err "is not a regular file"
+'
+
 http_test 'http: without credentials the message says how to give them' '
 	export CARA_STATE_DIR="$TEST_DIR/state-http-none" &&
 	expect_exit 1 $CARA validate --repo "$HTTP_URL" --path stacks >out 2>err &&

@@ -455,6 +455,29 @@ static void test_secret_read(void)
 		   strstr(error_last(), "not a regular file"), "a directory is not a secret");
 		free(dir);
 	}
+	{
+		/* a FIFO with no writer would block open() and the pass with it */
+		char *fifo = xasprintf("%s/wp/fifo", secrets_dir);
+		int64_t t0 = monotonic_ms();
+
+		ok(mkfifo(fifo, 0600) == 0, "fifo made");
+		ok(secret_read(secrets_dir, "wp", "fifo", &b) < 0 &&
+		   strstr(error_last(), "not a regular file") &&
+		   monotonic_ms() - t0 < 5000, "a FIFO is refused at once, not waited on");
+		free(fifo);
+	}
+	{
+		char *path = xasprintf("%s/wp/nul", secrets_dir);
+		FILE *f = fopen(path, "wb");
+
+		fwrite("ab\0cd-NULSECRET\n", 1, 16, f);
+		fclose(f);
+		ok(secret_read(secrets_dir, "wp", "nul", &b) < 0 &&
+		   strstr(error_last(), "'wp/nul'") && strstr(error_last(), "NUL byte") &&
+		   !strstr(error_last(), "NULSECRET") && b.len == 0,
+		   "a NUL byte is an error naming the secret, not a cut value");
+		free(path);
+	}
 	buf_release(&b);
 }
 
