@@ -1552,6 +1552,13 @@ static void convert_document(struct pctx *c, const struct ynode *root)
 		path_key(c, "apiVersion");
 		perr(c, avn, "apiVersion '%.64s' is not supported: cara reads "
 		     "caravanserai/v1", av);
+	} else if (av && near_project &&
+		   (strcasestr(av, "caravan") || !strcasecmp(av, "v1") ||
+		    manifest_edit_distance(av, "caravanserai/v1", 3) <= 3)) {
+		/* a typo must not make the project look deleted and pruned */
+		path_key(c, "apiVersion");
+		perr(c, avn, "apiVersion '%.64s' is not 'caravanserai/v1' (the "
+		     "spelling is exact, in lower case)", av);
 	} else if (!av && (near_project || (!kind && map_get(root, "metadata") &&
 					    map_get(root, "spec")))) {
 		path_key(c, "apiVersion");
