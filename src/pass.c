@@ -74,6 +74,12 @@ static int read_repo(struct pass *p)
 	so.gpg_keyring = p->cfg->gpg_keyring;
 	if (source_fetch(&snap, &so) < 0)
 		goto out;
+	/* a file that could not be read may hold projects: nothing is pruned */
+	for (i = 0; i < snap.nproblems; i++) {
+		diags_add(&p->diags, DIAG_ERROR, snap.problems[i].path, 1, 1, "",
+			  "%s", snap.problems[i].message);
+		p->desired.incomplete = true;
+	}
 	for (i = 0; i < snap.nfiles; i++)
 		if (manifest_parse_buffer(&p->desired, snap.files[i].path,
 					  snap.files[i].data, snap.files[i].len,

@@ -1516,7 +1516,17 @@ struct pending {
 struct walk {
 	struct pending *v;
 	size_t n, cap;
+	struct source_snapshot *out;   /* for the files refused on the way */
+	bool full;                     /* MAX_FILES reached and reported */
 };
+
+static void add_problem(struct source_snapshot *s, char *path, char *message)
+{
+	GROW(s->problems, s->capproblems, s->nproblems + 1);
+	s->problems[s->nproblems].path = path;
+	s->problems[s->nproblems].message = message;
+	s->nproblems++;
+}
 
 static bool is_manifest_name(const char *name)
 {
@@ -1528,9 +1538,11 @@ static bool is_manifest_name(const char *name)
 
 /*
  * Collect *.yaml / *.yml blobs.  Skipped without a word: names starting
- * with '.' (.github/, .gitlab-ci.yml are not manifests), symbolic links
- * (their target is a path, and following one could leave the directory)
- * and submodules (their content is not in this repository).
+ * with '.' (.github/, .gitlab-ci.yml are not manifests) and files of
+ * other names.  Refused (a problem of the snapshot, which then must not
+ * prune): a symbolic link named like a manifest or a directory (its target is a path,
+ * and following one could leave the directory), a submodule (its content
+ * is not in this repository), the files past MAX_FILES.
  */
 static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 		     const git_tree *tree, const char *prefix, int depth,
@@ -1564,13 +1576,35 @@ static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 				return rc;
 			continue;
 		}
+		if (git_tree_entry_type(e) == GIT_OBJECT_COMMIT) {
+			add_problem(w->out, xasprintf("%s%s", prefix, name),
+				    xstrdup("a submodule: cara does not read submodules, "
+					    "so what it holds cannot be known"));
+			continue;
+		}
+		/* a link named like a manifest, or like a directory (no '.'),
+		 * may stand for manifests; a link like README.md does not */
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK &&
+		    (is_manifest_name(name) || !strchr(name, '.'))) {
+			add_problem(w->out, xasprintf("%s%s", prefix, name),
+				    xstrdup("a symbolic link: cara reads no links from "
+					    "a git source"));
+			continue;
+		}
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
 		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ||
 		    !is_manifest_name(name))
 			continue;
-		if (w->n >= MAX_FILES)
-			return fail(c, SRC_EUSER, "more than %d manifest files",
-				    MAX_FILES);
+		if (w->n >= MAX_FILES) {
+			if (!w->full)
+				add_problem(w->out, xasprintf("%s%s", prefix, name),
+					    xasprintf("more than %d manifest files: this "
+						      "one and the rest are not read",
+						      MAX_FILES));
+			w->full = true;
+			continue;
+		}
 		GROW(w->v, w->cap, w->n + 1);
 		w->v[w->n].path = xasprintf("%s%s", prefix, name);
 		git_oid_cpy(&w->v[w->n].id, git_tree_entry_id(e));
@@ -1604,9 +1638,11 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 		if (git_odb_read_header(&len, &type, odb, &w->v[i].id) < 0) {
 			rc = fail_git(c, SRC_EREPO, w->v[i].path);
 		} else if ((uint64_t)len > MAX_FILE_SIZE) {
-			rc = fail(c, SRC_EUSER, "'%s' is %zu bytes, more than the "
-				  "%llu a manifest may have", w->v[i].path, len,
-				  (unsigned long long)MAX_FILE_SIZE);
+			add_problem(out, w->v[i].path,
+				    xasprintf("%zu bytes, more than the %llu a manifest "
+					      "may have", len,
+					      (unsigned long long)MAX_FILE_SIZE));
+			w->v[i].path = NULL;
 		} else if (git_odb_read(&obj, odb, &w->v[i].id) < 0 ||
 			   git_odb_object_type(obj) != GIT_OBJECT_BLOB) {
 			rc = fail_git(c, SRC_EREPO, w->v[i].path);
@@ -1675,7 +1711,7 @@ static int verify_commit(struct fetch_ctx *c, git_repository *repo,
 static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 			 struct source_snapshot *out)
 {
-	struct walk w = { NULL, 0, 0 };
+	struct walk w = { NULL, 0, 0, out, false };
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -1831,6 +1867,11 @@ void source_snapshot_release(struct source_snapshot *s)
 		free(s->files[i].data);
 	}
 	free(s->files);
+	for (i = 0; i < s->nproblems; i++) {
+		free(s->problems[i].path);
+		free(s->problems[i].message);
+	}
+	free(s->problems);
 	free(s->subject);
 	free(s->signer);
 	memset(s, 0, sizeof(*s));

@@ -42,6 +42,11 @@ struct source_file {
 	size_t len;
 };
 
+struct source_problem {
+	char *path;                /* relative to options.path */
+	char *message;             /* e.g. "a submodule: ..." */
+};
+
 struct source_snapshot {
 	char commit[41];
 	int64_t commit_time;       /* author time, unix seconds */
@@ -51,9 +56,14 @@ struct source_snapshot {
 	unsigned long received_objects; /* transferred by this pass's fetch */
 	char *signer;              /* who signed it, with verify_signatures */
 	/* *.yaml / *.yml under path, sorted by path (strcmp); names starting
-	 * with '.', symbolic links and submodules are skipped */
+	 * with '.' are skipped */
 	struct source_file *files;
 	size_t nfiles, capfiles;
+	/* what could not be read: a manifest name that is a symbolic link, a
+	 * submodule, a file over the size cap, the files past the count cap.
+	 * The snapshot is then incomplete: the caller must not prune. */
+	struct source_problem *problems;
+	size_t nproblems, capproblems;
 };
 
 /* Fetch and read.  -1 with error_last() (URL redacted) on failure.  With

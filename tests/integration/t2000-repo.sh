@@ -68,6 +68,28 @@ test_expect_success 'credentials in the URL never reach output, logs or state' '
 	expect_contains err "***@127.0.0.1"
 '
 
+test_expect_success 'a manifest turned into a symlink, or moved into a submodule, is not a deletion' '
+	g checkout -q main &&
+	[ "$(docker_state $P-s)" = running ] &&
+	id=$(docker inspect -f "{{.Id}}" $P-s) &&
+	g checkout -q -b linked &&
+	mv "$W/stacks/g.yaml" "$W/g.real.yaml" && ln -s ../g.real.yaml "$W/stacks/g.yaml" &&
+	g add -A && g commit -qm linked && g push -q origin linked &&
+	expect_exit 1 $CARA sync --repo "file://$R" --ref linked --path stacks 2>err &&
+	expect_contains err "g.yaml:1:1: a symbolic link" &&
+	expect_contains err "not pruned" &&
+	[ "$(docker inspect -f "{{.Id}}" $P-s)" = "$id" ] &&
+	g checkout -q main && g checkout -q -b submodule &&
+	git -C "$W" rm -q stacks/g.yaml &&
+	git -C "$W" update-index --add --cacheinfo \
+		160000,1111111111111111111111111111111111111111,stacks/vendor &&
+	g commit -qm submodule && g push -q origin submodule &&
+	expect_exit 1 $CARA sync --repo "file://$R" --ref submodule --path stacks 2>err &&
+	expect_contains err "vendor:1:1: a submodule" &&
+	[ "$(docker inspect -f "{{.Id}}" $P-s)" = "$id" ] &&
+	g checkout -q main
+'
+
 test_expect_success 'validate --repo --ref checks a branch' '
 	g checkout -q -b broken &&
 	sed -i "s/image: .*/image: \"Not An Image\"/" "$W/stacks/g.yaml" &&

@@ -136,6 +136,18 @@ static char *file_list(const struct source_snapshot *s)
 	return buf_detach(&b);
 }
 
+/* "path: message" of every problem, ';'-separated. */
+static char *problem_list(const struct source_snapshot *s)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nproblems; i++)
+		buf_printf(&b, "%s%s: %s", i ? ";" : "", s->problems[i].path,
+			   s->problems[i].message);
+	return buf_detach(&b);
+}
+
 static const char *file_data(const struct source_snapshot *s, const char *path)
 {
 	size_t i;
@@ -216,6 +228,7 @@ static void make_fixture(void)
 	write_file("top.yaml", "top: 1\n");
 	run("ln -s a.yaml '%s/stacks/link.yaml'", W);
 	run("ln -s /etc/passwd '%s/stacks/escape.yaml'", W);
+	run("ln -s ../README.md '%s/stacks/readme.md'", W);
 	run("cd '%s' && " GIT " add -A && git update-index --add --cacheinfo "
 	    "160000,1111111111111111111111111111111111111111,stacks/sub.yaml && "
 	    "mkdir stacks/sub.yaml", W);
@@ -244,6 +257,13 @@ static void test_clone(void)
 	is_str(list, "stacks/a.yaml,stacks/b.yaml,stacks/b/c.yml,stacks/b/z.yaml,"
 	       "stacks/dir.yaml/inner.yaml,stacks/zz/deep/x.yaml,top.yaml",
 	       "yaml files sorted; hidden, symlinks, submodules, others skipped");
+	free(list);
+	list = problem_list(&s);
+	is_str(list, "stacks/escape.yaml: a symbolic link: cara reads no links from a "
+	       "git source;stacks/link.yaml: a symbolic link: cara reads no links from a "
+	       "git source;stacks/sub.yaml: a submodule: cara does not read submodules, "
+	       "so what it holds cannot be known",
+	       "links named like manifests and submodules are problems, README.md links are not");
 	free(list);
 	is_str(file_data(&s, "stacks/b/c.yml"), "c: 1\n", "blob content");
 	ok(s.nfiles && s.files[0].len == 5, "length");
@@ -555,7 +575,7 @@ static void test_cache_dir(void)
 static void test_limits(void)
 {
 	struct source_snapshot s;
-	char *cache = xasprintf("%s/c1", T), *big = xmalloc(5 << 20);
+	char *cache = xasprintf("%s/c1", T), *big = xmalloc(5 << 20), *list;
 	int rc;
 
 	memset(big, 'x', (5 << 20) - 1);
@@ -566,8 +586,13 @@ static void test_limits(void)
 	push("origin big");
 	run("git -C '%s' checkout -q main", W);
 	rc = fetch(&s, URL, cache, "stacks", "big", false);
-	ok(rc < 0 && error_has("'big.yaml' is") && error_has("more than"),
-	   "a file over 4 MiB is refused");
+	list = problem_list(&s);
+	ok(rc == 0 && strstr(list, ";big.yaml: 5242879 bytes, more than the 4194304"),
+	   "a file over 4 MiB is a problem of that file, not of the fetch");
+	ok(file_data(&s, "a.yaml") && !file_data(&s, "big.yaml"),
+	   "the other files are read, the big one is not");
+	free(list);
+	source_snapshot_release(&s);
 	rc = fetch(&s, URL, cache, "stacks", NULL, false);
 	ok(rc == 0 && !s.recloned, "other refs unaffected, no re-clone");
 	source_snapshot_release(&s);
