@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -116,8 +117,12 @@ int pass_read_source(struct pass *p, bool with_secrets)
 		if (read_repo(p) < 0)
 			return -1;
 	} else {
+		struct stat st;
+
 		dir = p->cfg->args.n ? p->cfg->args.v[0] :
 		      p->cfg->path ? p->cfg->path : ".";
+		/* one file is not the whole source: what it omits is not gone */
+		p->single_file = stat(dir, &st) == 0 && !S_ISDIR(st.st_mode);
 		if (manifest_load_dir(&p->desired, dir, &p->mopts, &p->diags) < 0)
 			return -1;
 	}
@@ -182,7 +187,8 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	if (p->st && !p->known.n && state_known_projects(p->st, &p->known) < 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
-	po.prune = prune && p->source_ok;   /* plan holds it for invalid sources */
+	/* plan holds it for invalid sources; one file never prunes the rest */
+	po.prune = prune && p->source_ok && !p->single_file;
 	po.gc_only = gc_only;
 	po.purge_volumes = p->cfg->purge_volumes;
 	po.known = &p->known;

@@ -23,6 +23,7 @@ struct pass {
 	struct project_set desired;
 	struct diags diags;
 	bool source_ok;                 /* the source could be read in full */
+	bool single_file;               /* one manifest file: prunes nothing else */
 	char commit[41];                /* "" for a local directory */
 	char *subject;
 	int64_t commit_time;

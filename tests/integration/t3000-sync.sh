@@ -172,6 +172,17 @@ test_expect_success 'a file that does not parse at all prunes nothing' '
 	[ "$(docker_state $Q-s)" = running ]
 '
 
+test_expect_success 'sync and diff of one file never prune the projects of other files' '
+	other "$CARA_TEST_IMAGE" && $CARA sync --path m 2>/dev/null &&
+	id_q=$(cid $Q-s) &&
+	expect_exit 0 $CARA diff m/shop.yaml >out 2>err &&
+	! grep -q "$Q" out &&
+	$CARA sync m/shop.yaml --allow-mass-prune 2>err &&
+	[ "$(cid $Q-s)" = "$id_q" ] && [ "$(docker_state $Q-s)" = running ] &&
+	$CARA sync --path m/shop.yaml --allow-mass-prune 2>err &&
+	[ "$(cid $Q-s)" = "$id_q" ]
+'
+
 test_expect_success 'removal from the source prunes the project' '
 	rm m/other.yaml &&
 	$CARA sync --path m --allow-mass-prune 2>err &&
