@@ -622,6 +622,8 @@ static bool get_bool(struct pctx *c, const struct ynode *n, bool *out)
 	return ok;
 }
 
+#define MAX_DURATION_MS (24LL * 3600 * 1000)
+
 static bool get_duration(struct pctx *c, const struct ynode *n, int64_t *out)
 {
 	char *t = scalar_text(c, n, "a duration");
@@ -632,6 +634,11 @@ static bool get_duration(struct pctx *c, const struct ynode *n, int64_t *out)
 	if (parse_duration_ms(t, out) < 0) {
 		perr(c, n, "invalid duration '%.64s' (write e.g. 500ms, 10s, 1m30s "
 		     "or 2h)", t);
+		ok = false;
+	} else if (*out > MAX_DURATION_MS) {
+		/* the Engine counts in nanoseconds and seconds of int: refuse
+		 * here what it would overflow or refuse later */
+		perr(c, n, "duration '%.64s' is longer than 24h", t);
 		ok = false;
 	}
 	free(t);

@@ -618,6 +618,7 @@ static void check_mounts(struct vctx *v, size_t si, const char *const *volnames)
 	const struct project *p = v->p;
 	const struct service *s = &p->services[si];
 	struct name_ix *ix = xcalloc(s->nmounts + 1, sizeof(*ix));
+	char **clean = xcalloc(s->nmounts + 1, sizeof(*clean));
 	struct buf h = BUF_INIT;
 	size_t i;
 
@@ -628,15 +629,29 @@ static void check_mounts(struct vctx *v, size_t si, const char *const *volnames)
 			verr(v, m->pos, "spec.services[%zu].volumeMounts[%zu].name|"
 			     "volume '%s' is not declared in spec.volumes%s", si, i,
 			     m->name, hint(&h, m->name, volnames, p->nvolumes));
-		ix[i].name = m->mount_path ? m->mount_path : "";
+		/* compared as the Engine will see them: "/d/" is "/d" */
+		clean[i] = m->mount_path && m->mount_path[0] == '/' ?
+			   path_clean(m->mount_path) : xstrdup("");
+		if (!strcmp(clean[i], "/"))
+			verr(v, m->pos, "spec.services[%zu].volumeMounts[%zu].mountPath|"
+			     "'%s' is the container's root: a volume cannot be "
+			     "mounted there", si, i, m->mount_path);
+		ix[i].name = clean[i];
 		ix[i].idx = i;
 	}
 	sort_items(ix, s->nmounts, sizeof(*ix), name_ix_cmp);
 	for (i = 1; i < s->nmounts; i++)
-		if (ix[i].name[0] && !strcmp(ix[i].name, ix[i - 1].name))
+		if (ix[i].name[0] && strcmp(ix[i].name, "/") &&
+		    !strcmp(ix[i].name, ix[i - 1].name))
 			verr(v, s->mounts[ix[i].idx].pos, "spec.services[%zu]."
-			     "volumeMounts[%zu].mountPath|'%s' is mounted twice",
-			     si, ix[i].idx, ix[i].name);
+			     "volumeMounts[%zu].mountPath|'%s' is mounted twice "
+			     "(also as '%s' at line %d)", si, ix[i].idx,
+			     s->mounts[ix[i].idx].mount_path,
+			     s->mounts[ix[i - 1].idx].mount_path,
+			     s->mounts[ix[i - 1].idx].pos.line);
+	for (i = 0; i < s->nmounts; i++)
+		free(clean[i]);
+	free(clean);
 	buf_release(&h);
 	free(ix);
 }

@@ -263,6 +263,38 @@ bool strvec_equal(const struct strvec *a, const struct strvec *b)
 	return true;
 }
 
+/* ---- paths ---- */
+
+char *path_clean(const char *path)
+{
+	struct buf b = BUF_INIT;
+	const char *p = path;
+	size_t n;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (!n)
+			break;
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			while (b.len && b.ptr[b.len - 1] != '/')
+				b.len--;
+			if (b.len)
+				b.len--;        /* the '/' before the dropped component */
+			if (b.ptr)
+				b.ptr[b.len] = '\0';
+		} else if (n != 1 || *p != '.') {
+			buf_putc(&b, '/');
+			buf_add(&b, p, n);
+		}
+		p += n;
+	}
+	if (!b.len)
+		buf_putc(&b, '/');
+	return buf_detach(&b);
+}
+
 /* ---- whole small files ---- */
 
 int read_regular_file(const char *path, size_t max, struct buf *out)

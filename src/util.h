@@ -75,6 +75,14 @@ void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
 bool strvec_equal(const struct strvec *a, const struct strvec *b);
 
+/* ---- paths ---- */
+/*
+ * The absolute path as the Engine will see it: '//' and '/./' collapsed,
+ * '..' applied lexically (never above '/'), no trailing '/'.  "/d/" and
+ * "/d" give "/d"; "/x/.." gives "/".  Caller frees.
+ */
+char *path_clean(const char *path);
+
 /* ---- whole small files ---- */
 /*
  * Read the regular file at path, at most max bytes, into out.  A FIFO,

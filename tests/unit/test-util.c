@@ -3,6 +3,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
 
 #include "tap.h"
 #include "util.h"
@@ -144,8 +147,67 @@ static void test_errors_and_diags(void)
 	ok(parse_ll(" 1", 0, 100, &v) < 0, "parse_ll leading space");
 }
 
+static void test_path_clean(void)
+{
+	static const char *const cases[][2] = {
+		{ "/", "/" }, { "//", "/" }, { "/d", "/d" }, { "/d/", "/d" },
+		{ "//d//e/", "/d/e" }, { "/d/./e", "/d/e" }, { "/d/..", "/" },
+		{ "/d/../e", "/e" }, { "/../..", "/" }, { "/a/b/../../c/.", "/c" },
+		{ "/..d/.e", "/..d/.e" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *c = path_clean(cases[i][0]);
+		is_str(c, cases[i][1], "path_clean(\"%s\")", cases[i][0]);
+		free(c);
+	}
+}
+
+static void test_env_patterns(void)
+{
+	ok(!env_pattern_check("APP_*") && !env_pattern_check("TAG") &&
+	   env_pattern_check("*") && env_pattern_check("A*B") &&
+	   env_pattern_check("9X") && env_pattern_check(""), "env_pattern_check");
+	ok(env_pattern_match("APP_*", "APP_X") && env_pattern_match("APP_*", "APP_") &&
+	   !env_pattern_match("APP_*", "APP") && env_pattern_match("TAG", "TAG") &&
+	   !env_pattern_match("TAG", "TAGS"), "env_pattern_match");
+}
+
+static void test_read_regular_file(void)
+{
+	char dir[] = "/tmp/cara-test-util-XXXXXX", *f, *fifo;
+	struct buf b = BUF_INIT;
+	FILE *fp;
+
+	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
+		return;
+	f = xasprintf("%s/f", dir);
+	fifo = xasprintf("%s/fifo", dir);
+	fp = fopen(f, "w");
+	fputs("0123456789", fp);
+	fclose(fp);
+	ok(read_regular_file(f, 10, &b) == 0 && b.len == 10, "a file at the cap is read");
+	ok(read_regular_file(f, 9, &b) < 0 && errno == EFBIG && b.len == 0,
+	   "a file over the cap: EFBIG, nothing kept");
+	ok(read_regular_file(dir, 100, &b) < 0 && errno == EINVAL, "a directory: EINVAL");
+	ok(mkfifo(fifo, 0600) == 0 && read_regular_file(fifo, 100, &b) < 0 &&
+	   errno == EINVAL, "a FIFO without a writer: EINVAL at once");
+	ok(read_regular_file("/dev/zero", 100, &b) < 0 && errno == EINVAL,
+	   "a device: EINVAL");
+	unlink(fifo);
+	unlink(f);
+	rmdir(dir);
+	free(f);
+	free(fifo);
+	buf_release(&b);
+}
+
 int main(void)
 {
+	test_path_clean();
+	test_env_patterns();
+	test_read_regular_file();
 	test_sha256();
 	test_durations();
 	test_rfc3339();
