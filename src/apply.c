@@ -15,6 +15,7 @@
  * the same request, so there is never an unlabelled object of ours.
  */
 #include <pthread.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,26 @@ out:
 	return rc;
 }
 
+/*
+ * The real path to bind for a HostPath volume, resolved at the moment of
+ * use under the allowed root without following links: a container that
+ * can write in the root must not be able to plant `esc -> /` for another
+ * project to mount.  NULL with error_last() when refused.
+ */
+static char *host_path_source(const struct apply_options *o, const char *path)
+{
+	char *real = NULL;
+	size_t i;
+
+	error_set("'%s' is under none of the allowed roots", path);
+	for (i = 0; i < o->nhostpath_roots && !real; i++) {
+		real = path_resolve_beneath(o->hostpath_roots[i], path);
+		if (!real && errno != EXDEV)
+			return NULL;
+	}
+	return real;
+}
+
 /* Create (not start) the container of service s. */
 static int create_container(struct docker *d, const struct project *p,
 			    const struct service *s, const struct apply_options *o,
@@ -272,6 +293,27 @@ static int create_container(struct docker *d, const struct project *p,
 	size_t i, nl = 0;
 	int rc = -1;
 
+	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
+	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
+	for (i = 0; i < s->nmounts; i++) {
+		const struct volume *v = project_find_volume(p, s->mounts[i].name);
+
+		mounts[i].target = s->mounts[i].mount_path;
+		mounts[i].read_only = s->mounts[i].read_only;
+		if (v && v->type == VOLUME_HOSTPATH) {
+			mounts[i].type = "bind";
+			if (!(vol_names[i] = host_path_source(o, v->host_path))) {
+				fail(r, "HostPathRefused", "service '%s': hostPath %s "
+				     "(cara never creates or follows links for a HostPath)",
+				     s->name, error_last());
+				goto out;
+			}
+		} else {
+			mounts[i].type = "volume";
+			vol_names[i] = name_volume(p->name, s->mounts[i].name);
+		}
+		mounts[i].source = vol_names[i];
+	}
 	for (i = 0; i < s->nenv; i++) {
 		const struct env_var *e = &s->env[i];
 
@@ -296,22 +338,6 @@ static int create_container(struct docker *d, const struct project *p,
 	labels[nl].key = "cara.service"; labels[nl++].value = s->name;
 	labels[nl].key = "cara.spec-hash"; labels[nl++].value = s->spec_hash ? s->spec_hash : "";
 	labels[nl].key = "cara.spec-fields"; labels[nl++].value = s->spec_fields ? s->spec_fields : "";
-	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
-	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
-	for (i = 0; i < s->nmounts; i++) {
-		const struct volume *v = project_find_volume(p, s->mounts[i].name);
-
-		mounts[i].target = s->mounts[i].mount_path;
-		mounts[i].read_only = s->mounts[i].read_only;
-		if (v && v->type == VOLUME_HOSTPATH) {
-			mounts[i].type = "bind";
-			mounts[i].source = v->host_path;
-		} else {
-			mounts[i].type = "volume";
-			vol_names[i] = name_volume(p->name, s->mounts[i].name);
-			mounts[i].source = vol_names[i];
-		}
-	}
 	memset(&cs, 0, sizeof(cs));
 	cs.name = name;
 	cs.image = s->image;

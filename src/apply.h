@@ -21,6 +21,8 @@ struct apply_options {
 	const char *docker_host;
 	long docker_timeout_ms;
 	const char *secrets_dir;
+	const char *const *hostpath_roots;  /* HostPath sources are resolved under these */
+	size_t nhostpath_roots;
 	int parallel;                   /* worker threads, >= 1 */
 	long health_timeout_s;          /* cap on waiting for Healthy/Completed */
 	volatile sig_atomic_t *stop;    /* set by SIGTERM/SIGINT: finish the step, stop */

@@ -266,6 +266,8 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	ao.docker_host = cfg->docker_host;
 	ao.docker_timeout_ms = cfg->docker_timeout_s * 1000;
 	ao.secrets_dir = cfg->secrets_dir;
+	ao.hostpath_roots = p.mopts.hostpath_roots;
+	ao.nhostpath_roots = p.mopts.nhostpath_roots;
 	ao.parallel = (int)cfg->parallel;
 	ao.health_timeout_s = cfg->health_timeout_s;
 	ao.stop = &stop_requested;

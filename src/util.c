@@ -295,6 +295,89 @@ char *path_clean(const char *path)
 	return buf_detach(&b);
 }
 
+char *path_resolve_beneath(const char *root, const char *path)
+{
+	struct buf out = BUF_INIT;
+	struct stat st;
+	char *croot = path_clean(root), *cpath = path_clean(path), *real = NULL;
+	const char *rel, *p;
+	size_t rl = strlen(croot), n;
+	int fd = -1, next;
+
+	if (strcmp(croot, "/") &&
+	    (strncmp(cpath, croot, rl) || (cpath[rl] && cpath[rl] != '/'))) {
+		error_set("'%s' is not under '%s'", path, root);
+		free(croot);
+		free(cpath);
+		errno = EXDEV;
+		return NULL;
+	}
+	rel = strcmp(croot, "/") ? cpath + rl : cpath;
+	/* the root itself may be a link: the operator chose it */
+	fd = open(croot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	real = fd < 0 ? NULL : realpath(croot, NULL);
+	if (!real) {
+		error_set("root '%s': %s", root, strerror(errno));
+		goto fail;
+	}
+	buf_puts(&out, strcmp(real, "/") ? real : "");
+	for (p = rel; *p; p += n) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (!n)
+			break;
+		{
+			char *comp = xstrndup(p, n);
+
+			next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			free(comp);
+		}
+		if (next < 0) {
+			error_set(errno == ENOENT ? "'%s' does not exist" : "'%s': %s",
+				  path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+		if (fstat(fd, &st) < 0) {
+			error_set("'%s': %s", path, strerror(errno));
+			goto fail;
+		}
+		buf_putc(&out, '/');
+		buf_add(&out, p, n);
+		if (S_ISLNK(st.st_mode)) {
+			error_set("'%s' is a symbolic link, which may lead out of '%s'",
+				  buf_cstr(&out), root);
+			goto fail;
+		}
+		if (p[n] && !S_ISDIR(st.st_mode)) {
+			error_set("'%s' is not a directory", buf_cstr(&out));
+			goto fail;
+		}
+	}
+	if (!out.len)
+		buf_putc(&out, '/');
+	if (fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ||
+				    S_ISSOCK(st.st_mode))) {
+		error_set("'%s' is not a directory, a file or a socket", path);
+		goto fail;
+	}
+	close(fd);
+	free(real);
+	free(croot);
+	free(cpath);
+	return buf_detach(&out);
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(croot);
+	free(cpath);
+	buf_release(&out);
+	return NULL;
+}
+
 /* ---- whole small files ---- */
 
 int read_regular_file(const char *path, size_t max, struct buf *out)

@@ -82,6 +82,15 @@ bool strvec_equal(const struct strvec *a, const struct strvec *b);
  * "/d" give "/d"; "/x/.." gives "/".  Caller frees.
  */
 char *path_clean(const char *path);
+/*
+ * The real path of `path` (absolute, textually under `root`), walked from
+ * root one component at a time without following a symbolic link: a link
+ * anywhere below root, a missing component, or an end that is not a
+ * directory, file or socket is refused.  root itself may be a link.
+ * Returns a new string, or NULL with error_last() (errno EXDEV when path
+ * is not under root at all).
+ */
+char *path_resolve_beneath(const char *root, const char *path);
 
 /* ---- whole small files ---- */
 /*

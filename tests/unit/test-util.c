@@ -203,8 +203,66 @@ static void test_read_regular_file(void)
 	buf_release(&b);
 }
 
+static void test_path_resolve_beneath(void)
+{
+	char dir[] = "/tmp/cara-test-util-XXXXXX";
+	char *root, *cmd, *r, *want;
+
+	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
+		return;
+	root = xasprintf("%s/root", dir);
+	cmd = xasprintf("mkdir -p %s/root/a/b %s/real/x && ln -s / %s/root/esc && "
+			"ln -s b %s/root/a/lb && ln -s %s/real %s/link && "
+			"touch %s/root/a/f", dir, dir, dir, dir, dir, dir, dir);
+	ok(system(cmd) == 0, "tree made");
+	free(cmd);
+
+	want = xasprintf("%s/a/b", root);
+	r = path_resolve_beneath(root, want);
+	is_str(r, want, "a plain directory resolves to itself");
+	free(r);
+	free(want);
+	r = xasprintf("%s/a//b/", root);
+	want = path_resolve_beneath(root, r);
+	ok(want && !strcmp(want + strlen(want) - 4, "/a/b"), "written loosely, cleaned");
+	free(want);
+	free(r);
+	r = xasprintf("%s/esc/etc", root);
+	ok(!path_resolve_beneath(root, r) && strstr(error_last(), "/esc' is a symbolic link"),
+	   "a link to / below the root is refused");
+	free(r);
+	r = xasprintf("%s/a/lb", root);
+	ok(!path_resolve_beneath(root, r) && strstr(error_last(), "symbolic link"),
+	   "even a link that stays inside is refused");
+	free(r);
+	r = xasprintf("%s/a/missing", root);
+	ok(!path_resolve_beneath(root, r) && strstr(error_last(), "does not exist"),
+	   "a missing directory is refused");
+	free(r);
+	r = xasprintf("%s/a/f/x", root);
+	ok(!path_resolve_beneath(root, r) && strstr(error_last(), "not a directory"),
+	   "a file in the middle is refused");
+	free(r);
+	r = xasprintf("%s/other", dir);
+	ok(!path_resolve_beneath(root, r) && errno == EXDEV, "a path outside: EXDEV");
+	free(r);
+	free(root);
+	root = xasprintf("%s/link", dir);
+	r = xasprintf("%s/link/x", dir);
+	want = path_resolve_beneath(root, r);
+	ok(want && strstr(want, "/real/x") && !strstr(want, "/link"),
+	   "the root may be a link: the real path is returned");
+	free(want);
+	free(r);
+	free(root);
+	cmd = xasprintf("rm -rf %s", dir);
+	ok(system(cmd) == 0, "cleaned up");
+	free(cmd);
+}
+
 int main(void)
 {
+	test_path_resolve_beneath();
 	test_path_clean();
 	test_env_patterns();
 	test_read_regular_file();
