@@ -416,6 +416,27 @@ out:
 	return rc;
 }
 
+/* A paused container resumes as it was: same processes, same writable layer. */
+static int unpause_service(struct docker *d, const struct project *p,
+			   const struct service *s, int64_t *started_at,
+			   struct apply_result *r)
+{
+	char *name = name_container(p->name, s->name);
+	int rc = -1;
+
+	if (docker_container_unpause(d, name) < 0) {
+		fail(r, "ReconcileError", "%s", error_last());
+		goto out;
+	}
+	if (started_at)
+		started_at[s - p->services] = monotonic_ms();
+	log_msg(LOG_INFO, p->name, "unpaused container %s", name);
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
 static int remove_container(struct docker *d, const char *project,
 			    const char *name, struct apply_result *r)
 {
@@ -431,14 +452,19 @@ static int remove_container(struct docker *d, const char *project,
 	return 0;
 }
 
-/* A paused or dead container cannot be started; it is replaced. */
-static bool needs_fresh_container(struct docker *d, const char *name)
+enum start_kind { START_PLAIN, START_UNPAUSE, START_FRESH };
+
+/* How to bring a container up, from its state now (not at planning):
+ * a paused one is unpaused, a dead one cannot start and is replaced. */
+static enum start_kind start_kind(struct docker *d, const char *name)
 {
 	struct container_state cs;
 
 	if (docker_container_state(d, name, &cs) < 0)
-		return false;
-	return !strcmp(cs.status, "paused") || !strcmp(cs.status, "dead");
+		return START_PLAIN;
+	if (!strcmp(cs.status, "paused"))
+		return START_UNPAUSE;
+	return !strcmp(cs.status, "dead") ? START_FRESH : START_PLAIN;
 }
 
 /* After the actions: did the services we touched stay up? */
@@ -574,17 +600,21 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 				return;
 			r->created++;
 			break;
-		case ACTION_START_CONTAINER:
-			if (needs_fresh_container(d, a->object)) {
-				/* paused or dead: a start cannot help, a new one can */
-				if (remove_container(d, pp->name, a->object, r) < 0 ||
-				    create_container(d, a->proj, a->svc, o, r) < 0)
-					return;
-			}
-			if (start_service(d, a->proj, a->svc, started_at, o, r) < 0)
+		case ACTION_START_CONTAINER: {
+			enum start_kind k = start_kind(d, a->object);
+
+			/* dead: a start cannot help, a new one can */
+			if (k == START_FRESH &&
+			    (remove_container(d, pp->name, a->object, r) < 0 ||
+			     create_container(d, a->proj, a->svc, o, r) < 0))
+				return;
+			if ((k == START_UNPAUSE ?
+			     unpause_service(d, a->proj, a->svc, started_at, r) :
+			     start_service(d, a->proj, a->svc, started_at, o, r)) < 0)
 				return;
 			r->started++;
 			break;
+		}
 		case ACTION_RECREATE_CONTAINER:
 			if (remove_container(d, pp->name, a->object, r) < 0 ||
 			    create_container(d, a->proj, a->svc, o, r) < 0 ||

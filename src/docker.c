@@ -1746,25 +1746,38 @@ out:
 	return rc;
 }
 
-int docker_container_start(struct docker *d, const char *id_or_name)
+/* POST /containers/{id}/VERB, no body; 304 (already so) is success. */
+static int container_post(struct docker *d, const char *id_or_name,
+			  const char *verb)
 {
-	char *what = xasprintf("start container '%s'", id_or_name);
-	char *path = obj_path("containers", id_or_name, "/start");
+	char *what = xasprintf("%s container '%s'", verb, id_or_name);
+	char *suffix = xasprintf("/%s", verb);
+	char *path = obj_path("containers", id_or_name, suffix);
 	struct req r = { .method = "POST", .path = path };
 	long code;
 	int rc = -1;
 
 	if (perform(d, &r, what, &code) < 0)
 		goto out;
-	/* 304: running already */
 	if ((code >= 200 && code < 300) || code == 304)
 		rc = 0;
 	else
 		rc = http_error(d, what, code);
 out:
 	free(path);
+	free(suffix);
 	free(what);
 	return rc;
+}
+
+int docker_container_start(struct docker *d, const char *id_or_name)
+{
+	return container_post(d, id_or_name, "start");
+}
+
+int docker_container_unpause(struct docker *d, const char *id_or_name)
+{
+	return container_post(d, id_or_name, "unpause");
 }
 
 /*

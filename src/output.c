@@ -85,7 +85,10 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_CREATE_VOLUME: *mark = "+"; *noun = "volume"; break;
 	case ACTION_PULL_IMAGE: *mark = "+"; *noun = "pull image"; break;
 	case ACTION_CREATE_CONTAINER: *mark = "+"; *noun = "container"; break;
-	case ACTION_START_CONTAINER: *mark = ">"; *noun = "start container"; break;
+	case ACTION_START_CONTAINER:
+		*mark = ">";
+		*noun = a->cause == CAUSE_PAUSED ? "unpause container" : "start container";
+		break;
 	case ACTION_RECREATE_CONTAINER: *mark = "~"; *noun = "container"; break;
 	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;

@@ -71,6 +71,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_EXPIRED: return "Expired";
 	case CAUSE_REMOVED_FROM_SOURCE: return "RemovedFromSource";
 	case CAUSE_DUPLICATE: return "Duplicate";
+	case CAUSE_PAUSED: return "Paused";
 	}
 	return "Unknown";
 }
@@ -322,7 +323,12 @@ static bool container_needs_start(const struct service *s,
 {
 	const char *st = c->state ? c->state : "";
 
-	if (!strcmp(st, "created") || !strcmp(st, "paused")) {
+	if (!strcmp(st, "paused")) {
+		/* its processes and writable layer are intact: unpause */
+		*cause = CAUSE_PAUSED;
+		return true;
+	}
+	if (!strcmp(st, "created")) {
 		*cause = CAUSE_STOPPED;
 		return true;
 	}

@@ -42,6 +42,7 @@ enum action_cause {
 	CAUSE_EXPIRED,             /* project past expireAt */
 	CAUSE_REMOVED_FROM_SOURCE, /* project no longer in the repository */
 	CAUSE_DUPLICATE,           /* a second network of the project's name */
+	CAUSE_PAUSED,              /* container paused: unpaused, not restarted */
 };
 
 struct plan_action {

@@ -139,6 +139,21 @@ test_expect_success 'docker stop by hand is repaired' '
 	[ "$(docker_state $P-db)" = running ]
 '
 
+test_expect_success 'docker pause by hand: the plan says unpause, the same container resumes' '
+	# (a service without a healthcheck: dockerd reports a paused one
+	# unhealthy, and does not always resume its probes after unpause)
+	id_q=$(cid $Q-s) &&
+	docker exec $Q-s sh -c "echo kept > /tmp/writable-layer" &&
+	docker pause $Q-s >/dev/null &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "unpause container $Q-s (Paused)" &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "unpaused container $Q-s" &&
+	[ "$(docker_state $Q-s)" = running ] && [ "$(cid $Q-s)" = "$id_q" ] &&
+	docker exec $Q-s cat /tmp/writable-layer | grep -qx kept &&
+	expect_exit 0 $CARA diff --path m >out 2>err
+'
+
 test_expect_success 'docker rm by hand is repaired' '
 	docker rm -f $P-app >/dev/null &&
 	$CARA sync --path m 2>err &&

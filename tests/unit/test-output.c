@@ -58,6 +58,21 @@ static void build(struct plan *p)
 	add_project(p, "calm", VERDICT_CONVERGED, CAUSE_MISSING, 4);
 }
 
+static void test_plan_unpause(void)
+{
+	struct plan p;
+	struct buf b = BUF_INIT;
+
+	memset(&p, 0, sizeof(p));
+	add_action(&p, ACTION_START_CONTAINER, CAUSE_PAUSED, "shop", "cache", "shop-cache");
+	add_project(&p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	output_plan_text(&b, &p, false);
+	ok(strstr(buf_cstr(&b), "  > unpause container shop-cache (Paused)\n") != NULL,
+	   "a paused container is unpaused, and the plan says so");
+	plan_release(&p);
+	buf_release(&b);
+}
+
 static void test_plan_text(void)
 {
 	struct plan p;
@@ -177,6 +192,7 @@ static void test_report(void)
 int main(void)
 {
 	test_plan_text();
+	test_plan_unpause();
 	test_plan_json();
 	test_status();
 	test_report();

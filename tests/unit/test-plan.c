@@ -609,8 +609,8 @@ static const struct plan_case {
 	  "shop apply\n  start-container shop-app Stopped\n", 1, 0 },
 	{ "container created but never started: start", c_created_only,
 	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
-	{ "paused container: start", c_paused,
-	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "paused container: unpause, not recreate", c_paused,
+	  "shop apply\n  start-container shop-db Paused\n", 1, 0 },
 	{ "dead container: start", c_dead,
 	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
 	{ "long-running service exited 0: start", c_long_running_exit0,
@@ -933,7 +933,7 @@ static void test_names(void)
 		{ CAUSE_JOB_FAILED, "JobFailed" }, { CAUSE_SPEC_CHANGED, "SpecChanged" },
 		{ CAUSE_SERVICE_REMOVED, "ServiceRemoved" }, { CAUSE_EXPIRED, "Expired" },
 		{ CAUSE_REMOVED_FROM_SOURCE, "RemovedFromSource" },
-		{ CAUSE_DUPLICATE, "Duplicate" },
+		{ CAUSE_DUPLICATE, "Duplicate" }, { CAUSE_PAUSED, "Paused" },
 	};
 	char *n;
 	size_t i;
