@@ -125,7 +125,7 @@ static void set_phase(struct pass *p, const char *name, const char *phase,
 {
 	if (state_project_phase(p->st, name, phase, reason, message,
 				(int64_t)time(NULL)) < 0)
-		log_msg(LOG_ERROR, name, "%s", error_last());
+		pass_state_error(p, name);
 }
 
 static double elapsed_s(const struct timespec *t0)
@@ -322,7 +322,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			if (state_event(p.st, p.pass_id, pp->name, "InvalidManifest",
 					"manifest invalid: left as it is",
 					(int64_t)time(NULL)) < 0)
-				log_msg(LOG_ERROR, pp->name, "%s", error_last());
+				pass_state_error(&p, pp->name);
 			break;
 		}
 	}
@@ -339,6 +339,13 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	outcome = interrupted ? "interrupted" : rc == EXIT_CONVERGED ? "converged" :
 		  rc == EXIT_PARTIAL ? "partial" : "failed";
 	pass_finish(&p, outcome, &counts);
+	if (p.state_failed) {
+		/* status would show what ran as Pending: say so, and fail */
+		log_msg(LOG_ERROR, NULL, "the state database could not record what "
+			"this pass did (a full disk?): `cara status` is out of date "
+			"until a pass records it");
+		rc = EXIT_ERROR;
+	}
 	log_msg(LOG_INFO, NULL, "%s: %u projects, %u created, %u recreated, %u started, "
 		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
 		counts.projects, counts.created, counts.recreated, counts.started,

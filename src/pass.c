@@ -204,10 +204,17 @@ void pass_finish(struct pass *p, const char *outcome,
 	if (!p->st || !p->pass_id)
 		return;
 	memset(&zero, 0, sizeof(zero));
-	if (p->commit[0])
-		state_pass_source(p->st, p->pass_id, p->commit, p->commit_time,
-				  p->subject, p->offline);
+	if (p->commit[0] && !p->state_failed &&
+	    state_pass_source(p->st, p->pass_id, p->commit, p->commit_time,
+			      p->subject, p->offline) < 0)
+		pass_state_error(p, NULL);
 	if (state_pass_end(p->st, p->pass_id, (int64_t)time(NULL), outcome,
 			   counts ? counts : &zero) < 0)
-		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_state_error(p, NULL);
+}
+
+void pass_state_error(struct pass *p, const char *project)
+{
+	log_msg(LOG_ERROR, project, "%s", error_last());
+	p->state_failed = true;
 }

@@ -24,6 +24,7 @@ struct pass {
 	struct diags diags;
 	bool source_ok;                 /* the source could be read in full */
 	bool single_file;               /* one manifest file: prunes nothing else */
+	bool state_failed;              /* a write to state.db failed: exit 1 */
 	char commit[41];                /* "" for a local directory */
 	char *subject;
 	int64_t commit_time;
@@ -49,6 +50,8 @@ int pass_observe(struct pass *p);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
 /* Print the diagnostics to stderr (text), with a summary line. */
 void pass_report_diags(const struct pass *p);
+/* Log error_last() for a failed state write and remember it. */
+void pass_state_error(struct pass *p, const char *project);
 /* End the pass record with an outcome (no-op without state). */
 void pass_finish(struct pass *p, const char *outcome,
 		 const struct pass_counts *counts);

@@ -70,7 +70,7 @@ test_expect_success 'disk full under the state dir: clear error, previous state 
 	S="$TEST_DIR/small/state" &&
 	CARA_STATE_DIR=$S $CARA sync --path m 2>err &&
 	before=$(sqlite3 "$S/state.db" "select count(*) from passes") &&
-	dd if=/dev/zero of="$TEST_DIR/small/fill" bs=4k 2>/dev/null || true
+	dd if=/dev/zero of="$TEST_DIR/small/fill" bs=4k count=512 2>/dev/null || true
 	set +e; CARA_STATE_DIR=$S $CARA sync --path m 2>full.err; rc=$?; set -e
 	cat full.err; echo "exit $rc"
 	rm -f "$TEST_DIR/small/fill"
@@ -81,9 +81,34 @@ test_expect_success 'disk full under the state dir: clear error, previous state 
 	[ "$after" -ge "$before" ] &&
 	CARA_STATE_DIR=$S $CARA sync --path m 2>err
 '
+
+test_expect_success 'disk full in the middle of a pass: exit 1, said so, the next pass records it' '
+	# a tmpfs of its own (the test above unmounts its one), and dd bounded
+	# so that a missing mount can never fill the real disk
+	mkdir -p "$TEST_DIR/small2" &&
+	mount -t tmpfs -o size=1m tmpfs "$TEST_DIR/small2" &&
+	trap "umount \"$TEST_DIR/small2\" 2>/dev/null" EXIT
+	S="$TEST_DIR/small2/state" &&
+	mkdir -p m2 && sed "s/name: $P}/name: $P-mid}/" m/f.yaml > m2/f.yaml &&
+	CARA_STATE_DIR=$S $CARA sync --path m2 2>err &&
+	docker rm -f $P-mid-db $P-mid-app >/dev/null
+	(rc=0; CARA_STATE_DIR=$S $CARA sync --path m2 2>mid.err || rc=$?; echo $rc > mid.rc) &
+	# the pass waits about 3 s for db to be Healthy: fill the disk then
+	sleep 1.5 &&
+	dd if=/dev/zero of="$TEST_DIR/small2/fill" bs=4k count=512 2>/dev/null || true
+	wait
+	cat mid.err; echo "exit $(cat mid.rc)"
+	rm -f "$TEST_DIR/small2/fill"
+	[ "$(cat mid.rc)" -eq 1 ] &&
+	grep -q "could not record what this pass did" mid.err &&
+	[ "$(docker_state $P-mid-app)" = running ] &&
+	CARA_STATE_DIR=$S $CARA sync --path m2 2>err &&
+	CARA_STATE_DIR=$S $CARA status >out && grep -E "^$P-mid +Running" out
+'
 umount "$TEST_DIR/small" 2>/dev/null
 else
 test_skip 'disk full under the state dir' 'cannot mount a tmpfs here'
+test_skip 'disk full in the middle of a pass' 'cannot mount a tmpfs here'
 fi
 
 test_done
