@@ -615,6 +615,19 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			r->started++;
 			break;
 		}
+		case ACTION_CONNECT_CONTAINER: {
+			char *net = name_network(pp->name);
+			int c = docker_network_connect(d, net, a->object, a->svc->name);
+
+			free(net);
+			if (c < 0) {
+				fail(r, "ReconcileError", "%s", error_last());
+				return;
+			}
+			log_msg(LOG_INFO, pp->name, "connected container %s to its "
+				"network again", a->object);
+			break;
+		}
 		case ACTION_RECREATE_CONTAINER:
 			if (remove_container(d, pp->name, a->object, r) < 0 ||
 			    create_container(d, a->proj, a->svc, o, r) < 0 ||

@@ -1257,6 +1257,36 @@ static const char *container_name(const json_t *names)
 	return first ? first : "";
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The NetworkID of each entry of a container's NetworkSettings.Networks,
+ * sorted and ' '-separated ("" for none). */
+static char *network_ids(const json_t *nets)
+{
+	struct strvec v = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	const char *key;
+	json_t *ep;
+	size_t i;
+
+	json_object_foreach((json_t *)nets, key, ep) {
+		const char *id = jget_str(ep, "NetworkID");
+
+		(void)key;
+		if (id && *id)
+			strvec_push(&v, id);
+	}
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), cmp_str);
+	for (i = 0; i < v.n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", v.v[i]);
+	strvec_release(&v);
+	return buf_detach(&b);
+}
+
 static int add_container(void *arg, const json_t *j)
 {
 	const json_t *labels = json_object_get(j, "Labels");
@@ -1274,6 +1304,8 @@ static int add_container(void *arg, const json_t *j)
 	c->health = xstrdup(docker_status_health(status));
 	c->exit_code = docker_status_exit_code(status);
 	c->created = (int64_t)jget_int(j, "Created");
+	c->networks = network_ids(json_object_get(json_object_get(j, "NetworkSettings"),
+						  "Networks"));
 	return 0;
 }
 
@@ -1474,6 +1506,32 @@ int docker_network_create(struct docker *d, const char *name,
 	if (create_object(d, "network", name, root, bad) < 0)
 		return -1;
 	return network_dedupe(d, name);
+}
+
+int docker_network_connect(struct docker *d, const char *network,
+			   const char *container, const char *alias)
+{
+	json_t *root = json_object(), *ep = json_object(), *aliases = json_array();
+	char *what = xasprintf("connect container '%s' to network '%s'", container,
+			       network);
+	char *path = obj_path("networks", network, "/connect");
+	char *body;
+	bool bad = false;
+	long code;
+	int rc = -1;
+
+	jset(root, "Container", jstr(container), &bad);
+	if (alias && *alias)
+		jpush(aliases, jstr(alias), &bad);
+	jset(ep, "Aliases", aliases, &bad);
+	jset(root, "EndpointConfig", ep, &bad);
+	if ((body = jdump(root, bad, what))) {
+		rc = simple(d, "POST", path, body, what, &code);
+		free(body);
+	}
+	free(path);
+	free(what);
+	return rc;
 }
 
 int docker_network_remove(struct docker *d, const char *id_or_name)

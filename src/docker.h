@@ -92,6 +92,9 @@ struct container_spec {
 int docker_container_create(struct docker *d, const struct container_spec *spec,
 			    char **out_id);
 int docker_container_start(struct docker *d, const char *id_or_name);
+/* Attach a container to a network, known there as alias (may be NULL). */
+int docker_network_connect(struct docker *d, const char *network,
+			   const char *container, const char *alias);
 /* Resume a paused container (the processes and writable layer it has). */
 int docker_container_unpause(struct docker *d, const char *id_or_name);
 /* Stop with timeout_s grace (-1: container's own); a stopped one is fine. */

@@ -15,7 +15,7 @@ void observed_release(struct observed *o)
 		struct obs_container *c = &o->containers[i];
 		free(c->id); free(c->name); free(c->project); free(c->service);
 		free(c->spec_hash); free(c->spec_fields); free(c->image);
-		free(c->state); free(c->health);
+		free(c->state); free(c->health); free(c->networks);
 	}
 	for (i = 0; i < o->nnetworks; i++) {
 		free(o->networks[i].id);

@@ -25,6 +25,9 @@ struct obs_container {
 	char *health;        /* "", "starting", "healthy", "unhealthy" */
 	int exit_code;       /* meaningful when state is "exited" */
 	int64_t created;     /* unix seconds */
+	/* ids of the networks it is attached to, ' '-separated and sorted;
+	 * NULL when not known (a snapshot older than this field) */
+	char *networks;
 };
 
 struct obs_network {

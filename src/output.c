@@ -90,6 +90,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 		*noun = a->cause == CAUSE_PAUSED ? "unpause container" : "start container";
 		break;
 	case ACTION_RECREATE_CONTAINER: *mark = "~"; *noun = "container"; break;
+	case ACTION_CONNECT_CONTAINER: *mark = "~"; *noun = "connect container"; break;
 	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
 	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
@@ -131,6 +132,13 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 					buf_puts(out, " spec");
 				buf_putc(out, ')');
 				nrecreate++;
+			} else if (a->kind == ACTION_CONNECT_CONTAINER) {
+				char *net = name_network(a->project);
+
+				buf_printf(out, " to network %s (%s)", net,
+					   action_cause_name(a->cause));
+				free(net);
+				nstart++;   /* brought back up, as a start is */
 			} else if (a->kind == ACTION_START_CONTAINER) {
 				buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nstart++;

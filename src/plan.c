@@ -53,6 +53,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_CREATE_CONTAINER: return "create-container";
 	case ACTION_START_CONTAINER: return "start-container";
 	case ACTION_RECREATE_CONTAINER: return "recreate-container";
+	case ACTION_CONNECT_CONTAINER: return "connect-container";
 	case ACTION_REMOVE_CONTAINER: return "remove-container";
 	case ACTION_REMOVE_NETWORK: return "remove-network";
 	case ACTION_REMOVE_VOLUME: return "remove-volume";
@@ -72,6 +73,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_REMOVED_FROM_SOURCE: return "RemovedFromSource";
 	case CAUSE_DUPLICATE: return "Duplicate";
 	case CAUSE_PAUSED: return "Paused";
+	case CAUSE_DISCONNECTED: return "NetworkDisconnected";
 	}
 	return "Unknown";
 }
@@ -201,16 +203,70 @@ static struct plan_action *add_action(struct plan *pl, enum action_kind kind,
  * ("ambiguous"); a create cut short by a kill can leave them.  Keep the one
  * with the smallest id, as docker_network_create does, remove the others.
  */
+/* Is c on the network whose id is net_id (NULL: that network is to be
+ * created)?  Unknown membership counts as attached. */
+static bool on_network(const struct obs_container *c, const char *net_id)
+{
+	const char *p;
+	size_t n;
+
+	if (!c->networks)
+		return true;
+	if (!net_id)
+		return false;
+	n = strlen(net_id);
+	for (p = c->networks; (p = strstr(p, net_id)); p += n)
+		if ((p == c->networks || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+static size_t attached_count(const struct observed *o, const char *project,
+			     const char *net_id)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (same(o->containers[i].project, project) &&
+		    o->containers[i].networks && on_network(&o->containers[i], net_id))
+			n++;
+	return n;
+}
+
+/*
+ * Of the networks named name, the one kept (NULL: none): the one most of
+ * the project's containers are on (removing it would fail while they
+ * are), then the smallest id.
+ */
+static const char *kept_network_id(const struct observed *o, const char *project,
+				   const char *name)
+{
+	const char *keep = NULL;
+	size_t i, n = 0, best = 0, c;
+
+	for (i = 0; i < o->nnetworks; i++)
+		if (same(o->networks[i].name, name) && o->networks[i].id)
+			n++;
+	for (i = 0; i < o->nnetworks; i++) {
+		const char *id = o->networks[i].id;
+
+		if (!same(o->networks[i].name, name) || !id)
+			continue;
+		c = n > 1 ? attached_count(o, project, id) : 0;
+		if (!keep || c > best || (c == best && strcmp(id, keep) < 0)) {
+			keep = id;
+			best = c;
+		}
+	}
+	return keep;
+}
+
 static void remove_duplicate_networks(struct plan *pl, const struct observed *o,
 				      const char *project, const char *name)
 {
-	const char *keep = NULL;
+	const char *keep = kept_network_id(o, project, name);
 	size_t i;
 
-	for (i = 0; i < o->nnetworks; i++)
-		if (same(o->networks[i].name, name) && o->networks[i].id &&
-		    (!keep || strcmp(o->networks[i].id, keep) < 0))
-			keep = o->networks[i].id;
 	for (i = 0; i < o->nnetworks; i++) {
 		const struct obs_network *n = &o->networks[i];
 
@@ -342,15 +398,50 @@ static bool container_needs_start(const struct service *s,
 	return false;
 }
 
+static bool state_is(const struct obs_container *c, const char *a, const char *b)
+{
+	return same(c->state, a) || (b && same(c->state, b));
+}
+
 static void plan_service(struct plan *pl, const struct project *p,
-			 const struct service *s, const struct observed *o)
+			 const struct service *s, const struct observed *o,
+			 const char *net_id)
 {
 	char *cname = name_container(p->name, s->name);
 	const struct obs_container *c = find_container(o, p->name, cname);
 	struct plan_action *a;
 	enum action_cause cause;
+	bool start;
 
-	if (!c) {
+	if (c && !on_network(c, net_id) &&
+	    !(s->spec_hash && strcmp(s->spec_hash, c->spec_hash ? c->spec_hash : ""))) {
+		/*
+		 * The project network was removed by hand (or the container
+		 * disconnected): a running container is connected again, as
+		 * it is; one that must start is recreated, since its start
+		 * would fail on the network it still names.
+		 */
+		start = container_needs_start(s, c, &cause);
+		if (state_is(c, "running", "restarting") || same(c->state, "paused")) {
+			a = add_action(pl, ACTION_CONNECT_CONTAINER, CAUSE_DISCONNECTED,
+				       p->name, s->name, xstrdup(cname), c->id);
+			a->proj = p;
+			a->svc = s;
+			if (!start) {
+				free(cname);
+				return;
+			}
+			a = add_action(pl, ACTION_START_CONTAINER, cause, p->name,
+				       s->name, cname, c->id);
+		} else if (start) {
+			a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_DISCONNECTED,
+				       p->name, s->name, cname, c->id);
+			strvec_push(&a->changed, "network");
+		} else {
+			free(cname);   /* a finished job: nothing to run on it */
+			return;
+		}
+	} else if (!c) {
 		a = add_action(pl, ACTION_CREATE_CONTAINER, CAUSE_MISSING, p->name,
 			       s->name, cname, NULL);
 	} else if (s->spec_hash && strcmp(s->spec_hash, c->spec_hash ? c->spec_hash : "")) {
@@ -395,12 +486,14 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	struct strvec images = STRVEC_INIT;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct plan_action *a;
+	const char *net_id = NULL;
 	char *n;
 	size_t i;
 
 	project_service_order(p, order);
 
 	n = name_network(p->name);
+	net_id = kept_network_id(o, p->name, n);
 	if (!find_network(o, n)) {
 		a = add_action(pl, ACTION_CREATE_NETWORK, CAUSE_MISSING, p->name,
 			       NULL, n, NULL);
@@ -451,7 +544,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], o);
+		plan_service(pl, p, &p->services[order[i]], o, net_id);
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {

@@ -28,6 +28,7 @@ enum action_kind {
 	ACTION_CREATE_CONTAINER,    /* create, then start (a job: run once) */
 	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
 	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */
+	ACTION_CONNECT_CONTAINER,   /* running, but not on the project network */
 	ACTION_REMOVE_CONTAINER,
 	ACTION_REMOVE_NETWORK,
 	ACTION_REMOVE_VOLUME,
@@ -43,6 +44,7 @@ enum action_cause {
 	CAUSE_REMOVED_FROM_SOURCE, /* project no longer in the repository */
 	CAUSE_DUPLICATE,           /* a second network of the project's name */
 	CAUSE_PAUSED,              /* container paused: unpaused, not restarted */
+	CAUSE_DISCONNECTED,        /* not attached to the project network */
 };
 
 struct plan_action {

@@ -131,6 +131,8 @@ static const char *const migrations[] = {
 	"  ref TEXT NOT NULL"
 	");"
 	"CREATE INDEX observed_images_pass ON observed_images(pass_id);",
+	/* 2: the networks each observed container is attached to */
+	"ALTER TABLE observed_containers ADD COLUMN networks TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -692,7 +694,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 	if (query(st, &s, "cannot record the observed containers",
 		  "INSERT INTO observed_containers(pass_id, docker_id, name, project,"
 		  " service, spec_hash, spec_fields, image, state, health, exit_code,"
-		  " created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		  " created, networks) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		  " ?11, ?12, ?13)",
 		  "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < obs->ncontainers && rc == SQLITE_DONE; i++) {
@@ -709,6 +712,10 @@ static int record_containers(struct state *st, int64_t pass_id,
 				sqlite3_bind_null(s, (int)k + 2);
 		sqlite3_bind_int(s, 11, c->exit_code);
 		sqlite3_bind_int64(s, 12, c->created);
+		if (c->networks)
+			sqlite3_bind_text(s, 13, c->networks, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 13);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
@@ -810,7 +817,8 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 
 	if (query(st, &s, "cannot load the observed containers",
 		  "SELECT docker_id, name, project, service, spec_hash, spec_fields,"
-		  " image, state, health, exit_code, created FROM observed_containers"
+		  " image, state, health, exit_code, created, networks"
+		  " FROM observed_containers"
 		  " WHERE pass_id = ?1 ORDER BY rowid", "l", pass_id) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -827,6 +835,8 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 		c->health = col_str_nn(s, 8);
 		c->exit_code = sqlite3_column_int(s, 9);
 		c->created = sqlite3_column_int64(s, 10);
+		if (sqlite3_column_type(s, 11) != SQLITE_NULL)
+			c->networks = col_str_nn(s, 11);
 	}
 	if (rc != SQLITE_DONE)
 		db_error(st->db, "cannot load the observed containers");

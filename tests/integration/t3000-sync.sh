@@ -154,6 +154,19 @@ test_expect_success 'docker pause by hand: the plan says unpause, the same conta
 	expect_exit 0 $CARA diff --path m >out 2>err
 '
 
+test_expect_success 'a project network removed by hand: recreated, containers reconnected in place' '
+	id_app=$(cid $P-app) &&
+	for c in $P-app $P-db; do docker network disconnect -f cara-$P $c; done &&
+	docker network rm cara-$P >/dev/null &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "connect container $P-app to network cara-$P (NetworkDisconnected)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(cid $P-app)" = "$id_app" ] &&
+	docker inspect -f "{{json .NetworkSettings.Networks}}" $P-app | grep -q "\"cara-$P\"" &&
+	docker exec $P-app ping -c 1 -W 2 db >/dev/null &&
+	expect_exit 0 $CARA diff --path m >out 2>err
+'
+
 test_expect_success 'docker rm by hand is repaired' '
 	docker rm -f $P-app >/dev/null &&
 	$CARA sync --path m 2>err &&

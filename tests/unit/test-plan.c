@@ -119,6 +119,7 @@ static struct obs_container *o_container(struct observed *o, const char *project
 	c->state = xstrdup(state);
 	c->health = xstrdup("");
 	c->exit_code = exit_code;
+	c->networks = xasprintf("net-%s", project);   /* as o_network names it */
 	return c;
 }
 
@@ -178,7 +179,7 @@ static void o_remove(struct observed *o, const char *project, const char *servic
 	i = (size_t)(c - o->containers);
 	free(c->id); free(c->name); free(c->project); free(c->service);
 	free(c->spec_hash); free(c->spec_fields); free(c->image);
-	free(c->state); free(c->health);
+	free(c->state); free(c->health); free(c->networks);
 	memmove(&o->containers[i], &o->containers[i + 1],
 		(o->ncontainers - i - 1) * sizeof(*c));
 	o->ncontainers--;
@@ -334,6 +335,35 @@ static void c_created_only(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
 	o_set_state(&f->obs, "shop", "db", "created", 0);
+}
+/* docker network disconnect -f + docker network rm by hand */
+static void c_network_removed(struct fixture *f)
+{
+	size_t i;
+
+	converge(f, find_p(f, "shop"));
+	for (i = 0; i < f->obs.nnetworks; i++)
+		if (!strcmp(f->obs.networks[i].project, "shop")) {
+			free(f->obs.networks[i].id);
+			free(f->obs.networks[i].name);
+			free(f->obs.networks[i].project);
+			f->obs.networks[i] = f->obs.networks[--f->obs.nnetworks];
+			break;
+		}
+}
+static void c_disconnected(struct fixture *f)
+{
+	struct obs_container *c;
+
+	converge(f, find_p(f, "shop"));
+	c = o_find(&f->obs, "shop", "app");
+	free(c->networks);
+	c->networks = xstrdup("net-other net-zzz");
+}
+static void c_network_removed_stopped(struct fixture *f)
+{
+	c_network_removed(f);
+	o_set_state(&f->obs, "shop", "db", "exited", 137);
 }
 static void c_paused(struct fixture *f)
 {
@@ -609,6 +639,18 @@ static const struct plan_case {
 	  "shop apply\n  start-container shop-app Stopped\n", 1, 0 },
 	{ "container created but never started: start", c_created_only,
 	  "shop apply\n  start-container shop-db Stopped\n", 1, 0 },
+	{ "network removed by hand: created again, running containers reconnected",
+	  c_network_removed,
+	  "shop apply\n  create-network cara-shop Missing\n"
+	  "  connect-container shop-db NetworkDisconnected\n"
+	  "  connect-container shop-app NetworkDisconnected\n", 1, 0 },
+	{ "a container disconnected by hand is connected again", c_disconnected,
+	  "shop apply\n  connect-container shop-app NetworkDisconnected\n", 1, 0 },
+	{ "a stopped container whose network is gone is recreated (a start would fail)",
+	  c_network_removed_stopped,
+	  "shop apply\n  create-network cara-shop Missing\n"
+	  "  recreate-container shop-db NetworkDisconnected [network]\n"
+	  "  connect-container shop-app NetworkDisconnected\n", 1, 0 },
 	{ "paused container: unpause, not recreate", c_paused,
 	  "shop apply\n  start-container shop-db Paused\n", 1, 0 },
 	{ "dead container: start", c_dead,
@@ -802,7 +844,8 @@ static void test_duplicate_network(void)
 		struct fixture f;
 		struct plan p = PLAN_INIT;
 		struct obs_network *n;
-		const char *gone = k == 0 ? "net-shop" : "net-zlast";
+		/* the containers are on net-shop: it stays, whatever the ids */
+		const char *gone = k == 0 ? "net-0first" : "net-zlast";
 
 		fixture_init(&f);
 		converge(&f, find_p(&f, "shop"));
@@ -817,7 +860,7 @@ static void test_duplicate_network(void)
 		   "duplicate %s: one remove-network Duplicate", dup_ids[k]);
 		if (p.nactions == 1)
 			is_str(p.actions[0].object_id, gone,
-			       "duplicate %s: the larger id goes", dup_ids[k]);
+			       "duplicate %s: the one no container is on goes", dup_ids[k]);
 		ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_APPLY,
 		   "duplicate %s: the project is applied", dup_ids[k]);
 		plan_release(&p);
@@ -934,6 +977,7 @@ static void test_names(void)
 		{ CAUSE_SERVICE_REMOVED, "ServiceRemoved" }, { CAUSE_EXPIRED, "Expired" },
 		{ CAUSE_REMOVED_FROM_SOURCE, "RemovedFromSource" },
 		{ CAUSE_DUPLICATE, "Duplicate" }, { CAUSE_PAUSED, "Paused" },
+		{ CAUSE_DISCONNECTED, "NetworkDisconnected" },
 	};
 	char *n;
 	size_t i;
