@@ -331,10 +331,14 @@ static int create_container(struct docker *d, const struct project *p,
 							  e->value ? e->value : ""));
 		}
 	}
-	labels = xcalloc(s->labels.n + 4, sizeof(*labels));
+	labels = xcalloc(s->labels.n + 5, sizeof(*labels));
 	for (i = 0; i < s->labels.n; i++)
 		labels[nl++] = s->labels.v[i];
 	labels[nl].key = "cara.project"; labels[nl++].value = p->name;
+	if (o->owner && *o->owner) {
+		labels[nl].key = "cara.owner";
+		labels[nl++].value = (char *)o->owner;
+	}
 	labels[nl].key = "cara.service"; labels[nl++].value = s->name;
 	labels[nl].key = "cara.spec-hash"; labels[nl++].value = s->spec_hash ? s->spec_hash : "";
 	labels[nl].key = "cara.spec-fields"; labels[nl++].value = s->spec_fields ? s->spec_fields : "";
@@ -538,7 +542,7 @@ static int network_op(struct docker *d, const struct apply_options *o,
 			       project ? "created" : "removed", o->docker_timeout_ms);
 	} else {
 		t = monotonic_ms();
-		rc = project ? docker_network_create(d, name, project)
+		rc = project ? docker_network_create(d, name, project, o->owner)
 			     : docker_network_remove(d, name);
 		if (rc < 0 && o->docker_timeout_ms > 0 &&
 		    monotonic_ms() - t >= o->docker_timeout_ms)
@@ -554,6 +558,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 {
 	size_t i;
 	bool teardown = pp->verdict == VERDICT_TEARDOWN;
+	int rc = 0;
 
 	for (i = pp->first; i < pp->first + pp->count; i++) {
 		const struct plan_action *a = &plan->actions[i];
@@ -564,7 +569,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 		}
 		switch (a->kind) {
 		case ACTION_CREATE_NETWORK:
-			if (network_op(d, o, a->object, pp->name) < 0)
+			if ((rc = network_op(d, o, a->object, pp->name)) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "created network %s", a->object);
 			break;
@@ -577,8 +582,10 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 					v = &pp->proj->volumes[k];
 				free(n);
 			}
-			if (docker_volume_create(d, a->object, pp->name,
-						 volume_type_name(v ? v->type : VOLUME_EPHEMERAL)) < 0)
+			if ((rc = docker_volume_create(d, a->object, pp->name,
+						       volume_type_name(v ? v->type :
+								VOLUME_EPHEMERAL),
+						       o->owner)) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "created volume %s", a->object);
 			break;
@@ -670,7 +677,9 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 	}
 	return;
 engine_error:
-	fail(r, "ReconcileError", "%s", error_last());
+	/* a network or volume of the name that is someone else's: not used */
+	fail(r, rc == DOCKER_EFOREIGN ? "OwnedElsewhere" : "ReconcileError", "%s",
+	     error_last());
 }
 
 static void apply_project(struct docker *d, const struct plan *plan,

@@ -17,7 +17,8 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	struct pass p;
 	struct buf out = BUF_INIT;
 	int rc = EXIT_ERROR;
-	bool json = !strcmp(cfg->output, "json");
+	bool json = !strcmp(cfg->output, "json"), refused = false;
+	size_t i;
 
 	(void)argc; (void)argv;
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
@@ -47,6 +48,16 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 			"left as they are", p.diags.nerrors,
 			p.diags.nerrors == 1 ? "" : "s");
 		pass_finish(&p, "invalid", NULL);
+		goto out;
+	}
+	for (i = 0; i < p.plan.nprojects; i++)
+		if (p.plan.projects[i].verdict == VERDICT_REFUSED) {
+			log_msg(LOG_ERROR, p.plan.projects[i].name, "OwnedElsewhere: %s",
+				p.plan.projects[i].message);
+			refused = true;
+		}
+	if (refused) {
+		pass_finish(&p, "refused", NULL);
 		goto out;
 	}
 	rc = plan_is_empty(&p.plan) ? EXIT_CONVERGED : EXIT_CHANGES;

@@ -266,6 +266,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	ao.docker_host = cfg->docker_host;
 	ao.docker_timeout_ms = cfg->docker_timeout_s * 1000;
 	ao.secrets_dir = cfg->secrets_dir;
+	ao.owner = p.owner;
 	ao.hostpath_roots = p.mopts.hostpath_roots;
 	ao.nhostpath_roots = p.mopts.nhostpath_roots;
 	ao.parallel = (int)cfg->parallel;
@@ -317,6 +318,12 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			set_phase(&p, pp->name, "Terminated", action_cause_name(pp->cause),
 				  "no objects left");
 			break;
+		case VERDICT_REFUSED:
+			/* another state's objects: say whose, touch nothing */
+			log_msg(LOG_ERROR, pp->name, "OwnedElsewhere: %s", pp->message);
+			set_phase(&p, pp->name, "Failed", "OwnedElsewhere", pp->message);
+			nfailed++;
+			break;
 		case VERDICT_INVALID:
 			nfailed++;
 			if (state_event(p.st, p.pass_id, pp->name, "InvalidManifest",
@@ -324,6 +331,25 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 					(int64_t)time(NULL)) < 0)
 				pass_state_error(&p, pp->name);
 			break;
+		}
+	}
+	/* a take-over is deliberate and remembered: later passes need no flag */
+	for (i = 0; i < p.plan.nprojects; i++) {
+		const struct plan_project *pp = &p.plan.projects[i];
+		size_t k;
+
+		for (k = 0; k < pp->adopted.n; k++) {
+			const char *from = pp->adopted.v[k][0] ? pp->adopted.v[k] :
+					   "objects without an owner label";
+			char *msg = xasprintf("adopted by state %s from %s", p.owner, from);
+
+			log_msg(LOG_WARN, pp->name, "%s (--adopt)", msg);
+			if (state_adopt(p.st, pp->name, pp->adopted.v[k],
+					(int64_t)time(NULL)) < 0 ||
+			    state_event(p.st, p.pass_id, pp->name, "Adopted", msg,
+					(int64_t)time(NULL)) < 0)
+				pass_state_error(&p, pp->name);
+			free(msg);
 		}
 	}
 	counts.projects = (unsigned)(nok + nfailed);

@@ -110,6 +110,8 @@ static const struct opt opts[] = {
 	{ "mass-prune-percent", "CARA_MASS_PRUNE_PERCENT", "massPrunePercent",
 	  L(mass_prune_percent), "50", 0, 100, MASK_NONE,
 	  "largest share of managed projects one pass may prune" },
+	{ "adopt", NULL, NULL, S(adopt), NULL, 0, 0, MASK_NONE,
+	  "take over these projects' objects from another state (','-separated)" },
 	{ "purge-volumes", "CARA_PURGE_VOLUMES", NULL, B(purge_volumes), "false", 0, 0, MASK_NONE,
 	  "teardown also removes Managed volumes" },
 	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, MASK_NONE,
@@ -516,4 +518,9 @@ void config_hostpath_roots(const struct config *cfg, struct strvec *out)
 void config_interpolate_allow(const struct config *cfg, struct strvec *out)
 {
 	split_list(cfg->interpolate_allow, ", \t", out);
+}
+
+void config_adopt(const struct config *cfg, struct strvec *out)
+{
+	split_list(cfg->adopt, ", \t", out);
 }

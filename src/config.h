@@ -27,6 +27,7 @@ struct config {
 	char *state_dir, *docker_host, *secrets_dir, *node;
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
+	char *adopt;                    /* --adopt: ','-separated projects */
 	long docker_timeout_s;
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;
@@ -61,5 +62,7 @@ void config_usage(struct buf *out);
 void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 /* Split interpolate_allow into a vector (empty: no allowlist). */
 void config_interpolate_allow(const struct config *cfg, struct strvec *out);
+/* Split adopt (--adopt P[,P...]) into a vector. */
+void config_adopt(const struct config *cfg, struct strvec *out);
 
 #endif

@@ -340,12 +340,15 @@ static json_t *jstrvec(const struct strvec *sv, bool *bad)
 }
 
 /* A label object {"k": "v"}. */
-static json_t *jlabels(const char *k1, const char *v1, const char *k2,
+/* cara.project, cara.owner (when owner is not NULL) and one more pair. */
+static json_t *jlabels(const char *project, const char *owner, const char *k2,
 		       const char *v2, bool *bad)
 {
 	json_t *o = json_object();
 
-	jset(o, k1, jstr(v1), bad);
+	jset(o, "cara.project", jstr(project), bad);
+	if (owner && *owner)
+		jset(o, "cara.owner", jstr(owner), bad);
 	if (k2)
 		jset(o, k2, jstr(v2), bad);
 	return o;
@@ -1296,6 +1299,7 @@ static int add_container(void *arg, const json_t *j)
 	c->id = jdup(j, "Id");
 	c->name = xstrdup(container_name(json_object_get(j, "Names")));
 	c->project = jdup(labels, "cara.project");
+	c->owner = jdup(labels, "cara.owner");
 	c->service = jdup(labels, "cara.service");
 	c->spec_hash = jdup(labels, "cara.spec-hash");
 	c->spec_fields = jdup(labels, "cara.spec-fields");
@@ -1325,6 +1329,7 @@ static int add_network(void *arg, const json_t *j)
 	n->id = jdup(j, "Id");
 	n->name = jdup(j, "Name");
 	n->project = jdup(json_object_get(j, "Labels"), "cara.project");
+	n->owner = jdup(json_object_get(j, "Labels"), "cara.owner");
 	return 0;
 }
 
@@ -1355,6 +1360,7 @@ static int observe_volumes(struct docker *d, struct observed *o)
 		ov->name = jdup(v, "Name");
 		ov->project = jdup(labels, "cara.project");
 		ov->type = jdup(labels, "cara.volume.type");
+		ov->owner = jdup(labels, "cara.owner");
 	}
 	rc = 0;
 out:
@@ -1493,8 +1499,55 @@ out:
 	return rc;
 }
 
+/*
+ * After a create that may have found the object there already (a network's
+ * 409, a volume's silent 201): it is ours only when its labels say so.
+ * DOCKER_EFOREIGN with a message naming what the labels say otherwise.
+ */
+static int check_owner(struct docker *d, const char *kind, const char *name,
+		       const char *project, const char *owner)
+{
+	char *what = xasprintf("inspect %s '%s'", kind, name);
+	char *coll = xasprintf("%ss", kind);
+	char *path = obj_path(coll, name, NULL);
+	const char *lp, *lo;
+	json_t *j = NULL, *labels;
+	long code;
+	int rc;
+
+	if ((rc = simple(d, "GET", path, NULL, what, &code)) < 0)
+		goto out;
+	rc = -1;
+	if (!(j = parse_body(d, what)))
+		goto out;
+	labels = json_object_get(j, "Labels");
+	lp = jget_str(labels, "cara.project");
+	lo = jget_str(labels, "cara.owner");
+	if (!lp)
+		rc = error_set("%s '%s' exists and is not cara's (it has no cara.project "
+			       "label): cara does not use it; remove or rename it",
+			       kind, name);
+	else if (strcmp(lp, project))
+		rc = error_set("%s '%s' belongs to project '%s', not '%s': cara does "
+			       "not use it", kind, name, lp, project);
+	else if (owner && *owner && strcmp(lo ? lo : "", owner))
+		rc = error_set("%s '%s' is owned by another cara state (%s), not "
+			       "this one (%s)", kind, name, lo && *lo ? lo : "no owner label",
+			       owner);
+	else
+		rc = 0;
+	if (rc < 0)
+		rc = DOCKER_EFOREIGN;
+out:
+	json_decref(j);
+	free(path);
+	free(coll);
+	free(what);
+	return rc;
+}
+
 int docker_network_create(struct docker *d, const char *name,
-			  const char *project)
+			  const char *project, const char *owner)
 {
 	json_t *root = json_object();
 	bool bad = false;
@@ -1502,10 +1555,11 @@ int docker_network_create(struct docker *d, const char *name,
 	jset(root, "Name", jstr(name), &bad);
 	jset(root, "Driver", jstr("bridge"), &bad);
 	jset(root, "CheckDuplicate", json_true(), &bad);
-	jset(root, "Labels", jlabels("cara.project", project, NULL, NULL, &bad), &bad);
-	if (create_object(d, "network", name, root, bad) < 0)
+	jset(root, "Labels", jlabels(project, owner, NULL, NULL, &bad), &bad);
+	if (create_object(d, "network", name, root, bad) < 0 ||
+	    network_dedupe(d, name) < 0)
 		return -1;
-	return network_dedupe(d, name);
+	return check_owner(d, "network", name, project, owner);
 }
 
 int docker_network_connect(struct docker *d, const char *network,
@@ -1540,15 +1594,17 @@ int docker_network_remove(struct docker *d, const char *id_or_name)
 }
 
 int docker_volume_create(struct docker *d, const char *name,
-			 const char *project, const char *type)
+			 const char *project, const char *type, const char *owner)
 {
 	json_t *root = json_object();
 	bool bad = false;
 
 	jset(root, "Name", jstr(name), &bad);
-	jset(root, "Labels", jlabels("cara.project", project, "cara.volume.type",
-				     type, &bad), &bad);
-	return create_object(d, "volume", name, root, bad);
+	jset(root, "Labels", jlabels(project, owner, "cara.volume.type", type, &bad),
+	     &bad);
+	if (create_object(d, "volume", name, root, bad) < 0)
+		return -1;
+	return check_owner(d, "volume", name, project, owner);
 }
 
 int docker_volume_remove(struct docker *d, const char *name)

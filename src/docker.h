@@ -41,11 +41,18 @@ const char *docker_api_version(const struct docker *d);
 int docker_observe(struct docker *d, struct observed *out);
 
 /* Create (an existing one is fine), then leave exactly one of that name. */
+/*
+ * Create the network or volume of project, labelled cara.project and
+ * cara.owner (owner may be NULL: no owner label).  One that exists already
+ * is fine only when its labels name the same project and owner: else
+ * DOCKER_EFOREIGN, error_last() saying whose it is.
+ */
+#define DOCKER_EFOREIGN (-3)
 int docker_network_create(struct docker *d, const char *name,
-			  const char *project);
+			  const char *project, const char *owner);
 int docker_network_remove(struct docker *d, const char *id_or_name);
 int docker_volume_create(struct docker *d, const char *name,
-			 const char *project, const char *type);
+			 const char *project, const char *type, const char *owner);
 int docker_volume_remove(struct docker *d, const char *name);
 
 /* 0 present, DOCKER_ENOTFOUND missing, -1 error. */

@@ -15,17 +15,19 @@ void observed_release(struct observed *o)
 		struct obs_container *c = &o->containers[i];
 		free(c->id); free(c->name); free(c->project); free(c->service);
 		free(c->spec_hash); free(c->spec_fields); free(c->image);
-		free(c->state); free(c->health); free(c->networks);
+		free(c->state); free(c->health); free(c->networks); free(c->owner);
 	}
 	for (i = 0; i < o->nnetworks; i++) {
 		free(o->networks[i].id);
 		free(o->networks[i].name);
 		free(o->networks[i].project);
+		free(o->networks[i].owner);
 	}
 	for (i = 0; i < o->nvolumes; i++) {
 		free(o->volumes[i].name);
 		free(o->volumes[i].project);
 		free(o->volumes[i].type);
+		free(o->volumes[i].owner);
 	}
 	for (i = 0; i < o->nimages; i++)
 		free(o->images[i]);

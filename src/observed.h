@@ -28,18 +28,21 @@ struct obs_container {
 	/* ids of the networks it is attached to, ' '-separated and sorted;
 	 * NULL when not known (a snapshot older than this field) */
 	char *networks;
+	char *owner;         /* label cara.owner: the state that made it; "" if absent */
 };
 
 struct obs_network {
 	char *id;
 	char *name;
 	char *project;
+	char *owner;         /* label cara.owner, "" if absent */
 };
 
 struct obs_volume {
 	char *name;
 	char *project;
 	char *type;          /* label cara.volume.type: Ephemeral, Managed */
+	char *owner;         /* label cara.owner, "" if absent */
 };
 
 struct observed {

@@ -72,6 +72,7 @@ static const char *verdict_name(enum project_verdict v)
 	case VERDICT_TEARDOWN: return "teardown";
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
+	case VERDICT_REFUSED: return "refused";
 	}
 	return "?";
 }
@@ -115,6 +116,8 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			buf_printf(out, " (teardown: %s)", action_cause_name(pp->cause));
 		else if (pp->verdict == VERDICT_INVALID)
 			buf_puts(out, " (invalid manifest: left as it is)");
+		else if (pp->verdict == VERDICT_REFUSED)
+			buf_printf(out, " (OwnedElsewhere: %s)", pp->message);
 		buf_putc(out, '\n');
 		for (j = pp->first; j < pp->first + pp->count; j++) {
 			const struct plan_action *a = &p->actions[j];
@@ -178,6 +181,10 @@ void output_plan_json(struct buf *out, const struct plan *p)
 		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE) {
 			buf_puts(out, ", \"cause\": ");
 			buf_json_str(out, action_cause_name(pp->cause));
+		}
+		if (pp->verdict == VERDICT_REFUSED) {
+			buf_puts(out, ", \"reason\": \"OwnedElsewhere\", \"message\": ");
+			buf_json_str(out, pp->message);
 		}
 		buf_puts(out, ", \"actions\": [");
 		for (j = pp->first; j < pp->first + pp->count; j++) {

@@ -31,6 +31,7 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 	config_interpolate_allow(cfg, &p->allow);
 	p->mopts.interp_allow = (const char *const *)p->allow.v;
 	p->mopts.ninterp_allow = p->allow.n;
+	config_adopt(cfg, &p->adopt);
 }
 
 void pass_release(struct pass *p)
@@ -45,6 +46,9 @@ void pass_release(struct pass *p)
 	strvec_release(&p->known);
 	strvec_release(&p->roots);
 	strvec_release(&p->allow);
+	strvec_release(&p->adoptions);
+	strvec_release(&p->adopt);
+	free(p->owner);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -152,6 +156,9 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 		return rc;
 	if ((rc = state_pass_begin(p->st, command, p->now, &p->pass_id)) < 0)
 		return rc;
+	if (state_identity(p->st, &p->owner) < 0 ||
+	    state_adoptions(p->st, &p->adoptions) < 0)
+		return -1;
 	return 0;
 }
 
@@ -192,6 +199,11 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.gc_only = gc_only;
 	po.purge_volumes = p->cfg->purge_volumes;
 	po.known = &p->known;
+	if (p->st) {
+		po.owner = p->owner;
+		po.adoptions = &p->adoptions;
+		po.adopt = &p->adopt;
+	}
 	plan_release(&p->plan);
 	return plan_compute(&p->plan, &p->desired, &p->obs, p->now, &po);
 }

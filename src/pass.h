@@ -39,6 +39,10 @@ struct pass {
 	struct manifest_options mopts;
 	struct strvec roots;
 	struct strvec allow;            /* --interpolate-allow patterns */
+	/* ownership: this state's identity and what it may touch */
+	char *owner;
+	struct strvec adoptions;        /* "project\towner" taken over earlier */
+	struct strvec adopt;            /* --adopt projects */
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);

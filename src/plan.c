@@ -96,8 +96,11 @@ void plan_release(struct plan *p)
 		free(a->object_id);
 		strvec_release(&a->changed);
 	}
-	for (i = 0; i < p->nprojects; i++)
+	for (i = 0; i < p->nprojects; i++) {
 		free(p->projects[i].name);
+		free(p->projects[i].message);
+		strvec_release(&p->projects[i].adopted);
+	}
 	free(p->actions);
 	free(p->projects);
 	memset(p, 0, sizeof(*p));
@@ -539,8 +542,18 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	for (i = 0; i < o->ncontainers; i++) {
 		const struct obs_container *c = &o->containers[i];
 
-		if (same(c->project, p->name) && !find_service(p, c->service))
+		if (!same(c->project, p->name))
+			continue;
+		if (!find_service(p, c->service)) {
 			remove_container(pl, c, CAUSE_SERVICE_REMOVED);
+		} else {
+			/* renamed by hand: a second container of one service */
+			char *want = name_container(p->name, c->service);
+
+			if (!same(c->name, want))
+				remove_container(pl, c, CAUSE_DUPLICATE);
+			free(want);
+		}
 	}
 
 	for (i = 0; i < p->nservices; i++)
@@ -662,6 +675,126 @@ static bool prunable(const char *name, const struct strvec *known)
 	return false;
 }
 
+static bool strvec_has_pair(const struct strvec *v, const char *a, const char *b)
+{
+	size_t i, n = strlen(a);
+
+	for (i = 0; v && i < v->n; i++)
+		if (!strncmp(v->v[i], a, n) && v->v[i][n] == '\t' &&
+		    !strcmp(v->v[i] + n + 1, b))
+			return true;
+	return false;
+}
+
+/*
+ * Is an object of project `name` whose cara.owner label is `owner` this
+ * state's?  *adopt is set when only --adopt makes it so.
+ */
+static bool owned(const char *name, const char *owner,
+		  const struct plan_options *opts, bool *adopt)
+{
+	owner = owner ? owner : "";
+	*adopt = false;
+	if (!opts->owner || !strcmp(owner, opts->owner) ||
+	    strvec_has_pair(opts->adoptions, name, owner))
+		return true;
+	*adopt = opts->adopt && strvec_has(opts->adopt, name);
+	return *adopt;
+}
+
+/* What an ownership check finds for one project. */
+struct verdict_owner {
+	const char *name;
+	char *message;             /* why it is left alone, or NULL */
+	struct strvec adopted;     /* owners --adopt takes it over from */
+};
+
+/* Note in v why it is refused, the first time; or the owner to adopt. */
+static void judge_owner(struct verdict_owner *pp, const char *kind,
+			const char *object, const char *owner,
+			const struct plan_options *opts)
+{
+	bool adopt;
+
+	owner = owner ? owner : "";
+	if (owned(pp->name, owner, opts, &adopt)) {
+		if (adopt && !strvec_has(&pp->adopted, owner))
+			strvec_push(&pp->adopted, owner);
+		return;
+	}
+	if (pp->message)
+		return;
+	if (*owner)
+		pp->message = xasprintf("%s '%s' is owned by another cara state (%s; "
+					"this one is %s): left alone; --adopt %s "
+					"takes the project over", kind, object, owner,
+					opts->owner, pp->name);
+	else
+		pp->message = xasprintf("%s '%s' carries cara's labels but no owner, "
+					"and this state never applied '%s' (made by "
+					"hand, or by a cara with another state "
+					"directory): left alone; --adopt %s takes it "
+					"over", kind, object, pp->name, pp->name);
+}
+
+/*
+ * Whose are the objects labelled with pp's project, and are the names pp
+ * needs taken by another project's objects?  Sets pp->message when pp
+ * must be left alone.
+ */
+static void check_ownership(struct verdict_owner *pp, const struct project *p,
+			    const struct observed *o, const struct plan_options *opts)
+{
+	char *n;
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (same(o->containers[i].project, pp->name))
+			judge_owner(pp, "container", o->containers[i].name,
+				    o->containers[i].owner, opts);
+	for (i = 0; i < o->nnetworks; i++)
+		if (same(o->networks[i].project, pp->name))
+			judge_owner(pp, "network", o->networks[i].name,
+				    o->networks[i].owner, opts);
+	for (i = 0; i < o->nvolumes; i++)
+		if (same(o->volumes[i].project, pp->name))
+			judge_owner(pp, "volume", o->volumes[i].name,
+				    o->volumes[i].owner, opts);
+	if (pp->message || !p)
+		return;
+	/* names collide across projects: project a's volume b-c and project
+	 * a-b's volume c are both cara-a-b-c; never use another's.  A name
+	 * of p's starts with "cara-P-" (volumes) or "P-" (containers). */
+	n = name_volume(p->name, "");
+	for (i = 0; i < o->nvolumes && !pp->message; i++) {
+		const struct obs_volume *v = &o->volumes[i];
+
+		if (!same(v->project, p->name) && v->name &&
+		    !strncmp(v->name, n, strlen(n)) &&
+		    project_find_volume(p, v->name + strlen(n)) &&
+		    project_find_volume(p, v->name + strlen(n))->type != VOLUME_HOSTPATH)
+			pp->message = xasprintf("volume '%s' belongs to project '%s': "
+						"it is not used", v->name, v->project);
+	}
+	free(n);
+	n = name_container(p->name, "");
+	for (i = 0; i < o->ncontainers && !pp->message; i++) {
+		const struct obs_container *c = &o->containers[i];
+
+		if (!same(c->project, p->name) && c->name &&
+		    !strncmp(c->name, n, strlen(n)) && find_service(p, c->name + strlen(n)))
+			pp->message = xasprintf("container '%s' belongs to project '%s': "
+						"it is not replaced", c->name, c->project);
+	}
+	free(n);
+	n = name_network(p->name);
+	for (i = 0; i < o->nnetworks && !pp->message; i++)
+		if (same(o->networks[i].name, n) && !same(o->networks[i].project, p->name))
+			pp->message = xasprintf("network '%s' belongs to project '%s': "
+						"it is not used", n, o->networks[i].project);
+	free(n);
+}
+
 int plan_compute(struct plan *out, const struct project_set *desired,
 		 const struct observed *obs, int64_t now,
 		 const struct plan_options *opts)
@@ -669,6 +802,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 	static const struct plan_options defaults;
 	static const struct observed empty;
 	struct strvec names = STRVEC_INIT;
+	struct verdict_owner vo = { NULL, NULL, STRVEC_INIT };
 	bool may_prune, purge;
 	size_t i;
 
@@ -692,6 +826,26 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 		 * or objects made by hand, would weaken it) */
 		if (live && (p || prunable(name, opts->known)))
 			out->nmanaged++;
+		/* before anything is expired, pruned or applied */
+		vo.name = name;
+		if (!p || p->valid)
+			check_ownership(&vo, p, obs, opts);
+		if (vo.message && p) {
+			pp = add_project(out, name, p);
+			pp->verdict = VERDICT_REFUSED;
+			pp->message = vo.message;
+			vo.message = NULL;
+			strvec_release(&vo.adopted);
+			continue;
+		}
+		if (vo.message) {
+			/* not in this source and another state's: not ours to
+			 * prune, nothing to report (adopted away, or never ours) */
+			free(vo.message);
+			vo.message = NULL;
+			strvec_release(&vo.adopted);
+			continue;
+		}
 		if (p && !p->valid) {
 			pp = add_project(out, name, p);
 			pp->verdict = VERDICT_INVALID;
@@ -725,9 +879,12 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 			/* not in the source, but we may not prune: leave it */
 			if (live && opts->prune && prunable(name, opts->known))
 				out->nheld++;
+			strvec_release(&vo.adopted);
 			continue;
 		}
 		pp->count = out->nactions - pp->first;
+		pp->adopted = vo.adopted;
+		memset(&vo.adopted, 0, sizeof(vo.adopted));
 	}
 	strvec_release(&names);
 	return 0;

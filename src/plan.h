@@ -66,6 +66,7 @@ enum project_verdict {
 	VERDICT_TEARDOWN,          /* expired or removed from source */
 	VERDICT_INVALID,           /* invalid manifest: left alone */
 	VERDICT_GONE,              /* torn down already, nothing left */
+	VERDICT_REFUSED,           /* its objects are not this state's: left alone */
 };
 
 struct plan_project {
@@ -74,6 +75,8 @@ struct plan_project {
 	enum action_cause cause;   /* for VERDICT_TEARDOWN */
 	const struct project *proj;/* NULL when not in the source */
 	size_t first, count;       /* its slice of plan.actions */
+	char *message;             /* VERDICT_REFUSED: whose the objects are */
+	struct strvec adopted;     /* owners --adopt takes it over from */
 };
 
 struct plan {
@@ -97,6 +100,17 @@ struct plan_options {
 	 * those that may have no objects left.  NULL: no state, every
 	 * observed project may be pruned. */
 	const struct strvec *known;
+	/*
+	 * Ownership (NULL owner: not checked).  An object of a project is this
+	 * state's when its cara.owner label is `owner`; when "project\towner"
+	 * is in `adoptions` ("" owner: objects made before the label existed,
+	 * adopted by the state that had applied them); or when the project is
+	 * in `adopt` (--adopt).  A project with any other object is
+	 * VERDICT_REFUSED: no action, no teardown.
+	 */
+	const char *owner;
+	const struct strvec *adoptions;
+	const struct strvec *adopt;
 };
 
 int plan_compute(struct plan *out, const struct project_set *desired,

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -133,6 +134,20 @@ static const char *const migrations[] = {
 	"CREATE INDEX observed_images_pass ON observed_images(pass_id);",
 	/* 2: the networks each observed container is attached to */
 	"ALTER TABLE observed_containers ADD COLUMN networks TEXT;",
+	/* 3: ownership: this state's identity, the cara.owner label of each
+	 * observed object, and the owners --adopt took projects over from */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE adoptions ("
+	"  project TEXT NOT NULL, owner TEXT NOT NULL, time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project, owner)"
+	");"
+	"ALTER TABLE observed_containers ADD COLUMN owner TEXT;"
+	"ALTER TABLE observed_networks ADD COLUMN owner TEXT;"
+	"ALTER TABLE observed_volumes ADD COLUMN owner TEXT;"
+	/* what this state applied before the owner label existed carries no
+	 * label: it is adopted once, here, by this state and only by it */
+	"INSERT INTO adoptions(project, owner, time)"
+	" SELECT name, '', CAST(strftime('%s', 'now') AS INTEGER) FROM projects;",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -694,8 +709,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 	if (query(st, &s, "cannot record the observed containers",
 		  "INSERT INTO observed_containers(pass_id, docker_id, name, project,"
 		  " service, spec_hash, spec_fields, image, state, health, exit_code,"
-		  " created, networks) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		  " ?11, ?12, ?13)",
+		  " created, networks, owner) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		  " ?10, ?11, ?12, ?13, ?14)",
 		  "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < obs->ncontainers && rc == SQLITE_DONE; i++) {
@@ -716,6 +731,7 @@ static int record_containers(struct state *st, int64_t pass_id,
 			sqlite3_bind_text(s, 13, c->networks, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(s, 13);
+		sqlite3_bind_text(s, 14, c->owner ? c->owner : "", -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
@@ -726,26 +742,28 @@ static int record_containers(struct state *st, int64_t pass_id,
 }
 
 /* Insert rows of up to three strings each, given by a callback. */
-typedef void (*row_fn)(const struct observed *obs, size_t i, const char *v[3]);
+typedef void (*row_fn)(const struct observed *obs, size_t i, const char *v[4]);
 
-static void network_row(const struct observed *obs, size_t i, const char *v[3])
+static void network_row(const struct observed *obs, size_t i, const char *v[4])
 {
 	v[0] = obs->networks[i].id;
 	v[1] = obs->networks[i].name;
 	v[2] = obs->networks[i].project;
+	v[3] = obs->networks[i].owner ? obs->networks[i].owner : "";
 }
 
-static void volume_row(const struct observed *obs, size_t i, const char *v[3])
+static void volume_row(const struct observed *obs, size_t i, const char *v[4])
 {
 	v[0] = obs->volumes[i].name;
 	v[1] = obs->volumes[i].project;
 	v[2] = obs->volumes[i].type;
+	v[3] = obs->volumes[i].owner ? obs->volumes[i].owner : "";
 }
 
-static void image_row(const struct observed *obs, size_t i, const char *v[3])
+static void image_row(const struct observed *obs, size_t i, const char *v[4])
 {
 	v[0] = obs->images[i];
-	v[1] = v[2] = NULL;
+	v[1] = v[2] = v[3] = NULL;
 }
 
 static int record_rows(struct state *st, int64_t pass_id, const struct observed *obs,
@@ -759,7 +777,7 @@ static int record_rows(struct state *st, int64_t pass_id, const struct observed 
 	if (query(st, &s, what, sql, "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
-		const char *v[3];
+		const char *v[4];
 
 		fn(obs, i, v);
 		for (k = 0; k < ncols; k++)
@@ -791,11 +809,12 @@ int state_record_observed(struct state *st, int64_t pass_id,
 		"INSERT INTO snapshots(pass_id) VALUES(?1)", "l", pass_id) < 0 ||
 	    record_containers(st, pass_id, obs) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed networks",
-			"INSERT INTO observed_networks(pass_id, docker_id, name, project)"
-			" VALUES(?1, ?2, ?3, ?4)", obs->nnetworks, 3, network_row) < 0 ||
+			"INSERT INTO observed_networks(pass_id, docker_id, name, project,"
+			" owner) VALUES(?1, ?2, ?3, ?4, ?5)", obs->nnetworks, 4,
+			network_row) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed volumes",
-			"INSERT INTO observed_volumes(pass_id, name, project, type)"
-			" VALUES(?1, ?2, ?3, ?4)", obs->nvolumes, 3, volume_row) < 0 ||
+			"INSERT INTO observed_volumes(pass_id, name, project, type, owner)"
+			" VALUES(?1, ?2, ?3, ?4, ?5)", obs->nvolumes, 4, volume_row) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed images",
 			"INSERT INTO observed_images(pass_id, ref) VALUES(?1, ?2)",
 			obs->nimages, 1, image_row) < 0)
@@ -817,7 +836,7 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 
 	if (query(st, &s, "cannot load the observed containers",
 		  "SELECT docker_id, name, project, service, spec_hash, spec_fields,"
-		  " image, state, health, exit_code, created, networks"
+		  " image, state, health, exit_code, created, networks, owner"
 		  " FROM observed_containers"
 		  " WHERE pass_id = ?1 ORDER BY rowid", "l", pass_id) < 0)
 		return -1;
@@ -837,6 +856,7 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 		c->created = sqlite3_column_int64(s, 10);
 		if (sqlite3_column_type(s, 11) != SQLITE_NULL)
 			c->networks = col_str_nn(s, 11);
+		c->owner = col_str_nn(s, 12);
 	}
 	if (rc != SQLITE_DONE)
 		db_error(st->db, "cannot load the observed containers");
@@ -850,11 +870,11 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 	int rc;
 
 	if (query(st, &s, "cannot load the observed snapshot",
-		  "SELECT 'n' AS k, docker_id, name, project, rowid AS r"
+		  "SELECT 'n' AS k, docker_id, name, project, owner, rowid AS r"
 		  " FROM observed_networks WHERE pass_id = ?1"
-		  " UNION ALL SELECT 'v', name, project, type, rowid"
+		  " UNION ALL SELECT 'v', name, project, type, owner, rowid"
 		  " FROM observed_volumes WHERE pass_id = ?1"
-		  " UNION ALL SELECT 'i', ref, NULL, NULL, rowid"
+		  " UNION ALL SELECT 'i', ref, NULL, NULL, NULL, rowid"
 		  " FROM observed_images WHERE pass_id = ?1 ORDER BY k, r",
 		  "l", pass_id) < 0)
 		return -1;
@@ -868,11 +888,13 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 			n->id = col_str_nn(s, 1);
 			n->name = col_str_nn(s, 2);
 			n->project = col_str_nn(s, 3);
+			n->owner = col_str_nn(s, 4);
 		} else if (kind[0] == 'v') {
 			v = observed_add_volume(out);
 			v->name = col_str_nn(s, 1);
 			v->project = col_str_nn(s, 2);
 			v->type = col_str_nn(s, 3);
+			v->owner = col_str_nn(s, 4);
 		} else {
 			observed_add_image(out, (const char *)sqlite3_column_text(s, 1));
 		}
@@ -1034,6 +1056,65 @@ int state_event(struct state *st, int64_t pass_id, const char *project,
 		return -1;
 	return tx_leave(st, own, insert_event(st, pass_id, project, kind, message,
 					      now));
+}
+
+/* ---- ownership ---- */
+
+int state_identity(struct state *st, char **out)
+{
+	unsigned char raw[16];
+	char hex[33];
+	sqlite3_stmt *s;
+	bool own;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return error_set("state: cannot make an identity: %s", strerror(errno));
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	/* made once: a second process racing here keeps the first one's */
+	if (tx_enter(st, &own) < 0)
+		return -1;
+	rc = run(st, "cannot record the state identity",
+		 "INSERT OR IGNORE INTO meta(key, value) VALUES('identity', ?1)", "s", hex);
+	rc = tx_leave(st, own, rc);
+	if (rc < 0)
+		return -1;
+	if (query(st, &s, "cannot read the state identity",
+		  "SELECT value FROM meta WHERE key = 'identity'", "") < 0)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*out = col_str(s, 0);
+	else
+		db_error(st->db, "cannot read the state identity");
+	sqlite3_finalize(s);
+	return *out ? 0 : -1;
+}
+
+int state_adoptions(struct state *st, struct strvec *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (query(st, &s, "cannot list the adoptions",
+		  "SELECT project || char(9) || owner FROM adoptions ORDER BY 1", "") < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+	if (rc != SQLITE_DONE)
+		db_error(st->db, "cannot list the adoptions");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int state_adopt(struct state *st, const char *project, const char *owner,
+		int64_t now)
+{
+	return run(st, "cannot record the adoption",
+		   "INSERT OR IGNORE INTO adoptions(project, owner, time)"
+		   " VALUES(?1, ?2, ?3)", "ssl", project, owner, now);
 }
 
 int state_known_projects(struct state *st, struct strvec *out)

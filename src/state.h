@@ -79,6 +79,17 @@ int state_event(struct state *st, int64_t pass_id, const char *project,
 
 /* Names of all projects in the database (phase not Terminated). */
 int state_known_projects(struct state *st, struct strvec *out);
+/*
+ * This state directory's identity (32 hex digits, made once, kept in
+ * state.db and so in its backups): the cara.owner label of every object
+ * it creates.  *out is the caller's.
+ */
+int state_identity(struct state *st, char **out);
+/* Owners whose objects a project was taken over from (--adopt), as
+ * "project\towner" ("" owner: objects without the label). */
+int state_adoptions(struct state *st, struct strvec *out);
+int state_adopt(struct state *st, const char *project, const char *owner,
+		int64_t now);
 
 struct project_status {
 	char *name;

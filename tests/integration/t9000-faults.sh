@@ -68,10 +68,12 @@ if mkdir -p "$TEST_DIR/small" && mount -t tmpfs -o size=1m tmpfs "$TEST_DIR/smal
 test_expect_success 'disk full under the state dir: clear error, previous state intact' '
 	trap "umount \"$TEST_DIR/small\" 2>/dev/null" EXIT
 	S="$TEST_DIR/small/state" &&
-	CARA_STATE_DIR=$S $CARA sync --path m 2>err &&
+	# a project of its own: the objects of m are the main state'"'"'s
+	mkdir -p m3 && sed "s/name: $P}/name: $P-full}/" m/f.yaml > m3/f.yaml &&
+	CARA_STATE_DIR=$S $CARA sync --path m3 2>err &&
 	before=$(sqlite3 "$S/state.db" "select count(*) from passes") &&
 	dd if=/dev/zero of="$TEST_DIR/small/fill" bs=4k count=512 2>/dev/null || true
-	set +e; CARA_STATE_DIR=$S $CARA sync --path m 2>full.err; rc=$?; set -e
+	set +e; CARA_STATE_DIR=$S $CARA sync --path m3 2>full.err; rc=$?; set -e
 	cat full.err; echo "exit $rc"
 	rm -f "$TEST_DIR/small/fill"
 	[ $rc -eq 1 ] &&
@@ -79,7 +81,7 @@ test_expect_success 'disk full under the state dir: clear error, previous state 
 	[ "$(sqlite3 "$S/state.db" "PRAGMA integrity_check")" = ok ] &&
 	after=$(sqlite3 "$S/state.db" "select count(*) from passes where ended != 0") &&
 	[ "$after" -ge "$before" ] &&
-	CARA_STATE_DIR=$S $CARA sync --path m 2>err
+	CARA_STATE_DIR=$S $CARA sync --path m3 2>err
 '
 
 test_expect_success 'disk full in the middle of a pass: exit 1, said so, the next pass records it' '

@@ -685,8 +685,8 @@ static int observe(struct docker *d, struct observed *o, const char *when)
 
 static void test_networks_volumes(struct docker *d)
 {
-	is_int(docker_network_create(d, net, prefix), 0, "network create");
-	is_int(docker_network_create(d, net, prefix), 0, "network create again is fine");
+	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create");
+	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create again is fine");
 	is_sh(prefix, "network has the project label",
 	      "docker network inspect -f '{{index .Labels \"cara.project\"}}' %s", net);
 	is_sh("bridge", "network is a bridge", "docker network inspect -f '{{.Driver}}' %s",
@@ -699,14 +699,35 @@ static void test_networks_volumes(struct docker *d)
 	      "\"CheckDuplicate\":false,\"Labels\":{\"cara.project\":\"%s\"}}' "
 	      "http://localhost/networks/create; "
 	      "docker network ls -q --filter name='^%s$' | wc -l", net, prefix, net);
-	is_int(docker_network_create(d, net, prefix), 0, "network create with a duplicate");
+	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create with a duplicate");
 	is_sh("1", "create leaves one network of the name",
 	      "docker network ls -q --filter name='^%s$' | wc -l", net);
-	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0, "volume create");
-	is_int(docker_volume_create(d, vol, prefix, "Ephemeral"), 0,
+	is_int(docker_volume_create(d, vol, prefix, "Ephemeral", NULL), 0, "volume create");
+	is_int(docker_volume_create(d, vol, prefix, "Ephemeral", NULL), 0,
 	       "volume create again is fine");
 	is_sh("Ephemeral", "volume has the type label",
 	      "docker volume inspect -f '{{index .Labels \"cara.volume.type\"}}' %s", vol);
+	/* the same names for another project or owner: never taken as ours */
+	is_int(docker_volume_create(d, vol, "someone-else", "Ephemeral", NULL),
+	       DOCKER_EFOREIGN, "a volume of another project is refused");
+	ok(strstr(error_last(), "belongs to project"), "saying whose: %s", error_last());
+	is_int(docker_network_create(d, net, prefix, "0123owner"), DOCKER_EFOREIGN,
+	       "a network without our owner label is refused");
+	ok(strstr(error_last(), "another cara state"), "saying so: %s", error_last());
+	{
+		char *bare = xasprintf("%s-bare", vol);
+		char *cmd = xasprintf("docker volume create %s >/dev/null", bare);
+
+		ok(system(cmd) == 0, "an unlabelled volume made by hand");
+		is_int(docker_volume_create(d, bare, prefix, "Ephemeral", NULL),
+		       DOCKER_EFOREIGN, "an unlabelled volume of the name is refused");
+		ok(strstr(error_last(), "is not cara's"), "saying so: %s", error_last());
+		free(cmd);
+		cmd = xasprintf("docker volume rm %s >/dev/null", bare);
+		ok(system(cmd) == 0, "removed");
+		free(cmd);
+		free(bare);
+	}
 }
 
 static void test_images(struct docker *d)

@@ -289,6 +289,7 @@ static const char *verdict_str(enum project_verdict v)
 	case VERDICT_TEARDOWN: return "teardown";
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
+	case VERDICT_REFUSED: return "refused";
 	}
 	return "?";
 }
@@ -834,6 +835,141 @@ static void test_cases(void)
 	buf_release(&b);
 }
 
+/* Label every observed object of project with owner (NULL: no label). */
+static void o_own(struct observed *o, const char *project, const char *owner)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (!strcmp(o->containers[i].project, project)) {
+			free(o->containers[i].owner);
+			o->containers[i].owner = owner ? xstrdup(owner) : NULL;
+		}
+	for (i = 0; i < o->nnetworks; i++)
+		if (!strcmp(o->networks[i].project, project)) {
+			free(o->networks[i].owner);
+			o->networks[i].owner = owner ? xstrdup(owner) : NULL;
+		}
+	for (i = 0; i < o->nvolumes; i++)
+		if (!strcmp(o->volumes[i].project, project)) {
+			free(o->volumes[i].owner);
+			o->volumes[i].owner = owner ? xstrdup(owner) : NULL;
+		}
+}
+
+static const struct plan_project *plan_one(struct plan *p, struct fixture *f)
+{
+	plan_release(p);
+	plan_compute(p, &f->set, &f->obs, f->now, &f->opts);
+	return p->nprojects == 1 ? &p->projects[0] : NULL;
+}
+
+/* Only what this state's identity made (or adopted) is touched. */
+static void test_ownership(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec adoptions = STRVEC_INIT, adopt = STRVEC_INIT;
+	const struct plan_project *pp;
+
+	fixture_init(&f);
+	f.opts.owner = "me";
+	f.opts.adoptions = &adoptions;
+	f.opts.adopt = &adopt;
+	converge(&f, find_p(&f, "shop"));
+	o_own(&f.obs, "shop", "me");
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED, "our own objects: converged");
+
+	o_own(&f.obs, "shop", "them");
+	o_set_state(&f.obs, "shop", "db", "exited", 1);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_REFUSED && p.nactions == 0,
+	   "another state's objects: refused, not even started");
+	ok(pp && pp->message && strstr(pp->message, "another cara state (them; this one is me)") &&
+	   strstr(pp->message, "--adopt shop"), "the message names both: %s",
+	   pp && pp->message ? pp->message : "");
+	find_p(&f, "shop")->has_expire = true;
+	find_p(&f, "shop")->expire_at = NOW - 1;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_REFUSED && p.nactions == 0,
+	   "a past expireAt does not tear down another state's objects");
+	find_p(&f, "shop")->has_expire = false;
+	strvec_push(&f.known, "shop");
+	find_p(&f, "shop")->name[0] = 'x';    /* gone from the source */
+	plan_one(&p, &f);
+	ok(p.nprojects == 1 && !strcmp(p.projects[0].name, "xhop") && !p.nremoved &&
+	   p.projects[0].count == p.nactions,
+	   "a known project gone from the source: another state's objects are not pruned");
+	find_p(&f, "xhop")->name[0] = 's';
+	strvec_release(&f.known);
+
+	o_own(&f.obs, "shop", NULL);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_REFUSED && strstr(pp->message, "no owner"),
+	   "objects without an owner label, not adopted: refused");
+	strvec_push(&adoptions, "shop\t");
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_APPLY && !pp->adopted.n,
+	   "adopted at the upgrade: ours, the stopped one is started");
+	strvec_release(&adoptions);
+
+	o_own(&f.obs, "shop", "them");
+	strvec_push(&adopt, "shop");
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_APPLY && pp->adopted.n == 1 &&
+	   !strcmp(pp->adopted.v[0], "them"), "--adopt takes it over, naming the owner");
+	strvec_release(&adopt);
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* project a's volume b-c and project a-b's volume c: one Docker name */
+	fixture_init(&f);
+	f.opts.owner = "me";
+	converge(&f, find_p(&f, "shop"));
+	o_own(&f.obs, "shop", "me");
+	{
+		struct obs_volume *v = observed_add_volume(&f.obs);
+
+		v->name = name_volume("shop", "data");   /* cara-shop-data */
+		v->project = xstrdup("shop-x");
+		v->type = xstrdup("Managed");
+		v->owner = xstrdup("me");
+		free(f.obs.volumes[0].name);             /* ours is gone */
+		f.obs.volumes[0].name = xstrdup("cara-shop-gone");
+	}
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = p.nprojects ? &p.projects[0] : NULL;
+	ok(pp && !strcmp(pp->name, "shop") && pp->verdict == VERDICT_REFUSED &&
+	   strstr(pp->message, "volume 'cara-shop-data' belongs to project 'shop-x'"),
+	   "a volume of the name labelled for another project is never mounted");
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* a container renamed by hand, labels intact: a duplicate */
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	{
+		struct obs_container *c = o_find(&f.obs, "shop", "app");
+
+		free(c->name);
+		c->name = xstrdup("renamed-by-hand");
+	}
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	{
+		struct buf b = BUF_INIT;
+
+		render(&b, &p);
+		ok(strstr(buf_cstr(&b), "remove-container renamed-by-hand Duplicate") &&
+		   strstr(buf_cstr(&b), "create-container shop-app Missing"),
+		   "a renamed container is removed, the service gets its own: %s",
+		   buf_cstr(&b));
+		buf_release(&b);
+	}
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 /* A kill during a network create can leave two of one name: keep one. */
 static void test_duplicate_network(void)
 {
@@ -1080,6 +1216,7 @@ int main(void)
 	test_cases();
 	test_action_details();
 	test_duplicate_network();
+	test_ownership();
 	test_purity();
 	test_long_chain();
 	return tap_done();

@@ -23,8 +23,8 @@
 #include "state.h"
 #include "tap.h"
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 2
-#define SCHEMA_NOW_S "2"
+#define SCHEMA_NOW 3
+#define SCHEMA_NOW_S "3"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
