@@ -74,6 +74,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_DUPLICATE: return "Duplicate";
 	case CAUSE_PAUSED: return "Paused";
 	case CAUSE_DISCONNECTED: return "NetworkDisconnected";
+	case CAUSE_ADOPTED: return "Adopted";
 	}
 	return "Unknown";
 }
@@ -408,7 +409,7 @@ static bool state_is(const struct obs_container *c, const char *a, const char *b
 
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct observed *o,
-			 const char *net_id)
+			 const char *net_id, const char *owner)
 {
 	char *cname = name_container(p->name, s->name);
 	const struct obs_container *c = find_container(o, p->name, cname);
@@ -454,6 +455,12 @@ static void plan_service(struct plan *pl, const struct project *p,
 			       p->name, s->name, cname, c->id);
 		spec_changed_fields(&a->changed, c->spec_fields ? c->spec_fields : "",
 				    s->spec_fields ? s->spec_fields : "");
+	} else if (owner && c->owner && *c->owner && strcmp(c->owner, owner)) {
+		/* taken over from another state: relabelled, so that the old
+		 * state sees it is no longer its own (and never prunes it) */
+		a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_ADOPTED,
+			       p->name, s->name, cname, c->id);
+		strvec_push(&a->changed, "owner");
 	} else if (container_needs_start(s, c, &cause)) {
 		a = add_action(pl, ACTION_START_CONTAINER, cause, p->name, s->name,
 			       cname, c->id);
@@ -484,7 +491,7 @@ static bool volume_declared(const struct project *p, const char *vname)
 }
 
 static void plan_apply(struct plan *pl, const struct project *p,
-		       const struct observed *o)
+		       const struct observed *o, const char *owner)
 {
 	struct strvec images = STRVEC_INIT;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
@@ -557,7 +564,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], o, net_id);
+		plan_service(pl, p, &p->services[order[i]], o, net_id, owner);
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {
@@ -861,7 +868,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 		} else if (p) {
 			pp = add_project(out, name, p);
 			if (!opts->gc_only)
-				plan_apply(out, p, obs);
+				plan_apply(out, p, obs, opts->owner);
 			if (out->nactions > pp->first)
 				pp->verdict = VERDICT_APPLY;
 		} else if (may_prune && prunable(name, opts->known)) {

@@ -45,6 +45,7 @@ enum action_cause {
 	CAUSE_DUPLICATE,           /* a second network of the project's name */
 	CAUSE_PAUSED,              /* container paused: unpaused, not restarted */
 	CAUSE_DISCONNECTED,        /* not attached to the project network */
+	CAUSE_ADOPTED,             /* another state's container, taken over */
 };
 
 struct plan_action {

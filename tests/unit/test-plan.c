@@ -919,6 +919,24 @@ static void test_ownership(void)
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_APPLY && pp->adopted.n == 1 &&
 	   !strcmp(pp->adopted.v[0], "them"), "--adopt takes it over, naming the owner");
+	{
+		struct buf b = BUF_INIT;
+
+		render(&b, &p);
+		ok(strstr(buf_cstr(&b), "recreate-container shop-app Adopted [owner]") &&
+		   strstr(buf_cstr(&b), "recreate-container shop-db Adopted [owner]"),
+		   "adopted containers are recreated with this state's label: %s",
+		   buf_cstr(&b));
+		buf_release(&b);
+	}
+	strvec_push(&adoptions, "shop\t");
+	strvec_release(&adopt);
+	o_own(&f.obs, "shop", NULL);
+	o_set_state(&f.obs, "shop", "db", "running", 0);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED,
+	   "objects without a label, adopted at the upgrade, are not recreated for it");
+	strvec_release(&adoptions);
 	strvec_release(&adopt);
 	plan_release(&p);
 	fixture_release(&f);
@@ -1113,7 +1131,7 @@ static void test_names(void)
 		{ CAUSE_SERVICE_REMOVED, "ServiceRemoved" }, { CAUSE_EXPIRED, "Expired" },
 		{ CAUSE_REMOVED_FROM_SOURCE, "RemovedFromSource" },
 		{ CAUSE_DUPLICATE, "Duplicate" }, { CAUSE_PAUSED, "Paused" },
-		{ CAUSE_DISCONNECTED, "NetworkDisconnected" },
+		{ CAUSE_DISCONNECTED, "NetworkDisconnected" }, { CAUSE_ADOPTED, "Adopted" },
 	};
 	char *n;
 	size_t i;
