@@ -139,6 +139,45 @@ static void test_open(void)
 	free(dir);
 }
 
+/* A database of schema 1 (before owners): what it had applied is adopted
+ * once, by it, and it gets an identity that stays. */
+static void test_ownership_upgrade(void)
+{
+	char *dir = path("aged"), *db = path("aged/state.db");
+	struct state *st = NULL;
+	struct strvec v = STRVEC_INIT;
+	char *id1 = NULL, *id2 = NULL;
+
+	ok(state_open(&st, dir) == 0 &&
+	   state_project_upsert(st, "old", "h", NULL, "old.yaml", false, 0) == 0,
+	   "a project applied before the upgrade");
+	state_close(st);
+	st = NULL;
+	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions;"
+		    " ALTER TABLE observed_containers DROP COLUMN owner;"
+		    " ALTER TABLE observed_containers DROP COLUMN networks;"
+		    " ALTER TABLE observed_networks DROP COLUMN owner;"
+		    " ALTER TABLE observed_volumes DROP COLUMN owner;"
+		    " PRAGMA user_version = 1") == 0, "aged to schema 1");
+	ok(state_open(&st, dir) == 0, "schema 1 migrates");
+	is_int(raw_int(dir, "PRAGMA user_version"), SCHEMA_NOW, "to the current schema");
+	ok(state_adoptions(st, &v) == 0 && v.n == 1 && !strcmp(v.v[0], "old\t"),
+	   "its unlabelled objects are adopted by it");
+	ok(state_project_upsert(st, "new", "h", NULL, "new.yaml", false, 0) == 0,
+	   "a project applied after the upgrade");
+	strvec_release(&v);
+	ok(state_adoptions(st, &v) == 0 && v.n == 1, "is not adopted without a label");
+	ok(state_identity(st, &id1) == 0 && id1 && strlen(id1) == 32 &&
+	   strspn(id1, "0123456789abcdef") == 32, "an identity of 32 hex digits");
+	ok(state_identity(st, &id2) == 0 && id2 && !strcmp(id1, id2), "made once");
+	state_close(st);
+	strvec_release(&v);
+	free(id1);
+	free(id2);
+	free(dir);
+	free(db);
+}
+
 static void test_future_version(void)
 {
 	char *dir = path("future"), *db = path("future/state.db");
@@ -790,6 +829,7 @@ int main(void)
 	}
 	test_open();
 	test_future_version();
+	test_ownership_upgrade();
 	test_open_existing_missing();
 	test_lock();
 	test_passes();
