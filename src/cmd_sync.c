@@ -326,6 +326,13 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			break;
 		case VERDICT_INVALID:
 			nfailed++;
+			if (pp->proj && pp->proj->secret_missing) {
+				/* not the manifest's fault: a Failed phase, so the
+				 * alerts on it fire, also on a first deploy */
+				set_phase(&p, pp->name, "Failed", "SecretMissing",
+					  pp->proj->secret_missing);
+				break;
+			}
 			if (state_event(p.st, p.pass_id, pp->name, "InvalidManifest",
 					"manifest invalid: left as it is",
 					(int64_t)time(NULL)) < 0)

@@ -147,6 +147,9 @@ struct project {
 	struct ingress *ingress;
 	size_t ningress, capingress;
 	bool valid;                /* false once any error names this project */
+	/* set by spec_compute when a secret cannot be read: the project is
+	 * invalid (never applied, never pruned) and Failed, SecretMissing */
+	char *secret_missing;
 };
 
 struct project_set {

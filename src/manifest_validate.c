@@ -1571,6 +1571,7 @@ static void project_release(struct project *p)
 
 	free(p->name);
 	free(p->file);
+	free(p->secret_missing);
 	kvlist_release(&p->labels);
 	kvlist_release(&p->annotations);
 	for (i = 0; i < p->nservices; i++)

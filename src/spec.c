@@ -456,6 +456,10 @@ void spec_compute(struct project_set *set, const char *secrets_dir,
 						 ".valueFrom.secretKeyRef", j, k);
 				diags_add(d, DIAG_ERROR, p->file, e->pos.line,
 					  e->pos.col, path, "%s", error_last());
+				if (!p->secret_missing)
+					p->secret_missing = xasprintf("service '%s': %s",
+								      s->name,
+								      error_last());
 				free(path);
 			}
 		}

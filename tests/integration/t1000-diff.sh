@@ -155,6 +155,18 @@ test_expect_success 'describe of an unknown project fails' '
 	expect_contains err "no project"
 '
 
+test_expect_success 'a missing secret: Failed with SecretMissing, also on a first deploy, nothing pruned' '
+	sed "s/name: $P\$/name: $P-nosecret/; s/key: token/key: absent/" m/web.yaml > m/nosecret.yaml &&
+	id=$(docker inspect -f "{{.Id}}" $P-app) &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "secret '"'"'api/absent'"'"' not found" &&
+	$CARA status >out &&
+	grep -E "^$P-nosecret +Failed +SecretMissing" out &&
+	[ "$(docker_state $P-nosecret-app)" = missing ] &&
+	[ "$(docker inspect -f "{{.Id}}" $P-app)" = "$id" ] &&
+	rm m/nosecret.yaml
+'
+
 test_expect_success 'state.db integrity holds, mode 0600' '
 	integrity_ok &&
 	[ "$(stat -c %a "$CARA_STATE_DIR/state.db")" = 600 ]
