@@ -37,6 +37,7 @@ static int cmd_validate_exec(struct config *cfg, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	pass_init(&p, cfg, (int64_t)time(NULL));
+	p.scratch_cache = true;
 	if (pass_read_source(&p, false) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;

@@ -6,6 +6,7 @@
  * container changed; the plan is computed from the snapshot as recorded in
  * state.db, so what was planned is what the database says was seen.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,26 @@ static int read_repo(struct pass *p)
 {
 	struct source_options so;
 	struct source_snapshot snap = { 0 };
-	char *cache = xasprintf("%s/repo", p->cfg->state_dir);
+	char *scratch = NULL, *cache;
 	size_t i;
 	int rc = -1;
+
+	if (p->scratch_cache) {
+		/* validate: the production cache is neither used nor replaced,
+		 * and no state directory is needed */
+		const char *tmp = getenv("TMPDIR");
+
+		scratch = xasprintf("%s/cara-validate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(scratch)) {
+			error_set("cannot make a scratch directory '%s': %s", scratch,
+				  strerror(errno));
+			free(scratch);
+			return -1;
+		}
+		cache = xasprintf("%s/repo", scratch);
+	} else {
+		cache = xasprintf("%s/repo", p->cfg->state_dir);
+	}
 
 	memset(&so, 0, sizeof(so));
 	so.url = p->cfg->repo;
@@ -107,6 +125,9 @@ static int read_repo(struct pass *p)
 	rc = 0;
 out:
 	source_snapshot_release(&snap);
+	if (scratch && source_remove_scratch(scratch) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	free(scratch);
 	free(cache);
 	return rc;
 }

@@ -25,6 +25,7 @@ struct pass {
 	bool source_ok;                 /* the source could be read in full */
 	bool single_file;               /* one manifest file: prunes nothing else */
 	bool state_failed;              /* a write to state.db failed: exit 1 */
+	bool scratch_cache;             /* fetch into a throw-away cache (validate) */
 	char commit[41];                /* "" for a local directory */
 	char *subject;
 	int64_t commit_time;

@@ -1047,6 +1047,17 @@ static int remove_cache(const struct fetch_ctx *c, const char *dir)
 	return 0;
 }
 
+int source_remove_scratch(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? 0 : error_set("'%s': %s", dir, strerror(errno));
+	if (remove_at(AT_FDCWD, dir, st.st_dev, 0) < 0)
+		return error_set("cannot remove '%s': %s", dir, strerror(errno));
+	return 0;
+}
+
 static int mkdir_parents(const struct fetch_ctx *c, const char *path)
 {
 	char *p = xstrdup(path), *s;

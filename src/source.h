@@ -82,4 +82,7 @@ void source_snapshot_release(struct source_snapshot *s);
  */
 char *source_redact_url(const char *url);
 
+/* Remove a scratch directory tree (a throw-away cache), links not followed. */
+int source_remove_scratch(const char *dir);
+
 #endif

@@ -99,4 +99,15 @@ test_expect_success 'validate --repo --ref checks a branch' '
 	expect_exit 0 $CARA validate --repo "file://$R" --ref main --path stacks
 '
 
+test_expect_success 'validate --repo needs no state directory and leaves the cache alone' '
+	ls -la --time-style=full-iso "$CARA_STATE_DIR/repo" > cache.before &&
+	expect_exit 1 $CARA validate --repo "file://$R" --ref broken --path stacks >out 2>&1 &&
+	ls -la --time-style=full-iso "$CARA_STATE_DIR/repo" > cache.after &&
+	cmp cache.before cache.after &&
+	expect_exit 0 env CARA_STATE_DIR=/nonexistent/state $CARA validate \
+		--repo "file://$R" --ref main --path stacks &&
+	[ ! -e /nonexistent/state ] &&
+	! ls -d /tmp/cara-validate-* 2>/dev/null
+'
+
 test_done
