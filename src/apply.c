@@ -622,6 +622,13 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			r->started++;
 			break;
 		}
+		case ACTION_RETYPE_VOLUME:
+			/* labels cannot change: the pass records the type, and
+			 * teardown obeys it */
+			log_msg(LOG_INFO, pp->name, "volume %s is now %s (its Docker "
+				"label stays %s; teardown obeys the declared type)",
+				a->object, a->changed.v[1], a->changed.v[0]);
+			break;
 		case ACTION_CONNECT_CONTAINER: {
 			char *net = name_network(pp->name);
 			int c = docker_network_connect(d, net, a->object, a->svc->name);

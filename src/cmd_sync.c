@@ -99,7 +99,7 @@ static void converged_phase(const struct pass *p, const struct plan_project *pp,
 
 static int record_desired(struct pass *p)
 {
-	size_t i;
+	size_t i, k;
 	char h[65];
 
 	if (state_begin(p->st) < 0)
@@ -114,6 +114,21 @@ static int record_desired(struct pass *p)
 					 pr->file, pr->has_expire, pr->expire_at) < 0) {
 			state_rollback(p->st);
 			return -1;
+		}
+		for (k = 0; k < pr->nvolumes; k++) {
+			char *vn;
+			int r;
+
+			if (pr->volumes[k].type == VOLUME_HOSTPATH)
+				continue;
+			vn = name_volume(pr->name, pr->volumes[k].name);
+			r = state_volume_type(p->st, vn, pr->name,
+					      volume_type_name(pr->volumes[k].type));
+			free(vn);
+			if (r < 0) {
+				state_rollback(p->st);
+				return -1;
+			}
 		}
 	}
 	return state_commit(p->st);

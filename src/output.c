@@ -92,6 +92,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 		break;
 	case ACTION_RECREATE_CONTAINER: *mark = "~"; *noun = "container"; break;
 	case ACTION_CONNECT_CONTAINER: *mark = "~"; *noun = "connect container"; break;
+	case ACTION_RETYPE_VOLUME: *mark = "~"; *noun = "volume"; break;
 	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
 	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
@@ -134,6 +135,10 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 				if (!a->changed.n)
 					buf_puts(out, " spec");
 				buf_putc(out, ')');
+				nrecreate++;
+			} else if (a->kind == ACTION_RETYPE_VOLUME) {
+				buf_printf(out, " (type: %s -> %s)", a->changed.v[0],
+					   a->changed.v[1]);
 				nrecreate++;
 			} else if (a->kind == ACTION_CONNECT_CONTAINER) {
 				char *net = name_network(a->project);

@@ -49,6 +49,7 @@ void pass_release(struct pass *p)
 	strvec_release(&p->allow);
 	strvec_release(&p->adoptions);
 	strvec_release(&p->adopt);
+	strvec_release(&p->volume_types);
 	free(p->owner);
 	memset(p, 0, sizeof(*p));
 }
@@ -178,7 +179,8 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 	if ((rc = state_pass_begin(p->st, command, p->now, &p->pass_id)) < 0)
 		return rc;
 	if (state_identity(p->st, &p->owner) < 0 ||
-	    state_adoptions(p->st, &p->adoptions) < 0)
+	    state_adoptions(p->st, &p->adoptions) < 0 ||
+	    state_volume_types(p->st, &p->volume_types) < 0)
 		return -1;
 	return 0;
 }
@@ -212,7 +214,10 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 {
 	struct plan_options po;
 
-	if (p->st && !p->known.n && state_known_projects(p->st, &p->known) < 0)
+	/* --purge-volumes also reaches the Managed volumes that projects torn
+	 * down earlier left behind, as their teardown kept them */
+	if (p->st && !p->known.n &&
+	    state_projects(p->st, p->cfg->purge_volumes, &p->known) < 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
 	/* plan holds it for invalid sources; one file never prunes the rest */
@@ -224,6 +229,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 		po.owner = p->owner;
 		po.adoptions = &p->adoptions;
 		po.adopt = &p->adopt;
+		po.volume_types = &p->volume_types;
 	}
 	plan_release(&p->plan);
 	return plan_compute(&p->plan, &p->desired, &p->obs, p->now, &po);

@@ -44,6 +44,7 @@ struct pass {
 	char *owner;
 	struct strvec adoptions;        /* "project\towner" taken over earlier */
 	struct strvec adopt;            /* --adopt projects */
+	struct strvec volume_types;     /* "volume\ttype" last declared */
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);

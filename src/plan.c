@@ -54,6 +54,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_START_CONTAINER: return "start-container";
 	case ACTION_RECREATE_CONTAINER: return "recreate-container";
 	case ACTION_CONNECT_CONTAINER: return "connect-container";
+	case ACTION_RETYPE_VOLUME: return "retype-volume";
 	case ACTION_REMOVE_CONTAINER: return "remove-container";
 	case ACTION_REMOVE_NETWORK: return "remove-network";
 	case ACTION_REMOVE_VOLUME: return "remove-volume";
@@ -75,6 +76,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_PAUSED: return "Paused";
 	case CAUSE_DISCONNECTED: return "NetworkDisconnected";
 	case CAUSE_ADOPTED: return "Adopted";
+	case CAUSE_TYPE_CHANGED: return "TypeChanged";
 	}
 	return "Unknown";
 }
@@ -114,13 +116,37 @@ static bool same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
-static bool volume_removable(const struct obs_volume *v, bool purge)
+/* The type teardown obeys: the source's, then the one last recorded,
+ * then the Docker label. */
+static const char *volume_type_now(const struct obs_volume *v, const struct project *p,
+				   const struct strvec *recorded)
 {
-	return purge || same(v->type, "Ephemeral");
+	size_t i, n = v->name ? strlen(v->name) : 0;
+
+	for (i = 0; p && i < p->nvolumes; i++) {
+		char *dn = name_volume(p->name, p->volumes[i].name);
+		bool hit = same(dn, v->name);
+
+		free(dn);
+		if (hit && p->volumes[i].type != VOLUME_HOSTPATH)
+			return volume_type_name(p->volumes[i].type);
+	}
+	for (i = 0; recorded && n && i < recorded->n; i++)
+		if (!strncmp(recorded->v[i], v->name, n) && recorded->v[i][n] == '\t')
+			return recorded->v[i] + n + 1;
+	return v->type ? v->type : "";
+}
+
+static bool volume_removable(const struct obs_volume *v, const struct project *p,
+			     const struct plan_options *opts)
+{
+	return opts->purge_volumes ||
+	       !strcmp(volume_type_now(v, p, opts->volume_types), "Ephemeral");
 }
 
 /* Would a teardown of `name` remove anything? */
-static bool project_live(const struct observed *o, const char *name, bool purge)
+static bool project_live(const struct observed *o, const char *name,
+			 const struct project *p, const struct plan_options *opts)
 {
 	size_t i;
 
@@ -132,7 +158,7 @@ static bool project_live(const struct observed *o, const char *name, bool purge)
 			return true;
 	for (i = 0; i < o->nvolumes; i++)
 		if (same(o->volumes[i].project, name) &&
-		    volume_removable(&o->volumes[i], purge))
+		    volume_removable(&o->volumes[i], p, opts))
 			return true;
 	return false;
 }
@@ -148,14 +174,15 @@ static const struct obs_network *find_network(const struct observed *o,
 	return NULL;
 }
 
-static bool has_volume(const struct observed *o, const char *name)
+static const struct obs_volume *find_volume(const struct observed *o,
+					    const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < o->nvolumes; i++)
 		if (same(o->volumes[i].name, name))
-			return true;
-	return false;
+			return &o->volumes[i];
+	return NULL;
 }
 
 /* The container named `name` if it belongs to `project`. */
@@ -312,7 +339,7 @@ static void remove_container(struct plan *pl, const struct obs_container *c,
  */
 static void plan_teardown(struct plan *pl, const char *name,
 			  const struct project *proj, const struct observed *o,
-			  enum action_cause cause, bool purge)
+			  enum action_cause cause, const struct plan_options *opts)
 {
 	size_t i, j;
 
@@ -354,7 +381,7 @@ static void plan_teardown(struct plan *pl, const char *name,
 	for (i = 0; i < o->nvolumes; i++) {
 		const struct obs_volume *v = &o->volumes[i];
 
-		if (same(v->project, name) && volume_removable(v, purge))
+		if (same(v->project, name) && volume_removable(v, proj, opts))
 			add_action(pl, ACTION_REMOVE_VOLUME, cause, name, NULL,
 				   xstrdup(v->name), NULL);
 	}
@@ -491,7 +518,7 @@ static bool volume_declared(const struct project *p, const char *vname)
 }
 
 static void plan_apply(struct plan *pl, const struct project *p,
-		       const struct observed *o, const char *owner)
+		       const struct observed *o, const struct plan_options *opts)
 {
 	struct strvec images = STRVEC_INIT;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
@@ -515,12 +542,24 @@ static void plan_apply(struct plan *pl, const struct project *p,
 
 	for (i = 0; i < p->nvolumes; i++) {
 		const struct volume *v = &p->volumes[i];
+		const struct obs_volume *ov;
 
 		if (v->type == VOLUME_HOSTPATH)
 			continue;
 		n = name_volume(p->name, v->name);
-		if (has_volume(o, n)) {
-			free(n);
+		if ((ov = find_volume(o, n))) {
+			/* the type teardown will obey changes: say so */
+			const char *was = volume_type_now(ov, NULL, opts->volume_types);
+
+			if (strcmp(was, volume_type_name(v->type))) {
+				a = add_action(pl, ACTION_RETYPE_VOLUME, CAUSE_TYPE_CHANGED,
+					       p->name, NULL, n, NULL);
+				strvec_push(&a->changed, was);
+				strvec_push(&a->changed, volume_type_name(v->type));
+				a->proj = p;
+			} else {
+				free(n);
+			}
 			continue;
 		}
 		a = add_action(pl, ACTION_CREATE_VOLUME, CAUSE_MISSING, p->name,
@@ -564,7 +603,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], o, net_id, owner);
+		plan_service(pl, p, &p->services[order[i]], o, net_id, opts->owner);
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {
@@ -810,7 +849,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 	static const struct observed empty;
 	struct strvec names = STRVEC_INIT;
 	struct verdict_owner vo = { NULL, NULL, STRVEC_INIT };
-	bool may_prune, purge;
+	bool may_prune;
 	size_t i;
 
 	if (!opts)
@@ -819,13 +858,12 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 		obs = &empty;
 	memset(out, 0, sizeof(*out));
 	may_prune = opts->prune && !source_has_invalid(desired);
-	purge = opts->purge_volumes;
 	collect_names(&names, desired, obs, opts->known);
 
 	for (i = 0; i < names.n; i++) {
 		const char *name = names.v[i];
 		const struct project *p = find_desired(desired, name);
-		bool live = project_live(obs, name, purge);
+		bool live = project_live(obs, name, p, opts);
 		struct plan_project *pp;
 
 		/* the guard's base: what this state manages, not every
@@ -861,14 +899,14 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 			pp->cause = CAUSE_EXPIRED;
 			if (live) {
 				pp->verdict = VERDICT_TEARDOWN;
-				plan_teardown(out, name, p, obs, CAUSE_EXPIRED, purge);
+				plan_teardown(out, name, p, obs, CAUSE_EXPIRED, opts);
 			} else {
 				pp->verdict = VERDICT_GONE;
 			}
 		} else if (p) {
 			pp = add_project(out, name, p);
 			if (!opts->gc_only)
-				plan_apply(out, p, obs, opts->owner);
+				plan_apply(out, p, obs, opts);
 			if (out->nactions > pp->first)
 				pp->verdict = VERDICT_APPLY;
 		} else if (may_prune && prunable(name, opts->known)) {
@@ -877,7 +915,7 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 			if (live) {
 				pp->verdict = VERDICT_TEARDOWN;
 				plan_teardown(out, name, NULL, obs,
-					      CAUSE_REMOVED_FROM_SOURCE, purge);
+					      CAUSE_REMOVED_FROM_SOURCE, opts);
 				out->nremoved++;
 			} else {
 				pp->verdict = VERDICT_GONE;

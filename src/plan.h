@@ -29,6 +29,7 @@ enum action_kind {
 	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
 	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */
 	ACTION_CONNECT_CONTAINER,   /* running, but not on the project network */
+	ACTION_RETYPE_VOLUME,       /* declared type changed: recorded, not relabelled */
 	ACTION_REMOVE_CONTAINER,
 	ACTION_REMOVE_NETWORK,
 	ACTION_REMOVE_VOLUME,
@@ -46,6 +47,7 @@ enum action_cause {
 	CAUSE_PAUSED,              /* container paused: unpaused, not restarted */
 	CAUSE_DISCONNECTED,        /* not attached to the project network */
 	CAUSE_ADOPTED,             /* another state's container, taken over */
+	CAUSE_TYPE_CHANGED,        /* a volume's declared type is not its recorded one */
 };
 
 struct plan_action {
@@ -111,6 +113,13 @@ struct plan_options {
 	 */
 	const char *owner;
 	const struct strvec *adoptions;
+	/*
+	 * "docker-volume-name\tType" as the source last declared it (state):
+	 * Docker labels cannot change, so a volume that became Managed keeps
+	 * its Ephemeral label; teardown obeys the declared type (the project's
+	 * own, when it is in the source), and the label only without one.
+	 */
+	const struct strvec *volume_types;
 	const struct strvec *adopt;
 };
 

@@ -148,6 +148,10 @@ static const char *const migrations[] = {
 	 * label: it is adopted once, here, by this state and only by it */
 	"INSERT INTO adoptions(project, owner, time)"
 	" SELECT name, '', CAST(strftime('%s', 'now') AS INTEGER) FROM projects;",
+	/* 4: the type each volume was last declared with (labels are fixed) */
+	"CREATE TABLE volume_types ("
+	"  name TEXT PRIMARY KEY, project TEXT NOT NULL, type TEXT NOT NULL"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -1093,6 +1097,31 @@ int state_identity(struct state *st, char **out)
 	return *out ? 0 : -1;
 }
 
+int state_volume_type(struct state *st, const char *name, const char *project,
+		      const char *type)
+{
+	return run(st, "cannot record a volume type",
+		   "INSERT INTO volume_types(name, project, type) VALUES(?1, ?2, ?3)"
+		   " ON CONFLICT(name) DO UPDATE SET project = ?2, type = ?3",
+		   "sss", name, project, type);
+}
+
+int state_volume_types(struct state *st, struct strvec *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (query(st, &s, "cannot list the volume types",
+		  "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "") < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+	if (rc != SQLITE_DONE)
+		db_error(st->db, "cannot list the volume types");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int state_adoptions(struct state *st, struct strvec *out)
 {
 	sqlite3_stmt *s;
@@ -1119,12 +1148,17 @@ int state_adopt(struct state *st, const char *project, const char *owner,
 
 int state_known_projects(struct state *st, struct strvec *out)
 {
+	return state_projects(st, false, out);
+}
+
+int state_projects(struct state *st, bool terminated, struct strvec *out)
+{
 	sqlite3_stmt *s;
 	int rc;
 
 	if (query(st, &s, "cannot list the projects",
-		  "SELECT name FROM projects WHERE phase IS NOT 'Terminated'"
-		  " ORDER BY name", "") < 0)
+		  "SELECT name FROM projects WHERE ?1 OR phase IS NOT 'Terminated'"
+		  " ORDER BY name", "i", (int)terminated) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		strvec_push(out, (const char *)sqlite3_column_text(s, 0));

@@ -79,6 +79,8 @@ int state_event(struct state *st, int64_t pass_id, const char *project,
 
 /* Names of all projects in the database (phase not Terminated). */
 int state_known_projects(struct state *st, struct strvec *out);
+/* Its projects, the Terminated ones too when terminated is true. */
+int state_projects(struct state *st, bool terminated, struct strvec *out);
 /*
  * This state directory's identity (32 hex digits, made once, kept in
  * state.db and so in its backups): the cara.owner label of every object
@@ -90,6 +92,11 @@ int state_identity(struct state *st, char **out);
 int state_adoptions(struct state *st, struct strvec *out);
 int state_adopt(struct state *st, const char *project, const char *owner,
 		int64_t now);
+/* The type a volume (Docker name) was last declared with, and all of
+ * them as "name\ttype". */
+int state_volume_type(struct state *st, const char *name, const char *project,
+		      const char *type);
+int state_volume_types(struct state *st, struct strvec *out);
 
 struct project_status {
 	char *name;

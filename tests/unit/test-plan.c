@@ -988,6 +988,60 @@ static void test_ownership(void)
 	fixture_release(&f);
 }
 
+/* Ephemeral -> Managed: the label cannot change, teardown obeys the source. */
+static void test_volume_type_change(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec types = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	struct project *shop;
+	size_t i;
+
+	fixture_init(&f);
+	shop = find_p(&f, "shop");
+	converge(&f, shop);
+	for (i = 0; i < shop->nvolumes; i++)
+		if (!strcmp(shop->volumes[i].name, "cache"))
+			shop->volumes[i].type = VOLUME_MANAGED;
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "retype-volume cara-shop-cache TypeChanged\n") != NULL,
+	   "the plan shows the type change: %s", buf_cstr(&b));
+	plan_release(&p);
+	shop->has_expire = true;
+	shop->expire_at = NOW - 1;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	buf_reset(&b);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "teardown") && !strstr(buf_cstr(&b), "remove-volume cara-shop-cache"),
+	   "an expired project keeps the volume it now declares Managed: %s", buf_cstr(&b));
+	plan_release(&p);
+	shop->name[0] = 'x';            /* gone from the source */
+	strvec_push(&f.known, "shop");
+	strvec_push(&types, "cara-shop-cache\tManaged");
+	f.opts.volume_types = &types;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	buf_reset(&b);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-container shop-app") &&
+	   !strstr(buf_cstr(&b), "remove-volume cara-shop-cache"),
+	   "removed from the source: the recorded type keeps it: %s", buf_cstr(&b));
+	plan_release(&p);
+	strvec_release(&types);
+	strvec_push(&types, "cara-shop-cache\tEphemeral");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	buf_reset(&b);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-volume cara-shop-cache") != NULL,
+	   "without a Managed record the Ephemeral one goes");
+	plan_release(&p);
+	strvec_release(&types);
+	buf_release(&b);
+	fixture_release(&f);
+}
+
 /* A kill during a network create can leave two of one name: keep one. */
 static void test_duplicate_network(void)
 {
@@ -1235,6 +1289,7 @@ int main(void)
 	test_action_details();
 	test_duplicate_network();
 	test_ownership();
+	test_volume_type_change();
 	test_purity();
 	test_long_chain();
 	return tap_done();

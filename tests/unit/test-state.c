@@ -23,8 +23,8 @@
 #include "state.h"
 #include "tap.h"
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 3
-#define SCHEMA_NOW_S "3"
+#define SCHEMA_NOW 4
+#define SCHEMA_NOW_S "4"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -153,7 +153,7 @@ static void test_ownership_upgrade(void)
 	   "a project applied before the upgrade");
 	state_close(st);
 	st = NULL;
-	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions;"
+	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
 		    " ALTER TABLE observed_containers DROP COLUMN owner;"
 		    " ALTER TABLE observed_containers DROP COLUMN networks;"
 		    " ALTER TABLE observed_networks DROP COLUMN owner;"
