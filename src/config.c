@@ -79,6 +79,9 @@ static const struct opt opts[] = {
 	  "refuse a commit not signed by an allowed SSH or GPG key" },
 	{ "allowed-signers", "CARA_ALLOWED_SIGNERS", "allowedSigners", S(allowed_signers),
 	  NULL, 0, 0, MASK_NONE, "SSH allowed_signers file (as gpg.ssh.allowedSignersFile)" },
+	{ "allow-rewind", "CARA_ALLOW_REWIND", NULL, B(allow_rewind), "false", 0, 0,
+	  MASK_NONE, "with --verify-signatures, accept a commit that does not "
+	  "descend from the last applied one" },
 	{ "gpg-keyring", "CARA_GPG_KEYRING", "gpgKeyring", S(gpg_keyring), NULL, 0, 0, MASK_NONE,
 	  "keyring of trusted GPG public keys (for gpgv)" },
 	{ "state-dir", "CARA_STATE_DIR", "stateDir", S(state_dir), LOCALSTATEDIR "/lib/cara",

@@ -28,6 +28,7 @@ struct config {
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
 	char *adopt;                    /* --adopt: ','-separated projects */
+	bool allow_rewind;
 	long docker_timeout_s;
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;

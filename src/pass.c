@@ -58,7 +58,7 @@ static int read_repo(struct pass *p)
 {
 	struct source_options so;
 	struct source_snapshot snap = { 0 };
-	char *scratch = NULL, *cache;
+	char *scratch = NULL, *cache, *last = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -96,6 +96,18 @@ static int read_repo(struct pass *p)
 	so.verify_signatures = p->cfg->verify_signatures;
 	so.allowed_signers = p->cfg->allowed_signers;
 	so.gpg_keyring = p->cfg->gpg_keyring;
+	so.allow_rewind = p->cfg->allow_rewind;
+	if (p->cfg->verify_signatures && !p->scratch_cache) {
+		/* read before the fetch: the commit this state last applied */
+		struct state *st = NULL;
+
+		if (p->st)
+			state_last_applied_commit(p->st, &last);
+		else if (state_open_existing(&st, p->cfg->state_dir) == 0)
+			state_last_applied_commit(st, &last);
+		state_close(st);
+		so.last_applied = last;
+	}
 	if (source_fetch(&snap, &so) < 0)
 		goto out;
 	/* a file that could not be read may hold projects: nothing is pruned */
@@ -123,9 +135,22 @@ static int read_repo(struct pass *p)
 	if (snap.offline)
 		log_msg(LOG_WARN, NULL, "remote unreachable; using the last fetched "
 			"commit %.12s", snap.commit);
+	if (snap.rewound) {
+		char *msg = xasprintf("source: commit %.12s does not descend from "
+				      "%.12s, the last commit applied: accepted "
+				      "(--allow-rewind)", snap.commit, so.last_applied);
+
+		log_msg(LOG_WARN, NULL, "%s", msg);
+		/* recorded with the pass that applies it (diff applies nothing) */
+		if (p->st && p->pass_id &&
+		    state_event(p->st, p->pass_id, NULL, "Rewind", msg, p->now) < 0)
+			pass_state_error(p, NULL);
+		free(msg);
+	}
 	rc = 0;
 out:
 	source_snapshot_release(&snap);
+	free(last);
 	if (scratch && source_remove_scratch(scratch) < 0)
 		log_msg(LOG_WARN, NULL, "%s", error_last());
 	free(scratch);
@@ -178,6 +203,7 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 		return rc;
 	if ((rc = state_pass_begin(p->st, command, p->now, &p->pass_id)) < 0)
 		return rc;
+
 	if (state_identity(p->st, &p->owner) < 0 ||
 	    state_adoptions(p->st, &p->adoptions) < 0 ||
 	    state_volume_types(p->st, &p->volume_types) < 0)

@@ -1719,6 +1719,35 @@ static int verify_commit(struct fetch_ctx *c, git_repository *repo,
 	return rc;
 }
 
+/*
+ * A signed history can still be replayed: a force-push back to an older
+ * signed commit would resurrect what was retired since.  The commit must
+ * be the last applied one or descend from it.
+ */
+static int check_rewind(struct fetch_ctx *c, git_repository *repo,
+			const git_oid *id, const char *hex,
+			struct source_snapshot *out)
+{
+	const char *last = c->opts->last_applied;
+	git_oid lid;
+	int d;
+
+	if (!last || !*last || !strcmp(last, hex))
+		return 0;
+	if (git_oid_fromstr(&lid, last) < 0)
+		return 0;
+	d = git_graph_descendant_of(repo, id, &lid);
+	if (d == 1)
+		return 0;
+	if (c->opts->allow_rewind) {
+		out->rewound = true;
+		return 0;
+	}
+	return fail(c, SRC_EUSER, "refusing commit %.12s: it does not descend from "
+		    "%.12s, the last commit applied (history rewritten or rolled "
+		    "back?); --allow-rewind accepts it", hex, last);
+}
+
 static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 			 struct source_snapshot *out)
 {
@@ -1739,6 +1768,8 @@ static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 	}
 	if (c->opts->verify_signatures &&
 	    (rc = verify_commit(c, repo, &id, hex, &out->signer)) < 0)
+		goto out;
+	if (c->opts->verify_signatures && (rc = check_rewind(c, repo, &id, hex, out)) < 0)
 		goto out;
 	if ((rc = open_subtree(c, repo, commit, hex, &tree)) < 0 ||
 	    (rc = walk_tree(c, repo, tree, "", 0, &w)) < 0 ||

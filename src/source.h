@@ -34,6 +34,10 @@ struct source_options {
 	bool verify_signatures;
 	const char *allowed_signers; /* ssh-keygen allowed_signers file */
 	const char *gpg_keyring;   /* keyring of trusted keys for gpgv */
+	/* with verify_signatures: the commit must be this one or descend from
+	 * it (the last one applied), unless allow_rewind; NULL: no check */
+	const char *last_applied;
+	bool allow_rewind;
 };
 
 struct source_file {
@@ -55,6 +59,7 @@ struct source_snapshot {
 	bool recloned;             /* the cache was unusable and was cloned again */
 	unsigned long received_objects; /* transferred by this pass's fetch */
 	char *signer;              /* who signed it, with verify_signatures */
+	bool rewound;              /* not a descendant of last_applied (allowed) */
 	/* *.yaml / *.yml under path, sorted by path (strcmp); names starting
 	 * with '.' are skipped */
 	struct source_file *files;

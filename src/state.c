@@ -694,6 +694,26 @@ void pass_row_release(struct pass_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
+int state_last_applied_commit(struct state *st, char **out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	if (query(st, &s, "cannot read the last applied commit",
+		  "SELECT commit_id FROM passes WHERE command = 'sync' AND ended != 0"
+		  " AND commit_id IS NOT NULL AND outcome IN ('converged', 'partial')"
+		  " ORDER BY id DESC LIMIT 1", "") < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = col_str(s, 0);
+	else if (rc != SQLITE_DONE)
+		db_error(st->db, "cannot read the last applied commit");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int state_last_success(struct state *st, int64_t *out)
 {
 	return scalar(st, out, "cannot read the last successful pass",

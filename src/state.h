@@ -79,6 +79,8 @@ int state_event(struct state *st, int64_t pass_id, const char *project,
 
 /* Names of all projects in the database (phase not Terminated). */
 int state_known_projects(struct state *st, struct strvec *out);
+/* The commit of the last sync that applied something (NULL: none). */
+int state_last_applied_commit(struct state *st, char **out);
 /* Its projects, the Terminated ones too when terminated is true. */
 int state_projects(struct state *st, bool terminated, struct strvec *out);
 /*

@@ -151,4 +151,19 @@ test_expect_success 'signed by a GPG key of the keyring: applied, the signer log
 	test -z "$(ls -A tmp)"
 '
 
+test_expect_success 'a force-push back to an older signed commit is refused, unless --allow-rewind' '
+	signed=$(cat signed) && gpgc=$(g rev-parse HEAD) &&
+	g push -q -f origin $signed:main &&
+	GPG="--gpg-keyring $K/keyring.gpg" &&
+	expect_exit 1 env GNUPGHOME=/nonexistent $CARA sync --repo "$URL" --path stacks $SSH $GPG 2>err &&
+	expect_contains err "refusing commit $(short $signed): it does not descend from $(short $gpgc)" &&
+	[ "$(env_of)" = four ] &&
+	expect_exit 0 $CARA validate --repo "$URL" --path stacks $SSH &&
+	GNUPGHOME=/nonexistent $CARA sync --repo "$URL" --path stacks $SSH $GPG --allow-rewind 2>err &&
+	expect_contains err "does not descend from $(short $gpgc), the last commit applied: accepted (--allow-rewind)" &&
+	[ "$(env_of)" = one ] &&
+	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select count(*) from events where kind = '"'"'Rewind'"'"'")" = 1 ] &&
+	GNUPGHOME=/nonexistent $CARA sync --repo "$URL" --path stacks $SSH $GPG 2>err
+'
+
 test_done
