@@ -38,6 +38,9 @@
 #define MAX_NODES 200000        /* per file */
 #define MAX_ANCHORS 1000        /* per document */
 #define MAX_EXPANDED 10000      /* nodes copied for aliases, per file */
+/* bytes of scalars copied for aliases: a few nodes can hold 256 KiB each */
+#define MAX_EXPANDED_BYTES ((size_t)4 << 20)     /* per file */
+#define MAX_EXPANDED_BYTES_SET ((size_t)32 << 20) /* per source */
 #define MAX_SCALAR ((size_t)256 << 10)
 #define MAX_FINDINGS 200        /* per file, then one line saying how many more */
 #define MAX_INTERP_DEPTH 4      /* ${A:-${B:-...}} */
@@ -53,6 +56,7 @@ struct ynode {
 	char *str;              /* scalar text */
 	size_t len;
 	size_t size, height;    /* nodes in the subtree; its depth */
+	size_t bytes;           /* scalar bytes in the subtree */
 	struct ynode **kid;     /* sequence items, or key, value, key, value... */
 	size_t n, cap;
 };
@@ -223,6 +227,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t nanchors, capanchors;
 	size_t nodes, expanded;     /* per file */
+	size_t expanded_bytes;      /* per file */
 	bool failed;
 };
 
@@ -344,6 +349,7 @@ static void on_scalar(struct builder *b, const yaml_event_t *ev)
 	memcpy(n->str, ev->data.scalar.value, len);
 	n->str[len] = '\0';
 	n->len = len;
+	n->bytes = len;
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		   !tag_is_str(ev->data.scalar.tag);
 	attach(b, n);
@@ -384,8 +390,10 @@ static void on_end(struct builder *b, const yaml_event_t *ev)
 	b->stack_anchor[b->depth] = NULL;
 	n->size = 1;
 	n->height = 1;
+	n->bytes = 0;
 	for (i = 0; i < n->n; i++) {
 		n->size += n->kid[i]->size;
+		n->bytes += n->kid[i]->bytes;
 		if (n->kid[i]->height + 1 > n->height)
 			n->height = n->kid[i]->height + 1;
 	}
@@ -419,6 +427,19 @@ static void on_alias(struct builder *b, const yaml_event_t *ev)
 			     "levels: refused", name, MAX_DEPTH);
 		return;
 	}
+	if (a->node->bytes > MAX_EXPANDED_BYTES - b->expanded_bytes) {
+		builder_fail(b, &ev->start_mark, "aliases expand to more than %zu "
+			     "bytes: refused (an alias bomb?)", MAX_EXPANDED_BYTES);
+		return;
+	}
+	if (a->node->bytes > MAX_EXPANDED_BYTES_SET - b->c->set->expanded_bytes) {
+		builder_fail(b, &ev->start_mark, "aliases of the whole source expand "
+			     "to more than %zu bytes: refused (an alias bomb?)",
+			     MAX_EXPANDED_BYTES_SET);
+		return;
+	}
+	b->expanded_bytes += a->node->bytes;
+	b->c->set->expanded_bytes += a->node->bytes;
 	b->expanded += a->node->size;
 	b->nodes += a->node->size;
 	if (b->nodes > MAX_NODES) {

@@ -156,10 +156,11 @@ struct project_set {
 	struct project *v;
 	size_t n, cap;
 	bool incomplete;           /* some file declared projects we could not name */
+	size_t expanded_bytes;     /* alias expansion so far, over every file */
 	size_t nfiles;             /* manifest files read */
 };
 
-#define PROJECT_SET_INIT { NULL, 0, 0, false, 0 }
+#define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
 
 /* Options for parsing: where values from outside the repository come from. */
 struct manifest_options {

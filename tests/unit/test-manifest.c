@@ -113,6 +113,7 @@ static const struct project *first(const struct t *t)
 }
 
 #define HEAD "apiVersion: caravanserai/v1\nkind: Project\nmetadata:\n  name: p\nspec:\n"
+#define HEAD_NAMED "apiVersion: caravanserai/v1\nkind: Project\nmetadata:\n  name: p%zu\nspec:\n"
 
 /* ---- Caravanserai's own examples, unchanged ---- */
 
@@ -513,6 +514,47 @@ static void test_interpolation(void)
 		t_free(&t);
 		unsetenv("MANIFEST_TEST_VAR");
 	}
+}
+
+/* ---- alias expansion in bytes ---- */
+
+/* 60 aliases of a 64 KiB scalar: 3.75 MiB per file, under the file budget;
+ * nine such files pass the 32 MiB budget of a whole source. */
+static void test_alias_bytes(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct manifest_options o = t_opts();
+	struct diags d = DIAGS_INIT;
+	struct buf y = BUF_INIT, big = BUF_INIT;
+	size_t i, k, nerr_before = 0;
+	bool per_file_ok = true;
+
+	for (i = 0; i < (64 << 10); i++)
+		buf_putc(&big, 'x');
+	for (k = 0; k < 9; k++) {
+		char file[32];
+
+		buf_reset(&y);
+		buf_printf(&y, HEAD_NAMED "  services: [{name: a, image: x}]\n"
+			   "  x-big: &big \"%s\"\n  x-many:\n", k, buf_cstr(&big));
+		for (i = 0; i < 60; i++)
+			buf_puts(&y, "    - *big\n");
+		snprintf(file, sizeof(file), "f%zu.yaml", k);
+		nerr_before = d.nerrors;
+		manifest_parse_buffer(&set, file, y.ptr, y.len, &o, &d);
+		if (k < 8 && d.nerrors != nerr_before)
+			per_file_ok = false;
+	}
+	ok(per_file_ok, "eight files each under the per-file budget are read");
+	ok(d.nerrors == 1 && d.n && strstr(d.v[d.n - 1].message,
+					    "aliases of the whole source expand to more than"),
+	   "the ninth passes the budget of the whole source: %s",
+	   d.n ? d.v[d.n - 1].message : "");
+	ok(set.incomplete, "which makes the source incomplete: nothing is pruned");
+	buf_release(&y);
+	buf_release(&big);
+	diags_release(&d);
+	project_set_release(&set);
 }
 
 /* ---- names ---- */
@@ -1405,6 +1447,7 @@ int main(void)
 	test_design_example();
 	test_extensions();
 	test_interpolation();
+	test_alias_bytes();
 	test_names();
 	test_images();
 	test_rules();
