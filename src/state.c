@@ -481,8 +481,19 @@ static int open_db(struct state **out, const char *dir, bool create)
 	st->lockfd = -1;
 	st->dir = xstrdup(dir);
 	st->path = xasprintf("%s/state.db", dir);
+	if (create && make_dirs(dir) < 0)
+		goto fail;
+	/* SQLite's own word for it would be "No such file or directory" (it
+	 * cannot make the -wal and -shm files): say what is wrong */
+	if (access(dir, W_OK) < 0 && (errno == EROFS || errno == EACCES)) {
+		error_set("state: the state directory '%s' is %s: cara records every "
+			  "pass there and needs to write to it", dir,
+			  errno == EROFS ? "on a read-only file system" :
+			  "not writable by this user");
+		goto fail;
+	}
 	if (create) {
-		if (make_dirs(dir) < 0 || make_db_file(st->path) < 0)
+		if (make_db_file(st->path) < 0)
 			goto fail;
 	} else if (stat(st->path, &sb) < 0) {
 		rc = errno == ENOENT ? STATE_ENOENT : -1;

@@ -113,4 +113,21 @@ test_skip 'disk full under the state dir' 'cannot mount a tmpfs here'
 test_skip 'disk full in the middle of a pass' 'cannot mount a tmpfs here'
 fi
 
+if mkdir -p "$TEST_DIR/ro" && mount --bind "$TEST_DIR/ro" "$TEST_DIR/ro" 2>/dev/null; then
+test_expect_success 'a read-only state directory is named as such, for sync and status' '
+	trap "umount \"$TEST_DIR/ro\" 2>/dev/null" EXIT
+	mkdir -p none &&
+	CARA_STATE_DIR="$TEST_DIR/ro" $CARA sync --path none 2>err &&
+	mount -o remount,bind,ro "$TEST_DIR/ro" &&
+	expect_exit 1 env CARA_STATE_DIR="$TEST_DIR/ro" $CARA status 2>err &&
+	expect_contains err "the state directory '"'"'$TEST_DIR/ro'"'"' is on a read-only file system" &&
+	expect_exit 1 env CARA_STATE_DIR="$TEST_DIR/ro" $CARA sync --path none 2>err &&
+	expect_contains err "is on a read-only file system" &&
+	expect_not_contains err "No such file"
+'
+umount "$TEST_DIR/ro" 2>/dev/null
+else
+test_skip 'a read-only state directory' 'cannot bind-mount here'
+fi
+
 test_done
