@@ -5,13 +5,47 @@
  */
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "cmd.h"
 #include "config.h"
+#include "log.h"
+#include "output.h"
 #include "util.h"
+
+/* Was --output json asked for (looked up by hand when the configuration
+ * itself could not be loaded)? */
+static bool wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--output=json") ||
+		    (!strcmp(argv[i], "--output") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json")))
+			return true;
+	}
+	return false;
+}
+
+/* --output json promises JSON on stdout, also when the command failed. */
+static void json_error(const char *command, const char *message, int rc)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "{\"error\": {\"command\": ");
+	buf_json_str(&b, command);
+	buf_puts(&b, ", \"message\": ");
+	buf_json_str(&b, message && *message ? message : "failed (see standard error)");
+	buf_printf(&b, ", \"exit\": %d}}\n", rc);
+	output_write_stdout(&b);
+	buf_release(&b);
+}
 
 static void usage(FILE *f)
 {
@@ -67,6 +101,8 @@ int main(int argc, char **argv)
 		die("cannot initialise libcurl");
 	if (config_load(&cfg, argc - 1, argv + 1) < 0) {
 		fprintf(stderr, "cara %s: %s\n", c->name, error_last());
+		if (wants_json(argc, argv))
+			json_error(c->name, error_last(), EXIT_ERROR);
 		config_release(&cfg);
 		curl_global_cleanup();
 		error_clear();
@@ -77,6 +113,14 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else {
 		rc = c->exec(&cfg, (int)cfg.args.n, cfg.args.v);
+	}
+	/* exit 2 of diff is an answer, not a failure; 3 is the lock */
+	if (rc != 0 && rc != EXIT_CHANGES && !strcmp(cfg.output, "json") &&
+	    !output_stdout_written()) {
+		char *m = log_last_error();
+
+		json_error(c->name, m, rc);
+		free(m);
 	}
 	config_release(&cfg);
 	curl_global_cleanup();

@@ -42,21 +42,25 @@ static int cmd_validate_exec(struct config *cfg, int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
 	}
-	if (json)
+	if (json) {
 		output_diags_json(&out, &p.diags);
-	else
-		output_diags_text(&out, &p.diags);
-	if (json && output_write_stdout(&out) < 0) {
-		log_msg(LOG_ERROR, NULL, "%s", error_last());
-		goto out;
+		if (output_write_stdout(&out) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			goto out;
+		}
+	} else {
+		log_diags(&p.diags);
 	}
-	if (!json)
-		fputs(buf_cstr(&out), stderr);
-	fprintf(stderr, "%zu %s, %zu %s: %zu %s, %zu %s\n", p.desired.nfiles,
+	buf_reset(&out);
+	buf_printf(&out, "%zu %s, %zu %s: %zu %s, %zu %s", p.desired.nfiles,
 		plural(p.desired.nfiles, "file", "files"), p.desired.n,
 		plural(p.desired.n, "project", "projects"), p.diags.nerrors,
 		plural(p.diags.nerrors, "error", "errors"), p.diags.nwarnings,
 		plural(p.diags.nwarnings, "warning", "warnings"));
+	if (log_is_json())
+		log_msg(LOG_INFO, NULL, "%s", buf_cstr(&out));
+	else
+		fprintf(stderr, "%s\n", buf_cstr(&out));
 	rc = p.diags.nerrors ? EXIT_ERROR : EXIT_CONVERGED;
 out:
 	buf_release(&out);

@@ -17,6 +17,7 @@
 #include "log.h"
 
 static bool log_json;
+static struct buf last_error;   /* the last LOG_ERROR message, under log_lock */
 static bool log_verbose;
 static bool log_tty;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,13 +66,68 @@ void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
 			buf_printf(&line, "%s: ", names[lvl]);
 		if (project)
 			buf_printf(&line, "%s: ", project);
-		buf_puts(&line, buf_cstr(&msg));
+		buf_text_safe(&line, buf_cstr(&msg));
 		buf_putc(&line, '\n');
 	}
 	pthread_mutex_lock(&log_lock);
+	if (lvl == LOG_ERROR) {
+		buf_reset(&last_error);
+		buf_puts(&last_error, buf_cstr(&msg));
+	}
 	fputs(buf_cstr(&line), stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
 	buf_release(&msg);
 	buf_release(&line);
+}
+
+char *log_last_error(void)
+{
+	char *s;
+
+	pthread_mutex_lock(&log_lock);
+	s = xstrdup(buf_cstr(&last_error));
+	buf_release(&last_error);
+	pthread_mutex_unlock(&log_lock);
+	return s;
+}
+
+void log_diags(const struct diags *d)
+{
+	struct buf out = BUF_INIT;
+	char ts[21];
+	size_t i;
+
+	format_rfc3339((int64_t)time(NULL), ts);
+	for (i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		if (!log_json) {
+			diag_format(&out, g);
+			buf_putc(&out, '\n');
+			continue;
+		}
+		/* --log-format json: every stderr line is JSON, findings too */
+		buf_puts(&out, "{\"time\":");
+		buf_json_str(&out, ts);
+		buf_puts(&out, ",\"level\":");
+		buf_json_str(&out, g->severity == DIAG_ERROR ? "error" : "warning");
+		buf_puts(&out, ",\"file\":");
+		buf_json_str(&out, g->file);
+		buf_printf(&out, ",\"line\":%d,\"column\":%d,\"field\":", g->line, g->col);
+		buf_json_str(&out, g->path);
+		buf_puts(&out, ",\"msg\":");
+		buf_json_str(&out, g->message);
+		buf_puts(&out, "}\n");
+	}
+	pthread_mutex_lock(&log_lock);
+	fputs(buf_cstr(&out), stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+	buf_release(&out);
+}
+
+bool log_is_json(void)
+{
+	return log_json;
 }

@@ -14,6 +14,12 @@ void log_setup(bool json, bool verbose);
 /* Whether progress lines of long steps are wanted: human lines on a
  * terminal (set by log_setup). */
 bool log_progress(void);
+/* The last error logged ("" if none); the caller frees.  Ends the record. */
+char *log_last_error(void);
+/* Manifest findings on stderr: FILE:LINE:COL lines, or JSON lines under
+ * --log-format json. */
+void log_diags(const struct diags *d);
+bool log_is_json(void);
 /* project may be NULL. */
 void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);

@@ -53,8 +53,17 @@ void output_diags_json(struct buf *out, const struct diags *d)
 	buf_puts(out, d->n ? "\n]\n" : "]\n");
 }
 
+static bool stdout_written;
+
+bool output_stdout_written(void)
+{
+	return stdout_written;
+}
+
 int output_write_stdout(const struct buf *b)
 {
+	if (b->len)
+		stdout_written = true;
 	if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
 		return error_set("cannot write to standard output");
 	if (fflush(stdout) != 0 || ferror(stdout))

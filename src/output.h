@@ -30,5 +30,7 @@ void output_status_json(struct buf *out, const struct project_status *v,
 
 /* Write buf to stdout, flush, check for errors (a full disk is an error). */
 int output_write_stdout(const struct buf *b);
+/* Has anything been written with output_write_stdout()? */
+bool output_stdout_written(void);
 
 #endif

@@ -186,11 +186,7 @@ int pass_read_source(struct pass *p, bool with_secrets)
 
 void pass_report_diags(const struct pass *p)
 {
-	struct buf b = BUF_INIT;
-
-	output_diags_text(&b, &p->diags);
-	fputs(buf_cstr(&b), stderr);
-	buf_release(&b);
+	log_diags(&p->diags);
 }
 
 int pass_open_state(struct pass *p, const char *command, bool lock)

@@ -194,12 +194,46 @@ char *buf_detach(struct buf *b)
 	return p;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4), 0 if none. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 void buf_json_str(struct buf *b, const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	buf_putc(b, '"');
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
+	for (p = (const unsigned char *)(s ? s : ""); *p; p += n) {
+		n = 1;
 		switch (*p) {
 		case '"': buf_puts(b, "\\\""); break;
 		case '\\': buf_puts(b, "\\\\"); break;
@@ -207,13 +241,33 @@ void buf_json_str(struct buf *b, const char *s)
 		case '\r': buf_puts(b, "\\r"); break;
 		case '\t': buf_puts(b, "\\t"); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f)
 				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, (char)*p);
+			else if (!(n = utf8_len(p))) {
+				buf_puts(b, "\\ufffd");   /* not UTF-8: never invalid JSON */
+				n = 1;
+			} else
+				buf_add(b, p, n);
 		}
 	}
 	buf_putc(b, '"');
+}
+
+void buf_text_safe(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+	size_t n;
+
+	for (p = (const unsigned char *)(s ? s : ""); *p; p += n) {
+		n = *p < 0x20 || *p == 0x7f ? 0 : utf8_len(p);
+		if (n) {
+			buf_add(b, p, n);
+		} else {
+			/* a newline or CR in a name must not forge a line */
+			buf_printf(b, "\\x%02x", *p);
+			n = 1;
+		}
+	}
 }
 
 /* ---- strvec ---- */
@@ -579,12 +633,15 @@ void diags_sort(struct diags *d)
 
 void diag_format(struct buf *out, const struct diag *d)
 {
-	buf_printf(out, "%s:%d:%d: ", d->file, d->line, d->col);
+	buf_text_safe(out, d->file);
+	buf_printf(out, ":%d:%d: ", d->line, d->col);
 	if (d->severity == DIAG_WARNING)
 		buf_puts(out, "warning: ");
-	if (d->path[0])
-		buf_printf(out, "%s: ", d->path);
-	buf_puts(out, d->message);
+	if (d->path[0]) {
+		buf_text_safe(out, d->path);
+		buf_puts(out, ": ");
+	}
+	buf_text_safe(out, d->message);
 }
 
 /* ---- numbers and time ---- */

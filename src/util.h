@@ -61,6 +61,9 @@ const char *buf_cstr(const struct buf *b);     /* never NULL */
 char *buf_detach(struct buf *b);               /* caller frees; never NULL */
 /* Append s as a JSON string literal, quotes included. */
 void buf_json_str(struct buf *b, const char *s);
+/* Append s for a terminal or a log line: control characters (newline, CR,
+ * tab, escape...) and bytes that are not UTF-8 as \xNN. */
+void buf_text_safe(struct buf *b, const char *s);
 
 /* ---- string vector ---- */
 struct strvec {

@@ -217,6 +217,29 @@ test_expect_success 'a manifest cannot read the git token, cara settings or what
 	APP_TAG=1 CARA_INTERPOLATE_ALLOW="APP_*" $CARA validate interp
 '
 
+test_expect_success 'outputs are contracts: JSON on failure, JSON log lines, escaped names' '
+	expect_exit 1 $CARA validate --output json "$TEST_DIR/absent" >out 2>err &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert d[\"error\"][\"exit\"] == 1 and \"absent\" in d[\"error\"][\"message\"]" &&
+	expect_exit 1 $CARA validate --output json --parallel 0 . >out 2>err &&
+	python3 -c "import json; json.load(open(\"out\"))[\"error\"]" &&
+	mkdir -p esc &&
+	bad=$(printf "esc/a\rb\033[31m\377.yaml") &&
+	printf "apiVersion: caravanserai/v1\nkind: Project\nmetadata: {name: Bad}\nspec: {services: [{name: a, image: x}]}\n" > "$bad" &&
+	expect_exit 1 $CARA validate esc >out 2>err &&
+	expect_contains err "a\\x0db\\x1b[31m\\xff.yaml:3:" &&
+	! grep -q "$(printf "\r")" err &&
+	expect_exit 1 $CARA validate --output json esc >out 2>err &&
+	python3 -c "import json; d=json.load(open(\"out\")); assert d[0][\"file\"].startswith(\"a\\rb\\x1b\")" &&
+	expect_exit 1 $CARA validate --log-format json esc >out 2>err &&
+	python3 -c "
+import json
+lines = open(\"err\", encoding=\"utf-8\").read().splitlines()
+assert len(lines) >= 2
+for l in lines: json.loads(l)
+assert json.loads(lines[0])[\"line\"] == 3
+"
+'
+
 test_expect_success 'an empty directory is valid; a missing one is an error' '
 	mkdir -p empty &&
 	expect_exit 0 $CARA validate empty 2>err &&

@@ -125,7 +125,10 @@ test_expect_success 'an unreachable Engine: exit 1 with a clear message, quickly
 	start=$(date +%s) &&
 	expect_exit 1 env DOCKER_HOST=unix:///nonexistent/docker.sock $CARA diff --path m 2>err &&
 	expect_contains err "/nonexistent/docker.sock" &&
-	[ $(( $(date +%s) - start )) -lt 10 ]
+	[ $(( $(date +%s) - start )) -lt 10 ] &&
+	expect_exit 1 env DOCKER_HOST=unix:///nonexistent/docker.sock $CARA diff --path m \
+		--output json >out.json 2>err &&
+	python3 -c "import json; e=json.load(open(\"out.json\"))[\"error\"]; assert e[\"command\"] == \"diff\" and \"nonexistent\" in e[\"message\"]"
 '
 
 test_expect_success 'status lists the project with phase, condition and age' '
