@@ -185,18 +185,102 @@ static const struct obs_volume *find_volume(const struct observed *o,
 	return NULL;
 }
 
-/* The container named `name` if it belongs to `project`. */
-static const struct obs_container *find_container(const struct observed *o,
-						  const char *project,
-						  const char *name)
+/*
+ * One project's containers, sorted by a key (name or service), so that a
+ * project of thousands of services is planned in n log n, not n * n.
+ */
+struct cindex {
+	const struct obs_container **v;
+	size_t n;
+	bool by_service;
+};
+
+static const char *ckey(const struct cindex *x, const struct obs_container *c)
+{
+	const char *k = x->by_service ? c->service : c->name;
+
+	return k ? k : "";
+}
+
+static const struct cindex *cmp_index;   /* qsort has no context argument */
+
+static int cmp_ckey(const void *a, const void *b)
+{
+	const struct obs_container *ca = *(const struct obs_container *const *)a;
+	const struct obs_container *cb = *(const struct obs_container *const *)b;
+	int r = strcmp(ckey(cmp_index, ca), ckey(cmp_index, cb));
+
+	/* snapshot order among equals: the planner stays deterministic */
+	return r ? r : (ca < cb ? -1 : ca > cb);
+}
+
+static void cindex_build(struct cindex *x, const struct observed *o,
+			 const char *project, bool by_service)
 {
 	size_t i;
 
+	x->v = xcalloc(o->ncontainers ? o->ncontainers : 1, sizeof(*x->v));
+	x->n = 0;
+	x->by_service = by_service;
 	for (i = 0; i < o->ncontainers; i++)
-		if (same(o->containers[i].name, name) &&
-		    same(o->containers[i].project, project))
-			return &o->containers[i];
-	return NULL;
+		if (same(o->containers[i].project, project))
+			x->v[x->n++] = &o->containers[i];
+	cmp_index = x;
+	qsort(x->v, x->n, sizeof(*x->v), cmp_ckey);
+	cmp_index = NULL;
+}
+
+/* Index of the first entry whose key is key (x->n when none). */
+static size_t cindex_first(const struct cindex *x, const char *key)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ckey(x, x->v[mid]), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && !strcmp(ckey(x, x->v[lo]), key) ? lo : x->n;
+}
+
+static void cindex_release(struct cindex *x)
+{
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}
+
+static int cmp_pstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* p's service names, sorted, for has_service(). */
+static const char **service_names(const struct project *p)
+{
+	const char **v = xcalloc(p->nservices ? p->nservices : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		v[i] = p->services[i].name ? p->services[i].name : "";
+	qsort(v, p->nservices, sizeof(*v), cmp_pstr);
+	return v;
+}
+
+static bool has_service(const char **names, size_t n, const char *name)
+{
+	return name && bsearch(&name, names, n, sizeof(*names), cmp_pstr);
+}
+
+/* The container named `name` of the project x indexes (by name). */
+static const struct obs_container *find_container(const struct cindex *x,
+						  const char *name)
+{
+	size_t i = cindex_first(x, name);
+
+	return i < x->n ? x->v[i] : NULL;
 }
 
 static const struct service *find_service(const struct project *p,
@@ -346,25 +430,31 @@ static void plan_teardown(struct plan *pl, const char *name,
 	if (proj) {
 		size_t *order = xcalloc(proj->nservices ? proj->nservices : 1,
 					sizeof(*order));
+		const char **snames = service_names(proj);
+		struct cindex bysvc;
 
 		/* strays first: nothing in the source depends on them */
 		for (i = o->ncontainers; i-- > 0;) {
 			const struct obs_container *c = &o->containers[i];
 
-			if (same(c->project, name) && !find_service(proj, c->service))
+			if (same(c->project, name) &&
+			    !has_service(snames, proj->nservices, c->service))
 				remove_container(pl, c, cause);
 		}
 		project_service_order(proj, order);
+		cindex_build(&bysvc, o, name, true);
 		for (j = proj->nservices; j-- > 0;) {
 			const struct service *s = &proj->services[order[j]];
+			size_t k = cindex_first(&bysvc, s->name ? s->name : "");
 
-			for (i = o->ncontainers; i-- > 0;) {
-				const struct obs_container *c = &o->containers[i];
-
-				if (same(c->project, name) && same(c->service, s->name))
-					remove_container(pl, c, cause);
-			}
+			/* (snapshot order among a service's containers, last first) */
+			for (i = k; i < bysvc.n && same(bysvc.v[i]->service, s->name); i++)
+				;
+			while (i-- > k)
+				remove_container(pl, bysvc.v[i], cause);
 		}
+		cindex_release(&bysvc);
+		free(snames);
 		free(order);
 	} else {
 		for (i = o->ncontainers; i-- > 0;)
@@ -435,11 +525,11 @@ static bool state_is(const struct obs_container *c, const char *a, const char *b
 }
 
 static void plan_service(struct plan *pl, const struct project *p,
-			 const struct service *s, const struct observed *o,
+			 const struct service *s, const struct cindex *byname,
 			 const char *net_id, const char *owner)
 {
 	char *cname = name_container(p->name, s->name);
-	const struct obs_container *c = find_container(o, p->name, cname);
+	const struct obs_container *c = find_container(byname, cname);
 	struct plan_action *a;
 	enum action_cause cause;
 	bool start;
@@ -520,6 +610,8 @@ static bool volume_declared(const struct project *p, const char *vname)
 static void plan_apply(struct plan *pl, const struct project *p,
 		       const struct observed *o, const struct plan_options *opts)
 {
+	struct cindex byname;
+	const char **snames;
 	struct strvec images = STRVEC_INIT;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct plan_action *a;
@@ -528,6 +620,8 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	size_t i;
 
 	project_service_order(p, order);
+	cindex_build(&byname, o, p->name, false);
+	snames = service_names(p);
 
 	n = name_network(p->name);
 	net_id = kept_network_id(o, p->name, n);
@@ -585,12 +679,10 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	 * a renamed service usually wants the host port its old container
 	 * still holds.
 	 */
-	for (i = 0; i < o->ncontainers; i++) {
-		const struct obs_container *c = &o->containers[i];
+	for (i = 0; i < byname.n; i++) {
+		const struct obs_container *c = byname.v[i];
 
-		if (!same(c->project, p->name))
-			continue;
-		if (!find_service(p, c->service)) {
+		if (!has_service(snames, p->nservices, c->service)) {
 			remove_container(pl, c, CAUSE_SERVICE_REMOVED);
 		} else {
 			/* renamed by hand: a second container of one service */
@@ -603,19 +695,24 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], o, net_id, opts->owner);
+		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts->owner);
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {
 		const struct obs_volume *v = &o->volumes[i];
 
-		if (same(v->project, p->name) && same(v->type, "Ephemeral") &&
+		/* the type last declared, not the label: a volume made Managed
+		 * and then dropped from the manifest keeps its data */
+		if (same(v->project, p->name) &&
+		    !strcmp(volume_type_now(v, NULL, opts->volume_types), "Ephemeral") &&
 		    !volume_declared(p, v->name))
 			add_action(pl, ACTION_REMOVE_VOLUME, CAUSE_REMOVED_FROM_SOURCE,
 				   p->name, NULL, xstrdup(v->name), NULL);
 	}
 
 	strvec_release(&images);
+	cindex_release(&byname);
+	free(snames);
 	free(order);
 }
 
