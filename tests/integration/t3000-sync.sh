@@ -304,6 +304,33 @@ EOT
 	[ "$(docker_state $R-s)" = missing ]
 '
 
+test_expect_success 'an on-failure service that exited 0 has finished: not run again, not Failed' '
+	mkdir -p of &&
+	cat > of/of.yaml <<-EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: $UNIQ-of}
+	spec:
+	  services:
+	    - name: once
+	      image: $CARA_TEST_IMAGE
+	      restart: on-failure
+	      command: ["sh", "-c", "date +%s%N >> /tmp/runs; exit 0"]
+	EOT
+	CARA_STATE_DIR="$TEST_DIR/of-state" $CARA sync --path of 2>err &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$(docker_state $UNIQ-of-once)" = exited ] && break; sleep 0.5
+	done &&
+	[ "$(docker_state $UNIQ-of-once)" = exited ] &&
+	fin=$(finished_at $UNIQ-of-once) &&
+	CARA_STATE_DIR="$TEST_DIR/of-state" $CARA sync --path of 2>err &&
+	expect_not_contains err "started container" &&
+	[ "$(finished_at $UNIQ-of-once)" = "$fin" ] &&
+	expect_exit 0 env CARA_STATE_DIR="$TEST_DIR/of-state" $CARA diff --path of &&
+	CARA_STATE_DIR="$TEST_DIR/of-state" $CARA status >out &&
+	! grep -E "^$UNIQ-of +Failed" out
+'
+
 test_expect_success 'state.db integrity holds' '
 	integrity_ok
 '
