@@ -1177,13 +1177,17 @@ static char *label_filter_path(const char *base, const char *more)
 	return buf_detach(&b);
 }
 
-static int list(struct docker *d, const char *path, const char *what, json_t **out)
+/* GET path and parse the answer: 0, or simple()'s error (DOCKER_ENOTFOUND
+ * for a 404), or -1 when the body is not JSON. */
+static int get_json(struct docker *d, const char *path, const char *what,
+		    json_t **out)
 {
 	long code;
+	int rc;
 
 	*out = NULL;
-	if (simple(d, "GET", path, NULL, what, &code) < 0)
-		return -1;
+	if ((rc = simple(d, "GET", path, NULL, what, &code)) < 0)
+		return rc;
 	*out = parse_body(d, what);
 	return *out ? 0 : -1;
 }
@@ -1349,7 +1353,7 @@ static int observe_volumes(struct docker *d, struct observed *o)
 	size_t i;
 	int rc = -1;
 
-	if (list(d, path, "list volumes", &j) < 0)
+	if (get_json(d, path, "list volumes", &j) < 0)
 		goto out;
 	a = json_object_get(j, "Volumes");
 	for (i = 0; i < json_array_size(a); i++) {
@@ -1475,7 +1479,7 @@ static int network_dedupe(struct docker *d, const char *name)
 	buf_puts(&path, "/networks?filters=");
 	docker_url_escape(&path, fs, false);
 	free(fs);
-	if (list(d, buf_cstr(&path), "list networks", &a) < 0)
+	if (get_json(d, buf_cstr(&path), "list networks", &a) < 0)
 		goto out;
 	for (i = 0; i < json_array_size(a); i++) {
 		const char *n = jget_str(json_array_get(a, i), "Name");
@@ -1512,14 +1516,11 @@ static int check_owner(struct docker *d, const char *kind, const char *name,
 	char *path = obj_path(coll, name, NULL);
 	const char *lp, *lo;
 	json_t *j = NULL, *labels;
-	long code;
 	int rc;
 
-	if ((rc = simple(d, "GET", path, NULL, what, &code)) < 0)
+	if ((rc = get_json(d, path, what, &j)) < 0)
 		goto out;
 	rc = -1;
-	if (!(j = parse_body(d, what)))
-		goto out;
 	labels = json_object_get(j, "Labels");
 	lp = jget_str(labels, "cara.project");
 	lo = jget_str(labels, "cara.owner");
@@ -1904,14 +1905,10 @@ static int inspect_container(struct docker *d, const char *id_or_name,
 {
 	char *path = obj_path("containers", id_or_name, "/json");
 	json_t *j = NULL, *st, *v;
-	long code;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = simple(d, "GET", path, NULL, what, &code)) < 0)
-		goto out;
-	rc = -1;
-	if (!(j = parse_body(d, what)))
+	if ((rc = get_json(d, path, what, &j)) < 0)
 		goto out;
 	st = json_object_get(j, "State");
 	snprintf(out->status, sizeof(out->status), "%s",

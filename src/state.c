@@ -265,6 +265,29 @@ static int run(struct state *st, const char *what, const char *sql,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The first column of every row, as strings, appended to out. */
+static int column_list(struct state *st, struct strvec *out, const char *what,
+		       const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_error(st->db, what);
+	va_start(ap, types);
+	rc = bindv(s, types, ap);
+	va_end(ap);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		db_error(st->db, what);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* First column of the first row as an integer; 0 for no row or NULL. */
 static int scalar(struct state *st, int64_t *out, const char *what,
 		  const char *sql, const char *types, ...)
@@ -1139,34 +1162,14 @@ int state_volume_type(struct state *st, const char *name, const char *project,
 
 int state_volume_types(struct state *st, struct strvec *out)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (query(st, &s, "cannot list the volume types",
-		  "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "") < 0)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-	if (rc != SQLITE_DONE)
-		db_error(st->db, "cannot list the volume types");
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return column_list(st, out, "cannot list the volume types",
+			   "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "");
 }
 
 int state_adoptions(struct state *st, struct strvec *out)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (query(st, &s, "cannot list the adoptions",
-		  "SELECT project || char(9) || owner FROM adoptions ORDER BY 1", "") < 0)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-	if (rc != SQLITE_DONE)
-		db_error(st->db, "cannot list the adoptions");
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return column_list(st, out, "cannot list the adoptions",
+			   "SELECT project || char(9) || owner FROM adoptions ORDER BY 1", "");
 }
 
 int state_adopt(struct state *st, const char *project, const char *owner,
@@ -1184,19 +1187,9 @@ int state_known_projects(struct state *st, struct strvec *out)
 
 int state_projects(struct state *st, bool terminated, struct strvec *out)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (query(st, &s, "cannot list the projects",
-		  "SELECT name FROM projects WHERE ?1 OR phase IS NOT 'Terminated'"
-		  " ORDER BY name", "i", (int)terminated) < 0)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-	if (rc != SQLITE_DONE)
-		db_error(st->db, "cannot list the projects");
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return column_list(st, out, "cannot list the projects",
+			   "SELECT name FROM projects WHERE ?1 OR phase IS NOT 'Terminated'"
+			   " ORDER BY name", "i", (int)terminated);
 }
 
 int state_list_projects(struct state *st, struct project_status **out, size_t *n)
