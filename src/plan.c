@@ -202,16 +202,26 @@ static const char *ckey(const struct cindex *x, const struct obs_container *c)
 	return k ? k : "";
 }
 
-static const struct cindex *cmp_index;   /* qsort has no context argument */
-
-static int cmp_ckey(const void *a, const void *b)
+static int cmp_ckey(const void *a, const void *b, bool by_service)
 {
 	const struct obs_container *ca = *(const struct obs_container *const *)a;
 	const struct obs_container *cb = *(const struct obs_container *const *)b;
-	int r = strcmp(ckey(cmp_index, ca), ckey(cmp_index, cb));
+	const char *ka = by_service ? ca->service : ca->name;
+	const char *kb = by_service ? cb->service : cb->name;
+	int r = strcmp(ka ? ka : "", kb ? kb : "");
 
 	/* snapshot order among equals: the planner stays deterministic */
 	return r ? r : (ca < cb ? -1 : ca > cb);
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	return cmp_ckey(a, b, false);
+}
+
+static int cmp_by_service(const void *a, const void *b)
+{
+	return cmp_ckey(a, b, true);
 }
 
 static void cindex_build(struct cindex *x, const struct observed *o,
@@ -225,9 +235,7 @@ static void cindex_build(struct cindex *x, const struct observed *o,
 	for (i = 0; i < o->ncontainers; i++)
 		if (same(o->containers[i].project, project))
 			x->v[x->n++] = &o->containers[i];
-	cmp_index = x;
-	qsort(x->v, x->n, sizeof(*x->v), cmp_ckey);
-	cmp_index = NULL;
+	qsort(x->v, x->n, sizeof(*x->v), by_service ? cmp_by_service : cmp_by_name);
 }
 
 /* Index of the first entry whose key is key (x->n when none). */

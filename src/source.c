@@ -1642,7 +1642,8 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 	size_t i, len;
 	int rc = 0;
 
-	qsort(w->v, w->n, sizeof(*w->v), cmp_pending);
+	if (w->n)
+		qsort(w->v, w->n, sizeof(*w->v), cmp_pending);
 	if (git_repository_odb(&odb, repo) < 0)
 		return fail_git(c, SRC_EREPO, "open the object database");
 	for (i = 0; i < w->n && rc == 0; i++) {
