@@ -24,6 +24,7 @@
 
 #include "apply.h"
 #include "docker.h"
+#include "names.h"
 #include "log.h"
 #include "spec.h"
 
@@ -334,14 +335,14 @@ static int create_container(struct docker *d, const struct project *p,
 	labels = xcalloc(s->labels.n + 5, sizeof(*labels));
 	for (i = 0; i < s->labels.n; i++)
 		labels[nl++] = s->labels.v[i];
-	labels[nl].key = "cara.project"; labels[nl++].value = p->name;
+	labels[nl].key = LABEL_PROJECT; labels[nl++].value = p->name;
 	if (o->owner && *o->owner) {
-		labels[nl].key = "cara.owner";
+		labels[nl].key = LABEL_OWNER;
 		labels[nl++].value = (char *)o->owner;
 	}
-	labels[nl].key = "cara.service"; labels[nl++].value = s->name;
-	labels[nl].key = "cara.spec-hash"; labels[nl++].value = s->spec_hash ? s->spec_hash : "";
-	labels[nl].key = "cara.spec-fields"; labels[nl++].value = s->spec_fields ? s->spec_fields : "";
+	labels[nl].key = LABEL_SERVICE; labels[nl++].value = s->name;
+	labels[nl].key = LABEL_SPEC_HASH; labels[nl++].value = s->spec_hash ? s->spec_hash : "";
+	labels[nl].key = LABEL_SPEC_FIELDS; labels[nl++].value = s->spec_fields ? s->spec_fields : "";
 	memset(&cs, 0, sizeof(cs));
 	cs.name = name;
 	cs.image = s->image;

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "docker.h"
+#include "names.h"
 #include "util.h"
 
 #define DEFAULT_SOCKET "/var/run/docker.sock"
@@ -346,9 +347,9 @@ static json_t *jlabels(const char *project, const char *owner, const char *k2,
 {
 	json_t *o = json_object();
 
-	jset(o, "cara.project", jstr(project), bad);
+	jset(o, LABEL_PROJECT, jstr(project), bad);
 	if (owner && *owner)
-		jset(o, "cara.owner", jstr(owner), bad);
+		jset(o, LABEL_OWNER, jstr(owner), bad);
 	if (k2)
 		jset(o, k2, jstr(v2), bad);
 	return o;
@@ -1165,7 +1166,7 @@ const char *docker_api_version(const struct docker *d)
 
 /* ---- observe ---- */
 
-/* ?filters={"label":["cara.project"]}, escaped. */
+/* ?filters={"label":[LABEL_PROJECT]}, escaped. */
 static char *label_filter_path(const char *base, const char *more)
 {
 	struct buf b = BUF_INIT;
@@ -1173,7 +1174,7 @@ static char *label_filter_path(const char *base, const char *more)
 	buf_puts(&b, base);
 	buf_puts(&b, more);
 	buf_puts(&b, "filters=");
-	docker_url_escape(&b, "{\"label\":[\"cara.project\"]}", false);
+	docker_url_escape(&b, "{\"label\":[\"" LABEL_PROJECT "\"]}", false);
 	return buf_detach(&b);
 }
 
@@ -1302,11 +1303,11 @@ static int add_container(void *arg, const json_t *j)
 
 	c->id = jdup(j, "Id");
 	c->name = xstrdup(container_name(json_object_get(j, "Names")));
-	c->project = jdup(labels, "cara.project");
-	c->owner = jdup(labels, "cara.owner");
-	c->service = jdup(labels, "cara.service");
-	c->spec_hash = jdup(labels, "cara.spec-hash");
-	c->spec_fields = jdup(labels, "cara.spec-fields");
+	c->project = jdup(labels, LABEL_PROJECT);
+	c->owner = jdup(labels, LABEL_OWNER);
+	c->service = jdup(labels, LABEL_SERVICE);
+	c->spec_hash = jdup(labels, LABEL_SPEC_HASH);
+	c->spec_fields = jdup(labels, LABEL_SPEC_FIELDS);
 	c->image = jdup(j, "Image");
 	c->state = jdup(j, "State");
 	c->health = xstrdup(docker_status_health(status));
@@ -1332,8 +1333,8 @@ static int add_network(void *arg, const json_t *j)
 
 	n->id = jdup(j, "Id");
 	n->name = jdup(j, "Name");
-	n->project = jdup(json_object_get(j, "Labels"), "cara.project");
-	n->owner = jdup(json_object_get(j, "Labels"), "cara.owner");
+	n->project = jdup(json_object_get(j, "Labels"), LABEL_PROJECT);
+	n->owner = jdup(json_object_get(j, "Labels"), LABEL_OWNER);
 	return 0;
 }
 
@@ -1362,9 +1363,9 @@ static int observe_volumes(struct docker *d, struct observed *o)
 		struct obs_volume *ov = observed_add_volume(o);
 
 		ov->name = jdup(v, "Name");
-		ov->project = jdup(labels, "cara.project");
-		ov->type = jdup(labels, "cara.volume.type");
-		ov->owner = jdup(labels, "cara.owner");
+		ov->project = jdup(labels, LABEL_PROJECT);
+		ov->type = jdup(labels, LABEL_VOLUME_TYPE);
+		ov->owner = jdup(labels, LABEL_OWNER);
 	}
 	rc = 0;
 out:
@@ -1522,8 +1523,8 @@ static int check_owner(struct docker *d, const char *kind, const char *name,
 		goto out;
 	rc = -1;
 	labels = json_object_get(j, "Labels");
-	lp = jget_str(labels, "cara.project");
-	lo = jget_str(labels, "cara.owner");
+	lp = jget_str(labels, LABEL_PROJECT);
+	lo = jget_str(labels, LABEL_OWNER);
 	if (!lp)
 		rc = error_set("%s '%s' exists and is not cara's (it has no cara.project "
 			       "label): cara does not use it; remove or rename it",
@@ -1601,7 +1602,7 @@ int docker_volume_create(struct docker *d, const char *name,
 	bool bad = false;
 
 	jset(root, "Name", jstr(name), &bad);
-	jset(root, "Labels", jlabels(project, owner, "cara.volume.type", type, &bad),
+	jset(root, "Labels", jlabels(project, owner, LABEL_VOLUME_TYPE, type, &bad),
 	     &bad);
 	if (create_object(d, "volume", name, root, bad) < 0)
 		return -1;

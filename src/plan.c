@@ -29,21 +29,6 @@
 #include "plan.h"
 #include "spec.h"
 
-char *name_network(const char *project)
-{
-	return xasprintf("cara-%s", project);
-}
-
-char *name_container(const char *project, const char *service)
-{
-	return xasprintf("%s-%s", project, service);
-}
-
-char *name_volume(const char *project, const char *volume)
-{
-	return xasprintf("cara-%s-%s", project, volume);
-}
-
 const char *action_kind_name(enum action_kind k)
 {
 	switch (k) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "manifest.h"
+#include "names.h"
 #include "observed.h"
 #include "util.h"
 
@@ -138,9 +139,5 @@ bool plan_is_empty(const struct plan *p);
  */
 bool plan_service_finished(const struct service *s, const struct obs_container *c);
 
-/* Docker object names (caller frees). */
-char *name_network(const char *project);                  /* cara-{p} */
-char *name_container(const char *project, const char *service); /* {p}-{s} */
-char *name_volume(const char *project, const char *volume);     /* cara-{p}-{v} */
 
 #endif

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plan.h"
+#include "names.h"
 #include "spec.h"
 
 #define SPEC_VERSION "cara/spec/1"

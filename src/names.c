@@ -1,0 +1,22 @@
+/*
+ * names.c - Docker object names (names.h).
+ */
+#include "config.h"
+
+#include "names.h"
+#include "util.h"
+
+char *name_network(const char *project)
+{
+	return xasprintf("cara-%s", project);
+}
+
+char *name_container(const char *project, const char *service)
+{
+	return xasprintf("%s-%s", project, service);
+}
+
+char *name_volume(const char *project, const char *volume)
+{
+	return xasprintf("cara-%s-%s", project, volume);
+}
