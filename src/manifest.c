@@ -32,8 +32,8 @@
 #include <yaml.h>
 
 #include "manifest.h"
+#include "source.h"
 
-#define DEFAULT_MAX_FILE ((size_t)4 << 20)
 #define MAX_DEPTH 64            /* nested collections */
 #define MAX_NODES 200000        /* per file */
 #define MAX_ANCHORS 1000        /* per document */
@@ -1753,7 +1753,7 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 {
 	struct pctx c;
 	size_t max = opts && opts->max_file_bytes ? opts->max_file_bytes :
-		     DEFAULT_MAX_FILE;
+		     SOURCE_MAX_FILE_BYTES;
 	const char *nul;
 	size_t bad;
 	int line, col;

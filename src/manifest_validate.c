@@ -34,12 +34,12 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "source.h"
 
 /* Findings per project beyond which validation stops reporting. */
 #define MAX_FINDINGS 200
 /* Docker volume and container names become directory and file names. */
 #define MAX_DOCKER_NAME 255
-#define DEFAULT_MAX_FILE ((size_t)4 << 20)   /* as in manifest.c */
 #define MAX_DIR_DEPTH 32
 
 /* ---- scalar checks shared with the parser ---- */
@@ -1247,17 +1247,10 @@ struct dirwalk {
 	const char *top;          /* as given */
 	char *real;               /* its real path */
 	struct strvec files;      /* relative to top */
+	unsigned full;            /* files past SOURCE_MAX_FILES */
 	struct dirid { dev_t dev; ino_t ino; bool used; } *seen;   /* hash set */
 	size_t nseen, capseen;
 };
-
-static bool yaml_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
-	       (n > 4 && !strcmp(name + n - 4, ".yml"));
-}
 
 static void walk_problem(struct dirwalk *w, const char *rel, bool error,
 			 const char *fmt, ...) PRINTF_LIKE(4, 5);
@@ -1342,17 +1335,17 @@ static void collect_entry(struct dirwalk *w, const char *rel, int depth)
 	}
 	if (S_ISLNK(st.st_mode)) {
 		if (!(real = realpath(full, NULL)) || stat(real, &st) < 0) {
-			if (yaml_name(base))
+			if (source_manifest_name(base))
 				walk_problem(w, rel, true, "symbolic link cannot be "
 					     "followed: %s", strerror(errno));
 			goto out;
 		}
 		if (!inside(w, real)) {
-			if (yaml_name(base) || S_ISDIR(st.st_mode))
-				walk_problem(w, rel, yaml_name(base),
+			if (source_manifest_name(base) || S_ISDIR(st.st_mode))
+				walk_problem(w, rel, source_manifest_name(base),
 					     "symbolic link leaves the manifest "
 					     "directory (to '%s'): refused", real);
-			if (yaml_name(base))
+			if (source_manifest_name(base))
 				w->set->nfiles++;
 			goto out;
 		}
@@ -1360,8 +1353,12 @@ static void collect_entry(struct dirwalk *w, const char *rel, int depth)
 	if (S_ISDIR(st.st_mode)) {
 		if (!seen_dir(w, &st))
 			collect(w, rel, depth + 1);
-	} else if (yaml_name(base)) {
-		strvec_push(&w->files, rel);
+	} else if (source_manifest_name(base)) {
+		if (w->files.n < SOURCE_MAX_FILES)
+			strvec_push(&w->files, rel);
+		else if (!w->full++)
+			walk_problem(w, rel, true, "more than %d manifest files: this "
+				     "one and the rest are not read", SOURCE_MAX_FILES);
 	}
 out:
 	free(real);
@@ -1451,7 +1448,7 @@ out:
 static void load_one(struct dirwalk *w, const char *path, const char *shown)
 {
 	size_t max = w->opts && w->opts->max_file_bytes ? w->opts->max_file_bytes :
-		     DEFAULT_MAX_FILE;
+		     SOURCE_MAX_FILE_BYTES;
 	struct buf data = BUF_INIT;
 	int rc = read_file(path, max, &data);
 

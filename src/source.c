@@ -53,8 +53,6 @@
 #include "source.h"
 #include "util.h"
 
-#define MAX_FILE_SIZE ((uint64_t)4 << 20)
-#define MAX_FILES 10000
 #define MAX_DEPTH 64
 #define MAX_SECRET_FILE (64 << 10)
 #define MAX_CRED_ATTEMPTS 3
@@ -1528,7 +1526,7 @@ struct walk {
 	struct pending *v;
 	size_t n, cap;
 	struct source_snapshot *out;   /* for the files refused on the way */
-	bool full;                     /* MAX_FILES reached and reported */
+	bool full;                     /* SOURCE_MAX_FILES reached and reported */
 };
 
 static void add_problem(struct source_snapshot *s, char *path, char *message)
@@ -1539,7 +1537,7 @@ static void add_problem(struct source_snapshot *s, char *path, char *message)
 	s->nproblems++;
 }
 
-static bool is_manifest_name(const char *name)
+bool source_manifest_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -1553,7 +1551,7 @@ static bool is_manifest_name(const char *name)
  * other names.  Refused (a problem of the snapshot, which then must not
  * prune): a symbolic link named like a manifest or a directory (its target is a path,
  * and following one could leave the directory), a submodule (its content
- * is not in this repository), the files past MAX_FILES.
+ * is not in this repository), the files past SOURCE_MAX_FILES.
  */
 static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 		     const git_tree *tree, const char *prefix, int depth,
@@ -1597,7 +1595,7 @@ static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 		 * may stand for manifests; a link like README.md does not */
 		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
 		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK &&
-		    (is_manifest_name(name) || !strchr(name, '.'))) {
+		    (source_manifest_name(name) || !strchr(name, '.'))) {
 			add_problem(w->out, xasprintf("%s%s", prefix, name),
 				    xstrdup("a symbolic link: cara reads no links from "
 					    "a git source"));
@@ -1605,14 +1603,14 @@ static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 		}
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
 		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ||
-		    !is_manifest_name(name))
+		    !source_manifest_name(name))
 			continue;
-		if (w->n >= MAX_FILES) {
+		if (w->n >= SOURCE_MAX_FILES) {
 			if (!w->full)
 				add_problem(w->out, xasprintf("%s%s", prefix, name),
 					    xasprintf("more than %d manifest files: this "
 						      "one and the rest are not read",
-						      MAX_FILES));
+						      SOURCE_MAX_FILES));
 			w->full = true;
 			continue;
 		}
@@ -1649,11 +1647,11 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 	for (i = 0; i < w->n && rc == 0; i++) {
 		if (git_odb_read_header(&len, &type, odb, &w->v[i].id) < 0) {
 			rc = fail_git(c, SRC_EREPO, w->v[i].path);
-		} else if ((uint64_t)len > MAX_FILE_SIZE) {
+		} else if (len > SOURCE_MAX_FILE_BYTES) {
 			add_problem(out, w->v[i].path,
 				    xasprintf("%zu bytes, more than the %llu a manifest "
 					      "may have", len,
-					      (unsigned long long)MAX_FILE_SIZE));
+					      (unsigned long long)SOURCE_MAX_FILE_BYTES));
 			w->v[i].path = NULL;
 		} else if (git_odb_read(&obj, odb, &w->v[i].id) < 0 ||
 			   git_odb_object_type(obj) != GIT_OBJECT_BLOB) {

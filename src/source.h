@@ -16,6 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * What a snapshot holds, the same for both sources (a git commit, a local
+ * directory): files named *.yaml or *.yml, each of at most
+ * SOURCE_MAX_FILE_BYTES, at most SOURCE_MAX_FILES of them.  Past a cap the
+ * file is an error of its own and the snapshot is incomplete.
+ */
+#define SOURCE_MAX_FILE_BYTES ((size_t)4 << 20)
+#define SOURCE_MAX_FILES 10000
+bool source_manifest_name(const char *name);
+
 struct source_options {
 	const char *url;           /* https, ssh, scp-like, file:// or a local path */
 	const char *ref;           /* branch, tag or full commit id; NULL: remote HEAD */

@@ -240,6 +240,18 @@ assert json.loads(lines[0])[\"line\"] == 3
 "
 '
 
+test_expect_success 'a directory over the file-count cap: an error naming the first file left out' '
+	python3 -c "
+import os
+os.makedirs(\"many\", exist_ok=True)
+for i in range(10001):
+    open(\"many/f%05d.yaml\" % i, \"w\").write(\"# nothing\\n\")
+" &&
+	expect_exit 1 $CARA validate many >out 2>err &&
+	expect_contains err "f10000.yaml:1:1: more than 10000 manifest files" &&
+	rm -rf many
+'
+
 test_expect_success 'an empty directory is valid; a missing one is an error' '
 	mkdir -p empty &&
 	expect_exit 0 $CARA validate empty 2>err &&
