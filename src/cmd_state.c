@@ -18,9 +18,12 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 	char *report = NULL;
 	int rc = EXIT_ERROR, r;
 
-	if (argc < 1 || (strcmp(argv[0], "check") && argc != 2) ||
-	    (!strcmp(argv[0], "check") && argc != 1)) {
-		log_msg(LOG_ERROR, NULL, "usage: cara state backup FILE | restore FILE | check");
+	bool noarg = argc >= 1 && (!strcmp(argv[0], "check") ||
+				    !strcmp(argv[0], "identity"));
+
+	if (argc < 1 || argc != (noarg ? 1 : 2)) {
+		log_msg(LOG_ERROR, NULL, "usage: cara state backup FILE | restore FILE | "
+			"check | identity");
 		return EXIT_ERROR;
 	}
 	if (!strcmp(argv[0], "backup")) {
@@ -46,6 +49,12 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 		printf("%s\n", report);
 		if (strcmp(report, "ok"))
 			goto out;
+	} else if (!strcmp(argv[0], "identity")) {
+		/* what its objects carry as cara.owner; made by the first pass */
+		if (state_open_existing(&st, cfg->state_dir) < 0 ||
+		    state_identity(st, &report) < 0)
+			goto fail;
+		printf("%s\n", report);
 	} else {
 		log_msg(LOG_ERROR, NULL, "unknown state subcommand '%s'", argv[0]);
 		goto out;
@@ -62,7 +71,7 @@ out:
 
 const struct cmd_entry cmd_state_entry = {
 	.name = "state",
-	.usage = "backup FILE | restore FILE | check",
+	.usage = "backup FILE | restore FILE | check | identity",
 	.summary = "back up, restore or check the state database",
 	.exec = cmd_state_exec,
 };

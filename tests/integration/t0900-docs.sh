@@ -342,7 +342,7 @@ if command -v bash >/dev/null 2>&1; then
 	'
 	test_expect_success 'completion: state subcommands, --output and --log-format values' '
 		bash complete.sh "$compl" cara state "" >out &&
-		test "$(tr "\n" " " <out)" = "backup restore check " &&
+		test "$(tr "\n" " " <out)" = "backup restore check identity " &&
 		bash complete.sh "$compl" cara diff --output "" >out &&
 		test "$(tr "\n" " " <out)" = "text json " &&
 		bash complete.sh "$compl" cara sync --log-format=j >out &&

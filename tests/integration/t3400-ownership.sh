@@ -20,6 +20,7 @@ identity() { sqlite3 "$1/state.db" "select value from meta where key = 'identity
 test_expect_success 'every object is labelled with the identity of its state directory' '
 	CARA_STATE_DIR=$A $CARA sync --path m 2>err &&
 	ida=$(identity "$A") && [ ${#ida} -eq 32 ] &&
+	[ "$(CARA_STATE_DIR=$A $CARA state identity)" = "$ida" ] &&
 	[ "$(owner_of $P-s)" = "$ida" ] &&
 	[ "$(docker network inspect -f "{{index .Labels \"cara.owner\"}}" cara-$P)" = "$ida" ] &&
 	CARA_STATE_DIR=$A $CARA sync --path m 2>err &&
