@@ -60,28 +60,31 @@ static void project_hash(const struct project *p, char out[65])
 static void converged_phase(const struct pass *p, const struct plan_project *pp,
 			    const char **phase, const char **reason, char **message)
 {
+	const struct service **by_name = pp->proj ? project_services_by_name(pp->proj) : NULL;
 	size_t i;
 
 	*phase = "Running";
 	*reason = "ContainersRunning";
-	for (i = 0; i < p->obs.ncontainers; i++) {
+	*message = NULL;
+	for (i = 0; i < p->obs.ncontainers && !*message; i++) {
 		const struct obs_container *c = &p->obs.containers[i];
 		const struct service *s;
 
 		if (strcmp(c->project, pp->name))
 			continue;
-		s = pp->proj ? project_find_service(pp->proj, c->service) : NULL;
+		s = by_name ? project_lookup_service(by_name, pp->proj->nservices,
+						     c->service) : NULL;
 		if (!strcmp(c->health, "unhealthy")) {
 			*phase = "Failed";
 			*reason = "HealthcheckFailed";
 			*message = xasprintf("'%s' is unhealthy", c->service);
-			return;
+			continue;
 		}
 		if (!strcmp(c->state, "restarting")) {
 			*phase = "Failed";
 			*reason = "ContainerCrashed";
 			*message = xasprintf("'%s' is restarting", c->service);
-			return;
+			continue;
 		}
 		if (s && plan_service_finished(s, c))
 			continue;
@@ -89,9 +92,12 @@ static void converged_phase(const struct pass *p, const struct plan_project *pp,
 			*phase = "Failed";
 			*reason = "ContainerExited";
 			*message = xasprintf("'%s' is %s", c->service, c->state);
-			return;
+			continue;
 		}
 	}
+	free(by_name);
+	if (*message)
+		return;
 	*message = xasprintf("%zu service%s up to date",
 			     pp->proj ? pp->proj->nservices : 0,
 			     pp->proj && pp->proj->nservices == 1 ? "" : "s");

@@ -244,6 +244,11 @@ const struct service *project_find_service(const struct project *p,
 					   const char *name);
 const struct volume *project_find_volume(const struct project *p,
 					 const char *name);
+/* For many lookups: p's services sorted by name (caller frees the array),
+ * then project_lookup_service() in log time. */
+const struct service **project_services_by_name(const struct project *p);
+const struct service *project_lookup_service(const struct service **by_name,
+					     size_t n, const char *name);
 
 const char *dep_condition_name(enum dep_condition c);   /* "Healthy" */
 const char *restart_policy_name(enum restart_policy r); /* "unless-stopped" */

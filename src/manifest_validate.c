@@ -1622,6 +1622,39 @@ const struct service *project_find_service(const struct project *p,
 	return NULL;
 }
 
+static int cmp_service_ptr(const void *a, const void *b)
+{
+	const struct service *sa = *(const struct service *const *)a;
+	const struct service *sb = *(const struct service *const *)b;
+
+	return strcmp(sa->name ? sa->name : "", sb->name ? sb->name : "");
+}
+
+const struct service **project_services_by_name(const struct project *p)
+{
+	const struct service **v = xcalloc(p->nservices ? p->nservices : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		v[i] = &p->services[i];
+	qsort(v, p->nservices, sizeof(*v), cmp_service_ptr);
+	return v;
+}
+
+const struct service *project_lookup_service(const struct service **by_name,
+					     size_t n, const char *name)
+{
+	struct service key;
+	const struct service *k = &key, *const *hit;
+
+	if (!name)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.name = (char *)name;
+	hit = bsearch(&k, by_name, n, sizeof(*by_name), cmp_service_ptr);
+	return hit ? *hit : NULL;
+}
+
 const struct volume *project_find_volume(const struct project *p,
 					 const char *name)
 {

@@ -245,28 +245,6 @@ static void cindex_release(struct cindex *x)
 	memset(x, 0, sizeof(*x));
 }
 
-static int cmp_pstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* p's service names, sorted, for has_service(). */
-static const char **service_names(const struct project *p)
-{
-	const char **v = xcalloc(p->nservices ? p->nservices : 1, sizeof(*v));
-	size_t i;
-
-	for (i = 0; i < p->nservices; i++)
-		v[i] = p->services[i].name ? p->services[i].name : "";
-	qsort(v, p->nservices, sizeof(*v), cmp_pstr);
-	return v;
-}
-
-static bool has_service(const char **names, size_t n, const char *name)
-{
-	return name && bsearch(&name, names, n, sizeof(*names), cmp_pstr);
-}
-
 /* The container named `name` of the project x indexes (by name). */
 static const struct obs_container *find_container(const struct cindex *x,
 						  const char *name)
@@ -423,7 +401,7 @@ static void plan_teardown(struct plan *pl, const char *name,
 	if (proj) {
 		size_t *order = xcalloc(proj->nservices ? proj->nservices : 1,
 					sizeof(*order));
-		const char **snames = service_names(proj);
+		const struct service **snames = project_services_by_name(proj);
 		struct cindex bysvc;
 
 		/* strays first: nothing in the source depends on them */
@@ -431,7 +409,7 @@ static void plan_teardown(struct plan *pl, const char *name,
 			const struct obs_container *c = &o->containers[i];
 
 			if (same(c->project, name) &&
-			    !has_service(snames, proj->nservices, c->service))
+			    !project_lookup_service(snames, proj->nservices, c->service))
 				remove_container(pl, c, cause);
 		}
 		project_service_order(proj, order);
@@ -604,7 +582,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		       const struct observed *o, const struct plan_options *opts)
 {
 	struct cindex byname;
-	const char **snames;
+	const struct service **snames;
 	struct strvec images = STRVEC_INIT;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct plan_action *a;
@@ -614,7 +592,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 
 	project_service_order(p, order);
 	cindex_build(&byname, o, p->name, false);
-	snames = service_names(p);
+	snames = project_services_by_name(p);
 
 	n = name_network(p->name);
 	net_id = kept_network_id(o, p->name, n);
@@ -675,7 +653,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	for (i = 0; i < byname.n; i++) {
 		const struct obs_container *c = byname.v[i];
 
-		if (!has_service(snames, p->nservices, c->service)) {
+		if (!project_lookup_service(snames, p->nservices, c->service)) {
 			remove_container(pl, c, CAUSE_SERVICE_REMOVED);
 		} else {
 			/* renamed by hand: a second container of one service */
