@@ -25,6 +25,7 @@
 #include "apply.h"
 #include "docker.h"
 #include "names.h"
+#include "phase.h"
 #include "log.h"
 #include "spec.h"
 
@@ -52,7 +53,7 @@ static void fail(struct apply_result *r, const char *reason, const char *fmt, ..
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	r->failed = true;
-	r->phase = "Failed";
+	r->phase = phase_name(PHASE_FAILED);
 	r->reason = reason;
 	free(r->message);
 	r->message = buf_detach(&b);
@@ -671,17 +672,16 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			return;
 	}
 	if (teardown) {
-		r->phase = "Terminated";
+		r->phase = phase_name(PHASE_TERMINATED);
 		r->reason = action_cause_name(pp->cause);
 		r->message = xasprintf("torn down: %s", action_cause_name(pp->cause));
 		return;
 	}
 	check_running(d, plan, pp, r);
 	if (!r->failed) {
-		r->phase = "Running";
+		r->phase = phase_name(PHASE_RUNNING);
 		r->reason = "ContainersRunning";
-		r->message = xasprintf("%zu service%s up to date", pp->proj->nservices,
-				       pp->proj->nservices == 1 ? "" : "s");
+		r->message = phase_running_message(pp->proj);
 	}
 	return;
 engine_error:

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "phase.h"
 #include "report.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -54,53 +55,6 @@ static void project_hash(const struct project *p, char out[65])
 			   p->services[i].spec_hash ? p->services[i].spec_hash : "");
 	sha256_hex(buf_cstr(&b), b.len, out);
 	buf_release(&b);
-}
-
-/* Phase of a project the plan left alone, from what was observed. */
-static void converged_phase(const struct pass *p, const struct plan_project *pp,
-			    const char **phase, const char **reason, char **message)
-{
-	const struct service **by_name = pp->proj ? project_services_by_name(pp->proj) : NULL;
-	size_t i;
-
-	*phase = "Running";
-	*reason = "ContainersRunning";
-	*message = NULL;
-	for (i = 0; i < p->obs.ncontainers && !*message; i++) {
-		const struct obs_container *c = &p->obs.containers[i];
-		const struct service *s;
-
-		if (strcmp(c->project, pp->name))
-			continue;
-		s = by_name ? project_lookup_service(by_name, pp->proj->nservices,
-						     c->service) : NULL;
-		if (!strcmp(c->health, "unhealthy")) {
-			*phase = "Failed";
-			*reason = "HealthcheckFailed";
-			*message = xasprintf("'%s' is unhealthy", c->service);
-			continue;
-		}
-		if (!strcmp(c->state, "restarting")) {
-			*phase = "Failed";
-			*reason = "ContainerCrashed";
-			*message = xasprintf("'%s' is restarting", c->service);
-			continue;
-		}
-		if (s && plan_service_finished(s, c))
-			continue;
-		if (s && s->restart != RESTART_NO && strcmp(c->state, "running")) {
-			*phase = "Failed";
-			*reason = "ContainerExited";
-			*message = xasprintf("'%s' is %s", c->service, c->state);
-			continue;
-		}
-	}
-	free(by_name);
-	if (*message)
-		return;
-	*message = xasprintf("%zu service%s up to date",
-			     pp->proj ? pp->proj->nservices : 0,
-			     pp->proj && pp->proj->nservices == 1 ? "" : "s");
 }
 
 static int record_desired(struct pass *p)
@@ -276,10 +230,10 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		const struct plan_project *pp = &p.plan.projects[i];
 
 		if (pp->verdict == VERDICT_TEARDOWN)
-			set_phase(&p, pp->name, "Terminating", action_cause_name(pp->cause),
+			set_phase(&p, pp->name, phase_name(PHASE_TERMINATING), action_cause_name(pp->cause),
 				  "tearing down");
 		else if (pp->verdict == VERDICT_APPLY)
-			set_phase(&p, pp->name, "Pending", "Reconciling",
+			set_phase(&p, pp->name, phase_name(PHASE_PENDING), "Reconciling",
 				  "applying changes");
 	}
 
@@ -299,6 +253,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		const struct plan_project *pp = &p.plan.projects[i];
 		struct apply_result *res = &rep.results[i];
 		char *msg = NULL;
+		struct phase_verdict pv;
 		const char *phase, *reason;
 
 		counts.created += res->created;
@@ -323,9 +278,12 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			}
 			break;
 		case VERDICT_CONVERGED:
-			converged_phase(&p, pp, &phase, &reason, &msg);
+			phase_observed(&pv, pp->name, pp->proj, &p.obs);
+			phase = phase_name(pv.phase);
+			reason = pv.reason;
+			msg = pv.message;
 			set_phase(&p, pp->name, phase, reason, msg);
-			if (!strcmp(phase, "Failed")) {
+			if (pv.phase == PHASE_FAILED) {
 				/* nothing to apply, but name it: a failed count
 				 * alone does not say which project to look at */
 				log_msg(LOG_ERROR, pp->name, "%s: %s", reason, msg);
@@ -336,13 +294,13 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			free(msg);
 			break;
 		case VERDICT_GONE:
-			set_phase(&p, pp->name, "Terminated", action_cause_name(pp->cause),
+			set_phase(&p, pp->name, phase_name(PHASE_TERMINATED), action_cause_name(pp->cause),
 				  "no objects left");
 			break;
 		case VERDICT_REFUSED:
 			/* another state's objects: say whose, touch nothing */
 			log_msg(LOG_ERROR, pp->name, "OwnedElsewhere: %s", pp->message);
-			set_phase(&p, pp->name, "Failed", "OwnedElsewhere", pp->message);
+			set_phase(&p, pp->name, phase_name(PHASE_FAILED), "OwnedElsewhere", pp->message);
 			nfailed++;
 			break;
 		case VERDICT_INVALID:
@@ -350,7 +308,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			if (pp->proj && pp->proj->secret_missing) {
 				/* not the manifest's fault: a Failed phase, so the
 				 * alerts on it fire, also on a first deploy */
-				set_phase(&p, pp->name, "Failed", "SecretMissing",
+				set_phase(&p, pp->name, phase_name(PHASE_FAILED), "SecretMissing",
 					  pp->proj->secret_missing);
 				break;
 			}

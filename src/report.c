@@ -16,11 +16,9 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "phase.h"
 #include "report.h"
 
-static const char *const phases[] = {
-	"Pending", "Running", "Failed", "Terminating", "Terminated",
-};
 
 static const enum action_kind kinds[] = {
 	ACTION_CREATE_NETWORK, ACTION_CREATE_VOLUME, ACTION_PULL_IMAGE,
@@ -53,12 +51,14 @@ void report_metrics_text(struct buf *out, const struct pass_summary *s)
 		   (long long)s->last_success);
 	buf_puts(out, "# HELP cara_projects Projects by phase.\n"
 		 "# TYPE cara_projects gauge\n");
-	for (i = 0; i < ARRAY_SIZE(phases); i++) {
+	for (i = 0; i < PHASE_COUNT; i++) {
 		size_t n = 0;
 		for (j = 0; j < s->nprojects; j++)
-			if (s->projects[j].phase && !strcmp(s->projects[j].phase, phases[i]))
+			if (s->projects[j].phase &&
+			    !strcmp(s->projects[j].phase, phase_name((enum phase)i)))
 				n++;
-		buf_printf(out, "cara_projects{phase=\"%s\"} %zu\n", phases[i], n);
+		buf_printf(out, "cara_projects{phase=\"%s\"} %zu\n",
+			   phase_name((enum phase)i), n);
 	}
 	buf_puts(out, "# HELP cara_actions Actions the last pass planned, by kind.\n"
 		 "# TYPE cara_actions gauge\n");

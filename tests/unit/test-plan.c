@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phase.h"
 #include "plan.h"
 #include "spec.h"
 #include "tap.h"
@@ -1042,6 +1043,43 @@ static void test_volume_type_change(void)
 	fixture_release(&f);
 }
 
+/* The phase of a project the plan left alone, from the snapshot. */
+static void test_phase_observed(void)
+{
+	struct fixture f;
+	struct phase_verdict v;
+	struct obs_container *c;
+
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
+	ok(v.phase == PHASE_RUNNING && !strcmp(v.reason, "ContainersRunning") &&
+	   !strcmp(v.message, "3 services up to date"), "converged: Running (%s)", v.message);
+	free(v.message);
+	c = o_find(&f.obs, "shop", "db");
+	free(c->health);
+	c->health = xstrdup("unhealthy");
+	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
+	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "HealthcheckFailed") &&
+	   !strcmp(v.message, "'db' is unhealthy"), "unhealthy: Failed, HealthcheckFailed");
+	free(v.message);
+	free(c->health);
+	c->health = xstrdup("healthy");
+	o_set_state(&f.obs, "shop", "app", "exited", 1);
+	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
+	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "ContainerExited"),
+	   "a long-running service exited: Failed, ContainerExited");
+	free(v.message);
+	o_set_state(&f.obs, "shop", "app", "running", 0);
+	o_set_state(&f.obs, "shop", "migrate", "exited", 0);
+	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
+	ok(v.phase == PHASE_RUNNING, "a job that completed is not a failure");
+	free(v.message);
+	ok(!strcmp(phase_name(PHASE_TERMINATING), "Terminating") &&
+	   !strcmp(phase_name(PHASE_PENDING), "Pending"), "phase names");
+	fixture_release(&f);
+}
+
 /* A kill during a network create can leave two of one name: keep one. */
 static void test_duplicate_network(void)
 {
@@ -1289,6 +1327,7 @@ int main(void)
 	test_action_details();
 	test_duplicate_network();
 	test_ownership();
+	test_phase_observed();
 	test_volume_type_change();
 	test_purity();
 	test_long_chain();

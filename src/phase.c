@@ -1,0 +1,64 @@
+/*
+ * phase.c - phase names and the phase of a converged project (phase.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "phase.h"
+#include "plan.h"
+#include "util.h"
+
+static const char *const names[PHASE_COUNT] = {
+	"Pending", "Running", "Failed", "Terminating", "Terminated",
+};
+
+const char *phase_name(enum phase p)
+{
+	return (size_t)p < PHASE_COUNT ? names[p] : "Unknown";
+}
+
+char *phase_running_message(const struct project *p)
+{
+	size_t n = p ? p->nservices : 0;
+
+	return xasprintf("%zu service%s up to date", n, n == 1 ? "" : "s");
+}
+
+void phase_observed(struct phase_verdict *out, const char *name,
+		    const struct project *p, const struct observed *o)
+{
+	const struct service **by_name = p ? project_services_by_name(p) : NULL;
+	size_t i;
+
+	out->phase = PHASE_RUNNING;
+	out->reason = "ContainersRunning";
+	out->message = NULL;
+	for (i = 0; i < o->ncontainers && !out->message; i++) {
+		const struct obs_container *c = &o->containers[i];
+		const struct service *s;
+
+		if (!c->project || strcmp(c->project, name))
+			continue;
+		s = by_name ? project_lookup_service(by_name, p->nservices, c->service)
+			    : NULL;
+		out->phase = PHASE_FAILED;
+		if (!strcmp(c->health ? c->health : "", "unhealthy")) {
+			out->reason = "HealthcheckFailed";
+			out->message = xasprintf("'%s' is unhealthy", c->service);
+		} else if (!strcmp(c->state ? c->state : "", "restarting")) {
+			out->reason = "ContainerCrashed";
+			out->message = xasprintf("'%s' is restarting", c->service);
+		} else if (s && !plan_service_finished(s, c) && s->restart != RESTART_NO &&
+			   strcmp(c->state ? c->state : "", "running")) {
+			out->reason = "ContainerExited";
+			out->message = xasprintf("'%s' is %s", c->service, c->state);
+		} else {
+			out->phase = PHASE_RUNNING;
+		}
+	}
+	free(by_name);
+	if (!out->message)
+		out->message = phase_running_message(p);
+}

@@ -1,0 +1,42 @@
+/*
+ * phase.h - a project's phase: the one name table, and the one function
+ * that decides the phase of a project the plan left alone from what the
+ * pass observed (cara(1), PHASES AND REASONS).
+ */
+#ifndef CARA_PHASE_H
+#define CARA_PHASE_H
+
+#include <stddef.h>
+
+#include "manifest.h"
+#include "observed.h"
+
+enum phase {
+	PHASE_PENDING,
+	PHASE_RUNNING,
+	PHASE_FAILED,
+	PHASE_TERMINATING,
+	PHASE_TERMINATED,
+};
+#define PHASE_COUNT (PHASE_TERMINATED + 1)
+
+const char *phase_name(enum phase p);     /* "Running" */
+
+struct phase_verdict {
+	enum phase phase;
+	const char *reason;        /* static CamelCase: "ContainersRunning" */
+	char *message;             /* the caller frees */
+};
+
+/*
+ * The phase of project `name` (p: its manifest, or NULL) from the
+ * snapshot: Failed when a container is unhealthy, restarting, or a
+ * long-running service is not running; else Running.  Linear in the
+ * snapshot.
+ */
+void phase_observed(struct phase_verdict *out, const char *name,
+		    const struct project *p, const struct observed *o);
+/* "3 services up to date": the message of a Running project. */
+char *phase_running_message(const struct project *p);
+
+#endif
