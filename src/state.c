@@ -223,19 +223,13 @@ static int bindv(sqlite3_stmt *s, const char *types, va_list ap)
 }
 
 /* Prepare sql and bind its parameters; on failure *out is NULL. */
-static int query(struct state *st, sqlite3_stmt **out, const char *what,
-		 const char *sql, const char *types, ...)
+static int vquery(struct state *st, sqlite3_stmt **out, const char *what,
+		  const char *sql, const char *types, va_list ap)
 {
-	va_list ap;
-	int rc;
-
 	*out = NULL;
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
 		return db_error(st->db, what);
-	va_start(ap, types);
-	rc = bindv(*out, types, ap);
-	va_end(ap);
-	if (rc != SQLITE_OK) {
+	if (bindv(*out, types, ap) != SQLITE_OK) {
 		db_error(st->db, what);
 		sqlite3_finalize(*out);
 		*out = NULL;
@@ -244,21 +238,33 @@ static int query(struct state *st, sqlite3_stmt **out, const char *what,
 	return 0;
 }
 
+static int query(struct state *st, sqlite3_stmt **out, const char *what,
+		 const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vquery(st, out, what, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* Run a statement that returns no rows we need. */
 static int run(struct state *st, const char *what, const char *sql,
 	       const char *types, ...)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	va_list ap;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_error(st->db, what);
 	va_start(ap, types);
-	rc = bindv(s, types, ap);
+	rc = vquery(st, &s, what, sql, types, ap);
 	va_end(ap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		rc = SQLITE_OK;
+	if (rc < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
 	if (rc != SQLITE_DONE)
 		db_error(st->db, what);
 	sqlite3_finalize(s);
@@ -269,19 +275,17 @@ static int run(struct state *st, const char *what, const char *sql,
 static int column_list(struct state *st, struct strvec *out, const char *what,
 		       const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	va_list ap;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_error(st->db, what);
 	va_start(ap, types);
-	rc = bindv(s, types, ap);
+	rc = vquery(st, &s, what, sql, types, ap);
 	va_end(ap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (rc < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-		rc = SQLITE_OK;
-	}
 	if (rc != SQLITE_DONE)
 		db_error(st->db, what);
 	sqlite3_finalize(s);
@@ -292,18 +296,17 @@ static int column_list(struct state *st, struct strvec *out, const char *what,
 static int scalar(struct state *st, int64_t *out, const char *what,
 		  const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	va_list ap;
 	int rc;
 
 	*out = 0;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_error(st->db, what);
 	va_start(ap, types);
-	rc = bindv(s, types, ap);
+	rc = vquery(st, &s, what, sql, types, ap);
 	va_end(ap);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
+	if (rc < 0)
+		return -1;
+	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
 		rc = SQLITE_DONE;
