@@ -1785,3 +1785,43 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 	buf_release(&c.path);
 	return 0;
 }
+
+/* ---- a snapshot: the one way files become projects ---- */
+
+int manifest_load_snapshot(struct project_set *set,
+			   const struct source_snapshot *snap,
+			   const struct manifest_options *opts, struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nproblems; i++) {
+		const struct source_problem *pr = &snap->problems[i];
+
+		diags_add(d, pr->warning ? DIAG_WARNING : DIAG_ERROR, pr->path, 1, 1,
+			  "", "%s", pr->message);
+		/* a file that could not be read may hold projects: no pruning */
+		if (!pr->warning) {
+			set->incomplete = true;
+			set->nfiles++;
+		}
+	}
+	for (i = 0; i < snap->nfiles; i++)
+		if (manifest_parse_buffer(set, snap->files[i].path, snap->files[i].data,
+					  snap->files[i].len, opts, d) < 0)
+			return -1;
+	manifest_validate_set(set, d);
+	return 0;
+}
+
+int manifest_load_dir(struct project_set *set, const char *dir,
+		      const struct manifest_options *opts, struct diags *d)
+{
+	struct source_snapshot snap;
+	int rc;
+
+	if (source_read_dir(&snap, dir, opts ? opts->max_file_bytes : 0) < 0)
+		return -1;
+	rc = manifest_load_snapshot(set, &snap, opts, d);
+	source_snapshot_release(&snap);
+	return rc;
+}

@@ -201,6 +201,16 @@ int manifest_load_dir(struct project_set *set, const char *dir,
 		      const struct manifest_options *opts, struct diags *d);
 
 /*
+ * The one dispatcher: every problem of a snapshot as a finding (an error
+ * one makes the set incomplete), every file parsed, then the checks that
+ * span files.  Both sources (git, directory) come through here.
+ */
+struct source_snapshot;
+int manifest_load_snapshot(struct project_set *set,
+			   const struct source_snapshot *snap,
+			   const struct manifest_options *opts, struct diags *d);
+
+/*
  * Checks that span files: duplicate project names, host ports bound twice
  * on one host IP.  Marks offending projects invalid.  Call once after every
  * file of a source has been parsed.

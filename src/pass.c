@@ -59,7 +59,6 @@ static int read_repo(struct pass *p)
 	struct source_options so;
 	struct source_snapshot snap = { 0 };
 	char *scratch = NULL, *cache, *last = NULL;
-	size_t i;
 	int rc = -1;
 
 	if (p->scratch_cache) {
@@ -110,18 +109,8 @@ static int read_repo(struct pass *p)
 	}
 	if (source_fetch(&snap, &so) < 0)
 		goto out;
-	/* a file that could not be read may hold projects: nothing is pruned */
-	for (i = 0; i < snap.nproblems; i++) {
-		diags_add(&p->diags, DIAG_ERROR, snap.problems[i].path, 1, 1, "",
-			  "%s", snap.problems[i].message);
-		p->desired.incomplete = true;
-	}
-	for (i = 0; i < snap.nfiles; i++)
-		if (manifest_parse_buffer(&p->desired, snap.files[i].path,
-					  snap.files[i].data, snap.files[i].len,
-					  &p->mopts, &p->diags) < 0)
-			goto out;
-	manifest_validate_set(&p->desired, &p->diags);
+	if (manifest_load_snapshot(&p->desired, &snap, &p->mopts, &p->diags) < 0)
+		goto out;
 	memcpy(p->commit, snap.commit, sizeof(p->commit));
 	p->subject = xstrdup(snap.subject);
 	p->commit_time = snap.commit_time;

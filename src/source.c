@@ -1529,12 +1529,44 @@ struct walk {
 	bool full;                     /* SOURCE_MAX_FILES reached and reported */
 };
 
-static void add_problem(struct source_snapshot *s, char *path, char *message)
+void source_snapshot_add_problem(struct source_snapshot *s, char *path,
+				 char *message, bool warning)
 {
 	GROW(s->problems, s->capproblems, s->nproblems + 1);
 	s->problems[s->nproblems].path = path;
 	s->problems[s->nproblems].message = message;
+	s->problems[s->nproblems].warning = warning;
 	s->nproblems++;
+}
+
+bool source_snapshot_room(const struct source_snapshot *s, size_t len)
+{
+	return len <= SOURCE_MAX_TOTAL_BYTES - s->total_bytes;
+}
+
+char *source_total_message(void)
+{
+	return xasprintf("the manifests add up to more than %zu MiB: this file is "
+			 "not read", SOURCE_MAX_TOTAL_BYTES >> 20);
+}
+
+/* A problem of the git source: always an error. */
+static void add_problem(struct source_snapshot *s, char *path, char *message)
+{
+	source_snapshot_add_problem(s, path, message, false);
+}
+
+void source_snapshot_add_file(struct source_snapshot *s, char *path,
+			      struct buf *data)
+{
+	struct source_file *f;
+
+	GROW(s->files, s->capfiles, s->nfiles + 1);
+	f = &s->files[s->nfiles++];
+	f->len = data->len;
+	f->data = data->ptr ? buf_detach(data) : xstrdup("");
+	f->path = path;
+	s->total_bytes += f->len;
 }
 
 bool source_manifest_name(const char *name)
@@ -1653,6 +1685,9 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 					      "may have", len,
 					      (unsigned long long)SOURCE_MAX_FILE_BYTES));
 			w->v[i].path = NULL;
+		} else if (!source_snapshot_room(out, len)) {
+			add_problem(out, w->v[i].path, source_total_message());
+			w->v[i].path = NULL;
 		} else if (git_odb_read(&obj, odb, &w->v[i].id) < 0 ||
 			   git_odb_object_type(obj) != GIT_OBJECT_BLOB) {
 			rc = fail_git(c, SRC_EREPO, w->v[i].path);
@@ -1663,6 +1698,7 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 			f->data = xmalloc(f->len + 1);
 			memcpy(f->data, git_odb_object_data(obj), f->len);
 			f->data[f->len] = '\0';
+			out->total_bytes += f->len;
 			f->path = w->v[i].path;
 			w->v[i].path = NULL;
 		}

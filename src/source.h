@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /*
  * What a snapshot holds, the same for both sources (a git commit, a local
  * directory): files named *.yaml or *.yml, each of at most
@@ -24,6 +26,7 @@
  */
 #define SOURCE_MAX_FILE_BYTES ((size_t)4 << 20)
 #define SOURCE_MAX_FILES 10000
+#define SOURCE_MAX_TOTAL_BYTES ((size_t)256 << 20)   /* all files together */
 bool source_manifest_name(const char *name);
 
 struct source_options {
@@ -59,6 +62,7 @@ struct source_file {
 struct source_problem {
 	char *path;                /* relative to options.path */
 	char *message;             /* e.g. "a submodule: ..." */
+	bool warning;              /* noted only; an error makes it incomplete */
 };
 
 struct source_snapshot {
@@ -79,6 +83,7 @@ struct source_snapshot {
 	 * The snapshot is then incomplete: the caller must not prune. */
 	struct source_problem *problems;
 	size_t nproblems, capproblems;
+	size_t total_bytes;        /* of files, under SOURCE_MAX_TOTAL_BYTES */
 };
 
 /* Fetch and read.  -1 with error_last() (URL redacted) on failure.  With
@@ -96,6 +101,23 @@ void source_snapshot_release(struct source_snapshot *s);
  * a token ("https://TOKEN@host/r").  Local paths are returned unchanged.
  */
 char *source_redact_url(const char *url);
+
+/*
+ * The local directory source: the snapshot of `dir` (or of the one file
+ * `dir` names, shown as given), with paths relative to it.  -1 with
+ * error_last() when dir cannot be read at all.  max_file_bytes 0: the cap.
+ */
+int source_read_dir(struct source_snapshot *out, const char *dir,
+		    size_t max_file_bytes);
+
+/* For the sources: take path, message and data (data is emptied). */
+void source_snapshot_add_problem(struct source_snapshot *s, char *path,
+				 char *message, bool warning);
+void source_snapshot_add_file(struct source_snapshot *s, char *path,
+			      struct buf *data);
+/* Is there room for len more bytes under SOURCE_MAX_TOTAL_BYTES? */
+bool source_snapshot_room(const struct source_snapshot *s, size_t len);
+char *source_total_message(void);     /* the problem when there is not */
 
 /* Remove a scratch directory tree (a throw-away cache), links not followed. */
 int source_remove_scratch(const char *dir);
