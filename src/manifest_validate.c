@@ -1,8 +1,8 @@
 /*
  * manifest_validate.c - what makes a source of manifests valid, beyond
  * the shape of each file's YAML (that is manifest.c), and the source as a
- * whole: reading a directory tree of manifests, the rules across its
- * projects, and the queries and lifecycle of the model.
+ * whole: the rules across its projects, and the queries and lifecycle of
+ * the model.  (Reading a directory is source_dir.c's.)
  *
  * Rules: names usable in Docker object names, image references, HostPath
  * roots, duplicates, references to undeclared volumes and services,
@@ -17,24 +17,17 @@
  *
  * Hostile sizes: every check is O(n log n) in the number of services,
  * dependencies, ports or projects (sorting, then neighbours), so a huge
- * manifest costs time in proportion to its size only.  Reading a tree
- * refuses symbolic links that leave it, never blocks on a FIFO, and stops
- * at a size cap before reading a large file.
+ * manifest costs time in proportion to its size only.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "manifest.h"
-#include "source.h"
 
 /* Findings per project beyond which validation stops reporting. */
 #define MAX_FINDINGS 200
