@@ -491,6 +491,17 @@ static void check_running(struct docker *d, const struct plan *plan,
 			fail(r, "ContainerMissing", "%s", error_last());
 			return;
 		}
+		{
+			/* the planner's rule: an on-failure service that exited 0
+			 * at once has finished, as a job has */
+			struct obs_container now;
+
+			memset(&now, 0, sizeof(now));
+			now.state = cs.status;
+			now.exit_code = cs.exit_code;
+			if (plan_service_finished(a->svc, &now))
+				continue;
+		}
 		if (a->svc->restart == RESTART_NO) {
 			if (!strcmp(cs.status, "exited") && cs.exit_code != 0)
 				fail(r, "ContainerExited", "job '%s' exited with code %d",

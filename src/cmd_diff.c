@@ -50,6 +50,11 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		pass_finish(&p, "invalid", NULL);
 		goto out;
 	}
+	if (p.plan.mass_refused) {
+		/* what sync would do: prune nothing, and fail */
+		pass_report_mass_refused(&p);
+		refused = true;
+	}
 	for (i = 0; i < p.plan.nprojects; i++)
 		if (p.plan.projects[i].verdict == VERDICT_REFUSED) {
 			log_msg(LOG_ERROR, p.plan.projects[i].name, "OwnedElsewhere: %s",

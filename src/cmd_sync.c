@@ -195,17 +195,9 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
-	if (p.plan.nremoved && !cfg->allow_mass_prune &&
-	    p.plan.nremoved * 100 > (size_t)cfg->mass_prune_percent * p.plan.nmanaged) {
-		log_msg(LOG_ERROR, NULL, "refusing to prune %zu of %zu managed projects "
-			"(more than %ld%%); nothing is pruned in this pass. Check the "
-			"source, or pass --allow-mass-prune", p.plan.nremoved,
-			p.plan.nmanaged, cfg->mass_prune_percent);
+	if (p.plan.mass_refused) {
+		pass_report_mass_refused(&p);
 		mass_refused = true;
-		if (pass_plan(&p, gc_only, false) < 0) {
-			log_msg(LOG_ERROR, NULL, "%s", error_last());
-			goto out;
-		}
 	}
 	if (p.plan.nheld)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "

@@ -235,6 +235,8 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.prune = prune && p->source_ok && !p->single_file;
 	po.gc_only = gc_only;
 	po.purge_volumes = p->cfg->purge_volumes;
+	po.mass_guard = !p->cfg->allow_mass_prune;
+	po.mass_prune_percent = p->cfg->mass_prune_percent;
 	po.known = &p->known;
 	if (p->st) {
 		po.owner = p->owner;
@@ -261,6 +263,14 @@ void pass_finish(struct pass *p, const char *outcome,
 	if (state_pass_end(p->st, p->pass_id, (int64_t)time(NULL), outcome,
 			   counts ? counts : &zero) < 0)
 		pass_state_error(p, NULL);
+}
+
+void pass_report_mass_refused(const struct pass *p)
+{
+	log_msg(LOG_ERROR, NULL, "refusing to prune %zu of %zu managed projects "
+		"(more than %ld%%); nothing is pruned in this pass. Check the "
+		"source, or pass --allow-mass-prune", p->plan.mass_removed,
+		p->plan.mass_managed, p->cfg->mass_prune_percent);
 }
 
 void pass_state_error(struct pass *p, const char *project)

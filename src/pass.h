@@ -56,6 +56,8 @@ int pass_observe(struct pass *p);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
 /* Print the diagnostics to stderr (text), with a summary line. */
 void pass_report_diags(const struct pass *p);
+/* The mass-prune guard's refusal, said once (sync, diff). */
+void pass_report_mass_refused(const struct pass *p);
 /* Log error_last() for a failed state write and remember it. */
 void pass_state_error(struct pass *p, const char *project);
 /* End the pass record with an outcome (no-op without state). */

@@ -909,9 +909,9 @@ static void check_ownership(struct verdict_owner *pp, const struct project *p,
 	free(n);
 }
 
-int plan_compute(struct plan *out, const struct project_set *desired,
-		 const struct observed *obs, int64_t now,
-		 const struct plan_options *opts)
+static int plan_once(struct plan *out, const struct project_set *desired,
+		     const struct observed *obs, int64_t now,
+		     const struct plan_options *opts)
 {
 	static const struct plan_options defaults;
 	static const struct observed empty;
@@ -1000,5 +1000,31 @@ int plan_compute(struct plan *out, const struct project_set *desired,
 		memset(&vo.adopted, 0, sizeof(vo.adopted));
 	}
 	strvec_release(&names);
+	return 0;
+}
+
+int plan_compute(struct plan *out, const struct project_set *desired,
+		 const struct observed *obs, int64_t now,
+		 const struct plan_options *opts)
+{
+	struct plan_options held;
+	size_t removed, managed;
+
+	if (plan_once(out, desired, obs, now, opts) < 0)
+		return -1;
+	if (!opts || !opts->mass_guard || !out->nremoved ||
+	    out->nremoved * 100 <= (size_t)opts->mass_prune_percent * out->nmanaged)
+		return 0;
+	/* one typo, an emptied branch: never take down most of the host */
+	removed = out->nremoved;
+	managed = out->nmanaged;
+	held = *opts;
+	held.prune = false;
+	plan_release(out);
+	if (plan_once(out, desired, obs, now, &held) < 0)
+		return -1;
+	out->mass_refused = true;
+	out->mass_removed = removed;
+	out->mass_managed = managed;
 	return 0;
 }

@@ -92,6 +92,10 @@ struct plan {
 	                              are in the source or known to the state */
 	size_t nremoved;           /* of those, torn down as RemovedFromSource */
 	size_t nheld;              /* gone from the source but not pruned */
+	/* the mass-prune guard refused: the plan prunes nothing, and these
+	 * are what it would have pruned of how many managed */
+	bool mass_refused;
+	size_t mass_removed, mass_managed;
 };
 
 #define PLAN_INIT { 0 }
@@ -122,6 +126,13 @@ struct plan_options {
 	 */
 	const struct strvec *volume_types;
 	const struct strvec *adopt;
+	/*
+	 * The mass-prune guard: with mass_guard, a plan that would tear down
+	 * more than mass_prune_percent of the managed projects for leaving the
+	 * source prunes none of them (mass_refused) and does the rest.
+	 */
+	bool mass_guard;
+	long mass_prune_percent;
 };
 
 int plan_compute(struct plan *out, const struct project_set *desired,

@@ -1043,6 +1043,41 @@ static void test_volume_type_change(void)
 	fixture_release(&f);
 }
 
+/* The mass-prune guard is the planner's: pure, and diff says what sync does. */
+static void test_mass_prune_guard(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	const char *gone[] = { "a", "b", "c" };
+	size_t i, teardowns = 0;
+
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	strvec_push(&f.known, "shop");
+	for (i = 0; i < ARRAY_SIZE(gone); i++) {
+		o_network(&f.obs, gone[i]);
+		strvec_push(&f.known, gone[i]);
+	}
+	f.opts.mass_guard = true;
+	f.opts.mass_prune_percent = 50;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	for (i = 0; i < p.nprojects; i++)
+		teardowns += p.projects[i].verdict == VERDICT_TEARDOWN;
+	ok(p.mass_refused && p.mass_removed == 3 && p.mass_managed == 4 && !teardowns &&
+	   !p.nremoved, "3 of 4 managed projects gone (75%% > 50%%): nothing pruned, said why");
+	plan_release(&p);
+	f.opts.mass_prune_percent = 75;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(!p.mass_refused && p.nremoved == 3, "at 75%% the same plan prunes the three");
+	plan_release(&p);
+	f.opts.mass_prune_percent = 50;
+	f.opts.mass_guard = false;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(!p.mass_refused && p.nremoved == 3, "without the guard (--allow-mass-prune) too");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 /* The phase of a project the plan left alone, from the snapshot. */
 static void test_phase_observed(void)
 {
@@ -1328,6 +1363,7 @@ int main(void)
 	test_duplicate_network();
 	test_ownership();
 	test_phase_observed();
+	test_mass_prune_guard();
 	test_volume_type_change();
 	test_purity();
 	test_long_chain();
