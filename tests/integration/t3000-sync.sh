@@ -221,6 +221,8 @@ test_expect_success 'removal from the source prunes the project' '
 
 test_expect_success 'the mass-prune guard refuses to remove most projects at once' '
 	mkdir -p empty &&
+	expect_exit 1 $CARA diff --path empty >out 2>err &&
+	expect_contains err "refusing to prune" && ! grep -q teardown out &&
 	expect_exit 1 $CARA sync --path empty 2>err &&
 	expect_contains err "refusing to prune" &&
 	st=$(docker_state $P-app) && echo "$P-app: $st" && [ "$st" = running ]
