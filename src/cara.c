@@ -64,7 +64,7 @@ static void cmd_usage(const struct cmd_entry *c)
 
 	printf("usage: cara %s %s\n\n%s\n\noptions:\n", c->name, c->usage,
 	       c->summary);
-	config_usage(&b);
+	config_usage(&b, c->options);
 	fputs(buf_cstr(&b), stdout);
 	buf_release(&b);
 }
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	}
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		die("cannot initialise libcurl");
-	if (config_load(&cfg, argc - 1, argv + 1) < 0) {
+	if (config_load(&cfg, argc - 1, argv + 1, c->options, c->name) < 0) {
 		fprintf(stderr, "cara %s: %s\n", c->name, error_last());
 		if (wants_json(argc, argv))
 			json_error(c->name, error_last(), EXIT_ERROR);

@@ -23,6 +23,7 @@ struct cmd_entry {
 	const char *name;
 	const char *usage;         /* after "cara NAME " */
 	const char *summary;
+	unsigned options;          /* OPTS_* groups of the flags it takes */
 	/* argv[0] is the command name; options already removed are in cfg. */
 	int (*exec)(struct config *cfg, int argc, char **argv);
 };

@@ -23,6 +23,7 @@ static int cmd_config_exec(struct config *cfg, int argc, char **argv)
 
 const struct cmd_entry cmd_config_entry = {
 	.name = "config",
+	.options = OPTS_ALL,
 	.usage = "[--output text|json]",
 	.summary = "print the effective configuration and where each value came from",
 	.exec = cmd_config_exec,

@@ -128,6 +128,7 @@ out:
 
 const struct cmd_entry cmd_describe_entry = {
 	.name = "describe",
+	.options = OPTS_COMMON | OPTS_STATE | OPTS_ENGINE,
 	.usage = "PROJECT",
 	.summary = "one project: spec, objects, conditions, history",
 	.exec = cmd_describe_exec,

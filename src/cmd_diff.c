@@ -76,6 +76,7 @@ out:
 
 const struct cmd_entry cmd_diff_entry = {
 	.name = "diff",
+	.options = OPTS_COMMON | OPTS_SOURCE | OPTS_MANIFEST | OPTS_ENGINE | OPTS_PASS | OPTS_STATE,
 	.usage = "[--repo URL [--ref REF]] [--path DIR] [--output text|json]",
 	.summary = "print the plan; exit 0 no changes, 2 changes, 1 error",
 	.exec = cmd_diff_exec,

@@ -13,6 +13,7 @@ static int cmd_gc_exec(struct config *cfg, int argc, char **argv)
 
 const struct cmd_entry cmd_gc_entry = {
 	.name = "gc",
+	.options = OPTS_ALL,
 	.usage = "[--repo URL [--ref REF]] [--path DIR] [--dry-run]",
 	.summary = "tear down expired projects and projects removed from source",
 	.exec = cmd_gc_exec,

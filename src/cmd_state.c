@@ -71,6 +71,7 @@ out:
 
 const struct cmd_entry cmd_state_entry = {
 	.name = "state",
+	.options = OPTS_COMMON | OPTS_STATE,
 	.usage = "backup FILE | restore FILE | check | identity",
 	.summary = "back up, restore or check the state database",
 	.exec = cmd_state_exec,

@@ -46,6 +46,7 @@ out:
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
+	.options = OPTS_COMMON | OPTS_STATE,
 	.usage = "[--output text|json]",
 	.summary = "projects, phase, last condition, commit, age",
 	.exec = cmd_status_exec,

@@ -372,6 +372,7 @@ static int cmd_sync_exec(struct config *cfg, int argc, char **argv)
 
 const struct cmd_entry cmd_sync_entry = {
 	.name = "sync",
+	.options = OPTS_ALL,
 	.usage = "[--repo URL [--ref REF]] [--path DIR] [--dry-run]",
 	.summary = "one pass: fetch, validate, observe, plan, apply, gc",
 	.exec = cmd_sync_exec,

@@ -70,6 +70,7 @@ out:
 
 const struct cmd_entry cmd_validate_entry = {
 	.name = "validate",
+	.options = OPTS_COMMON | OPTS_SOURCE | OPTS_MANIFEST,
 	.usage = "[--repo URL [--ref REF]] [--output text|json] [DIR|FILE]",
 	.summary = "check manifests in a directory or repository",
 	.exec = cmd_validate_exec,

@@ -35,6 +35,7 @@ static int cmd_version_exec(struct config *cfg, int argc, char **argv)
 
 const struct cmd_entry cmd_version_entry = {
 	.name = "version",
+	.options = OPTS_COMMON,
 	.usage = "[--verbose]",
 	.summary = "print the version (and with --verbose the library versions)",
 	.exec = cmd_version_exec,

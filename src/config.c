@@ -40,6 +40,7 @@ struct opt {
 	long min, max;             /* OPT_LONG range */
 	int mask;                  /* `cara config`: MASK_USERINFO or MASK_PATH */
 	const char *help;
+	unsigned group;            /* OPTS_*: the commands that take the flag */
 };
 
 #define S(f) OPT_STR, offsetof(struct config, f)
@@ -48,91 +49,91 @@ struct opt {
 
 static const struct opt opts[] = {
 	{ "config", "CARA_CONFIG", NULL, S(config_file), SYSCONFDIR "/cara/cara.yaml", 0, 0, MASK_NONE,
-	  "configuration file" },
+	  "configuration file", OPTS_COMMON },
 	{ "repo", "CARA_REPO", "repo", S(repo), NULL, 0, 0, MASK_USERINFO,
-	  "manifest repository URL (https, ssh, file:// or a local path)" },
+	  "manifest repository URL (https, ssh, file:// or a local path)", OPTS_SOURCE },
 	{ "ref", "CARA_REF", "ref", S(ref), NULL, 0, 0, MASK_NONE,
-	  "branch, tag or commit id (default: the remote's default branch)" },
+	  "branch, tag or commit id (default: the remote's default branch)", OPTS_SOURCE },
 	{ "path", "CARA_PATH", "path", S(path), NULL, 0, 0, MASK_NONE,
-	  "directory inside the repository, or a local manifest directory" },
+	  "directory inside the repository, or a local manifest directory", OPTS_SOURCE },
 	{ "ssh-key", "CARA_SSH_KEY", "sshKey", S(ssh_key), NULL, 0, 0, MASK_NONE,
-	  "SSH private key file" },
+	  "SSH private key file", OPTS_SOURCE },
 	{ "ssh-passphrase-file", "CARA_SSH_PASSPHRASE_FILE", "sshPassphraseFile",
-	  S(ssh_passphrase_file), NULL, 0, 0, MASK_NONE, "file holding the key's passphrase" },
+	  S(ssh_passphrase_file), NULL, 0, 0, MASK_NONE, "file holding the key's passphrase", OPTS_SOURCE },
 	{ "known-hosts", "CARA_KNOWN_HOSTS", "knownHosts", S(known_hosts), NULL, 0, 0, MASK_NONE,
-	  "known_hosts file for SSH host key checking" },
+	  "known_hosts file for SSH host key checking", OPTS_SOURCE },
 	{ "host-key-sha256", "CARA_HOST_KEY_SHA256", "hostKeySha256", S(host_key_sha256),
-	  NULL, 0, 0, MASK_NONE, "pin the SSH host key (base64 SHA256 fingerprint)" },
+	  NULL, 0, 0, MASK_NONE, "pin the SSH host key (base64 SHA256 fingerprint)", OPTS_SOURCE },
 	{ "insecure-ignore-host-key", "CARA_INSECURE_IGNORE_HOST_KEY",
 	  "insecureIgnoreHostKey", B(insecure_ignore_host_key), "false", 0, 0, MASK_NONE,
-	  "do not check SSH host keys" },
+	  "do not check SSH host keys", OPTS_SOURCE },
 	{ "username", "CARA_USERNAME", "username", S(username), NULL, 0, 0, MASK_NONE,
-	  "https user name" },
+	  "https user name", OPTS_SOURCE },
 	{ "token-file", "CARA_TOKEN_FILE", "tokenFile", S(token_file), NULL, 0, 0, MASK_NONE,
-	  "file holding an https token or password" },
+	  "file holding an https token or password", OPTS_SOURCE },
 	{ "token-env", "CARA_TOKEN_ENV", "tokenEnv", S(token_env), NULL, 0, 0, MASK_NONE,
-	  "environment variable holding an https token" },
+	  "environment variable holding an https token", OPTS_SOURCE },
 	{ "offline-ok", "CARA_OFFLINE_OK", "offlineOk", B(offline_ok), "false", 0, 0, MASK_NONE,
-	  "when the remote is unreachable, use the last fetched commit" },
+	  "when the remote is unreachable, use the last fetched commit", OPTS_SOURCE },
 	{ "verify-signatures", "CARA_VERIFY_SIGNATURES", "verifySignatures",
 	  B(verify_signatures), "false", 0, 0, MASK_NONE,
-	  "refuse a commit not signed by an allowed SSH or GPG key" },
+	  "refuse a commit not signed by an allowed SSH or GPG key", OPTS_SOURCE },
 	{ "allowed-signers", "CARA_ALLOWED_SIGNERS", "allowedSigners", S(allowed_signers),
-	  NULL, 0, 0, MASK_NONE, "SSH allowed_signers file (as gpg.ssh.allowedSignersFile)" },
+	  NULL, 0, 0, MASK_NONE, "SSH allowed_signers file (as gpg.ssh.allowedSignersFile)", OPTS_SOURCE },
 	{ "allow-rewind", "CARA_ALLOW_REWIND", NULL, B(allow_rewind), "false", 0, 0,
 	  MASK_NONE, "with --verify-signatures, accept a commit that does not "
-	  "descend from the last applied one" },
+	  "descend from the last applied one", OPTS_SOURCE },
 	{ "gpg-keyring", "CARA_GPG_KEYRING", "gpgKeyring", S(gpg_keyring), NULL, 0, 0, MASK_NONE,
-	  "keyring of trusted GPG public keys (for gpgv)" },
+	  "keyring of trusted GPG public keys (for gpgv)", OPTS_SOURCE },
 	{ "state-dir", "CARA_STATE_DIR", "stateDir", S(state_dir), LOCALSTATEDIR "/lib/cara",
-	  0, 0, MASK_NONE, "state directory (state.db, repository cache, lock)" },
+	  0, 0, MASK_NONE, "state directory (state.db, repository cache, lock)", OPTS_STATE },
 	{ "docker-host", "DOCKER_HOST", "dockerHost", S(docker_host),
-	  "unix:///var/run/docker.sock", 0, 0, MASK_NONE, "Docker Engine address" },
+	  "unix:///var/run/docker.sock", 0, 0, MASK_NONE, "Docker Engine address", OPTS_ENGINE },
 	{ "docker-timeout", "CARA_DOCKER_TIMEOUT", "dockerTimeout", L(docker_timeout_s), "30",
-	  1, 3600, MASK_NONE, "seconds to wait for one Engine request" },
+	  1, 3600, MASK_NONE, "seconds to wait for one Engine request", OPTS_ENGINE },
 	{ "secrets-dir", "CARA_SECRETS_DIR", "secretsDir", S(secrets_dir),
 	  SYSCONFDIR "/cara/secrets", 0, 0, MASK_NONE,
-	  "directory of secrets: {dir}/{name}/{key}" },
+	  "directory of secrets: {dir}/{name}/{key}", OPTS_MANIFEST },
 	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, MASK_NONE,
-	  "node name recorded with each pass (default: host name)" },
+	  "node name recorded with each pass (default: host name)", OPTS_PASS },
 	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, MASK_NONE,
-	  "ingress environment: host -> host.ENV.BASE_DOMAIN" },
+	  "ingress environment: host -> host.ENV.BASE_DOMAIN", OPTS_MANIFEST },
 	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, MASK_NONE,
-	  "ingress base domain" },
+	  "ingress base domain", OPTS_MANIFEST },
 	{ "hostpath-roots", "CARA_HOSTPATH_ROOTS", "hostPathRoots", S(hostpath_roots), NULL,
-	  0, 0, MASK_NONE, "':'-separated directories HostPath volumes may use" },
+	  0, 0, MASK_NONE, "':'-separated directories HostPath volumes may use", OPTS_MANIFEST },
 	{ "interpolate-allow", "CARA_INTERPOLATE_ALLOW", "interpolateAllow",
 	  S(interpolate_allow), NULL, 0, 0, MASK_NONE,
-	  "','-separated variables (or PREFIX*) manifests may read; default: all but cara's own" },
+	  "','-separated variables (or PREFIX*) manifests may read; default: all but cara's own", OPTS_MANIFEST },
 	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, MASK_NONE,
-	  "print the plan, change nothing" },
+	  "print the plan, change nothing", OPTS_PASS },
 	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, MASK_NONE,
-	  "tear down projects removed from the source" },
+	  "tear down projects removed from the source", OPTS_PASS },
 	{ "allow-mass-prune", "CARA_ALLOW_MASS_PRUNE", NULL, B(allow_mass_prune), "false",
-	  0, 0, MASK_NONE, "allow a pass to remove more than --mass-prune-percent" },
+	  0, 0, MASK_NONE, "allow a pass to remove more than --mass-prune-percent", OPTS_PASS },
 	{ "mass-prune-percent", "CARA_MASS_PRUNE_PERCENT", "massPrunePercent",
 	  L(mass_prune_percent), "50", 0, 100, MASK_NONE,
-	  "largest share of managed projects one pass may prune" },
+	  "largest share of managed projects one pass may prune", OPTS_PASS },
 	{ "adopt", NULL, NULL, S(adopt), NULL, 0, 0, MASK_NONE,
-	  "take over these projects' objects from another state (','-separated)" },
+	  "take over these projects' objects from another state (','-separated)", OPTS_PASS },
 	{ "purge-volumes", "CARA_PURGE_VOLUMES", NULL, B(purge_volumes), "false", 0, 0, MASK_NONE,
-	  "teardown also removes Managed volumes" },
+	  "teardown also removes Managed volumes", OPTS_PASS },
 	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, MASK_NONE,
-	  "seconds to wait for another pass's lock (0: exit 3 at once)" },
+	  "seconds to wait for another pass's lock (0: exit 3 at once)", OPTS_STATE },
 	{ "parallel", "CARA_PARALLEL", "parallel", L(parallel), "4", 1, 64, MASK_NONE,
-	  "projects applied concurrently" },
+	  "projects applied concurrently", OPTS_PASS },
 	{ "health-timeout", "CARA_HEALTH_TIMEOUT", "healthTimeout", L(health_timeout_s), "300",
-	  1, 86400, MASK_NONE, "longest wait for a Healthy or Completed dependency" },
-	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json" },
+	  1, 86400, MASK_NONE, "longest wait for a Healthy or Completed dependency", OPTS_PASS },
+	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json", OPTS_COMMON },
 	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, MASK_NONE,
-	  "text or json log lines on stderr" },
+	  "text or json log lines on stderr", OPTS_COMMON },
 	{ "metrics-file", "CARA_METRICS_FILE", "metricsFile", S(metrics_file), NULL, 0, 0, MASK_NONE,
-	  "write Prometheus text metrics here (atomically)" },
+	  "write Prometheus text metrics here (atomically)", OPTS_PASS },
 	{ "notify-url", "CARA_NOTIFY_URL", "notifyUrl", S(notify_url), NULL, 0, 0, MASK_PATH,
-	  "POST a JSON summary here when a pass changes something or fails" },
-	{ "no-color", "NO_COLOR", NULL, B(no_color), "false", 0, 0, MASK_NONE, "no colour" },
-	{ "verbose", "CARA_VERBOSE", NULL, B(verbose), "false", 0, 0, MASK_NONE, "more log lines" },
-	{ "help", NULL, NULL, B(help), "false", 0, 0, MASK_NONE, "this help" },
+	  "POST a JSON summary here when a pass changes something or fails", OPTS_PASS },
+	{ "no-color", "NO_COLOR", NULL, B(no_color), "false", 0, 0, MASK_NONE, "no colour", OPTS_COMMON },
+	{ "verbose", "CARA_VERBOSE", NULL, B(verbose), "false", 0, 0, MASK_NONE, "more log lines", OPTS_COMMON },
+	{ "help", NULL, NULL, B(help), "false", 0, 0, MASK_NONE, "this help", OPTS_COMMON },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -292,11 +293,12 @@ out:
 	return rc;
 }
 
-int config_load(struct config *cfg, int argc, char **argv)
+int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
+		const char *command)
 {
 	size_t i;
 	int a;
-	bool options_done = false;
+	bool options_done = false, neg;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < ARRAY_SIZE(opts); i++)
@@ -325,14 +327,26 @@ int config_load(struct config *cfg, int argc, char **argv)
 		arg += 2;
 		eq = strchr(arg, '=');
 		o = opt_by_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
-		if (!o && !eq && !strncmp(arg, "no-", 3) && (o = opt_by_flag(arg + 3, strlen(arg + 3))) &&
-		    o->type == OPT_BOOL) {
+		neg = false;
+		if (!o && !eq && !strncmp(arg, "no-", 3)) {
+			/* --no-BOOL; --no-VALUE is no option at all */
+			const struct opt *b = opt_by_flag(arg + 3, strlen(arg + 3));
+
+			if (b && b->type == OPT_BOOL) {
+				o = b;
+				neg = true;
+			}
+		}
+		if (!o)
+			return error_set("unknown option '%s'", argv[a]);
+		if (!(o->group & groups))
+			return error_set("option '%s' is not one of cara %s's (see "
+					 "cara %s --help)", argv[a], command, command);
+		if (neg) {
 			if (opt_set(cfg, o, "false", ORIGIN_FLAG, argv[a]) < 0)
 				return -1;
 			continue;
 		}
-		if (!o)
-			return error_set("unknown option '%s'", argv[a]);
 		if (eq) {
 			val = eq + 1;
 		} else if (o->type == OPT_BOOL) {
@@ -481,13 +495,17 @@ void config_print(const struct config *cfg, bool json, struct buf *out)
 	buf_release(&v);
 }
 
-void config_usage(struct buf *out)
+void config_usage(struct buf *out, unsigned groups)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		const struct opt *o = &opts[i];
-		char *f = xasprintf("--%s%s", o->flag,
+		char *f;
+
+		if (!(o->group & groups))
+			continue;
+		f = xasprintf("--%s%s", o->flag,
 				    o->type == OPT_BOOL ? "" :
 				    o->type == OPT_LONG ? " N" : " VALUE");
 		buf_printf(out, "  %-30s %s", f, o->help);

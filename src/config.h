@@ -53,12 +53,29 @@ struct config {
  * Returns 0, or -1 with error_last() (unknown flag, bad number, unreadable
  * config file with line and key).
  */
-int config_load(struct config *cfg, int argc, char **argv);
+/* Option groups: each command takes the flags of its groups only. */
+enum {
+	OPTS_COMMON = 1 << 0,     /* config, output, log format, help */
+	OPTS_SOURCE = 1 << 1,     /* where the manifests come from */
+	OPTS_MANIFEST = 1 << 2,   /* what they may read: secrets, roots, variables */
+	OPTS_ENGINE = 1 << 3,
+	OPTS_PASS = 1 << 4,       /* what a pass does and reports */
+	OPTS_STATE = 1 << 5,
+	OPTS_ALL = (1 << 6) - 1,
+};
+
+/*
+ * Defaults, then flags (only those of `groups`: another is refused,
+ * naming `command`), CARA_* variables and the file (any setting: they are
+ * shared by every command).
+ */
+int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
+		const char *command);
 void config_release(struct config *cfg);
 /* Print every option: key, value (secrets masked), origin. */
 void config_print(const struct config *cfg, bool json, struct buf *out);
 /* Usage text for flags (for --help). */
-void config_usage(struct buf *out);
+void config_usage(struct buf *out, unsigned groups);
 /* Split hostpath_roots into a vector. */
 void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 /* Split interpolate_allow into a vector (empty: no allowlist). */

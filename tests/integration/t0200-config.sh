@@ -87,6 +87,20 @@ test_expect_success 'an --interpolate-allow pattern must be a name or PREFIX*' '
 	grep -E "^interpolate-allow +APP_\*, TAG +flag$" out
 '
 
+test_expect_success 'a command refuses the flags it does not take, and its help lists only its own' '
+	expect_exit 1 $CARA status --dry-run 2>err &&
+	expect_contains err "option '"'"'--dry-run'"'"' is not one of cara status'"'"'s" &&
+	expect_exit 1 $CARA version --purge-volumes 2>err &&
+	expect_exit 1 $CARA validate --no-prune . 2>err &&
+	expect_contains err "not one of cara validate" &&
+	expect_exit 1 $CARA status --no-ref 2>err &&
+	expect_contains err "unknown option" &&
+	$CARA status --help >out &&
+	expect_contains out "--state-dir" && ! grep -q -- "--token-file" out &&
+	[ "$(wc -l < out)" -lt 20 ] &&
+	$CARA sync --help >out && expect_contains out "--token-file"
+'
+
 test_expect_success 'help and version' '
 	$CARA --help >out && expect_contains out "sync" && expect_contains out "validate" &&
 	$CARA sync --help >out && expect_contains out "--dry-run" &&
