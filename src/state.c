@@ -250,71 +250,84 @@ static int query(struct state *st, sqlite3_stmt **out, const char *what,
 	return rc;
 }
 
-/* Run a statement that returns no rows we need. */
-static int run(struct state *st, const char *what, const char *sql,
-	       const char *types, ...)
+/* Step sql to its end, handing each row to fn (may be NULL). */
+typedef void (*row_fn_t)(sqlite3_stmt *s, void *arg);
+
+static int vrows(struct state *st, const char *what, const char *sql,
+		 const char *types, va_list ap, row_fn_t fn, void *arg)
 {
 	sqlite3_stmt *s;
-	va_list ap;
 	int rc;
 
-	va_start(ap, types);
-	rc = vquery(st, &s, what, sql, types, ap);
-	va_end(ap);
-	if (rc < 0)
+	if (vquery(st, &s, what, sql, types, ap) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
+		if (fn)
+			fn(s, arg);
 	if (rc != SQLITE_DONE)
 		db_error(st->db, what);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a statement that returns no rows we need. */
+static int run(struct state *st, const char *what, const char *sql,
+	       const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vrows(st, what, sql, types, ap, NULL, NULL);
+	va_end(ap);
+	return rc;
+}
+
+static void push_text(sqlite3_stmt *s, void *arg)
+{
+	strvec_push(arg, (const char *)sqlite3_column_text(s, 0));
 }
 
 /* The first column of every row, as strings, appended to out. */
 static int column_list(struct state *st, struct strvec *out, const char *what,
 		       const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *s;
 	va_list ap;
 	int rc;
 
 	va_start(ap, types);
-	rc = vquery(st, &s, what, sql, types, ap);
+	rc = vrows(st, what, sql, types, ap, push_text, out);
 	va_end(ap);
-	if (rc < 0)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-	if (rc != SQLITE_DONE)
-		db_error(st->db, what);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
+}
+
+struct first_int {
+	int64_t *out;
+	bool seen;
+};
+
+static void take_first_int(sqlite3_stmt *s, void *arg)
+{
+	struct first_int *f = arg;
+
+	if (!f->seen)
+		*f->out = sqlite3_column_int64(s, 0);
+	f->seen = true;
 }
 
 /* First column of the first row as an integer; 0 for no row or NULL. */
 static int scalar(struct state *st, int64_t *out, const char *what,
 		  const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *s;
+	struct first_int f = { out, false };
 	va_list ap;
 	int rc;
 
 	*out = 0;
 	va_start(ap, types);
-	rc = vquery(st, &s, what, sql, types, ap);
+	rc = vrows(st, what, sql, types, ap, take_first_int, &f);
 	va_end(ap);
-	if (rc < 0)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(s, 0);
-		rc = SQLITE_DONE;
-	}
-	if (rc != SQLITE_DONE)
-		db_error(st->db, what);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
 }
 
 /* A text column, copied; NULL stays NULL. */
@@ -733,22 +746,16 @@ void pass_row_release(struct pass_row *r)
 
 int state_last_applied_commit(struct state *st, char **out)
 {
-	sqlite3_stmt *s;
+	struct strvec v = STRVEC_INIT;
 	int rc;
 
-	*out = NULL;
-	if (query(st, &s, "cannot read the last applied commit",
-		  "SELECT commit_id FROM passes WHERE command = 'sync' AND ended != 0"
-		  " AND commit_id IS NOT NULL AND outcome IN ('converged', 'partial')"
-		  " ORDER BY id DESC LIMIT 1", "") < 0)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = col_str(s, 0);
-	else if (rc != SQLITE_DONE)
-		db_error(st->db, "cannot read the last applied commit");
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	rc = column_list(st, &v, "cannot read the last applied commit",
+			 "SELECT commit_id FROM passes WHERE command = 'sync' AND ended != 0"
+			 " AND commit_id IS NOT NULL AND outcome IN ('converged', 'partial')"
+			 " ORDER BY id DESC LIMIT 1", "");
+	*out = v.n ? xstrdup(v.v[0]) : NULL;
+	strvec_release(&v);
+	return rc;
 }
 
 int state_last_success(struct state *st, int64_t *out)
