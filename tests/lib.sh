@@ -112,6 +112,16 @@ docker_state() {
 	echo "${s:-missing}"
 }
 
+# expect_state NAME STATE: the container is in STATE ("missing" for none);
+# says what it saw when not.
+expect_state() {
+	got=$(docker_state "$1")
+	if [ "$got" != "$2" ]; then
+		echo "expected container $1 to be $2, it is $got" >&2
+		return 1
+	fi
+}
+
 # A service body that exits promptly on SIGTERM (busybox sleep as PID 1 would not).
 TRAP_SLEEP="trap 'exit 0' TERM; while :; do sleep 1; done"
 

@@ -109,7 +109,7 @@ test_expect_success 'a project this state applied is pruned when it leaves the s
 	expect_contains out "- container $UNIQ-gone-app" &&
 	expect_not_contains out "$UNIQ-hand" &&
 	$CARA sync --path m --allow-mass-prune 2>/dev/null &&
-	[ "$(docker_state $UNIQ-gone-app)" = missing ]
+	expect_state $UNIQ-gone-app missing
 '
 
 test_expect_success 'an invalid manifest: exit 1, its project planned for nothing' '
@@ -165,7 +165,7 @@ test_expect_success 'a missing secret: Failed with SecretMissing, also on a firs
 	expect_contains err "secret '"'"'api/absent'"'"' not found" &&
 	$CARA status >out &&
 	grep -E "^$P-nosecret +Failed +SecretMissing" out &&
-	[ "$(docker_state $P-nosecret-app)" = missing ] &&
+	expect_state $P-nosecret-app missing &&
 	[ "$(docker inspect -f "{{.Id}}" $P-app)" = "$id" ] &&
 	rm m/nosecret.yaml
 '

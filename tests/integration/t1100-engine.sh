@@ -111,7 +111,7 @@ test_expect_success 'and sync too, changing nothing' '
 	ms=$(( $(now_ms) - start )) && echo "sync took $ms ms" &&
 	[ $ms -ge 2000 ] && [ $ms -lt 10000 ] &&
 	expect_contains err "no answer from the Docker Engine at $FWD within 2000 ms" &&
-	[ "$(docker_state $P-s)" = missing ]
+	expect_state $P-s missing
 '
 
 kill -CONT $FWD_PID
@@ -212,7 +212,7 @@ test_expect_success 'TLS with the right certificates: diff plans the project, ex
 # (a network create can take dockerd a minute on a busy host)
 test_expect_success 'TLS: sync applies it, then diff has nothing to change' '
 	expect_run 0 cara_tls $ENGINE_PORT good sync --path m --docker-timeout 180 &&
-	[ "$(docker_state $P-s)" = running ] &&
+	expect_state $P-s running &&
 	expect_run 0 cara_tls $ENGINE_PORT good diff --path m &&
 	expect_contains out "No changes"
 '

@@ -20,7 +20,7 @@ g add -A && g commit -q -m "first stack" && g remote add origin "$R" && g push -
 
 test_expect_success 'sync --repo --path converges and records the commit' '
 	$CARA sync --repo "file://$R" --path stacks 2>err &&
-	[ "$(docker_state $P-s)" = running ] &&
+	expect_state $P-s running &&
 	c=$(git -C "$R" rev-parse main) &&
 	$CARA status >out && grep -E "^$P +Running +ContainersRunning +$(echo $c | cut -c1-7)" out &&
 	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select commit_id from passes where commit_id is not null order by id desc limit 1")" = "$c" ] &&
@@ -70,7 +70,7 @@ test_expect_success 'credentials in the URL never reach output, logs or state' '
 
 test_expect_success 'a manifest turned into a symlink, or moved into a submodule, is not a deletion' '
 	g checkout -q main &&
-	[ "$(docker_state $P-s)" = running ] &&
+	expect_state $P-s running &&
 	id=$(docker inspect -f "{{.Id}}" $P-s) &&
 	g checkout -q -b linked &&
 	mv "$W/stacks/g.yaml" "$W/g.real.yaml" && ln -s ../g.real.yaml "$W/stacks/g.yaml" &&

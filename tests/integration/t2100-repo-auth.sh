@@ -156,7 +156,7 @@ ssh_test 'ssh: an unknown host key is refused with host and fingerprint; nothing
 	expect_contains err "is not in $TEST_DIR/known_hosts.empty" &&
 	expect_contains err "ssh-keyscan -p $SSH_PORT 127.0.0.1" &&
 	expect_contains err "nothing was changed on this host" &&
-	[ "$(docker_state $P-s)" = missing ] &&
+	expect_state $P-s missing &&
 	[ ! -e "$CARA_STATE_DIR/repo" ] &&
 	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select outcome from passes order by id desc limit 1")" = source-error ]
 '
@@ -359,7 +359,7 @@ http_test 'http: a wrong token is refused once, naming the URL and not the token
 	expect_contains err "fetch $HTTP_URL: authentication as '\''deploy'\'' failed: the server refused the token in '\''$TEST_DIR/token.wrong'\''" &&
 	[ "$(grep -c "auth=yes ok=no" "$TEST_DIR/http.log")" -eq 1 ] &&
 	expect_contains err "nothing was changed on this host" &&
-	[ "$(docker_state $P-s)" = missing ] &&
+	expect_state $P-s missing &&
 	no_secret out err
 '
 

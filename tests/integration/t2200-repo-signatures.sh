@@ -77,7 +77,7 @@ test_expect_success 'signed by an allowed SSH key: sync applies it and logs the 
 	echo "$signed" >signed &&
 	$CARA sync --repo "$URL" --path stacks $SSH 2>err &&
 	expect_contains err "source: commit $(short $signed) is signed by alice@example.com with ED25519 key SHA256:" &&
-	[ "$(docker_state $P-s)" = running ] && [ "$(env_of)" = one ]
+	expect_state $P-s running && [ "$(env_of)" = one ]
 '
 
 test_expect_success 'an unsigned commit on top: sync refuses it, nothing changes' '

@@ -82,14 +82,14 @@ other "$CARA_TEST_IMAGE"
 
 test_expect_success 'first pass brings up both projects in dependency order' '
 	$CARA sync --path m 2>err || { cat err; false; } &&
-	[ "$(docker_state $P-db)" = running ] &&
-	[ "$(docker_state $P-app)" = running ] &&
-	[ "$(docker_state $P-init)" = exited ] &&
+	expect_state $P-db running &&
+	expect_state $P-app running &&
+	expect_state $P-init exited &&
 	[ "$(docker inspect -f "{{.State.ExitCode}}" $P-init)" = 0 ] &&
 	[ "$(docker inspect -f "{{.State.Health.Status}}" $P-db)" = healthy ] &&
 	before "$(started_at $P-db)" "$(started_at $P-init)" &&
 	before "$(finished_at $P-init)" "$(started_at $P-app)" &&
-	[ "$(docker_state $Q-s)" = running ]
+	expect_state $Q-s running
 '
 
 test_expect_success 'objects carry the names and labels of the design' '
@@ -118,7 +118,7 @@ test_expect_success 'a second pass changes nothing and creates or starts nothing
 	expect_contains err "0 created, 0 recreated, 0 started, 0 removed" &&
 	[ "$(cid $P-app)" = "$id_app" ] && [ "$(cid $P-init)" = "$id_init" ] &&
 	[ "$(cid $P-db)" = "$id_db" ] &&
-	[ "$(docker_state $P-init)" = exited ]
+	expect_state $P-init exited
 '
 
 test_expect_success 'editing env recreates only that service; the job is not re-run' '
@@ -136,7 +136,7 @@ test_expect_success 'editing env recreates only that service; the job is not re-
 test_expect_success 'docker stop by hand is repaired' '
 	docker stop -t 1 $P-db >/dev/null &&
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $P-db)" = running ]
+	expect_state $P-db running
 '
 
 test_expect_success 'docker pause by hand: the plan says unpause, the same container resumes' '
@@ -149,7 +149,7 @@ test_expect_success 'docker pause by hand: the plan says unpause, the same conta
 	expect_contains out "unpause container $Q-s (Paused)" &&
 	$CARA sync --path m 2>err &&
 	expect_contains err "unpaused container $Q-s" &&
-	[ "$(docker_state $Q-s)" = running ] && [ "$(cid $Q-s)" = "$id_q" ] &&
+	expect_state $Q-s running && [ "$(cid $Q-s)" = "$id_q" ] &&
 	docker exec $Q-s cat /tmp/writable-layer | grep -qx kept &&
 	expect_exit 0 $CARA diff --path m >out 2>err
 '
@@ -170,7 +170,7 @@ test_expect_success 'a project network removed by hand: recreated, containers re
 test_expect_success 'docker rm by hand is repaired' '
 	docker rm -f $P-app >/dev/null &&
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $P-app)" = running ]
+	expect_state $P-app running
 '
 
 test_expect_success 'an image that cannot be pulled fails that project only (exit 4)' '
@@ -182,7 +182,7 @@ test_expect_success 'an image that cannot be pulled fails that project only (exi
 	grep -E "^$Q +Failed +ImagePullError" out &&
 	grep -E "^$P +Running" out &&
 	[ "$(cid $P-db)" = "$id_db" ] &&
-	[ "$(docker_state $Q-s)" = running ]
+	expect_state $Q-s running
 '
 
 test_expect_success 'an invalid manifest prunes nothing and applies nothing' '
@@ -191,13 +191,13 @@ test_expect_success 'an invalid manifest prunes nothing and applies nothing' '
 	printf "apiVersion: caravanserai/v1\nkind: Project\nmetadata: {name: $Q}\nspec:\n  services: [{name: s, image: \"BAD IMAGE\"}]\n" > m/other.yaml &&
 	expect_exit 4 $CARA sync --path m 2>err &&
 	expect_contains err "other.yaml:5:" &&
-	[ "$(cid $Q-s)" = "$id_q" ] && [ "$(docker_state $Q-s)" = running ]
+	[ "$(cid $Q-s)" = "$id_q" ] && expect_state $Q-s running
 '
 
 test_expect_success 'a file that does not parse at all prunes nothing' '
 	printf "this: [is not yaml\n" > m/other.yaml &&
 	expect_exit 4 $CARA sync --path m 2>err &&
-	[ "$(docker_state $Q-s)" = running ]
+	expect_state $Q-s running
 '
 
 test_expect_success 'sync and diff of one file never prune the projects of other files' '
@@ -206,7 +206,7 @@ test_expect_success 'sync and diff of one file never prune the projects of other
 	expect_exit 0 $CARA diff m/shop.yaml >out 2>err &&
 	! grep -q "$Q" out &&
 	$CARA sync m/shop.yaml --allow-mass-prune 2>err &&
-	[ "$(cid $Q-s)" = "$id_q" ] && [ "$(docker_state $Q-s)" = running ] &&
+	[ "$(cid $Q-s)" = "$id_q" ] && expect_state $Q-s running &&
 	$CARA sync --path m/shop.yaml --allow-mass-prune 2>err &&
 	[ "$(cid $Q-s)" = "$id_q" ]
 '
@@ -214,7 +214,7 @@ test_expect_success 'sync and diff of one file never prune the projects of other
 test_expect_success 'removal from the source prunes the project' '
 	rm m/other.yaml &&
 	$CARA sync --path m --allow-mass-prune 2>err &&
-	[ "$(docker_state $Q-s)" = missing ] &&
+	expect_state $Q-s missing &&
 	! docker network inspect cara-$Q >/dev/null 2>&1 &&
 	$CARA status >out && grep -E "^$Q +Terminated +RemovedFromSource" out
 '
@@ -231,8 +231,8 @@ test_expect_success 'the mass-prune guard refuses to remove most projects at onc
 test_expect_success 'expireAt in the past tears the project down, Managed volume kept' '
 	shop bonjour "  expireAt: 2020-01-01T00:00:00Z" &&
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $P-app)" = missing ] && [ "$(docker_state $P-db)" = missing ] &&
-	[ "$(docker_state $P-init)" = missing ] &&
+	expect_state $P-app missing && expect_state $P-db missing &&
+	expect_state $P-init missing &&
 	! docker network inspect cara-$P >/dev/null 2>&1 &&
 	! docker volume inspect cara-$P-scratch >/dev/null 2>&1 &&
 	docker volume inspect cara-$P-data >/dev/null &&
@@ -303,7 +303,7 @@ EOT
 	expect_contains err "2 projects, 0 created, 0 recreated, 0 started, 0 removed, 1 failed" &&
 	$CARA status >out && grep -E "^$R +Failed +HealthcheckFailed" out &&
 	rm m/r.yaml && $CARA sync --path m --allow-mass-prune 2>err &&
-	[ "$(docker_state $R-s)" = missing ]
+	expect_state $R-s missing
 '
 
 test_expect_success 'an on-failure service that exited 0 has finished: not run again, not Failed' '
@@ -321,9 +321,9 @@ test_expect_success 'an on-failure service that exited 0 has finished: not run a
 	EOT
 	CARA_STATE_DIR="$TEST_DIR/of-state" $CARA sync --path of 2>err &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$(docker_state $UNIQ-of-once)" = exited ] && break; sleep 0.5
+		expect_state $UNIQ-of-once exited && break; sleep 0.5
 	done &&
-	[ "$(docker_state $UNIQ-of-once)" = exited ] &&
+	expect_state $UNIQ-of-once exited &&
 	fin=$(finished_at $UNIQ-of-once) &&
 	CARA_STATE_DIR="$TEST_DIR/of-state" $CARA sync --path of 2>err &&
 	expect_not_contains err "started container" &&

@@ -42,8 +42,8 @@ EOT
 converged() {
 	n=$(docker ps -aq --filter label=cara.project=$P | wc -l)
 	[ "$n" -eq 3 ] || { echo "expected 3 containers, found $n"; docker ps -a --filter label=cara.project=$P; return 1; }
-	[ "$(docker_state $P-db)" = running ] && [ "$(docker_state $P-web)" = running ] &&
-	[ "$(docker_state $P-job)" = exited ] &&
+	expect_state $P-db running && expect_state $P-web running &&
+	expect_state $P-job exited &&
 	[ "$(docker inspect -f '{{.State.ExitCode}}' $P-job)" = 0 ] || {
 		echo "states: db=$(docker_state $P-db) web=$(docker_state $P-web) job=$(docker_state $P-job)"; return 1; }
 	for s in db job web; do
@@ -120,12 +120,12 @@ test_expect_success 'SIGTERM while waiting: the pass stops at once, records, exi
 	[ $rc -eq 1 ] && [ $(( $(date +%s) - t0 )) -le 3 ] &&
 	expect_contains term.err "interrupted; the next pass continues" &&
 	[ "$(sqlite3 "$CARA_STATE_DIR/state.db" "select outcome from passes order by id desc limit 1")" = interrupted ] &&
-	[ "$(docker_state $T-db)" = running ] && [ "$(docker_state $T-web)" = created ]
+	expect_state $T-db running && expect_state $T-web created
 '
 
 test_expect_success 'the next pass after SIGTERM converges' '
 	$CARA sync --path t --no-prune 2>err &&
-	[ "$(docker_state $T-db)" = running ] && [ "$(docker_state $T-web)" = running ] &&
+	expect_state $T-db running && expect_state $T-web running &&
 	integrity_ok
 '
 

@@ -70,7 +70,7 @@ test_expect_success 'a failing webhook does not fail the pass' '
 	$CARA sync --path m --notify-url "http://127.0.0.1:$port/hook" 2>err &&
 	wait &&
 	expect_contains err "HTTP 500" &&
-	[ "$(docker_state $P-s)" = running ]
+	expect_state $P-s running
 '
 
 test_expect_success 'an unreachable webhook does not fail the pass either' '
@@ -114,7 +114,7 @@ test_expect_success 'on a terminal, long waits show progress' '
 		{ cat tty.out; false; } &&
 	expect_contains tty.out "still waiting for '"'"'db'"'"' to be healthy (5s, health: " &&
 	expect_contains tty.out "still waiting for job '"'"'init'"'"' to complete (5s)" &&
-	[ "$(docker_state $P-slow-app)" = running ]
+	expect_state $P-slow-app running
 '
 
 test_expect_success 'without a terminal, no progress lines' '
@@ -122,7 +122,7 @@ test_expect_success 'without a terminal, no progress lines' '
 	$CARA sync --path slow --no-prune 2>err &&
 	expect_contains err "waiting for job '"'"'init'"'"' to complete" &&
 	expect_not_contains err "still waiting" &&
-	[ "$(docker_state $P-slow-app)" = running ]
+	expect_state $P-slow-app running
 '
 
 test_done

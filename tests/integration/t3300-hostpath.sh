@@ -33,7 +33,7 @@ test_expect_success 'a HostPath directory under the root is bound by its real pa
 	hostpath_project $UNIQ-a "$ROOT/data" > m/a.yaml &&
 	hostpath_project $UNIQ-l "$TEST_DIR/rootlink/shared" > m/l.yaml &&
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $UNIQ-a-s)" = running ] &&
+	expect_state $UNIQ-a-s running &&
 	docker exec $UNIQ-a-s cat /m/hello | grep -qx hello &&
 	[ "$(src $UNIQ-a-s)" = "$ROOT/data" ] &&
 	[ "$(src $UNIQ-l-s)" = "$TEST_DIR/real/shared" ]
@@ -47,12 +47,12 @@ test_expect_success 'a link planted inside the root by a container is refused fo
 	expect_exit 4 $CARA sync --path m 2>err &&
 	expect_contains err "HostPathRefused" &&
 	expect_contains err "$ROOT/data/esc'"'"' is a symbolic link" &&
-	[ "$(docker_state $UNIQ-b-s)" = missing ] &&
-	[ "$(docker_state $UNIQ-c-s)" = missing ] &&
+	expect_state $UNIQ-b-s missing &&
+	expect_state $UNIQ-c-s missing &&
 	$CARA status >out &&
 	grep -E "^$UNIQ-b +Failed +HostPathRefused" out &&
 	grep -E "^$UNIQ-c +Failed +HostPathRefused" out &&
-	[ "$(docker_state $UNIQ-a-s)" = running ] &&
+	expect_state $UNIQ-a-s running &&
 	rm m/b.yaml m/c.yaml
 '
 
@@ -61,10 +61,10 @@ test_expect_success 'a missing HostPath directory is refused and not created' '
 	expect_exit 4 $CARA sync --path m 2>err &&
 	expect_contains err "$ROOT/nope/deeper'"'"' does not exist" &&
 	[ ! -e "$ROOT/nope" ] &&
-	[ "$(docker_state $UNIQ-d-s)" = missing ] &&
+	expect_state $UNIQ-d-s missing &&
 	mkdir -p "$ROOT/nope/deeper" &&
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $UNIQ-d-s)" = running ]
+	expect_state $UNIQ-d-s running
 '
 
 test_done

@@ -49,7 +49,7 @@ test_expect_success 'nor does a past expireAt in its source tear them down' '
 	{ sleeper_project "$P" two; echo "  expireAt: 2020-01-01T00:00:00Z"; } > m/p.yaml &&
 	expect_exit 1 env CARA_STATE_DIR=$B $CARA sync --path m 2>err &&
 	expect_contains err "OwnedElsewhere" &&
-	[ "$(docker_state $P-s)" = running ] &&
+	expect_state $P-s running &&
 	docker network inspect cara-$P >/dev/null
 '
 
@@ -80,10 +80,10 @@ test_expect_success 'a network of cara'"'"'s name that is not cara'"'"'s is neve
 	docker network create cara-$Q >/dev/null &&
 	expect_exit 1 env CARA_STATE_DIR=$A $CARA sync --path q 2>err &&
 	expect_contains err "network '"'"'cara-$Q'"'"' exists and is not cara'"'"'s" &&
-	[ "$(docker_state $Q-s)" = missing ] &&
+	expect_state $Q-s missing &&
 	docker network rm cara-$Q >/dev/null &&
 	CARA_STATE_DIR=$A $CARA sync --path q 2>err &&
-	[ "$(docker_state $Q-s)" = running ]
+	expect_state $Q-s running
 '
 
 test_expect_success 'a volume of another project that has the same Docker name is never mounted' '
@@ -117,13 +117,13 @@ test_expect_success 'a volume of another project that has the same Docker name i
 	EOT
 	expect_exit 1 env CARA_STATE_DIR=$A $CARA sync --path x --no-prune 2>err &&
 	expect_contains err "volume '"'"'cara-$X-b-c'"'"' belongs to project '"'"'$X-b'"'"'" &&
-	[ "$(docker_state $X-s)" = missing ]
+	expect_state $X-s missing
 '
 
 test_expect_success 'a container renamed by hand is a duplicate: removed, the service has one' '
 	docker rename $Q-s $Q-s-old &&
 	CARA_STATE_DIR=$A $CARA sync --path q 2>err &&
-	[ "$(docker_state $Q-s-old)" = missing ] && [ "$(docker_state $Q-s)" = running ] &&
+	expect_state $Q-s-old missing && expect_state $Q-s running &&
 	[ "$(docker ps -aq --filter label=cara.project=$Q | wc -l)" -eq 1 ] &&
 	expect_exit 0 env CARA_STATE_DIR=$A $CARA diff --path q
 '

@@ -37,7 +37,7 @@ test_expect_success 'Ephemeral to Managed: the plan says so, then nothing is pen
 test_expect_success 'removed from the source: the volume now Managed keeps its data' '
 	rm m/p.yaml &&
 	$CARA sync --path m --allow-mass-prune 2>err &&
-	[ "$(docker_state $P-s)" = missing ] &&
+	expect_state $P-s missing &&
 	docker run --rm -v cara-$P-v:/v $CARA_TEST_IMAGE cat /v/data | grep -qx precious
 '
 

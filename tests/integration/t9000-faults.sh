@@ -55,7 +55,7 @@ test_expect_success 'dockerd stopped mid-pass: exit 1, clear message' '
 
 test_expect_success 'after dockerd is back, the next pass converges' '
 	$CARA sync --path m 2>err &&
-	[ "$(docker_state $P-db)" = running ] && [ "$(docker_state $P-app)" = running ] &&
+	expect_state $P-db running && expect_state $P-app running &&
 	[ "$(docker ps -aq --filter label=cara.project=$P | wc -l)" -eq 2 ] &&
 	integrity_ok
 '
@@ -103,7 +103,7 @@ test_expect_success 'disk full in the middle of a pass: exit 1, said so, the nex
 	rm -f "$TEST_DIR/small2/fill"
 	[ "$(cat mid.rc)" -eq 1 ] &&
 	grep -q "could not record what this pass did" mid.err &&
-	[ "$(docker_state $P-mid-app)" = running ] &&
+	expect_state $P-mid-app running &&
 	CARA_STATE_DIR=$S $CARA sync --path m2 2>err &&
 	CARA_STATE_DIR=$S $CARA status >out && grep -E "^$P-mid +Running" out
 '
