@@ -497,7 +497,7 @@ static bool state_is(const struct obs_container *c, const char *a, const char *b
 
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct cindex *byname,
-			 const char *net_id, const char *owner)
+			 const char *net_id, const char *owner, bool adopting)
 {
 	char *cname = name_container(p->name, s->name);
 	const struct obs_container *c = find_container(byname, cname);
@@ -543,9 +543,11 @@ static void plan_service(struct plan *pl, const struct project *p,
 			       p->name, s->name, cname, c->id);
 		spec_changed_fields(&a->changed, c->spec_fields ? c->spec_fields : "",
 				    s->spec_fields ? s->spec_fields : "");
-	} else if (owner && c->owner && *c->owner && strcmp(c->owner, owner)) {
-		/* taken over from another state: relabelled, so that the old
-		 * state sees it is no longer its own (and never prunes it) */
+	} else if (owner && c->owner && strcmp(c->owner, owner) &&
+		   (*c->owner || adopting)) {
+		/* taken over from another state (an unlabelled one only by an
+		 * explicit --adopt, not by the upgrade's adoption): relabelled,
+		 * so that the old state sees it is no longer its own */
 		a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_ADOPTED,
 			       p->name, s->name, cname, c->id);
 		strvec_push(&a->changed, "owner");
@@ -666,7 +668,8 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts->owner);
+		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts->owner,
+			     opts->adopt && strvec_has(opts->adopt, p->name));
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {

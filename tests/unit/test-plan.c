@@ -930,9 +930,19 @@ static void test_ownership(void)
 		   buf_cstr(&b));
 		buf_release(&b);
 	}
+	o_own(&f.obs, "shop", NULL);
+	pp = plan_one(&p, &f);
+	{
+		struct buf b = BUF_INIT;
+
+		render(&b, &p);
+		ok(pp && pp->verdict == VERDICT_APPLY &&
+		   strstr(buf_cstr(&b), "recreate-container shop-db Adopted"),
+		   "--adopt of unlabelled objects labels the containers too");
+		buf_release(&b);
+	}
 	strvec_push(&adoptions, "shop\t");
 	strvec_release(&adopt);
-	o_own(&f.obs, "shop", NULL);
 	o_set_state(&f.obs, "shop", "db", "running", 0);
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_CONVERGED,
