@@ -543,8 +543,8 @@ static void plan_service(struct plan *pl, const struct project *p,
 			       p->name, s->name, cname, c->id);
 		spec_changed_fields(&a->changed, c->spec_fields ? c->spec_fields : "",
 				    s->spec_fields ? s->spec_fields : "");
-	} else if (owner && c->owner && strcmp(c->owner, owner) &&
-		   (*c->owner || adopting)) {
+	} else if (owner && strcmp(c->owner ? c->owner : "", owner) &&
+		   ((c->owner && *c->owner) || adopting)) {
 		/* taken over from another state (an unlabelled one only by an
 		 * explicit --adopt, not by the upgrade's adoption): relabelled,
 		 * so that the old state sees it is no longer its own */
