@@ -101,12 +101,27 @@ static bool same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
+/*
+ * The state's lists of pairs are "key\tvalue" strings: the value of the
+ * next entry for key from *i on (NULL when none), *i moved past it.
+ */
+static const char *pair_next(const struct strvec *v, size_t *i, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (; v && *i < v->n; (*i)++)
+		if (!strncmp(v->v[*i], key, n) && v->v[*i][n] == '\t')
+			return v->v[(*i)++] + n + 1;
+	return NULL;
+}
+
 /* The type teardown obeys: the source's, then the one last recorded,
  * then the Docker label. */
 static const char *volume_type_now(const struct obs_volume *v, const struct project *p,
 				   const struct strvec *recorded)
 {
 	size_t i, n = v->name ? strlen(v->name) : 0;
+	const char *t;
 
 	for (i = 0; p && i < p->nvolumes; i++) {
 		char *dn = name_volume(p->name, p->volumes[i].name);
@@ -116,9 +131,9 @@ static const char *volume_type_now(const struct obs_volume *v, const struct proj
 		if (hit && p->volumes[i].type != VOLUME_HOSTPATH)
 			return volume_type_name(p->volumes[i].type);
 	}
-	for (i = 0; recorded && n && i < recorded->n; i++)
-		if (!strncmp(recorded->v[i], v->name, n) && recorded->v[i][n] == '\t')
-			return recorded->v[i] + n + 1;
+	i = 0;
+	if (n && (t = pair_next(recorded, &i, v->name)))
+		return t;
 	return v->type ? v->type : "";
 }
 
@@ -180,9 +195,9 @@ struct cindex {
 	bool by_service;
 };
 
-static const char *ckey(const struct cindex *x, const struct obs_container *c)
+static const char *ckey(const struct obs_container *c, bool by_service)
 {
-	const char *k = x->by_service ? c->service : c->name;
+	const char *k = by_service ? c->service : c->name;
 
 	return k ? k : "";
 }
@@ -191,9 +206,7 @@ static int cmp_ckey(const void *a, const void *b, bool by_service)
 {
 	const struct obs_container *ca = *(const struct obs_container *const *)a;
 	const struct obs_container *cb = *(const struct obs_container *const *)b;
-	const char *ka = by_service ? ca->service : ca->name;
-	const char *kb = by_service ? cb->service : cb->name;
-	int r = strcmp(ka ? ka : "", kb ? kb : "");
+	int r = strcmp(ckey(ca, by_service), ckey(cb, by_service));
 
 	/* snapshot order among equals: the planner stays deterministic */
 	return r ? r : (ca < cb ? -1 : ca > cb);
@@ -231,12 +244,12 @@ static size_t cindex_first(const struct cindex *x, const char *key)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(ckey(x, x->v[mid]), key) < 0)
+		if (strcmp(ckey(x->v[mid], x->by_service), key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < x->n && !strcmp(ckey(x, x->v[lo]), key) ? lo : x->n;
+	return lo < x->n && !strcmp(ckey(x->v[lo], x->by_service), key) ? lo : x->n;
 }
 
 static void cindex_release(struct cindex *x)
@@ -490,11 +503,6 @@ static bool container_needs_start(const struct service *s,
 	return false;
 }
 
-static bool state_is(const struct obs_container *c, const char *a, const char *b)
-{
-	return same(c->state, a) || (b && same(c->state, b));
-}
-
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct cindex *byname,
 			 const char *net_id, const char *owner, bool adopting)
@@ -514,7 +522,8 @@ static void plan_service(struct plan *pl, const struct project *p,
 		 * would fail on the network it still names.
 		 */
 		start = container_needs_start(s, c, &cause);
-		if (state_is(c, "running", "restarting") || same(c->state, "paused")) {
+		if (same(c->state, "running") || same(c->state, "restarting") ||
+		    same(c->state, "paused")) {
 			a = add_action(pl, ACTION_CONNECT_CONTAINER, CAUSE_DISCONNECTED,
 				       p->name, s->name, xstrdup(cname), c->id);
 			a->proj = p;
@@ -794,11 +803,11 @@ static bool prunable(const char *name, const struct strvec *known)
 
 static bool strvec_has_pair(const struct strvec *v, const char *a, const char *b)
 {
-	size_t i, n = strlen(a);
+	const char *val;
+	size_t i = 0;
 
-	for (i = 0; v && i < v->n; i++)
-		if (!strncmp(v->v[i], a, n) && v->v[i][n] == '\t' &&
-		    !strcmp(v->v[i] + n + 1, b))
+	while ((val = pair_next(v, &i, a)))
+		if (!strcmp(val, b))
 			return true;
 	return false;
 }
