@@ -34,6 +34,18 @@ bool log_progress(void)
 	return log_tty;
 }
 
+/* The start of a JSON log line: {"time":...,"level":... */
+static void json_head(struct buf *line, const char *level)
+{
+	char ts[21];
+
+	format_rfc3339((int64_t)time(NULL), ts);
+	buf_puts(line, "{\"time\":");
+	buf_json_str(line, ts);
+	buf_puts(line, ",\"level\":");
+	buf_json_str(line, level);
+}
+
 void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
 {
 	static const char *names[] = { "debug", "info", "warning", "error" };
@@ -46,13 +58,7 @@ void log_msg(enum log_level lvl, const char *project, const char *fmt, ...)
 	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (log_json) {
-		char ts[21];
-
-		format_rfc3339((int64_t)time(NULL), ts);
-		buf_puts(&line, "{\"time\":");
-		buf_json_str(&line, ts);
-		buf_puts(&line, ",\"level\":");
-		buf_json_str(&line, names[lvl]);
+		json_head(&line, names[lvl]);
 		if (project) {
 			buf_puts(&line, ",\"project\":");
 			buf_json_str(&line, project);
@@ -95,10 +101,8 @@ char *log_last_error(void)
 void log_diags(const struct diags *d)
 {
 	struct buf out = BUF_INIT;
-	char ts[21];
 	size_t i;
 
-	format_rfc3339((int64_t)time(NULL), ts);
 	for (i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
 
@@ -108,10 +112,7 @@ void log_diags(const struct diags *d)
 			continue;
 		}
 		/* --log-format json: every stderr line is JSON, findings too */
-		buf_puts(&out, "{\"time\":");
-		buf_json_str(&out, ts);
-		buf_puts(&out, ",\"level\":");
-		buf_json_str(&out, g->severity == DIAG_ERROR ? "error" : "warning");
+		json_head(&out, g->severity == DIAG_ERROR ? "error" : "warning");
 		buf_puts(&out, ",\"file\":");
 		buf_json_str(&out, g->file);
 		buf_printf(&out, ",\"line\":%d,\"column\":%d,\"field\":", g->line, g->col);
