@@ -20,16 +20,6 @@ bool output_use_color(int fd, bool no_color)
 	return isatty(fd) == 1;
 }
 
-void output_diags_text(struct buf *out, const struct diags *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		diag_format(out, &d->v[i]);
-		buf_putc(out, '\n');
-	}
-}
-
 void output_diags_json(struct buf *out, const struct diags *d)
 {
 	size_t i;

@@ -16,7 +16,6 @@
 /* Should we colour? isatty(fd) && NO_COLOR unset && !no_color. */
 bool output_use_color(int fd, bool no_color);
 
-void output_diags_text(struct buf *out, const struct diags *d);
 void output_diags_json(struct buf *out, const struct diags *d);
 
 /* Plan grouped by project with +/~/- marks; secret values never appear. */
