@@ -32,7 +32,7 @@
 #include <yaml.h>
 
 #include "manifest.h"
-#include "source.h"
+#include "source/source.h"
 
 #define MAX_DEPTH 64            /* nested collections */
 #define MAX_NODES 200000        /* per file */

@@ -2,7 +2,7 @@
  * manifest_validate.c - what makes a source of manifests valid, beyond
  * the shape of each file's YAML (that is manifest.c), and the source as a
  * whole: the rules across its projects, and the queries and lifecycle of
- * the model.  (Reading a directory is source_dir.c's.)
+ * the model.  (Reading a directory is source/dir.c's.)
  *
  * Rules: names usable in Docker object names, image references, HostPath
  * roots, duplicates, references to undeclared volumes and services,

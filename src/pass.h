@@ -14,7 +14,7 @@
 #include "manifest.h"
 #include "observed.h"
 #include "plan.h"
-#include "source.h"
+#include "source/source.h"
 #include "state.h"
 
 struct pass {

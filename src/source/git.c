@@ -1,5 +1,5 @@
 /*
- * source.c - the manifest repository, read with libgit2.
+ * source/git.c - the git source: the manifest repository, read with libgit2.
  *
  * The cache is a bare repository at cache_dir.  Its config names remote
  * "origin" with the *redacted* URL, which is how a cache is recognised as
@@ -28,7 +28,7 @@
  *
  * Signatures: with verify_signatures the commit a pass is about to use,
  * fetched or cached, is refused before anything of its tree is read unless
- * its signature verifies (signature.c runs ssh-keygen or gpgv).  Only that
+ * its signature verifies (source/signature.c runs ssh-keygen or gpgv).  Only that
  * commit is checked, not its history: its tree is all that is applied.
  *
  * git_* types stay in this file.  Every message that could hold the URL or
@@ -49,8 +49,8 @@
 
 #include <git2.h>
 
-#include "signature.h"
-#include "source.h"
+#include "source/signature.h"
+#include "source/source.h"
 #include "util.h"
 
 #define MAX_DEPTH 64
@@ -1529,52 +1529,10 @@ struct walk {
 	bool full;                     /* SOURCE_MAX_FILES reached and reported */
 };
 
-void source_snapshot_add_problem(struct source_snapshot *s, char *path,
-				 char *message, bool warning)
-{
-	GROW(s->problems, s->capproblems, s->nproblems + 1);
-	s->problems[s->nproblems].path = path;
-	s->problems[s->nproblems].message = message;
-	s->problems[s->nproblems].warning = warning;
-	s->nproblems++;
-}
-
-bool source_snapshot_room(const struct source_snapshot *s, size_t len)
-{
-	return len <= SOURCE_MAX_TOTAL_BYTES - s->total_bytes;
-}
-
-char *source_total_message(void)
-{
-	return xasprintf("the manifests add up to more than %zu MiB: this file is "
-			 "not read", SOURCE_MAX_TOTAL_BYTES >> 20);
-}
-
 /* A problem of the git source: always an error. */
 static void add_problem(struct source_snapshot *s, char *path, char *message)
 {
 	source_snapshot_add_problem(s, path, message, false);
-}
-
-void source_snapshot_add_file(struct source_snapshot *s, char *path,
-			      struct buf *data)
-{
-	struct source_file *f;
-
-	GROW(s->files, s->capfiles, s->nfiles + 1);
-	f = &s->files[s->nfiles++];
-	f->len = data->len;
-	f->data = data->ptr ? buf_detach(data) : xstrdup("");
-	f->path = path;
-	s->total_bytes += f->len;
-}
-
-bool source_manifest_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
-	       (n > 4 && !strcmp(name + n - 4, ".yml"));
 }
 
 /*
@@ -1931,25 +1889,4 @@ out:
 		return -1;
 	}
 	return 0;
-}
-
-void source_snapshot_release(struct source_snapshot *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->nfiles; i++) {
-		free(s->files[i].path);
-		free(s->files[i].data);
-	}
-	free(s->files);
-	for (i = 0; i < s->nproblems; i++) {
-		free(s->problems[i].path);
-		free(s->problems[i].message);
-	}
-	free(s->problems);
-	free(s->subject);
-	free(s->signer);
-	memset(s, 0, sizeof(*s));
 }

@@ -3,7 +3,7 @@
  * allows (--verify-signatures): SSH signatures with ssh-keygen and an
  * allowed_signers file, GPG signatures with gpgv and a keyring of trusted
  * public keys.  The caller hands over the signature and the bytes it
- * signs (source.c takes both out of the commit object); no git type
+ * signs (source/git.c takes both out of the commit object); no git type
  * crosses this interface.
  */
 #ifndef CARA_SIGNATURE_H

@@ -1,13 +1,21 @@
 /*
- * source.h - the manifest repository (libgit2).
+ * source/ - where the manifest files come from.  Every source returns the
+ * same snapshot (struct source_snapshot): its files, read in full and
+ * sorted, and the problems met on the way, under one file-name rule
+ * (source_manifest_name) and one set of caps (SOURCE_MAX_*).
  *
- * The first pass clones into {cache_dir}; later passes fetch only what is
- * new.  Files are read as blobs from the wanted commit's tree, with no
- * working-tree checkout.  A cache that cannot be used (corrupt objects,
- * truncated index, history rewritten) is removed and cloned again.
- * Credentials come from files or the environment, never from the command
- * line; every URL shown to the user is redacted.  git_* types never leave
- * source.c.
+ *   git.c        the manifest repository (libgit2): clone, fetch, auth,
+ *                known_hosts, the commit's tree read as blobs
+ *   signature.c  commit signatures (ssh-keygen -Y, gpgv)
+ *   dir.c        a local directory
+ *   snapshot.c   the snapshot, the name rule and the caps
+ *
+ * git: the first pass clones into {cache_dir}; later passes fetch only
+ * what is new, with no working-tree checkout.  A cache that cannot be
+ * used (corrupt objects, truncated index, history rewritten) is removed
+ * and cloned again.  Credentials come from files or the environment,
+ * never from the command line; every URL shown to the user is redacted.
+ * git_* types never leave git.c.
  */
 #ifndef CARA_SOURCE_H
 #define CARA_SOURCE_H

@@ -1,5 +1,5 @@
 /*
- * source_dir.c - the local directory source: the same snapshot as a git
+ * source/dir.c - the local directory source: the same snapshot as a git
  * commit (source.h), with the same file-name rule and caps.  Every
  * *.yaml / *.yml below the directory, recursively and sorted; names
  * starting with '.' skipped; a symbolic link followed only while it stays
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "source/source.h"
 #include "util.h"
 
 #define MAX_DIR_DEPTH 32

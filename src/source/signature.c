@@ -1,5 +1,5 @@
 /*
- * signature.c - commit signatures checked with the tools git itself uses:
+ * source/signature.c - commit signatures checked with the tools git itself uses:
  * ssh-keygen -Y for SSH signatures (against an allowed_signers file, as
  * git's gpg.ssh.allowedSignersFile) and gpgv for GPG signatures (against a
  * keyring in which every key is trusted, as apt uses it).
@@ -29,7 +29,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "signature.h"
+#include "source/signature.h"
 #include "util.h"
 
 #define TOOL_TIMEOUT_S 60
