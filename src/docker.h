@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "observed.h"
 #include "util.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "plan.h"
 #include "state.h"
 #include "util.h"

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "docker.h"
-#include "manifest.h"
+#include "input/manifest.h"
 #include "observed.h"
 #include "plan.h"
 #include "source/source.h"

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "observed.h"
 
 enum phase {

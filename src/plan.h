@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "manifest.h"
+#include "model.h"
 #include "names.h"
 #include "observed.h"
 #include "util.h"

@@ -14,7 +14,7 @@
 #ifndef CARA_SPEC_H
 #define CARA_SPEC_H
 
-#include "manifest.h"
+#include "model.h"
 #include "util.h"
 
 /*

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "input/manifest.h"
 
 /* A fixed environment, so a run does not depend on the fuzzer's own. */
 static const char *fuzz_getenv(const char *name, void *ctx)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "input/manifest.h"
 #include "tap.h"
 
 /* ---- helpers ---- */

@@ -1,0 +1,649 @@
+/*
+ * input/caravan.c - the caravanserai/v1 reader: a Project document's
+ * tree (input/yaml.h) to the model, walked against tables of fields
+ * (input/schema.h), which convert and check each value where it sits, so
+ * every finding carries the position and the field path of the node it
+ * is about.  validate.c then checks each project as a whole.
+ *
+ * Invariant: a project enters the set only once its metadata.name is
+ * known.  A document that is, or may be, a Project but cannot be named
+ * (missing name, a near-miss apiVersion or kind) sets set->incomplete, so
+ * nothing is pruned on its account.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "input/schema.h"
+
+/* ---- services ---- */
+
+/* command and entrypoint are argv lists, as in Kubernetes (no shell parsing) */
+static void f_command(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	s->has_command = get_strlist(c, v, &s->command);
+}
+
+static void f_entrypoint(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	s->has_entrypoint = get_strlist(c, v, &s->entrypoint);
+}
+
+/* env: [{name, value}] or [{name, valueFrom: {secretKeyRef: {name, key}}}] */
+
+/* A secret name and key are each one path component that is not hidden. */
+static const char *check_secret_part(const char *s)
+{
+	if (!*s || *s == '.' || strchr(s, '/'))
+		return "must be a plain file name (no '/', not starting with '.')";
+	return NULL;
+}
+
+static const struct field secret_fields[] = {
+	NAME("name", struct env_var, secret_name, check_secret_part, "secret name"),
+	NAME("key", struct env_var, secret_key, check_secret_part, "secret key"),
+	END
+};
+
+static const struct field value_from_fields[] = {
+	MAP("secretKeyRef", secret_fields, true),
+	END
+};
+
+static const struct field env_fields[] = {
+	NAME("name", struct env_var, name, manifest_check_env_name,
+	     "variable name"),
+	STR("value", struct env_var, value, false),
+	MAP("valueFrom", value_from_fields, false),
+	END
+};
+
+static struct env_var *env_new(struct service *s, struct pos pos)
+{
+	struct env_var *e;
+
+	GROW(s->env, s->capenv, s->nenv + 1);
+	e = &s->env[s->nenv++];
+	memset(e, 0, sizeof(*e));
+	e->pos = pos;
+	return e;
+}
+
+static void env_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct env_var *e = env_new(obj, n->pos);
+
+	walk_map(c, n, env_fields, e);
+	if (!e->name)
+		e->name = xstrdup("");
+	if (!ynode_is_null(ynode_map_get(n, "valueFrom"))) {
+		/* a secret even when a part is missing: never fall back to "" */
+		if (!e->secret_name)
+			e->secret_name = xstrdup("");
+		if (!e->secret_key)
+			e->secret_key = xstrdup("");
+		if (e->value)
+			perr(c, n, "set either value or valueFrom, not both");
+	} else if (!e->value) {
+		e->value = xstrdup("");
+	}
+}
+
+static const struct field mount_fields[] = {
+	STR("name", struct mount, name, true),
+	PATH("mountPath", struct mount, mount_path, true),
+	BOOL("readOnly", struct mount, read_only),
+	END
+};
+
+static void mount_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service *s = obj;
+	struct mount *m;
+
+	GROW(s->mounts, s->capmounts, s->nmounts + 1);
+	m = &s->mounts[s->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->pos = n->pos;
+	walk_map(c, n, mount_fields, m);
+	if (!m->name)
+		m->name = xstrdup("");
+	if (!m->mount_path)
+		m->mount_path = xstrdup("");
+}
+
+/* ports: [{hostIP, hostPort, containerPort, protocol}] */
+
+static void f_host_ip(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct port *p = obj;
+	unsigned char a[16];
+	char out[INET6_ADDRSTRLEN];
+	char *t = get_str(c, v);
+	int af;
+
+	if (!t || !*t)
+		goto out;
+	/* kept normalised, so that one address always compares equal */
+	af = strchr(t, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, t, a) != 1 || !inet_ntop(af, a, out, sizeof(out)))
+		perr(c, v, "'%.64s' is not an IP address", t);
+	else
+		p->host_ip = xstrdup(out);
+out:
+	free(t);
+}
+
+static void f_protocol(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const protos[] = { "tcp", "udp", "sctp" };
+	struct port *p = obj;
+	char *t = get_str(c, v);
+	size_t i;
+
+	for (i = 0; t && t[i]; i++)   /* TCP, as Kubernetes writes it, is tcp */
+		t[i] = (char)tolower((unsigned char)t[i]);
+	if (t && pick(c, v, t, protos, ARRAY_SIZE(protos), "protocol", &i))
+		p->protocol = xstrdup(protos[i]);
+	free(t);
+}
+
+static const struct field port_fields[] = {
+	FN("hostIP", f_host_ip, false),
+	INT("hostPort", struct port, host_port, 1, 65535, false),
+	INT("containerPort", struct port, container_port, 1, 65535, true),
+	FN("protocol", f_protocol, false),
+	END
+};
+
+static void port_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service *s = obj;
+	struct port *p;
+
+	GROW(s->ports, s->capports, s->nports + 1);
+	p = &s->ports[s->nports++];
+	memset(p, 0, sizeof(*p));
+	p->pos = n->pos;
+	walk_map(c, n, port_fields, p);
+}
+
+/* healthcheck: {test, interval, timeout, startPeriod, retries} */
+
+static void f_hc_test(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct healthcheck *h = obj;
+	const char *first;
+	char *t;
+
+	if (v->type == Y_SCALAR) {
+		if (!(t = get_str(c, v)))
+			return;
+		strvec_release(&h->test);
+		if (strcmp(t, "NONE"))
+			strvec_push(&h->test, "CMD-SHELL");
+		strvec_push_nodup(&h->test, t);
+		return;
+	}
+	if (!get_strlist(c, v, &h->test))
+		return;
+	first = h->test.n ? h->test.v[0] : "";
+	if ((!strcmp(first, "NONE") && h->test.n == 1) ||
+	    (!strcmp(first, "CMD") && h->test.n >= 2) ||
+	    (!strcmp(first, "CMD-SHELL") && h->test.n == 2))
+		return;
+	perr(c, v, "must be [\"CMD\", program, args...], [\"CMD-SHELL\", "
+	     "\"command line\"], [\"NONE\"] or a command line string");
+}
+
+static const struct field health_fields[] = {
+	FN("test", f_hc_test, true),
+	MS("interval", struct healthcheck, interval_ms),
+	MS("timeout", struct healthcheck, timeout_ms),
+	MS("startPeriod", struct healthcheck, start_period_ms),
+	INT("retries", struct healthcheck, retries, 0, 1000000, false),
+	END
+};
+
+static void f_health(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	s->health.present = true;
+	s->health.pos = v->pos;
+	walk_map(c, v, health_fields, &s->health);
+}
+
+/* dependsOn: [{service, condition}] or [name] */
+
+static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const conds[] = { "Started", "Healthy", "Completed" };
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (t && pick(c, v, t, conds, ARRAY_SIZE(conds), "condition", &i))
+		((struct dependency *)obj)->condition = (enum dep_condition)i;
+	free(t);
+}
+
+static const struct field dep_fields[] = {
+	STR("service", struct dependency, service, true),
+	FN("condition", f_dep_condition, false),
+	END
+};
+
+static void dep_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service *s = obj;
+	struct dependency *dp;
+
+	GROW(s->deps, s->capdeps, s->ndeps + 1);
+	dp = &s->deps[s->ndeps++];
+	memset(dp, 0, sizeof(*dp));
+	dp->pos = n->pos;
+	dp->condition = DEP_STARTED;
+	if (n->type == Y_SCALAR && !ynode_is_null(n))
+		dp->service = get_str(c, n);
+	else
+		walk_map(c, n, dep_fields, dp);
+	if (!dp->service)
+		dp->service = xstrdup("");
+}
+
+static void f_restart(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const names[] = { "no", "on-failure", "unless-stopped",
+					     "always" };
+	struct service *s = obj;
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (!t)
+		return;
+	/* an unquoted `restart: false` is YAML 1.1's spelling of no */
+	if (v->plain && !strcasecmp(t, "false"))
+		s->restart = RESTART_NO;
+	else if (pick(c, v, t, names, ARRAY_SIZE(names), "restart policy", &i))
+		s->restart = (enum restart_policy)(i + RESTART_NO);
+	free(t);
+}
+
+static void f_svc_labels(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_kvlist(c, v, &((struct service *)obj)->labels, true);
+}
+
+static void f_memory(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	char *t = get_str(c, v);
+
+	if (t && parse_memory(t, &s->memory_bytes) < 0)
+		perr(c, v, "invalid memory size '%.64s' (write e.g. 256Mi, 512m or "
+		     "1g)", t);
+	else if (t && s->memory_bytes < 6 * 1024 * 1024)
+		perr(c, v, "%.64s is below Docker's minimum of 6Mi", t);
+	free(t);
+}
+
+/* "0.5", "2", "1.25" or "500m" (thousandths) to billionths of a CPU. */
+static int parse_cpus(const char *s, int64_t *out)
+{
+	int64_t whole = 0, frac = 0, scale = 100000000;
+	const char *p = s;
+
+	for (; isdigit((unsigned char)*p); p++)
+		if ((whole = whole * 10 + (*p - '0')) > 100000)
+			return -1;
+	if (*p == 'm' && !p[1] && p > s) {
+		*out = whole * 1000000;
+		return 0;
+	}
+	if (*p == '.' && isdigit((unsigned char)p[1]))
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	if (*p || p == s)
+		return -1;
+	*out = whole * 1000000000 + frac;
+	return 0;
+}
+
+static void f_cpus(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	char *t = get_str(c, v);
+
+	if (t && (parse_cpus(t, &s->nano_cpus) < 0 || s->nano_cpus <= 0))
+		perr(c, v, "invalid cpus '%.64s' (write e.g. \"0.5\", \"2\" or "
+		     "\"500m\")", t);
+	free(t);
+}
+
+static const struct field resource_fields[] = {
+	FN("memory", f_memory, false),
+	FN("cpus", f_cpus, false),
+	END
+};
+
+static const struct field service_fields[] = {
+	NAME("name", struct service, name, manifest_check_object_name,
+	     "service name"),
+	NAME("image", struct service, image, manifest_check_image,
+	     "image reference"),
+	FN("command", f_command, false),
+	FN("entrypoint", f_entrypoint, false),
+	PATH("workingDir", struct service, working_dir, false),
+	STR("user", struct service, user, false),
+	LIST("env", env_item, false),
+	LIST("volumeMounts", mount_item, false),
+	LIST("ports", port_item, false),
+	FN("healthcheck", f_health, false),
+	LIST("dependsOn", dep_item, false),
+	FN("restart", f_restart, false),
+	MS("stopGracePeriod", struct service, stop_grace_ms),
+	FN("labels", f_svc_labels, false),
+	MAP("resources", resource_fields, false),
+	END
+};
+
+static void service_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct project *p = obj;
+	struct service *s;
+
+	GROW(p->services, p->capservices, p->nservices + 1);
+	s = &p->services[p->nservices++];
+	memset(s, 0, sizeof(*s));
+	s->pos = n->pos;
+	s->stop_grace_ms = -1;
+	walk_map(c, n, service_fields, s);
+	if (!s->name)
+		s->name = xstrdup("");
+	if (!s->image)
+		s->image = xstrdup("");
+}
+
+/* ---- volumes and ingress ---- */
+
+static const struct field volume_fields[] = {
+	NAME("name", struct volume, name, manifest_check_object_name,
+	     "volume name"),
+	SKIP("type", false),
+	STR("hostPath", struct volume, host_path, false),
+	END
+};
+
+static void volume_type(struct pctx *c, const struct ynode *type,
+			const struct ynode *hp, struct volume *v)
+{
+	static const char *const names[] = { "Ephemeral", "Managed", "HostPath" };
+	char *t;
+	size_t i, o;
+
+	/* no type: HostPath when a hostPath is given, else Managed (kept) */
+	v->type = !ynode_is_null(hp) ? VOLUME_HOSTPATH : VOLUME_MANAGED;
+	if (ynode_is_null(type))
+		return;
+	o = path_key(c, "type");
+	if ((t = get_str(c, type)) &&
+	    pick(c, type, t, names, ARRAY_SIZE(names), "volume type", &i))
+		v->type = (enum volume_type)i;
+	path_pop(c, o);
+	free(t);
+}
+
+static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct project *p = obj;
+	const struct ynode *hp = ynode_map_get(n, "hostPath");
+	struct volume *v;
+	char *why = NULL;
+	size_t o;
+
+	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
+	v = &p->volumes[p->nvolumes++];
+	memset(v, 0, sizeof(*v));
+	v->pos = n->pos;
+	if (walk_map(c, n, volume_fields, v))
+		volume_type(c, ynode_map_get(n, "type"), hp, v);
+	if (!v->name)
+		v->name = xstrdup("");
+	o = path_key(c, "hostPath");
+	if (v->type == VOLUME_HOSTPATH && ynode_is_null(hp))
+		perr(c, n, "required for a HostPath volume");
+	else if (v->type != VOLUME_HOSTPATH && !ynode_is_null(hp))
+		perr(c, hp, "only a HostPath volume has a hostPath (this one is "
+		     "%s)", volume_type_name(v->type));
+	else if (v->type == VOLUME_HOSTPATH && v->host_path &&
+		 (why = manifest_check_host_path(v->host_path, c->opts)))
+		perr(c, hp, "%s", why);
+	path_pop(c, o);
+	free(why);
+}
+
+static void f_scope(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct ingress *in = obj;
+
+	if ((in->scope = get_str(c, v)) && strcmp(in->scope, "Internal") &&
+	    strcmp(in->scope, "Public"))
+		pwarn(c, v, "unknown scope '%.64s' (known: Internal, Public)",
+		      in->scope);
+}
+
+static const struct field target_fields[] = {
+	STR("service", struct ingress, target_service, true),
+	INT("port", struct ingress, target_port, 1, 65535, true),
+	END
+};
+
+static const struct field access_fields[] = {
+	FN("scope", f_scope, false),
+	END
+};
+
+static const struct field ingress_fields[] = {
+	NAME("name", struct ingress, name, manifest_check_object_name,
+	     "ingress name"),
+	NAME("host", struct ingress, host, manifest_check_hostname, "host"),
+	MAP("target", target_fields, true),
+	MAP("access", access_fields, false),
+	END
+};
+
+static void ingress_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct project *p = obj;
+	const char *env = c->opts ? c->opts->ingress_env : NULL;
+	const char *dom = c->opts ? c->opts->base_domain : NULL;
+	struct ingress *in;
+
+	GROW(p->ingress, p->capingress, p->ningress + 1);
+	in = &p->ingress[p->ningress++];
+	memset(in, 0, sizeof(*in));
+	in->pos = n->pos;
+	walk_map(c, n, ingress_fields, in);
+	if (!in->name)
+		in->name = xstrdup("");
+	if (!in->host)
+		in->host = xstrdup("");
+	if (!in->target_service)
+		in->target_service = xstrdup("");
+	/* a host without a dot is short: {host}.{environment}.{baseDomain} */
+	if (!strchr(in->host, '.') && in->host[0] && env && *env && dom && *dom)
+		in->fqdn = xasprintf("%s.%s.%s", in->host, env, dom);
+	else
+		in->fqdn = xstrdup(in->host);
+}
+
+/* ---- the project document ---- */
+
+static void f_services(struct pctx *c, const struct ynode *v, void *obj)
+{
+	walk_list(c, v, service_item, obj);
+	if (v->type == Y_SEQ && !v->n)
+		perr(c, v, "a project needs at least one service");
+}
+
+static void f_expire(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct project *p = obj;
+	char *t = get_str(c, v);
+
+	if (t && parse_rfc3339(t, &p->expire_at) < 0)
+		perr(c, v, "'%.64s' is not an RFC 3339 time (write e.g. "
+		     "2026-12-01T00:00:00Z)", t);
+	else if (t)
+		p->has_expire = true;
+	free(t);
+}
+
+static void f_project_name(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct project *p = obj;
+	const char *why;
+	char *t = get_str(c, v);
+
+	if (!t)
+		return;
+	if ((why = manifest_check_project_name(t)))
+		perr(c, v, "invalid project name '%.64s%s': %s", t,
+		     strlen(t) > 64 ? "..." : "", why);
+	if (*t)
+		p->name = t;
+	else
+		free(t);
+}
+
+static void f_meta_labels(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_kvlist(c, v, &((struct project *)obj)->labels, false);
+}
+
+static void f_annotations(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_kvlist(c, v, &((struct project *)obj)->annotations, false);
+}
+
+static const struct field metadata_fields[] = {
+	FN("name", f_project_name, true),
+	FN("labels", f_meta_labels, false),
+	FN("annotations", f_annotations, false),
+	END
+};
+
+static const struct field spec_fields[] = {
+	FN("services", f_services, true),
+	LIST("volumes", volume_item, false),
+	LIST("ingress", ingress_item, false),
+	FN("expireAt", f_expire, false),
+	END
+};
+
+static const struct field top_fields[] = {
+	SKIP("apiVersion", true),
+	SKIP("kind", true),
+	MAP("metadata", metadata_fields, true),
+	MAP("spec", spec_fields, true),
+	END
+};
+
+static void convert_project(struct pctx *c, const struct ynode *root)
+{
+	struct project p;
+
+	memset(&p, 0, sizeof(p));
+	p.file = xstrdup(c->file);
+	p.pos = root->pos;
+	p.valid = true;
+	c->bad = false;
+	buf_reset(&c->path);
+	walk_map(c, root, top_fields, &p);
+	if (!p.name) {
+		/* reported as required or invalid; the project cannot be named */
+		struct project_set gone = PROJECT_SET_INIT;
+
+		c->set->incomplete = true;
+		GROW(gone.v, gone.cap, 1);
+		gone.v[gone.n++] = p;
+		project_set_release(&gone);
+		return;
+	}
+	if (c->bad)
+		p.valid = false;
+	manifest_validate_project(&p, c->d);
+	GROW(c->set->v, c->set->cap, c->set->n + 1);
+	c->set->v[c->set->n++] = p;
+}
+
+static const char *scalar_or_null(const struct ynode *n)
+{
+	return n && n->type == Y_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
+/*
+ * Which documents are projects.  Other kinds are skipped with a warning;
+ * a document that claims caravanserai but is not a v1 Project, or that
+ * looks like a Project without saying so, is an error that also stops
+ * pruning: a typo in `kind` must not make a project look deleted.
+ */
+void caravan_read_document(struct pctx *c, const struct ynode *root)
+{
+	const struct ynode *avn = ynode_map_get(root, "apiVersion"), *kn = ynode_map_get(root, "kind");
+	const char *av = scalar_or_null(avn), *kind = scalar_or_null(kn);
+	bool near_project = kind && manifest_edit_distance(kind, "Project", 2) <= 2;
+
+	buf_reset(&c->path);
+	if (ynode_is_null(root))
+		return;
+	if (root->type != Y_MAP) {
+		file_error(c, root->pos.line, root->pos.col, "a manifest document "
+			   "must be a mapping, not %s", ynode_type_name(root));
+		return;
+	}
+	if (av && !strcmp(av, "caravanserai/v1") && kind && !strcmp(kind, "Project")) {
+		convert_project(c, root);
+		return;
+	}
+	if (av && !strcmp(av, "caravanserai/v1")) {
+		path_key(c, "kind");
+		if (kind)
+			perr(c, kn, "kind '%.64s' is not known in caravanserai/v1: "
+			     "the only kind is 'Project'", kind);
+		else
+			perr(c, kn ? kn : root, "required");
+	} else if (av && !strncmp(av, "caravanserai/", 13)) {
+		path_key(c, "apiVersion");
+		perr(c, avn, "apiVersion '%.64s' is not supported: cara reads "
+		     "caravanserai/v1", av);
+	} else if (av && near_project &&
+		   (strcasestr(av, "caravan") || !strcasecmp(av, "v1") ||
+		    manifest_edit_distance(av, "caravanserai/v1", 3) <= 3)) {
+		/* a typo must not make the project look deleted and pruned */
+		path_key(c, "apiVersion");
+		perr(c, avn, "apiVersion '%.64s' is not 'caravanserai/v1' (the "
+		     "spelling is exact, in lower case)", av);
+	} else if (!av && (near_project || (!kind && ynode_map_get(root, "metadata") &&
+					    ynode_map_get(root, "spec")))) {
+		path_key(c, "apiVersion");
+		perr(c, root, "required: a Project starts with apiVersion: "
+		     "caravanserai/v1 and kind: Project");
+	} else {
+		pwarn(c, root, "document skipped: apiVersion '%.64s', kind '%.64s' "
+		      "is not a caravanserai/v1 Project", av ? av : "",
+		      kind ? kind : "");
+		return;
+	}
+	c->set->incomplete = true;
+	buf_reset(&c->path);
+}
+

@@ -1,0 +1,119 @@
+/*
+ * input/schema.h - what every reader of input/ uses to turn a YAML tree
+ * into the model: a context that files findings under the field path of
+ * the node at hand, typed getters that interpolate ${VAR} (with cara's
+ * rules on which variables a manifest may read) and report their own
+ * problems, and a walker that converts a mapping against a table of
+ * fields, warning about unknown ones with a suggestion.  Private to
+ * input/.
+ */
+#ifndef CARA_INPUT_SCHEMA_H
+#define CARA_INPUT_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input/manifest.h"
+#include "input/yaml.h"
+
+#define MAX_FINDINGS 200        /* per file, then one line saying how many more */
+
+/* One file being read. */
+struct pctx {
+	struct project_set *set;
+	const char *file;
+	const struct manifest_options *opts;
+	struct diags *d;
+	bool bad;                 /* an error named the project being converted */
+	struct buf path;          /* field path of the node being converted */
+	size_t nfindings;
+	size_t hidden, hidden_errors;
+};
+
+typedef void field_fn(struct pctx *c, const struct ynode *v, void *obj);
+
+enum ftype {
+	F_FN,      /* fn(c, value, obj) */
+	F_LIST,    /* fn(c, item, obj) for each item of a list */
+	F_MAP,     /* the fields `sub` of a nested mapping, into the same obj */
+	F_STR,     /* char * member, checked by `check` when set */
+	F_PATH,    /* char * member holding an absolute path */
+	F_INT,     /* int member in [min, max] */
+	F_BOOL,    /* bool member */
+	F_MS,      /* int64_t member: a duration in milliseconds */
+	F_SKIP,    /* read elsewhere */
+};
+
+struct field {
+	const char *key;           /* NULL ends a table */
+	enum ftype type;
+	bool required;
+	size_t off;
+	field_fn *fn;
+	const struct field *sub;
+	const char *(*check)(const char *s);
+	const char *what;          /* for check's message: "service name" */
+	int min, max;
+};
+
+#define FN(k, f, req) { .key = k, .type = F_FN, .fn = f, .required = req }
+#define LIST(k, f, req) { .key = k, .type = F_LIST, .fn = f, .required = req }
+#define MAP(k, s, req) { .key = k, .type = F_MAP, .sub = s, .required = req }
+#define STR(k, T, m, req) { .key = k, .type = F_STR, .off = offsetof(T, m), .required = req }
+#define NAME(k, T, m, chk, w) { .key = k, .type = F_STR, .off = offsetof(T, m), \
+				.required = true, .check = chk, .what = w }
+#define PATH(k, T, m, req) { .key = k, .type = F_PATH, .off = offsetof(T, m), .required = req }
+#define INT(k, T, m, lo, hi, req) { .key = k, .type = F_INT, .off = offsetof(T, m), \
+				    .min = lo, .max = hi, .required = req }
+#define BOOL(k, T, m) { .key = k, .type = F_BOOL, .off = offsetof(T, m) }
+#define MS(k, T, m) { .key = k, .type = F_MS, .off = offsetof(T, m) }
+#define SKIP(k, req) { .key = k, .type = F_SKIP, .required = req }
+#define END { .key = NULL }
+
+#define MAX_FIELDS 24           /* keys of one table */
+
+/* Findings at node n (or at line, col for the whole file: no project of
+ * it can be trusted, so the set becomes incomplete). */
+void perr(struct pctx *c, const struct ynode *n, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+void pwarn(struct pctx *c, const struct ynode *n, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+void file_error(struct pctx *c, int line, int col, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+
+/* The field path: push a key or an index (returns the old length), pop. */
+size_t path_key(struct pctx *c, const char *key);
+size_t path_index(struct pctx *c, size_t i);
+void path_pop(struct pctx *c, size_t old);
+
+/* Scalars, interpolated; each reports its own problem and returns
+ * NULL / false.  get_str's result is the caller's. */
+char *get_str(struct pctx *c, const struct ynode *n);
+bool get_int(struct pctx *c, const struct ynode *n, long long min,
+	     long long max, long long *out);
+bool get_bool(struct pctx *c, const struct ynode *n, bool *out);
+bool get_duration(struct pctx *c, const struct ynode *n, int64_t *out);
+bool get_strlist(struct pctx *c, const struct ynode *n, struct strvec *out);
+/* A mapping of strings (labels, annotations) into l; with service_labels,
+ * keys starting with "cara." are refused. */
+void get_kvlist(struct pctx *c, const struct ynode *n, struct kvlist *l,
+		bool service_labels);
+/* t is one of names[0..n) (exact): its index; else an error with the
+ * closest name. */
+bool pick(struct pctx *c, const struct ynode *v, const char *t,
+	  const char *const *names, size_t n, const char *what, size_t *out);
+
+/*
+ * Convert mapping n with the fields f into obj.  Null values count as
+ * absent.  Returns false when n is not a mapping.
+ */
+bool walk_map(struct pctx *c, const struct ynode *n, const struct field *f,
+	      void *obj);
+/* Call item(c, node, obj) for each element of list n. */
+void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj);
+
+/* The readers: one document each. */
+void caravan_read_document(struct pctx *c, const struct ynode *root);
+
+#endif

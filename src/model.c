@@ -1,0 +1,303 @@
+/*
+ * model.c - the Project model's lifecycle, lookups and the one order of a
+ * project's services.  Pure: no I/O, no Docker, no YAML.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* ---- service order ---- */
+
+/* A binary min-heap of indexes: the ready service that comes first in the file. */
+static void heap_push(size_t *h, size_t *n, size_t x)
+{
+	size_t i = (*n)++;
+
+	while (i && h[(i - 1) / 2] > x) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = x;
+}
+
+static size_t heap_pop(size_t *h, size_t *n)
+{
+	size_t top = h[0], x = h[--(*n)], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= x)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = x;
+	return top;
+}
+
+/* Index in p->services of the service `name`, or SIZE_MAX. */
+static size_t service_index(const struct project *p,
+			    const struct service **by_name, const char *name)
+{
+	const struct service *s = project_lookup_service(by_name, p->nservices, name);
+
+	return s ? (size_t)(s - p->services) : SIZE_MAX;
+}
+
+int project_service_order(const struct project *p, size_t *out)
+{
+	size_t n = p->nservices, i, k, m = 0, nh = 0, ne = 0;
+	const struct service **six = project_services_by_name(p);
+	size_t *indeg = xcalloc(n + 1, sizeof(*indeg));
+	size_t *start = xcalloc(n + 2, sizeof(*start));
+	size_t *succ, *fill, *heap = xcalloc(n + 1, sizeof(*heap));
+	bool *placed = xcalloc(n + 1, sizeof(*placed));
+	int rc = 0;
+
+	/* edges dependency -> dependent, in compressed rows */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < p->services[i].ndeps; k++) {
+			size_t t = service_index(p, six, p->services[i].deps[k].service);
+
+			if (t != SIZE_MAX && t != i) {
+				start[t + 1]++;
+				ne++;
+			}
+		}
+	for (i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	succ = xcalloc(ne + 1, sizeof(*succ));
+	fill = xcalloc(n + 1, sizeof(*fill));
+	for (i = 0; i < n; i++)
+		for (k = 0; k < p->services[i].ndeps; k++) {
+			size_t t = service_index(p, six, p->services[i].deps[k].service);
+
+			if (t != SIZE_MAX && t != i) {
+				succ[start[t] + fill[t]++] = i;
+				indeg[i]++;
+			}
+		}
+	for (i = 0; i < n; i++)
+		if (!indeg[i])
+			heap_push(heap, &nh, i);
+	while (nh) {
+		size_t u = heap_pop(heap, &nh);
+
+		out[m++] = u;
+		placed[u] = true;
+		for (k = start[u]; k < start[u + 1]; k++)
+			if (--indeg[succ[k]] == 0)
+				heap_push(heap, &nh, succ[k]);
+	}
+	if (m < n) {
+		/* a cycle: the rest in file order, so out is still complete */
+		for (i = 0; i < n; i++)
+			if (!placed[i])
+				out[m++] = i;
+		rc = -1;
+	}
+	free(placed);
+	free(heap);
+	free(fill);
+	free(succ);
+	free(start);
+	free(indeg);
+	free(six);
+	return rc;
+}
+
+/* ---- the model ---- */
+
+static void kvlist_release(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void service_release(struct service *s)
+{
+	size_t i;
+
+	free(s->name);
+	free(s->image);
+	strvec_release(&s->command);
+	strvec_release(&s->entrypoint);
+	free(s->working_dir);
+	free(s->user);
+	for (i = 0; i < s->nenv; i++) {
+		free(s->env[i].name);
+		if (s->env[i].value)   /* may have come from the environment */
+			memset(s->env[i].value, 0, strlen(s->env[i].value));
+		free(s->env[i].value);
+		free(s->env[i].secret_name);
+		free(s->env[i].secret_key);
+	}
+	free(s->env);
+	for (i = 0; i < s->nmounts; i++) {
+		free(s->mounts[i].name);
+		free(s->mounts[i].mount_path);
+	}
+	free(s->mounts);
+	for (i = 0; i < s->nports; i++) {
+		free(s->ports[i].host_ip);
+		free(s->ports[i].protocol);
+	}
+	free(s->ports);
+	strvec_release(&s->health.test);
+	for (i = 0; i < s->ndeps; i++)
+		free(s->deps[i].service);
+	free(s->deps);
+	kvlist_release(&s->labels);
+	free(s->spec_hash);
+	free(s->spec_fields);
+}
+
+static void project_release(struct project *p)
+{
+	size_t i;
+
+	free(p->name);
+	free(p->file);
+	free(p->secret_missing);
+	kvlist_release(&p->labels);
+	kvlist_release(&p->annotations);
+	for (i = 0; i < p->nservices; i++)
+		service_release(&p->services[i]);
+	free(p->services);
+	for (i = 0; i < p->nvolumes; i++) {
+		free(p->volumes[i].name);
+		free(p->volumes[i].host_path);
+	}
+	free(p->volumes);
+	for (i = 0; i < p->ningress; i++) {
+		free(p->ingress[i].name);
+		free(p->ingress[i].host);
+		free(p->ingress[i].fqdn);
+		free(p->ingress[i].target_service);
+		free(p->ingress[i].scope);
+	}
+	free(p->ingress);
+	memset(p, 0, sizeof(*p));
+}
+
+void project_set_release(struct project_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		project_release(&set->v[i]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct project *project_set_find(const struct project_set *set,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < set->n; i++)
+		if (set->v[i].name && !strcmp(set->v[i].name, name))
+			return &set->v[i];
+	return NULL;
+}
+
+const struct service *project_find_service(const struct project *p,
+					   const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < p->nservices; i++)
+		if (p->services[i].name && !strcmp(p->services[i].name, name))
+			return &p->services[i];
+	return NULL;
+}
+
+static int cmp_service_ptr(const void *a, const void *b)
+{
+	const struct service *sa = *(const struct service *const *)a;
+	const struct service *sb = *(const struct service *const *)b;
+
+	return strcmp(sa->name ? sa->name : "", sb->name ? sb->name : "");
+}
+
+const struct service **project_services_by_name(const struct project *p)
+{
+	const struct service **v = xcalloc(p->nservices ? p->nservices : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		v[i] = &p->services[i];
+	qsort(v, p->nservices, sizeof(*v), cmp_service_ptr);
+	return v;
+}
+
+const struct service *project_lookup_service(const struct service **by_name,
+					     size_t n, const char *name)
+{
+	struct service key;
+	const struct service *k = &key, *const *hit;
+
+	if (!name)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.name = (char *)name;
+	hit = bsearch(&k, by_name, n, sizeof(*by_name), cmp_service_ptr);
+	return hit ? *hit : NULL;
+}
+
+const struct volume *project_find_volume(const struct project *p,
+					 const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < p->nvolumes; i++)
+		if (p->volumes[i].name && !strcmp(p->volumes[i].name, name))
+			return &p->volumes[i];
+	return NULL;
+}
+
+const char *dep_condition_name(enum dep_condition c)
+{
+	switch (c) {
+	case DEP_STARTED: return "Started";
+	case DEP_HEALTHY: return "Healthy";
+	case DEP_COMPLETED: return "Completed";
+	}
+	return "?";
+}
+
+const char *restart_policy_name(enum restart_policy r)
+{
+	switch (r) {
+	case RESTART_DEFAULT: return "unless-stopped";
+	case RESTART_NO: return "no";
+	case RESTART_ON_FAILURE: return "on-failure";
+	case RESTART_UNLESS_STOPPED: return "unless-stopped";
+	case RESTART_ALWAYS: return "always";
+	}
+	return "?";
+}
+
+const char *volume_type_name(enum volume_type t)
+{
+	switch (t) {
+	case VOLUME_EPHEMERAL: return "Ephemeral";
+	case VOLUME_MANAGED: return "Managed";
+	case VOLUME_HOSTPATH: return "HostPath";
+	}
+	return "?";
+}
