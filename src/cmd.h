@@ -8,16 +8,9 @@
 
 #include <stdbool.h>
 
-struct config;
+#include "outcome.h"
 
-/* Exit statuses: part of the interface. */
-enum {
-	EXIT_CONVERGED = 0,
-	EXIT_ERROR = 1,
-	EXIT_CHANGES = 2,
-	EXIT_LOCKED = 3,
-	EXIT_PARTIAL = 4,
-};
+struct config;
 
 struct cmd_entry {
 	const char *name;

@@ -12,13 +12,26 @@
 #include "output.h"
 #include "pass.h"
 
+/* What sync would refuse: a mass prune, another state's objects. */
+static void report_refusals(struct pass *p)
+{
+	size_t i;
+
+	if (p->plan.mass_refused)
+		pass_report_mass_refused(p);
+	for (i = 0; i < p->plan.nprojects; i++)
+		if (p->plan.projects[i].verdict == VERDICT_REFUSED)
+			log_msg(LOG_ERROR, p->plan.projects[i].name, "OwnedElsewhere: %s",
+				p->plan.projects[i].message);
+}
+
 static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 {
 	struct pass p;
 	struct buf out = BUF_INIT;
 	int rc = EXIT_ERROR;
-	bool json = !strcmp(cfg->output, "json"), refused = false;
-	size_t i;
+	bool json = !strcmp(cfg->output, "json");
+	const char *outcome;
 
 	(void)argc; (void)argv;
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
@@ -43,30 +56,14 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
 	}
-	if (p.diags.nerrors) {
+	if (p.diags.nerrors)
 		log_msg(LOG_ERROR, NULL, "%zu manifest error%s: those projects are "
 			"left as they are", p.diags.nerrors,
 			p.diags.nerrors == 1 ? "" : "s");
-		pass_finish(&p, "invalid", NULL);
-		goto out;
-	}
-	if (p.plan.mass_refused) {
-		/* what sync would do: prune nothing, and fail */
-		pass_report_mass_refused(&p);
-		refused = true;
-	}
-	for (i = 0; i < p.plan.nprojects; i++)
-		if (p.plan.projects[i].verdict == VERDICT_REFUSED) {
-			log_msg(LOG_ERROR, p.plan.projects[i].name, "OwnedElsewhere: %s",
-				p.plan.projects[i].message);
-			refused = true;
-		}
-	if (refused) {
-		pass_finish(&p, "refused", NULL);
-		goto out;
-	}
-	rc = plan_is_empty(&p.plan) ? EXIT_CONVERGED : EXIT_CHANGES;
-	pass_finish(&p, rc == EXIT_CONVERGED ? "no-changes" : "changes", NULL);
+	else
+		report_refusals(&p);
+	rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+	pass_finish(&p, outcome, NULL);
 	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", docker_calls(p.docker));
 out:
 	buf_release(&out);

@@ -152,6 +152,137 @@ static void publish(struct pass *p, const char *command, const char *outcome,
 	project_status_free(ps, n);
 }
 
+/* Phases of what is about to change, so a crash mid-apply shows them. */
+static void mark_pending(struct pass *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+
+		if (pp->verdict == VERDICT_TEARDOWN)
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
+				  action_cause_name(pp->cause), "tearing down");
+		else if (pp->verdict == VERDICT_APPLY)
+			set_phase(p, pp->name, phase_name(PHASE_PENDING), "Reconciling",
+				  "applying changes");
+	}
+}
+
+static void apply_options_of(struct apply_options *ao, const struct pass *p)
+{
+	const struct config *cfg = p->cfg;
+
+	memset(ao, 0, sizeof(*ao));
+	ao->docker_host = cfg->docker_host;
+	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
+	ao->secrets_dir = cfg->secrets_dir;
+	ao->owner = p->owner;
+	ao->hostpath_roots = p->mopts.hostpath_roots;
+	ao->nhostpath_roots = p->mopts.nhostpath_roots;
+	ao->parallel = (int)cfg->parallel;
+	ao->health_timeout_s = cfg->health_timeout_s;
+	ao->stop = &stop_requested;
+}
+
+/* Each project's phase after apply, counted into counts and t. */
+static void record_results(struct pass *p, const struct apply_report *rep,
+			   struct pass_counts *counts, struct pass_tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+		const struct apply_result *res = &rep->results[i];
+		struct phase_verdict pv;
+
+		counts->created += res->created;
+		counts->started += res->started;
+		counts->recreated += res->recreated;
+		counts->removed += res->removed;
+		if (res->interrupted)
+			t->interrupted = true;
+		switch (pp->verdict) {
+		case VERDICT_APPLY:
+		case VERDICT_TEARDOWN:
+			if (res->interrupted && !res->failed)
+				break;
+			set_phase(p, pp->name, res->phase, res->reason, res->message);
+			if (res->failed) {
+				t->failed++;
+				counts->failed++;
+			} else {
+				t->ok++;
+				if (pp->verdict == VERDICT_TEARDOWN)
+					counts->torn_down++;
+			}
+			break;
+		case VERDICT_CONVERGED:
+			phase_observed(&pv, pp->name, pp->proj, &p->obs);
+			set_phase(p, pp->name, phase_name(pv.phase), pv.reason, pv.message);
+			if (pv.phase == PHASE_FAILED) {
+				/* nothing to apply, but name it: a failed count
+				 * alone does not say which project to look at */
+				log_msg(LOG_ERROR, pp->name, "%s: %s", pv.reason, pv.message);
+				t->failed++;
+			} else {
+				t->ok++;
+			}
+			free(pv.message);
+			break;
+		case VERDICT_GONE:
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATED),
+				  action_cause_name(pp->cause), "no objects left");
+			break;
+		case VERDICT_REFUSED:
+			/* another state's objects: say whose, touch nothing */
+			log_msg(LOG_ERROR, pp->name, "OwnedElsewhere: %s", pp->message);
+			set_phase(p, pp->name, phase_name(PHASE_FAILED), "OwnedElsewhere",
+				  pp->message);
+			t->failed++;
+			break;
+		case VERDICT_INVALID:
+			t->failed++;
+			if (pp->proj && pp->proj->secret_missing) {
+				/* not the manifest's fault: a Failed phase, so the
+				 * alerts on it fire, also on a first deploy */
+				set_phase(p, pp->name, phase_name(PHASE_FAILED),
+					  "SecretMissing", pp->proj->secret_missing);
+				break;
+			}
+			if (state_event(p->st, p->pass_id, pp->name, "InvalidManifest",
+					"manifest invalid: left as it is",
+					(int64_t)time(NULL)) < 0)
+				pass_state_error(p, pp->name);
+			break;
+		}
+	}
+}
+
+/* A take-over is deliberate and remembered: later passes need no flag. */
+static void record_adoptions(struct pass *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+
+		for (k = 0; k < pp->adopted.n; k++) {
+			const char *from = pp->adopted.v[k][0] ? pp->adopted.v[k] :
+					   "objects without an owner label";
+			char *msg = xasprintf("adopted by state %s from %s", p->owner, from);
+
+			log_msg(LOG_WARN, pp->name, "%s (--adopt)", msg);
+			if (state_adopt(p->st, pp->name, pp->adopted.v[k],
+					(int64_t)time(NULL)) < 0 ||
+			    state_event(p->st, p->pass_id, pp->name, "Adopted", msg,
+					(int64_t)time(NULL)) < 0)
+				pass_state_error(p, pp->name);
+			free(msg);
+		}
+	}
+}
+
 int cmd_sync_run(struct config *cfg, bool gc_only)
 {
 	struct timespec t0;
@@ -161,14 +292,14 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	struct apply_report rep;
 	struct apply_options ao;
 	struct pass_counts counts;
+	struct pass_tally tally;
 	struct buf out = BUF_INIT;
-	bool mass_refused = false, interrupted = false;
-	size_t i, nfailed = 0, nok = 0;
 	int rc = EXIT_ERROR, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&rep, 0, sizeof(rep));
 	memset(&counts, 0, sizeof(counts));
+	memset(&tally, 0, sizeof(tally));
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
 	install_signals();
 	pass_init(&p, cfg, (int64_t)time(NULL));
@@ -195,10 +326,8 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
-	if (p.plan.mass_refused) {
+	if (p.plan.mass_refused)
 		pass_report_mass_refused(&p);
-		mass_refused = true;
-	}
 	if (p.plan.nheld)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
 			"pruned: the source has invalid manifests", p.plan.nheld);
@@ -209,8 +338,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 			goto out;
 		}
 		pass_finish(&p, "dry-run", NULL);
-		rc = p.diags.nerrors || mass_refused ? EXIT_ERROR :
-		     plan_is_empty(&p.plan) ? EXIT_CONVERGED : EXIT_CHANGES;
+		rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
 		goto out;
 	}
 	if (!gc_only && record_desired(&p) < 0) {
@@ -218,142 +346,29 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
-	for (i = 0; i < p.plan.nprojects; i++) {
-		const struct plan_project *pp = &p.plan.projects[i];
-
-		if (pp->verdict == VERDICT_TEARDOWN)
-			set_phase(&p, pp->name, phase_name(PHASE_TERMINATING), action_cause_name(pp->cause),
-				  "tearing down");
-		else if (pp->verdict == VERDICT_APPLY)
-			set_phase(&p, pp->name, phase_name(PHASE_PENDING), "Reconciling",
-				  "applying changes");
-	}
-
-	memset(&ao, 0, sizeof(ao));
-	ao.docker_host = cfg->docker_host;
-	ao.docker_timeout_ms = cfg->docker_timeout_s * 1000;
-	ao.secrets_dir = cfg->secrets_dir;
-	ao.owner = p.owner;
-	ao.hostpath_roots = p.mopts.hostpath_roots;
-	ao.nhostpath_roots = p.mopts.nhostpath_roots;
-	ao.parallel = (int)cfg->parallel;
-	ao.health_timeout_s = cfg->health_timeout_s;
-	ao.stop = &stop_requested;
+	mark_pending(&p);
+	apply_options_of(&ao, &p);
 	apply_plan(&rep, &p.plan, &ao);
+	record_results(&p, &rep, &counts, &tally);
+	record_adoptions(&p);
 
-	for (i = 0; i < p.plan.nprojects; i++) {
-		const struct plan_project *pp = &p.plan.projects[i];
-		struct apply_result *res = &rep.results[i];
-		char *msg = NULL;
-		struct phase_verdict pv;
-		const char *phase, *reason;
-
-		counts.created += res->created;
-		counts.started += res->started;
-		counts.recreated += res->recreated;
-		counts.removed += res->removed;
-		if (res->interrupted)
-			interrupted = true;
-		switch (pp->verdict) {
-		case VERDICT_APPLY:
-		case VERDICT_TEARDOWN:
-			if (res->interrupted && !res->failed)
-				break;
-			set_phase(&p, pp->name, res->phase, res->reason, res->message);
-			if (res->failed) {
-				nfailed++;
-				counts.failed++;
-			} else {
-				nok++;
-				if (pp->verdict == VERDICT_TEARDOWN)
-					counts.torn_down++;
-			}
-			break;
-		case VERDICT_CONVERGED:
-			phase_observed(&pv, pp->name, pp->proj, &p.obs);
-			phase = phase_name(pv.phase);
-			reason = pv.reason;
-			msg = pv.message;
-			set_phase(&p, pp->name, phase, reason, msg);
-			if (pv.phase == PHASE_FAILED) {
-				/* nothing to apply, but name it: a failed count
-				 * alone does not say which project to look at */
-				log_msg(LOG_ERROR, pp->name, "%s: %s", reason, msg);
-				nfailed++;
-			} else {
-				nok++;
-			}
-			free(msg);
-			break;
-		case VERDICT_GONE:
-			set_phase(&p, pp->name, phase_name(PHASE_TERMINATED), action_cause_name(pp->cause),
-				  "no objects left");
-			break;
-		case VERDICT_REFUSED:
-			/* another state's objects: say whose, touch nothing */
-			log_msg(LOG_ERROR, pp->name, "OwnedElsewhere: %s", pp->message);
-			set_phase(&p, pp->name, phase_name(PHASE_FAILED), "OwnedElsewhere", pp->message);
-			nfailed++;
-			break;
-		case VERDICT_INVALID:
-			nfailed++;
-			if (pp->proj && pp->proj->secret_missing) {
-				/* not the manifest's fault: a Failed phase, so the
-				 * alerts on it fire, also on a first deploy */
-				set_phase(&p, pp->name, phase_name(PHASE_FAILED), "SecretMissing",
-					  pp->proj->secret_missing);
-				break;
-			}
-			if (state_event(p.st, p.pass_id, pp->name, "InvalidManifest",
-					"manifest invalid: left as it is",
-					(int64_t)time(NULL)) < 0)
-				pass_state_error(&p, pp->name);
-			break;
-		}
-	}
-	/* a take-over is deliberate and remembered: later passes need no flag */
-	for (i = 0; i < p.plan.nprojects; i++) {
-		const struct plan_project *pp = &p.plan.projects[i];
-		size_t k;
-
-		for (k = 0; k < pp->adopted.n; k++) {
-			const char *from = pp->adopted.v[k][0] ? pp->adopted.v[k] :
-					   "objects without an owner label";
-			char *msg = xasprintf("adopted by state %s from %s", p.owner, from);
-
-			log_msg(LOG_WARN, pp->name, "%s (--adopt)", msg);
-			if (state_adopt(p.st, pp->name, pp->adopted.v[k],
-					(int64_t)time(NULL)) < 0 ||
-			    state_event(p.st, p.pass_id, pp->name, "Adopted", msg,
-					(int64_t)time(NULL)) < 0)
-				pass_state_error(&p, pp->name);
-			free(msg);
-		}
-	}
-	counts.projects = (unsigned)(nok + nfailed);
-	counts.projects_failed = (unsigned)nfailed;
-	/* failed projects, invalid manifests or a refused prune are trouble;
-	 * trouble next to converged projects is a partial success */
-	if (interrupted)
-		rc = EXIT_ERROR;
-	else if (!nfailed && !mass_refused && !p.diags.nerrors)
-		rc = EXIT_CONVERGED;
-	else
-		rc = nok ? EXIT_PARTIAL : EXIT_ERROR;
-	outcome = interrupted ? "interrupted" : rc == EXIT_CONVERGED ? "converged" :
-		  rc == EXIT_PARTIAL ? "partial" : "failed";
+	counts.projects = (unsigned)(tally.ok + tally.failed);
+	counts.projects_failed = (unsigned)tally.failed;
+	tally.manifest_errors = p.diags.nerrors;
+	tally.mass_refused = p.plan.mass_refused;
+	outcome_of_pass(&tally, &outcome);
 	pass_finish(&p, outcome, &counts);
-	if (p.state_failed) {
+	tally.state_failed = p.state_failed;
+	rc = outcome_of_pass(&tally, &outcome);
+	if (p.state_failed)
 		/* status would show what ran as Pending: say so, and fail */
 		log_msg(LOG_ERROR, NULL, "the state database could not record what "
 			"this pass did (a full disk?): `cara status` is out of date "
 			"until a pass records it");
-		rc = EXIT_ERROR;
-	}
 	log_msg(LOG_INFO, NULL, "%s: %u projects, %u created, %u recreated, %u started, "
 		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
 		counts.projects, counts.created, counts.recreated, counts.started,
-		counts.removed, nfailed, p.commit[0] ? ", commit " : "", p.commit,
+		counts.removed, tally.failed, p.commit[0] ? ", commit " : "", p.commit,
 		docker_calls(p.docker) + rep.engine_calls);
 out:
 	if (rc != EXIT_LOCKED && !cfg->dry_run)
