@@ -5,57 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "output.h"
 #include "report.h"
 #include "tap.h"
-
-static struct plan_action *add_action(struct plan *p, enum action_kind k,
-				      enum action_cause c, const char *proj,
-				      const char *svc, const char *object)
-{
-	struct plan_action *a;
-
-	GROW(p->actions, p->capactions, p->nactions + 1);
-	a = &p->actions[p->nactions++];
-	memset(a, 0, sizeof(*a));
-	a->kind = k;
-	a->cause = c;
-	a->project = xstrdup(proj);
-	a->service = xstrdup(svc);
-	a->object = xstrdup(object);
-	return a;
-}
-
-static void add_project(struct plan *p, const char *name, enum project_verdict v,
-			enum action_cause c, size_t first)
-{
-	struct plan_project *pp;
-
-	GROW(p->projects, p->capprojects, p->nprojects + 1);
-	pp = &p->projects[p->nprojects++];
-	memset(pp, 0, sizeof(*pp));
-	pp->name = xstrdup(name);
-	pp->verdict = v;
-	pp->cause = c;
-	pp->first = first;
-	pp->count = p->nactions - first;
-}
 
 static void build(struct plan *p)
 {
 	struct plan_action *a;
 
 	memset(p, 0, sizeof(*p));
-	add_action(p, ACTION_CREATE_NETWORK, CAUSE_MISSING, "shop", NULL, "cara-shop");
-	add_action(p, ACTION_START_CONTAINER, CAUSE_STOPPED, "shop", "db", "shop-db");
-	a = add_action(p, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED, "shop", "app",
-		       "shop-app");
+	tb_plan_action(p, ACTION_CREATE_NETWORK, CAUSE_MISSING, "shop", NULL, "cara-shop");
+	tb_plan_action(p, ACTION_START_CONTAINER, CAUSE_STOPPED, "shop", "db", "shop-db");
+	a = tb_plan_action(p, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED, "shop",
+			   "app", "shop-app");
 	strvec_push(&a->changed, "env");
 	strvec_push(&a->changed, "image");
-	add_project(p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
-	add_action(p, ACTION_REMOVE_CONTAINER, CAUSE_REMOVED_FROM_SOURCE, "old", "x", "old-x");
-	add_project(p, "old", VERDICT_TEARDOWN, CAUSE_REMOVED_FROM_SOURCE, 3);
-	add_project(p, "calm", VERDICT_CONVERGED, CAUSE_MISSING, 4);
+	tb_plan_project(p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	tb_plan_action(p, ACTION_REMOVE_CONTAINER, CAUSE_REMOVED_FROM_SOURCE, "old", "x", "old-x");
+	tb_plan_project(p, "old", VERDICT_TEARDOWN, CAUSE_REMOVED_FROM_SOURCE, 3);
+	tb_plan_project(p, "calm", VERDICT_CONVERGED, CAUSE_MISSING, 4);
 }
 
 static void test_plan_unpause(void)
@@ -64,8 +33,8 @@ static void test_plan_unpause(void)
 	struct buf b = BUF_INIT;
 
 	memset(&p, 0, sizeof(p));
-	add_action(&p, ACTION_START_CONTAINER, CAUSE_PAUSED, "shop", "cache", "shop-cache");
-	add_project(&p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	tb_plan_action(&p, ACTION_START_CONTAINER, CAUSE_PAUSED, "shop", "cache", "shop-cache");
+	tb_plan_project(&p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
 	output_plan_text(&b, &p, false);
 	ok(strstr(buf_cstr(&b), "  > unpause container shop-cache (Paused)\n") != NULL,
 	   "a paused container is unpaused, and the plan says so");

@@ -5,192 +5,18 @@
  * and HostPath), changes the source or the host, and compares the whole
  * plan, rendered one line per action, with what an operator expects.
  *
- * Projects and observed snapshots are built in C here, so these tests
- * stand apart from the YAML parser and the Engine.
+ * Projects and observed snapshots are built in C (builders.h), so these
+ * tests stand apart from the YAML parser and the Engine.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "phase.h"
 #include "plan.h"
 #include "spec.h"
 #include "tap.h"
-
-/* ---- builders (the model owns xstrdup'd strings; t_set_free frees them) ---- */
-
-static struct project *t_project(struct project_set *set, const char *name)
-{
-	struct project *p;
-
-	GROW(set->v, set->cap, set->n + 1);
-	p = &set->v[set->n++];
-	memset(p, 0, sizeof(*p));
-	p->name = xstrdup(name);
-	p->file = xasprintf("%s.yaml", name);
-	p->valid = true;
-	return p;
-}
-
-static struct service *t_service(struct project *p, const char *name,
-				 const char *image)
-{
-	struct service *s;
-
-	GROW(p->services, p->capservices, p->nservices + 1);
-	s = &p->services[p->nservices++];
-	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(name);
-	s->image = xstrdup(image);
-	s->stop_grace_ms = -1;
-	return s;
-}
-
-static struct env_var *t_env(struct service *s, const char *name, const char *value)
-{
-	struct env_var *e;
-
-	GROW(s->env, s->capenv, s->nenv + 1);
-	e = &s->env[s->nenv++];
-	memset(e, 0, sizeof(*e));
-	e->name = xstrdup(name);
-	e->value = xstrdup(value);
-	e->pos.line = 10 + (int)s->nenv;
-	e->pos.col = 11;
-	return e;
-}
-
-static struct volume *t_volume(struct project *p, const char *name,
-			       enum volume_type type, const char *host_path)
-{
-	struct volume *v;
-
-	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
-	v = &p->volumes[p->nvolumes++];
-	memset(v, 0, sizeof(*v));
-	v->name = xstrdup(name);
-	v->type = type;
-	v->host_path = xstrdup(host_path);
-	return v;
-}
-
-static struct mount *t_mount(struct service *s, const char *name, const char *path)
-{
-	struct mount *m;
-
-	GROW(s->mounts, s->capmounts, s->nmounts + 1);
-	m = &s->mounts[s->nmounts++];
-	memset(m, 0, sizeof(*m));
-	m->name = xstrdup(name);
-	m->mount_path = xstrdup(path);
-	return m;
-}
-
-/* The model's own release frees what the builders allocated. */
-static void t_set_free(struct project_set *set)
-{
-	project_set_release(set);
-}
-
-static void t_dep(struct service *s, const char *on, enum dep_condition cond)
-{
-	GROW(s->deps, s->capdeps, s->ndeps + 1);
-	memset(&s->deps[s->ndeps], 0, sizeof(s->deps[0]));
-	s->deps[s->ndeps].service = xstrdup(on);
-	s->deps[s->ndeps].condition = cond;
-	s->ndeps++;
-}
-
-/* ---- observed builders ---- */
-
-static struct obs_container *o_container(struct observed *o, const char *project,
-					 const char *service, const char *hash,
-					 const char *fields, const char *state,
-					 int exit_code)
-{
-	struct obs_container *c = observed_add_container(o);
-
-	c->name = name_container(project, service);
-	c->id = xasprintf("id-%s", c->name);
-	c->project = xstrdup(project);
-	c->service = xstrdup(service);
-	c->spec_hash = xstrdup(hash ? hash : "");
-	c->spec_fields = xstrdup(fields ? fields : "");
-	c->image = xstrdup("img");
-	c->state = xstrdup(state);
-	c->health = xstrdup("");
-	c->exit_code = exit_code;
-	c->networks = xasprintf("net-%s", project);   /* as o_network names it */
-	return c;
-}
-
-static void o_network(struct observed *o, const char *project)
-{
-	struct obs_network *n = observed_add_network(o);
-
-	n->name = name_network(project);
-	n->id = xasprintf("net-%s", project);
-	n->project = xstrdup(project);
-}
-
-static void o_volume(struct observed *o, const char *project, const char *volume,
-		     const char *type)
-{
-	struct obs_volume *v = observed_add_volume(o);
-
-	v->name = name_volume(project, volume);
-	v->project = xstrdup(project);
-	v->type = xstrdup(type);
-}
-
-static struct obs_container *o_find(struct observed *o, const char *project,
-				    const char *service)
-{
-	size_t i;
-
-	for (i = 0; i < o->ncontainers; i++)
-		if (!strcmp(o->containers[i].project, project) &&
-		    !strcmp(o->containers[i].service, service))
-			return &o->containers[i];
-	return NULL;
-}
-
-static void o_set_state(struct observed *o, const char *project,
-			const char *service, const char *state, int exit_code)
-{
-	struct obs_container *c = o_find(o, project, service);
-
-	if (!c) {
-		printf("Bail out! no container %s-%s\n", project, service);
-		exit(1);
-	}
-	free(c->state);
-	c->state = xstrdup(state);
-	c->exit_code = exit_code;
-}
-
-/* Drop a container from the snapshot (as `docker rm` by hand). */
-static void o_remove(struct observed *o, const char *project, const char *service)
-{
-	struct obs_container *c = o_find(o, project, service);
-	size_t i;
-
-	if (!c)
-		return;
-	i = (size_t)(c - o->containers);
-	free(c->id); free(c->name); free(c->project); free(c->service);
-	free(c->spec_hash); free(c->spec_fields); free(c->image);
-	free(c->state); free(c->health); free(c->networks);
-	memmove(&o->containers[i], &o->containers[i + 1],
-		(o->ncontainers - i - 1) * sizeof(*c));
-	o->ncontainers--;
-}
-
-static const char *volume_type_name_t(enum volume_type t)
-{
-	return t == VOLUME_MANAGED ? "Managed" : t == VOLUME_HOSTPATH ? "HostPath" :
-	       "Ephemeral";
-}
 
 /* ---- the fixture ---- */
 
@@ -210,23 +36,23 @@ struct fixture {
  */
 static struct project *shop(struct project_set *set, const char *name)
 {
-	struct project *p = t_project(set, name);
+	struct project *p = tb_project(set, name);
 	struct service *app, *migrate, *db;
 
-	t_volume(p, "data", VOLUME_MANAGED, NULL);
-	t_volume(p, "cache", VOLUME_EPHEMERAL, NULL);
-	t_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
-	app = t_service(p, "app", "shop/app:1");
-	t_env(app, "DB", "db");
-	t_dep(app, "migrate", DEP_COMPLETED);
-	t_dep(app, "db", DEP_HEALTHY);
-	t_mount(app, "cache", "/cache");
-	t_mount(app, "host", "/host");
-	migrate = t_service(p, "migrate", "shop/app:1");
+	tb_volume(p, "data", VOLUME_MANAGED, NULL);
+	tb_volume(p, "cache", VOLUME_EPHEMERAL, NULL);
+	tb_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
+	app = tb_service(p, "app", "shop/app:1");
+	tb_env(app, "DB", "db");
+	tb_dep(app, "migrate", DEP_COMPLETED);
+	tb_dep(app, "db", DEP_HEALTHY);
+	tb_mount(app, "cache", "/cache");
+	tb_mount(app, "host", "/host");
+	migrate = tb_service(p, "migrate", "shop/app:1");
 	migrate->restart = RESTART_NO;
-	t_dep(migrate, "db", DEP_HEALTHY);
-	db = t_service(p, "db", "postgres:16");
-	t_mount(db, "data", "/var/lib/postgresql");
+	tb_dep(migrate, "db", DEP_HEALTHY);
+	db = tb_service(p, "db", "postgres:16");
+	tb_mount(db, "data", "/var/lib/postgresql");
 	return p;
 }
 
@@ -245,16 +71,16 @@ static void converge(struct fixture *f, const struct project *p)
 {
 	size_t i;
 
-	o_network(&f->obs, p->name);
+	tb_obs_network(&f->obs, p->name);
 	for (i = 0; i < p->nvolumes; i++)
 		if (p->volumes[i].type != VOLUME_HOSTPATH)
-			o_volume(&f->obs, p->name, p->volumes[i].name,
-				 volume_type_name_t(p->volumes[i].type));
+			tb_obs_volume(&f->obs, p->name, p->volumes[i].name,
+				 volume_type_name(p->volumes[i].type));
 	for (i = 0; i < p->nservices; i++) {
 		const struct service *s = &p->services[i];
 
 		observed_add_image(&f->obs, s->image);
-		o_container(&f->obs, p->name, s->name, s->spec_hash, s->spec_fields,
+		tb_obs_container(&f->obs, p->name, s->name, s->spec_hash, s->spec_fields,
 			    s->restart == RESTART_NO ? "exited" : "running", 0);
 	}
 	observed_sort(&f->obs);
@@ -331,66 +157,56 @@ static void c_converged(struct fixture *f) { converge(f, find_p(f, "shop")); }
 static void c_stopped(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "app", "exited", 137);
+	tb_obs_set_state(&f->obs, "shop", "app", "exited", 137);
 }
 static void c_created_only(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "db", "created", 0);
+	tb_obs_set_state(&f->obs, "shop", "db", "created", 0);
 }
 /* docker network disconnect -f + docker network rm by hand */
 static void c_network_removed(struct fixture *f)
 {
-	size_t i;
-
 	converge(f, find_p(f, "shop"));
-	for (i = 0; i < f->obs.nnetworks; i++)
-		if (!strcmp(f->obs.networks[i].project, "shop")) {
-			free(f->obs.networks[i].id);
-			free(f->obs.networks[i].name);
-			free(f->obs.networks[i].project);
-			f->obs.networks[i] = f->obs.networks[--f->obs.nnetworks];
-			break;
-		}
+	tb_obs_remove_network(&f->obs, "shop");
 }
 static void c_disconnected(struct fixture *f)
 {
 	struct obs_container *c;
 
 	converge(f, find_p(f, "shop"));
-	c = o_find(&f->obs, "shop", "app");
-	free(c->networks);
-	c->networks = xstrdup("net-other net-zzz");
+	c = tb_obs_find(&f->obs, "shop", "app");
+	tb_set(&c->networks, "net-other net-zzz");
 }
 static void c_network_removed_stopped(struct fixture *f)
 {
 	c_network_removed(f);
-	o_set_state(&f->obs, "shop", "db", "exited", 137);
+	tb_obs_set_state(&f->obs, "shop", "db", "exited", 137);
 }
 static void c_paused(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "db", "paused", 0);
+	tb_obs_set_state(&f->obs, "shop", "db", "paused", 0);
 }
 static void c_dead(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "db", "dead", 0);
+	tb_obs_set_state(&f->obs, "shop", "db", "dead", 0);
 }
 static void c_long_running_exit0(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "db", "exited", 0);
+	tb_obs_set_state(&f->obs, "shop", "db", "exited", 0);
 }
 static void c_restarting(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "app", "restarting", 1);
+	tb_obs_set_state(&f->obs, "shop", "app", "restarting", 1);
 }
 static void c_removed_by_hand(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_remove(&f->obs, "shop", "app");
+	tb_obs_remove_container(&f->obs, "shop", "app");
 }
 static void c_image_changed(struct fixture *f)
 {
@@ -398,8 +214,7 @@ static void c_image_changed(struct fixture *f)
 
 	converge(f, find_p(f, "shop"));
 	s = find_s(f, "shop", "app");
-	free(s->image);
-	s->image = xstrdup("shop/app:2");
+	tb_set(&s->image, "shop/app:2");
 	recompute(f);
 }
 static void c_env_changed(struct fixture *f)
@@ -408,8 +223,7 @@ static void c_env_changed(struct fixture *f)
 
 	converge(f, find_p(f, "shop"));
 	s = find_s(f, "shop", "app");
-	free(s->env[0].value);
-	s->env[0].value = xstrdup("db.internal");
+	tb_set(&s->env[0].value, "db.internal");
 	recompute(f);
 }
 static void c_host_drift(struct fixture *f)
@@ -418,11 +232,9 @@ static void c_host_drift(struct fixture *f)
 
 	converge(f, find_p(f, "shop"));
 	/* everything but the cara labels drifted: nothing to recreate */
-	c = o_find(&f->obs, "shop", "app");
-	free(c->image);
-	c->image = xstrdup("sha256:0123456789abcdef");
-	free(c->health);
-	c->health = xstrdup("unhealthy");
+	c = tb_obs_find(&f->obs, "shop", "app");
+	tb_set(&c->image, "sha256:0123456789abcdef");
+	tb_set(&c->health, "unhealthy");
 	c->created = 42;
 }
 static void c_no_hash_label(struct fixture *f)
@@ -430,32 +242,32 @@ static void c_no_hash_label(struct fixture *f)
 	struct obs_container *c;
 
 	converge(f, find_p(f, "shop"));
-	c = o_find(&f->obs, "shop", "db");
-	free(c->spec_hash); c->spec_hash = xstrdup("");
-	free(c->spec_fields); c->spec_fields = xstrdup("");
+	c = tb_obs_find(&f->obs, "shop", "db");
+	tb_set(&c->spec_hash, "");
+	tb_set(&c->spec_fields, "");
 }
 static void c_on_failure_exit(struct fixture *f, int code)
 {
 	find_s(f, "shop", "db")->restart = RESTART_ON_FAILURE;
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "db", "exited", code);
+	tb_obs_set_state(&f->obs, "shop", "db", "exited", code);
 }
 static void c_on_failure_done(struct fixture *f) { c_on_failure_exit(f, 0); }
 static void c_on_failure_failed(struct fixture *f) { c_on_failure_exit(f, 2); }
 static void c_job_failed(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "migrate", "exited", 1);
+	tb_obs_set_state(&f->obs, "shop", "migrate", "exited", 1);
 }
 static void c_job_created(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "migrate", "created", 0);
+	tb_obs_set_state(&f->obs, "shop", "migrate", "created", 0);
 }
 static void c_job_running(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "migrate", "running", 0);
+	tb_obs_set_state(&f->obs, "shop", "migrate", "running", 0);
 }
 static void c_job_spec_changed(struct fixture *f)
 {
@@ -482,19 +294,19 @@ static void c_expired_nothing(struct fixture *f) { expire(f, NOW - 3600); }
 static void c_expired_managed_left(struct fixture *f)
 {
 	expire(f, NOW - 3600);
-	o_volume(&f->obs, "shop", "data", "Managed");
+	tb_obs_volume(&f->obs, "shop", "data", "Managed");
 }
 static void c_expired_stray(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	tb_obs_container(&f->obs, "shop", "old", "x", "", "running", 0);
 	expire(f, NOW);
 }
 static void c_invalid(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_set_state(&f->obs, "shop", "app", "exited", 1);
-	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	tb_obs_set_state(&f->obs, "shop", "app", "exited", 1);
+	tb_obs_container(&f->obs, "shop", "old", "x", "", "running", 0);
 	find_p(f, "shop")->valid = false;
 }
 static void c_invalid_expired(struct fixture *f) { c_invalid(f); expire(f, NOW - 1); }
@@ -507,20 +319,20 @@ static void c_invalid_not_on_host(struct fixture *f) { find_p(f, "shop")->valid 
 static void gone_from_source(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	strvec_push(&f->known, "shop");   /* applied by this state before */
 }
 /* cara's labels on the host, but not applied by this state: not ours */
 static void c_removed_unknown(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 }
 /* another project of the source is invalid: nothing is pruned */
 static void c_removed_other_invalid(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	strvec_push(&f->known, "shop");
 	shop(&f->set, "other")->valid = false;
 }
@@ -531,7 +343,7 @@ static void c_removed_beside_foreign(struct fixture *f)
 	recompute(f);
 	converge(f, find_p(f, "shop"));
 	converge(f, find_p(f, "other"));
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	strvec_push(&f->known, "shop");
 }
 static void c_removed_from_source(struct fixture *f) { gone_from_source(f); }
@@ -541,28 +353,28 @@ static void c_removed_no_prune(struct fixture *f) { gone_from_source(f); f->opts
 static void c_removed_gc(struct fixture *f) { gone_from_source(f); f->opts.gc_only = true; }
 static void c_removed_managed_left(struct fixture *f)
 {
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	strvec_push(&f->known, "shop");
-	o_volume(&f->obs, "shop", "data", "Managed");
+	tb_obs_volume(&f->obs, "shop", "data", "Managed");
 }
 static void c_removed_untyped_volume(struct fixture *f)
 {
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	strvec_push(&f->known, "shop");
-	o_volume(&f->obs, "shop", "odd", "");
-	o_volume(&f->obs, "shop", "tmp", "Ephemeral");
+	tb_obs_volume(&f->obs, "shop", "odd", "");
+	tb_obs_volume(&f->obs, "shop", "tmp", "Ephemeral");
 }
 static void c_service_removed(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_container(&f->obs, "shop", "old", "x", "", "running", 0);
-	o_remove(&f->obs, "shop", "db");
+	tb_obs_container(&f->obs, "shop", "old", "x", "", "running", 0);
+	tb_obs_remove_container(&f->obs, "shop", "db");
 }
 static void c_volume_removed(struct fixture *f)
 {
 	converge(f, find_p(f, "shop"));
-	o_volume(&f->obs, "shop", "tmp", "Ephemeral");
-	o_volume(&f->obs, "shop", "keep", "Managed");
+	tb_obs_volume(&f->obs, "shop", "tmp", "Ephemeral");
+	tb_obs_volume(&f->obs, "shop", "keep", "Managed");
 }
 static void c_gc_only(struct fixture *f) { f->opts.gc_only = true; }
 static void c_gc_only_drift(struct fixture *f) { c_stopped(f); f->opts.gc_only = true; }
@@ -579,17 +391,17 @@ static void c_two_projects(struct fixture *f)
 	struct project *z;
 
 	/* the source lists zeta first; the plan sorts by name */
-	t_set_free(&f->set);
-	z = t_project(&f->set, "zeta");
-	t_service(z, "web", "nginx:1");
+	project_set_release(&f->set);
+	z = tb_project(&f->set, "zeta");
+	tb_service(z, "web", "nginx:1");
 	shop(&f->set, "alpha");
 	recompute(f);
 	observed_add_image(&f->obs, "nginx:1");
 	observed_add_image(&f->obs, "postgres:16");
 	observed_add_image(&f->obs, "shop/app:1");
 	observed_sort(&f->obs);
-	o_network(&f->obs, "zeta");
-	o_container(&f->obs, "zeta", "web", "stale", "", "running", 0);
+	tb_obs_network(&f->obs, "zeta");
+	tb_obs_container(&f->obs, "zeta", "web", "stale", "", "running", 0);
 }
 static void c_incomplete_desired_still_applied(struct fixture *f)
 {
@@ -601,12 +413,10 @@ static void c_image_untagged(struct fixture *f)
 	struct service *s = find_s(f, "shop", "db");
 
 	/* created as postgres:latest; the source now says just "postgres" */
-	free(s->image);
-	s->image = xstrdup("postgres:latest");
+	tb_set(&s->image, "postgres:latest");
 	recompute(f);
 	converge(f, find_p(f, "shop"));
-	free(s->image);
-	s->image = xstrdup("postgres");
+	tb_set(&s->image, "postgres");
 	recompute(f);
 }
 
@@ -803,7 +613,7 @@ static void fixture_init(struct fixture *f)
 
 static void fixture_release(struct fixture *f)
 {
-	t_set_free(&f->set);
+	project_set_release(&f->set);
 	observed_release(&f->obs);
 	strvec_release(&f->known);
 }
@@ -836,28 +646,6 @@ static void test_cases(void)
 	buf_release(&b);
 }
 
-/* Label every observed object of project with owner (NULL: no label). */
-static void o_own(struct observed *o, const char *project, const char *owner)
-{
-	size_t i;
-
-	for (i = 0; i < o->ncontainers; i++)
-		if (!strcmp(o->containers[i].project, project)) {
-			free(o->containers[i].owner);
-			o->containers[i].owner = owner ? xstrdup(owner) : NULL;
-		}
-	for (i = 0; i < o->nnetworks; i++)
-		if (!strcmp(o->networks[i].project, project)) {
-			free(o->networks[i].owner);
-			o->networks[i].owner = owner ? xstrdup(owner) : NULL;
-		}
-	for (i = 0; i < o->nvolumes; i++)
-		if (!strcmp(o->volumes[i].project, project)) {
-			free(o->volumes[i].owner);
-			o->volumes[i].owner = owner ? xstrdup(owner) : NULL;
-		}
-}
-
 static const struct plan_project *plan_one(struct plan *p, struct fixture *f)
 {
 	plan_release(p);
@@ -878,12 +666,12 @@ static void test_ownership(void)
 	f.opts.adoptions = &adoptions;
 	f.opts.adopt = &adopt;
 	converge(&f, find_p(&f, "shop"));
-	o_own(&f.obs, "shop", "me");
+	tb_obs_own(&f.obs, "shop", "me");
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_CONVERGED, "our own objects: converged");
 
-	o_own(&f.obs, "shop", "them");
-	o_set_state(&f.obs, "shop", "db", "exited", 1);
+	tb_obs_own(&f.obs, "shop", "them");
+	tb_obs_set_state(&f.obs, "shop", "db", "exited", 1);
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_REFUSED && p.nactions == 0,
 	   "another state's objects: refused, not even started");
@@ -905,7 +693,7 @@ static void test_ownership(void)
 	find_p(&f, "xhop")->name[0] = 's';
 	strvec_release(&f.known);
 
-	o_own(&f.obs, "shop", NULL);
+	tb_obs_own(&f.obs, "shop", NULL);
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_REFUSED && strstr(pp->message, "no owner"),
 	   "objects without an owner label, not adopted: refused");
@@ -915,7 +703,7 @@ static void test_ownership(void)
 	   "adopted at the upgrade: ours, the stopped one is started");
 	strvec_release(&adoptions);
 
-	o_own(&f.obs, "shop", "them");
+	tb_obs_own(&f.obs, "shop", "them");
 	strvec_push(&adopt, "shop");
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_APPLY && pp->adopted.n == 1 &&
@@ -930,7 +718,7 @@ static void test_ownership(void)
 		   buf_cstr(&b));
 		buf_release(&b);
 	}
-	o_own(&f.obs, "shop", NULL);
+	tb_obs_own(&f.obs, "shop", NULL);
 	pp = plan_one(&p, &f);
 	{
 		struct buf b = BUF_INIT;
@@ -943,7 +731,7 @@ static void test_ownership(void)
 	}
 	strvec_push(&adoptions, "shop\t");
 	strvec_release(&adopt);
-	o_set_state(&f.obs, "shop", "db", "running", 0);
+	tb_obs_set_state(&f.obs, "shop", "db", "running", 0);
 	pp = plan_one(&p, &f);
 	ok(pp && pp->verdict == VERDICT_CONVERGED,
 	   "objects without a label, adopted at the upgrade, are not recreated for it");
@@ -956,16 +744,14 @@ static void test_ownership(void)
 	fixture_init(&f);
 	f.opts.owner = "me";
 	converge(&f, find_p(&f, "shop"));
-	o_own(&f.obs, "shop", "me");
+	tb_obs_own(&f.obs, "shop", "me");
 	{
-		struct obs_volume *v = observed_add_volume(&f.obs);
+		/* cara-shop-data, labelled for project shop-x */
+		struct obs_volume *v = tb_obs_volume(&f.obs, "shop", "data", "Managed");
 
-		v->name = name_volume("shop", "data");   /* cara-shop-data */
-		v->project = xstrdup("shop-x");
-		v->type = xstrdup("Managed");
-		v->owner = xstrdup("me");
-		free(f.obs.volumes[0].name);             /* ours is gone */
-		f.obs.volumes[0].name = xstrdup("cara-shop-gone");
+		tb_set(&v->project, "shop-x");
+		tb_set(&v->owner, "me");
+		tb_set(&f.obs.volumes[0].name, "cara-shop-gone");   /* ours is gone */
 	}
 	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
 	pp = p.nprojects ? &p.projects[0] : NULL;
@@ -979,10 +765,9 @@ static void test_ownership(void)
 	fixture_init(&f);
 	converge(&f, find_p(&f, "shop"));
 	{
-		struct obs_container *c = o_find(&f.obs, "shop", "app");
+		struct obs_container *c = tb_obs_find(&f.obs, "shop", "app");
 
-		free(c->name);
-		c->name = xstrdup("renamed-by-hand");
+		tb_set(&c->name, "renamed-by-hand");
 	}
 	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
 	{
@@ -1065,7 +850,7 @@ static void test_mass_prune_guard(void)
 	converge(&f, find_p(&f, "shop"));
 	strvec_push(&f.known, "shop");
 	for (i = 0; i < ARRAY_SIZE(gone); i++) {
-		o_network(&f.obs, gone[i]);
+		tb_obs_network(&f.obs, gone[i]);
 		strvec_push(&f.known, gone[i]);
 	}
 	f.opts.mass_guard = true;
@@ -1101,22 +886,20 @@ static void test_phase_observed(void)
 	ok(v.phase == PHASE_RUNNING && !strcmp(v.reason, "ContainersRunning") &&
 	   !strcmp(v.message, "3 services up to date"), "converged: Running (%s)", v.message);
 	free(v.message);
-	c = o_find(&f.obs, "shop", "db");
-	free(c->health);
-	c->health = xstrdup("unhealthy");
+	c = tb_obs_find(&f.obs, "shop", "db");
+	tb_set(&c->health, "unhealthy");
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
 	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "HealthcheckFailed") &&
 	   !strcmp(v.message, "'db' is unhealthy"), "unhealthy: Failed, HealthcheckFailed");
 	free(v.message);
-	free(c->health);
-	c->health = xstrdup("healthy");
-	o_set_state(&f.obs, "shop", "app", "exited", 1);
+	tb_set(&c->health, "healthy");
+	tb_obs_set_state(&f.obs, "shop", "app", "exited", 1);
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
 	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "ContainerExited"),
 	   "a long-running service exited: Failed, ContainerExited");
 	free(v.message);
-	o_set_state(&f.obs, "shop", "app", "running", 0);
-	o_set_state(&f.obs, "shop", "migrate", "exited", 0);
+	tb_obs_set_state(&f.obs, "shop", "app", "running", 0);
+	tb_obs_set_state(&f.obs, "shop", "migrate", "exited", 0);
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
 	ok(v.phase == PHASE_RUNNING, "a job that completed is not a failure");
 	free(v.message);
@@ -1140,10 +923,8 @@ static void test_duplicate_network(void)
 
 		fixture_init(&f);
 		converge(&f, find_p(&f, "shop"));
-		n = observed_add_network(&f.obs);
-		n->name = name_network("shop");
-		n->id = xstrdup(dup_ids[k]);
-		n->project = xstrdup("shop");
+		n = tb_obs_network(&f.obs, "shop");
+		tb_set(&n->id, dup_ids[k]);
 		observed_sort(&f.obs);
 		plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
 		ok(p.nactions == 1 && p.actions[0].kind == ACTION_REMOVE_NETWORK &&
@@ -1169,7 +950,7 @@ static void test_action_details(void)
 
 	fixture_init(&f);
 	c_stopped(&f);
-	o_set_state(&f.obs, "shop", "db", "exited", 0);
+	tb_obs_set_state(&f.obs, "shop", "db", "exited", 0);
 	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
 	is_int(p.nactions, 2, "two starts");
 	for (i = 0; i < p.nactions; i++) {
@@ -1231,7 +1012,7 @@ static void test_purity(void)
 
 	fixture_init(&f);
 	c_stopped(&f);
-	o_container(&f.obs, "other", "x", "h", "", "running", 0);
+	tb_obs_container(&f.obs, "other", "x", "h", "", "running", 0);
 	plan_compute(&p1, &f.set, &f.obs, f.now, &f.opts);
 	plan_compute(&p2, &f.set, &f.obs, f.now, &f.opts);
 	render(&b1, &p1);
@@ -1300,7 +1081,7 @@ static void test_long_chain(void)
 	struct project_set set = PROJECT_SET_INIT;
 	struct observed obs = OBSERVED_INIT;
 	struct plan pl = PLAN_INIT;
-	struct project *p = t_project(&set, "chain");
+	struct project *p = tb_project(&set, "chain");
 	size_t i, ncreate = 0, inorder = 1, prev = N;
 	double t0, cold, warm, down;
 	char name[32];
@@ -1309,11 +1090,11 @@ static void test_long_chain(void)
 		struct service *s;
 
 		snprintf(name, sizeof(name), "s%zu", i);
-		s = t_service(p, name, "img:1");
+		s = tb_service(p, name, "img:1");
 		s->spec_hash = xstrdup("h");
 		if (i + 1 < N) {
 			snprintf(name, sizeof(name), "s%zu", i + 1);
-			t_dep(s, name, DEP_STARTED);
+			tb_dep(s, name, DEP_STARTED);
 		}
 	}
 	t0 = now_s();
@@ -1337,9 +1118,9 @@ static void test_long_chain(void)
 
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "s%zu", i);
-		o_container(&obs, "chain", name, "h", "", "running", 0);
+		tb_obs_container(&obs, "chain", name, "h", "", "running", 0);
 	}
-	o_network(&obs, "chain");
+	tb_obs_network(&obs, "chain");
 	observed_add_image(&obs, "img:1");
 	observed_sort(&obs);
 	t0 = now_s();
@@ -1362,7 +1143,7 @@ static void test_long_chain(void)
 	   "seconds at most (cold %.3f s, converged %.3f s, teardown %.3f s)",
 	   N, cold, warm, down);
 	observed_release(&obs);
-	t_set_free(&set);
+	project_set_release(&set);
 }
 
 int main(void)

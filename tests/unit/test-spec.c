@@ -3,8 +3,8 @@
  * field group (and naming that group in spec_changed_fields), blind to the
  * order of env and labels, and never carrying a secret value.
  *
- * Projects are built in C here (not parsed from YAML) so these tests stand
- * apart from the manifest parser.
+ * Projects are built in C (builders.h), not parsed from YAML, so these
+ * tests stand apart from the manifest parser.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,115 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builders.h"
 #include "plan.h"
 #include "spec.h"
 #include "tap.h"
-
-/* ---- builders (the model owns xstrdup'd strings; t_set_free frees them) ---- */
-
-static struct project *t_project(struct project_set *set, const char *name)
-{
-	struct project *p;
-
-	GROW(set->v, set->cap, set->n + 1);
-	p = &set->v[set->n++];
-	memset(p, 0, sizeof(*p));
-	p->name = xstrdup(name);
-	p->file = xasprintf("%s.yaml", name);
-	p->valid = true;
-	return p;
-}
-
-static struct service *t_service(struct project *p, const char *name,
-				 const char *image)
-{
-	struct service *s;
-
-	GROW(p->services, p->capservices, p->nservices + 1);
-	s = &p->services[p->nservices++];
-	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(name);
-	s->image = xstrdup(image);
-	s->stop_grace_ms = -1;
-	return s;
-}
-
-static struct env_var *t_env(struct service *s, const char *name, const char *value)
-{
-	struct env_var *e;
-
-	GROW(s->env, s->capenv, s->nenv + 1);
-	e = &s->env[s->nenv++];
-	memset(e, 0, sizeof(*e));
-	e->name = xstrdup(name);
-	e->value = xstrdup(value);
-	e->pos.line = 10 + (int)s->nenv;
-	e->pos.col = 11;
-	return e;
-}
-
-static struct env_var *t_secret(struct service *s, const char *name,
-				const char *sname, const char *skey)
-{
-	struct env_var *e = t_env(s, name, NULL);
-
-	e->secret_name = xstrdup(sname);
-	e->secret_key = xstrdup(skey);
-	return e;
-}
-
-static void t_kv(struct kvlist *l, const char *k, const char *v)
-{
-	GROW(l->v, l->cap, l->n + 1);
-	memset(&l->v[l->n], 0, sizeof(l->v[0]));
-	l->v[l->n].key = xstrdup(k);
-	l->v[l->n].value = xstrdup(v);
-	l->n++;
-}
-
-static struct volume *t_volume(struct project *p, const char *name,
-			       enum volume_type type, const char *host_path)
-{
-	struct volume *v;
-
-	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
-	v = &p->volumes[p->nvolumes++];
-	memset(v, 0, sizeof(*v));
-	v->name = xstrdup(name);
-	v->type = type;
-	v->host_path = xstrdup(host_path);
-	return v;
-}
-
-static struct mount *t_mount(struct service *s, const char *name, const char *path)
-{
-	struct mount *m;
-
-	GROW(s->mounts, s->capmounts, s->nmounts + 1);
-	m = &s->mounts[s->nmounts++];
-	memset(m, 0, sizeof(*m));
-	m->name = xstrdup(name);
-	m->mount_path = xstrdup(path);
-	return m;
-}
-
-static struct port *t_port(struct service *s, int host, int container)
-{
-	struct port *pt;
-
-	GROW(s->ports, s->capports, s->nports + 1);
-	pt = &s->ports[s->nports++];
-	memset(pt, 0, sizeof(*pt));
-	pt->host_port = host;
-	pt->container_port = container;
-	return pt;
-}
-
-/* The model's own release frees what the builders allocated. */
-static void t_set_free(struct project_set *set)
-{
-	project_set_release(set);
-}
 
 /* ---- a secrets directory for the test ---- */
 
@@ -160,19 +55,19 @@ static void rm_secrets(void)
 
 static struct project *base(struct project_set *set)
 {
-	struct project *p = t_project(set, "shop");
-	struct service *s = t_service(p, "app", "shop/app:1");
+	struct project *p = tb_project(set, "shop");
+	struct service *s = tb_service(p, "app", "shop/app:1");
 
-	t_volume(p, "data", VOLUME_MANAGED, NULL);
-	t_volume(p, "other", VOLUME_EPHEMERAL, NULL);
-	t_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
-	t_volume(p, "host2", VOLUME_HOSTPATH, "/srv/other");
-	t_env(s, "A", "1");
-	t_env(s, "B", "2");
-	t_mount(s, "data", "/data");
-	t_port(s, 8080, 80);
-	t_kv(&s->labels, "team", "web");
-	t_kv(&s->labels, "tier", "front");
+	tb_volume(p, "data", VOLUME_MANAGED, NULL);
+	tb_volume(p, "other", VOLUME_EPHEMERAL, NULL);
+	tb_volume(p, "host", VOLUME_HOSTPATH, "/srv/shop");
+	tb_volume(p, "host2", VOLUME_HOSTPATH, "/srv/other");
+	tb_env(s, "A", "1");
+	tb_env(s, "B", "2");
+	tb_mount(s, "data", "/data");
+	tb_port(s, 8080, 80);
+	tb_kv(&s->labels, "team", "web");
+	tb_kv(&s->labels, "tier", "front");
 	return p;
 }
 
@@ -230,36 +125,36 @@ static void test_determinism(void)
 	   "fields label lists every group in order with 8 hex digits: %s", f1);
 	free(f1);
 	free(f2);
-	t_set_free(&a);
-	t_set_free(&b);
+	project_set_release(&a);
+	project_set_release(&b);
 }
 
 /* ---- every group: changing it changes the hash and names the group ---- */
 
-static void m_image(struct project *p, struct service *s) { (void)p; free(s->image); s->image = xstrdup("shop/app:2"); }
+static void m_image(struct project *p, struct service *s) { (void)p; tb_set(&s->image, "shop/app:2"); }
 static void m_command(struct project *p, struct service *s) { (void)p; s->has_command = true; strvec_push(&s->command, "serve"); }
 static void m_command_empty(struct project *p, struct service *s) { (void)p; s->has_command = true; }
 static void m_entrypoint(struct project *p, struct service *s) { (void)p; s->has_entrypoint = true; strvec_push(&s->entrypoint, "/init"); }
 static void m_workdir(struct project *p, struct service *s) { (void)p; s->working_dir = xstrdup("/srv"); }
 static void m_user(struct project *p, struct service *s) { (void)p; s->user = xstrdup("1000:1000"); }
-static void m_env_value(struct project *p, struct service *s) { (void)p; free(s->env[1].value); s->env[1].value = xstrdup("3"); }
-static void m_env_add(struct project *p, struct service *s) { (void)p; t_env(s, "C", ""); }
-static void m_env_empty(struct project *p, struct service *s) { (void)p; free(s->env[1].value); s->env[1].value = xstrdup(""); }
-static void m_mount_path(struct project *p, struct service *s) { (void)p; free(s->mounts[0].mount_path); s->mounts[0].mount_path = xstrdup("/var/data"); }
+static void m_env_value(struct project *p, struct service *s) { (void)p; tb_set(&s->env[1].value, "3"); }
+static void m_env_add(struct project *p, struct service *s) { (void)p; tb_env(s, "C", ""); }
+static void m_env_empty(struct project *p, struct service *s) { (void)p; tb_set(&s->env[1].value, ""); }
+static void m_mount_path(struct project *p, struct service *s) { (void)p; tb_set(&s->mounts[0].mount_path, "/var/data"); }
 static void m_mount_ro(struct project *p, struct service *s) { (void)p; s->mounts[0].read_only = true; }
-static void m_mount_volume(struct project *p, struct service *s) { (void)p; free(s->mounts[0].name); s->mounts[0].name = xstrdup("other"); }
-static void m_mount_host(struct project *p, struct service *s) { (void)p; t_mount(s, "host", "/host"); }
-static void m_host_path(struct project *p, struct service *s) { (void)p; t_mount(s, "host", "/host"); free(p->volumes[2].host_path); p->volumes[2].host_path = xstrdup("/srv/x"); }
+static void m_mount_volume(struct project *p, struct service *s) { (void)p; tb_set(&s->mounts[0].name, "other"); }
+static void m_mount_host(struct project *p, struct service *s) { (void)p; tb_mount(s, "host", "/host"); }
+static void m_host_path(struct project *p, struct service *s) { (void)p; tb_mount(s, "host", "/host"); tb_set(&p->volumes[2].host_path, "/srv/x"); }
 static void m_port_host(struct project *p, struct service *s) { (void)p; s->ports[0].host_port = 8081; }
 static void m_port_ip(struct project *p, struct service *s) { (void)p; s->ports[0].host_ip = xstrdup("127.0.0.1"); }
 static void m_port_proto(struct project *p, struct service *s) { (void)p; s->ports[0].protocol = xstrdup("udp"); }
 static void m_health(struct project *p, struct service *s) { (void)p; s->health.present = true; strvec_push(&s->health.test, "CMD"); strvec_push(&s->health.test, "true"); }
 static void m_restart(struct project *p, struct service *s) { (void)p; s->restart = RESTART_ALWAYS; }
 static void m_grace(struct project *p, struct service *s) { (void)p; s->stop_grace_ms = 1000; }
-static void m_label(struct project *p, struct service *s) { (void)p; free(s->labels.v[0].value); s->labels.v[0].value = xstrdup("ops"); }
+static void m_label(struct project *p, struct service *s) { (void)p; tb_set(&s->labels.v[0].value, "ops"); }
 static void m_memory(struct project *p, struct service *s) { (void)p; s->memory_bytes = 512 << 20; }
 static void m_cpus(struct project *p, struct service *s) { (void)p; s->nano_cpus = 500000000; }
-static void m_alias(struct project *p, struct service *s) { (void)p; free(s->name); s->name = xstrdup("web"); }
+static void m_alias(struct project *p, struct service *s) { (void)p; tb_set(&s->name, "web"); }
 
 static void test_every_group(void)
 {
@@ -313,7 +208,7 @@ static void test_every_group(void)
 		strvec_release(&changed);
 		free(f0);
 		free(f1);
-		t_set_free(&set);
+		project_set_release(&set);
 	}
 	buf_release(&b);
 }
@@ -336,16 +231,10 @@ static void m_label_swap(struct project *p, struct service *s)
 	s->labels.v[1] = t;
 }
 static void m_restart_default(struct project *p, struct service *s) { (void)p; s->restart = RESTART_UNLESS_STOPPED; }
-static void m_image_latest(struct project *p, struct service *s) { (void)p; free(s->image); s->image = xstrdup("busybox:latest"); }
+static void m_image_latest(struct project *p, struct service *s) { (void)p; tb_set(&s->image, "busybox:latest"); }
 static void m_port_defaults(struct project *p, struct service *s) { (void)p; s->ports[0].protocol = xstrdup("tcp"); s->ports[0].host_ip = xstrdup("0.0.0.0"); }
 static void m_positions(struct project *p, struct service *s) { (void)p; s->pos.line = 99; s->env[0].pos.line = 77; }
-static void m_deps(struct project *p, struct service *s)
-{
-	(void)p;
-	GROW(s->deps, s->capdeps, s->ndeps + 1);
-	memset(&s->deps[s->ndeps], 0, sizeof(s->deps[0]));
-	s->deps[s->ndeps++].service = xstrdup("db");
-}
+static void m_deps(struct project *p, struct service *s) { (void)p; tb_dep(s, "db", DEP_STARTED); }
 
 static void test_same_meaning(void)
 {
@@ -370,8 +259,7 @@ static void test_same_meaning(void)
 		char *f0, *f1;
 
 		if (cases[i].mutate == m_image_latest) {
-			free(p->services[0].image);
-			p->services[0].image = xstrdup("busybox");
+			tb_set(&p->services[0].image, "busybox");
 		}
 		hash_of(p, &p->services[0], h0, &f0);
 		cases[i].mutate(p, &p->services[0]);
@@ -380,7 +268,7 @@ static void test_same_meaning(void)
 		is_str(f1, f0, "%s does not change the fields label", cases[i].what);
 		free(f0);
 		free(f1);
-		t_set_free(&set);
+		project_set_release(&set);
 	}
 }
 
@@ -388,10 +276,10 @@ static void test_same_meaning(void)
 static void test_no_ambiguity(void)
 {
 	struct project_set set = PROJECT_SET_INIT;
-	struct project *p = t_project(&set, "x");
-	struct service *a = t_service(p, "s", "img:1");
-	struct service *b = t_service(p, "s", "img:1");
-	struct service *c = t_service(p, "s", "img:1");
+	struct project *p = tb_project(&set, "x");
+	struct service *a = tb_service(p, "s", "img:1");
+	struct service *b = tb_service(p, "s", "img:1");
+	struct service *c = tb_service(p, "s", "img:1");
 	char ha[65], hb[65], hc[65];
 	char *fa, *fb, *fc;
 
@@ -400,16 +288,16 @@ static void test_no_ambiguity(void)
 	strvec_push(&b->command, "a");
 	strvec_push(&b->command, "b");
 	strvec_push(&c->command, "a;b");
-	t_env(a, "K", "v;S1:x");
-	t_env(b, "K", "v");
-	t_env(b, "S1:x", "");
+	tb_env(a, "K", "v;S1:x");
+	tb_env(b, "K", "v");
+	tb_env(b, "S1:x", "");
 	hash_of(p, a, ha, &fa);
 	hash_of(p, b, hb, &fb);
 	hash_of(p, c, hc, &fc);
 	ok(strcmp(ha, hb) && strcmp(ha, hc) && strcmp(hb, hc),
 	   "[\"ab\"], [\"a\",\"b\"] and [\"a;b\"] hash differently");
 	free(fa); free(fb); free(fc);
-	t_set_free(&set);
+	project_set_release(&set);
 }
 
 static void test_secret_read(void)
@@ -490,7 +378,7 @@ static void test_secret_hash(void)
 	char h0[65], h1[65], h2[65];
 	char *f0, *f1, *f2;
 
-	t_secret(s, "PASSWORD", "db", "pw");
+	tb_secret(s, "PASSWORD", "db", "pw");
 	put_secret("db", "pw", "hunter2-first\n");
 	hash_of(p, s, h0, &f0);
 	put_secret("db", "pw", "hunter2-second\n");
@@ -511,15 +399,15 @@ static void test_secret_hash(void)
 	hash_of(p, s, h2, &f2);
 	is_str(h2, h1, "a trailing newline in the secret file changes nothing");
 	/* a literal value equal to the secret's text is a different spec */
-	free(s->env[2].secret_name); s->env[2].secret_name = NULL;
-	free(s->env[2].secret_key); s->env[2].secret_key = NULL;
-	s->env[2].value = xstrdup("hunter2-second");
+	tb_set(&s->env[2].secret_name, NULL);
+	tb_set(&s->env[2].secret_key, NULL);
+	tb_set(&s->env[2].value, "hunter2-second");
 	free(f2);
 	hash_of(p, s, h2, &f2);
 	ok(strcmp(h2, h1), "literal and secret of the same text differ");
 	strvec_release(&changed);
 	free(f0); free(f1); free(f2);
-	t_set_free(&set);
+	project_set_release(&set);
 }
 
 static void test_spec_compute(void)
@@ -532,17 +420,17 @@ static void test_spec_compute(void)
 	char *msg;
 
 	p = base(&set);
-	t_secret(&p->services[0], "PW", "db", "pw");
+	tb_secret(&p->services[0], "PW", "db", "pw");
 	put_secret("db", "pw", "fine");
-	s = t_service(p, "worker", "shop/app:1");
-	t_secret(s, "X", "db", "missing1");
-	t_env(s, "Y", "y");
-	t_secret(s, "Z", "db", "missing2");
-	t_secret(s, "OK", "db", "pw");
-	q = t_project(&set, "other");
-	t_service(q, "web", "nginx:1");
-	bad = t_project(&set, "broken");
-	t_service(bad, "web", "nginx:1");
+	s = tb_service(p, "worker", "shop/app:1");
+	tb_secret(s, "X", "db", "missing1");
+	tb_env(s, "Y", "y");
+	tb_secret(s, "Z", "db", "missing2");
+	tb_secret(s, "OK", "db", "pw");
+	q = tb_project(&set, "other");
+	tb_service(q, "web", "nginx:1");
+	bad = tb_project(&set, "broken");
+	tb_service(bad, "web", "nginx:1");
 	bad->valid = false;
 
 	spec_compute(&set, secrets_dir, &d);
@@ -576,7 +464,7 @@ static void test_spec_compute(void)
 	is_str(q->services[0].spec_hash, want, "recomputing gives the same hash");
 
 	diags_release(&d);
-	t_set_free(&set);
+	project_set_release(&set);
 }
 
 static void test_changed_fields(void)

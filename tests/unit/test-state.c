@@ -20,8 +20,10 @@
 
 #include <sqlite3.h>
 
+#include "builders.h"
 #include "state.h"
 #include "tap.h"
+
 /* the schema version this cara writes (migrations[] in src/state.c) */
 #define SCHEMA_NOW 4
 #define SCHEMA_NOW_S "4"
@@ -354,45 +356,19 @@ static struct observed sample_observed(int variant)
 {
 	struct observed o = OBSERVED_INIT;
 	struct obs_container *c;
-	struct obs_network *n;
-	struct obs_volume *v;
 
-	c = observed_add_container(&o);
+	c = tb_obs_container(&o, "shop", "web", "deadbeef", "env,image", "exited", 137);
+	free(c->id);
 	c->id = xasprintf("abc%d", variant);
-	c->name = xstrdup("shop-web");
-	c->project = xstrdup("shop");
-	c->service = xstrdup("web");
-	c->spec_hash = xstrdup("deadbeef");
-	c->spec_fields = xstrdup("env,image");
-	c->image = xstrdup("cara-local/busybox:1");
-	c->state = xstrdup("exited");
-	c->health = xstrdup("");
-	c->exit_code = 137;
+	tb_set(&c->image, "cara-local/busybox:1");
 	c->created = 1700000000 + variant;
-	c = observed_add_container(&o);
-	c->id = xstrdup("def");
-	c->name = xstrdup("shop-db");
-	c->project = xstrdup("shop");
-	c->service = xstrdup("db");
-	c->spec_hash = xstrdup("");
-	c->spec_fields = xstrdup("");
-	c->image = xstrdup("postgres:16");
-	c->state = xstrdup("running");
-	c->health = xstrdup("healthy");
-	c->exit_code = 0;
+	c = tb_obs_container(&o, "shop", "db", NULL, NULL, "running", 0);
+	tb_set(&c->image, "postgres:16");
+	tb_set(&c->health, "healthy");
 	c->created = -5;
-	n = observed_add_network(&o);
-	n->id = xstrdup("net1");
-	n->name = xstrdup("cara-shop");
-	n->project = xstrdup("shop");
-	v = observed_add_volume(&o);
-	v->name = xstrdup("cara-shop-data");
-	v->project = xstrdup("shop");
-	v->type = xstrdup("Managed");
-	v = observed_add_volume(&o);
-	v->name = xstrdup("cara-shop-tmp");
-	v->project = xstrdup("shop");
-	v->type = xstrdup("Ephemeral");
+	tb_obs_network(&o, "shop");
+	tb_obs_volume(&o, "shop", "data", "Managed");
+	tb_obs_volume(&o, "shop", "tmp", "Ephemeral");
 	observed_add_image(&o, "postgres:16");
 	observed_add_image(&o, "busybox");
 	return o;
@@ -435,7 +411,7 @@ static void test_observed(void)
 	}
 	is_int(out.nnetworks, 1, "one network");
 	if (out.nnetworks == 1) {
-		is_str(out.networks[0].id, "net1", "network id");
+		is_str(out.networks[0].id, "net-shop", "network id");
 		is_str(out.networks[0].name, "cara-shop", "network name");
 		is_str(out.networks[0].project, "shop", "network project");
 	}
