@@ -12,7 +12,7 @@
 #ifndef CARA_TEST_BUILDERS_H
 #define CARA_TEST_BUILDERS_H
 
-#include "manifest.h"
+#include "input/manifest.h"
 #include "observed.h"
 #include "plan.h"
 
