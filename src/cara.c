@@ -69,6 +69,43 @@ static void cmd_usage(const struct cmd_entry *c)
 	buf_release(&b);
 }
 
+/*
+ * cara help --flags [CMD]: for scripts/cara.bash-completion, and hidden from
+ * cara --help.  Without CMD the command names, one a line; with CMD the
+ * flags it takes in config_flags()'s format, from the table and the groups
+ * that config_load() accepts.  argv[0] is "help", argv[1] "--flags".
+ */
+static int help_flags(int argc, char **argv)
+{
+	const struct cmd_entry *c;
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc = EXIT_ERROR;
+
+	if (argc > 3) {
+		fputs("usage: cara help --flags [COMMAND]\n", stderr);
+		goto out;
+	}
+	if (argc == 2) {
+		for (i = 0; cmd_table[i]; i++)
+			buf_printf(&b, "%s\n", cmd_table[i]->name);
+	} else if ((c = cmd_find(argv[2]))) {
+		config_flags(&b, c->options);
+	} else {
+		fprintf(stderr, "cara help: unknown command '%s'\n", argv[2]);
+		goto out;
+	}
+	fputs(buf_cstr(&b), stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("cara: cannot write to standard output");
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&b);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *c;
@@ -80,6 +117,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2 && !strcmp(argv[2], "--flags"))
+		return help_flags(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") && argc > 2 && (c = cmd_find(argv[2]))) {
 		cmd_usage(c);
 		return 0;

@@ -3,7 +3,8 @@
  *
  * One table row per option gives its flag, environment variable, file key,
  * type and place in struct config; parsing flags, the environment and the
- * file all walk the same table, and so does `cara config`.  Values marked
+ * file all walk the same table, and so do `cara config`, --help and the
+ * flag lists for completion (`cara help --flags CMD`).  Values marked
  * secret are never printed.  (Credentials themselves are never options:
  * only the files or variable names that hold them.)
  */
@@ -181,6 +182,15 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *val,
 	return 0;
 }
 
+/*
+ * Does a command taking `groups` take option o?  The one rule behind what
+ * config_load accepts, what --help shows and what completion offers.
+ */
+static bool opt_taken(const struct opt *o, unsigned groups)
+{
+	return (o->group & groups) != 0;
+}
+
 static const struct opt *opt_by_flag(const char *flag, size_t len)
 {
 	size_t i;
@@ -339,7 +349,7 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 		}
 		if (!o)
 			return error_set("unknown option '%s'", argv[a]);
-		if (!(o->group & groups))
+		if (!opt_taken(o, groups))
 			return error_set("option '%s' is not one of cara %s's (see "
 					 "cara %s --help)", argv[a], command, command);
 		if (neg) {
@@ -503,7 +513,7 @@ void config_usage(struct buf *out, unsigned groups)
 		const struct opt *o = &opts[i];
 		char *f;
 
-		if (!(o->group & groups))
+		if (!opt_taken(o, groups))
 			continue;
 		f = xasprintf("--%s%s", o->flag,
 				    o->type == OPT_BOOL ? "" :
@@ -513,6 +523,23 @@ void config_usage(struct buf *out, unsigned groups)
 			buf_printf(out, " [%s]", o->env);
 		buf_putc(out, '\n');
 		free(f);
+	}
+}
+
+void config_flags(struct buf *out, unsigned groups)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+
+		if (!opt_taken(o, groups))
+			continue;
+		buf_printf(out, "--%s%s\n", o->flag, o->type == OPT_BOOL ? "" : "=");
+		/* --no-BOOL (config_load) changes something only where the
+		 * default is true */
+		if (o->type == OPT_BOOL && o->def && !strcmp(o->def, "true"))
+			buf_printf(out, "--no-%s\n", o->flag);
 	}
 }
 

@@ -76,6 +76,12 @@ void config_release(struct config *cfg);
 void config_print(const struct config *cfg, bool json, struct buf *out);
 /* Usage text for flags (for --help). */
 void config_usage(struct buf *out, unsigned groups);
+/*
+ * The flags of `groups` for completion, one a line in table order: "--FLAG"
+ * for a boolean, "--FLAG=" for one that takes a value, and "--no-FLAG" after
+ * a boolean whose default is true.  (`cara help --flags CMD`)
+ */
+void config_flags(struct buf *out, unsigned groups);
 /* Split hostpath_roots into a vector. */
 void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 /* Split interpolate_allow into a vector (empty: no allowlist). */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The operator-facing files agree with the code: the man pages render
 # without warnings and cover every command, flag, variable, file key, exit
-# status, phase, reason and manifest field; the bash completion offers the
-# commands and flags; the systemd units verify; the cron line parses; the
-# CI examples are valid YAML.
+# status, phase, reason and manifest field; `cara help --flags CMD` lists
+# exactly the flags CMD's --help shows and its parser takes, and the bash
+# completion offers them (it asks cara, so it has no list to drift); the
+# systemd units verify; the cron line parses; the CI examples are valid YAML.
 . "$srcdir/tests/lib.sh"
 
 man1="$srcdir/doc/cara.1"
@@ -46,6 +47,31 @@ option_entry() {
 		prev == ".TP" && ($2 == flag || $2 == flag ",") && $1 ~ /^\.B/ { inside = 1; print }
 		{ prev = $0 }
 	' "$TEST_DIR/cara.1.txt"
+}
+
+# The flags `cara CMD --help` shows, one a line, in its order.
+help_flags() {
+	$CARA "$1" --help | sed -n 's/^  \(--[a-z][a-z0-9-]*\).*/\1/p'
+}
+
+# The flags `cara help --flags CMD` lists, as --help names them: without the
+# "=" of a flag that takes a value, and without the --no-FLAG that follows
+# its boolean FLAG.
+listed_flags() {
+	$CARA help --flags "$1" |
+		awk 'p != "" && $0 == "--no-" substr(p, 3) { p = ""; next } { p = $0; print }' |
+		sed 's/=$//'
+}
+
+# A value that flag $1 (without "=") accepts, for parsing it with --help.
+flag_value() {
+	case $1 in
+	--config) echo "$CARA_CONFIG" ;;
+	--output|--log-format) echo text ;;
+	--notify-url) echo http://localhost/ ;;
+	--interpolate-allow) echo HOME ;;
+	*) echo 1 ;;
+	esac
 }
 
 # Every reason (and event kind, and plan cause) the C sources record.
@@ -317,8 +343,84 @@ test_expect_success 'the CI examples run validate, diff as JSON and sync' '
 	done
 '
 
+test_expect_success 'cara help --flags lists the commands of cara --help' '
+	$CARA help --flags >cmds &&
+	$CARA --help | sed -n "/^commands:/,/^\$/p" | awk "NF > 1 { print \$1 }" >help-cmds &&
+	test "$(wc -l <cmds)" -ge 9 &&
+	diff -u help-cmds cmds
+'
+
+test_expect_success 'cara help --flags CMD lists exactly the flags of cara CMD --help' '
+	$CARA help --flags >cmds &&
+	while read -r c; do
+		help_flags "$c" >want &&
+		test "$(wc -l <want)" -ge 5 &&
+		listed_flags "$c" >got &&
+		diff -u want got || { echo "cara help --flags $c differs from cara $c --help"; exit 1; }
+	done <cmds &&
+	$CARA help --flags sync >sync &&
+	grep -qx -- --state-dir= sync && grep -qx -- --dry-run sync &&
+	grep -qx -- --no-prune sync && ! grep -qx -- --no-dry-run sync &&
+	listed_flags status >status && test "$(tail -n 1 status)" = --help &&
+	config_rows | sed "s/ .*//; s/^/--/" >rows &&
+	listed_flags config >got &&
+	diff -u rows got || { echo "cara config does not take every row of the table"; exit 1; }
+'
+
+test_expect_success 'cara help --flags: an unknown command is an error, and it is not in cara --help' '
+	expect_exit 1 $CARA help --flags nosuch >out 2>err &&
+	! test -s out &&
+	expect_contains err "unknown command '"'"'nosuch'"'"'" &&
+	expect_exit 1 $CARA help --flags sync status >out 2>err &&
+	expect_contains err "usage: cara help --flags [COMMAND]" &&
+	$CARA --help >help && expect_not_contains help "--flags"
+'
+
+# (CARA_ALLOWED_SIGNERS: --verify-signatures is refused without keys)
+test_expect_success 'each command parses every flag cara help --flags lists for it' '
+	export CARA_ALLOWED_SIGNERS=/dev/null &&
+	$CARA help --flags >cmds && n=0 &&
+	while read -r c; do
+		$CARA help --flags "$c" >flags &&
+		while read -r f; do
+			case $f in
+			*=)	f=${f%=} &&
+				$CARA "$c" "$f" "$(flag_value "$f")" --help >/dev/null 2>err &&
+				$CARA "$c" "$f=$(flag_value "$f")" --help >/dev/null 2>err &&
+				expect_exit 1 $CARA "$c" --help "$f" >/dev/null 2>err &&
+				expect_contains err "option '"'"'$f'"'"' needs a value" ;;
+			*)	$CARA "$c" --help "$f" >/dev/null 2>err ;;
+			esac || { echo "cara $c $f:"; cat err; exit 1; }
+			n=$((n + 1))
+		done <flags
+	done <cmds &&
+	test "$n" -ge 150
+'
+
+test_expect_success 'each command refuses a flag cara help --flags does not list for it' '
+	$CARA help --flags >cmds &&
+	while read -r c; do $CARA help --flags "$c"; done <cmds | sort -u >all &&
+	n=0 &&
+	while read -r c; do
+		$CARA help --flags "$c" | sort >flags &&
+		f=$(comm -23 all flags | head -n 1) &&
+		[ -n "$f" ] || continue
+		expect_exit 1 $CARA "$c" "${f%=}" --help >out 2>err &&
+		expect_contains err "is not one of cara $c" &&
+		n=$((n + 1))
+	done <cmds &&
+	test "$n" -ge 5 &&
+	expect_exit 1 $CARA status --dry-run 2>err &&
+	expect_contains err "option '"'"'--dry-run'"'"' is not one of cara status" &&
+	expect_exit 1 $CARA status --no-prune 2>err &&
+	expect_exit 1 $CARA validate --state-dir=x 2>err
+'
+
 if command -v bash >/dev/null 2>&1; then
-	# complete WORD...: what the completion offers for the last word
+	# offered WORD...: what the completion offers for the last word, with
+	# the built cara first in PATH
+	cara_dir=$(dirname "$cara_abs")
+	offered() { PATH="$cara_dir:$PATH" bash "$TEST_DIR/complete.sh" "$compl" "$@"; }
 	cat >"$TEST_DIR/complete.sh" <<-\EOF
 	. "$1"; shift
 	COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
@@ -330,42 +432,89 @@ if command -v bash >/dev/null 2>&1; then
 		bash -c ". \"\$1\"; complete -p cara" x "$compl" | grep -q "_cara"
 	'
 	test_expect_success 'completion: cara sy<TAB> gives sync' '
-		bash complete.sh "$compl" cara sy >out &&
+		offered cara sy >out &&
 		test "$(cat out)" = sync
 	'
 	test_expect_success 'completion: every command of cara --help' '
 		$CARA --help | sed -n "/^commands:/,/^\$/p" | awk "NF > 1 { print \$1 }" >cmds &&
-		bash complete.sh "$compl" cara "" >out &&
+		offered cara "" >out &&
 		while read -r c; do
 			grep -qx "$c" out || { echo "not offered: $c"; exit 1; }
 		done <cmds
 	'
 	test_expect_success 'completion: state subcommands, --output and --log-format values' '
-		bash complete.sh "$compl" cara state "" >out &&
+		offered cara state "" >out &&
 		test "$(tr "\n" " " <out)" = "backup restore check identity " &&
-		bash complete.sh "$compl" cara diff --output "" >out &&
+		offered cara diff --output "" >out &&
 		test "$(tr "\n" " " <out)" = "text json " &&
-		bash complete.sh "$compl" cara sync --log-format=j >out &&
+		offered cara sync --log-format=j >out &&
 		test "$(cat out)" = --log-format=json &&
-		bash complete.sh "$compl" cara sync --wait >out &&
+		offered cara sync --wait >out &&
 		test "$(cat out)" = --wait-lock
 	'
 	test_expect_success 'completion: files for --config, directories for validate' '
 		mkdir -p dir-a && : >file-b &&
-		bash complete.sh "$compl" cara sync --config fil >out &&
+		offered cara sync --config fil >out &&
 		grep -qx file-b out &&
-		bash complete.sh "$compl" cara validate dir >out &&
+		offered cara validate dir >out &&
 		grep -qx dir-a out && ! grep -q file-b out
 	'
-	test_expect_success 'completion: every flag of the option table is offered' '
-		config_rows | sed "s/ .*//" >flags &&
-		while read -r f; do
-			grep -qE -- "--$f([^a-z-]|\$)" "$compl" || { echo "not offered: --$f"; exit 1; }
-		done <flags &&
-		bash complete.sh "$compl" cara config -- >out &&
-		while read -r f; do
-			grep -qx -- "--$f" out || { echo "config: --$f not offered"; exit 1; }
-		done <flags
+	test_expect_success 'completion: status takes --state-dir, not --dry-run; sync both' '
+		offered cara status -- >out &&
+		grep -qx -- --state-dir out && ! grep -q -- --dry-run out &&
+		! grep -q = out &&
+		offered cara sync -- >out &&
+		grep -qx -- --dry-run out && grep -qx -- --state-dir out &&
+		grep -qx -- --no-prune out
+	'
+	test_expect_success 'completion: each command is offered the flags cara help --flags lists' '
+		$CARA help --flags >cmds &&
+		while read -r c; do
+			$CARA help --flags "$c" | sed "s/=\$//" | sort >want &&
+			offered cara "$c" -- | sort >got &&
+			diff -u want got || { echo "completion of cara $c --"; exit 1; }
+		done <cmds
+	'
+	test_expect_success 'completion: a value after a flag that takes one, an argument after one that does not' '
+		mkdir -p sdir-c && : >sfile-d &&
+		offered cara status --state-dir "" >out &&
+		grep -qx sdir-c out && ! grep -q sfile-d out &&
+		offered cara status --state-dir=sdi >out &&
+		test "$(cat out)" = --state-dir=sdir-c &&
+		offered cara state --wait-lock 5 "" >out &&
+		test "$(tr "\n" " " <out)" = "backup restore check identity " &&
+		offered cara state --verbose "" >out &&
+		test "$(tr "\n" " " <out)" = "backup restore check identity " &&
+		offered cara help st >out &&
+		test "$(tr "\n" " " <out)" = "status state "
+	'
+	test_expect_success 'completion: a cara that fails or is missing gives nothing, quietly' '
+		printf "#!/bin/sh\necho --bogus\necho sync\nexit 1\n" >bad-cara && chmod +x bad-cara &&
+		offered "$TEST_DIR/bad-cara" sync -- >out 2>err &&
+		! grep -q -- --bogus out && ! test -s err &&
+		offered "$TEST_DIR/bad-cara" "" >out 2>err &&
+		! grep -q sync out && ! test -s err &&
+		offered "$TEST_DIR/no-such-cara" status -- >out 2>err &&
+		! grep -q -- --state-dir out && ! test -s err &&
+		offered "$TEST_DIR/no-such-cara" status --state-dir "" >out 2>err &&
+		! test -s err
+	'
+	# Two completions in one shell, with a cara that counts its runs.
+	cat >"$TEST_DIR/complete-twice.sh" <<-\EOF
+	. "$1"; shift
+	COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	_cara; _cara
+	COMP_WORDS=("$1" status --state-dir ""); COMP_CWORD=3
+	_cara
+	printf "%s\n" "${COMPREPLY[@]}"
+	EOF
+	test_expect_success 'completion: cara is asked once per command and session' '
+		printf "#!/bin/sh\necho run >>\"%s/runs\"\nexec %s \"\$@\"\n" \
+			"$TEST_DIR" "$cara_abs" >counting-cara && chmod +x counting-cara &&
+		mkdir -p dir-e && : >runs &&
+		bash complete-twice.sh "$compl" "$TEST_DIR/counting-cara" status -- >out &&
+		grep -qx dir-e out &&
+		test "$(wc -l <runs)" -eq 1
 	'
 else
 	test_skip 'the bash completion' 'bash missing'
