@@ -241,8 +241,8 @@ test_expect_success 'every reason the code records is in the troubleshooting tab
 	done
 '
 
-test_expect_success 'the exit statuses of src/cmd.h are documented' '
-	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]\),.*/\1/p" "$srcdir/src/cmd.h" >codes &&
+test_expect_success 'the exit statuses of src/outcome.h are documented' '
+	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]\),.*/\1/p" "$srcdir/src/outcome.h" >codes &&
 	test "$(tr -d "\n" <codes)" = 01234 &&
 	sed -n "/^\.SH EXIT STATUS/,/^\.SH /p" cara.1.txt >section &&
 	for c in $(cat codes); do
