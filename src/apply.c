@@ -497,7 +497,7 @@ static void check_running(struct docker *d, const struct plan *plan,
 			struct obs_container now;
 
 			memset(&now, 0, sizeof(now));
-			now.state = cs.status;
+			now.state = obs_state_parse(cs.status);
 			now.exit_code = cs.exit_code;
 			if (plan_service_finished(a->svc, &now))
 				continue;

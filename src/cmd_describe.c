@@ -40,10 +40,10 @@ static void describe_objects(struct buf *out, const struct config *cfg,
 		if (strcmp(c->project, name))
 			continue;
 		buf_printf(out, "  container  %s  service=%s image=%s state=%s",
-			   c->name, c->service, c->image, c->state);
-		if (c->health && *c->health)
-			buf_printf(out, " health=%s", c->health);
-		if (!strcmp(c->state, "exited"))
+			   c->name, c->service, c->image, obs_state_name(c->state));
+		if (c->health != HEALTH_NONE)
+			buf_printf(out, " health=%s", obs_health_name(c->health));
+		if (c->state == OBS_EXITED)
 			buf_printf(out, " exit=%d", c->exit_code);
 		buf_printf(out, " spec=%.12s\n", c->spec_hash);
 	}

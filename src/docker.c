@@ -1309,8 +1309,8 @@ static int add_container(void *arg, const json_t *j)
 	c->spec_hash = jdup(labels, LABEL_SPEC_HASH);
 	c->spec_fields = jdup(labels, LABEL_SPEC_FIELDS);
 	c->image = jdup(j, "Image");
-	c->state = jdup(j, "State");
-	c->health = xstrdup(docker_status_health(status));
+	c->state = obs_state_parse(jget_str(j, "State"));
+	c->health = obs_health_parse(docker_status_health(status));
 	c->exit_code = docker_status_exit_code(status);
 	c->created = (int64_t)jget_int(j, "Created");
 	c->networks = network_ids(json_object_get(json_object_get(j, "NetworkSettings"),

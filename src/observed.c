@@ -7,6 +7,58 @@
 #include "observed.h"
 #include "util.h"
 
+static const char *const state_names[] = {
+	[OBS_UNKNOWN] = "unknown", [OBS_CREATED] = "created",
+	[OBS_RUNNING] = "running", [OBS_PAUSED] = "paused",
+	[OBS_RESTARTING] = "restarting", [OBS_REMOVING] = "removing",
+	[OBS_EXITED] = "exited", [OBS_DEAD] = "dead",
+};
+
+static const char *const health_names[] = {
+	[HEALTH_NONE] = "", [HEALTH_STARTING] = "starting",
+	[HEALTH_HEALTHY] = "healthy", [HEALTH_UNHEALTHY] = "unhealthy",
+};
+
+const char *obs_state_name(enum obs_state s)
+{
+	return (size_t)s < ARRAY_SIZE(state_names) ? state_names[s] : "unknown";
+}
+
+enum obs_state obs_state_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s && i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(s, state_names[i]))
+			return (enum obs_state)i;
+	return OBS_UNKNOWN;
+}
+
+const char *obs_health_name(enum obs_health h)
+{
+	return (size_t)h < ARRAY_SIZE(health_names) ? health_names[h] : "";
+}
+
+enum obs_health obs_health_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s && i < ARRAY_SIZE(health_names); i++)
+		if (!strcmp(s, health_names[i]))
+			return (enum obs_health)i;
+	return HEALTH_NONE;
+}
+
+bool obs_state_up(enum obs_state s)
+{
+	return s == OBS_RUNNING || s == OBS_RESTARTING || s == OBS_PAUSED;
+}
+
+bool obs_state_stopped(enum obs_state s)
+{
+	return s == OBS_EXITED || s == OBS_DEAD;
+}
+
 void observed_release(struct observed *o)
 {
 	size_t i;
@@ -15,7 +67,7 @@ void observed_release(struct observed *o)
 		struct obs_container *c = &o->containers[i];
 		free(c->id); free(c->name); free(c->project); free(c->service);
 		free(c->spec_hash); free(c->spec_fields); free(c->image);
-		free(c->state); free(c->health); free(c->networks); free(c->owner);
+		free(c->networks); free(c->owner);
 	}
 	for (i = 0; i < o->nnetworks; i++) {
 		free(o->networks[i].id);

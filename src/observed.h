@@ -13,6 +13,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A workload's state and health, normalised where a backend reports them
+ * (docker.c, state.c): the planner and the phases never read a backend's
+ * own words.
+ */
+enum obs_state {
+	OBS_UNKNOWN,         /* a word this cara does not know */
+	OBS_CREATED,
+	OBS_RUNNING,
+	OBS_PAUSED,
+	OBS_RESTARTING,
+	OBS_REMOVING,
+	OBS_EXITED,
+	OBS_DEAD,
+};
+
+enum obs_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+
+/* "running"; the Engine's words, also those state.c stores. */
+const char *obs_state_name(enum obs_state s);
+enum obs_state obs_state_parse(const char *s);      /* NULL, unknown: OBS_UNKNOWN */
+/* "" for none, "starting", "healthy", "unhealthy". */
+const char *obs_health_name(enum obs_health h);
+enum obs_health obs_health_parse(const char *s);
+/* Up as far as a dependent is concerned: running, restarting or paused. */
+bool obs_state_up(enum obs_state s);
+/* Stopped for good until started: exited or dead. */
+bool obs_state_stopped(enum obs_state s);
+
 struct obs_container {
 	char *id;
 	char *name;          /* without the leading '/' */
@@ -21,8 +50,8 @@ struct obs_container {
 	char *spec_hash;     /* label cara.spec-hash, "" if absent */
 	char *spec_fields;   /* label cara.spec-fields, "" if absent */
 	char *image;         /* image reference as created */
-	char *state;         /* created, running, paused, restarting, exited, dead */
-	char *health;        /* "", "starting", "healthy", "unhealthy" */
+	enum obs_state state;
+	enum obs_health health;
 	int exit_code;       /* meaningful when state is "exited" */
 	int64_t created;     /* unix seconds */
 	/* ids of the networks it is attached to, ' '-separated and sorted;

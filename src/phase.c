@@ -44,16 +44,17 @@ void phase_observed(struct phase_verdict *out, const char *name,
 		s = by_name ? project_lookup_service(by_name, p->nservices, c->service)
 			    : NULL;
 		out->phase = PHASE_FAILED;
-		if (!strcmp(c->health ? c->health : "", "unhealthy")) {
+		if (c->health == HEALTH_UNHEALTHY) {
 			out->reason = "HealthcheckFailed";
 			out->message = xasprintf("'%s' is unhealthy", c->service);
-		} else if (!strcmp(c->state ? c->state : "", "restarting")) {
+		} else if (c->state == OBS_RESTARTING) {
 			out->reason = "ContainerCrashed";
 			out->message = xasprintf("'%s' is restarting", c->service);
 		} else if (s && !plan_service_finished(s, c) && s->restart != RESTART_NO &&
-			   strcmp(c->state ? c->state : "", "running")) {
+			   c->state != OBS_RUNNING) {
 			out->reason = "ContainerExited";
-			out->message = xasprintf("'%s' is %s", c->service, c->state);
+			out->message = xasprintf("'%s' is %s", c->service,
+						 obs_state_name(c->state));
 		} else {
 			out->phase = PHASE_RUNNING;
 		}

@@ -465,16 +465,14 @@ static void plan_teardown(struct plan *pl, const char *name,
 
 bool plan_service_finished(const struct service *s, const struct obs_container *c)
 {
-	const char *st = c->state ? c->state : "";
-
 	if (c->exit_code != 0)
 		return false;
 	/* a one-shot job runs once per spec hash: success is final */
 	if (s->restart == RESTART_NO)
-		return !strcmp(st, "exited") || !strcmp(st, "dead");
+		return obs_state_stopped(c->state);
 	/* on-failure that exited 0 is done, as the Engine itself decides:
 	 * starting it again every pass would be a loop */
-	return s->restart == RESTART_ON_FAILURE && !strcmp(st, "exited");
+	return s->restart == RESTART_ON_FAILURE && c->state == OBS_EXITED;
 }
 
 /* What to do with the existing container c of service s (same hash). */
@@ -482,18 +480,16 @@ static bool container_needs_start(const struct service *s,
 				  const struct obs_container *c,
 				  enum action_cause *cause)
 {
-	const char *st = c->state ? c->state : "";
-
-	if (!strcmp(st, "paused")) {
+	if (c->state == OBS_PAUSED) {
 		/* its processes and writable layer are intact: unpause */
 		*cause = CAUSE_PAUSED;
 		return true;
 	}
-	if (!strcmp(st, "created")) {
+	if (c->state == OBS_CREATED) {
 		*cause = CAUSE_STOPPED;
 		return true;
 	}
-	if (!strcmp(st, "exited") || !strcmp(st, "dead")) {
+	if (obs_state_stopped(c->state)) {
 		if (plan_service_finished(s, c))
 			return false;
 		*cause = s->restart != RESTART_NO ? CAUSE_STOPPED : CAUSE_JOB_FAILED;
@@ -522,8 +518,7 @@ static void plan_service(struct plan *pl, const struct project *p,
 		 * would fail on the network it still names.
 		 */
 		start = container_needs_start(s, c, &cause);
-		if (same(c->state, "running") || same(c->state, "restarting") ||
-		    same(c->state, "paused")) {
+		if (obs_state_up(c->state)) {
 			a = add_action(pl, ACTION_CONNECT_CONTAINER, CAUSE_DISCONNECTED,
 				       p->name, s->name, xstrdup(cname), c->id);
 			a->proj = p;

@@ -785,7 +785,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 		const struct obs_container *c = &obs->containers[i];
 		const char *v[] = { c->id, c->name, c->project, c->service,
 				    c->spec_hash, c->spec_fields, c->image,
-				    c->state, c->health };
+				    obs_state_name(c->state),
+				    obs_health_name(c->health) };
 		size_t k;
 
 		for (k = 0; k < ARRAY_SIZE(v); k++)
@@ -918,8 +919,8 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 		c->spec_hash = col_str_nn(s, 4);
 		c->spec_fields = col_str_nn(s, 5);
 		c->image = col_str_nn(s, 6);
-		c->state = col_str_nn(s, 7);
-		c->health = col_str_nn(s, 8);
+		c->state = obs_state_parse((const char *)sqlite3_column_text(s, 7));
+		c->health = obs_health_parse((const char *)sqlite3_column_text(s, 8));
 		c->exit_code = sqlite3_column_int(s, 9);
 		c->created = sqlite3_column_int64(s, 10);
 		if (sqlite3_column_type(s, 11) != SQLITE_NULL)

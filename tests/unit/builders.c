@@ -140,8 +140,8 @@ struct obs_container *tb_obs_container(struct observed *o, const char *project,
 	c->spec_hash = xstrdup(hash ? hash : "");
 	c->spec_fields = xstrdup(fields ? fields : "");
 	c->image = xstrdup("img");
-	c->state = xstrdup(state);
-	c->health = xstrdup("");
+	c->state = obs_state_parse(state);
+	c->health = HEALTH_NONE;
 	c->exit_code = exit_code;
 	c->networks = xasprintf("net-%s", project);   /* tb_obs_network's id */
 	return c;
@@ -197,7 +197,7 @@ void tb_obs_set_state(struct observed *o, const char *project, const char *servi
 {
 	struct obs_container *c = tb_obs_find(o, project, service);
 
-	tb_set(&c->state, state);
+	c->state = obs_state_parse(state);
 	c->exit_code = exit_code;
 }
 

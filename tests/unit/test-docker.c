@@ -921,8 +921,8 @@ static void test_web(struct docker *d)
 			is_str(c->spec_hash, "0123abcd", "observed spec hash");
 			is_str(c->spec_fields, "image,env", "observed spec fields");
 			is_str(c->image, "cara-local/busybox:1", "observed image");
-			is_str(c->state, "running", "observed state");
-			is_str(c->health, "healthy", "observed health");
+			is_str(obs_state_name(c->state), "running", "observed state");
+			is_str(obs_health_name(c->health), "healthy", "observed health");
 			ok(c->created > 1600000000, "observed created time");
 		}
 	}
@@ -951,9 +951,9 @@ static void test_web(struct docker *d)
 
 	if (observe(d, &o, "with the container stopped") == 0) {
 		c = find(&o, web);
-		ok(c && !strcmp(c->state, "exited") && c->exit_code == 0,
+		ok(c && c->state == OBS_EXITED && c->exit_code == 0,
 		   "observed exited with code 0");
-		ok(c && !strcmp(c->health, ""), "no health when exited");
+		ok(c && c->health == HEALTH_NONE, "no health when exited");
 	}
 	observed_release(&o);
 
@@ -1014,7 +1014,7 @@ static void test_job(struct docker *d)
 	is_str(cs.health, "", "no healthcheck, no health");
 	if (observe(d, &o, "after the job") == 0) {
 		c = find(&o, job);
-		ok(c && !strcmp(c->state, "exited") && c->exit_code == 3,
+		ok(c && c->state == OBS_EXITED && c->exit_code == 3,
 		   "observed exit code 3");
 		ok(c && !strcmp(c->spec_hash, "") && !strcmp(c->spec_fields, ""),
 		   "absent labels observed as empty");

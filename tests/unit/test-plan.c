@@ -234,7 +234,7 @@ static void c_host_drift(struct fixture *f)
 	/* everything but the cara labels drifted: nothing to recreate */
 	c = tb_obs_find(&f->obs, "shop", "app");
 	tb_set(&c->image, "sha256:0123456789abcdef");
-	tb_set(&c->health, "unhealthy");
+	c->health = HEALTH_UNHEALTHY;
 	c->created = 42;
 }
 static void c_no_hash_label(struct fixture *f)
@@ -887,12 +887,12 @@ static void test_phase_observed(void)
 	   !strcmp(v.message, "3 services up to date"), "converged: Running (%s)", v.message);
 	free(v.message);
 	c = tb_obs_find(&f.obs, "shop", "db");
-	tb_set(&c->health, "unhealthy");
+	c->health = HEALTH_UNHEALTHY;
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
 	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "HealthcheckFailed") &&
 	   !strcmp(v.message, "'db' is unhealthy"), "unhealthy: Failed, HealthcheckFailed");
 	free(v.message);
-	tb_set(&c->health, "healthy");
+	c->health = HEALTH_HEALTHY;
 	tb_obs_set_state(&f.obs, "shop", "app", "exited", 1);
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
 	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "ContainerExited"),

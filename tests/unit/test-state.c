@@ -364,7 +364,7 @@ static struct observed sample_observed(int variant)
 	c->created = 1700000000 + variant;
 	c = tb_obs_container(&o, "shop", "db", NULL, NULL, "running", 0);
 	tb_set(&c->image, "postgres:16");
-	tb_set(&c->health, "healthy");
+	c->health = HEALTH_HEALTHY;
 	c->created = -5;
 	tb_obs_network(&o, "shop");
 	tb_obs_volume(&o, "shop", "data", "Managed");
@@ -384,8 +384,8 @@ static void check_same_container(const struct obs_container *a,
 	is_str(a->spec_hash, b->spec_hash, "%s spec_hash", what);
 	is_str(a->spec_fields, b->spec_fields, "%s spec_fields", what);
 	is_str(a->image, b->image, "%s image", what);
-	is_str(a->state, b->state, "%s state", what);
-	is_str(a->health, b->health, "%s health", what);
+	is_int(a->state, b->state, "%s state", what);
+	is_int(a->health, b->health, "%s health", what);
 	is_int(a->exit_code, b->exit_code, "%s exit_code", what);
 	is_int(a->created, b->created, "%s created", what);
 }
