@@ -499,10 +499,26 @@ static bool container_needs_start(const struct service *s,
 	return false;
 }
 
+/*
+ * Start the existing workload c again, or, on a backend that cannot start
+ * a stopped one, replace it (the cause says why either way).
+ */
+static struct plan_action *add_start(struct plan *pl, const struct backend_caps *caps,
+				     enum action_cause cause, const struct project *p,
+				     const struct service *s, char *cname,
+				     const struct obs_container *c)
+{
+	return add_action(pl, caps->starts_stopped ? ACTION_START_CONTAINER :
+			  ACTION_RECREATE_CONTAINER, cause, p->name, s->name,
+			  cname, c->id);
+}
+
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct cindex *byname,
-			 const char *net_id, const char *owner, bool adopting)
+			 const char *net_id, const struct plan_options *opts,
+			 bool adopting)
 {
+	const char *owner = opts->owner;
 	char *cname = name_container(p->name, s->name);
 	const struct obs_container *c = find_container(byname, cname);
 	struct plan_action *a;
@@ -527,8 +543,7 @@ static void plan_service(struct plan *pl, const struct project *p,
 				free(cname);
 				return;
 			}
-			a = add_action(pl, ACTION_START_CONTAINER, cause, p->name,
-				       s->name, cname, c->id);
+			a = add_start(pl, opts->caps, cause, p, s, cname, c);
 		} else if (start) {
 			a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_DISCONNECTED,
 				       p->name, s->name, cname, c->id);
@@ -556,8 +571,7 @@ static void plan_service(struct plan *pl, const struct project *p,
 			       p->name, s->name, cname, c->id);
 		strvec_push(&a->changed, "owner");
 	} else if (container_needs_start(s, c, &cause)) {
-		a = add_action(pl, ACTION_START_CONTAINER, cause, p->name, s->name,
-			       cname, c->id);
+		a = add_start(pl, opts->caps, cause, p, s, cname, c);
 	} else {
 		free(cname);
 		return;
@@ -644,7 +658,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		if (!s->image || strvec_has(&images, s->image))
 			continue;
 		strvec_push(&images, s->image);
-		if (observed_has_image(o, s->image))
+		if (opts->caps->pulls_images || observed_has_image(o, s->image))
 			continue;
 		a = add_action(pl, ACTION_PULL_IMAGE, CAUSE_MISSING, p->name, NULL,
 			       xstrdup(s->image), NULL);
@@ -672,7 +686,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts->owner,
+		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts,
 			     opts->adopt && strvec_has(opts->adopt, p->name));
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
@@ -920,15 +934,12 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		     const struct observed *obs, int64_t now,
 		     const struct plan_options *opts)
 {
-	static const struct plan_options defaults;
 	static const struct observed empty;
 	struct strvec names = STRVEC_INIT;
 	struct verdict_owner vo = { NULL, NULL, STRVEC_INIT };
 	bool may_prune;
 	size_t i;
 
-	if (!opts)
-		opts = &defaults;
 	if (!obs)
 		obs = &empty;
 	memset(out, 0, sizeof(*out));
@@ -1012,14 +1023,21 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 
 int plan_compute(struct plan *out, const struct project_set *desired,
 		 const struct observed *obs, int64_t now,
-		 const struct plan_options *opts)
+		 const struct plan_options *given)
 {
-	struct plan_options held;
+	struct plan_options opt, held;
+	const struct plan_options *opts = &opt;
 	size_t removed, managed;
 
+	if (given)
+		opt = *given;
+	else
+		memset(&opt, 0, sizeof(opt));
+	if (!opt.caps)
+		opt.caps = &backend_engine_caps;
 	if (plan_once(out, desired, obs, now, opts) < 0)
 		return -1;
-	if (!opts || !opts->mass_guard || !out->nremoved ||
+	if (!opts->mass_guard || !out->nremoved ||
 	    out->nremoved * 100 <= (size_t)opts->mass_prune_percent * out->nmanaged)
 		return 0;
 	/* one typo, an emptied branch: never take down most of the host */

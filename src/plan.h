@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "model.h"
 #include "names.h"
 #include "observed.h"
@@ -133,6 +134,8 @@ struct plan_options {
 	 */
 	bool mass_guard;
 	long mass_prune_percent;
+	/* What the backend does itself (NULL: the Engine's). */
+	const struct backend_caps *caps;
 };
 
 int plan_compute(struct plan *out, const struct project_set *desired,

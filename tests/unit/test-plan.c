@@ -839,6 +839,63 @@ static void test_volume_type_change(void)
 }
 
 /* The mass-prune guard is the planner's: pure, and diff says what sync does. */
+/* How many actions of kind k (and cause c, unless c < 0) the plan holds. */
+static size_t count_kind(const struct plan *p, enum action_kind k, int c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nactions; i++)
+		n += p->actions[i].kind == k && (c < 0 || (int)p->actions[i].cause == c);
+	return n;
+}
+
+/*
+ * The planner asks the backend what it does itself: with a backend that
+ * pulls its own images and cannot start a stopped workload (as a Swarm
+ * service cannot), the same source plans no pull and replaces instead of
+ * starting.  No Docker: the capability set alone decides.
+ */
+static void test_backend_caps(void)
+{
+	static const struct backend_caps fake = {
+		.name = "fake", .pulls_images = true, .starts_stopped = false,
+	};
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+
+	fixture_init(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_PULL_IMAGE, -1) > 0 &&
+	   count_kind(&p, ACTION_CREATE_CONTAINER, -1) == 3,
+	   "the Engine (default caps): images pulled, then three creates");
+	plan_release(&p);
+	f.opts.caps = &fake;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_PULL_IMAGE, -1) == 0 &&
+	   count_kind(&p, ACTION_CREATE_CONTAINER, -1) == 3,
+	   "a backend that pulls itself: no pull action, the same creates");
+	plan_release(&p);
+
+	converge(&f, find_p(&f, "shop"));
+	tb_obs_set_state(&f.obs, "shop", "app", "exited", 137);
+	tb_obs_set_state(&f.obs, "shop", "db", "paused", 0);
+	f.opts.caps = &backend_engine_caps;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_START_CONTAINER, CAUSE_STOPPED) == 1 &&
+	   count_kind(&p, ACTION_START_CONTAINER, CAUSE_PAUSED) == 1 &&
+	   count_kind(&p, ACTION_RECREATE_CONTAINER, -1) == 0,
+	   "the Engine starts the stopped one and unpauses the paused one");
+	plan_release(&p);
+	f.opts.caps = &fake;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_START_CONTAINER, -1) == 0 &&
+	   count_kind(&p, ACTION_RECREATE_CONTAINER, CAUSE_STOPPED) == 1 &&
+	   count_kind(&p, ACTION_RECREATE_CONTAINER, CAUSE_PAUSED) == 1,
+	   "a backend that cannot start: both replaced, with the same causes");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 static void test_mass_prune_guard(void)
 {
 	struct fixture f;
@@ -1155,6 +1212,7 @@ int main(void)
 	test_ownership();
 	test_phase_observed();
 	test_mass_prune_guard();
+	test_backend_caps();
 	test_volume_type_change();
 	test_purity();
 	test_long_chain();
