@@ -9,6 +9,7 @@
  * only the files or variable names that hold them.)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <yaml.h>
 
 #include "config.h"
+#include "input/yaml.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -202,105 +203,104 @@ static const struct opt *opt_by_flag(const char *flag, size_t len)
 }
 
 /* A flat mapping of keys to scalars; every problem names file:line. */
+#define MAX_CONFIG_BYTES ((size_t)1 << 20)
+
+struct file_ctx {
+	struct config *cfg;
+	const char *file;
+	bool seen[ARRAY_SIZE(opts)];
+	bool failed;              /* the first problem is the one reported */
+};
+
+static void file_fail(struct file_ctx *c, struct pos pos, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+static void file_fail(struct file_ctx *c, struct pos pos, const char *fmt, ...)
+{
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	if (c->failed)
+		return;
+	c->failed = true;
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	error_set("%s:%d:%d: %s", c->file, pos.line, pos.col, buf_cstr(&m));
+	buf_release(&m);
+}
+
+static void file_text_error(void *ctx, int line, int col, const char *message)
+{
+	struct pos pos = { line, col };
+
+	file_fail(ctx, pos, "%s", message);
+}
+
+/* One document: a mapping of settings to scalars. */
+static void file_document(void *ctx, const struct ynode *root)
+{
+	struct file_ctx *c = ctx;
+	size_t k, i;
+
+	if (c->failed || ynode_is_null(root))
+		return;
+	if (root->type != Y_MAP) {
+		file_fail(c, root->pos, "expected a mapping of settings");
+		return;
+	}
+	for (k = 0; k + 1 < root->n && !c->failed; k += 2) {
+		const struct ynode *key = root->kid[k], *val = root->kid[k + 1];
+		char *where;
+
+		if (key->type != Y_SCALAR) {
+			file_fail(c, key->pos, "expected a mapping of settings");
+			return;
+		}
+		if (val->type != Y_SCALAR) {
+			file_fail(c, val->pos, "%s: expected a scalar value", key->str);
+			return;
+		}
+		for (i = 0; i < ARRAY_SIZE(opts); i++)
+			if (opts[i].key && !strcmp(opts[i].key, key->str))
+				break;
+		if (i == ARRAY_SIZE(opts)) {
+			file_fail(c, val->pos, "%s: unknown setting", key->str);
+			return;
+		}
+		if (c->seen[i]) {
+			file_fail(c, val->pos, "%s: set twice in one file", key->str);
+			return;
+		}
+		c->seen[i] = true;
+		/* flags and environment win over the file */
+		if (c->cfg->origin[i] > ORIGIN_FILE)
+			continue;
+		where = xasprintf("%s:%d: %s", c->file, val->pos.line, key->str);
+		if (opt_set(c->cfg, &opts[i], val->str, ORIGIN_FILE, where) < 0)
+			c->failed = true;   /* opt_set said why */
+		free(where);
+	}
+}
+
+/* The config file, read as YAML by input/yaml.c, with its caps. */
 static int load_file(struct config *cfg, const char *file, bool must_exist)
 {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	FILE *f;
-	char *key = NULL;
-	int depth = 0, rc = -1, done = 0;
-	bool seen[ARRAY_SIZE(opts)] = { false };
-	size_t i;
+	struct file_ctx c = { .cfg = cfg, .file = file };
+	struct yaml_reader r = {
+		.document = file_document, .error = file_text_error, .ctx = &c,
+	};
+	struct buf text = BUF_INIT;
 
-	f = fopen(file, "rb");
-	if (!f) {
+	if (read_regular_file(file, MAX_CONFIG_BYTES, &text) < 0) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return error_set("cannot open config file '%s': %s", file, strerror(errno));
+		return error_set("cannot open config file '%s': %s", file,
+				 errno == EFBIG ? "larger than 1 MiB" :
+				 errno == EINVAL ? "not a regular file" : strerror(errno));
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		return error_set("cannot initialise the YAML parser");
-	}
-	yaml_parser_set_input_file(&parser, f);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			error_set("%s:%zu:%zu: %s", file, parser.problem_mark.line + 1,
-				  parser.problem_mark.column + 1,
-				  parser.problem ? parser.problem : "YAML error");
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-			if (++depth > 1 || ev.type == YAML_SEQUENCE_START_EVENT) {
-				error_set("%s:%zu:%zu: %s: expected a scalar value", file,
-					  ev.start_mark.line + 1, ev.start_mark.column + 1,
-					  key ? key : "(top)");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			break;
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_SCALAR_EVENT: {
-			const char *val = (const char *)ev.data.scalar.value;
-			if (depth != 1) {
-				error_set("%s:%zu:%zu: expected a mapping of settings", file,
-					  ev.start_mark.line + 1, ev.start_mark.column + 1);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (!key) {
-				key = xstrdup(val);
-				break;
-			}
-			for (i = 0; i < ARRAY_SIZE(opts); i++)
-				if (opts[i].key && !strcmp(opts[i].key, key))
-					break;
-			if (i == ARRAY_SIZE(opts)) {
-				error_set("%s:%zu:%zu: %s: unknown setting", file,
-					  ev.start_mark.line + 1, ev.start_mark.column + 1, key);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (seen[i]) {
-				error_set("%s:%zu:%zu: %s: set twice in one file", file,
-					  ev.start_mark.line + 1, ev.start_mark.column + 1, key);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			seen[i] = true;
-			/* flags and environment win over the file */
-			if (cfg->origin[i] <= ORIGIN_FILE) {
-				char *where = xasprintf("%s:%zu: %s", file,
-							ev.start_mark.line + 1, key);
-				int r = opt_set(cfg, &opts[i], val, ORIGIN_FILE, where);
-				free(where);
-				if (r < 0) {
-					yaml_event_delete(&ev);
-					goto out;
-				}
-			}
-			free(key);
-			key = NULL;
-			break;
-		}
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	rc = 0;
-out:
-	free(key);
-	yaml_parser_delete(&parser);
-	fclose(f);
-	return rc;
+	yaml_read(&r, text.ptr ? text.ptr : "", text.len);
+	buf_release(&text);
+	return c.failed ? -1 : 0;
 }
 
 int config_load(struct config *cfg, int argc, char **argv, unsigned groups,

@@ -69,6 +69,28 @@ test_expect_success 'a key set twice in the file is an error naming the second' 
 	expect_contains err "cara.yaml:3:" && expect_contains err "parallel: set twice"
 '
 
+test_expect_success 'the config file is read by the manifests YAML layer, with its caps' '
+	printf "parallel: 2\nstateDir:\n  - /x\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "cara.yaml:3:" && expect_contains err "stateDir: expected a scalar value" &&
+	printf "parallel: [2\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "cara.yaml:" && expect_contains err "YAML syntax error" &&
+	printf "parallel: 2\000\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "NUL byte" &&
+	head -c 1100000 /dev/zero | tr "\\000" "#" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "larger than 1 MiB" &&
+	printf "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n" > "$CARA_CONFIG" &&
+	expect_exit 1 $CARA config 2>err &&
+	expect_contains err "alias bomb" &&
+	printf -- "---\nparallel: 3\n---\n" > "$CARA_CONFIG" &&
+	$CARA config >out 2>err &&
+	grep -E "^parallel +3 +file" out &&
+	: > "$CARA_CONFIG"
+'
+
 test_expect_success 'a notify URL that is not http(s) is refused, from any origin' '
 	: > "$CARA_CONFIG" &&
 	expect_exit 1 $CARA config --notify-url file:///etc/shadow 2>err &&
