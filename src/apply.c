@@ -697,7 +697,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 	return;
 engine_error:
 	/* a network or volume of the name that is someone else's: not used */
-	fail(r, rc == DOCKER_EFOREIGN ? "OwnedElsewhere" : "ReconcileError", "%s",
+	fail(r, rc == ERR_FOREIGN ? "OwnedElsewhere" : "ReconcileError", "%s",
 	     error_last());
 }
 

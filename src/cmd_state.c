@@ -37,7 +37,7 @@ static int cmd_state_exec(struct config *cfg, int argc, char **argv)
 		r = state_lock(st, (int)cfg->wait_lock_s);
 		if (r == 0)
 			r = state_restore(st, argv[1]);
-		if (r == STATE_ELOCKED)
+		if (r == ERR_LOCKED)
 			rc = EXIT_LOCKED;
 		if (r < 0)
 			goto fail;

@@ -22,7 +22,7 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 
 	(void)argc; (void)argv;
 	r = state_open_existing(&st, cfg->state_dir);
-	if (r == STATE_ENOENT) {
+	if (r == ERR_NOTFOUND) {
 		/* no pass has run yet: an empty list, not an error */
 	} else if (r < 0 || state_list_projects(st, &v, &n) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());

@@ -305,7 +305,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	pass_init(&p, cfg, (int64_t)time(NULL));
 
 	r = pass_open_state(&p, command, true);
-	if (r == STATE_ELOCKED) {
+	if (r == ERR_LOCKED) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		rc = EXIT_LOCKED;
 		goto out;

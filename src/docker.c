@@ -1010,7 +1010,7 @@ out:
 
 #undef SETOPT
 
-/* Turn a failed status into an error; DOCKER_ENOTFOUND for 404. */
+/* Turn a failed status into an error; ERR_NOTFOUND for 404. */
 static int http_error(struct docker *d, const char *what, long code)
 {
 	struct buf b = BUF_INIT;
@@ -1018,7 +1018,7 @@ static int http_error(struct docker *d, const char *what, long code)
 	docker_format_error(&b, what, code, buf_cstr(&d->body), d->body.len);
 	error_set("%s", buf_cstr(&b));
 	buf_release(&b);
-	return code == 404 ? DOCKER_ENOTFOUND : -1;
+	return code == 404 ? ERR_NOTFOUND : -1;
 }
 
 /* A request whose success is one of the 2xx statuses. */
@@ -1178,7 +1178,7 @@ static char *label_filter_path(const char *base, const char *more)
 	return buf_detach(&b);
 }
 
-/* GET path and parse the answer: 0, or simple()'s error (DOCKER_ENOTFOUND
+/* GET path and parse the answer: 0, or simple()'s error (ERR_NOTFOUND
  * for a 404), or -1 when the body is not JSON. */
 static int get_json(struct docker *d, const char *path, const char *what,
 		    json_t **out)
@@ -1445,7 +1445,7 @@ static int remove_object(struct docker *d, const char *kind, const char *name,
 	long code;
 	int rc = simple(d, "DELETE", path, NULL, what, &code);
 
-	if (rc == DOCKER_ENOTFOUND) {
+	if (rc == ERR_NOTFOUND) {
 		error_clear();
 		rc = 0;
 	}
@@ -1507,7 +1507,7 @@ out:
 /*
  * After a create that may have found the object there already (a network's
  * 409, a volume's silent 201): it is ours only when its labels say so.
- * DOCKER_EFOREIGN with a message naming what the labels say otherwise.
+ * ERR_FOREIGN with a message naming what the labels say otherwise.
  */
 static int check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner)
@@ -1539,7 +1539,7 @@ static int check_owner(struct docker *d, const char *kind, const char *name,
 	else
 		rc = 0;
 	if (rc < 0)
-		rc = DOCKER_EFOREIGN;
+		rc = ERR_FOREIGN;
 out:
 	json_decref(j);
 	free(path);

@@ -10,7 +10,7 @@
  * json_t never leaves docker.c.
  *
  * Errors: -1 with error_last() set, e.g. "docker: create container
- * 'web-app': 409 Conflict: ..." ; DOCKER_ENOTFOUND for 404.
+ * 'web-app': 409 Conflict: ..." ; ERR_NOTFOUND for 404.
  */
 #ifndef CARA_DOCKER_H
 #define CARA_DOCKER_H
@@ -21,8 +21,6 @@
 #include "model.h"
 #include "observed.h"
 #include "util.h"
-
-#define DOCKER_ENOTFOUND (-2)
 
 struct docker;
 
@@ -45,9 +43,8 @@ int docker_observe(struct docker *d, struct observed *out);
  * Create the network or volume of project, labelled cara.project and
  * cara.owner (owner may be NULL: no owner label).  One that exists already
  * is fine only when its labels name the same project and owner: else
- * DOCKER_EFOREIGN, error_last() saying whose it is.
+ * ERR_FOREIGN, error_last() saying whose it is.
  */
-#define DOCKER_EFOREIGN (-3)
 int docker_network_create(struct docker *d, const char *name,
 			  const char *project, const char *owner);
 int docker_network_remove(struct docker *d, const char *id_or_name);
@@ -55,7 +52,7 @@ int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type, const char *owner);
 int docker_volume_remove(struct docker *d, const char *name);
 
-/* 0 present, DOCKER_ENOTFOUND missing, -1 error. */
+/* 0 present, ERR_NOTFOUND missing, -1 error. */
 int docker_image_inspect(struct docker *d, const char *ref);
 /*
  * Pull; -1 with a message saying why the pull failed.  note, when not

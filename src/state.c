@@ -535,7 +535,7 @@ static int open_db(struct state **out, const char *dir, bool create)
 		if (make_db_file(st->path) < 0)
 			goto fail;
 	} else if (stat(st->path, &sb) < 0) {
-		rc = errno == ENOENT ? STATE_ENOENT : -1;
+		rc = errno == ENOENT ? ERR_NOTFOUND : -1;
 		error_set("state: cannot open '%s': %s", st->path, strerror(errno));
 		goto fail;
 	}
@@ -616,7 +616,7 @@ int state_lock(struct state *st, int wait_s)
 				error_set("another cara pass holds the lock on %s",
 					  st->dir);
 			close(fd);
-			return STATE_ELOCKED;
+			return ERR_LOCKED;
 		}
 		nanosleep(&nap, NULL);
 	}
@@ -726,7 +726,7 @@ int state_last_pass(struct state *st, struct pass_row *out)
 		out->offline = sqlite3_column_int(s, 7) != 0;
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
-		rc = STATE_ENOENT;
+		rc = ERR_NOTFOUND;
 		error_set("state: no pass has finished yet");
 	} else {
 		rc = db_error(st->db, "cannot read the last pass");
@@ -984,7 +984,7 @@ int state_load_observed(struct state *st, int64_t pass_id, struct observed *out)
 		return -1;
 	if (!found) {
 		error_set("state: no observed snapshot for pass %lld", (long long)pass_id);
-		return STATE_ENOENT;
+		return ERR_NOTFOUND;
 	}
 	if (load_containers(st, pass_id, out) < 0 ||
 	    load_others(st, pass_id, out) < 0) {

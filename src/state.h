@@ -18,8 +18,6 @@
 #include "observed.h"
 #include "util.h"
 
-#define STATE_ELOCKED (-3)
-
 /* How much history the database keeps (older rows are pruned as it grows). */
 #define STATE_KEEP_SNAPSHOTS 20       /* observed snapshots: last N passes */
 #define STATE_KEEP_PASSES 10000       /* pass rows (the last converged one stays) */
@@ -31,12 +29,11 @@ struct state;
 /* Create dir (0700) and state.db (0600) if needed; migrate. */
 int state_open(struct state **out, const char *dir);
 /* Read-only use, e.g. status on a directory that may not exist yet:
- * returns DOCKER-independent -2 (STATE_ENOENT) when there is no database. */
-#define STATE_ENOENT (-2)
+ * returns ERR_NOTFOUND when there is no database. */
 int state_open_existing(struct state **out, const char *dir);
 void state_close(struct state *st);
 
-/* Take the pass lock. wait_s 0: fail at once with STATE_ELOCKED. */
+/* Take the pass lock. wait_s 0: fail at once with ERR_LOCKED. */
 int state_lock(struct state *st, int wait_s);
 
 int state_begin(struct state *st);      /* BEGIN IMMEDIATE */
@@ -139,7 +136,7 @@ struct pass_row {
 	char *command, *commit, *subject, *outcome;
 	bool offline;
 };
-/* Last finished pass (ended != 0); 0 found, STATE_ENOENT none. */
+/* Last finished pass (ended != 0); 0 found, ERR_NOTFOUND none. */
 int state_last_pass(struct state *st, struct pass_row *out);
 void pass_row_release(struct pass_row *r);
 /* When the last pass with outcome "converged" ended; 0 if none. */

@@ -111,8 +111,23 @@ void buf_wipe(struct buf *b);
 const char *env_pattern_check(const char *pat);
 bool env_pattern_match(const char *pat, const char *name);
 
-/* ---- last error, per thread ---- */
-/* Set the calling thread's error message; always returns -1. */
+/* ---- errors: one set of codes, the message per thread ---- */
+/*
+ * What a failing function returns (negative), for every module: callers
+ * that act on a kind of failure test for its code, the rest for < 0.
+ * The words for the user are in error_last().
+ */
+enum cara_error {
+	ERR_FAIL = -1,          /* anything else: the message says */
+	ERR_NOTFOUND = -2,      /* the object, file or database does not exist */
+	ERR_LOCKED = -3,        /* another pass holds the state's lock */
+	ERR_FOREIGN = -4,       /* an object of cara's name that is not ours */
+	ERR_INPUT = -5,         /* the user's ref, path or file is wrong */
+	ERR_UNREACHABLE = -6,   /* could not connect (a remote, the Engine) */
+	ERR_REFUSED = -7,       /* credentials or a host key refused; fatal */
+};
+
+/* Set the calling thread's error message; always returns -1 (ERR_FAIL). */
 int error_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Prefix the current message with "context: ". Returns -1. */
 int error_wrap(const char *fmt, ...) PRINTF_LIKE(1, 2);

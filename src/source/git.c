@@ -63,13 +63,15 @@ static const char *const fetch_refspecs[] = {
 	"+refs/tags/*:refs/tags/*",
 };
 
-/* Internal results; source_fetch turns every one of them into -1. */
-enum {
-	SRC_EREPO = -1,    /* the cache is unusable: clone again */
-	SRC_EUSER = -2,    /* wrong ref or path, oversized file: report */
-	SRC_EREMOTE = -3,  /* could not connect: offline candidate */
-	SRC_EFATAL = -4,   /* local failure, refused credentials or host key */
-};
+/*
+ * Internal results (util.h's codes); source_fetch turns every one of
+ * them into -1.  Here a failure that says nothing more (ERR_FAIL, as
+ * libgit2 calls return) means the cache is unusable: clone again.
+ */
+#define SRC_EREPO ERR_FAIL        /* the cache is unusable: clone again */
+#define SRC_EUSER ERR_INPUT       /* wrong ref or path, oversized file: report */
+#define SRC_EREMOTE ERR_UNREACHABLE /* could not connect: offline candidate */
+#define SRC_EFATAL ERR_REFUSED    /* local failure, refused credentials or host key */
 
 enum cache_state { CACHE_MISSING, CACHE_BAD, CACHE_OK };
 

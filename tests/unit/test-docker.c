@@ -709,9 +709,9 @@ static void test_networks_volumes(struct docker *d)
 	      "docker volume inspect -f '{{index .Labels \"cara.volume.type\"}}' %s", vol);
 	/* the same names for another project or owner: never taken as ours */
 	is_int(docker_volume_create(d, vol, "someone-else", "Ephemeral", NULL),
-	       DOCKER_EFOREIGN, "a volume of another project is refused");
+	       ERR_FOREIGN, "a volume of another project is refused");
 	ok(strstr(error_last(), "belongs to project"), "saying whose: %s", error_last());
-	is_int(docker_network_create(d, net, prefix, "0123owner"), DOCKER_EFOREIGN,
+	is_int(docker_network_create(d, net, prefix, "0123owner"), ERR_FOREIGN,
 	       "a network without our owner label is refused");
 	ok(strstr(error_last(), "another cara state"), "saying so: %s", error_last());
 	{
@@ -720,7 +720,7 @@ static void test_networks_volumes(struct docker *d)
 
 		ok(system(cmd) == 0, "an unlabelled volume made by hand");
 		is_int(docker_volume_create(d, bare, prefix, "Ephemeral", NULL),
-		       DOCKER_EFOREIGN, "an unlabelled volume of the name is refused");
+		       ERR_FOREIGN, "an unlabelled volume of the name is refused");
 		ok(strstr(error_last(), "is not cara's"), "saying so: %s", error_last());
 		free(cmd);
 		cmd = xasprintf("docker volume rm %s >/dev/null", bare);
@@ -735,7 +735,7 @@ static void test_images(struct docker *d)
 	char *missing = xasprintf("cara-local/%s-missing:9.9", prefix);
 
 	is_int(docker_image_inspect(d, "cara-local/busybox:1"), 0, "local image present");
-	is_int(docker_image_inspect(d, missing), DOCKER_ENOTFOUND, "absent image: not found");
+	is_int(docker_image_inspect(d, missing), ERR_NOTFOUND, "absent image: not found");
 	ok(strstr(error_last(), "404") && strstr(error_last(), missing),
 	   "not-found message: %s", error_last());
 	is_int(docker_image_pull(d, missing, NULL, NULL), -1, "pull that cannot succeed fails");
@@ -824,7 +824,7 @@ static int create_web(struct docker *d, char **out_id)
 	{
 		char *none = NULL;
 
-		is_int(docker_container_create(d, &s, &none), DOCKER_ENOTFOUND,
+		is_int(docker_container_create(d, &s, &none), ERR_NOTFOUND,
 		       "create from a missing image: not found");
 		ok(strstr(error_last(), "404") && strstr(error_last(), bad),
 		   "missing image message: %s", error_last());
@@ -959,14 +959,14 @@ static void test_web(struct docker *d)
 
 	is_int(docker_container_remove(d, web, true), 0, "remove");
 	is_int(docker_container_remove(d, web, true), 0, "remove again is fine");
-	is_int(docker_container_state(d, web, &cs), DOCKER_ENOTFOUND, "state of a removed one");
+	is_int(docker_container_state(d, web, &cs), ERR_NOTFOUND, "state of a removed one");
 	ok(strstr(error_last(), "404 Not Found") && strstr(error_last(), web),
 	   "not-found message: %s", error_last());
-	is_int(docker_container_start(d, web), DOCKER_ENOTFOUND, "start a missing one");
-	is_int(docker_container_stop(d, web, 1), DOCKER_ENOTFOUND, "stop a missing one");
-	is_int(docker_container_stop(d, web, -1), DOCKER_ENOTFOUND,
+	is_int(docker_container_start(d, web), ERR_NOTFOUND, "start a missing one");
+	is_int(docker_container_stop(d, web, 1), ERR_NOTFOUND, "stop a missing one");
+	is_int(docker_container_stop(d, web, -1), ERR_NOTFOUND,
 	       "stop a missing one with its own grace");
-	is_int(docker_container_wait(d, web, 1000, &code), DOCKER_ENOTFOUND,
+	is_int(docker_container_wait(d, web, 1000, &code), ERR_NOTFOUND,
 	       "wait for a missing one");
 	free(id);
 }

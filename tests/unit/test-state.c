@@ -205,8 +205,8 @@ static void test_open_existing_missing(void)
 	     *empty_db = path("empty/state.db");
 	struct state *st = NULL;
 
-	is_int(state_open_existing(&st, dir), STATE_ENOENT,
-	       "open_existing on a missing directory: STATE_ENOENT");
+	is_int(state_open_existing(&st, dir), ERR_NOTFOUND,
+	       "open_existing on a missing directory: ERR_NOTFOUND");
 	ok(st == NULL, "no handle");
 	ok(has(error_last(), "state.db"), "error names the database: %s", error_last());
 	ok(!exists(dir), "the directory was not created");
@@ -214,8 +214,8 @@ static void test_open_existing_missing(void)
 	dir = path("missing");
 	ok(!exists(dir), "nor its parent");
 	ok(mkdir(empty, 0700) == 0, "an empty state directory");
-	is_int(state_open_existing(&st, empty), STATE_ENOENT,
-	       "open_existing with no state.db: STATE_ENOENT");
+	is_int(state_open_existing(&st, empty), ERR_NOTFOUND,
+	       "open_existing with no state.db: ERR_NOTFOUND");
 	ok(!exists(empty_db), "state.db was not created");
 	free(dir);
 	free(empty);
@@ -235,11 +235,11 @@ static void test_lock(void)
 	ok(state_open(&a, dir) == 0 && state_open(&b, dir) == 0, "two handles");
 	is_int(state_lock(a, 0), 0, "first handle takes the lock");
 	is_int(state_lock(a, 0), 0, "taking it again on the same handle is a no-op");
-	is_int(state_lock(b, 0), STATE_ELOCKED, "second handle: STATE_ELOCKED at once");
+	is_int(state_lock(b, 0), ERR_LOCKED, "second handle: ERR_LOCKED at once");
 	ok(has(error_last(), "another cara pass holds the lock on ") &&
 	   has(error_last(), dir), "lock error names the directory: %s", error_last());
 	t0 = time(NULL);
-	is_int(state_lock(b, 1), STATE_ELOCKED, "waiting 1s still fails");
+	is_int(state_lock(b, 1), ERR_LOCKED, "waiting 1s still fails");
 	ok(time(NULL) - t0 >= 1, "after waiting");
 	ok(has(error_last(), "waited 1s"), "and says it waited: %s", error_last());
 	state_close(a);
@@ -267,7 +267,7 @@ static void test_lock(void)
 	ok(read(fds[0], &c, 1) == 1, "child holds the lock");
 	close(fds[0]);
 	ok(state_open(&a, dir) == 0, "open while the child holds it");
-	is_int(state_lock(a, 0), STATE_ELOCKED, "the child's lock is seen");
+	is_int(state_lock(a, 0), ERR_LOCKED, "the child's lock is seen");
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child was killed");
@@ -309,12 +309,12 @@ static void test_passes(void)
 	int64_t id1 = 0, id2 = 0, id3 = 0, t = -1;
 
 	ok(state_open(&st, dir) == 0, "open");
-	is_int(state_last_pass(st, &r), STATE_ENOENT, "no finished pass yet");
+	is_int(state_last_pass(st, &r), ERR_NOTFOUND, "no finished pass yet");
 	is_int(state_last_success(st, &t), 0, "last_success with no pass");
 	is_int(t, 0, "is 0");
 	is_int(state_pass_begin(st, "sync", 1000, &id1), 0, "pass begins");
 	ok(id1 > 0, "with an id");
-	is_int(state_last_pass(st, &r), STATE_ENOENT, "an unfinished pass is not the last");
+	is_int(state_last_pass(st, &r), ERR_NOTFOUND, "an unfinished pass is not the last");
 	is_int(state_pass_source(st, id1, "0123456789abcdef", 990, "it's \"done\"", true),
 	       0, "pass source");
 	is_int(state_pass_end(st, id1, 1010, "converged", &c), 0, "pass ends");
@@ -444,7 +444,7 @@ static void test_observed(void)
 	ok(state_begin(st) == 0, "begin");
 	is_int(state_record_observed(st, other, &in), 0, "record inside a transaction");
 	state_rollback(st);
-	is_int(state_load_observed(st, other, &out), STATE_ENOENT,
+	is_int(state_load_observed(st, other, &out), ERR_NOTFOUND,
 	       "rolled back with the caller's transaction");
 	is_int(state_record_observed(st, other, &empty), 0, "an empty snapshot");
 	is_int(state_load_observed(st, other, &out), 0, "loads");
@@ -460,12 +460,12 @@ static void test_observed(void)
 		    state_record_observed(st, ids[i], &in) < 0)
 			break;
 	is_int(i, ARRAY_SIZE(ids), "recorded %zu snapshots", ARRAY_SIZE(ids));
-	is_int(state_load_observed(st, id, &out), STATE_ENOENT, "the oldest is pruned");
+	is_int(state_load_observed(st, id, &out), ERR_NOTFOUND, "the oldest is pruned");
 	for (i = 0; i < ARRAY_SIZE(ids); i++) {
 		int r = state_load_observed(st, ids[i], &out);
 
 		observed_release(&out);
-		if (i < 5 ? r == STATE_ENOENT : r == 0)
+		if (i < 5 ? r == ERR_NOTFOUND : r == 0)
 			okload++;
 	}
 	is_int(okload, ARRAY_SIZE(ids), "the first 5 pruned, the last %d kept",
@@ -724,7 +724,7 @@ static void test_backup_restore(void)
 	   "a change after the backup");
 	ok(state_open(&other, dir) == 0 && state_lock(other, 0) == 0,
 	   "another handle holds the lock");
-	is_int(state_restore(st, bk), STATE_ELOCKED, "restore needs the lock");
+	is_int(state_restore(st, bk), ERR_LOCKED, "restore needs the lock");
 	state_close(other);
 	other = NULL;
 	is_int(state_lock(st, 0), 0, "lock");
