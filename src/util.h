@@ -173,4 +173,7 @@ void sha256_final(struct sha256 *c, unsigned char out[32]);
 /* Hex digest of data into out (65 bytes incl. NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/* Last, after every declaration: see banned.h. */
+#include "banned.h"
+
 #endif
