@@ -260,7 +260,6 @@ const struct service **project_services_by_name(const struct project *p);
 const struct service *project_lookup_service(const struct service **by_name,
 					     size_t n, const char *name);
 
-const char *dep_condition_name(enum dep_condition c);   /* "Healthy" */
 const char *restart_policy_name(enum restart_policy r); /* "unless-stopped" */
 const char *volume_type_name(enum volume_type t);       /* "Managed" */
 

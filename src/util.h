@@ -76,7 +76,6 @@ void strvec_push(struct strvec *sv, const char *s);        /* copies s */
 void strvec_push_nodup(struct strvec *sv, char *s);        /* takes s */
 void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
-bool strvec_equal(const struct strvec *a, const struct strvec *b);
 
 /* ---- paths ---- */
 /*
@@ -114,8 +113,6 @@ bool env_pattern_match(const char *pat, const char *name);
 /* ---- last error, per thread ---- */
 /* Set the calling thread's error message; always returns -1. */
 int error_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
-/* Prefix the current message with "context: ". Returns -1. */
-int error_wrap(const char *fmt, ...) PRINTF_LIKE(1, 2);
 const char *error_last(void);   /* never NULL; "unknown error" if unset */
 void error_clear(void);
 
