@@ -248,6 +248,8 @@ size_t manifest_edit_distance(const char *a, const char *b, size_t cap);
 void manifest_validate_project(struct project *p, struct diags *d);
 
 void project_set_release(struct project_set *set);
+/* For tests only. */
+/* (the unit tests and the fuzz target) */
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
 const struct service *project_find_service(const struct project *p,

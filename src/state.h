@@ -137,6 +137,7 @@ struct pass_row {
 	char *command, *commit, *subject, *outcome;
 	bool offline;
 };
+/* For tests only. */
 /* Last finished pass (ended != 0); 0 found, STATE_ENOENT none. */
 int state_last_pass(struct state *st, struct pass_row *out);
 void pass_row_release(struct pass_row *r);
