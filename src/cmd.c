@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "banned.h"   /* (no util.h here to bring it) */
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_sync_entry,

@@ -33,6 +33,7 @@ int docker_open(struct docker **out, const struct docker_options *opts);
 void docker_free(struct docker *d);
 /* Engine API requests made through this handle (for tests and bench). */
 unsigned long docker_calls(const struct docker *d);
+/* For tests only. */
 const char *docker_api_version(const struct docker *d);
 
 /* Everything labelled cara.project, plus the local image list: 4 requests. */
@@ -52,6 +53,7 @@ int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type, const char *owner);
 int docker_volume_remove(struct docker *d, const char *name);
 
+/* For tests only. */
 /* 0 present, ERR_NOTFOUND missing, -1 error. */
 int docker_image_inspect(struct docker *d, const char *ref);
 /*
@@ -193,6 +195,9 @@ struct docker_pull_progress {
 	size_t nlayers, alloc;
 };
 
+/* For tests only. */
+/* (cara's own is zeroed by docker_open's calloc, and
+ * docker_pull_progress_release leaves it zeroed) */
 void docker_pull_progress_init(struct docker_pull_progress *p);
 /* Consume a chunk; -1 (nothing consumed) when the incomplete line would
  * grow beyond max bytes. */

@@ -270,16 +270,6 @@ const struct volume *project_find_volume(const struct project *p,
 	return NULL;
 }
 
-const char *dep_condition_name(enum dep_condition c)
-{
-	switch (c) {
-	case DEP_STARTED: return "Started";
-	case DEP_HEALTHY: return "Healthy";
-	case DEP_COMPLETED: return "Completed";
-	}
-	return "?";
-}
-
 const char *restart_policy_name(enum restart_policy r)
 {
 	switch (r) {

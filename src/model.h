@@ -163,6 +163,8 @@ struct project_set {
 #define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
 
 void project_set_release(struct project_set *set);
+/* For tests only. */
+/* (the unit tests and the fuzz target) */
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
 const struct service *project_find_service(const struct project *p,
@@ -175,7 +177,6 @@ const struct service **project_services_by_name(const struct project *p);
 const struct service *project_lookup_service(const struct service **by_name,
 					     size_t n, const char *name);
 
-const char *dep_condition_name(enum dep_condition c);   /* "Healthy" */
 const char *restart_policy_name(enum restart_policy r); /* "unless-stopped" */
 const char *volume_type_name(enum volume_type t);       /* "Managed" */
 

@@ -148,14 +148,3 @@ bool observed_has_image(const struct observed *o, const char *ref)
 	free(n);
 	return found;
 }
-
-const struct obs_container *observed_find_container(const struct observed *o,
-						    const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < o->ncontainers; i++)
-		if (!strcmp(o->containers[i].name, name))
-			return &o->containers[i];
-	return NULL;
-}

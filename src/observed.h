@@ -97,7 +97,5 @@ void observed_add_image(struct observed *o, const char *ref);
 void observed_sort(struct observed *o);
 /* true if ref (normalized: "busybox" == "busybox:latest") is local. */
 bool observed_has_image(const struct observed *o, const char *ref);
-const struct obs_container *observed_find_container(const struct observed *o,
-						    const char *name);
 
 #endif

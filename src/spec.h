@@ -33,7 +33,9 @@ int secret_read(const char *secrets_dir, const char *name, const char *key,
 void spec_compute(struct project_set *set, const char *secrets_dir,
 		  struct diags *d);
 
-/* Compute one service's hash and fields label (caller frees *out_fields). */
+/* For tests only. */
+/* Compute one service's hash and fields label (caller frees *out_fields);
+ * spec_compute runs the same code for every service. */
 int spec_service(char out_hash[65], char **out_fields,
 		 const struct project *p, const struct service *s,
 		 const char *secrets_dir);

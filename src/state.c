@@ -1109,13 +1109,6 @@ out:
 	return tx_leave(st, own, rc);
 }
 
-int state_project_forget(struct state *st, const char *name)
-{
-	/* conditions go by cascade; events stay as history */
-	return run(st, "cannot forget the project",
-		   "DELETE FROM projects WHERE name = ?1", "s", name);
-}
-
 int state_event(struct state *st, int64_t pass_id, const char *project,
 		const char *kind, const char *message, int64_t now)
 {
@@ -1189,11 +1182,6 @@ int state_adopt(struct state *st, const char *project, const char *owner,
 	return run(st, "cannot record the adoption",
 		   "INSERT OR IGNORE INTO adoptions(project, owner, time)"
 		   " VALUES(?1, ?2, ?3)", "ssl", project, owner, now);
-}
-
-int state_known_projects(struct state *st, struct strvec *out)
-{
-	return state_projects(st, false, out);
 }
 
 int state_projects(struct state *st, bool terminated, struct strvec *out)

@@ -69,16 +69,14 @@ int state_project_upsert(struct state *st, const char *name,
  */
 int state_project_phase(struct state *st, const char *name, const char *phase,
 			const char *reason, const char *message, int64_t now);
-int state_project_forget(struct state *st, const char *name);
 
 int state_event(struct state *st, int64_t pass_id, const char *project,
 		const char *kind, const char *message, int64_t now);
 
-/* Names of all projects in the database (phase not Terminated). */
-int state_known_projects(struct state *st, struct strvec *out);
 /* The commit of the last sync that applied something (NULL: none). */
 int state_last_applied_commit(struct state *st, char **out);
-/* Its projects, the Terminated ones too when terminated is true. */
+/* Names of the projects in the database, sorted; the Terminated ones
+ * too when terminated is true. */
 int state_projects(struct state *st, bool terminated, struct strvec *out);
 /*
  * This state directory's identity (32 hex digits, made once, kept in
@@ -136,6 +134,7 @@ struct pass_row {
 	char *command, *commit, *subject, *outcome;
 	bool offline;
 };
+/* For tests only. */
 /* Last finished pass (ended != 0); 0 found, ERR_NOTFOUND none. */
 int state_last_pass(struct state *st, struct pass_row *out);
 void pass_row_release(struct pass_row *r);

@@ -305,18 +305,6 @@ bool strvec_has(const struct strvec *sv, const char *s)
 	return false;
 }
 
-bool strvec_equal(const struct strvec *a, const struct strvec *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
 /* ---- paths ---- */
 
 char *path_clean(const char *path)
@@ -532,23 +520,6 @@ int error_set(const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&nb, fmt, ap);
 	va_end(ap);
-	buf_release(&last_error);
-	last_error = nb;
-	return -1;
-}
-
-int error_wrap(const char *fmt, ...)
-{
-	struct buf nb = BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(&nb, fmt, ap);
-	va_end(ap);
-	if (last_error.len) {
-		buf_puts(&nb, ": ");
-		buf_puts(&nb, last_error.ptr);
-	}
 	buf_release(&last_error);
 	last_error = nb;
 	return -1;

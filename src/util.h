@@ -76,7 +76,6 @@ void strvec_push(struct strvec *sv, const char *s);        /* copies s */
 void strvec_push_nodup(struct strvec *sv, char *s);        /* takes s */
 void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
-bool strvec_equal(const struct strvec *a, const struct strvec *b);
 
 /* ---- paths ---- */
 /*
@@ -129,8 +128,6 @@ enum cara_error {
 
 /* Set the calling thread's error message; always returns -1 (ERR_FAIL). */
 int error_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
-/* Prefix the current message with "context: ". Returns -1. */
-int error_wrap(const char *fmt, ...) PRINTF_LIKE(1, 2);
 const char *error_last(void);   /* never NULL; "unknown error" if unset */
 void error_clear(void);
 
@@ -187,5 +184,8 @@ void sha256_update(struct sha256 *c, const void *data, size_t len);
 void sha256_final(struct sha256 *c, unsigned char out[32]);
 /* Hex digest of data into out (65 bytes incl. NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Last, after every declaration: see banned.h. */
+#include "banned.h"
 
 #endif

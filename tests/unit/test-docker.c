@@ -4,6 +4,8 @@
  * answers, the whole API against it.  Every Docker object made here is
  * named cdt<pid>-... and removed at the end, whatever happened before.
  */
+/* Fixtures are made and removed with shell commands (see banned.h). */
+#define CARA_BANNED_ALLOW_SHELL
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -667,7 +669,12 @@ static void test_threads(void)
 
 static const struct obs_container *find(const struct observed *o, const char *name)
 {
-	return observed_find_container(o, name);
+	size_t i;
+
+	for (i = 0; i < o->ncontainers; i++)
+		if (!strcmp(o->containers[i].name, name))
+			return &o->containers[i];
+	return NULL;
 }
 
 /* Observe with exactly four requests; the result is o's. */

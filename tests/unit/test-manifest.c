@@ -4,6 +4,8 @@
  * field path it reports, hostile input, multi-document files, directory
  * loading, and Caravanserai's own examples, which must pass unchanged.
  */
+/* Fixtures are made and removed with shell commands (see banned.h). */
+#define CARA_BANNED_ALLOW_SHELL
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1285,9 +1287,6 @@ static void test_model(void)
 	is_int(project_service_order(p, order), 0, "service order: no cycle");
 	ok(order[0] == 2 && order[1] == 3 && order[2] == 1 && order[3] == 0 &&
 	   order[4] == 4, "dependencies first, file order otherwise (cache db api web tool)");
-	is_str(dep_condition_name(DEP_STARTED), "Started", "dep_condition_name Started");
-	is_str(dep_condition_name(DEP_HEALTHY), "Healthy", "dep_condition_name Healthy");
-	is_str(dep_condition_name(DEP_COMPLETED), "Completed", "dep_condition_name Completed");
 	is_str(restart_policy_name(RESTART_DEFAULT), "unless-stopped", "default restart");
 	is_str(restart_policy_name(RESTART_NO), "no", "restart no");
 	is_str(restart_policy_name(RESTART_ON_FAILURE), "on-failure", "restart on-failure");

@@ -579,13 +579,13 @@ static void test_projects(void)
 	/* a phase for a project never upserted creates it */
 	is_int(state_project_phase(st, "ghost", "Terminating", "RemovedFromSource",
 				   "tearing down", 110), 0, "phase for an unknown project");
-	ok(state_known_projects(st, &known) == 0 && known.n == 3 &&
+	ok(state_projects(st, false, &known) == 0 && known.n == 3 &&
 	   !strcmp(known.v[0], "api") && !strcmp(known.v[1], "ghost") &&
 	   !strcmp(known.v[2], "web"), "known projects, sorted");
 	strvec_release(&known);
 	is_int(state_project_phase(st, "ghost", "Terminated", "RemovedFromSource",
 				   "no objects left", 111), 0, "ghost Terminated");
-	ok(state_known_projects(st, &known) == 0 && known.n == 2 &&
+	ok(state_projects(st, false, &known) == 0 && known.n == 2 &&
 	   !strvec_has(&known, "ghost"), "Terminated projects are not known");
 	strvec_release(&known);
 	ok(state_list_projects(st, &v, &n) == 0 && n == 3, "but still listed");
@@ -598,16 +598,6 @@ static void test_projects(void)
 	   "desired side updated, phase and created kept");
 	project_status_free(v, n);
 
-	is_int(state_project_forget(st, "web"), 0, "forget web");
-	ok(state_list_projects(st, &v, &n) == 0 && n == 2 && strcmp(v[0].name, "web") &&
-	   strcmp(v[1].name, "web"), "web is gone");
-	project_status_free(v, n);
-	ok(state_project_conditions(st, "web", 0, &c, &nc) == 0 && nc == 0,
-	   "with its conditions");
-	state_conditions_free(c, nc);
-	ok(state_project_events(st, "web", 0, &e, &ne) == 0 && ne == 5,
-	   "its events stay as history");
-	state_events_free(e, ne);
 	state_close(st);
 	free(dir);
 }
@@ -729,7 +719,7 @@ static void test_backup_restore(void)
 	other = NULL;
 	is_int(state_lock(st, 0), 0, "lock");
 	is_int(state_restore(st, bk), 0, "restore");
-	ok(state_known_projects(st, &known) == 0 && known.n == 1 &&
+	ok(state_projects(st, false, &known) == 0 && known.n == 1 &&
 	   !strcmp(known.v[0], "keep"), "the change after the backup is gone");
 	strvec_release(&known);
 	ok(state_integrity(st, &report) == 0 && !strcmp(report, "ok"),
@@ -758,7 +748,7 @@ static void test_backup_restore(void)
 	ok(has(error_last(), "newer than this cara"), "says so: %s", error_last());
 	is_int(state_restore(st, nope), -1, "restoring a missing file fails");
 	ok(!exists(nope), "and does not create it");
-	ok(state_known_projects(st, &known) == 0 && known.n == 1 &&
+	ok(state_projects(st, false, &known) == 0 && known.n == 1 &&
 	   !strcmp(known.v[0], "keep"), "live state unchanged by refused restores");
 	strvec_release(&known);
 	ok(state_integrity(st, &report) == 0 && !strcmp(report, "ok"), "integrity ok");

@@ -3,6 +3,7 @@
  * host, what it can do itself.
  */
 #include "backend/backend.h"
+#include "util.h"
 
 /* cara pulls images (so a pull shows in the plan and fails alone), and
  * a stopped container starts again with its writable layer intact */
