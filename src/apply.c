@@ -24,6 +24,7 @@
 
 #include "apply.h"
 #include "docker.h"
+#include "events.h"
 #include "names.h"
 #include "phase.h"
 #include "log.h"
@@ -109,16 +110,107 @@ static void nap(const struct apply_options *o, int64_t ms)
 
 /* How often a person at a terminal hears about a step still going on. */
 #define PROGRESS_EVERY_MS 5000
+/* How long a wait on events sleeps at most before it looks at the stop
+ * flag (a signal handler cannot wake a condition variable). */
+#define STOP_CHECK_MS 250
 
 /*
- * Wait for the container `name` of `job` to exit, as docker_container_wait (1 when
- * it is still running after the health timeout).  On a terminal the wait
+ * What this pass did to each service of a project (one slot a service):
+ * when it started it, and the id of a container it created while the
+ * event stream was up, so that every event of that container is in the
+ * watcher's table and a wait needs not ask the Engine at all.
+ */
+struct started {
+	int64_t at;                /* monotonic ms before the start; 0: none */
+	char id[72];               /* "": not created under the stream */
+};
+
+/* The earliest of a and b, ignoring b when 0. */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return b && b < a ? b : a;
+}
+
+/*
+ * Wait on the event stream for the job `name` to exit.  Returns as
+ * docker_container_wait (0 exited, with *out_exit; 1 still running after
+ * the health timeout; -1 error), 2 when the stream is not there (poll
+ * instead, for what is left of the timeout in *out_left_ms), 3 when a
+ * stop was asked for.  id: the container's when this pass created it under
+ * the stream; else its state is read once, after the stream is up, and
+ * only its events from that run on count.
+ */
+static int wait_job_events(struct docker *d, const struct project *p,
+			   const char *name, const char *job, const char *id,
+			   const struct apply_options *o, int *out_exit,
+			   int64_t *out_left_ms)
+{
+	int64_t start = monotonic_ms(), total = (int64_t)o->health_timeout_s * 1000;
+	int64_t end = start + total, note = start + PROGRESS_EVERY_MS, since_ns = 0;
+	struct events_container c;
+	struct container_state cs;
+	unsigned long seq = 0;
+	char want[72];
+	int w;
+
+	*out_exit = 0;
+	*out_left_ms = total;
+	snprintf(want, sizeof(want), "%s", id ? id : "");
+	if (!want[0]) {
+		if (!events_ready(o->events, earliest(end, start + PROGRESS_EVERY_MS)))
+			return 2;
+		if (docker_container_state(d, name, &cs) < 0)
+			return -1;
+		/* as POST /wait?condition=not-running: done unless it runs */
+		if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting") &&
+		    strcmp(cs.status, "paused")) {
+			*out_exit = cs.exit_code;
+			return 0;
+		}
+		snprintf(want, sizeof(want), "%s", cs.id);
+		since_ns = cs.started_ns;
+	}
+	log_msg(LOG_DEBUG, p->name, "waiting on events for job '%s'", job);
+	for (;;) {
+		w = events_wait(o->events, name, &seq,
+				earliest(monotonic_ms() + STOP_CHECK_MS, end), &c);
+		if (w < 0) {
+			*out_left_ms = end - monotonic_ms();
+			return 2;
+		}
+		if (c.seq && !strcmp(c.id, want) && c.last_ns >= since_ns) {
+			if (!strcmp(c.status, "exited")) {
+				*out_exit = c.exit_code;
+				return 0;
+			}
+			if (!strcmp(c.status, "removed"))
+				/* the Engine's own words for a container gone */
+				return docker_container_state(d, name, &cs) < 0 ? -1 :
+				       error_set("docker: wait for container '%s': "
+						 "removed while waiting", name);
+		}
+		if (stopping(o))
+			return 3;
+		if (monotonic_ms() >= end)
+			return 1;
+		if (log_progress() && monotonic_ms() >= note) {
+			log_msg(LOG_INFO, p->name, "still waiting for job '%s' to "
+				"complete (%llds)", job,
+				(long long)(monotonic_ms() - start) / 1000);
+			note += PROGRESS_EVERY_MS;
+		}
+	}
+}
+
+/*
+ * Wait for the container `name` of `job` to exit, as docker_container_wait
+ * (1 when it is still running after total ms).  On a terminal the wait
  * is cut in slices, each ending with a line saying it is still going on.
  */
 static int wait_job(struct docker *d, const struct project *p, const char *name,
-		    const char *job, const struct apply_options *o, int *out_exit)
+		    const char *job, int64_t total, int *out_exit)
 {
-	int64_t start = monotonic_ms(), total = (int64_t)o->health_timeout_s * 1000;
+	int64_t start = monotonic_ms();
 	int64_t left, slice;
 	int w;
 
@@ -139,18 +231,201 @@ static int wait_job(struct docker *d, const struct project *p, const char *name,
 }
 
 /*
+ * The Healthy rule on a state read from the Engine: 0 healthy, 1 not
+ * yet, -1 never (r filled with HealthcheckFailed or DependencyFailed).
+ */
+static int health_verdict(const struct container_state *cs, const char *dep,
+			  const char *svc, struct apply_result *r)
+{
+	if (!strcmp(cs->health, "healthy"))
+		return 0;
+	if (!strcmp(cs->health, "unhealthy")) {
+		fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not started",
+		     dep, svc);
+		return -1;
+	}
+	if (strcmp(cs->status, "running") && strcmp(cs->status, "restarting")) {
+		fail(r, "DependencyFailed", "'%s' is %s (exit code %d) before "
+		     "becoming healthy", dep, cs->status, cs->exit_code);
+		return -1;
+	}
+	return 1;
+}
+
+/* One wait for Healthy, shared by its event and its poll halves. */
+struct health_wait {
+	const struct project *p;
+	const struct service *s, *ds;   /* the dependent, the dependency */
+	const char *name;               /* ds's container */
+	int64_t start, deadline, note;
+	char health[16];                /* the last known, for progress lines */
+};
+
+/* A line every PROGRESS_EVERY_MS on a terminal. */
+static void health_note(struct health_wait *hw)
+{
+	if (!log_progress() || monotonic_ms() < hw->note)
+		return;
+	log_msg(LOG_INFO, hw->p->name, "still waiting for '%s' to be healthy "
+		"(%llds, health: %s)", hw->ds->name,
+		(long long)(monotonic_ms() - hw->start) / 1000,
+		hw->health[0] ? hw->health : "none yet");
+	hw->note += PROGRESS_EVERY_MS;
+}
+
+/*
+ * Wait for Healthy on the event stream: 0 healthy, -1 failed or
+ * interrupted (r filled), 1 the stream is not there (poll instead).  With
+ * id, the container this pass created under the stream, no state is read
+ * unless it dies; else it is read once, after the stream is up, and only
+ * events of that run on count.  Health within one run never goes back to
+ * starting, so an event of the run that happened before the read cannot
+ * say more than the read did.  A die is checked with the Engine: the
+ * container may be restarting, and the failure names its state.
+ */
+static int wait_healthy_events(struct docker *d, struct health_wait *hw,
+			       const char *id, const struct apply_options *o,
+			       struct apply_result *r)
+{
+	struct events_container c;
+	struct container_state cs;
+	unsigned long seq = 0;
+	int64_t since_ns = 0;
+	char want[72];
+	int v;
+
+	snprintf(want, sizeof(want), "%s", id ? id : "");
+	if (hw->ds->health.present)
+		snprintf(hw->health, sizeof(hw->health), "starting");
+	if (!want[0]) {
+		if (!events_ready(o->events, earliest(hw->deadline,
+						      monotonic_ms() + PROGRESS_EVERY_MS)))
+			return 1;
+		if (docker_container_state(d, hw->name, &cs) < 0) {
+			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+			     hw->s->name, hw->ds->name, error_last());
+			return -1;
+		}
+		if ((v = health_verdict(&cs, hw->ds->name, hw->s->name, r)) <= 0)
+			return v;
+		snprintf(hw->health, sizeof(hw->health), "%s", cs.health);
+		snprintf(want, sizeof(want), "%s", cs.id);
+		since_ns = cs.started_ns;
+	}
+	log_msg(LOG_DEBUG, hw->p->name, "waiting on events for '%s' to be healthy",
+		hw->ds->name);
+	for (;;) {
+		if (events_wait(o->events, hw->name, &seq,
+				earliest(monotonic_ms() + STOP_CHECK_MS, hw->deadline + 1),
+				&c) < 0)
+			return 1;
+		if (c.seq && !strcmp(c.id, want) && c.last_ns >= since_ns) {
+			if (c.health[0])
+				snprintf(hw->health, sizeof(hw->health), "%s", c.health);
+			if (!strcmp(c.status, "running") && !strcmp(c.health, "healthy"))
+				return 0;
+			if (!strcmp(c.health, "unhealthy") && strcmp(c.status, "exited") &&
+			    strcmp(c.status, "removed")) {
+				fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not "
+				     "started", hw->ds->name, hw->s->name);
+				return -1;
+			}
+			if (!strcmp(c.status, "exited") || !strcmp(c.status, "removed")) {
+				if (docker_container_state(d, hw->name, &cs) < 0) {
+					fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+					     hw->s->name, hw->ds->name, error_last());
+					return -1;
+				}
+				if ((v = health_verdict(&cs, hw->ds->name, hw->s->name, r)) <= 0)
+					return v;
+				/* restarting: its next run's events */
+				since_ns = c.last_ns + 1;
+			}
+		}
+		if (monotonic_ms() > hw->deadline) {
+			fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
+			     "not started", hw->ds->name, hw->s->name);
+			return -1;
+		}
+		if (stopping(o)) {
+			interrupt(r);
+			return -1;
+		}
+		health_note(hw);
+	}
+}
+
+/*
+ * Wait for Healthy by reading the container's state again and again.
+ * started_at: when this pass started ds, 0 if it did not.
+ */
+static int wait_healthy_poll(struct docker *d, struct health_wait *hw,
+			     int64_t started_at, const struct apply_options *o,
+			     struct apply_result *r)
+{
+	const struct service *ds = hw->ds;
+	struct container_state cs;
+	int64_t quiet_until = 0, iv;
+	int v;
+
+	/* started by this pass: no probe can report before the first one */
+	if (started_at && first_probe_ms(ds))
+		quiet_until = started_at + first_probe_ms(ds);
+	for (;;) {
+		if (docker_container_state(d, hw->name, &cs) < 0) {
+			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+			     hw->s->name, ds->name, error_last());
+			return -1;
+		}
+		if ((v = health_verdict(&cs, ds->name, hw->s->name, r)) <= 0)
+			return v;
+		snprintf(hw->health, sizeof(hw->health), "%s", cs.health);
+		if (monotonic_ms() > hw->deadline) {
+			fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
+			     "not started", ds->name, hw->s->name);
+			return -1;
+		}
+		if (stopping(o)) {
+			interrupt(r);
+			return -1;
+		}
+		health_note(hw);
+		/*
+		 * Until the first probe can have run, look only for a
+		 * container that died (every 5 s); then poll at a
+		 * fraction of the check interval, bounded.
+		 */
+		iv = ds->health.interval_ms ? ds->health.interval_ms / 4 : 250;
+		if (iv < 50)
+			iv = 50;
+		if (iv > 1000)
+			iv = 1000;
+		if (quiet_until - monotonic_ms() > iv) {
+			iv = quiet_until - monotonic_ms();
+			if (iv > PROGRESS_EVERY_MS)
+				iv = PROGRESS_EVERY_MS;
+		}
+		nap(o, iv);
+	}
+}
+
+/*
  * Wait until dependency `dep` of project p holds.  0 ok, -1 failed (r is
- * filled with DependencyFailed or HealthcheckFailed).
+ * filled with DependencyFailed or HealthcheckFailed).  The waits use the
+ * pass's event stream while it is there and poll the Engine when it is not
+ * (or is lost on the way).
  */
 static int wait_dependency(struct docker *d, const struct project *p,
 			   const struct service *s, const struct dependency *dep,
-			   const int64_t *started_at, const struct apply_options *o,
+			   const struct started *st, const struct apply_options *o,
 			   struct apply_result *r)
 {
 	const struct service *ds = project_find_service(p, dep->service);
 	char *name = name_container(p->name, dep->service);
+	const struct started *dst = st && ds ? &st[ds - p->services] : NULL;
 	struct container_state cs;
-	int64_t start, deadline, note, quiet_until = 0, iv;
+	struct health_wait hw;
+	int64_t left;
 	int rc = -1, exit_code = 0, w;
 
 	if (!ds) {
@@ -175,7 +450,20 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		break;
 	case DEP_COMPLETED:
 		log_msg(LOG_INFO, p->name, "waiting for job '%s' to complete", dep->service);
-		if ((w = wait_job(d, p, name, dep->service, o, &exit_code)) < 0) {
+		w = 2;
+		left = (int64_t)o->health_timeout_s * 1000;
+		if (o->events)
+			w = wait_job_events(d, p, name, dep->service,
+					    dst && dst->id[0] ? dst->id : NULL, o,
+					    &exit_code, &left);
+		if (w == 3) {
+			interrupt(r);
+			goto out;
+		}
+		if (w == 2)
+			w = left > 0 ? wait_job(d, p, name, dep->service, left,
+						&exit_code) : 1;
+		if (w < 0) {
 			fail(r, "DependencyFailed", "'%s' needs job '%s' completed: %s",
 			     s->name, dep->service, error_last());
 			goto out;
@@ -193,63 +481,26 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		break;
 	case DEP_HEALTHY:
 		log_msg(LOG_INFO, p->name, "waiting for '%s' to be healthy", dep->service);
-		start = monotonic_ms();
-		deadline = start + health_wait_ms(ds, o->health_timeout_s);
-		note = start + PROGRESS_EVERY_MS;
-		/* started by this pass: no probe can report before the first one */
-		if (started_at && started_at[ds - p->services] && first_probe_ms(ds))
-			quiet_until = started_at[ds - p->services] + first_probe_ms(ds);
-		for (;;) {
-			if (docker_container_state(d, name, &cs) < 0) {
-				fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
-				     s->name, dep->service, error_last());
-				goto out;
-			}
-			if (!strcmp(cs.health, "healthy"))
-				break;
-			if (!strcmp(cs.health, "unhealthy")) {
-				fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not started",
-				     dep->service, s->name);
-				goto out;
-			}
-			if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting")) {
-				fail(r, "DependencyFailed", "'%s' is %s (exit code %d) before "
-				     "becoming healthy", dep->service, cs.status, cs.exit_code);
-				goto out;
-			}
-			if (monotonic_ms() > deadline) {
-				fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
-				     "not started", dep->service, s->name);
-				goto out;
-			}
-			if (stopping(o)) {
-				interrupt(r);
-				goto out;
-			}
-			if (log_progress() && monotonic_ms() >= note) {
-				log_msg(LOG_INFO, p->name, "still waiting for '%s' to be "
-					"healthy (%llds, health: %s)", dep->service,
-					(long long)(monotonic_ms() - start) / 1000,
-					cs.health[0] ? cs.health : "none yet");
-				note += PROGRESS_EVERY_MS;
-			}
-			/*
-			 * Until the first probe can have run, look only for a
-			 * container that died (every 5 s); then poll at a
-			 * fraction of the check interval, bounded.
-			 */
-			iv = ds->health.interval_ms ? ds->health.interval_ms / 4 : 250;
-			if (iv < 50)
-				iv = 50;
-			if (iv > 1000)
-				iv = 1000;
-			if (quiet_until - monotonic_ms() > iv) {
-				iv = quiet_until - monotonic_ms();
-				if (iv > PROGRESS_EVERY_MS)
-					iv = PROGRESS_EVERY_MS;
-			}
-			nap(o, iv);
+		memset(&hw, 0, sizeof(hw));
+		hw.p = p;
+		hw.s = s;
+		hw.ds = ds;
+		hw.name = name;
+		hw.start = monotonic_ms();
+		hw.deadline = hw.start + health_wait_ms(ds, o->health_timeout_s);
+		hw.note = hw.start + PROGRESS_EVERY_MS;
+		w = 1;
+		if (o->events)
+			w = wait_healthy_events(d, &hw, dst && dst->id[0] ? dst->id : NULL,
+						o, r);
+		if (w == 1) {
+			if (o->events)
+				log_msg(LOG_DEBUG, p->name, "no event stream: polling "
+					"'%s' for health", ds->name);
+			w = wait_healthy_poll(d, &hw, dst ? dst->at : 0, o, r);
 		}
+		if (w < 0)
+			goto out;
 		break;
 	}
 	rc = 0;
@@ -280,8 +531,8 @@ static char *host_path_source(const struct apply_options *o, const char *path)
 
 /* Create (not start) the container of service s. */
 static int create_container(struct docker *d, const struct project *p,
-			    const struct service *s, const struct apply_options *o,
-			    struct apply_result *r)
+			    const struct service *s, struct started *st,
+			    const struct apply_options *o, struct apply_result *r)
 {
 	struct container_spec cs;
 	struct strvec env = STRVEC_INIT;
@@ -294,6 +545,8 @@ static int create_container(struct docker *d, const struct project *p,
 	char **vol_names = NULL;
 	size_t i, nl = 0;
 	int rc = -1;
+	/* up before the create: every event of the container is seen */
+	bool watched = o->events && events_ready(o->events, 0);
 
 	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
 	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
@@ -371,6 +624,9 @@ static int create_container(struct docker *d, const struct project *p,
 		goto out;
 	}
 	log_msg(LOG_INFO, p->name, "created container %s", name);
+	if (st)
+		snprintf(st[s - p->services].id, sizeof(st->id), "%s",
+			 watched ? id : "");
 	rc = 0;
 out:
 	for (i = 0; i < s->nmounts; i++)
@@ -392,12 +648,12 @@ out:
 }
 
 /*
- * Start service s once its dependencies hold.  started_at (one slot a
- * service of p, or NULL) keeps when each service was started by this pass,
- * taken before the call so that it is never later than the Engine's.
+ * Start service s once its dependencies hold.  st (one slot a service of
+ * p, or NULL) keeps when each service was started by this pass, taken
+ * before the call so that it is never later than the Engine's.
  */
 static int start_service(struct docker *d, const struct project *p,
-			 const struct service *s, int64_t *started_at,
+			 const struct service *s, struct started *st,
 			 const struct apply_options *o, struct apply_result *r)
 {
 	char *name = name_container(p->name, s->name);
@@ -406,15 +662,15 @@ static int start_service(struct docker *d, const struct project *p,
 	int rc = -1;
 
 	for (i = 0; i < s->ndeps; i++)
-		if (wait_dependency(d, p, s, &s->deps[i], started_at, o, r) < 0)
+		if (wait_dependency(d, p, s, &s->deps[i], st, o, r) < 0)
 			goto out;
 	t = monotonic_ms();
 	if (docker_container_start(d, name) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
-	if (started_at)
-		started_at[s - p->services] = t;
+	if (st)
+		st[s - p->services].at = t;
 	log_msg(LOG_INFO, p->name, "started container %s", name);
 	rc = 0;
 out:
@@ -424,7 +680,7 @@ out:
 
 /* A paused container resumes as it was: same processes, same writable layer. */
 static int unpause_service(struct docker *d, const struct project *p,
-			   const struct service *s, int64_t *started_at,
+			   const struct service *s, struct started *st,
 			   struct apply_result *r)
 {
 	char *name = name_container(p->name, s->name);
@@ -434,8 +690,8 @@ static int unpause_service(struct docker *d, const struct project *p,
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
-	if (started_at)
-		started_at[s - p->services] = monotonic_ms();
+	if (st)
+		st[s - p->services].at = monotonic_ms();
 	log_msg(LOG_INFO, p->name, "unpaused container %s", name);
 	rc = 0;
 out:
@@ -566,7 +822,7 @@ static int network_op(struct docker *d, const struct apply_options *o,
 }
 
 static void apply_actions(struct docker *d, const struct plan *plan,
-			  const struct plan_project *pp, int64_t *started_at,
+			  const struct plan_project *pp, struct started *st,
 			  const struct apply_options *o, struct apply_result *r)
 {
 	size_t i;
@@ -615,8 +871,8 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			break;
 		}
 		case ACTION_CREATE_CONTAINER:
-			if (create_container(d, a->proj, a->svc, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, started_at, o, r) < 0)
+			if (create_container(d, a->proj, a->svc, st, o, r) < 0 ||
+			    start_service(d, a->proj, a->svc, st, o, r) < 0)
 				return;
 			r->created++;
 			break;
@@ -626,11 +882,11 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			/* dead: a start cannot help, a new one can */
 			if (k == START_FRESH &&
 			    (remove_container(d, pp->name, a->object, r) < 0 ||
-			     create_container(d, a->proj, a->svc, o, r) < 0))
+			     create_container(d, a->proj, a->svc, st, o, r) < 0))
 				return;
 			if ((k == START_UNPAUSE ?
-			     unpause_service(d, a->proj, a->svc, started_at, r) :
-			     start_service(d, a->proj, a->svc, started_at, o, r)) < 0)
+			     unpause_service(d, a->proj, a->svc, st, r) :
+			     start_service(d, a->proj, a->svc, st, o, r)) < 0)
 				return;
 			r->started++;
 			break;
@@ -657,8 +913,8 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 		}
 		case ACTION_RECREATE_CONTAINER:
 			if (remove_container(d, pp->name, a->object, r) < 0 ||
-			    create_container(d, a->proj, a->svc, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, started_at, o, r) < 0)
+			    create_container(d, a->proj, a->svc, st, o, r) < 0 ||
+			    start_service(d, a->proj, a->svc, st, o, r) < 0)
 				return;
 			r->recreated++;
 			break;
@@ -705,17 +961,18 @@ static void apply_project(struct docker *d, const struct plan *plan,
 			  const struct plan_project *pp,
 			  const struct apply_options *o, struct apply_result *r)
 {
-	int64_t *started_at = pp->proj && pp->proj->nservices ?
-		xcalloc(pp->proj->nservices, sizeof(*started_at)) : NULL;
+	struct started *st = pp->proj && pp->proj->nservices ?
+		xcalloc(pp->proj->nservices, sizeof(*st)) : NULL;
 
-	apply_actions(d, plan, pp, started_at, o, r);
-	free(started_at);
+	apply_actions(d, plan, pp, st, o, r);
+	free(st);
 }
 
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
-	struct docker_options dopts = { pl->opts->docker_host, pl->opts->docker_timeout_ms };
+	struct docker_options dopts = { pl->opts->docker_host, pl->opts->docker_timeout_ms,
+					pl->opts->docker_api };
 	struct docker *d = NULL;
 	size_t i;
 
@@ -744,9 +1001,30 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int apply_plan(struct apply_report *out, const struct plan *plan,
-	       const struct apply_options *opts)
+/* Whether some container the plan starts waits for Healthy or Completed. */
+static bool plan_waits(const struct plan *plan)
 {
+	size_t i, k;
+
+	for (i = 0; i < plan->nactions; i++) {
+		const struct plan_action *a = &plan->actions[i];
+
+		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
+				a->kind != ACTION_START_CONTAINER &&
+				a->kind != ACTION_RECREATE_CONTAINER))
+			continue;
+		for (k = 0; k < a->svc->ndeps; k++)
+			if (a->svc->deps[k].condition != DEP_STARTED)
+				return true;
+	}
+	return false;
+}
+
+int apply_plan(struct apply_report *out, const struct plan *plan,
+	       const struct apply_options *opts_in)
+{
+	struct apply_options o = *opts_in, *opts = &o;
+	struct docker_options eo = { o.docker_host, o.docker_timeout_ms, o.docker_api };
 	struct pool pl;
 	pthread_t th[64];
 	size_t i, nth = 0, want;
@@ -762,6 +1040,14 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	pl.opts = opts;
 	pl.rep = out;
 	network_unanswered = false;
+	/*
+	 * The watcher connects while the first steps run; since a second
+	 * before now, in case the Engine's clock is a little behind.  Without
+	 * it (no thread) the waits poll.
+	 */
+	o.events = NULL;
+	if (plan_waits(plan) && events_start(&o.events, &eo, (int64_t)time(NULL) - 1) < 0)
+		log_msg(LOG_DEBUG, NULL, "%s; waits poll the Engine", error_last());
 	pthread_mutex_init(&pl.mu, NULL);
 	want = 0;
 	for (i = 0; i < plan->nprojects; i++)
@@ -780,6 +1066,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 		worker(&pl);        /* no thread could start: do it here */
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	out->engine_calls += events_stop(o.events);
 	pthread_mutex_destroy(&pl.mu);
 	return 0;
 }

@@ -7,6 +7,8 @@
  * order and a container is started only when its dependsOn conditions
  * hold (Started, Healthy: the Engine's health status, with a timeout
  * derived from the healthcheck; Completed: a one-shot job exited 0).
+ * Those waits follow the Engine's event stream, read by one watcher for
+ * the pass (events.h), and poll the Engine when the stream is not there.
  * Secret values are read here, at the edge, and go only to the Engine.
  */
 #ifndef CARA_APPLY_H
@@ -17,9 +19,12 @@
 
 #include "plan.h"
 
+struct events;
+
 struct apply_options {
 	const char *docker_host;
 	long docker_timeout_ms;
+	const char *docker_api;         /* negotiated already ("1.41"); NULL: ask */
 	const char *secrets_dir;
 	const char *owner;              /* cara.owner of what is created; NULL: none */
 	const char *const *hostpath_roots;  /* HostPath sources are resolved under these */
@@ -27,6 +32,7 @@ struct apply_options {
 	int parallel;                   /* worker threads, >= 1 */
 	long health_timeout_s;          /* cap on waiting for Healthy/Completed */
 	volatile sig_atomic_t *stop;    /* set by SIGTERM/SIGINT: finish the step, stop */
+	struct events *events;          /* apply_plan's own: leave NULL */
 };
 
 /* Outcome of one project in the plan. */

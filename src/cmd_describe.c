@@ -17,7 +17,7 @@
 static void describe_objects(struct buf *out, const struct config *cfg,
 			     const char *name)
 {
-	struct docker_options dopts = { cfg->docker_host, cfg->docker_timeout_s * 1000 };
+	struct docker_options dopts = { cfg->docker_host, cfg->docker_timeout_s * 1000, NULL };
 	struct docker *d = NULL;
 	struct observed o = OBSERVED_INIT;
 	size_t i;

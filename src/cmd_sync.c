@@ -176,6 +176,7 @@ static void apply_options_of(struct apply_options *ao, const struct pass *p)
 	memset(ao, 0, sizeof(*ao));
 	ao->docker_host = cfg->docker_host;
 	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
+	ao->docker_api = p->docker ? docker_api_version(p->docker) : NULL;
 	ao->secrets_dir = cfg->secrets_dir;
 	ao->owner = p->owner;
 	ao->hostpath_roots = p->mopts.hostpath_roots;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -39,6 +40,7 @@
 #define PULL_IDLE_S 120L
 #define PULL_NOTE_MS 5000
 #define MAX_RESPONSE ((size_t)64 << 20)
+#define MAX_EVENT_LINE ((size_t)1 << 20)
 #define MAX_MESSAGE 400
 
 #ifdef PACKAGE_VERSION
@@ -66,6 +68,16 @@ struct docker {
 	int64_t pull_noted_ms;   /* when pull_note was last called */
 	/* a list answer is read element by element as it comes */
 	struct docker_json_items *items;
+	/* the event stream, read line by line as it comes */
+	void (*ev_fn)(void *arg, const struct docker_event *ev);
+	void (*ev_up)(void *arg);
+	void *ev_arg;
+	struct buf ev_line;      /* the incomplete last line */
+	bool ev_upped, ev_bad;
+	/* docker_cancel, from another thread: under cancel_mu */
+	pthread_mutex_t cancel_mu;
+	bool cancelled;
+	curl_socket_t sock;      /* of the cancellable request, else BAD */
 	CURLcode last_cc;
 	long last_code;
 	bool answered;           /* a request of this handle got a status */
@@ -81,6 +93,8 @@ struct req {
 	bool unversioned;
 	bool stream;
 	struct docker_json_items *items;   /* a list, read as it comes */
+	bool endless;            /* no timeout (the event stream) */
+	bool cancellable;        /* docker_cancel ends it: its own connection */
 };
 
 /* ---- process-wide set-up ---- */
@@ -788,6 +802,43 @@ static void pull_note(struct docker *d)
 	buf_release(&b);
 }
 
+/* Hand each whole line of the event stream to d->ev_fn. */
+static int events_feed(struct docker *d, const char *p, size_t len)
+{
+	struct docker_event ev;
+	const char *nl;
+	size_t n;
+
+	while (len) {
+		nl = memchr(p, '\n', len);
+		n = nl ? (size_t)(nl - p) : len;
+		if (n > MAX_EVENT_LINE - d->ev_line.len) {
+			error_set("an event message longer than %zu KiB",
+				  MAX_EVENT_LINE >> 10);
+			d->ev_bad = true;
+			return -1;
+		}
+		buf_add(&d->ev_line, p, n);
+		if (!nl)
+			break;
+		if (d->ev_line.len) {
+			int rc = docker_event_parse(&ev, buf_cstr(&d->ev_line),
+						    d->ev_line.len);
+
+			if (rc < 0) {
+				d->ev_bad = true;
+				return -1;
+			}
+			if (rc == 0)
+				d->ev_fn(d->ev_arg, &ev);
+		}
+		buf_reset(&d->ev_line);
+		p += n + 1;
+		len -= n + 1;
+	}
+	return 0;
+}
+
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct docker *d = arg;
@@ -808,6 +859,9 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	if (d->items && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
 					  &code) == CURLE_OK && code == 200)
 		return docker_json_items_feed(d->items, p, len, MAX_RESPONSE) < 0 ? 0 : len;
+	if (d->ev_fn && curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE,
+					  &code) == CURLE_OK && code == 200)
+		return events_feed(d, p, len) < 0 ? 0 : len;
 	if (len > MAX_RESPONSE - d->body.len) {
 		d->too_big = true;
 		return 0;
@@ -922,6 +976,83 @@ static int transport_error(struct docker *d, const char *what, long timeout_ms)
 			 where(d), d->errbuf[0] ? d->errbuf : curl_easy_strerror(d->last_cc));
 }
 
+/*
+ * The sockets of a cancellable request pass through these, under
+ * cancel_mu, so that docker_cancel can shut down the one in use and never
+ * a descriptor already closed (and perhaps reused by another thread).
+ */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose,
+				 struct curl_sockaddr *a)
+{
+	struct docker *d = arg;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+
+	(void)purpose;
+	pthread_mutex_lock(&d->cancel_mu);
+	if (!d->cancelled) {
+		fd = socket(a->family, a->socktype, a->protocol);
+		if (fd < 0)
+			fd = CURL_SOCKET_BAD;
+		d->sock = fd;
+	}
+	pthread_mutex_unlock(&d->cancel_mu);
+	return fd;
+}
+
+static int close_socket(void *arg, curl_socket_t fd)
+{
+	struct docker *d = arg;
+	int rc;
+
+	pthread_mutex_lock(&d->cancel_mu);
+	if (d->sock == fd)
+		d->sock = CURL_SOCKET_BAD;
+	rc = close(fd);
+	pthread_mutex_unlock(&d->cancel_mu);
+	return rc;
+}
+
+/* Nonzero ends the transfer: a cancel that came before the socket. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
+{
+	struct docker *d = arg;
+	bool c;
+
+	(void)dt; (void)dn; (void)ut; (void)un;
+	pthread_mutex_lock(&d->cancel_mu);
+	c = d->cancelled;
+	pthread_mutex_unlock(&d->cancel_mu);
+	return c ? 1 : 0;
+}
+
+/* The end of the headers of a 200 answer: the event stream is up. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct docker *d = arg;
+	size_t len = size * n;
+	long code = 0;
+
+	if (!d->ev_upped && (len == 2 || len == 1) && (p[0] == '\r' || p[0] == '\n') &&
+	    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+	    code == 200) {
+		d->ev_upped = true;
+		d->ev_up(d->ev_arg);
+	}
+	return len;
+}
+
+void docker_cancel(struct docker *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->cancel_mu);
+	d->cancelled = true;
+	if (d->sock != CURL_SOCKET_BAD)
+		shutdown(d->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&d->cancel_mu);
+}
+
 #define SETOPT(opt, val) do { \
 	if (curl_easy_setopt(d->curl, (opt), (val)) != CURLE_OK) \
 		bad = true; \
@@ -960,8 +1091,24 @@ static int perform(struct docker *d, const struct req *r, const char *what,
 	if (d->ep.socket_path)
 		SETOPT(CURLOPT_UNIX_SOCKET_PATH, d->ep.socket_path);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_TIMEOUT_MS, timeout);
+	SETOPT(CURLOPT_TIMEOUT_MS, r->endless ? 0L : timeout);
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect);
+	if (r->cancellable) {
+		/* a socket of its own, known to docker_cancel */
+		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+		SETOPT(CURLOPT_FORBID_REUSE, 1L);
+		SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+		SETOPT(CURLOPT_OPENSOCKETDATA, d);
+		SETOPT(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+		SETOPT(CURLOPT_CLOSESOCKETDATA, d);
+		SETOPT(CURLOPT_NOPROGRESS, 0L);
+		SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SETOPT(CURLOPT_XFERINFODATA, d);
+	}
+	if (d->ev_up) {
+		SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+		SETOPT(CURLOPT_HEADERDATA, d);
+	}
 	if (r->idle_s > 0) {
 		SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
 		SETOPT(CURLOPT_LOW_SPEED_TIME, r->idle_s);
@@ -1107,6 +1254,8 @@ int docker_open(struct docker **out, const struct docker_options *opts)
 	if (pthread_once(&init_once, global_init) != 0 || !init_ok)
 		return error_set("docker: cannot initialise libcurl");
 	d = xcalloc(1, sizeof(*d));
+	pthread_mutex_init(&d->cancel_mu, NULL);
+	d->sock = CURL_SOCKET_BAD;
 	d->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms
 						     : DEFAULT_TIMEOUT_MS;
 	if (docker_endpoint_parse(&d->ep, host, getenv("DOCKER_TLS_VERIFY")) < 0)
@@ -1128,8 +1277,15 @@ int docker_open(struct docker **out, const struct docker_options *opts)
 		goto fail;
 	}
 	d->headers = h;
-	if (negotiate(d) < 0)
+	if (opts && opts->api) {
+		if (snprintf(d->api, sizeof(d->api), "%s", opts->api) >=
+		    (int)sizeof(d->api)) {
+			error_set("docker: API version '%s' too long", opts->api);
+			goto fail;
+		}
+	} else if (negotiate(d) < 0) {
 		goto fail;
+	}
 	*out = d;
 	return 0;
 fail:
@@ -1151,6 +1307,8 @@ void docker_free(struct docker *d)
 	free(d->tls_dir);
 	docker_pull_progress_release(&d->progress);
 	buf_release(&d->body);
+	buf_release(&d->ev_line);
+	pthread_mutex_destroy(&d->cancel_mu);
 	free(d);
 }
 
@@ -1922,6 +2080,10 @@ static int inspect_container(struct docker *d, const char *id_or_name,
 	out->restart_count = (int)jget_int(j, "RestartCount");
 	snprintf(out->error, sizeof(out->error), "%s",
 		 jget_str(st, "Error") ? jget_str(st, "Error") : "");
+	snprintf(out->id, sizeof(out->id), "%s",
+		 jget_str(j, "Id") ? jget_str(j, "Id") : "");
+	if (docker_time_ns(jget_str(st, "StartedAt"), &out->started_ns) < 0)
+		out->started_ns = 0;
 	if (out_stop_timeout) {
 		v = json_object_get(json_object_get(j, "Config"), "StopTimeout");
 		*out_stop_timeout = json_is_integer(v) && json_integer_value(v) >= 0 &&
@@ -2035,4 +2197,152 @@ out:
 	free(path);
 	free(what);
 	return rc;
+}
+
+/* ---- events ---- */
+
+int docker_time_ns(const char *s, int64_t *out_ns)
+{
+	int64_t secs, frac = 0;
+	const char *p;
+	int digits = 0;
+
+	if (parse_rfc3339(s, &secs) < 0)
+		return -1;
+	/* parse_rfc3339 checked the shape: a fraction follows the seconds */
+	p = s + 19;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits < 9) {
+				frac = frac * 10 + (*p - '0');
+				digits++;
+			}
+	for (; digits < 9; digits++)
+		frac *= 10;
+	if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1)
+		return -1;
+	*out_ns = secs * 1000000000 + frac;
+	return 0;
+}
+
+int docker_event_parse(struct docker_event *out, const char *line, size_t len)
+{
+	static const struct {
+		const char *action;
+		enum docker_event_kind kind;
+	} kinds[] = {
+		{ "create", DOCKER_EVENT_CREATE },
+		{ "start", DOCKER_EVENT_START },
+		{ "die", DOCKER_EVENT_DIE },
+		{ "destroy", DOCKER_EVENT_DESTROY },
+	};
+	json_error_t je;
+	json_t *j = json_loadb(line, len, 0, &je), *actor, *attrs;
+	const char *type, *action, *id, *name, *code;
+	long long ns;
+	size_t i;
+	int rc = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (!j || !json_is_object(j)) {
+		rc = error_set("docker: events: unreadable event message: %s",
+			       j ? "not an object" : je.text);
+		goto out;
+	}
+	actor = json_object_get(j, "Actor");
+	attrs = json_object_get(actor, "Attributes");
+	type = jget_str(j, "Type");
+	action = jget_str(j, "Action");
+	id = jget_str(actor, "ID");
+	name = jget_str(attrs, "name");
+	if (!type || !action || !id || !name) {
+		rc = error_set("docker: events: an event message without Type, "
+			       "Action, Actor.ID or its name");
+		goto out;
+	}
+	if (strcmp(type, "container") || strlen(id) >= sizeof(out->id) ||
+	    strlen(name) >= sizeof(out->name))
+		goto out;
+	if (!strncmp(action, "health_status: ", 15)) {
+		if (strlen(action + 15) >= sizeof(out->health))
+			goto out;
+		out->kind = DOCKER_EVENT_HEALTH;
+		snprintf(out->health, sizeof(out->health), "%s", action + 15);
+	} else {
+		for (i = 0; i < ARRAY_SIZE(kinds) && strcmp(action, kinds[i].action); i++)
+			;
+		if (i == ARRAY_SIZE(kinds))
+			goto out;
+		out->kind = kinds[i].kind;
+	}
+	if (out->kind == DOCKER_EVENT_DIE) {
+		long long c;
+
+		code = jget_str(attrs, "exitCode");
+		if (!code || parse_ll(code, INT32_MIN, INT32_MAX, &c) < 0) {
+			rc = error_set("docker: events: a die event without its "
+				       "exitCode");
+			goto out;
+		}
+		out->exit_code = (int)c;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	ns = jget_int(j, "timeNano");
+	out->time_ns = ns > 0 ? ns : jget_int(j, "time") * 1000000000LL;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int docker_events_stream(struct docker *d, int64_t since_s,
+			 void (*fn)(void *arg, const struct docker_event *ev),
+			 void (*up)(void *arg), void *arg)
+{
+	static const char filters[] =
+		"{\"type\":[\"container\"],\"label\":[\"" LABEL_PROJECT "\"],"
+		"\"event\":[\"create\",\"start\",\"die\",\"destroy\",\"health_status\"]}";
+	struct req r = { .method = "GET", .endless = true, .cancellable = true };
+	const char *what = "watch events";
+	struct buf path = BUF_INIT;
+	bool cancelled;
+	long code;
+	int rc = -1;
+
+	buf_printf(&path, "/events?since=%lld&filters=", (long long)since_s);
+	docker_url_escape(&path, filters, false);
+	r.path = buf_cstr(&path);
+	d->ev_fn = fn;
+	d->ev_up = up;
+	d->ev_arg = arg;
+	d->ev_upped = d->ev_bad = false;
+	buf_reset(&d->ev_line);
+	rc = perform(d, &r, what, &code);
+	pthread_mutex_lock(&d->cancel_mu);
+	cancelled = d->cancelled;
+	pthread_mutex_unlock(&d->cancel_mu);
+	if (cancelled) {
+		rc = 0;
+		goto out;
+	}
+	if (d->ev_bad) {
+		char *why = xstrdup(error_last());
+
+		rc = error_set("docker: %s: %s", what, why);
+		free(why);
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if (code != 200)
+		rc = http_error(d, what, code);
+	else
+		rc = error_set("docker: %s: the Engine ended the stream", what);
+out:
+	d->ev_fn = NULL;
+	d->ev_up = NULL;
+	buf_release(&d->ev_line);
+	buf_release(&path);
+	return rc < 0 ? -1 : 0;
 }

@@ -27,13 +27,14 @@ struct docker;
 struct docker_options {
 	const char *host;          /* NULL: $DOCKER_HOST, else the default socket */
 	long timeout_ms;           /* per request; 0: 30 s */
+	const char *api;           /* "1.41" negotiated by another handle, so
+				    * this one asks no GET /version; NULL: ask */
 };
 
 int docker_open(struct docker **out, const struct docker_options *opts);
 void docker_free(struct docker *d);
 /* Engine API requests made through this handle (for tests and bench). */
 unsigned long docker_calls(const struct docker *d);
-/* For tests only. */
 const char *docker_api_version(const struct docker *d);
 
 /* Everything labelled cara.project, plus the local image list: 4 requests. */
@@ -117,6 +118,8 @@ struct container_state {
 	bool oom_killed;
 	int restart_count;
 	char error[256];           /* State.Error, truncated */
+	char id[72];               /* the container's full id */
+	int64_t started_ns;        /* State.StartedAt, Engine clock, unix ns */
 };
 
 int docker_container_state(struct docker *d, const char *id_or_name,
@@ -132,8 +135,53 @@ int docker_container_wait(struct docker *d, const char *id_or_name,
 			  long timeout_ms, int *out_exit);
 
 /*
+ * The Engine's event stream (GET /events), limited to the containers
+ * labelled cara.project and to the actions below, from since_s (unix
+ * seconds, Engine clock) on: fn is called for each event as its line
+ * arrives, up once when the Engine has answered 200 (it has subscribed
+ * then: no later event is missed).  No timeout: the stream runs until
+ * docker_cancel, then returns 0; -1 (error set) when it could not be
+ * opened, failed or ended.  fn and up run on the calling thread.
+ */
+enum docker_event_kind {
+	DOCKER_EVENT_CREATE,
+	DOCKER_EVENT_START,
+	DOCKER_EVENT_DIE,          /* exit_code set */
+	DOCKER_EVENT_HEALTH,       /* health set: "healthy", "unhealthy", ... */
+	DOCKER_EVENT_DESTROY,
+};
+
+struct docker_event {
+	enum docker_event_kind kind;
+	char id[72];
+	char name[256];            /* the name attribute */
+	char health[16];
+	int exit_code;
+	int64_t time_ns;           /* timeNano, Engine clock */
+};
+
+int docker_events_stream(struct docker *d, int64_t since_s,
+			 void (*fn)(void *arg, const struct docker_event *ev),
+			 void (*up)(void *arg), void *arg);
+/*
+ * From any thread: end the stream d is reading (at once: its socket is
+ * shut down) and refuse any later one.  The only call on a struct docker
+ * that another thread may make.
+ */
+void docker_cancel(struct docker *d);
+
+/*
  * Pure helpers behind the client, exposed for tests/unit/test-docker.c.
  */
+
+/*
+ * One line of GET /events into out: 0, 1 for an event that is none of the
+ * kinds above (or not a container's, or a name too long), -1 (error set)
+ * for a line that is not an event message.
+ */
+int docker_event_parse(struct docker_event *out, const char *line, size_t len);
+/* "2024-01-02T03:04:05.123456789Z" -> unix ns; -1 when not RFC 3339. */
+int docker_time_ns(const char *s, int64_t *out_ns);
 
 /* Where the Engine listens, from a DOCKER_HOST value. */
 struct docker_endpoint {

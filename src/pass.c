@@ -199,7 +199,7 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 int pass_observe(struct pass *p)
 {
 	struct docker_options dopts = { p->cfg->docker_host,
-					p->cfg->docker_timeout_s * 1000 };
+					p->cfg->docker_timeout_s * 1000, NULL };
 	struct observed seen = OBSERVED_INIT;
 	int rc = -1;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "docker.h"
+#include "events.h"
 #include "tap.h"
 #include "util.h"
 
@@ -198,7 +199,7 @@ static void test_format_error(void)
 static void test_unreachable(void)
 {
 	char *host = xasprintf("unix:///tmp/cdt%d-none.sock", (int)getpid());
-	struct docker_options o = { host, 2000 };
+	struct docker_options o = { host, 2000, NULL };
 	struct docker *d = (struct docker *)1;
 
 	is_int(docker_open(&d, &o), -1, "open on a missing socket fails");
@@ -386,6 +387,184 @@ static void test_json_items(void)
 		free(got);
 		free(err);
 	}
+}
+
+static void test_time_ns(void)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t ns;
+	} v[] = {
+		{ "2024-01-02T03:04:05.123456789Z", 0, 1704164645123456789LL },
+		{ "2024-01-02T03:04:05Z", 0, 1704164645000000000LL },
+		{ "2024-01-02T03:04:05.5Z", 0, 1704164645500000000LL },
+		{ "2024-01-02T03:04:05.1234567891Z", 0, 1704164645123456789LL },
+		{ "2024-01-02T04:04:05.25+01:00", 0, 1704164645250000000LL },
+		{ "2024-01-02", -1, 0 },
+		{ "", -1, 0 },
+		{ NULL, -1, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		int64_t ns = -7;
+		int rc = docker_time_ns(v[i].s, &ns);
+
+		is_int(rc, v[i].rc, "time '%s': rc", v[i].s ? v[i].s : "(null)");
+		if (rc == 0)
+			ok(ns == v[i].ns, "time '%s': %lld ns", v[i].s, (long long)ns);
+	}
+}
+
+#define EV_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define EV(type, action, attrs) "{\"status\":\"" action "\",\"id\":\"" EV_ID "\"," \
+	"\"Type\":\"" type "\",\"Action\":\"" action "\",\"Actor\":{\"ID\":\"" EV_ID \
+	"\",\"Attributes\":{" attrs "}},\"scope\":\"local\",\"time\":1704164645," \
+	"\"timeNano\":1704164645123456789}"
+#define NAME "\"image\":\"busybox\",\"cara.project\":\"p\",\"name\":\"p-db\""
+
+static void test_event_parse(void)
+{
+	static const struct {
+		const char *line;
+		int rc;
+		enum docker_event_kind kind;
+		const char *health;
+		int exit_code;
+	} v[] = {
+		{ EV("container", "create", NAME), 0, DOCKER_EVENT_CREATE, "", 0 },
+		{ EV("container", "start", NAME), 0, DOCKER_EVENT_START, "", 0 },
+		{ EV("container", "health_status: healthy", NAME), 0,
+		  DOCKER_EVENT_HEALTH, "healthy", 0 },
+		{ EV("container", "health_status: unhealthy", NAME), 0,
+		  DOCKER_EVENT_HEALTH, "unhealthy", 0 },
+		{ EV("container", "die", NAME ",\"exitCode\":\"137\""), 0,
+		  DOCKER_EVENT_DIE, "", 137 },
+		{ EV("container", "die", "\"exitCode\":\"0\"," NAME), 0,
+		  DOCKER_EVENT_DIE, "", 0 },
+		{ EV("container", "destroy", NAME), 0, DOCKER_EVENT_DESTROY, "", 0 },
+		/* not of interest */
+		{ EV("container", "exec_start: sh -c test -f /tmp/ok", NAME), 1, 0, "", 0 },
+		{ EV("container", "health_status: somethinglongerthanfifteen", NAME), 1,
+		  0, "", 0 },
+		{ EV("network", "create", NAME), 1, 0, "", 0 },
+		/* malformed */
+		{ EV("container", "die", NAME), -1, 0, "", 0 },
+		{ EV("container", "die", NAME ",\"exitCode\":\"x\""), -1, 0, "", 0 },
+		{ EV("container", "start", "\"image\":\"busybox\""), -1, 0, "", 0 },
+		{ "{\"Type\":\"container\",\"Action\":\"start\"}", -1, 0, "", 0 },
+		{ "[1,2]", -1, 0, "", 0 },
+		{ "{\"Type\":", -1, 0, "", 0 },
+	};
+	struct docker_event ev;
+	struct buf b = BUF_INIT;
+	const char *line;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		rc = docker_event_parse(&ev, v[i].line, strlen(v[i].line));
+		is_int(rc, v[i].rc, "event %zu: rc", i);
+		if (rc != 0 || v[i].rc != 0)
+			continue;
+		is_int(ev.kind, v[i].kind, "event %zu: kind", i);
+		is_str(ev.health, v[i].health, "event %zu: health", i);
+		is_int(ev.exit_code, v[i].exit_code, "event %zu: exit code", i);
+		is_str(ev.name, "p-db", "event %zu: name", i);
+		is_str(ev.id, EV_ID, "event %zu: id", i);
+		ok(ev.time_ns == 1704164645123456789LL, "event %zu: timeNano", i);
+	}
+	line = "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
+	       "\"c1\",\"Attributes\":{\"name\":\"n\"}},\"time\":1700000000}";
+	rc = docker_event_parse(&ev, line, strlen(line));
+	is_int(rc, 0, "an event without timeNano");
+	ok(ev.time_ns == 1700000000LL * 1000000000, "its time from time");
+	buf_printf(&b, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":"
+		   "{\"ID\":\"c1\",\"Attributes\":{\"name\":\"");
+	for (i = 0; i < sizeof(ev.name); i++)
+		buf_puts(&b, "n");
+	buf_puts(&b, "\"}}}");
+	is_int(docker_event_parse(&ev, buf_cstr(&b), b.len), 1,
+	       "a name longer than cara's is none of cara's");
+	buf_release(&b);
+	error_clear();
+}
+
+static void apply(struct events_table *t, enum docker_event_kind kind,
+		  const char *name, const char *id, const char *health, int code,
+		  int64_t ns)
+{
+	struct docker_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	snprintf(ev.name, sizeof(ev.name), "%s", name);
+	snprintf(ev.id, sizeof(ev.id), "%s", id);
+	snprintf(ev.health, sizeof(ev.health), "%s", health);
+	ev.exit_code = code;
+	ev.time_ns = ns;
+	if (events_table_apply(t, &ev) < 0)
+		ok(0, "apply %s to %s", id, name);
+}
+
+static void test_events_table(void)
+{
+	struct events_table t = { 0 };
+	const struct events_container *c;
+	struct docker_event ev;
+	size_t i;
+	int rc = 0;
+
+	ok(!events_table_find(&t, "p-db"), "an empty table knows nothing");
+	apply(&t, DOCKER_EVENT_CREATE, "p-db", "A", "", 0, 10);
+	apply(&t, DOCKER_EVENT_START, "p-db", "A", "", 0, 11);
+	apply(&t, DOCKER_EVENT_START, "p-job", "J", "", 0, 12);
+	apply(&t, DOCKER_EVENT_HEALTH, "p-db", "A", "healthy", 0, 13);
+	c = events_table_find(&t, "p-db");
+	ok(c && !strcmp(c->id, "A") && !strcmp(c->status, "running") &&
+	   !strcmp(c->health, "healthy") && c->starts == 1 && c->seq == 3 &&
+	   c->last_ns == 13, "create, start, healthy: running and healthy");
+	apply(&t, DOCKER_EVENT_DIE, "p-job", "J", "", 3, 14);
+	c = events_table_find(&t, "p-job");
+	ok(c && !strcmp(c->status, "exited") && c->exit_code == 3 && c->seq == 2,
+	   "a job's die: exited with its code");
+	apply(&t, DOCKER_EVENT_DIE, "p-db", "A", "", 137, 15);
+	apply(&t, DOCKER_EVENT_START, "p-db", "A", "", 0, 16);
+	c = events_table_find(&t, "p-db");
+	ok(c && !strcmp(c->status, "running") && !strcmp(c->health, "") &&
+	   c->starts == 2 && c->exit_code == 137, "restarted: running, health afresh");
+	apply(&t, DOCKER_EVENT_HEALTH, "p-db", "A", "unhealthy", 0, 17);
+	apply(&t, DOCKER_EVENT_DIE, "p-db", "A", "", 1, 18);
+	apply(&t, DOCKER_EVENT_DESTROY, "p-db", "A", "", 0, 19);
+	c = events_table_find(&t, "p-db");
+	ok(c && !strcmp(c->status, "removed") && c->seq == 8, "destroyed: removed");
+	/* a recreate: the name now names B, which has told nothing of health */
+	apply(&t, DOCKER_EVENT_CREATE, "p-db", "B", "", 0, 20);
+	c = events_table_find(&t, "p-db");
+	ok(c && !strcmp(c->id, "B") && !strcmp(c->status, "created") &&
+	   !strcmp(c->health, "") && c->starts == 0 && c->exit_code == 0 &&
+	   c->seq == 9, "another id: the entry starts afresh, its seq goes on");
+	/* an event of B that came without its create (stream joined late) */
+	apply(&t, DOCKER_EVENT_HEALTH, "p-job", "K", "healthy", 0, 21);
+	c = events_table_find(&t, "p-job");
+	ok(c && !strcmp(c->id, "K") && !strcmp(c->status, "") &&
+	   !strcmp(c->health, "healthy"), "a first event of an id other than create");
+	is_int(t.n, 2, "two names");
+	/* the bound */
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.id, sizeof(ev.id), "X");
+	for (i = t.n; i < EVENTS_MAX_CONTAINERS && rc == 0; i++) {
+		snprintf(ev.name, sizeof(ev.name), "n%zu", i);
+		rc = events_table_apply(&t, &ev);
+	}
+	is_int(rc, 0, "%d names fit", EVENTS_MAX_CONTAINERS);
+	snprintf(ev.name, sizeof(ev.name), "one-more");
+	is_int(events_table_apply(&t, &ev), -1, "one more name does not");
+	snprintf(ev.name, sizeof(ev.name), "p-db");
+	is_int(events_table_apply(&t, &ev), 0, "a name already there still does");
+	events_table_release(&t);
+	events_table_release(&t);
 }
 
 static void test_api_negotiate(void)
@@ -979,8 +1158,25 @@ static void test_web(struct docker *d)
 }
 
 /* A one-shot job: exit codes through wait, state and observe. */
+/* The watcher of test_live, following what test_job does. */
+static struct events *live_ev;
+
+/* What the stream tells of name by deadline_ms, once it says status. */
+static bool events_say(const char *name, const char *status,
+		       struct events_container *c)
+{
+	int64_t end = monotonic_ms() + 10000;
+	unsigned long seq = 0;
+
+	while (events_wait(live_ev, name, &seq, end, c) == 1)
+		if (!strcmp(c->status, status))
+			return true;
+	return false;
+}
+
 static void test_job(struct docker *d)
 {
+	struct events_container ec;
 	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT;
 	struct container_spec s;
 	struct container_state cs;
@@ -1019,6 +1215,12 @@ static void test_job(struct docker *d)
 	is_str(cs.status, "exited", "job exited");
 	is_int(cs.exit_code, 3, "job state exit code");
 	is_str(cs.health, "", "no healthcheck, no health");
+	is_str(cs.id, id ? id : "?", "the state names the container's id");
+	ok(cs.started_ns > 1500000000LL * 1000000000, "and when it started");
+	ok(events_say(job, "exited", &ec), "the event stream saw the job exit");
+	is_int(ec.exit_code, 3, "with its exit code");
+	is_str(ec.id, id ? id : "?", "of that container");
+	is_int(ec.starts, 1, "started once");
 	if (observe(d, &o, "after the job") == 0) {
 		c = find(&o, job);
 		ok(c && c->state == OBS_EXITED && c->exit_code == 3,
@@ -1090,7 +1292,21 @@ static void test_live(void)
 	test_images(d);
 	test_observe_objects(d);
 	test_web(d);
-	test_job(d);
+	{
+		struct docker_options eo = { NULL, 0, docker_api_version(d) };
+		int64_t t0;
+
+		is_int(events_start(&live_ev, &eo, (int64_t)time(NULL) - 1), 0,
+		       "start the event watcher");
+		ok(events_ready(live_ev, monotonic_ms() + 5000), "the stream is up");
+		test_job(d);
+		t0 = monotonic_ms();
+		is_int(events_stop(live_ev), 1, "the stream is one request, no "
+		       "GET /version with the version known");
+		ok(monotonic_ms() - t0 < 1000, "the watcher stops at once mid-stream "
+		   "(%lld ms)", (long long)(monotonic_ms() - t0));
+		live_ev = NULL;
+	}
 	test_threads();
 
 	is_int(docker_network_remove(d, net), 0, "network remove");
@@ -1116,6 +1332,9 @@ int main(void)
 	test_pull_progress();
 	test_json_items();
 	test_pull_summary();
+	test_time_ns();
+	test_event_parse();
+	test_events_table();
 	if (system("docker version >/dev/null 2>&1") == 0)
 		test_live();
 	else
