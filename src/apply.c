@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "docker.h"
-#include "events.h"
+#include "backend/engine/docker.h"
+#include "backend/engine/events.h"
 #include "names.h"
 #include "phase.h"
 #include "log.h"

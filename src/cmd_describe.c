@@ -9,7 +9,7 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "docker.h"
+#include "backend/engine/docker.h"
 #include "log.h"
 #include "output.h"
 #include "state.h"

@@ -15,7 +15,7 @@
 
 /*
  * A workload's state and health, normalised where a backend reports them
- * (docker.c, state.c): the planner and the phases never read a backend's
+ * (backend/engine/observe.c, state.c): the planner and the phases never read a backend's
  * own words.
  */
 enum obs_state {
@@ -88,7 +88,7 @@ struct observed {
 #define OBSERVED_INIT { 0 }
 
 void observed_release(struct observed *o);
-/* Deep-copy helpers used by docker.c and state.c when filling a snapshot. */
+/* Deep-copy helpers used by the backends and state.c when filling a snapshot. */
 struct obs_container *observed_add_container(struct observed *o);
 struct obs_network *observed_add_network(struct observed *o);
 struct obs_volume *observed_add_volume(struct observed *o);

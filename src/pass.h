@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "docker.h"
+#include "backend/engine/docker.h"
 #include "input/manifest.h"
 #include "observed.h"
 #include "plan.h"

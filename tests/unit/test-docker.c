@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "docker.h"
-#include "events.h"
+#include "backend/engine/docker.h"
+#include "backend/engine/events.h"
 #include "tap.h"
 #include "util.h"
 

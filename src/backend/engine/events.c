@@ -1,5 +1,5 @@
 /*
- * events.c - the pass's watcher of the Engine's event stream.
+ * backend/engine/events.c - the pass's watcher of the Engine's event stream.
  *
  * Invariants: the table, the state and every field below the mutex are
  * read and written only under mu; each change broadcasts cond, which
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "events.h"
+#include "backend/engine/events.h"
 #include "log.h"
 #include "util.h"
 

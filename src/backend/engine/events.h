@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "docker.h"
+#include "backend/engine/docker.h"
 
 /* What the stream said last of one container name. */
 struct events_container {

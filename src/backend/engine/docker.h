@@ -7,7 +7,7 @@
  * negotiated once with GET /version.  Every request has a bounded timeout.
  *
  * A struct docker is not thread-safe: each worker thread opens its own.
- * json_t never leaves docker.c.
+ * json_t never leaves backend/engine/.
  *
  * Errors: -1 with error_last() set, e.g. "docker: create container
  * 'web-app': 409 Conflict: ..." ; ERR_NOTFOUND for 404.

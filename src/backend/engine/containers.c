@@ -1,0 +1,370 @@
+/*
+ * backend/engine/containers.c - containers: the create body from a
+ * workload spec, start, unpause, stop, remove, state, wait.
+ */
+#include "backend/engine/internal.h"
+
+/* ---- containers ---- */
+
+static void add_health(json_t *cfg, const struct healthcheck *h, bool *bad)
+{
+	json_t *o = json_object();
+
+	jset(o, "Test", jstrvec(&h->test, bad), bad);
+	/* the Engine counts durations in nanoseconds */
+	if (h->interval_ms > 0)
+		jset(o, "Interval", json_integer(h->interval_ms * 1000000), bad);
+	if (h->timeout_ms > 0)
+		jset(o, "Timeout", json_integer(h->timeout_ms * 1000000), bad);
+	if (h->start_period_ms > 0)
+		jset(o, "StartPeriod", json_integer(h->start_period_ms * 1000000), bad);
+	if (h->retries > 0)
+		jset(o, "Retries", json_integer(h->retries), bad);
+	jset(cfg, "Healthcheck", o, bad);
+}
+
+static void add_ports(json_t *cfg, json_t *hc, const struct container_spec *s,
+		      bool *bad)
+{
+	json_t *exposed = json_object(), *bindings = json_object();
+	size_t i;
+
+	for (i = 0; i < s->nports; i++) {
+		const struct port *p = &s->ports[i];
+		char *key = xasprintf("%d/%s", p->container_port,
+				      p->protocol && *p->protocol ? p->protocol : "tcp");
+		char *hport = p->host_port ? xasprintf("%d", p->host_port) : xstrdup("");
+		json_t *list, *b = json_object();
+
+		jset(exposed, key, json_object(), bad);
+		if (!json_object_get(bindings, key))
+			jset(bindings, key, json_array(), bad);
+		jset(b, "HostIp", jstr(p->host_ip), bad);
+		jset(b, "HostPort", jstr(hport), bad);
+		/* a borrowed reference, NULL when the key was refused */
+		if ((list = json_object_get(bindings, key)))
+			jpush(list, b, bad);
+		else
+			json_decref(b);
+		free(hport);
+		free(key);
+	}
+	jset(cfg, "ExposedPorts", exposed, bad);
+	jset(hc, "PortBindings", bindings, bad);
+}
+
+/*
+ * Named volumes as Mounts; host paths as Binds, which create a missing
+ * directory the way `docker run -v` does, unless a ':' in a path would
+ * make the bind string ambiguous.
+ */
+static void add_mounts(json_t *hc, const struct container_spec *s, bool *bad)
+{
+	json_t *mounts = json_array(), *binds = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct container_mount *m = &s->mounts[i];
+		bool bind = !strcmp(m->type, "bind");
+		json_t *o;
+
+		if (bind && !strchr(m->source, ':') && !strchr(m->target, ':')) {
+			char *b = xasprintf("%s:%s%s", m->source, m->target,
+					    m->read_only ? ":ro" : "");
+			jpush(binds, jstr(b), bad);
+			free(b);
+			continue;
+		}
+		o = json_object();
+		jset(o, "Type", jstr(bind ? "bind" : "volume"), bad);
+		jset(o, "Source", jstr(m->source), bad);
+		jset(o, "Target", jstr(m->target), bad);
+		jset(o, "ReadOnly", json_boolean(m->read_only), bad);
+		jpush(mounts, o, bad);
+	}
+	jset(hc, "Mounts", mounts, bad);
+	jset(hc, "Binds", binds, bad);
+}
+
+static json_t *host_config(json_t *cfg, const struct container_spec *s, bool *bad)
+{
+	json_t *hc = json_object();
+
+	add_ports(cfg, hc, s, bad);
+	add_mounts(hc, s, bad);
+	if (s->restart && *s->restart) {
+		json_t *rp = json_object();
+
+		jset(rp, "Name", jstr(s->restart), bad);
+		jset(rp, "MaximumRetryCount", json_integer(0), bad);
+		jset(hc, "RestartPolicy", rp, bad);
+	}
+	if (s->memory_bytes > 0)
+		jset(hc, "Memory", json_integer(s->memory_bytes), bad);
+	if (s->nano_cpus > 0)
+		jset(hc, "NanoCpus", json_integer(s->nano_cpus), bad);
+	if (s->network && *s->network)
+		jset(hc, "NetworkMode", jstr(s->network), bad);
+	return hc;
+}
+
+static json_t *create_body(const struct container_spec *s, bool *bad)
+{
+	json_t *cfg = json_object();
+	size_t i;
+
+	jset(cfg, "Image", jstr(s->image), bad);
+	if (s->cmd)
+		jset(cfg, "Cmd", jstrvec(s->cmd, bad), bad);
+	if (s->entrypoint) {
+		/* an empty list would mean "the image's"; [""] means none */
+		if (s->entrypoint->n)
+			jset(cfg, "Entrypoint", jstrvec(s->entrypoint, bad), bad);
+		else
+			jset(cfg, "Entrypoint", json_pack("[s]", ""), bad);
+	}
+	if (s->working_dir && *s->working_dir)
+		jset(cfg, "WorkingDir", jstr(s->working_dir), bad);
+	if (s->user && *s->user)
+		jset(cfg, "User", jstr(s->user), bad);
+	if (s->env)
+		jset(cfg, "Env", jstrvec(s->env, bad), bad);
+	{
+		json_t *labels = json_object();
+
+		for (i = 0; i < s->nlabels; i++)
+			jset(labels, s->labels[i].key, jstr(s->labels[i].value), bad);
+		jset(cfg, "Labels", labels, bad);
+	}
+	if (s->health && s->health->present && s->health->test.n)
+		add_health(cfg, s->health, bad);
+	if (s->stop_timeout_s >= 0)
+		jset(cfg, "StopTimeout", json_integer(s->stop_timeout_s), bad);
+	jset(cfg, "HostConfig", host_config(cfg, s, bad), bad);
+	if (s->network && *s->network && s->alias && *s->alias) {
+		json_t *ep = json_object(), *eps = json_object(), *nc = json_object();
+		json_t *aliases = json_array();
+
+		jpush(aliases, jstr(s->alias), bad);
+		jset(ep, "Aliases", aliases, bad);
+		jset(eps, s->network, ep, bad);
+		jset(nc, "EndpointsConfig", eps, bad);
+		jset(cfg, "NetworkingConfig", nc, bad);
+	}
+	return cfg;
+}
+
+int docker_container_create(struct docker *d, const struct container_spec *spec,
+			    char **out_id)
+{
+	char *what = xasprintf("create container '%s'", spec->name);
+	struct buf path = BUF_INIT;
+	bool bad = false;
+	char *body = NULL;
+	json_t *j = NULL;
+	const char *id;
+	long code;
+	int rc = -1;
+
+	*out_id = NULL;
+	if (!(body = jdump(create_body(spec, &bad), bad, what)))
+		goto out;
+	buf_puts(&path, "/containers/create?name=");
+	docker_url_escape(&path, spec->name, false);
+	if ((rc = engine_simple(d, "POST", buf_cstr(&path), body, what, &code)) < 0)
+		goto out;
+	rc = -1;
+	if (!(j = engine_parse_body(d, what)))
+		goto out;
+	if (!(id = jget_str(j, "Id")) || !*id) {
+		error_set("docker: %s: the Engine returned no container id", what);
+		goto out;
+	}
+	*out_id = xstrdup(id);
+	rc = 0;
+out:
+	json_decref(j);
+	free(body);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+/* POST /containers/{id}/VERB, no body; 304 (already so) is success. */
+static int container_post(struct docker *d, const char *id_or_name,
+			  const char *verb)
+{
+	char *what = xasprintf("%s container '%s'", verb, id_or_name);
+	char *suffix = xasprintf("/%s", verb);
+	char *path = engine_obj_path("containers", id_or_name, suffix);
+	struct req r = { .method = "POST", .path = path };
+	long code;
+	int rc = -1;
+
+	if (engine_perform(d, &r, what, &code) < 0)
+		goto out;
+	if ((code >= 200 && code < 300) || code == 304)
+		rc = 0;
+	else
+		rc = engine_http_error(d, what, code);
+out:
+	free(path);
+	free(suffix);
+	free(what);
+	return rc;
+}
+
+int docker_container_start(struct docker *d, const char *id_or_name)
+{
+	return container_post(d, id_or_name, "start");
+}
+
+int docker_container_unpause(struct docker *d, const char *id_or_name)
+{
+	return container_post(d, id_or_name, "unpause");
+}
+
+/*
+ * GET /containers/{id}/json into out; *out_stop_timeout (may be NULL) gets
+ * Config.StopTimeout, the Engine's 10 s when unset.
+ */
+static int inspect_container(struct docker *d, const char *id_or_name,
+			     const char *what, struct container_state *out,
+			     int *out_stop_timeout)
+{
+	char *path = engine_obj_path("containers", id_or_name, "/json");
+	json_t *j = NULL, *st, *v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = engine_get_json(d, path, what, &j)) < 0)
+		goto out;
+	st = json_object_get(j, "State");
+	snprintf(out->status, sizeof(out->status), "%s",
+		 jget_str(st, "Status") ? jget_str(st, "Status") : "");
+	snprintf(out->health, sizeof(out->health), "%s",
+		 jget_str(json_object_get(st, "Health"), "Status") ?
+		 jget_str(json_object_get(st, "Health"), "Status") : "");
+	out->exit_code = (int)jget_int(st, "ExitCode");
+	out->oom_killed = json_is_true(json_object_get(st, "OOMKilled"));
+	out->restart_count = (int)jget_int(j, "RestartCount");
+	snprintf(out->error, sizeof(out->error), "%s",
+		 jget_str(st, "Error") ? jget_str(st, "Error") : "");
+	snprintf(out->id, sizeof(out->id), "%s",
+		 jget_str(j, "Id") ? jget_str(j, "Id") : "");
+	if (docker_time_ns(jget_str(st, "StartedAt"), &out->started_ns) < 0)
+		out->started_ns = 0;
+	if (out_stop_timeout) {
+		v = json_object_get(json_object_get(j, "Config"), "StopTimeout");
+		*out_stop_timeout = json_is_integer(v) && json_integer_value(v) >= 0 &&
+				    json_integer_value(v) < 86400 ?
+				    (int)json_integer_value(v) : 10;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+int docker_container_state(struct docker *d, const char *id_or_name,
+			   struct container_state *out)
+{
+	char *what = xasprintf("inspect container '%s'", id_or_name);
+	int rc = inspect_container(d, id_or_name, what, out, NULL);
+
+	free(what);
+	return rc;
+}
+
+int docker_container_stop(struct docker *d, const char *id_or_name,
+			  int timeout_s)
+{
+	char *what = xasprintf("stop container '%s'", id_or_name);
+	struct buf path = BUF_INIT;
+	struct req r = { .method = "POST" };
+	struct container_state cs;
+	int grace = timeout_s;
+	long code;
+	int rc;
+
+	/*
+	 * The Engine waits up to the grace period before it answers, so the
+	 * request's timeout must cover it: with the container's own period,
+	 * read it first (a stopped container needs no stop at all).
+	 */
+	if (timeout_s < 0) {
+		if ((rc = inspect_container(d, id_or_name, what, &cs, &grace)) < 0)
+			goto out;
+		if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting") &&
+		    strcmp(cs.status, "paused"))
+			goto out;
+	}
+	buf_puts(&path, "/containers/");
+	docker_url_escape(&path, id_or_name, false);
+	buf_puts(&path, "/stop");
+	if (timeout_s >= 0)
+		buf_printf(&path, "?t=%d", timeout_s);
+	r.path = buf_cstr(&path);
+	r.timeout_ms = d->timeout_ms + (long)grace * 1000;
+	if ((rc = engine_perform(d, &r, what, &code)) < 0)
+		goto out;
+	/* 304: stopped already */
+	if ((code >= 200 && code < 300) || code == 304)
+		rc = 0;
+	else
+		rc = engine_http_error(d, what, code);
+out:
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+int docker_container_remove(struct docker *d, const char *id_or_name,
+			    bool force)
+{
+	return engine_remove_object(d, "container", id_or_name,
+			     force ? "?force=1&v=0" : "?force=0&v=0");
+}
+
+int docker_container_wait(struct docker *d, const char *id_or_name,
+			  long timeout_ms, int *out_exit)
+{
+	char *what = xasprintf("wait for container '%s'", id_or_name);
+	char *path = engine_obj_path("containers", id_or_name,
+			      "/wait?condition=not-running");
+	struct req r = { .method = "POST", .path = path, .timeout_ms = timeout_ms };
+	json_t *j = NULL;
+	const char *msg;
+	long code;
+	int rc = -1;
+
+	*out_exit = 0;
+	if (engine_perform(d, &r, what, &code) < 0) {
+		/* the Engine answers 200 at once, then the body when it exits */
+		if (d->last_cc == CURLE_OPERATION_TIMEDOUT && d->last_code == 200) {
+			error_set("docker: %s: still running after %ld ms", what,
+				  timeout_ms > 0 ? timeout_ms : d->timeout_ms);
+			rc = 1;
+		}
+		goto out;
+	}
+	if (code != 200) {
+		rc = engine_http_error(d, what, code);
+		goto out;
+	}
+	if (!(j = engine_parse_body(d, what)))
+		goto out;
+	msg = jget_str(json_object_get(j, "Error"), "Message");
+	if (msg && *msg) {
+		error_set("docker: %s: %s", what, msg);
+		goto out;
+	}
+	*out_exit = (int)jget_int(j, "StatusCode");
+	rc = 0;
+out:
+	json_decref(j);
+	free(path);
+	free(what);
+	return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * backend/engine/objects.c - networks, volumes and images: created with
+ * cara's labels, checked for ownership, removed; pulls.
+ */
+#include "backend/engine/internal.h"
+
+/* ---- networks and volumes ---- */
+
+/*
+ * POST a create of a named object labelled for its project; an object of
+ * that name that exists already is what we wanted (409).  Takes root.
+ */
+static int create_object(struct docker *d, const char *kind, const char *name,
+			 json_t *root, bool bad)
+{
+	char *what = xasprintf("create %s '%s'", kind, name);
+	char *path = xasprintf("/%ss/create", kind);
+	char *body;
+	long code;
+	int rc = -1;
+
+	if ((body = jdump(root, bad, what))) {
+		rc = engine_simple(d, "POST", path, body, what, &code);
+		if (rc < 0 && code == 409) {
+			error_clear();
+			rc = 0;
+		}
+		free(body);
+	}
+	free(path);
+	free(what);
+	return rc;
+}
+
+/* DELETE of a named object, where a missing one is fine. */
+int engine_remove_object(struct docker *d, const char *kind, const char *name,
+			 const char *query)
+{
+	char *what = xasprintf("remove %s '%s'", kind, name);
+	char *coll = xasprintf("%ss", kind);
+	char *path = engine_obj_path(coll, name, query);
+	long code;
+	int rc = engine_simple(d, "DELETE", path, NULL, what, &code);
+
+	if (rc == ERR_NOTFOUND) {
+		error_clear();
+		rc = 0;
+	}
+	free(path);
+	free(coll);
+	free(what);
+	return rc;
+}
+
+/*
+ * CheckDuplicate is not atomic: a create still in flight in dockerd when
+ * its pass was killed and the next pass's create can both succeed, and a
+ * network name that matches twice fails every container start.  After a
+ * create, keep the network with the smallest id (the planner keeps the same
+ * one) and remove the others.
+ */
+static int network_dedupe(struct docker *d, const char *name)
+{
+	json_t *filter = json_pack("{s{sb}}", "name", name, 1);
+	char *fs = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
+	struct buf path = BUF_INIT;
+	json_t *a = NULL;
+	const char *keep = NULL;
+	size_t i;
+	int rc = -1;
+
+	json_decref(filter);
+	if (!fs) {
+		error_set("docker: list networks '%s': name is not valid UTF-8", name);
+		return -1;
+	}
+	buf_puts(&path, "/networks?filters=");
+	docker_url_escape(&path, fs, false);
+	free(fs);
+	if (engine_get_json(d, buf_cstr(&path), "list networks", &a) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *n = jget_str(json_array_get(a, i), "Name");
+		const char *id = jget_str(json_array_get(a, i), "Id");
+
+		if (n && id && !strcmp(n, name) && (!keep || strcmp(id, keep) < 0))
+			keep = id;
+	}
+	rc = 0;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *n = jget_str(json_array_get(a, i), "Name");
+		const char *id = jget_str(json_array_get(a, i), "Id");
+
+		if (n && id && keep && !strcmp(n, name) && strcmp(id, keep) &&
+		    engine_remove_object(d, "network", id, NULL) < 0)
+			rc = -1;
+	}
+out:
+	json_decref(a);
+	buf_release(&path);
+	return rc;
+}
+
+/*
+ * After a create that may have found the object there already (a network's
+ * 409, a volume's silent 201): it is ours only when its labels say so.
+ * ERR_FOREIGN with a message naming what the labels say otherwise.
+ */
+static int check_owner(struct docker *d, const char *kind, const char *name,
+		       const char *project, const char *owner)
+{
+	char *what = xasprintf("inspect %s '%s'", kind, name);
+	char *coll = xasprintf("%ss", kind);
+	char *path = engine_obj_path(coll, name, NULL);
+	const char *lp, *lo;
+	json_t *j = NULL, *labels;
+	int rc;
+
+	if ((rc = engine_get_json(d, path, what, &j)) < 0)
+		goto out;
+	rc = -1;
+	labels = json_object_get(j, "Labels");
+	lp = jget_str(labels, LABEL_PROJECT);
+	lo = jget_str(labels, LABEL_OWNER);
+	if (!lp)
+		rc = error_set("%s '%s' exists and is not cara's (it has no cara.project "
+			       "label): cara does not use it; remove or rename it",
+			       kind, name);
+	else if (strcmp(lp, project))
+		rc = error_set("%s '%s' belongs to project '%s', not '%s': cara does "
+			       "not use it", kind, name, lp, project);
+	else if (owner && *owner && strcmp(lo ? lo : "", owner))
+		rc = error_set("%s '%s' is owned by another cara state (%s), not "
+			       "this one (%s)", kind, name, lo && *lo ? lo : "no owner label",
+			       owner);
+	else
+		rc = 0;
+	if (rc < 0)
+		rc = ERR_FOREIGN;
+out:
+	json_decref(j);
+	free(path);
+	free(coll);
+	free(what);
+	return rc;
+}
+
+int docker_network_create(struct docker *d, const char *name,
+			  const char *project, const char *owner)
+{
+	json_t *root = json_object();
+	bool bad = false;
+
+	jset(root, "Name", jstr(name), &bad);
+	jset(root, "Driver", jstr("bridge"), &bad);
+	jset(root, "CheckDuplicate", json_true(), &bad);
+	jset(root, "Labels", jlabels(project, owner, NULL, NULL, &bad), &bad);
+	if (create_object(d, "network", name, root, bad) < 0 ||
+	    network_dedupe(d, name) < 0)
+		return -1;
+	return check_owner(d, "network", name, project, owner);
+}
+
+int docker_network_connect(struct docker *d, const char *network,
+			   const char *container, const char *alias)
+{
+	json_t *root = json_object(), *ep = json_object(), *aliases = json_array();
+	char *what = xasprintf("connect container '%s' to network '%s'", container,
+			       network);
+	char *path = engine_obj_path("networks", network, "/connect");
+	char *body;
+	bool bad = false;
+	long code;
+	int rc = -1;
+
+	jset(root, "Container", jstr(container), &bad);
+	if (alias && *alias)
+		jpush(aliases, jstr(alias), &bad);
+	jset(ep, "Aliases", aliases, &bad);
+	jset(root, "EndpointConfig", ep, &bad);
+	if ((body = jdump(root, bad, what))) {
+		rc = engine_simple(d, "POST", path, body, what, &code);
+		free(body);
+	}
+	free(path);
+	free(what);
+	return rc;
+}
+
+int docker_network_remove(struct docker *d, const char *id_or_name)
+{
+	return engine_remove_object(d, "network", id_or_name, NULL);
+}
+
+int docker_volume_create(struct docker *d, const char *name,
+			 const char *project, const char *type, const char *owner)
+{
+	json_t *root = json_object();
+	bool bad = false;
+
+	jset(root, "Name", jstr(name), &bad);
+	jset(root, "Labels", jlabels(project, owner, LABEL_VOLUME_TYPE, type, &bad),
+	     &bad);
+	if (create_object(d, "volume", name, root, bad) < 0)
+		return -1;
+	return check_owner(d, "volume", name, project, owner);
+}
+
+int docker_volume_remove(struct docker *d, const char *name)
+{
+	return engine_remove_object(d, "volume", name, NULL);
+}
+
+/* ---- images ---- */
+
+int docker_image_inspect(struct docker *d, const char *ref)
+{
+	char *what = xasprintf("inspect image '%s'", ref);
+	struct buf path = BUF_INIT;
+	long code;
+	int rc;
+
+	buf_puts(&path, "/images/");
+	docker_url_escape(&path, ref, true);
+	buf_puts(&path, "/json");
+	rc = engine_simple(d, "GET", buf_cstr(&path), NULL, what, &code);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
+int docker_image_pull(struct docker *d, const char *ref,
+		      void (*note)(void *arg, const char *summary), void *arg)
+{
+	struct req r = { .method = "POST", .stream = true, .idle_s = PULL_IDLE_S };
+	char *what = xasprintf("pull %s", ref);
+	struct buf path = BUF_INIT;
+	char *repo, *tag;
+	long code;
+	int rc = -1;
+
+	docker_split_ref(ref, &repo, &tag);
+	buf_puts(&path, "/images/create?fromImage=");
+	docker_url_escape(&path, repo, false);
+	buf_puts(&path, "&tag=");
+	docker_url_escape(&path, tag, false);
+	r.path = buf_cstr(&path);
+	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
+	d->pull_note = note;
+	d->pull_arg = arg;
+	d->pull_noted_ms = monotonic_ms();
+	rc = engine_perform(d, &r, what, &code);
+	d->pull_note = NULL;
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (code != 200) {
+		engine_http_error(d, what, code);
+		goto out;
+	}
+	/* the status is sent before the pull starts: failures come in-band */
+	if (docker_pull_progress_finish(&d->progress) < 0) {
+		error_set("docker: %s: %s", what, d->progress.error);
+		goto out;
+	}
+	rc = 0;
+out:
+	docker_pull_progress_release(&d->progress);
+	buf_release(&path);
+	free(repo);
+	free(tag);
+	free(what);
+	return rc;
+}
