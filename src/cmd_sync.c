@@ -177,6 +177,7 @@ static void apply_options_of(struct apply_options *ao, const struct pass *p)
 	ao->docker_host = cfg->docker_host;
 	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
 	ao->secrets_dir = cfg->secrets_dir;
+	ao->registry_auth_file = cfg->registry_auth_file;
 	ao->owner = p->owner;
 	ao->hostpath_roots = p->mopts.hostpath_roots;
 	ao->nhostpath_roots = p->mopts.nhostpath_roots;
