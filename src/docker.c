@@ -1666,6 +1666,7 @@ int docker_image_pull(struct docker *d, const char *ref, const char *registry_au
 	char *what = xasprintf("pull %s", ref);
 	struct curl_slist *saved = d->headers, *auth = NULL, *h, *p;
 	struct buf path = BUF_INIT, line = BUF_INIT;
+	const char *engine = NULL;   /* the Engine's words for a failure */
 	char *repo, *tag;
 	long code;
 	int rc = -1;
@@ -1677,7 +1678,8 @@ int docker_image_pull(struct docker *d, const char *ref, const char *registry_au
 	docker_url_escape(&path, tag, false);
 	r.path = buf_cstr(&path);
 	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
-	/* this request's headers: the handle's and the credentials */
+	/* this request's headers: the handle's and the credentials (freed
+	 * here: perform() resets the handle before any later request) */
 	for (p = registry_auth ? saved : NULL; p; p = p->next) {
 		if (!(h = curl_slist_append(auth, p->data)))
 			goto nomem;
@@ -1700,15 +1702,18 @@ int docker_image_pull(struct docker *d, const char *ref, const char *registry_au
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (code != 200)
+	if (code != 200) {
 		http_error(d, what, code);
+		engine = buf_cstr(&d->body);
 	/* the status is sent before the pull starts: failures come in-band */
-	else if (docker_pull_progress_finish(&d->progress) < 0)
+	} else if (docker_pull_progress_finish(&d->progress) < 0) {
 		error_set("docker: %s: %s", what, d->progress.error);
-	else
+		engine = d->progress.error;
+	} else {
 		rc = 0;
+	}
 	/* ERR_REFUSED: the caller knows whose credentials they were */
-	if (rc < 0 && pull_refused(error_last()))
+	if (rc < 0 && engine && pull_refused(engine))
 		rc = ERR_REFUSED;
 	goto out;
 nomem:
