@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "backend/engine/auth.h"
 #include "backend/engine/docker.h"
 #include "backend/engine/events.h"
 #include "names.h"
@@ -787,6 +788,41 @@ static void pull_note(void *arg, const char *summary)
 }
 
 /*
+ * Pull ref with the credentials for its registry (none: anonymous).  A
+ * refusal names the registry and where the credentials came from, or
+ * that there were none; never the credentials.
+ */
+static int pull_image(struct docker *d, const char *project, const char *ref,
+		      const struct apply_options *o, struct apply_result *r)
+{
+	struct pull_ctx pc = { project, ref };
+	struct auth_creds c;
+	struct buf msg = BUF_INIT;
+	int rc;
+
+	log_msg(LOG_INFO, project, "pulling image %s", ref);
+	if ((rc = auth_lookup(&c, o->registry_auth_file, ref)) < 0) {
+		fail(r, "ImagePullError", "pull %s: %s", ref, error_last());
+		goto out;
+	}
+	if (c.from)
+		log_msg(LOG_DEBUG, project, "credentials for %s from %s", c.registry,
+			c.from);
+	rc = docker_image_pull(d, ref, c.header.len ? buf_cstr(&c.header) : NULL,
+			       log_progress() ? pull_note : NULL, &pc);
+	if (rc == ERR_REFUSED) {
+		auth_refused_message(&msg, &c, error_last());
+		fail(r, "ImagePullError", "pull %s: %s", ref, buf_cstr(&msg));
+	} else if (rc < 0) {
+		fail(r, "ImagePullError", "%s", error_last());
+	}
+out:
+	auth_creds_release(&c);
+	buf_release(&msg);
+	return rc;
+}
+
+/*
  * dockerd does the iptables work of creating and removing a network one
  * network at a time (the xtables lock), slower as networks add up.  Many
  * workers asking at once would queue inside dockerd and run into the
@@ -859,17 +895,10 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			log_msg(LOG_INFO, pp->name, "created volume %s", a->object);
 			break;
 		}
-		case ACTION_PULL_IMAGE: {
-			struct pull_ctx pc = { pp->name, a->object };
-
-			log_msg(LOG_INFO, pp->name, "pulling image %s", a->object);
-			if (docker_image_pull(d, a->object, log_progress() ? pull_note
-					      : NULL, &pc) < 0) {
-				fail(r, "ImagePullError", "%s", error_last());
+		case ACTION_PULL_IMAGE:
+			if (pull_image(d, pp->name, a->object, o, r) < 0)
 				return;
-			}
 			break;
-		}
 		case ACTION_CREATE_CONTAINER:
 			if (create_container(d, a->proj, a->svc, st, o, r) < 0 ||
 			    start_service(d, a->proj, a->svc, st, o, r) < 0)

@@ -178,6 +178,7 @@ static void apply_options_of(struct apply_options *ao, const struct pass *p)
 	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
 	ao->docker_api = p->docker ? docker_api_version(p->docker) : NULL;
 	ao->secrets_dir = cfg->secrets_dir;
+	ao->registry_auth_file = cfg->registry_auth_file;
 	ao->owner = p->owner;
 	ao->hostpath_roots = p->mopts.hostpath_roots;
 	ao->nhostpath_roots = p->mopts.nhostpath_roots;

@@ -93,6 +93,10 @@ static const struct opt opts[] = {
 	  "unix:///var/run/docker.sock", 0, 0, MASK_NONE, "Docker Engine address", OPTS_ENGINE },
 	{ "docker-timeout", "CARA_DOCKER_TIMEOUT", "dockerTimeout", L(docker_timeout_s), "30",
 	  1, 3600, MASK_NONE, "seconds to wait for one Engine request", OPTS_ENGINE },
+	{ "registry-auth-file", "CARA_REGISTRY_AUTH_FILE", "registryAuthFile",
+	  S(registry_auth_file), NULL, 0, 0, MASK_NONE,
+	  "registry credentials for pulls, in config.json format (default: "
+	  "the Docker CLI's config.json)", OPTS_ENGINE },
 	{ "secrets-dir", "CARA_SECRETS_DIR", "secretsDir", S(secrets_dir),
 	  SYSCONFDIR "/cara/secrets", 0, 0, MASK_NONE,
 	  "directory of secrets: {dir}/{name}/{key}", OPTS_MANIFEST },

@@ -29,6 +29,7 @@ struct config {
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
 	char *adopt;                    /* --adopt: ','-separated projects */
 	bool allow_rewind;
+	char *registry_auth_file;       /* pulls' credentials, Docker CLI format */
 	long docker_timeout_s;
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;

@@ -58,11 +58,13 @@ int docker_volume_remove(struct docker *d, const char *name);
 /* 0 present, ERR_NOTFOUND missing, -1 error. */
 int docker_image_inspect(struct docker *d, const char *ref);
 /*
- * Pull; -1 with a message saying why the pull failed.  note, when not
- * NULL, is called every few seconds while the pull goes on, with a
- * summary (docker_pull_progress_summary) of how far it got.
+ * Pull; -1 with a message saying why the pull failed, ERR_REFUSED when
+ * the registry refused it for want of (valid) credentials.  registry_auth:
+ * the X-Registry-Auth value (auth.h), or NULL for an anonymous pull.
+ * note, when not NULL, is called every few seconds while the pull goes
+ * on, with a summary (docker_pull_progress_summary) of how far it got.
  */
-int docker_image_pull(struct docker *d, const char *ref,
+int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg);
 
 struct container_mount {

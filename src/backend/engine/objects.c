@@ -229,12 +229,41 @@ int docker_image_inspect(struct docker *d, const char *ref)
 	return rc;
 }
 
-int docker_image_pull(struct docker *d, const char *ref,
+/* The Engine's words for a pull the registry refused for want of (good)
+ * credentials: a 401, "no basic auth credentials", Hub's "pull access
+ * denied". */
+static bool pull_refused(const char *msg)
+{
+	static const char *const words[] = {
+		"unauthorized", "authentication required", "no basic auth credentials",
+		"denied",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcasestr(msg, words[i]))
+			return true;
+	return false;
+}
+
+/* Free a header list after zeroing its lines (one holds credentials). */
+static void headers_wipe_free(struct curl_slist *h)
+{
+	struct curl_slist *p;
+
+	for (p = h; p; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(h);
+}
+
+int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg)
 {
 	struct req r = { .method = "POST", .stream = true, .idle_s = PULL_IDLE_S };
 	char *what = xasprintf("pull %s", ref);
-	struct buf path = BUF_INIT;
+	struct curl_slist *saved = d->headers, *auth = NULL, *h, *p;
+	struct buf path = BUF_INIT, line = BUF_INIT;
+	const char *engine = NULL;   /* the Engine's words for a failure */
 	char *repo, *tag;
 	long code;
 	int rc = -1;
@@ -246,26 +275,50 @@ int docker_image_pull(struct docker *d, const char *ref,
 	docker_url_escape(&path, tag, false);
 	r.path = buf_cstr(&path);
 	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
+	/* this request's headers: the handle's and the credentials (freed
+	 * here: perform() resets the handle before any later request) */
+	for (p = registry_auth ? saved : NULL; p; p = p->next) {
+		if (!(h = curl_slist_append(auth, p->data)))
+			goto nomem;
+		auth = h;
+	}
+	if (registry_auth) {
+		buf_printf(&line, "X-Registry-Auth: %s", registry_auth);
+		h = curl_slist_append(auth, buf_cstr(&line));
+		buf_wipe(&line);
+		if (!h)
+			goto nomem;
+		d->headers = auth = h;
+	}
 	d->pull_note = note;
 	d->pull_arg = arg;
 	d->pull_noted_ms = monotonic_ms();
 	rc = engine_perform(d, &r, what, &code);
 	d->pull_note = NULL;
+	d->headers = saved;
 	if (rc < 0)
 		goto out;
 	rc = -1;
 	if (code != 200) {
 		engine_http_error(d, what, code);
-		goto out;
-	}
+		engine = buf_cstr(&d->body);
 	/* the status is sent before the pull starts: failures come in-band */
-	if (docker_pull_progress_finish(&d->progress) < 0) {
+	} else if (docker_pull_progress_finish(&d->progress) < 0) {
 		error_set("docker: %s: %s", what, d->progress.error);
-		goto out;
+		engine = d->progress.error;
+	} else {
+		rc = 0;
 	}
-	rc = 0;
+	/* ERR_REFUSED: the caller knows whose credentials they were */
+	if (rc < 0 && engine && pull_refused(engine))
+		rc = ERR_REFUSED;
+	goto out;
+nomem:
+	error_set("docker: %s: out of memory for request headers", what);
 out:
 	docker_pull_progress_release(&d->progress);
+	headers_wipe_free(auth);
+	buf_release(&line);
 	buf_release(&path);
 	free(repo);
 	free(tag);

@@ -1,0 +1,754 @@
+/*
+ * backend/engine/auth.c - registry credentials for image pulls, read the
+ * way the Docker CLI reads them, so that `docker login` as the user
+ * running cara is all an operator has to do.
+ *
+ * Where: --registry-auth-file when given (the only place then), else
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json of the effective
+ * user (the password database's home; $HOME only when it has none).
+ * What: credHelpers[registry], else credsStore, through the
+ * docker-credential-NAME "get" protocol; else (or when the helper has
+ * nothing for the registry) the "auths" entry of the registry: "auth"
+ * (base64 of user:password), "username"/"password", "identitytoken".
+ *
+ * Invariants: a registry's credentials go to that registry only (keys and
+ * references are both reduced to a host name before they are compared,
+ * and Hub's aliases to one name); no credentials means no header, never
+ * someone else's.  Every buffer and parsed JSON string that held a secret
+ * is wiped before it is freed; messages name files, helpers and
+ * registries, never a value.  Files are capped at CONFIG_MAX; a helper
+ * runs without a shell (fork/execve of a path found in $PATH here), for
+ * at most HELPER_TIMEOUT_MS, and may print at most HELPER_OUTPUT_MAX.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "backend/engine/auth.h"
+#include "util.h"
+
+#define CONFIG_MAX ((size_t)1 << 20)
+#define HELPER_TIMEOUT_MS 10000
+#define HELPER_OUTPUT_MAX ((size_t)64 << 10)
+/* what goes to a helper's stdin: written whole before it starts */
+#define HELPER_INPUT_MAX 1024
+
+extern char **environ;
+
+static const char *const hub_aliases[] = {
+	AUTH_HUB, "index.docker.io", "registry-1.docker.io",
+};
+
+/* ---- names ---- */
+
+static char *lower_host(const char *s, size_t n)
+{
+	char *h = xstrndup(s, n);
+	size_t i;
+
+	for (i = 0; h[i]; i++)
+		h[i] = (char)tolower((unsigned char)h[i]);
+	for (i = 0; i < ARRAY_SIZE(hub_aliases); i++)
+		if (!strcmp(h, hub_aliases[i])) {
+			free(h);
+			return xstrdup(AUTH_HUB);
+		}
+	return h;
+}
+
+char *auth_registry_of(const char *ref)
+{
+	const char *slash = strchr(ref, '/');
+	size_t n, i;
+
+	if (!slash)
+		return xstrdup(AUTH_HUB);
+	n = (size_t)(slash - ref);
+	/* the Docker CLI's rule (splitDockerDomain): a first component is a
+	 * domain when it has a '.' or a ':', is "localhost", or has capitals */
+	if (!memchr(ref, '.', n) && !memchr(ref, ':', n) &&
+	    !(n == 9 && !strncmp(ref, "localhost", 9))) {
+		for (i = 0; i < n && !isupper((unsigned char)ref[i]); i++)
+			;
+		if (i == n)
+			return xstrdup(AUTH_HUB);
+	}
+	return lower_host(ref, n);
+}
+
+char *auth_key_host(const char *key)
+{
+	if (!strncasecmp(key, "https://", 8))
+		key += 8;
+	else if (!strncasecmp(key, "http://", 7))
+		key += 7;
+	return lower_host(key, strcspn(key, "/"));
+}
+
+/* What the Docker CLI names the registry to a helper and to the Engine. */
+static const char *server_address(const char *registry)
+{
+	return strcmp(registry, AUTH_HUB) ? registry : AUTH_HUB_KEY;
+}
+
+/* ---- secrets in buffers ---- */
+
+static void secret_release(struct buf *b)
+{
+	buf_wipe(b);
+	buf_release(b);
+}
+
+/* Make room for n bytes at once, so that growing never leaves a copy of
+ * a secret behind in memory handed back to malloc. */
+static void secret_reserve(struct buf *b, size_t n)
+{
+	static const char zeros[256];
+
+	while (b->len < n)
+		buf_add(b, zeros, n - b->len < sizeof(zeros) ? n - b->len : sizeof(zeros));
+	buf_wipe(b);
+}
+
+/* Zero every string of a parsed document before it is freed. */
+static void json_wipe(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j)) {
+		explicit_bzero((char *)json_string_value(j), json_string_length(j));
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, key, v) {
+			(void)key;
+			json_wipe(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			json_wipe(v);
+	}
+}
+
+static void json_wipe_free(json_t *j)
+{
+	if (j) {
+		json_wipe(j);
+		json_decref(j);
+	}
+}
+
+/* ---- base64 ---- */
+
+static void base64_encode(struct buf *out, const unsigned char *p, size_t n,
+			  const char *alphabet)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		buf_putc(out, alphabet[p[i] >> 2]);
+		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
+		buf_putc(out, alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)]);
+		buf_putc(out, alphabet[p[i + 2] & 63]);
+	}
+	if (n - i == 1) {
+		buf_putc(out, alphabet[p[i] >> 2]);
+		buf_putc(out, alphabet[(p[i] & 3) << 4]);
+		buf_puts(out, "==");
+	} else if (n - i == 2) {
+		buf_putc(out, alphabet[p[i] >> 2]);
+		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
+		buf_putc(out, alphabet[(p[i + 1] & 15) << 2]);
+		buf_putc(out, '=');
+	}
+}
+
+static int base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 (padding optional) into out, a secret buffer; -1 when
+ * s is not base64. */
+static int base64_decode(struct buf *out, const char *s)
+{
+	size_t n = strlen(s), i;
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	while (n && s[n - 1] == '=')
+		n--;
+	secret_reserve(out, n);
+	for (i = 0; i < n; i++) {
+		if ((v = base64_value(s[i])) < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_putc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+	return bits >= 6 ? -1 : 0;
+}
+
+void auth_header_encode(struct buf *out, const char *username,
+			const char *password, const char *token,
+			const char *serveraddress)
+{
+	static const char url_alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	struct buf json = BUF_INIT;
+	size_t n = 64 + strlen(serveraddress) * 6;
+
+	n += (token ? strlen(token) : strlen(username ? username : "") +
+	      strlen(password ? password : "")) * 6;
+	secret_reserve(&json, n);
+	if (token) {
+		buf_puts(&json, "{\"identitytoken\":");
+		buf_json_str(&json, token);
+	} else {
+		buf_puts(&json, "{\"username\":");
+		buf_json_str(&json, username);
+		buf_puts(&json, ",\"password\":");
+		buf_json_str(&json, password);
+	}
+	buf_puts(&json, ",\"serveraddress\":");
+	buf_json_str(&json, serveraddress);
+	buf_putc(&json, '}');
+	secret_reserve(out, out->len + (json.len + 2) / 3 * 4 + 1);
+	base64_encode(out, (const unsigned char *)json.ptr, json.len, url_alphabet);
+	secret_release(&json);
+}
+
+/* ---- the config file ---- */
+
+/* The file to read: file, else the Docker CLI's config.json.  Caller frees. */
+static int config_path(char **out, const char *file)
+{
+	const char *dir = getenv("DOCKER_CONFIG");
+	struct passwd pw, *res = NULL;
+	char *scratch = NULL;
+	long max = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t len = max > 0 ? (size_t)max : 16384;
+	int err;
+
+	*out = NULL;
+	if (file && *file) {
+		*out = xstrdup(file);
+		return 0;
+	}
+	if (dir && *dir) {
+		*out = xasprintf("%s/config.json", dir);
+		return 0;
+	}
+	for (;;) {
+		scratch = xmalloc(len);
+		err = getpwuid_r(geteuid(), &pw, scratch, len, &res);
+		if (err != ERANGE || len > ((size_t)1 << 20))
+			break;
+		free(scratch);
+		len *= 2;
+	}
+	if (!err && res && res->pw_dir && *res->pw_dir)
+		*out = xasprintf("%s/.docker/config.json", res->pw_dir);
+	free(scratch);
+	if (*out)
+		return 0;
+	dir = getenv("HOME");
+	if (dir && *dir) {
+		*out = xasprintf("%s/.docker/config.json", dir);
+		return 0;
+	}
+	return error_set("cannot find the Docker CLI's config.json: user %lu has "
+			 "no home directory and HOME is not set (set DOCKER_CONFIG "
+			 "or --registry-auth-file)", (unsigned long)geteuid());
+}
+
+/*
+ * Parse path into *out (a JSON object).  A missing file is no error unless
+ * must_exist: *out stays NULL.
+ */
+static int config_read(json_t **out, const char *path, bool must_exist)
+{
+	struct buf b = BUF_INIT;
+	json_error_t je;
+	char *near;
+	int rc = -1;
+
+	*out = NULL;
+	if (read_regular_file(path, CONFIG_MAX, &b) < 0) {
+		if (errno == ENOENT && !must_exist)
+			rc = 0;
+		else if (errno == EFBIG)
+			error_set("registry credentials '%s': larger than %zu KiB, "
+				  "not a credentials file", path, CONFIG_MAX >> 10);
+		else if (errno == EINVAL)
+			error_set("registry credentials '%s': not a regular file", path);
+		else
+			error_set("cannot read registry credentials '%s': %s", path,
+				  strerror(errno));
+		goto out;
+	}
+	*out = json_loadb(b.ptr ? b.ptr : "", b.len, JSON_REJECT_DUPLICATES, &je);
+	if (!*out) {
+		/* jansson's text quotes the input "near '...'", which may be a
+		 * password: only what precedes that goes into the message */
+		je.text[strcspn(je.text, "\n")] = '\0';
+		if ((near = strstr(je.text, " near ")))
+			*near = '\0';
+		error_set("registry credentials '%s': not valid JSON at line %d, "
+			  "column %d: %s", path, je.line, je.column, je.text);
+		explicit_bzero(&je, sizeof(je));
+		goto out;
+	}
+	if (!json_is_object(*out)) {
+		error_set("registry credentials '%s': not a JSON object", path);
+		json_wipe_free(*out);
+		*out = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	secret_release(&b);
+	return rc;
+}
+
+/* The value of the first key of obj (config keys: URLs or host names)
+ * naming registry, or NULL. */
+static json_t *match_key(json_t *obj, const char *registry)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char *host = auth_key_host(key);
+		bool same = !strcmp(host, registry);
+
+		free(host);
+		if (same)
+			return v;
+	}
+	return NULL;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : NULL;
+}
+
+/* ---- credential helpers ---- */
+
+/* A helper name is a word: it becomes part of a file name. */
+static bool helper_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name || strlen(name) > 64)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+/* docker-credential-NAME in the absolute directories of $PATH; caller frees. */
+static int helper_find(char **out, const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	struct stat st;
+	size_t n;
+
+	*out = NULL;
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = colon + 1) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		/* a relative entry would find a program of the current directory */
+		if (n && *p == '/') {
+			char *cand = xasprintf("%.*s/%s", (int)n, p, prog);
+
+			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(cand, X_OK) == 0) {
+				*out = cand;
+				return 0;
+			}
+			free(cand);
+		}
+		if (!colon)
+			break;
+	}
+	return error_set("credential helper '%s' is not installed (not found in "
+			 "PATH)", prog);
+}
+
+struct helper_run {
+	int status;             /* exit status; -1 killed by a signal */
+	struct buf out, err;    /* out is secret */
+	bool too_much, timed_out;
+};
+
+/* Read what is there from *fd into b, up to the cap; *fd = -1 at end. */
+static void helper_drain(int *fd, struct buf *b, bool *too_much)
+{
+	char chunk[4096];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if ((size_t)n > HELPER_OUTPUT_MAX - b->len)
+		*too_much = true;
+	else
+		buf_add(b, chunk, (size_t)n);
+	explicit_bzero(chunk, sizeof(chunk));
+}
+
+/*
+ * Run path with the argument "get", input on its stdin; 0 once it has
+ * exited within the bounds, -1 with error_last() when it could not be
+ * run, hung or printed too much (then killed, with its process group).
+ */
+static int helper_exec(struct helper_run *r, const char *path, const char *prog,
+		       const char *input)
+{
+	char *const argv[] = { (char *)prog, (char *)"get", NULL };
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct pollfd pfd[2];
+	size_t len = strlen(input);
+	int64_t deadline;
+	pid_t pid;
+	int st, rc = -1;
+
+	r->status = -1;
+	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0) {
+		error_set("cannot run %s: pipe: %s", prog, strerror(errno));
+		goto out;
+	}
+	/* the whole input fits an empty pipe (HELPER_INPUT_MAX < PIPE_BUF):
+	 * written before the helper runs, no write can block or meet a
+	 * closed pipe */
+	if (write(inp[1], input, len) != (ssize_t)len) {
+		error_set("cannot run %s: write: %s", prog, strerror(errno));
+		goto out;
+	}
+	close(inp[1]);
+	inp[1] = -1;
+	pid = fork();
+	if (pid < 0) {
+		error_set("cannot run %s: fork: %s", prog, strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		/* only async-signal-safe calls between fork and exec; its own
+		 * process group, so that a kill reaches what it started */
+		setpgid(0, 0);
+		if (dup2(inp[0], STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 ||
+		    dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(126);
+		execve(path, argv, environ);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	deadline = monotonic_ms() + HELPER_TIMEOUT_MS;
+	while ((outp[0] >= 0 || errp[0] >= 0) && !r->too_much) {
+		int64_t left = deadline - monotonic_ms();
+		int n;
+
+		if (left <= 0) {
+			r->timed_out = true;
+			break;
+		}
+		pfd[0].fd = outp[0];
+		pfd[1].fd = errp[0];
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents)
+			helper_drain(&outp[0], &r->out, &r->too_much);
+		if (pfd[1].revents)
+			helper_drain(&errp[0], &r->err, &r->too_much);
+	}
+	if (r->timed_out || r->too_much) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			error_set("cannot run %s: waitpid: %s", prog, strerror(errno));
+			goto out;
+		}
+	}
+	if (r->timed_out) {
+		error_set("credential helper %s did not answer within %d seconds "
+			  "(killed)", prog, HELPER_TIMEOUT_MS / 1000);
+		goto out;
+	}
+	if (r->too_much) {
+		error_set("credential helper %s printed more than %zu KiB (killed)",
+			  prog, HELPER_OUTPUT_MAX >> 10);
+		goto out;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && !r->err.len) {
+		error_set("cannot run credential helper '%s'", path);
+		goto out;
+	}
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	rc = 0;
+out:
+	if (inp[0] >= 0)
+		close(inp[0]);
+	if (inp[1] >= 0)
+		close(inp[1]);
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	return rc;
+}
+
+/* The last non-empty line of b, made safe for a message (caller frees). */
+static char *last_line(const struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	const char *s = buf_cstr(b), *end = s + strlen(s), *start;
+	char *line;
+
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	for (start = end; start > s && start[-1] != '\n'; start--)
+		;
+	line = xstrndup(start, (size_t)(end - start));
+	if (strlen(line) > 300)
+		line[300] = '\0';
+	buf_text_safe(&out, line);
+	free(line);
+	return buf_detach(&out);
+}
+
+/*
+ * Ask helper `name` for the registry's credentials: 0 with out->header
+ * set, or 0 with it empty when the helper has none; -1 when it failed.
+ */
+static int from_helper(struct auth_creds *out, const char *name, const char *what)
+{
+	const char *server = server_address(out->registry);
+	struct helper_run r = { 0 };
+	char *prog = NULL, *path = NULL, *input = NULL;
+	json_t *j = NULL;
+	int rc = -1;
+
+	buf_init(&r.out);
+	buf_init(&r.err);
+	if (!helper_name_ok(name)) {
+		error_set("registry credentials '%s': %s \"%s\" is not a helper name",
+			  out->config, what, name);
+		goto out;
+	}
+	prog = xasprintf("docker-credential-%s", name);
+	if (strlen(server) + 1 > HELPER_INPUT_MAX) {
+		error_set("registry name too long for %s", prog);
+		goto out;
+	}
+	if (helper_find(&path, prog) < 0) {
+		error_set("%s (%s of '%s')", error_last(), what, out->config);
+		goto out;
+	}
+	input = xasprintf("%s\n", server);
+	if (helper_exec(&r, path, prog, input) < 0)
+		goto out;
+	if (r.status != 0) {
+		char *why;
+
+		/* the protocol's answer for "nothing stored for that server" */
+		if (strstr(buf_cstr(&r.out), "credentials not found")) {
+			rc = 0;
+			goto out;
+		}
+		why = r.err.len ? last_line(&r.err) : xstrdup("");
+		error_set("credential helper %s failed for %s (exit status %d)%s%s",
+			  prog, out->registry, r.status, *why ? ": " : "", why);
+		free(why);
+		goto out;
+	}
+	if (!(j = json_loadb(buf_cstr(&r.out), r.out.len, 0, NULL)) ||
+	    !json_is_object(j)) {
+		error_set("credential helper %s answered for %s with something that "
+			  "is not a JSON object", prog, out->registry);
+		goto out;
+	}
+	if (jstr(j, "Secret")) {
+		const char *user = jstr(j, "Username");
+
+		if (user && !strcmp(user, "<token>"))
+			auth_header_encode(&out->header, NULL, NULL, jstr(j, "Secret"),
+					   server);
+		else
+			auth_header_encode(&out->header, user ? user : "",
+					   jstr(j, "Secret"), NULL, server);
+		out->from = xasprintf("%s (%s of %s)", prog, what, out->config);
+	}
+	rc = 0;
+out:
+	json_wipe_free(j);
+	secret_release(&r.out);
+	buf_release(&r.err);
+	free(input);
+	free(path);
+	free(prog);
+	return rc;
+}
+
+/* The "auths" entry of the registry: 0 with out->header set, or empty
+ * when there is none. */
+static int from_auths(struct auth_creds *out, json_t *root)
+{
+	json_t *auths = json_object_get(root, "auths"), *e;
+	const char *server = server_address(out->registry), *key, *s;
+	struct buf plain = BUF_INIT;
+	int rc = -1;
+
+	if (!auths || !json_is_object(auths))
+		return 0;
+	json_object_foreach(auths, key, e) {
+		char *host = auth_key_host(key);
+		bool same = !strcmp(host, out->registry);
+
+		free(host);
+		if (!same || !json_is_object(e))
+			continue;
+		if ((s = jstr(e, "identitytoken"))) {
+			auth_header_encode(&out->header, NULL, NULL, s, server);
+		} else if ((s = jstr(e, "auth"))) {
+			char *colon;
+
+			if (base64_decode(&plain, s) < 0 ||
+			    !(colon = memchr(buf_cstr(&plain), ':', plain.len))) {
+				error_set("registry credentials '%s': auths.\"%s\".auth is "
+					  "not the base64 of user:password", out->config, key);
+				goto out;
+			}
+			*colon = '\0';
+			auth_header_encode(&out->header, plain.ptr, colon + 1, NULL, server);
+		} else if (jstr(e, "username") && jstr(e, "password")) {
+			auth_header_encode(&out->header, jstr(e, "username"),
+					   jstr(e, "password"), NULL, server);
+		} else {
+			continue;   /* e.g. {} beside a credsStore: not credentials */
+		}
+		out->from = xstrdup(out->config);
+		break;
+	}
+	rc = 0;
+out:
+	secret_release(&plain);
+	return rc;
+}
+
+int auth_lookup(struct auth_creds *out, const char *file, const char *ref)
+{
+	json_t *root = NULL, *helpers;
+	const char *helper = NULL, *what = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->header);
+	out->registry = auth_registry_of(ref);
+	if (config_path(&out->config, file) < 0)
+		goto out;
+	out->given = file && *file;
+	if (config_read(&root, out->config, out->given) < 0)
+		goto out;
+	rc = 0;
+	if (!root)
+		goto out;
+	helpers = json_object_get(root, "credHelpers");
+	if (json_is_object(helpers) &&
+	    (helper = json_string_value(match_key(helpers, out->registry))))
+		what = "credHelpers";
+	else if ((helper = jstr(root, "credsStore")))
+		what = "credsStore";
+	if (helper && (rc = from_helper(out, helper, what)) < 0)
+		goto out;
+	if (!out->header.len)
+		rc = from_auths(out, root);
+out:
+	json_wipe_free(root);
+	return rc;
+}
+
+void auth_creds_release(struct auth_creds *c)
+{
+	free(c->registry);
+	free(c->config);
+	free(c->from);
+	secret_release(&c->header);
+	memset(c, 0, sizeof(*c));
+}
+
+void auth_refused_message(struct buf *out, const struct auth_creds *c,
+			  const char *engine_msg)
+{
+	bool hub = !strcmp(c->registry, AUTH_HUB);
+	const char *login_sp = hub ? "" : " ";
+	const char *login_host = hub ? "" : c->registry;
+
+	if (c->from && c->given)
+		buf_printf(out, "registry %s refused the credentials from %s (wrong or "
+			   "expired: correct them there)", c->registry, c->from);
+	else if (c->from)
+		buf_printf(out, "registry %s refused the credentials from %s (wrong or "
+			   "expired: docker login%s%s again)", c->registry, c->from,
+			   login_sp, login_host);
+	else if (c->given)
+		buf_printf(out, "registry %s needs credentials: none found for it in "
+			   "%s (--registry-auth-file)", c->registry, c->config);
+	else
+		buf_printf(out, "registry %s needs credentials: none found for it in "
+			   "%s (docker login%s%s as the user running cara, or "
+			   "--registry-auth-file)", c->registry, c->config ? c->config
+			   : "the Docker CLI's config.json", login_sp, login_host);
+	if (engine_msg && strcasestr(engine_msg, "does not exist"))
+		buf_puts(out, ", or the repository does not exist");
+}
