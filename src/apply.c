@@ -23,9 +23,8 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "backend/engine/auth.h"
-#include "backend/engine/docker.h"
-#include "backend/engine/events.h"
+#include "backend/backend.h"
+#include "auth.h"
 #include "names.h"
 #include "phase.h"
 #include "log.h"
@@ -141,15 +140,15 @@ static int64_t earliest(int64_t a, int64_t b)
  * the stream; else its state is read once, after the stream is up, and
  * only its events from that run on count.
  */
-static int wait_job_events(struct docker *d, const struct project *p,
+static int wait_job_events(struct backend *b, const struct project *p,
 			   const char *name, const char *job, const char *id,
 			   const struct apply_options *o, int *out_exit,
 			   int64_t *out_left_ms)
 {
 	int64_t start = monotonic_ms(), total = (int64_t)o->health_timeout_s * 1000;
 	int64_t end = start + total, note = start + PROGRESS_EVERY_MS, since_ns = 0;
-	struct events_container c;
-	struct container_state cs;
+	struct watch_entry c;
+	struct workload_state cs;
 	unsigned long seq = 0;
 	char want[72];
 	int w;
@@ -158,13 +157,12 @@ static int wait_job_events(struct docker *d, const struct project *p,
 	*out_left_ms = total;
 	snprintf(want, sizeof(want), "%s", id ? id : "");
 	if (!want[0]) {
-		if (!events_ready(o->events, earliest(end, start + PROGRESS_EVERY_MS)))
+		if (!o->backend->watch_ready(o->watch, earliest(end, start + PROGRESS_EVERY_MS)))
 			return 2;
-		if (docker_container_state(d, name, &cs) < 0)
+		if (b->ops->workload_state(b, name, &cs) < 0)
 			return -1;
 		/* as POST /wait?condition=not-running: done unless it runs */
-		if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting") &&
-		    strcmp(cs.status, "paused")) {
+		if (!obs_state_up(cs.state)) {
 			*out_exit = cs.exit_code;
 			return 0;
 		}
@@ -173,20 +171,20 @@ static int wait_job_events(struct docker *d, const struct project *p,
 	}
 	log_msg(LOG_DEBUG, p->name, "waiting on events for job '%s'", job);
 	for (;;) {
-		w = events_wait(o->events, name, &seq,
+		w = o->backend->watch_wait(o->watch, name, &seq,
 				earliest(monotonic_ms() + STOP_CHECK_MS, end), &c);
 		if (w < 0) {
 			*out_left_ms = end - monotonic_ms();
 			return 2;
 		}
 		if (c.seq && !strcmp(c.id, want) && c.last_ns >= since_ns) {
-			if (!strcmp(c.status, "exited")) {
+			if (c.state == OBS_EXITED) {
 				*out_exit = c.exit_code;
 				return 0;
 			}
-			if (!strcmp(c.status, "removed"))
+			if (c.state == OBS_REMOVED)
 				/* the Engine's own words for a container gone */
-				return docker_container_state(d, name, &cs) < 0 ? -1 :
+				return b->ops->workload_state(b, name, &cs) < 0 ? -1 :
 				       error_set("docker: wait for container '%s': "
 						 "removed while waiting", name);
 		}
@@ -208,7 +206,7 @@ static int wait_job_events(struct docker *d, const struct project *p,
  * (1 when it is still running after total ms).  On a terminal the wait
  * is cut in slices, each ending with a line saying it is still going on.
  */
-static int wait_job(struct docker *d, const struct project *p, const char *name,
+static int wait_job(struct backend *b, const struct project *p, const char *name,
 		    const char *job, int64_t total, int *out_exit)
 {
 	int64_t start = monotonic_ms();
@@ -216,13 +214,13 @@ static int wait_job(struct docker *d, const struct project *p, const char *name,
 	int w;
 
 	if (!log_progress())
-		return docker_container_wait(d, name, (long)total, out_exit);
+		return b->ops->workload_wait_exit(b, name, (long)total, out_exit);
 	for (;;) {
 		left = total - (monotonic_ms() - start);
 		slice = left < PROGRESS_EVERY_MS ? left : PROGRESS_EVERY_MS;
 		if (slice <= 0)
 			return 1;
-		if ((w = docker_container_wait(d, name, (long)slice, out_exit)) != 1)
+		if ((w = b->ops->workload_wait_exit(b, name, (long)slice, out_exit)) != 1)
 			return w;
 		if (monotonic_ms() - start >= total)
 			return 1;
@@ -235,19 +233,19 @@ static int wait_job(struct docker *d, const struct project *p, const char *name,
  * The Healthy rule on a state read from the Engine: 0 healthy, 1 not
  * yet, -1 never (r filled with HealthcheckFailed or DependencyFailed).
  */
-static int health_verdict(const struct container_state *cs, const char *dep,
+static int health_verdict(const struct workload_state *cs, const char *dep,
 			  const char *svc, struct apply_result *r)
 {
-	if (!strcmp(cs->health, "healthy"))
+	if (cs->health == HEALTH_HEALTHY)
 		return 0;
-	if (!strcmp(cs->health, "unhealthy")) {
+	if (cs->health == HEALTH_UNHEALTHY) {
 		fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not started",
 		     dep, svc);
 		return -1;
 	}
-	if (strcmp(cs->status, "running") && strcmp(cs->status, "restarting")) {
+	if (cs->state != OBS_RUNNING && cs->state != OBS_RESTARTING) {
 		fail(r, "DependencyFailed", "'%s' is %s (exit code %d) before "
-		     "becoming healthy", dep, cs->status, cs->exit_code);
+		     "becoming healthy", dep, obs_state_name(cs->state), cs->exit_code);
 		return -1;
 	}
 	return 1;
@@ -284,12 +282,12 @@ static void health_note(struct health_wait *hw)
  * say more than the read did.  A die is checked with the Engine: the
  * container may be restarting, and the failure names its state.
  */
-static int wait_healthy_events(struct docker *d, struct health_wait *hw,
+static int wait_healthy_events(struct backend *b, struct health_wait *hw,
 			       const char *id, const struct apply_options *o,
 			       struct apply_result *r)
 {
-	struct events_container c;
-	struct container_state cs;
+	struct watch_entry c;
+	struct workload_state cs;
 	unsigned long seq = 0;
 	int64_t since_ns = 0;
 	char want[72];
@@ -299,40 +297,41 @@ static int wait_healthy_events(struct docker *d, struct health_wait *hw,
 	if (hw->ds->health.present)
 		snprintf(hw->health, sizeof(hw->health), "starting");
 	if (!want[0]) {
-		if (!events_ready(o->events, earliest(hw->deadline,
+		if (!o->backend->watch_ready(o->watch, earliest(hw->deadline,
 						      monotonic_ms() + PROGRESS_EVERY_MS)))
 			return 1;
-		if (docker_container_state(d, hw->name, &cs) < 0) {
+		if (b->ops->workload_state(b, hw->name, &cs) < 0) {
 			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
 			     hw->s->name, hw->ds->name, error_last());
 			return -1;
 		}
 		if ((v = health_verdict(&cs, hw->ds->name, hw->s->name, r)) <= 0)
 			return v;
-		snprintf(hw->health, sizeof(hw->health), "%s", cs.health);
+		snprintf(hw->health, sizeof(hw->health), "%s", obs_health_name(cs.health));
 		snprintf(want, sizeof(want), "%s", cs.id);
 		since_ns = cs.started_ns;
 	}
 	log_msg(LOG_DEBUG, hw->p->name, "waiting on events for '%s' to be healthy",
 		hw->ds->name);
 	for (;;) {
-		if (events_wait(o->events, hw->name, &seq,
+		if (o->backend->watch_wait(o->watch, hw->name, &seq,
 				earliest(monotonic_ms() + STOP_CHECK_MS, hw->deadline + 1),
 				&c) < 0)
 			return 1;
 		if (c.seq && !strcmp(c.id, want) && c.last_ns >= since_ns) {
-			if (c.health[0])
-				snprintf(hw->health, sizeof(hw->health), "%s", c.health);
-			if (!strcmp(c.status, "running") && !strcmp(c.health, "healthy"))
+			if (c.health != HEALTH_NONE)
+				snprintf(hw->health, sizeof(hw->health), "%s",
+					 obs_health_name(c.health));
+			if (c.state == OBS_RUNNING && c.health == HEALTH_HEALTHY)
 				return 0;
-			if (!strcmp(c.health, "unhealthy") && strcmp(c.status, "exited") &&
-			    strcmp(c.status, "removed")) {
+			if (c.health == HEALTH_UNHEALTHY && c.state != OBS_EXITED &&
+			    c.state != OBS_REMOVED) {
 				fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not "
 				     "started", hw->ds->name, hw->s->name);
 				return -1;
 			}
-			if (!strcmp(c.status, "exited") || !strcmp(c.status, "removed")) {
-				if (docker_container_state(d, hw->name, &cs) < 0) {
+			if (c.state == OBS_EXITED || c.state == OBS_REMOVED) {
+				if (b->ops->workload_state(b, hw->name, &cs) < 0) {
 					fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
 					     hw->s->name, hw->ds->name, error_last());
 					return -1;
@@ -360,12 +359,12 @@ static int wait_healthy_events(struct docker *d, struct health_wait *hw,
  * Wait for Healthy by reading the container's state again and again.
  * started_at: when this pass started ds, 0 if it did not.
  */
-static int wait_healthy_poll(struct docker *d, struct health_wait *hw,
+static int wait_healthy_poll(struct backend *b, struct health_wait *hw,
 			     int64_t started_at, const struct apply_options *o,
 			     struct apply_result *r)
 {
 	const struct service *ds = hw->ds;
-	struct container_state cs;
+	struct workload_state cs;
 	int64_t quiet_until = 0, iv;
 	int v;
 
@@ -373,14 +372,14 @@ static int wait_healthy_poll(struct docker *d, struct health_wait *hw,
 	if (started_at && first_probe_ms(ds))
 		quiet_until = started_at + first_probe_ms(ds);
 	for (;;) {
-		if (docker_container_state(d, hw->name, &cs) < 0) {
+		if (b->ops->workload_state(b, hw->name, &cs) < 0) {
 			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
 			     hw->s->name, ds->name, error_last());
 			return -1;
 		}
 		if ((v = health_verdict(&cs, ds->name, hw->s->name, r)) <= 0)
 			return v;
-		snprintf(hw->health, sizeof(hw->health), "%s", cs.health);
+		snprintf(hw->health, sizeof(hw->health), "%s", obs_health_name(cs.health));
 		if (monotonic_ms() > hw->deadline) {
 			fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
 			     "not started", ds->name, hw->s->name);
@@ -416,7 +415,7 @@ static int wait_healthy_poll(struct docker *d, struct health_wait *hw,
  * pass's event stream while it is there and poll the Engine when it is not
  * (or is lost on the way).
  */
-static int wait_dependency(struct docker *d, const struct project *p,
+static int wait_dependency(struct backend *b, const struct project *p,
 			   const struct service *s, const struct dependency *dep,
 			   const struct started *st, const struct apply_options *o,
 			   struct apply_result *r)
@@ -424,7 +423,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 	const struct service *ds = project_find_service(p, dep->service);
 	char *name = name_container(p->name, dep->service);
 	const struct started *dst = st && ds ? &st[ds - p->services] : NULL;
-	struct container_state cs;
+	struct workload_state cs;
 	struct health_wait hw;
 	int64_t left;
 	int rc = -1, exit_code = 0, w;
@@ -436,16 +435,16 @@ static int wait_dependency(struct docker *d, const struct project *p,
 	}
 	switch (dep->condition) {
 	case DEP_STARTED:
-		if (docker_container_state(d, name, &cs) < 0) {
+		if (b->ops->workload_state(b, name, &cs) < 0) {
 			fail(r, "DependencyFailed", "'%s' needs '%s' started: %s",
 			     s->name, dep->service, error_last());
 			goto out;
 		}
-		if (strcmp(cs.status, "running") &&
-		    !(ds->restart == RESTART_NO && !strcmp(cs.status, "exited") &&
+		if (cs.state != OBS_RUNNING &&
+		    !(ds->restart == RESTART_NO && cs.state == OBS_EXITED &&
 		      cs.exit_code == 0)) {
 			fail(r, "DependencyFailed", "'%s' needs '%s' started, but it is %s",
-			     s->name, dep->service, cs.status);
+			     s->name, dep->service, obs_state_name(cs.state));
 			goto out;
 		}
 		break;
@@ -453,8 +452,8 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		log_msg(LOG_INFO, p->name, "waiting for job '%s' to complete", dep->service);
 		w = 2;
 		left = (int64_t)o->health_timeout_s * 1000;
-		if (o->events)
-			w = wait_job_events(d, p, name, dep->service,
+		if (o->watch)
+			w = wait_job_events(b, p, name, dep->service,
 					    dst && dst->id[0] ? dst->id : NULL, o,
 					    &exit_code, &left);
 		if (w == 3) {
@@ -462,7 +461,7 @@ static int wait_dependency(struct docker *d, const struct project *p,
 			goto out;
 		}
 		if (w == 2)
-			w = left > 0 ? wait_job(d, p, name, dep->service, left,
+			w = left > 0 ? wait_job(b, p, name, dep->service, left,
 						&exit_code) : 1;
 		if (w < 0) {
 			fail(r, "DependencyFailed", "'%s' needs job '%s' completed: %s",
@@ -491,14 +490,14 @@ static int wait_dependency(struct docker *d, const struct project *p,
 		hw.deadline = hw.start + health_wait_ms(ds, o->health_timeout_s);
 		hw.note = hw.start + PROGRESS_EVERY_MS;
 		w = 1;
-		if (o->events)
-			w = wait_healthy_events(d, &hw, dst && dst->id[0] ? dst->id : NULL,
+		if (o->watch)
+			w = wait_healthy_events(b, &hw, dst && dst->id[0] ? dst->id : NULL,
 						o, r);
 		if (w == 1) {
-			if (o->events)
+			if (o->watch)
 				log_msg(LOG_DEBUG, p->name, "no event stream: polling "
 					"'%s' for health", ds->name);
-			w = wait_healthy_poll(d, &hw, dst ? dst->at : 0, o, r);
+			w = wait_healthy_poll(b, &hw, dst ? dst->at : 0, o, r);
 		}
 		if (w < 0)
 			goto out;
@@ -531,14 +530,14 @@ static char *host_path_source(const struct apply_options *o, const char *path)
 }
 
 /* Create (not start) the container of service s. */
-static int create_container(struct docker *d, const struct project *p,
+static int create_container(struct backend *b, const struct project *p,
 			    const struct service *s, struct started *st,
 			    const struct apply_options *o, struct apply_result *r)
 {
-	struct container_spec cs;
+	struct workload_spec cs;
 	struct strvec env = STRVEC_INIT;
 	struct kv *labels = NULL;
-	struct container_mount *mounts = NULL;
+	struct workload_mount *mounts = NULL;
 	struct buf secret = BUF_INIT;
 	char *name = name_container(p->name, s->name);
 	char *network = name_network(p->name);
@@ -547,7 +546,7 @@ static int create_container(struct docker *d, const struct project *p,
 	size_t i, nl = 0;
 	int rc = -1;
 	/* up before the create: every event of the container is seen */
-	bool watched = o->events && events_ready(o->events, 0);
+	bool watched = o->watch && o->backend->watch_ready(o->watch, 0);
 
 	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
 	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
@@ -620,7 +619,7 @@ static int create_container(struct docker *d, const struct project *p,
 	cs.nano_cpus = s->nano_cpus;
 	cs.network = network;
 	cs.alias = s->name;
-	if (docker_container_create(d, &cs, &id) < 0) {
+	if (b->ops->workload_create(b, &cs, &id) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
@@ -653,7 +652,7 @@ out:
  * p, or NULL) keeps when each service was started by this pass, taken
  * before the call so that it is never later than the Engine's.
  */
-static int start_service(struct docker *d, const struct project *p,
+static int start_service(struct backend *b, const struct project *p,
 			 const struct service *s, struct started *st,
 			 const struct apply_options *o, struct apply_result *r)
 {
@@ -663,10 +662,10 @@ static int start_service(struct docker *d, const struct project *p,
 	int rc = -1;
 
 	for (i = 0; i < s->ndeps; i++)
-		if (wait_dependency(d, p, s, &s->deps[i], st, o, r) < 0)
+		if (wait_dependency(b, p, s, &s->deps[i], st, o, r) < 0)
 			goto out;
 	t = monotonic_ms();
-	if (docker_container_start(d, name) < 0) {
+	if (b->ops->workload_start(b, name) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
@@ -680,14 +679,14 @@ out:
 }
 
 /* A paused container resumes as it was: same processes, same writable layer. */
-static int unpause_service(struct docker *d, const struct project *p,
+static int unpause_service(struct backend *b, const struct project *p,
 			   const struct service *s, struct started *st,
 			   struct apply_result *r)
 {
 	char *name = name_container(p->name, s->name);
 	int rc = -1;
 
-	if (docker_container_unpause(d, name) < 0) {
+	if (b->ops->workload_resume(b, name) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		goto out;
 	}
@@ -700,14 +699,14 @@ out:
 	return rc;
 }
 
-static int remove_container(struct docker *d, const char *project,
+static int remove_container(struct backend *b, const char *project,
 			    const char *name, struct apply_result *r)
 {
 	/* -1: the container's own StopTimeout (its stopGracePeriod) applies;
 	 * a failed stop is not fatal, the forced remove below kills it */
-	if (docker_container_stop(d, name, -1) < 0)
+	if (b->ops->workload_stop(b, name, -1) < 0)
 		log_msg(LOG_DEBUG, project, "stop %s: %s", name, error_last());
-	if (docker_container_remove(d, name, true) < 0) {
+	if (b->ops->workload_remove(b, name, true) < 0) {
 		fail(r, "ReconcileError", "%s", error_last());
 		return -1;
 	}
@@ -719,32 +718,32 @@ enum start_kind { START_PLAIN, START_UNPAUSE, START_FRESH };
 
 /* How to bring a container up, from its state now (not at planning):
  * a paused one is unpaused, a dead one cannot start and is replaced. */
-static enum start_kind start_kind(struct docker *d, const char *name)
+static enum start_kind start_kind(struct backend *b, const char *name)
 {
-	struct container_state cs;
+	struct workload_state cs;
 
-	if (docker_container_state(d, name, &cs) < 0)
+	if (b->ops->workload_state(b, name, &cs) < 0)
 		return START_PLAIN;
-	if (!strcmp(cs.status, "paused"))
+	if (cs.state == OBS_PAUSED)
 		return START_UNPAUSE;
-	return !strcmp(cs.status, "dead") ? START_FRESH : START_PLAIN;
+	return cs.state == OBS_DEAD ? START_FRESH : START_PLAIN;
 }
 
 /* After the actions: did the services we touched stay up? */
-static void check_running(struct docker *d, const struct plan *plan,
+static void check_running(struct backend *b, const struct plan *plan,
 			  const struct plan_project *pp, struct apply_result *r)
 {
 	size_t i;
 
 	for (i = pp->first; i < pp->first + pp->count && !r->failed; i++) {
 		const struct plan_action *a = &plan->actions[i];
-		struct container_state cs;
+		struct workload_state cs;
 
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
 				a->kind != ACTION_RECREATE_CONTAINER))
 			continue;
-		if (docker_container_state(d, a->object, &cs) < 0) {
+		if (b->ops->workload_state(b, a->object, &cs) < 0) {
 			fail(r, "ContainerMissing", "%s", error_last());
 			return;
 		}
@@ -754,21 +753,21 @@ static void check_running(struct docker *d, const struct plan *plan,
 			struct obs_container now;
 
 			memset(&now, 0, sizeof(now));
-			now.state = obs_state_parse(cs.status);
+			now.state = cs.state;
 			now.exit_code = cs.exit_code;
 			if (plan_service_finished(a->svc, &now))
 				continue;
 		}
 		if (a->svc->restart == RESTART_NO) {
-			if (!strcmp(cs.status, "exited") && cs.exit_code != 0)
+			if (cs.state == OBS_EXITED && cs.exit_code != 0)
 				fail(r, "ContainerExited", "job '%s' exited with code %d",
 				     a->svc->name, cs.exit_code);
 			continue;
 		}
-		if (!strcmp(cs.status, "restarting") || cs.restart_count > 0)
+		if (cs.state == OBS_RESTARTING || cs.restart_count > 0)
 			fail(r, "ContainerCrashed", "'%s' is restarting (exit code %d)",
 			     a->svc->name, cs.exit_code);
-		else if (!strcmp(cs.status, "exited") || !strcmp(cs.status, "dead"))
+		else if (cs.state == OBS_EXITED || cs.state == OBS_DEAD)
 			fail(r, "ContainerExited", "'%s' exited with code %d%s",
 			     a->svc->name, cs.exit_code, cs.oom_killed ? " (out of memory)" : "");
 	}
@@ -792,7 +791,7 @@ static void pull_note(void *arg, const char *summary)
  * refusal names the registry and where the credentials came from, or
  * that there were none; never the credentials.
  */
-static int pull_image(struct docker *d, const char *project, const char *ref,
+static int pull_image(struct backend *b, const char *project, const char *ref,
 		      const struct apply_options *o, struct apply_result *r)
 {
 	struct pull_ctx pc = { project, ref };
@@ -808,7 +807,7 @@ static int pull_image(struct docker *d, const char *project, const char *ref,
 	if (c.from)
 		log_msg(LOG_DEBUG, project, "credentials for %s from %s", c.registry,
 			c.from);
-	rc = docker_image_pull(d, ref, c.header.len ? buf_cstr(&c.header) : NULL,
+	rc = b->ops->image_pull(b, ref, c.header.len ? buf_cstr(&c.header) : NULL,
 			       log_progress() ? pull_note : NULL, &pc);
 	if (rc == ERR_REFUSED) {
 		auth_refused_message(&msg, &c, error_last());
@@ -834,7 +833,7 @@ out:
 static pthread_mutex_t network_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool network_unanswered;
 
-static int network_op(struct docker *d, const struct apply_options *o,
+static int network_op(struct backend *b, const struct apply_options *o,
 		      const char *name, const char *project)
 {
 	int64_t t;
@@ -847,8 +846,8 @@ static int network_op(struct docker *d, const struct apply_options *o,
 			       project ? "created" : "removed", o->docker_timeout_ms);
 	} else {
 		t = monotonic_ms();
-		rc = project ? docker_network_create(d, name, project, o->owner)
-			     : docker_network_remove(d, name);
+		rc = project ? b->ops->network_ensure(b, name, project, o->owner)
+			     : b->ops->network_remove(b, name);
 		if (rc < 0 && o->docker_timeout_ms > 0 &&
 		    monotonic_ms() - t >= o->docker_timeout_ms)
 			network_unanswered = true;
@@ -857,7 +856,7 @@ static int network_op(struct docker *d, const struct apply_options *o,
 	return rc;
 }
 
-static void apply_actions(struct docker *d, const struct plan *plan,
+static void apply_actions(struct backend *b, const struct plan *plan,
 			  const struct plan_project *pp, struct started *st,
 			  const struct apply_options *o, struct apply_result *r)
 {
@@ -874,7 +873,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 		}
 		switch (a->kind) {
 		case ACTION_CREATE_NETWORK:
-			if ((rc = network_op(d, o, a->object, pp->name)) < 0)
+			if ((rc = network_op(b, o, a->object, pp->name)) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "created network %s", a->object);
 			break;
@@ -887,7 +886,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 					v = &pp->proj->volumes[k];
 				free(n);
 			}
-			if ((rc = docker_volume_create(d, a->object, pp->name,
+			if ((rc = b->ops->volume_ensure(b, a->object, pp->name,
 						       volume_type_name(v ? v->type :
 								VOLUME_EPHEMERAL),
 						       o->owner)) < 0)
@@ -896,26 +895,26 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			break;
 		}
 		case ACTION_PULL_IMAGE:
-			if (pull_image(d, pp->name, a->object, o, r) < 0)
+			if (pull_image(b, pp->name, a->object, o, r) < 0)
 				return;
 			break;
 		case ACTION_CREATE_CONTAINER:
-			if (create_container(d, a->proj, a->svc, st, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, st, o, r) < 0)
+			if (create_container(b, a->proj, a->svc, st, o, r) < 0 ||
+			    start_service(b, a->proj, a->svc, st, o, r) < 0)
 				return;
 			r->created++;
 			break;
 		case ACTION_START_CONTAINER: {
-			enum start_kind k = start_kind(d, a->object);
+			enum start_kind k = start_kind(b, a->object);
 
 			/* dead: a start cannot help, a new one can */
 			if (k == START_FRESH &&
-			    (remove_container(d, pp->name, a->object, r) < 0 ||
-			     create_container(d, a->proj, a->svc, st, o, r) < 0))
+			    (remove_container(b, pp->name, a->object, r) < 0 ||
+			     create_container(b, a->proj, a->svc, st, o, r) < 0))
 				return;
 			if ((k == START_UNPAUSE ?
-			     unpause_service(d, a->proj, a->svc, st, r) :
-			     start_service(d, a->proj, a->svc, st, o, r)) < 0)
+			     unpause_service(b, a->proj, a->svc, st, r) :
+			     start_service(b, a->proj, a->svc, st, o, r)) < 0)
 				return;
 			r->started++;
 			break;
@@ -929,7 +928,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			break;
 		case ACTION_CONNECT_CONTAINER: {
 			char *net = name_network(pp->name);
-			int c = docker_network_connect(d, net, a->object, a->svc->name);
+			int c = b->ops->network_connect(b, net, a->object, a->svc->name);
 
 			free(net);
 			if (c < 0) {
@@ -941,25 +940,25 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 			break;
 		}
 		case ACTION_RECREATE_CONTAINER:
-			if (remove_container(d, pp->name, a->object, r) < 0 ||
-			    create_container(d, a->proj, a->svc, st, o, r) < 0 ||
-			    start_service(d, a->proj, a->svc, st, o, r) < 0)
+			if (remove_container(b, pp->name, a->object, r) < 0 ||
+			    create_container(b, a->proj, a->svc, st, o, r) < 0 ||
+			    start_service(b, a->proj, a->svc, st, o, r) < 0)
 				return;
 			r->recreated++;
 			break;
 		case ACTION_REMOVE_CONTAINER:
-			if (remove_container(d, pp->name, a->object, r) < 0)
+			if (remove_container(b, pp->name, a->object, r) < 0)
 				return;
 			r->removed++;
 			break;
 		case ACTION_REMOVE_NETWORK:
-			if (network_op(d, o, a->object_id ? a->object_id
+			if (network_op(b, o, a->object_id ? a->object_id
 				       : a->object, NULL) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "removed network %s", a->object);
 			break;
 		case ACTION_REMOVE_VOLUME:
-			if (docker_volume_remove(d, a->object) < 0)
+			if (b->ops->volume_remove(b, a->object) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "removed volume %s", a->object);
 			break;
@@ -973,7 +972,7 @@ static void apply_actions(struct docker *d, const struct plan *plan,
 		r->message = xasprintf("torn down: %s", action_cause_name(pp->cause));
 		return;
 	}
-	check_running(d, plan, pp, r);
+	check_running(b, plan, pp, r);
 	if (!r->failed) {
 		r->phase = phase_name(PHASE_RUNNING);
 		r->reason = "ContainersRunning";
@@ -986,23 +985,24 @@ engine_error:
 	     error_last());
 }
 
-static void apply_project(struct docker *d, const struct plan *plan,
+static void apply_project(struct backend *b, const struct plan *plan,
 			  const struct plan_project *pp,
 			  const struct apply_options *o, struct apply_result *r)
 {
 	struct started *st = pp->proj && pp->proj->nservices ?
 		xcalloc(pp->proj->nservices, sizeof(*st)) : NULL;
 
-	apply_actions(d, plan, pp, st, o, r);
+	apply_actions(b, plan, pp, st, o, r);
 	free(st);
 }
 
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
-	struct docker_options dopts = { pl->opts->docker_host, pl->opts->docker_timeout_ms,
-					pl->opts->docker_api };
-	struct docker *d = NULL;
+	const struct backend_ops *ops = pl->opts->backend;
+	struct backend_options bopts = { pl->opts->docker_host, pl->opts->docker_timeout_ms,
+					 pl->opts->docker_api };
+	struct backend *b = NULL;
 	size_t i;
 
 	for (;;) {
@@ -1013,19 +1013,19 @@ static void *worker(void *arg)
 			break;
 		if (!pl->plan->projects[i].count)
 			continue;
-		if (!d && docker_open(&d, &dopts) < 0) {
+		if (!b && ops->open(&b, &bopts) < 0) {
 			fail(&pl->rep->results[i], "ReconcileError", "%s", error_last());
 			continue;
 		}
-		apply_project(d, pl->plan, &pl->plan->projects[i], pl->opts,
+		apply_project(b, pl->plan, &pl->plan->projects[i], pl->opts,
 			      &pl->rep->results[i]);
 	}
-	if (d) {
+	if (b) {
 		pthread_mutex_lock(&pl->mu);
-		pl->rep->engine_calls += docker_calls(d);
+		pl->rep->engine_calls += ops->calls(b);
 		pthread_mutex_unlock(&pl->mu);
 	}
-	docker_free(d);
+	ops->close(b);
 	error_clear();
 	return NULL;
 }
@@ -1053,7 +1053,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	       const struct apply_options *opts_in)
 {
 	struct apply_options o = *opts_in, *opts = &o;
-	struct docker_options eo = { o.docker_host, o.docker_timeout_ms, o.docker_api };
+	struct backend_options eo = { o.docker_host, o.docker_timeout_ms, o.docker_api };
 	struct pool pl;
 	pthread_t th[64];
 	size_t i, nth = 0, want;
@@ -1074,8 +1074,11 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	 * before now, in case the Engine's clock is a little behind.  Without
 	 * it (no thread) the waits poll.
 	 */
-	o.events = NULL;
-	if (plan_waits(plan) && events_start(&o.events, &eo, (int64_t)time(NULL) - 1) < 0)
+	if (!o.backend)
+		o.backend = &backend_engine;
+	o.watch = NULL;
+	if (plan_waits(plan) &&
+	    o.backend->watch_start(&o.watch, &eo, (int64_t)time(NULL) - 1) < 0)
 		log_msg(LOG_DEBUG, NULL, "%s; waits poll the Engine", error_last());
 	pthread_mutex_init(&pl.mu, NULL);
 	want = 0;
@@ -1095,7 +1098,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 		worker(&pl);        /* no thread could start: do it here */
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	out->engine_calls += events_stop(o.events);
+	out->engine_calls += o.backend->watch_stop(o.watch);
 	pthread_mutex_destroy(&pl.mu);
 	return 0;
 }

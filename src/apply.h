@@ -19,9 +19,8 @@
 
 #include "plan.h"
 
-struct events;
-
 struct apply_options {
+	const struct backend_ops *backend;  /* NULL: the Engine */
 	const char *docker_host;
 	long docker_timeout_ms;
 	const char *docker_api;         /* negotiated already ("1.41"); NULL: ask */
@@ -33,7 +32,7 @@ struct apply_options {
 	int parallel;                   /* worker threads, >= 1 */
 	long health_timeout_s;          /* cap on waiting for Healthy/Completed */
 	volatile sig_atomic_t *stop;    /* set by SIGTERM/SIGINT: finish the step, stop */
-	struct events *events;          /* apply_plan's own: leave NULL */
+	struct backend_watch *watch;    /* apply_plan's own: leave NULL */
 };
 
 /* Outcome of one project in the plan. */

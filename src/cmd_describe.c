@@ -9,7 +9,7 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "backend/engine/docker.h"
+#include "backend/backend.h"
 #include "log.h"
 #include "output.h"
 #include "state.h"
@@ -17,13 +17,14 @@
 static void describe_objects(struct buf *out, const struct config *cfg,
 			     const char *name)
 {
-	struct docker_options dopts = { cfg->docker_host, cfg->docker_timeout_s * 1000, NULL };
-	struct docker *d = NULL;
+	const struct backend_ops *ops = &backend_engine;
+	struct backend_options bopts = { cfg->docker_host, cfg->docker_timeout_s * 1000, NULL };
+	struct backend *b = NULL;
 	struct observed o = OBSERVED_INIT;
 	size_t i;
 
 	buf_puts(out, "Objects:\n");
-	if (docker_open(&d, &dopts) < 0 || docker_observe(d, &o) < 0) {
+	if (ops->open(&b, &bopts) < 0 || ops->observe(b, &o) < 0) {
 		buf_printf(out, "  (cannot list: %s)\n", error_last());
 		goto out;
 	}
@@ -49,7 +50,7 @@ static void describe_objects(struct buf *out, const struct config *cfg,
 	}
 out:
 	observed_release(&o);
-	docker_free(d);
+	ops->close(b);
 }
 
 static int cmd_describe_exec(struct config *cfg, int argc, char **argv)

@@ -64,7 +64,7 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		report_refusals(&p);
 	rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
 	pass_finish(&p, outcome, NULL);
-	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", docker_calls(p.docker));
+	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", p.ops->calls(p.backend));
 out:
 	buf_release(&out);
 	pass_release(&p);

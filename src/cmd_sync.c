@@ -176,7 +176,8 @@ static void apply_options_of(struct apply_options *ao, const struct pass *p)
 	memset(ao, 0, sizeof(*ao));
 	ao->docker_host = cfg->docker_host;
 	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
-	ao->docker_api = p->docker ? docker_api_version(p->docker) : NULL;
+	ao->backend = p->ops;
+	ao->docker_api = p->ops->api_version(p->backend);
 	ao->secrets_dir = cfg->secrets_dir;
 	ao->registry_auth_file = cfg->registry_auth_file;
 	ao->owner = p->owner;
@@ -371,7 +372,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
 		counts.projects, counts.created, counts.recreated, counts.started,
 		counts.removed, tally.failed, p.commit[0] ? ", commit " : "", p.commit,
-		docker_calls(p.docker) + rep.engine_calls);
+		p.ops->calls(p.backend) + rep.engine_calls);
 out:
 	if (rc != EXIT_LOCKED && !cfg->dry_run)
 		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));

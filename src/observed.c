@@ -11,7 +11,7 @@ static const char *const state_names[] = {
 	[OBS_UNKNOWN] = "unknown", [OBS_CREATED] = "created",
 	[OBS_RUNNING] = "running", [OBS_PAUSED] = "paused",
 	[OBS_RESTARTING] = "restarting", [OBS_REMOVING] = "removing",
-	[OBS_EXITED] = "exited", [OBS_DEAD] = "dead",
+	[OBS_EXITED] = "exited", [OBS_DEAD] = "dead", [OBS_REMOVED] = "removed",
 };
 
 static const char *const health_names[] = {

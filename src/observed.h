@@ -27,6 +27,7 @@ enum obs_state {
 	OBS_REMOVING,
 	OBS_EXITED,
 	OBS_DEAD,
+	OBS_REMOVED,         /* destroyed (what an event stream tells) */
 };
 
 enum obs_health { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };

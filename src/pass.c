@@ -22,6 +22,7 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
+	p->ops = &backend_engine;
 	p->now = now;
 	config_hostpath_roots(cfg, &p->roots);
 	p->mopts.hostpath_roots = (const char *const *)p->roots.v;
@@ -42,7 +43,8 @@ void pass_release(struct pass *p)
 	free(p->subject);
 	plan_release(&p->plan);
 	observed_release(&p->obs);
-	docker_free(p->docker);
+	if (p->ops)
+		p->ops->close(p->backend);
 	state_close(p->st);
 	strvec_release(&p->known);
 	strvec_release(&p->roots);
@@ -198,14 +200,14 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 
 int pass_observe(struct pass *p)
 {
-	struct docker_options dopts = { p->cfg->docker_host,
-					p->cfg->docker_timeout_s * 1000, NULL };
+	struct backend_options bopts = { p->cfg->docker_host,
+					 p->cfg->docker_timeout_s * 1000, NULL };
 	struct observed seen = OBSERVED_INIT;
 	int rc = -1;
 
-	if (!p->docker && docker_open(&p->docker, &dopts) < 0)
+	if (!p->backend && p->ops->open(&p->backend, &bopts) < 0)
 		return -1;
-	if (docker_observe(p->docker, &seen) < 0)
+	if (p->ops->observe(p->backend, &seen) < 0)
 		goto out;
 	if (p->st) {
 		if (state_record_observed(p->st, p->pass_id, &seen) < 0 ||
@@ -238,6 +240,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.mass_guard = !p->cfg->allow_mass_prune;
 	po.mass_prune_percent = p->cfg->mass_prune_percent;
 	po.known = &p->known;
+	po.caps = p->ops->caps;
 	if (p->st) {
 		po.owner = p->owner;
 		po.adoptions = &p->adoptions;

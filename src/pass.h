@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "backend/engine/docker.h"
+#include "backend/backend.h"
 #include "input/manifest.h"
 #include "observed.h"
 #include "plan.h"
@@ -32,7 +32,8 @@ struct pass {
 	bool offline;
 	struct state *st;
 	int64_t pass_id;
-	struct docker *docker;
+	const struct backend_ops *ops;   /* the backend: the Engine */
+	struct backend *backend;         /* opened by pass_observe */
 	struct observed obs;
 	struct plan plan;
 	struct strvec known;            /* projects state knows of */

@@ -5,13 +5,19 @@
  *               (its capabilities, which the planner asks)
  *   engine/     a Docker Engine: containers on one host
  *
- * The planner sees only struct backend_caps; apply calls a backend only
- * through its operations.
+ * The planner sees only struct backend_caps; apply, the observation of a
+ * pass and describe call a backend only through its operations, with the
+ * neutral types below (state and health as enums, not a backend's words).
  */
 #ifndef CARA_BACKEND_H
 #define CARA_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "observed.h"
 
 /*
  * What a backend does on its own, so the planner plans only the rest.
@@ -24,6 +30,147 @@ struct backend_caps {
 	bool starts_stopped;       /* a stopped workload can be started again */
 };
 
+/* ---- what crosses the interface ---- */
+
+struct workload_mount {
+	const char *type;          /* "volume" or "bind" */
+	const char *source;        /* volume name or host path */
+	const char *target;
+	bool read_only;
+};
+
+/* One workload (a container on the Engine) as apply wants it. */
+struct workload_spec {
+	const char *name;
+	const char *image;
+	const struct strvec *cmd;        /* NULL: image default */
+	const struct strvec *entrypoint; /* NULL: image default */
+	const char *working_dir;
+	const char *user;
+	const struct strvec *env;        /* "KEY=value" */
+	const struct kv *labels;
+	size_t nlabels;
+	const struct workload_mount *mounts;
+	size_t nmounts;
+	const struct port *ports;
+	size_t nports;
+	const struct healthcheck *health;/* NULL or !present: image default */
+	const char *restart;             /* "no", "on-failure", ... */
+	int stop_timeout_s;              /* -1: the backend's default */
+	int64_t memory_bytes;
+	int64_t nano_cpus;
+	const char *network;             /* joined with `alias` */
+	const char *alias;
+};
+
+/* A workload's state now, normalised. */
+struct workload_state {
+	enum obs_state state;
+	enum obs_health health;
+	int exit_code;
+	bool oom_killed;
+	int restart_count;
+	char error[256];           /* the backend's own words, truncated */
+	char id[72];               /* the workload's full id */
+	int64_t started_ns;        /* when it last started, backend clock, unix ns */
+};
+
+/* What the pass's watcher heard last of one workload name. */
+struct watch_entry {
+	char name[256];
+	char id[72];               /* of the latest event for the name */
+	enum obs_state state;      /* OBS_UNKNOWN: nothing said of it yet */
+	enum obs_health health;
+	int exit_code;             /* of the latest exit */
+	unsigned long starts;      /* start events of this id */
+	int64_t last_ns;           /* backend time of the latest event */
+	unsigned long seq;         /* events applied to the entry; 0: none yet */
+};
+
+struct backend_options {
+	const char *host;          /* where the backend listens; NULL: its default */
+	long timeout_ms;           /* per request; 0: the backend's default */
+	const char *api;           /* API version negotiated already; NULL: ask */
+};
+
+/* ---- the operations ---- */
+
+/*
+ * An open connection to one target; not shareable between threads (each
+ * worker opens its own).  Every backend's handle starts with this.
+ */
+struct backend {
+	const struct backend_ops *ops;
+};
+
+struct backend_watch;          /* one per pass, shared by the workers */
+
+/*
+ * Every function returns 0, or a negative util.h code with error_last()
+ * set: ERR_NOTFOUND for a missing object, ERR_FOREIGN for an object of
+ * cara's name that is not this project's, ERR_REFUSED for credentials a
+ * registry refused.
+ */
+struct backend_ops {
+	const char *name;                      /* "engine" */
+	const struct backend_caps *caps;
+
+	int (*open)(struct backend **out, const struct backend_options *o);
+	void (*close)(struct backend *b);      /* NULL is fine */
+	unsigned long (*calls)(const struct backend *b);   /* requests made */
+	const char *(*api_version)(const struct backend *b);
+
+	/* Everything labelled cara.project, in a constant number of calls. */
+	int (*observe)(struct backend *b, struct observed *out);
+
+	/* Create with cara's labels; an existing one is fine when its labels
+	 * are the same project's and owner's, else ERR_FOREIGN. */
+	int (*network_ensure)(struct backend *b, const char *name,
+			      const char *project, const char *owner);
+	int (*network_remove)(struct backend *b, const char *id_or_name);
+	int (*network_connect)(struct backend *b, const char *network,
+			       const char *workload, const char *alias);
+	int (*volume_ensure)(struct backend *b, const char *name, const char *project,
+			     const char *type, const char *owner);
+	int (*volume_remove)(struct backend *b, const char *name);
+	/* registry_auth: the credentials header value, or NULL. */
+	int (*image_pull)(struct backend *b, const char *ref, const char *registry_auth,
+			  void (*note)(void *arg, const char *summary), void *arg);
+
+	int (*workload_create)(struct backend *b, const struct workload_spec *spec,
+			       char **out_id);
+	int (*workload_start)(struct backend *b, const char *name);
+	int (*workload_resume)(struct backend *b, const char *name);   /* unpause */
+	/* grace -1: the workload's own; a stopped one is fine */
+	int (*workload_stop)(struct backend *b, const char *name, int grace_s);
+	/* force ends a running one; a missing one is fine */
+	int (*workload_remove)(struct backend *b, const char *name, bool force);
+	int (*workload_state)(struct backend *b, const char *name,
+			      struct workload_state *out);
+	/* Until it is not running: 0 (*out_exit set), 1 still running after
+	 * timeout_ms, or an error. */
+	int (*workload_wait_exit)(struct backend *b, const char *name,
+				  long timeout_ms, int *out_exit);
+
+	/*
+	 * The pass's watcher of what happens to cara's workloads (events.h
+	 * says how the Engine's works): started from since_s (unix seconds)
+	 * on; stopping it returns the requests it made.  watch_wait blocks
+	 * until the entry of name has a seq other than *seq (1), deadline_ms
+	 * passes (0) or the watcher is down (-1: poll instead).
+	 */
+	int (*watch_start)(struct backend_watch **out, const struct backend_options *o,
+			   int64_t since_s);
+	unsigned long (*watch_stop)(struct backend_watch *w);
+	bool (*watch_ready)(struct backend_watch *w, int64_t deadline_ms);
+	int (*watch_wait)(struct backend_watch *w, const char *name, unsigned long *seq,
+			  int64_t deadline_ms, struct watch_entry *out);
+};
+
 extern const struct backend_caps backend_engine_caps;
+extern const struct backend_ops backend_engine;
+
+/* The backend named `name` ("engine"), or NULL. */
+const struct backend_ops *backend_find(const char *name);
 
 #endif

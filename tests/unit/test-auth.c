@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "backend/engine/auth.h"
+#include "auth.h"
 #include "util.h"
 
 static char *tmp;

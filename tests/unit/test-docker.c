@@ -17,6 +17,12 @@
 #include "backend/engine/docker.h"
 #include "backend/engine/events.h"
 #include "tap.h"
+
+/* The state's name, "" for one nothing was said of. */
+static bool obs_state_is(enum obs_state st, const char *want)
+{
+	return !strcmp(st == OBS_UNKNOWN ? "" : obs_state_name(st), want);
+}
 #include "util.h"
 
 /* ---- pure helpers ---- */
@@ -511,7 +517,7 @@ static void apply(struct events_table *t, enum docker_event_kind kind,
 static void test_events_table(void)
 {
 	struct events_table t = { 0 };
-	const struct events_container *c;
+	const struct watch_entry *c;
 	struct docker_event ev;
 	size_t i;
 	int rc = 0;
@@ -522,34 +528,34 @@ static void test_events_table(void)
 	apply(&t, DOCKER_EVENT_START, "p-job", "J", "", 0, 12);
 	apply(&t, DOCKER_EVENT_HEALTH, "p-db", "A", "healthy", 0, 13);
 	c = events_table_find(&t, "p-db");
-	ok(c && !strcmp(c->id, "A") && !strcmp(c->status, "running") &&
-	   !strcmp(c->health, "healthy") && c->starts == 1 && c->seq == 3 &&
+	ok(c && !strcmp(c->id, "A") && obs_state_is(c->state, "running") &&
+	   !strcmp(obs_health_name(c->health), "healthy") && c->starts == 1 && c->seq == 3 &&
 	   c->last_ns == 13, "create, start, healthy: running and healthy");
 	apply(&t, DOCKER_EVENT_DIE, "p-job", "J", "", 3, 14);
 	c = events_table_find(&t, "p-job");
-	ok(c && !strcmp(c->status, "exited") && c->exit_code == 3 && c->seq == 2,
+	ok(c && obs_state_is(c->state, "exited") && c->exit_code == 3 && c->seq == 2,
 	   "a job's die: exited with its code");
 	apply(&t, DOCKER_EVENT_DIE, "p-db", "A", "", 137, 15);
 	apply(&t, DOCKER_EVENT_START, "p-db", "A", "", 0, 16);
 	c = events_table_find(&t, "p-db");
-	ok(c && !strcmp(c->status, "running") && !strcmp(c->health, "") &&
+	ok(c && obs_state_is(c->state, "running") && !strcmp(obs_health_name(c->health), "") &&
 	   c->starts == 2 && c->exit_code == 137, "restarted: running, health afresh");
 	apply(&t, DOCKER_EVENT_HEALTH, "p-db", "A", "unhealthy", 0, 17);
 	apply(&t, DOCKER_EVENT_DIE, "p-db", "A", "", 1, 18);
 	apply(&t, DOCKER_EVENT_DESTROY, "p-db", "A", "", 0, 19);
 	c = events_table_find(&t, "p-db");
-	ok(c && !strcmp(c->status, "removed") && c->seq == 8, "destroyed: removed");
+	ok(c && obs_state_is(c->state, "removed") && c->seq == 8, "destroyed: removed");
 	/* a recreate: the name now names B, which has told nothing of health */
 	apply(&t, DOCKER_EVENT_CREATE, "p-db", "B", "", 0, 20);
 	c = events_table_find(&t, "p-db");
-	ok(c && !strcmp(c->id, "B") && !strcmp(c->status, "created") &&
-	   !strcmp(c->health, "") && c->starts == 0 && c->exit_code == 0 &&
+	ok(c && !strcmp(c->id, "B") && obs_state_is(c->state, "created") &&
+	   !strcmp(obs_health_name(c->health), "") && c->starts == 0 && c->exit_code == 0 &&
 	   c->seq == 9, "another id: the entry starts afresh, its seq goes on");
 	/* an event of B that came without its create (stream joined late) */
 	apply(&t, DOCKER_EVENT_HEALTH, "p-job", "K", "healthy", 0, 21);
 	c = events_table_find(&t, "p-job");
-	ok(c && !strcmp(c->id, "K") && !strcmp(c->status, "") &&
-	   !strcmp(c->health, "healthy"), "a first event of an id other than create");
+	ok(c && !strcmp(c->id, "K") && obs_state_is(c->state, "") &&
+	   !strcmp(obs_health_name(c->health), "healthy"), "a first event of an id other than create");
 	is_int(t.n, 2, "two names");
 	/* the bound */
 	memset(&ev, 0, sizeof(ev));
@@ -942,9 +948,9 @@ static int create_web(struct docker *d, char **out_id)
 	struct kv labels[5];
 	char lo[] = "127.0.0.1", tcp[] = "tcp", udp[] = "udp";
 	struct port ports[3];
-	struct container_mount mounts[2];
+	struct workload_mount mounts[2];
 	struct healthcheck h;
-	struct container_spec s;
+	struct workload_spec s;
 	int rc;
 
 	strvec_push(&cmd, "sh");
@@ -1073,7 +1079,7 @@ static void test_web(struct docker *d)
 {
 	struct observed o = OBSERVED_INIT;
 	const struct obs_container *c;
-	struct container_state cs;
+	struct workload_state cs;
 	struct timespec t0;
 	char *id = NULL;
 	int code = -7, i;
@@ -1085,18 +1091,18 @@ static void test_web(struct docker *d)
 	ok(id && strlen(id) == 64, "create returns the id: %s", id);
 	check_web_config();
 	is_int(docker_container_state(d, web, &cs), 0, "state of a created container");
-	is_str(cs.status, "created", "it is created");
+	is_str(obs_state_name(cs.state), "created", "it is created");
 
 	is_int(docker_container_start(d, web), 0, "start");
 	is_int(docker_container_start(d, id), 0, "start again (by id) is fine");
 	check_web_running(net);
 	for (i = 0; i < 100; i++) {
-		if (docker_container_state(d, web, &cs) < 0 || strcmp(cs.health, "starting"))
+		if (docker_container_state(d, web, &cs) < 0 || strcmp(obs_health_name(cs.health), "starting"))
 			break;
 		usleep(100000);
 	}
-	is_str(cs.status, "running", "running");
-	is_str(cs.health, "healthy", "healthy once the check passed");
+	is_str(obs_state_name(cs.state), "running", "running");
+	is_str(obs_health_name(cs.health), "healthy", "healthy once the check passed");
 
 	if (observe(d, &o, "with the container running") == 0) {
 		c = find(&o, web);
@@ -1126,7 +1132,7 @@ static void test_web(struct docker *d)
 	is_int(docker_container_wait(d, web, 5000, &code), 0, "wait on a stopped one");
 	is_int(code, 0, "exit code 0");
 	is_int(docker_container_state(d, web, &cs), 0, "state after stop");
-	is_str(cs.status, "exited", "exited");
+	is_str(obs_state_name(cs.state), "exited", "exited");
 	is_int(cs.exit_code, 0, "state exit code 0");
 	ok(!cs.oom_killed, "not OOM killed");
 
@@ -1164,23 +1170,23 @@ static struct events *live_ev;
 
 /* What the stream tells of name by deadline_ms, once it says status. */
 static bool events_say(const char *name, const char *status,
-		       struct events_container *c)
+		       struct watch_entry *c)
 {
 	int64_t end = monotonic_ms() + 10000;
 	unsigned long seq = 0;
 
 	while (events_wait(live_ev, name, &seq, end, c) == 1)
-		if (!strcmp(c->status, status))
+		if (!strcmp(obs_state_name(c->state), status))
 			return true;
 	return false;
 }
 
 static void test_job(struct docker *d)
 {
-	struct events_container ec;
+	struct watch_entry ec;
 	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT;
-	struct container_spec s;
-	struct container_state cs;
+	struct workload_spec s;
+	struct workload_state cs;
 	struct observed o = OBSERVED_INIT;
 	const struct obs_container *c;
 	char k1[] = "cara.project", k2[] = "cara.service", svc[] = "job";
@@ -1213,9 +1219,9 @@ static void test_job(struct docker *d)
 	is_int(docker_container_wait(d, job, 10000, &code), 0, "wait for the job");
 	is_int(code, 3, "job exit code");
 	is_int(docker_container_state(d, job, &cs), 0, "job state");
-	is_str(cs.status, "exited", "job exited");
+	is_str(obs_state_name(cs.state), "exited", "job exited");
 	is_int(cs.exit_code, 3, "job state exit code");
-	is_str(cs.health, "", "no healthcheck, no health");
+	is_str(obs_health_name(cs.health), "", "no healthcheck, no health");
 	is_str(cs.id, id ? id : "?", "the state names the container's id");
 	ok(cs.started_ns > 1500000000LL * 1000000000, "and when it started");
 	ok(events_say(job, "exited", &ec), "the event stream saw the job exit");

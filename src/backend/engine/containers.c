@@ -23,7 +23,7 @@ static void add_health(json_t *cfg, const struct healthcheck *h, bool *bad)
 	jset(cfg, "Healthcheck", o, bad);
 }
 
-static void add_ports(json_t *cfg, json_t *hc, const struct container_spec *s,
+static void add_ports(json_t *cfg, json_t *hc, const struct workload_spec *s,
 		      bool *bad)
 {
 	json_t *exposed = json_object(), *bindings = json_object();
@@ -58,13 +58,13 @@ static void add_ports(json_t *cfg, json_t *hc, const struct container_spec *s,
  * directory the way `docker run -v` does, unless a ':' in a path would
  * make the bind string ambiguous.
  */
-static void add_mounts(json_t *hc, const struct container_spec *s, bool *bad)
+static void add_mounts(json_t *hc, const struct workload_spec *s, bool *bad)
 {
 	json_t *mounts = json_array(), *binds = json_array();
 	size_t i;
 
 	for (i = 0; i < s->nmounts; i++) {
-		const struct container_mount *m = &s->mounts[i];
+		const struct workload_mount *m = &s->mounts[i];
 		bool bind = !strcmp(m->type, "bind");
 		json_t *o;
 
@@ -86,7 +86,7 @@ static void add_mounts(json_t *hc, const struct container_spec *s, bool *bad)
 	jset(hc, "Binds", binds, bad);
 }
 
-static json_t *host_config(json_t *cfg, const struct container_spec *s, bool *bad)
+static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad)
 {
 	json_t *hc = json_object();
 
@@ -108,7 +108,7 @@ static json_t *host_config(json_t *cfg, const struct container_spec *s, bool *ba
 	return hc;
 }
 
-static json_t *create_body(const struct container_spec *s, bool *bad)
+static json_t *create_body(const struct workload_spec *s, bool *bad)
 {
 	json_t *cfg = json_object();
 	size_t i;
@@ -154,7 +154,7 @@ static json_t *create_body(const struct container_spec *s, bool *bad)
 	return cfg;
 }
 
-int docker_container_create(struct docker *d, const struct container_spec *spec,
+int docker_container_create(struct docker *d, const struct workload_spec *spec,
 			    char **out_id)
 {
 	char *what = xasprintf("create container '%s'", spec->name);
@@ -229,7 +229,7 @@ int docker_container_unpause(struct docker *d, const char *id_or_name)
  * Config.StopTimeout, the Engine's 10 s when unset.
  */
 static int inspect_container(struct docker *d, const char *id_or_name,
-			     const char *what, struct container_state *out,
+			     const char *what, struct workload_state *out,
 			     int *out_stop_timeout)
 {
 	char *path = engine_obj_path("containers", id_or_name, "/json");
@@ -240,11 +240,8 @@ static int inspect_container(struct docker *d, const char *id_or_name,
 	if ((rc = engine_get_json(d, path, what, &j)) < 0)
 		goto out;
 	st = json_object_get(j, "State");
-	snprintf(out->status, sizeof(out->status), "%s",
-		 jget_str(st, "Status") ? jget_str(st, "Status") : "");
-	snprintf(out->health, sizeof(out->health), "%s",
-		 jget_str(json_object_get(st, "Health"), "Status") ?
-		 jget_str(json_object_get(st, "Health"), "Status") : "");
+	out->state = obs_state_parse(jget_str(st, "Status"));
+	out->health = obs_health_parse(jget_str(json_object_get(st, "Health"), "Status"));
 	out->exit_code = (int)jget_int(st, "ExitCode");
 	out->oom_killed = json_is_true(json_object_get(st, "OOMKilled"));
 	out->restart_count = (int)jget_int(j, "RestartCount");
@@ -268,7 +265,7 @@ out:
 }
 
 int docker_container_state(struct docker *d, const char *id_or_name,
-			   struct container_state *out)
+			   struct workload_state *out)
 {
 	char *what = xasprintf("inspect container '%s'", id_or_name);
 	int rc = inspect_container(d, id_or_name, what, out, NULL);
@@ -283,7 +280,7 @@ int docker_container_stop(struct docker *d, const char *id_or_name,
 	char *what = xasprintf("stop container '%s'", id_or_name);
 	struct buf path = BUF_INIT;
 	struct req r = { .method = "POST" };
-	struct container_state cs;
+	struct workload_state cs;
 	int grace = timeout_s;
 	long code;
 	int rc;
@@ -296,8 +293,7 @@ int docker_container_stop(struct docker *d, const char *id_or_name,
 	if (timeout_s < 0) {
 		if ((rc = inspect_container(d, id_or_name, what, &cs, &grace)) < 0)
 			goto out;
-		if (strcmp(cs.status, "running") && strcmp(cs.status, "restarting") &&
-		    strcmp(cs.status, "paused"))
+		if (!obs_state_up(cs.state))
 			goto out;
 	}
 	buf_puts(&path, "/containers/");

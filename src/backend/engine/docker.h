@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "model.h"
 #include "observed.h"
 #include "util.h"
@@ -67,38 +68,8 @@ int docker_image_inspect(struct docker *d, const char *ref);
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg);
 
-struct container_mount {
-	const char *type;          /* "volume" or "bind" */
-	const char *source;        /* volume name or host path */
-	const char *target;
-	bool read_only;
-};
-
-struct container_spec {
-	const char *name;
-	const char *image;
-	const struct strvec *cmd;        /* NULL: image default */
-	const struct strvec *entrypoint; /* NULL: image default */
-	const char *working_dir;
-	const char *user;
-	const struct strvec *env;        /* "KEY=value" */
-	const struct kv *labels;
-	size_t nlabels;
-	const struct container_mount *mounts;
-	size_t nmounts;
-	const struct port *ports;
-	size_t nports;
-	const struct healthcheck *health;/* NULL or !present: image default */
-	const char *restart;             /* "no", "on-failure", ... */
-	int stop_timeout_s;              /* -1: Engine default */
-	int64_t memory_bytes;
-	int64_t nano_cpus;
-	const char *network;             /* joined with `alias` */
-	const char *alias;
-};
-
 /* Create; *out_id (caller frees) receives the id. */
-int docker_container_create(struct docker *d, const struct container_spec *spec,
+int docker_container_create(struct docker *d, const struct workload_spec *spec,
 			    char **out_id);
 int docker_container_start(struct docker *d, const char *id_or_name);
 /* Attach a container to a network, known there as alias (may be NULL). */
@@ -113,19 +84,8 @@ int docker_container_stop(struct docker *d, const char *id_or_name,
 int docker_container_remove(struct docker *d, const char *id_or_name,
 			    bool force);
 
-struct container_state {
-	char status[16];           /* created, running, exited, ... */
-	char health[16];           /* "", starting, healthy, unhealthy */
-	int exit_code;
-	bool oom_killed;
-	int restart_count;
-	char error[256];           /* State.Error, truncated */
-	char id[72];               /* the container's full id */
-	int64_t started_ns;        /* State.StartedAt, Engine clock, unix ns */
-};
-
 int docker_container_state(struct docker *d, const char *id_or_name,
-			   struct container_state *out);
+			   struct workload_state *out);
 
 /*
  * Block until the container is not running, or timeout_ms passes

@@ -22,7 +22,7 @@
 
 /* ---- the table ---- */
 
-static struct events_container *table_slot(struct events_table *t,
+static struct watch_entry *table_slot(struct events_table *t,
 					   const char *name)
 {
 	size_t i;
@@ -43,7 +43,7 @@ static struct events_container *table_slot(struct events_table *t,
 
 int events_table_apply(struct events_table *t, const struct docker_event *ev)
 {
-	struct events_container *c = table_slot(t, ev->name);
+	struct watch_entry *c = table_slot(t, ev->name);
 	unsigned long seq;
 
 	if (!c)
@@ -58,22 +58,22 @@ int events_table_apply(struct events_table *t, const struct docker_event *ev)
 	}
 	switch (ev->kind) {
 	case DOCKER_EVENT_CREATE:
-		snprintf(c->status, sizeof(c->status), "created");
+		c->state = OBS_CREATED;
 		break;
 	case DOCKER_EVENT_START:
-		snprintf(c->status, sizeof(c->status), "running");
-		c->health[0] = '\0';     /* the Engine probes afresh */
+		c->state = OBS_RUNNING;
+		c->health = HEALTH_NONE;   /* the Engine probes afresh */
 		c->starts++;
 		break;
 	case DOCKER_EVENT_DIE:
-		snprintf(c->status, sizeof(c->status), "exited");
+		c->state = OBS_EXITED;
 		c->exit_code = ev->exit_code;
 		break;
 	case DOCKER_EVENT_HEALTH:
-		snprintf(c->health, sizeof(c->health), "%s", ev->health);
+		c->health = obs_health_parse(ev->health);
 		break;
 	case DOCKER_EVENT_DESTROY:
-		snprintf(c->status, sizeof(c->status), "removed");
+		c->state = OBS_REMOVED;
 		break;
 	}
 	c->last_ns = ev->time_ns;
@@ -81,7 +81,7 @@ int events_table_apply(struct events_table *t, const struct docker_event *ev)
 	return 0;
 }
 
-const struct events_container *events_table_find(const struct events_table *t,
+const struct watch_entry *events_table_find(const struct events_table *t,
 						 const char *name)
 {
 	size_t i;
@@ -247,9 +247,9 @@ bool events_ready(struct events *ev, int64_t deadline_ms)
 }
 
 int events_wait(struct events *ev, const char *name, unsigned long *seq,
-		int64_t deadline_ms, struct events_container *out)
+		int64_t deadline_ms, struct watch_entry *out)
 {
-	const struct events_container *c;
+	const struct watch_entry *c;
 	struct timespec ts;
 	int rc;
 

@@ -18,19 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "backend/engine/docker.h"
-
-/* What the stream said last of one container name. */
-struct events_container {
-	char name[256];
-	char id[72];               /* of the latest event for the name */
-	char status[16];           /* "created", "running", "exited", "removed" */
-	char health[16];           /* "", "healthy", "unhealthy", ... */
-	int exit_code;             /* of the latest die */
-	unsigned long starts;      /* start events of this id */
-	int64_t last_ns;           /* Engine time of the latest event */
-	unsigned long seq;         /* events applied to the entry; 0: none yet */
-};
 
 /*
  * The table itself, pure (no locking, no I/O), exposed for
@@ -41,14 +30,14 @@ struct events_container {
 #define EVENTS_MAX_CONTAINERS 8192
 
 struct events_table {
-	struct events_container *v;
+	struct watch_entry *v;
 	size_t n, alloc;
 };
 
 /* 0, or -1 when the table holds EVENTS_MAX_CONTAINERS names already. */
 int events_table_apply(struct events_table *t, const struct docker_event *ev);
 /* The entry of name, or NULL (borrowed: valid until the next apply). */
-const struct events_container *events_table_find(const struct events_table *t,
+const struct watch_entry *events_table_find(const struct events_table *t,
 						 const char *name);
 void events_table_release(struct events_table *t);
 
@@ -81,6 +70,6 @@ bool events_ready(struct events *ev, int64_t deadline_ms);
  * 1 changed, 0 deadline, -1 the stream is down (poll instead).
  */
 int events_wait(struct events *ev, const char *name, unsigned long *seq,
-		int64_t deadline_ms, struct events_container *out);
+		int64_t deadline_ms, struct watch_entry *out);
 
 #endif

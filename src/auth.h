@@ -1,9 +1,9 @@
 /*
- * backend/engine/auth.h - registry credentials for the Engine's image
- * pulls: read where operators keep them (the Docker CLI's config.json,
- * or a file of the same format given with --registry-auth-file), matched
- * to an image reference's registry the way the Docker CLI matches them,
- * and turned into the X-Registry-Auth header value the Engine wants.
+ * auth.h - registry credentials for image pulls (the Engine's, and any
+ * backend's that pulls with X-Registry-Auth): read where operators keep
+ * them (the Docker CLI's config.json, or a file of the same format given
+ * with --registry-auth-file), matched to an image reference's registry
+ * the way the Docker CLI matches them, and turned into the header value.
  *
  * Credentials are secrets: every buffer that held one is wiped, and no
  * message, log line or state row carries one.

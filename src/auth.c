@@ -1,5 +1,5 @@
 /*
- * backend/engine/auth.c - registry credentials for image pulls, read the
+ * auth.c - registry credentials for image pulls, read the
  * way the Docker CLI reads them, so that `docker login` as the user
  * running cara is all an operator has to do.
  *
@@ -39,7 +39,7 @@
 
 #include <jansson.h>
 
-#include "backend/engine/auth.h"
+#include "auth.h"
 #include "util.h"
 
 #define CONFIG_MAX ((size_t)1 << 20)

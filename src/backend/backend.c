@@ -1,0 +1,19 @@
+/*
+ * backend/backend.c - the table of backends, looked up by name.
+ */
+#include <string.h>
+
+#include "backend/backend.h"
+#include "util.h"
+
+static const struct backend_ops *const backends[] = { &backend_engine };
+
+const struct backend_ops *backend_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
