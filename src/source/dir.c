@@ -157,7 +157,8 @@ static void collect(struct dirwalk *w, const char *rel, int depth)
 		goto out;
 	}
 	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')   /* ., .., .git, .github, dotfiles */
+		/* ., .., .git, .github, dotfiles; but a compose .env */
+		if (de->d_name[0] != '.' || source_manifest_name(de->d_name))
 			strvec_push(&names, de->d_name);
 	closedir(dir);
 	if (names.n > 1)
