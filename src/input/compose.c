@@ -401,10 +401,14 @@ static void env_entry(struct pctx *c, const struct ynode *at, char *key,
 		return;
 	}
 	if (!value) {
+		bool refused = manifest_check_var_access(key, c->opts) != NULL;
 		const char *v = pctx_lookup_var(c, at, key);
 
 		/* compose passes it only when it is set */
 		value = v ? xstrdup(v) : NULL;
+		if (!v && !refused)
+			pwarn(c, at, "not set in cara's environment: not passed "
+			      "to the container (as compose does)");
 	}
 	kv_push(&r->envx, key, value, at->pos);
 }
