@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,33 @@ static void kv_push(struct kvlist *l, char *key, char *value, struct pos pos)
 	l->v[l->n].value = value;
 	l->v[l->n].pos = pos;
 	l->n++;
+}
+
+static int kv_key_seq(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	/* pos.line orders the entries of one file */
+	return r ? r : (x->pos.line > y->pos.line) - (x->pos.line < y->pos.line);
+}
+
+/* Sort l by key, keeping the last entry of each key (schema.c's
+ * lookup_var searches it in log time). */
+static void kvlist_last_wins(struct kvlist *l)
+{
+	size_t i, o = 0;
+
+	qsort(l->v, l->n, sizeof(*l->v), kv_key_seq);
+	for (i = 0; i < l->n; i++) {
+		if (i + 1 < l->n && !strcmp(l->v[i].key, l->v[i + 1].key)) {
+			free(l->v[i].key);
+			free(l->v[i].value);
+			continue;
+		}
+		l->v[o++] = l->v[i];
+	}
+	l->n = o;
 }
 
 /* ---- merge keys ('<<'), on the tree ---- */
@@ -224,22 +252,143 @@ static const struct source_file *sibling(struct pctx *c, const char *path)
 }
 
 /*
- * An env file (compose's format): KEY=VALUE lines, '#' comments, blank
- * lines, an optional "export "; a value in single quotes is literal, in
- * double quotes \n, \" and \\ are escapes; unquoted, it ends at " #".
- * Values are not interpolated.  Findings name the env file.
+ * An env file, as compose reads it (python-dotenv): KEY=VALUE lines, '#'
+ * comments, blank lines, an optional "export "; in double quotes \n, \"
+ * and \\ are escapes; unquoted, a value ends at " #".  Values interpolate
+ * ${VAR} and ${VAR:-default}, in single quotes too (as docker-compose 1.29
+ * does; the compose spec later made those literal): from the keys above
+ * in the same file, then from the environment (cara's rules on which
+ * variables may be read).  A KEY alone
+ * has no value (NULL): env_file takes it from the environment.  Findings
+ * name the env file.  Linear in the file (a hash of its keys).
  */
 static void env_file_error(struct pctx *c, const char *file, int line,
-			   const char *msg)
+			   const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void env_file_error(struct pctx *c, const char *file, int line,
+			   const char *fmt, ...)
 {
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
 	c->bad = true;
-	diags_add(c->d, DIAG_ERROR, file, line, 1, "", "%s", msg);
+	diags_add(c->d, DIAG_ERROR, file, line, 1, "", "%s", buf_cstr(&m));
+	buf_release(&m);
+}
+
+struct envhash {
+	size_t *slot;          /* index + 1 into the list, 0 empty */
+	size_t cap, used;
+	const struct kvlist *l;
+};
+
+static size_t str_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static size_t *envhash_find(struct envhash *h, const char *key, size_t n)
+{
+	size_t i = str_hash(key, n) & (h->cap - 1);
+
+	while (h->slot[i]) {
+		const char *k = h->l->v[h->slot[i] - 1].key;
+
+		if (strlen(k) == n && !memcmp(k, key, n))
+			break;
+		i = (i + 1) & (h->cap - 1);
+	}
+	return &h->slot[i];
+}
+
+static void envhash_put(struct envhash *h, size_t idx)
+{
+	const char *k = h->l->v[idx].key;
+
+	if (2 * (h->used + 1) > h->cap) {
+		size_t i, old = h->cap, *os = h->slot;
+
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->slot = xcalloc(h->cap, sizeof(*h->slot));
+		h->used = 0;
+		for (i = 0; i < old; i++)
+			if (os[i]) {
+				*envhash_find(h, h->l->v[os[i] - 1].key,
+					      strlen(h->l->v[os[i] - 1].key)) = os[i];
+				h->used++;
+			}
+		free(os);
+	}
+	if (!*envhash_find(h, k, strlen(k)))
+		h->used++;
+	*envhash_find(h, k, strlen(k)) = idx + 1;
+}
+
+/* Interpolate s[0..n) into out, dotenv's way; false after an error. */
+static bool env_interpolate(struct pctx *c, const struct source_file *f,
+			    int line, struct envhash *h, const char *s,
+			    size_t n, struct buf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *end, *name, *def = NULL, *val = NULL, *why;
+		size_t nl, *slot;
+		char *nm;
+
+		if (s[i] != '$' || i + 1 >= n || s[i + 1] != '{' ||
+		    !(end = memchr(s + i, '}', n - i))) {
+			buf_putc(out, s[i++]);
+			continue;
+		}
+		name = s + i + 2;
+		for (nl = 0; name + nl < end && (isalnum((unsigned char)name[nl]) ||
+						 name[nl] == '_'); nl++)
+			;
+		if (name + nl + 1 < end && name[nl] == ':' && name[nl + 1] == '-')
+			def = name + nl + 2;
+		else if (name + nl != end) {
+			buf_putc(out, s[i++]);
+			continue;
+		}
+		nm = xstrndup(name, nl);
+		slot = h->cap ? envhash_find(h, name, nl) : NULL;
+		if (slot && *slot)
+			val = h->l->v[*slot - 1].value;
+		else if ((why = manifest_check_var_access(nm, c->opts))) {
+			env_file_error(c, f->path, line, "variable '%s' %s", nm, why);
+			free(nm);
+			return false;
+		} else if (c->opts && c->opts->getenv)
+			val = c->opts->getenv(nm, c->opts->getenv_ctx);
+		else
+			val = getenv(nm);
+		free(nm);
+		if ((!val || !*val) && def)
+			buf_add(out, def, (size_t)(end - def));
+		else if (val)
+			buf_puts(out, val);
+		if (out->len > YAML_MAX_SCALAR) {
+			env_file_error(c, f->path, line, "value longer than %zu bytes "
+				       "after interpolation", YAML_MAX_SCALAR);
+			return false;
+		}
+		i = (size_t)(end - s) + 1;
+	}
+	return true;
 }
 
 static void parse_env_file(struct pctx *c, const struct source_file *f,
 			   struct kvlist *out)
 {
 	const char *p = f->data, *end = f->data + f->len;
+	struct envhash h = { NULL, 0, 0, out };
 	int line = 0;
 
 	while (p < end) {
@@ -247,6 +396,7 @@ static void parse_env_file(struct pctx *c, const struct source_file *f,
 		const char *q, *k;
 		struct buf val = BUF_INIT;
 		struct pos pos;
+		bool ok = true, reported = false;
 		char *key;
 
 		if (!eol)
@@ -262,29 +412,45 @@ static void parse_env_file(struct pctx *c, const struct source_file *f,
 		for (k = p; k < eol && (isalnum((unsigned char)*k) || *k == '_' ||
 					*k == '.' || *k == '-'); k++)
 			;
-		if (k == p || k == eol || *k != '=') {
+		q = k;
+		while (q < eol && isspace((unsigned char)*q))
+			q++;
+		if (k == p || (q < eol && *q != '=')) {
 			env_file_error(c, f->path, line, "not a KEY=VALUE line");
 			goto next;
 		}
 		key = xstrndup(p, (size_t)(k - p));
-		q = k + 1;
-		if (q < eol && (*q == '\'' || *q == '"')) {
-			char quote = *q++;
+		if (q == eol) {            /* KEY alone: no value */
+			kv_push(out, key, NULL, pos);
+			envhash_put(&h, out->n - 1);
+			goto next;
+		}
+		for (q++; q < eol && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q < eol && *q == '\'') {
+			const char *e = memchr(q + 1, '\'', (size_t)(eol - q - 1));
 
-			for (; q < eol && *q != quote; q++) {
-				if (quote == '"' && *q == '\\' && q + 1 < eol) {
+			if (!e)
+				ok = false;
+			else if (!env_interpolate(c, f, line, &h, q + 1,
+						  (size_t)(e - q - 1), &val))
+				ok = false, reported = true;
+		} else if (q < eol && *q == '"') {
+			struct buf raw = BUF_INIT;
+
+			for (q++; q < eol && *q != '"'; q++) {
+				if (*q == '\\' && q + 1 < eol) {
 					q++;
-					buf_putc(&val, *q == 'n' ? '\n' : *q);
+					buf_putc(&raw, *q == 'n' ? '\n' : *q);
 				} else {
-					buf_putc(&val, *q);
+					buf_putc(&raw, *q);
 				}
 			}
-			if (q == eol) {
-				env_file_error(c, f->path, line, "unterminated quote");
-				free(key);
-				buf_release(&val);
-				goto next;
-			}
+			ok = q < eol;
+			if (ok && !env_interpolate(c, f, line, &h, raw.ptr ? raw.ptr : "",
+						   raw.len, &val))
+				ok = false, reported = true;
+			buf_release(&raw);
 		} else {
 			const char *e = q;
 
@@ -293,14 +459,22 @@ static void parse_env_file(struct pctx *c, const struct source_file *f,
 				e++;
 			while (e > q && isspace((unsigned char)e[-1]))
 				e--;
-			buf_add(&val, q, (size_t)(e - q));
+			if (!env_interpolate(c, f, line, &h, q, (size_t)(e - q), &val))
+				ok = false, reported = true;
 		}
-		kv_push(out, key, buf_detach(&val), pos);
-		if (!out->v[out->n - 1].value)
-			out->v[out->n - 1].value = xstrdup("");
+		if (!ok) {
+			if (!reported)
+				env_file_error(c, f->path, line, "unterminated quote");
+			free(key);
+			buf_release(&val);
+			goto next;
+		}
+		kv_push(out, key, val.ptr ? buf_detach(&val) : xstrdup(""), pos);
+		envhash_put(&h, out->n - 1);
 next:
 		p = eol + 1;
 	}
+	free(h.slot);
 }
 
 /* ---- command lines: split as compose does (shell-like, no shell) ---- */
@@ -469,8 +643,25 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 		perr(c, v, "'%.64s' is not in the source (cara keeps files named "
 		     ".env or *.env beside *.yaml and *.yml ones, each at most "
 		     "%zu bytes)", path, (size_t)SOURCE_MAX_FILE_BYTES);
-	else
+	else {
+		size_t i = r->envf.n;
+
 		parse_env_file(c, f, &r->envf);
+		/* a KEY alone: from the environment, as in environment: [KEY] */
+		for (; i < r->envf.n; i++) {
+			struct kv *e = &r->envf.v[i];
+			const char *val;
+
+			if (e->value)
+				continue;
+			if ((val = pctx_lookup_var(c, v, e->key)))
+				e->value = xstrdup(val);
+			else if (!manifest_check_var_access(e->key, c->opts))
+				pwarn(c, v, "%s:%d: '%s' is not set in cara's environment: "
+				      "not passed to the container (as compose does)",
+				      f->path, e->pos.line, e->key);
+		}
+	}
 	free(path);
 	free(dir);
 	free(t);
@@ -1254,6 +1445,7 @@ static void read_dotenv(struct pctx *c, struct reader *r)
 
 	if (f) {
 		parse_env_file(c, f, &r->dotenv);
+		kvlist_last_wins(&r->dotenv);
 		c->dotenv = &r->dotenv;
 	}
 	free(path);

@@ -97,18 +97,27 @@ void path_pop(struct pctx *c, size_t old)
 static const char *lookup_var(struct pctx *c, const char *name)
 {
 	const char *v;
-	size_t i;
+	size_t lo, hi;
 
 	if (c->opts && c->opts->getenv)
 		v = c->opts->getenv(name, c->opts->getenv_ctx);
 	else
 		v = getenv(name);
-	/* compose: the environment wins over the .env file */
+	/* compose: the environment wins over the .env file (sorted, one
+	 * entry per key) */
 	if (v || !c->dotenv)
 		return v;
-	for (i = c->dotenv->n; i-- > 0;)
-		if (!strcmp(c->dotenv->v[i].key, name))
-			return c->dotenv->v[i].value;
+	for (lo = 0, hi = c->dotenv->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->dotenv->v[mid].key, name);
+
+		if (!r)
+			return c->dotenv->v[mid].value;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

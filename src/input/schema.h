@@ -33,7 +33,8 @@ struct pctx {
 	size_t hidden, hidden_errors;
 	/* Compose files: interpolation as compose does it (bare $VAR,
 	 * ${VAR:+alt}, an unset variable is empty with a warning), variables
-	 * from the environment, then from dotenv (the .env beside the file);
+	 * from the environment, then from dotenv (the .env beside the file,
+ * sorted by key, one entry each);
 	 * unknown fields are errors ("not supported by cara"). */
 	bool compose;
 	const struct kvlist *dotenv;

@@ -173,7 +173,7 @@ static void test_mapping(void)
 		"app/.env", "TAG=ignored-env-wins\nX_FROM_DOTENV=dot\n",
 		"app/compose.yaml", full_yaml,
 		"app/conf/more.env", "FOO=more\n",
-		"app/web.env", "# comment\nFOO=file\nGREETING=fromfile\nQ='a #b'\n"
+		"app/web.env", "# comment\nFOO=file\nGREETING=fromfile\nQ='a #b$'\n"
 			       "export E=\"x\\ny\"\nT=v # note\n",
 		NULL
 	};
@@ -209,7 +209,7 @@ static void test_mapping(void)
 	is_str(envval(web, "FROM_ENV"), "env", "KEY without value: from the environment");
 	ok(!env(web, "UNSET_ONE"), "KEY without value, unset: not passed");
 	is_str(envval(web, "FOO"), "more", "the later env_file wins");
-	is_str(envval(web, "Q"), "a #b", "single quotes are literal");
+	is_str(envval(web, "Q"), "a #b$", "single quotes: ' #' and '$' kept");
 	is_str(envval(web, "E"), "x\ny", "double quotes: escapes");
 	is_str(envval(web, "T"), "v", "an unquoted value ends at ' #'");
 	is_int(web->nports, 5, "five ports (a range is two)");
@@ -411,6 +411,46 @@ static void test_interpolation(void)
 	t_free(&t);
 }
 
+/* .env and env_file values are interpolated as compose (python-dotenv)
+ * does: from the keys above in the same file, then the environment. */
+static void test_env_files(void)
+{
+	const char *files[] = {
+		"app/.env", "X=1\nDOTREF=${X}-y\nLIT='${X}'\nDEF=${NOPE:-d}\n",
+		"app/a.env", "A=${X}z\nB=\"${TAG}\"\nNOEQ\nFROM_ENV\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file: a.env\n"
+		"    environment: {REF: $DOTREF, LIT: $LIT, DEF: $DEF}\n",
+		NULL
+	};
+	const char *bad[] = {
+		"app/a.env", "A=${CARA_TOKEN}\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file: a.env\n",
+		NULL
+	};
+	const struct service *s;
+	struct t t;
+
+	t_load(&t, files);
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	is_str(envval(s, "REF"), "1-y", ".env: a key above in the same file");
+	is_str(envval(s, "LIT"), "1", ".env: single quotes interpolated too, "
+	       "as by docker-compose 1.29");
+	is_str(envval(s, "DEF"), "d", ".env: ${VAR:-default}");
+	is_str(envval(s, "A"), "z", "env_file: not from .env");
+	is_str(envval(s, "B"), "1.25", "env_file: from the environment");
+	is_str(envval(s, "FROM_ENV"), "env", "env_file: KEY alone from the environment");
+	ok(!env(s, "NOEQ"), "env_file: KEY alone, unset: not passed");
+	expect(&t, "app/a.env:3: 'NOEQ' is not set", "  with a warning naming the line");
+	t_free(&t);
+	t_load(&t, bad);
+	expect(&t, "app/a.env:1:1: variable 'CARA_TOKEN'", "env_file: cara's "
+	       "variables refused");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+}
+
 /* ---- hostile input ---- */
 
 static void test_merge_keys(void)
@@ -506,6 +546,7 @@ int main(void)
 	test_top_level();
 	test_names();
 	test_interpolation();
+	test_env_files();
 	test_merge_keys();
 	test_huge_env_file();
 	test_dir_source();
