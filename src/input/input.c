@@ -29,11 +29,6 @@ static void text_error(void *ctx, int line, int col, const char *message)
 	file_error(ctx, line, col, "%s", message);
 }
 
-/* compose's file names, in its order of precedence within a directory */
-static const char *const compose_names[] = {
-	"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
-};
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -41,15 +36,9 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* Its rank among compose_names, or -1 when path is no compose file. */
 static int compose_rank(const char *path)
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(compose_names); i++)
-		if (!strcmp(base_name(path), compose_names[i]))
-			return (int)i;
-	return -1;
+	return source_compose_rank(base_name(path));
 }
 
 /* The path of the compose file of rank `rank` beside path (caller frees). */
@@ -57,7 +46,7 @@ static char *compose_sibling(const char *path, int rank)
 {
 	const char *b = base_name(path);
 
-	return xasprintf("%.*s%s", (int)(b - path), path, compose_names[rank]);
+	return xasprintf("%.*s%s", (int)(b - path), path, source_compose_names[rank]);
 }
 
 /* Each document goes to its file's reader: by name, a compose file is a
@@ -101,7 +90,10 @@ static int parse_file(struct project_set *set, const char *file,
 		struct ynode at = { .pos = { 1, 1 } };
 
 		buf_reset(&c.path);
-		pwarn(&c, &at, "empty file: no YAML document");
+		if (compose_rank(c.file) >= 0)   /* must not look like a removal */
+			file_error(&c, 1, 1, "empty compose file: no YAML document");
+		else
+			pwarn(&c, &at, "empty file: no YAML document");
 	}
 	if (c.hidden) {
 		diags_add(d, c.hidden_errors ? DIAG_ERROR : DIAG_WARNING, c.file, 1, 1,
@@ -132,7 +124,7 @@ static void compose_conflicts(const struct source_snapshot *snap,
 	int rank = compose_rank(path), i;
 
 	*first = *next = NULL;
-	for (i = 0; i < (int)ARRAY_SIZE(compose_names); i++) {
+	for (i = 0; i < SOURCE_COMPOSE_NAMES; i++) {
 		char *p = compose_sibling(path, i);
 
 		if (i == rank || !source_snapshot_find(snap, p)) {

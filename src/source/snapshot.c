@@ -60,6 +60,20 @@ bool source_manifest_name(const char *name)
 	       (n > 4 && !strcmp(name + n - 4, ".env"));
 }
 
+const char *const source_compose_names[SOURCE_COMPOSE_NAMES] = {
+	"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
+};
+
+int source_compose_rank(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SOURCE_COMPOSE_NAMES; i++)
+		if (!strcmp(name, source_compose_names[i]))
+			return i;
+	return -1;
+}
+
 bool source_yaml_name(const char *name)
 {
 	size_t n = strlen(name);

@@ -38,6 +38,11 @@
 #define SOURCE_MAX_TOTAL_BYTES ((size_t)256 << 20)   /* all files together */
 bool source_manifest_name(const char *name);   /* also .env, *.env */
 bool source_yaml_name(const char *name);       /* the YAML ones among them */
+/* compose's file names, in its order of precedence within a directory;
+ * the rank of a base name among them, or -1 */
+#define SOURCE_COMPOSE_NAMES 4
+extern const char *const source_compose_names[SOURCE_COMPOSE_NAMES];
+int source_compose_rank(const char *name);
 
 struct source_options {
 	const char *url;           /* https, ssh, scp-like, file:// or a local path */
@@ -118,7 +123,9 @@ char *source_redact_url(const char *url);
 
 /*
  * The local directory source: the snapshot of `dir` (or of the one file
- * `dir` names, shown as given), with paths relative to it.  -1 with
+ * `dir` names, shown as given; a compose file with the .env and *.env
+ * files beside it),
+ * with paths relative to it.  -1 with
  * error_last() when dir cannot be read at all.  max_file_bytes 0: the cap.
  */
 int source_read_dir(struct source_snapshot *out, const char *dir,

@@ -539,6 +539,48 @@ static void test_dir_source(void)
 	buf_release(&cmd);
 }
 
+/* A compose file given alone brings the .env beside it; an emptied one
+ * is an error, not a removal. */
+static void test_single_file(void)
+{
+	char dir[] = "/tmp/cara-test-compose-XXXXXX";
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = { 0 };
+	struct buf cmd = BUF_INIT, file = BUF_INIT;
+	struct t t;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	buf_printf(&cmd, "mkdir %s/shop && cd %s/shop && "
+		   "printf 'services:\n  s: {image: \"busybox:${V}\"}\n' > compose.yaml && "
+		   "printf 'V=7\n' > .env", dir, dir);
+	rc = system(buf_cstr(&cmd));
+	ok(rc == 0, "fixture");
+	buf_printf(&file, "%s/shop/compose.yaml", dir);
+	rc = manifest_load_dir(&set, buf_cstr(&file), NULL, &d);
+	ok(rc == 0 && set.n == 1 && !strcmp(set.v[0].services[0].image, "busybox:7") &&
+	   !strcmp(set.v[0].name, "shop"), "one compose file: its .env is read");
+	project_set_release(&set);
+	diags_release(&d);
+	buf_reset(&cmd);
+	buf_printf(&cmd, "rm -rf %s", dir);
+	rc = system(buf_cstr(&cmd));
+	(void)rc;
+	buf_release(&cmd);
+	buf_release(&file);
+	t_one(&t, "");
+	expect(&t, "app/compose.yaml:1:1: empty compose file", "an empty compose "
+	       "file is an error");
+	ok(t.set.incomplete, "  and nothing is pruned");
+	t_free(&t);
+	t_one(&t, "# nothing but a comment\n");
+	ok(t.set.incomplete, "a compose file of comments: nothing is pruned");
+	t_free(&t);
+}
+
 int main(void)
 {
 	test_mapping();
@@ -550,6 +592,7 @@ int main(void)
 	test_merge_keys();
 	test_huge_env_file();
 	test_dir_source();
+	test_single_file();
 	error_clear();
 	return tap_done();
 }
