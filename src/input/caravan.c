@@ -122,7 +122,7 @@ static void mount_item(struct pctx *c, const struct ynode *n, void *obj)
 
 /* ports: [{hostIP, hostPort, containerPort, protocol}] */
 
-static void f_host_ip(struct pctx *c, const struct ynode *v, void *obj)
+void read_host_ip(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct port *p = obj;
 	unsigned char a[16];
@@ -142,7 +142,7 @@ out:
 	free(t);
 }
 
-static void f_protocol(struct pctx *c, const struct ynode *v, void *obj)
+void read_protocol(struct pctx *c, const struct ynode *v, void *obj)
 {
 	static const char *const protos[] = { "tcp", "udp", "sctp" };
 	struct port *p = obj;
@@ -157,10 +157,10 @@ static void f_protocol(struct pctx *c, const struct ynode *v, void *obj)
 }
 
 static const struct field port_fields[] = {
-	FN("hostIP", f_host_ip, false),
+	FN("hostIP", read_host_ip, false),
 	INT("hostPort", struct port, host_port, 1, 65535, false),
 	INT("containerPort", struct port, container_port, 1, 65535, true),
-	FN("protocol", f_protocol, false),
+	FN("protocol", read_protocol, false),
 	END
 };
 
@@ -178,7 +178,7 @@ static void port_item(struct pctx *c, const struct ynode *n, void *obj)
 
 /* healthcheck: {test, interval, timeout, startPeriod, retries} */
 
-static void f_hc_test(struct pctx *c, const struct ynode *v, void *obj)
+void read_hc_test(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct healthcheck *h = obj;
 	const char *first;
@@ -205,7 +205,7 @@ static void f_hc_test(struct pctx *c, const struct ynode *v, void *obj)
 }
 
 static const struct field health_fields[] = {
-	FN("test", f_hc_test, true),
+	FN("test", read_hc_test, true),
 	MS("interval", struct healthcheck, interval_ms),
 	MS("timeout", struct healthcheck, timeout_ms),
 	MS("startPeriod", struct healthcheck, start_period_ms),
@@ -259,7 +259,7 @@ static void dep_item(struct pctx *c, const struct ynode *n, void *obj)
 		dp->service = xstrdup("");
 }
 
-static void f_restart(struct pctx *c, const struct ynode *v, void *obj)
+void read_restart(struct pctx *c, const struct ynode *v, void *obj)
 {
 	static const char *const names[] = { "no", "on-failure", "unless-stopped",
 					     "always" };
@@ -282,7 +282,7 @@ static void f_svc_labels(struct pctx *c, const struct ynode *v, void *obj)
 	get_kvlist(c, v, &((struct service *)obj)->labels, true);
 }
 
-static void f_memory(struct pctx *c, const struct ynode *v, void *obj)
+void read_memory(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;
 	char *t = get_str(c, v);
@@ -317,7 +317,7 @@ static int parse_cpus(const char *s, int64_t *out)
 	return 0;
 }
 
-static void f_cpus(struct pctx *c, const struct ynode *v, void *obj)
+void read_cpus(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;
 	char *t = get_str(c, v);
@@ -329,8 +329,8 @@ static void f_cpus(struct pctx *c, const struct ynode *v, void *obj)
 }
 
 static const struct field resource_fields[] = {
-	FN("memory", f_memory, false),
-	FN("cpus", f_cpus, false),
+	FN("memory", read_memory, false),
+	FN("cpus", read_cpus, false),
 	END
 };
 
@@ -348,7 +348,7 @@ static const struct field service_fields[] = {
 	LIST("ports", port_item, false),
 	FN("healthcheck", f_health, false),
 	LIST("dependsOn", dep_item, false),
-	FN("restart", f_restart, false),
+	FN("restart", read_restart, false),
 	MS("stopGracePeriod", struct service, stop_grace_ms),
 	FN("labels", f_svc_labels, false),
 	MAP("resources", resource_fields, false),

@@ -1,12 +1,13 @@
 /*
  * input/input.c - the one way files become projects: every file of a
  * snapshot read as YAML (yaml.c), each document handed to its reader
- * (caravan.c for caravanserai/v1), then the checks that span files
- * (validate.c).
+ * (compose.c for files with compose's names, caravan.c for the others),
+ * then the checks that span files (validate.c).
  *
  *   yaml.c      YAML text to a tree with marks; caps; alias budget
  *   schema.c    findings, ${VAR}, typed getters, the field walker
  *   caravan.c   the caravanserai/v1 Project reader
+ *   compose.c   the compose reader: one compose file, one project
  *   checks.c    the value checks readers and the validator share
  *   validate.c  one project as a whole, and a source's projects together
  *
@@ -28,15 +29,44 @@ static void text_error(void *ctx, int line, int col, const char *message)
 	file_error(ctx, line, col, "%s", message);
 }
 
-/* Every document of a manifest file goes to the one reader there is. */
-static void read_document(void *ctx, const struct ynode *root)
+static const char *base_name(const char *path)
 {
-	caravan_read_document(ctx, root);
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
 }
 
-int manifest_parse_buffer(struct project_set *set, const char *file,
-			  const char *data, size_t len,
-			  const struct manifest_options *opts, struct diags *d)
+static int compose_rank(const char *path)
+{
+	return source_compose_rank(base_name(path));
+}
+
+/* The path of the compose file of rank `rank` beside path (caller frees). */
+static char *compose_sibling(const char *path, int rank)
+{
+	const char *b = base_name(path);
+
+	return xasprintf("%.*s%s", (int)(b - path), path, source_compose_names[rank]);
+}
+
+/* Each document goes to its file's reader: by name, a compose file is a
+ * compose project; anything else is read as caravanserai/v1 documents.
+ * The tree is the reader's to change (the compose reader resolves merge
+ * keys in it). */
+static void read_document(void *ctx, const struct ynode *root)
+{
+	struct pctx *c = ctx;
+
+	if (compose_rank(c->file) >= 0)
+		compose_read_document(c, (struct ynode *)root);
+	else
+		caravan_read_document(c, root);
+}
+
+static int parse_file(struct project_set *set, const char *file,
+		      const char *data, size_t len,
+		      const struct source_snapshot *snap, const char *conflict,
+		      const struct manifest_options *opts, struct diags *d)
 {
 	struct pctx c;
 	size_t max = opts && opts->max_file_bytes ? opts->max_file_bytes :
@@ -51,6 +81,8 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 	c.file = file ? file : "";
 	c.opts = opts;
 	c.d = d;
+	c.snap = snap;
+	c.conflict = conflict;
 	set->nfiles++;
 	if (len > max) {
 		file_error(&c, 1, 1, "file is larger than %zu bytes: refused", max);
@@ -58,7 +90,10 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 		struct ynode at = { .pos = { 1, 1 } };
 
 		buf_reset(&c.path);
-		pwarn(&c, &at, "empty file: no YAML document");
+		if (compose_rank(c.file) >= 0)   /* must not look like a removal */
+			file_error(&c, 1, 1, "empty compose file: no YAML document");
+		else
+			pwarn(&c, &at, "empty file: no YAML document");
 	}
 	if (c.hidden) {
 		diags_add(d, c.hidden_errors ? DIAG_ERROR : DIAG_WARNING, c.file, 1, 1,
@@ -67,6 +102,42 @@ int manifest_parse_buffer(struct project_set *set, const char *file,
 	}
 	buf_release(&c.path);
 	return 0;
+}
+
+int manifest_parse_buffer(struct project_set *set, const char *file,
+			  const char *data, size_t len,
+			  const struct manifest_options *opts, struct diags *d)
+{
+	return parse_file(set, file, data, len, NULL, NULL, opts, d);
+}
+
+/*
+ * Compose's precedence: of the compose files of one directory only the
+ * first is the project.  Another one is an error of its own (the set is
+ * incomplete: it may be the one the operator meant) and makes that
+ * project invalid.  Returns the rank-first sibling (*first) of path, and
+ * the next one after it (*next), as paths the caller frees, or NULL.
+ */
+static void compose_conflicts(const struct source_snapshot *snap,
+			      const char *path, char **first, char **next)
+{
+	int rank = compose_rank(path), i;
+
+	*first = *next = NULL;
+	for (i = 0; i < SOURCE_COMPOSE_NAMES; i++) {
+		char *p = compose_sibling(path, i);
+
+		if (i == rank || !source_snapshot_find(snap, p)) {
+			free(p);
+			continue;
+		}
+		if (i < rank && !*first)
+			*first = p;
+		else if (i > rank && !*next)
+			*next = p;
+		else
+			free(p);
+	}
 }
 
 /* ---- a snapshot: the one way files become projects ---- */
@@ -88,10 +159,31 @@ int manifest_load_snapshot(struct project_set *set,
 			set->nfiles++;
 		}
 	}
-	for (i = 0; i < snap->nfiles; i++)
-		if (manifest_parse_buffer(set, snap->files[i].path, snap->files[i].data,
-					  snap->files[i].len, opts, d) < 0)
+	for (i = 0; i < snap->nfiles; i++) {
+		const struct source_file *f = &snap->files[i];
+		char *first = NULL, *next = NULL;
+		int rc = 0;
+
+		/* .env and env_file files are read by the compose reader */
+		if (!source_yaml_name(base_name(f->path)))
+			continue;
+		if (compose_rank(f->path) >= 0)
+			compose_conflicts(snap, f->path, &first, &next);
+		if (first) {
+			diags_add(d, DIAG_ERROR, f->path, 1, 1, "", "'%s' and '%s' "
+				  "are both compose files of one directory: only '%s' "
+				  "is read", first, f->path, first);
+			set->incomplete = true;
+			set->nfiles++;
+		} else {
+			rc = parse_file(set, f->path, f->data, f->len, snap, next,
+					opts, d);
+		}
+		free(first);
+		free(next);
+		if (rc < 0)
 			return -1;
+	}
 	manifest_validate_set(set, d);
 	return 0;
 }

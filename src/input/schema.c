@@ -96,9 +96,41 @@ void path_pop(struct pctx *c, size_t old)
 
 static const char *lookup_var(struct pctx *c, const char *name)
 {
+	const char *v;
+	size_t lo, hi;
+
 	if (c->opts && c->opts->getenv)
-		return c->opts->getenv(name, c->opts->getenv_ctx);
-	return getenv(name);
+		v = c->opts->getenv(name, c->opts->getenv_ctx);
+	else
+		v = getenv(name);
+	/* compose: the environment wins over the .env file (sorted, one
+	 * entry per key) */
+	if (v || !c->dotenv)
+		return v;
+	for (lo = 0, hi = c->dotenv->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->dotenv->v[mid].key, name);
+
+		if (!r)
+			return c->dotenv->v[mid].value;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *pctx_lookup_var(struct pctx *c, const struct ynode *n,
+			    const char *name)
+{
+	const char *why = manifest_check_var_access(name, c->opts);
+
+	if (why) {
+		perr(c, n, "variable '%s' %s", name, why);
+		return NULL;
+	}
+	return lookup_var(c, name);
 }
 
 /* End of the "${...}" starting at s[i] ("${"): index of its '}', or SIZE_MAX. */
@@ -148,7 +180,7 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 		colon = true;
 		k++;
 	}
-	if (k < end && (s[k] == '-' || s[k] == '?'))
+	if (k < end && (s[k] == '-' || s[k] == '?' || (c->compose && s[k] == '+')))
 		op = s[k++];
 	if ((colon && !op) || (!op && k != end)) {
 		perr(c, n, "invalid variable reference '${%s...}': use ${%s}, "
@@ -162,7 +194,12 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 		goto out;
 	}
 	val = lookup_var(c, name);
-	if (op == '-' && (!val || (colon && !*val))) {
+	if (op == '+') {
+		/* ${VAR:+alt}, ${VAR+alt}: alt when set (and not empty) */
+		if (val && (!colon || *val) &&
+		    expand(c, n, word, wl, out, depth + 1) < 0)
+			goto out;
+	} else if (op == '-' && (!val || (colon && !*val))) {
 		if (depth >= MAX_INTERP_DEPTH) {
 			perr(c, n, "variable defaults nested too deeply");
 			goto out;
@@ -173,6 +210,9 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 		perr(c, n, "required variable '%s' is %s%s%.*s", name,
 		     val ? "empty" : "not set", wl ? ": " : "", (int)wl, word);
 		goto out;
+	} else if (!val && !op && c->compose) {
+		pwarn(c, n, "variable '%s' is not set: an empty string is used (as "
+		      "compose does)", name);
 	} else if (!val && !op) {
 		perr(c, n, "variable '%s' is not set (write ${%s:-default} for a "
 		     "default, or '$$' for a literal '$')", name, name);
@@ -185,6 +225,39 @@ static int expand_ref(struct pctx *c, const struct ynode *n, const char *s,
 out:
 	free(name);
 	return rc;
+}
+
+/* Compose's bare "$NAME", s[i] == '$'; anything else after '$' is an error
+ * there, as in compose. */
+static int expand_bare(struct pctx *c, const struct ynode *n, const char *s,
+		       size_t len, size_t i, size_t *next, struct buf *out)
+{
+	size_t k = i + 1;
+	const char *val, *why;
+	char *name;
+
+	if (k < len && (isalpha((unsigned char)s[k]) || s[k] == '_'))
+		while (k < len && (isalnum((unsigned char)s[k]) || s[k] == '_'))
+			k++;
+	if (k == i + 1 || k - i > 257) {
+		perr(c, n, "invalid interpolation '%.*s' (write '$$' for a literal "
+		     "'$')", (int)(len - i > 16 ? 16 : len - i), s + i);
+		return -1;
+	}
+	name = xstrndup(s + i + 1, k - i - 1);
+	if ((why = manifest_check_var_access(name, c->opts))) {
+		perr(c, n, "variable '%s' %s", name, why);
+		free(name);
+		return -1;
+	}
+	if ((val = lookup_var(c, name)))
+		buf_puts(out, val);
+	else
+		pwarn(c, n, "variable '%s' is not set: an empty string is used (as "
+		      "compose does)", name);
+	free(name);
+	*next = k;
+	return 0;
 }
 
 static int expand(struct pctx *c, const struct ynode *n, const char *s,
@@ -207,6 +280,9 @@ static int expand(struct pctx *c, const struct ynode *n, const char *s,
 			i = j + 2;
 		} else if (j + 1 < len && s[j + 1] == '{') {
 			if (expand_ref(c, n, s, len, j, &i, out, depth) < 0)
+				return -1;
+		} else if (c->compose) {
+			if (expand_bare(c, n, s, len, j, &i, out) < 0)
 				return -1;
 		} else {
 			buf_putc(out, '$');
@@ -347,6 +423,12 @@ static void unknown_field(struct pctx *c, const struct ynode *key,
 	/* "x-..." keys are extension fields (as in Compose), e.g. for anchors */
 	if (!strncmp(key->str, "x-", 2))
 		return;
+	if (c->compose) {
+		/* a dropped cap_add or privileged would give another container
+		 * than the one reviewed */
+		perr(c, key, "not supported by cara: %.64s", key->str);
+		return;
+	}
 	if (c->nfindings >= MAX_FINDINGS) {   /* not shown: spare the hint */
 		pwarn(c, key, "unknown field");
 		return;

@@ -17,6 +17,8 @@
 #include "input/manifest.h"
 #include "input/yaml.h"
 
+struct source_snapshot;
+
 #define MAX_FINDINGS 200        /* per file, then one line saying how many more */
 
 /* One file being read. */
@@ -29,6 +31,17 @@ struct pctx {
 	struct buf path;          /* field path of the node being converted */
 	size_t nfindings;
 	size_t hidden, hidden_errors;
+	/* Compose files: interpolation as compose does it (bare $VAR,
+	 * ${VAR:+alt}, an unset variable is empty with a warning), variables
+	 * from the environment, then from dotenv (the .env beside the file,
+ * sorted by key, one entry each);
+	 * unknown fields are errors ("not supported by cara"). */
+	bool compose;
+	const struct kvlist *dotenv;
+	const struct source_snapshot *snap;
+	size_t ndocs;
+	void *reader;             /* the reader's own state */
+	const char *conflict;     /* another compose file in the same directory */
 };
 
 typedef void field_fn(struct pctx *c, const struct ynode *v, void *obj);
@@ -87,6 +100,11 @@ size_t path_key(struct pctx *c, const char *key);
 size_t path_index(struct pctx *c, size_t i);
 void path_pop(struct pctx *c, size_t old);
 
+/* The value of ${name} (borrowed; NULL when unset or refused, which is
+ * reported at n). */
+const char *pctx_lookup_var(struct pctx *c, const struct ynode *n,
+			    const char *name);
+
 /* Scalars, interpolated; each reports its own problem and returns
  * NULL / false.  get_str's result is the caller's. */
 char *get_str(struct pctx *c, const struct ynode *n);
@@ -113,7 +131,17 @@ bool walk_map(struct pctx *c, const struct ynode *n, const struct field *f,
 /* Call item(c, node, obj) for each element of list n. */
 void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj);
 
-/* The readers: one document each. */
+/* Field readers both formats share (caravan.c): obj is a struct port
+ * (host IP, protocol), a struct healthcheck (test: list or string) or a
+ * struct service (memory, cpus, restart). */
+field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
+	 read_restart;
+
+/* The readers: one document each.  compose_read_document reads c->file
+ * as a compose project (input/compose.c); c->snap, when set, holds its
+ * sibling files (.env, env_file).  It resolves merge keys in root's tree,
+ * which it may therefore change. */
 void caravan_read_document(struct pctx *c, const struct ynode *root);
+void compose_read_document(struct pctx *c, struct ynode *root);
 
 #endif

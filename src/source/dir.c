@@ -2,8 +2,9 @@
  * source/dir.c - the local directory source: the same snapshot as a git
  * commit (source.h), with the same file-name rule and caps.  Every
  * *.yaml / *.yml below the directory, recursively and sorted; names
- * starting with '.' skipped; a symbolic link followed only while it stays
- * inside the tree; a directory reached twice read once.
+ * starting with '.' skipped (but .env); a symbolic link followed only while
+ * it stays inside the tree; a directory reached twice read once.  A compose
+ * file given alone is read with the .env and *.env files beside it.
  */
 #include "config.h"
 
@@ -157,7 +158,8 @@ static void collect(struct dirwalk *w, const char *rel, int depth)
 		goto out;
 	}
 	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')   /* ., .., .git, .github, dotfiles */
+		/* ., .., .git, .github, dotfiles; but a compose .env */
+		if (de->d_name[0] != '.' || source_manifest_name(de->d_name))
 			strvec_push(&names, de->d_name);
 	closedir(dir);
 	if (names.n > 1)
@@ -195,6 +197,47 @@ static void read_one(struct dirwalk *w, const char *path, const char *shown,
 	buf_release(&data);
 }
 
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+		      ((const struct source_file *)b)->path);
+}
+
+/* The non-YAML files the name rule keeps beside the one file `file`;
+ * symbolic links are refused (there is no tree for them to stay in). */
+static void read_siblings(struct dirwalk *w, const char *file, size_t max)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? xstrndup(file, (size_t)(slash - file) + 1) : xstrdup("");
+	struct strvec names = STRVEC_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	size_t i;
+
+	if (!(d = opendir(*dir ? dir : ".")))
+		goto out;
+	while ((de = readdir(d)))
+		if (source_manifest_name(de->d_name) && !source_yaml_name(de->d_name))
+			strvec_push(&names, de->d_name);
+	closedir(d);
+	for (i = 0; i < names.n && i < SOURCE_MAX_FILES; i++) {
+		char *path = xasprintf("%s%s", dir, names.v[i]);
+
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			walk_problem(w, path, true, "a symbolic link beside the file: "
+				     "refused");
+		else
+			read_one(w, path, path, max);
+		free(path);
+	}
+	if (w->out->nfiles > 1)
+		qsort(w->out->files, w->out->nfiles, sizeof(*w->out->files), file_cmp);
+out:
+	strvec_release(&names);
+	free(dir);
+}
+
 int source_read_dir(struct source_snapshot *out, const char *dir,
 		    size_t max_file_bytes)
 {
@@ -210,8 +253,13 @@ int source_read_dir(struct source_snapshot *out, const char *dir,
 	if (stat(dir, &st) < 0)
 		return error_set("cannot read '%s': %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
-		/* a single file, shown as given */
+		/* a single file, shown as given; a compose file with the
+		 * files beside it that the name rule keeps and that are not
+		 * YAML (its .env and env_file) */
 		read_one(&w, dir, dir, max);
+		if (source_compose_rank(strrchr(dir, '/') ? strrchr(dir, '/') + 1 :
+					dir) >= 0)
+			read_siblings(&w, dir, max);
 		return 0;
 	}
 	if (!(w.real = realpath(dir, NULL)) || !(top = opendir(dir))) {

@@ -28,14 +28,21 @@
 
 /*
  * What a snapshot holds, the same for both sources (a git commit, a local
- * directory): files named *.yaml or *.yml, each of at most
+ * directory): files named *.yaml or *.yml, and .env or *.env for compose
+ * files (source_manifest_name), each of at most
  * SOURCE_MAX_FILE_BYTES, at most SOURCE_MAX_FILES of them.  Past a cap the
  * file is an error of its own and the snapshot is incomplete.
  */
 #define SOURCE_MAX_FILE_BYTES ((size_t)4 << 20)
 #define SOURCE_MAX_FILES 10000
 #define SOURCE_MAX_TOTAL_BYTES ((size_t)256 << 20)   /* all files together */
-bool source_manifest_name(const char *name);
+bool source_manifest_name(const char *name);   /* also .env, *.env */
+bool source_yaml_name(const char *name);       /* the YAML ones among them */
+/* compose's file names, in its order of precedence within a directory;
+ * the rank of a base name among them, or -1 */
+#define SOURCE_COMPOSE_NAMES 4
+extern const char *const source_compose_names[SOURCE_COMPOSE_NAMES];
+int source_compose_rank(const char *name);
 
 struct source_options {
 	const char *url;           /* https, ssh, scp-like, file:// or a local path */
@@ -82,8 +89,8 @@ struct source_snapshot {
 	unsigned long received_objects; /* transferred by this pass's fetch */
 	char *signer;              /* who signed it, with verify_signatures */
 	bool rewound;              /* not a descendant of last_applied (allowed) */
-	/* *.yaml / *.yml under path, sorted by path (strcmp); names starting
-	 * with '.' are skipped */
+	/* *.yaml / *.yml / .env / *.env under path, sorted by path (strcmp);
+	 * other names starting with '.' are skipped */
 	struct source_file *files;
 	size_t nfiles, capfiles;
 	/* what could not be read: a manifest name that is a symbolic link, a
@@ -93,6 +100,10 @@ struct source_snapshot {
 	size_t nproblems, capproblems;
 	size_t total_bytes;        /* of files, under SOURCE_MAX_TOTAL_BYTES */
 };
+
+/* The file at path (exact), or NULL; log time. */
+const struct source_file *source_snapshot_find(const struct source_snapshot *s,
+					       const char *path);
 
 /* Fetch and read.  -1 with error_last() (URL redacted) on failure.  With
  * verify_signatures, the commit (also a cached one under offline_ok) is
@@ -112,7 +123,9 @@ char *source_redact_url(const char *url);
 
 /*
  * The local directory source: the snapshot of `dir` (or of the one file
- * `dir` names, shown as given), with paths relative to it.  -1 with
+ * `dir` names, shown as given; a compose file with the .env and *.env
+ * files beside it),
+ * with paths relative to it.  -1 with
  * error_last() when dir cannot be read at all.  max_file_bytes 0: the cap.
  */
 int source_read_dir(struct source_snapshot *out, const char *dir,

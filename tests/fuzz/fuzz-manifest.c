@@ -1,6 +1,7 @@
 /*
  * fuzz-manifest.c - libFuzzer target: any bytes through the manifest
- * parser and validator, as one file of a source, then the queries the
+ * parser and validator, as one file of a source (a Project file, then a
+ * compose file), then the queries the
  * planner makes.  Findings are expected; crashes, leaks, hangs and
  * sanitizer reports are not.
  *
@@ -43,7 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opts.base_domain = "example.com";
 	opts.max_file_bytes = 1 << 20;
 
+	/* the same bytes as a Project file and as a compose file */
 	manifest_parse_buffer(&set, "fuzz.yaml", (const char *)data, size, &opts, &d);
+	manifest_parse_buffer(&set, "app/compose.yaml", (const char *)data, size,
+			      &opts, &d);
 	manifest_validate_set(&set, &d);
 	diags_sort(&d);
 	for (i = 0; i < d.n; i++) {

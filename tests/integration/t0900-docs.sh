@@ -286,7 +286,12 @@ test_expect_success 'every manifest field is in cara-manifest.5' '
 		 Ephemeral Managed HostPath hostPath host target.service target.port \
 		 access.scope Internal Public "\${VAR}" "\${VAR:-default}" \
 		 "\${VAR:?message}" "\$\$" "FILE:LINE:COL" \
-		 "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\$" RFC\ 3339 1m30s; do
+		 "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\$" RFC\ 3339 1m30s \
+		 "COMPOSE FILES" compose.yaml compose.yml docker-compose.yaml \
+		 docker-compose.yml .env env_file environment depends_on \
+		 service_started service_healthy service_completed_successfully \
+		 start_period disable working_dir stop_grace_period mem_limit \
+		 deploy.resources.limits.memory "\${VAR:+alt}" "not supported by cara"; do
 		grep -qF -- "$f" cara-manifest.5.txt || grep -qF -- "$f" cara-manifest.5.rendered ||
 			{ echo "cara-manifest.5: no $f"; exit 1; }
 	done

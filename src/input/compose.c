@@ -1,0 +1,1520 @@
+/*
+ * input/compose.c - the compose reader: a compose file (compose.yaml,
+ * docker-compose.yml, ...) is one project, read into the same model as a
+ * caravanserai/v1 Project, so that everything after input/ never knows
+ * which format a project came from.  docker-compose's own reading
+ * (`docker-compose config`) is the reference for what a file means.
+ *
+ * Invariant: every field is mapped exactly or refused with "not supported
+ * by cara: FIELD"; nothing is dropped, since a dropped cap_add or
+ * privileged would give another container than the one reviewed.
+ *
+ * Sibling files (.env, env_file) come from the same snapshot as the
+ * compose file, never from the host's working directory.  Merge keys
+ * ('<<') are resolved on the tree before it is walked, by moving nodes
+ * (the tree never grows, so the YAML layer's caps still hold).
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input/schema.h"
+#include "source/source.h"
+
+#define MAX_PORT_RANGE 1024      /* ports one "a-b:c-d" entry may expand to */
+
+struct reader {
+	struct project *p;
+	struct kvlist dotenv;
+	/* the service being read: env_file and environment, merged at its end */
+	struct kvlist envf, envx;
+	bool hc_disable, has_mem;
+	int64_t mem_limit;
+};
+
+static void kvlist_free(struct kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void kv_push(struct kvlist *l, char *key, char *value, struct pos pos)
+{
+	GROW(l->v, l->cap, l->n + 1);
+	l->v[l->n].key = key;
+	l->v[l->n].value = value;
+	l->v[l->n].pos = pos;
+	l->n++;
+}
+
+static int kv_key_seq(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	/* pos.line orders the entries of one file */
+	return r ? r : (x->pos.line > y->pos.line) - (x->pos.line < y->pos.line);
+}
+
+/* Sort l by key, keeping the last entry of each key (schema.c's
+ * lookup_var searches it in log time). */
+static void kvlist_last_wins(struct kvlist *l)
+{
+	size_t i, o = 0;
+
+	qsort(l->v, l->n, sizeof(*l->v), kv_key_seq);
+	for (i = 0; i < l->n; i++) {
+		if (i + 1 < l->n && !strcmp(l->v[i].key, l->v[i + 1].key)) {
+			free(l->v[i].key);
+			free(l->v[i].value);
+			continue;
+		}
+		l->v[o++] = l->v[i];
+	}
+	l->n = o;
+}
+
+/* ---- merge keys ('<<'), on the tree ---- */
+
+struct mpair {
+	struct ynode *key, *val;
+	size_t seq;       /* position in the result */
+	int pri;          /* 0 local, then the merged mappings in order */
+};
+
+/* Scalar keys by text, then local before merged, then file order;
+ * other keys (reported by walk_map) after them, never equal. */
+static int mpair_by_key(const void *a, const void *b)
+{
+	const struct mpair *x = a, *y = b;
+	bool xs = x->key->type == Y_SCALAR, ys = y->key->type == Y_SCALAR;
+	int r;
+
+	if (xs != ys)
+		return xs ? -1 : 1;
+	if (xs && (r = strcmp(x->key->str, y->key->str)))
+		return r;
+	if (xs && x->pri != y->pri)
+		return x->pri < y->pri ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool same_key(const struct mpair *x, const struct mpair *y)
+{
+	return x->key->type == Y_SCALAR && y->key->type == Y_SCALAR &&
+	       !strcmp(x->key->str, y->key->str);
+}
+
+static int mpair_by_seq(const void *a, const void *b)
+{
+	const struct mpair *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool is_merge_key(const struct ynode *k)
+{
+	return k->type == Y_SCALAR && k->plain && !strcmp(k->str, "<<");
+}
+
+/*
+ * Resolve the merge keys of n and below: local keys win, then the merged
+ * mappings in the order listed (YAML's merge-key rule).  Nodes are moved,
+ * never copied; n log n per mapping.
+ */
+static void merge_keys(struct pctx *c, struct ynode *n)
+{
+	struct mpair *v = NULL;
+	size_t i, j, nv = 0, capv = 0, seq = 0, out;
+	bool any = false;
+	int pri = 1;
+
+	for (i = 0; i < n->n; i++)
+		merge_keys(c, n->kid[i]);
+	if (n->type != Y_MAP)
+		return;
+	for (i = 0; i + 1 < n->n; i += 2)
+		any |= is_merge_key(n->kid[i]);
+	if (!any)
+		return;
+	for (i = 0; i + 1 < n->n; i += 2) {
+		struct ynode *k = n->kid[i], *val = n->kid[i + 1];
+
+		if (!is_merge_key(k)) {
+			GROW(v, capv, nv + 1);
+			v[nv++] = (struct mpair){ k, val, seq++, 0 };
+			continue;
+		}
+		for (j = 0; j < (val->type == Y_SEQ ? val->n : 1); j++) {
+			struct ynode *m = val->type == Y_SEQ ? val->kid[j] : val;
+			size_t t;
+
+			if (m->type != Y_MAP) {
+				perr(c, m, "a merge key ('<<') takes a mapping or a "
+				     "list of mappings, not %s", ynode_type_name(m));
+				continue;
+			}
+			for (t = 0; t + 1 < m->n; t += 2) {
+				GROW(v, capv, nv + 1);
+				v[nv++] = (struct mpair){ m->kid[t], m->kid[t + 1],
+							  seq++, pri };
+			}
+			m->n = 0;    /* its pairs are moved */
+			pri++;
+		}
+	}
+	/* a key merged in is dropped when a local key or an earlier mapping
+	 * has it; local duplicates stay, for walk_map to report */
+	if (nv > 1)
+		qsort(v, nv, sizeof(*v), mpair_by_key);
+	for (i = 0; i < nv; i = j)
+		for (j = i + 1; j < nv && same_key(&v[i], &v[j]); j++)
+			if (v[j].pri) {
+				ynode_free(v[j].key);
+				ynode_free(v[j].val);
+				v[j].key = NULL;
+			}
+	if (nv > 1)
+		qsort(v, nv, sizeof(*v), mpair_by_seq);
+	/* the '<<' pairs themselves go; their values are emptied above */
+	for (i = 0; i + 1 < n->n; i += 2)
+		if (is_merge_key(n->kid[i])) {
+			ynode_free(n->kid[i]);
+			ynode_free(n->kid[i + 1]);
+		}
+	n->n = 0;
+	GROW(n->kid, n->cap, 2 * nv + 1);
+	for (i = 0, out = 0; i < nv; i++)
+		if (v[i].key) {
+			n->kid[out++] = v[i].key;
+			n->kid[out++] = v[i].val;
+		}
+	n->n = out;
+	free(v);
+}
+
+/* ---- sibling files: .env and env_file ---- */
+
+/* Directory part of path, with its '/' ("" at the top). */
+static char *dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? xstrndup(path, (size_t)(s - path) + 1) : xstrdup("");
+}
+
+/* dir + rel, normalised ("./", "a/../"); NULL when it leaves the source. */
+static char *join_rel(const char *dir, const char *rel)
+{
+	struct strvec parts = STRVEC_INIT;
+	struct buf all = BUF_INIT, out = BUF_INIT;
+	char *s, *t, *save;
+	size_t i;
+
+	buf_printf(&all, "%s/%s", dir, rel);
+	s = buf_detach(&all);
+	for (t = s; t; t = save) {
+		save = strchr(t, '/');
+		if (save)
+			*save++ = '\0';
+		if (!*t || !strcmp(t, "."))
+			continue;
+		if (!strcmp(t, "..")) {
+			if (!parts.n) {
+				free(s);
+				strvec_release(&parts);
+				return NULL;
+			}
+			free(parts.v[--parts.n]);
+			continue;
+		}
+		strvec_push(&parts, t);
+	}
+	for (i = 0; i < parts.n; i++)
+		buf_printf(&out, "%s%s", i ? "/" : "", parts.v[i]);
+	free(s);
+	strvec_release(&parts);
+	return buf_detach(&out);
+}
+
+static const struct source_file *sibling(struct pctx *c, const char *path)
+{
+	return c->snap ? source_snapshot_find(c->snap, path) : NULL;
+}
+
+/*
+ * An env file, as compose reads it (python-dotenv): KEY=VALUE lines, '#'
+ * comments, blank lines, an optional "export "; in double quotes \n, \"
+ * and \\ are escapes; unquoted, a value ends at " #".  Values interpolate
+ * ${VAR} and ${VAR:-default}, in single quotes too (as docker-compose 1.29
+ * does; the compose spec later made those literal): from the keys above
+ * in the same file, then from the environment (cara's rules on which
+ * variables may be read).  A KEY alone
+ * has no value (NULL): env_file takes it from the environment.  Findings
+ * name the env file.  Linear in the file (a hash of its keys).
+ */
+static void env_file_error(struct pctx *c, const char *file, int line,
+			   const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void env_file_error(struct pctx *c, const char *file, int line,
+			   const char *fmt, ...)
+{
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	c->bad = true;
+	diags_add(c->d, DIAG_ERROR, file, line, 1, "", "%s", buf_cstr(&m));
+	buf_release(&m);
+}
+
+struct envhash {
+	size_t *slot;          /* index + 1 into the list, 0 empty */
+	size_t cap, used;
+	const struct kvlist *l;
+};
+
+static size_t str_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static size_t *envhash_find(struct envhash *h, const char *key, size_t n)
+{
+	size_t i = str_hash(key, n) & (h->cap - 1);
+
+	while (h->slot[i]) {
+		const char *k = h->l->v[h->slot[i] - 1].key;
+
+		if (strlen(k) == n && !memcmp(k, key, n))
+			break;
+		i = (i + 1) & (h->cap - 1);
+	}
+	return &h->slot[i];
+}
+
+static void envhash_put(struct envhash *h, size_t idx)
+{
+	const char *k = h->l->v[idx].key;
+
+	if (2 * (h->used + 1) > h->cap) {
+		size_t i, old = h->cap, *os = h->slot;
+
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->slot = xcalloc(h->cap, sizeof(*h->slot));
+		h->used = 0;
+		for (i = 0; i < old; i++)
+			if (os[i]) {
+				*envhash_find(h, h->l->v[os[i] - 1].key,
+					      strlen(h->l->v[os[i] - 1].key)) = os[i];
+				h->used++;
+			}
+		free(os);
+	}
+	if (!*envhash_find(h, k, strlen(k)))
+		h->used++;
+	*envhash_find(h, k, strlen(k)) = idx + 1;
+}
+
+/* Interpolate s[0..n) into out, dotenv's way; false after an error. */
+static bool env_interpolate(struct pctx *c, const struct source_file *f,
+			    int line, struct envhash *h, const char *s,
+			    size_t n, struct buf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *end, *name, *def = NULL, *val = NULL, *why;
+		size_t nl, *slot;
+		char *nm;
+
+		if (s[i] != '$' || i + 1 >= n || s[i + 1] != '{' ||
+		    !(end = memchr(s + i, '}', n - i))) {
+			buf_putc(out, s[i++]);
+			continue;
+		}
+		name = s + i + 2;
+		for (nl = 0; name + nl < end && (isalnum((unsigned char)name[nl]) ||
+						 name[nl] == '_'); nl++)
+			;
+		if (name + nl + 1 < end && name[nl] == ':' && name[nl + 1] == '-')
+			def = name + nl + 2;
+		else if (name + nl != end) {
+			buf_putc(out, s[i++]);
+			continue;
+		}
+		nm = xstrndup(name, nl);
+		slot = h->cap ? envhash_find(h, name, nl) : NULL;
+		if (slot && *slot)
+			val = h->l->v[*slot - 1].value;
+		else if ((why = manifest_check_var_access(nm, c->opts))) {
+			env_file_error(c, f->path, line, "variable '%s' %s", nm, why);
+			free(nm);
+			return false;
+		} else if (c->opts && c->opts->getenv)
+			val = c->opts->getenv(nm, c->opts->getenv_ctx);
+		else
+			val = getenv(nm);
+		free(nm);
+		if ((!val || !*val) && def)
+			buf_add(out, def, (size_t)(end - def));
+		else if (val)
+			buf_puts(out, val);
+		if (out->len > YAML_MAX_SCALAR) {
+			env_file_error(c, f->path, line, "value longer than %zu bytes "
+				       "after interpolation", YAML_MAX_SCALAR);
+			return false;
+		}
+		i = (size_t)(end - s) + 1;
+	}
+	return true;
+}
+
+static void parse_env_file(struct pctx *c, const struct source_file *f,
+			   struct kvlist *out)
+{
+	const char *p = f->data, *end = f->data + f->len;
+	struct envhash h = { NULL, 0, 0, out };
+	int line = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q, *k;
+		struct buf val = BUF_INIT;
+		struct pos pos;
+		bool ok = true, reported = false;
+		char *key;
+
+		if (!eol)
+			eol = end;
+		line++;
+		pos = (struct pos){ line, 1 };
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == eol || *p == '#' || (eol - p == 1 && *p == '\r'))
+			goto next;
+		if (eol - p > 7 && !strncmp(p, "export ", 7))
+			p += 7;
+		for (k = p; k < eol && (isalnum((unsigned char)*k) || *k == '_' ||
+					*k == '.' || *k == '-'); k++)
+			;
+		q = k;
+		while (q < eol && isspace((unsigned char)*q))
+			q++;
+		if (k == p || (q < eol && *q != '=')) {
+			env_file_error(c, f->path, line, "not a KEY=VALUE line");
+			goto next;
+		}
+		key = xstrndup(p, (size_t)(k - p));
+		if (q == eol) {            /* KEY alone: no value */
+			kv_push(out, key, NULL, pos);
+			envhash_put(&h, out->n - 1);
+			goto next;
+		}
+		for (q++; q < eol && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q < eol && *q == '\'') {
+			const char *e = memchr(q + 1, '\'', (size_t)(eol - q - 1));
+
+			if (!e)
+				ok = false;
+			else if (!env_interpolate(c, f, line, &h, q + 1,
+						  (size_t)(e - q - 1), &val))
+				ok = false, reported = true;
+		} else if (q < eol && *q == '"') {
+			struct buf raw = BUF_INIT;
+
+			for (q++; q < eol && *q != '"'; q++) {
+				if (*q == '\\' && q + 1 < eol) {
+					q++;
+					buf_putc(&raw, *q == 'n' ? '\n' : *q);
+				} else {
+					buf_putc(&raw, *q);
+				}
+			}
+			ok = q < eol;
+			if (ok && !env_interpolate(c, f, line, &h, raw.ptr ? raw.ptr : "",
+						   raw.len, &val))
+				ok = false, reported = true;
+			buf_release(&raw);
+		} else {
+			const char *e = q;
+
+			while (e < eol && !(*e == '#' && e > q &&
+					    (e[-1] == ' ' || e[-1] == '\t')))
+				e++;
+			while (e > q && isspace((unsigned char)e[-1]))
+				e--;
+			if (!env_interpolate(c, f, line, &h, q, (size_t)(e - q), &val))
+				ok = false, reported = true;
+		}
+		if (!ok) {
+			if (!reported)
+				env_file_error(c, f->path, line, "unterminated quote");
+			free(key);
+			buf_release(&val);
+			goto next;
+		}
+		kv_push(out, key, val.ptr ? buf_detach(&val) : xstrdup(""), pos);
+		envhash_put(&h, out->n - 1);
+next:
+		p = eol + 1;
+	}
+	free(h.slot);
+}
+
+/* ---- command lines: split as compose does (shell-like, no shell) ---- */
+
+static bool split_words(const char *s, struct strvec *out)
+{
+	struct buf w = BUF_INIT;
+	bool in = false;
+
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			if (in)
+				strvec_push_nodup(out, buf_detach(&w));
+			in = false;
+			continue;
+		}
+		if (!in)
+			buf_reset(&w);
+		in = true;
+		if (*s == '\'') {
+			const char *e = strchr(s + 1, '\'');
+
+			if (!e)
+				goto bad;
+			buf_add(&w, s + 1, (size_t)(e - s - 1));
+			s = e;
+		} else if (*s == '"') {
+			for (s++; *s && *s != '"'; s++) {
+				if (*s == '\\' && strchr("\\\"$`\n", s[1]) && s[1])
+					s++;
+				buf_putc(&w, *s);
+			}
+			if (!*s)
+				goto bad;
+		} else if (*s == '\\') {
+			if (s[1])
+				s++;
+			if (*s != '\n')
+				buf_putc(&w, *s);
+		} else {
+			buf_putc(&w, *s);
+		}
+		if (!w.ptr)
+			buf_puts(&w, "");
+	}
+	if (in)
+		strvec_push_nodup(out, w.ptr ? buf_detach(&w) : xstrdup(""));
+	buf_release(&w);
+	return true;
+bad:
+	buf_release(&w);
+	return false;
+}
+
+static bool get_command(struct pctx *c, const struct ynode *v, struct strvec *out)
+{
+	char *t;
+	bool ok;
+
+	if (v->type != Y_SCALAR)
+		return get_strlist(c, v, out);
+	if (!(t = get_str(c, v)))
+		return false;
+	strvec_release(out);
+	if (!(ok = split_words(t, out)))
+		perr(c, v, "no closing quotation in '%.64s'", t);
+	free(t);
+	return ok;
+}
+
+static void f_command(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	s->has_command = get_command(c, v, &s->command);
+}
+
+static void f_entrypoint(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	s->has_entrypoint = get_command(c, v, &s->entrypoint);
+}
+
+/* ---- environment and env_file ---- */
+
+/* "KEY=VALUE" or "KEY" (from the interpolation environment). */
+static void env_entry(struct pctx *c, const struct ynode *at, char *key,
+		      char *value)
+{
+	struct reader *r = c->reader;
+	const char *why;
+
+	if ((why = manifest_check_env_name(key))) {
+		perr(c, at, "invalid variable name '%.64s': %s", key, why);
+		free(key);
+		free(value);
+		return;
+	}
+	if (!value) {
+		bool refused = manifest_check_var_access(key, c->opts) != NULL;
+		const char *v = pctx_lookup_var(c, at, key);
+
+		/* compose passes it only when it is set */
+		value = v ? xstrdup(v) : NULL;
+		if (!v && !refused)
+			pwarn(c, at, "not set in cara's environment: not passed "
+			      "to the container (as compose does)");
+	}
+	kv_push(&r->envx, key, value, at->pos);
+}
+
+static void f_environment(struct pctx *c, const struct ynode *v, void *obj)
+{
+	size_t i, o;
+
+	(void)obj;
+	if (v->type == Y_MAP) {
+		for (i = 0; i + 1 < v->n; i += 2) {
+			const struct ynode *k = v->kid[i], *val = v->kid[i + 1];
+			char *t = NULL;
+
+			if (k->type != Y_SCALAR) {
+				perr(c, k, "a key must be a string");
+				continue;
+			}
+			o = path_key(c, k->str);
+			if (ynode_is_null(val) || (t = get_str(c, val)))
+				env_entry(c, k, xstrdup(k->str), t);
+			path_pop(c, o);
+		}
+	} else if (v->type == Y_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			char *t, *eq;
+
+			o = path_index(c, i);
+			if ((t = get_str(c, v->kid[i]))) {
+				eq = strchr(t, '=');
+				env_entry(c, v->kid[i], eq ? xstrndup(t, (size_t)(eq - t)) :
+					  xstrdup(t), eq ? xstrdup(eq + 1) : NULL);
+				free(t);
+			}
+			path_pop(c, o);
+		}
+	} else {
+		perr(c, v, "must be a mapping or a list of KEY=VALUE strings, not %s",
+		     ynode_type_name(v));
+	}
+}
+
+static void env_file_one(struct pctx *c, const struct ynode *v)
+{
+	struct reader *r = c->reader;
+	const struct source_file *f;
+	char *t = get_str(c, v), *dir, *path = NULL;
+
+	if (!t)
+		return;
+	dir = dir_of(c->file);
+	if (*t == '/' || *t == '~')
+		perr(c, v, "'%.64s' is not in the source: an env_file is read from "
+		     "the source, relative to the compose file", t);
+	else if (!(path = join_rel(dir, t)))
+		perr(c, v, "'%.64s' leaves the source", t);
+	else if (!(f = sibling(c, path)))
+		perr(c, v, "'%.64s' is not in the source (cara keeps files named "
+		     ".env or *.env beside *.yaml and *.yml ones, each at most "
+		     "%zu bytes)", path, (size_t)SOURCE_MAX_FILE_BYTES);
+	else {
+		size_t i = r->envf.n;
+
+		parse_env_file(c, f, &r->envf);
+		/* a KEY alone: from the environment, as in environment: [KEY] */
+		for (; i < r->envf.n; i++) {
+			struct kv *e = &r->envf.v[i];
+			const char *val;
+
+			if (e->value)
+				continue;
+			if ((val = pctx_lookup_var(c, v, e->key)))
+				e->value = xstrdup(val);
+			else if (!manifest_check_var_access(e->key, c->opts))
+				pwarn(c, v, "%s:%d: '%s' is not set in cara's environment: "
+				      "not passed to the container (as compose does)",
+				      f->path, e->pos.line, e->key);
+		}
+	}
+	free(path);
+	free(dir);
+	free(t);
+}
+
+static void f_env_file(struct pctx *c, const struct ynode *v, void *obj)
+{
+	size_t i, o;
+
+	(void)obj;
+	if (v->type == Y_SCALAR) {
+		env_file_one(c, v);
+		return;
+	}
+	if (v->type != Y_SEQ) {
+		perr(c, v, "must be a path or a list of paths, not %s",
+		     ynode_type_name(v));
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		o = path_index(c, i);
+		env_file_one(c, v->kid[i]);
+		path_pop(c, o);
+	}
+}
+
+struct envpick { struct kv *kv; size_t seq; };
+
+static int envpick_cmp(const void *a, const void *b)
+{
+	const struct envpick *x = a, *y = b;
+	int r = strcmp(x->kv->key, y->kv->key);
+
+	return r ? r : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/* env_file, then environment; the last of a name wins; sorted by name. */
+static void env_finish(struct reader *r, struct service *s)
+{
+	struct envpick *v;
+	size_t i, j, n = r->envf.n + r->envx.n;
+
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < r->envf.n; i++)
+		v[i] = (struct envpick){ &r->envf.v[i], i };
+	for (i = 0; i < r->envx.n; i++)
+		v[r->envf.n + i] = (struct envpick){ &r->envx.v[i], r->envf.n + i };
+	qsort(v, n, sizeof(*v), envpick_cmp);
+	for (i = 0; i < n; i = j) {
+		struct kv *last;
+
+		for (j = i + 1; j < n && !strcmp(v[j].kv->key, v[i].kv->key); j++)
+			;
+		last = v[j - 1].kv;
+		if (!last->value)
+			continue;
+		GROW(s->env, s->capenv, s->nenv + 1);
+		memset(&s->env[s->nenv], 0, sizeof(s->env[0]));
+		s->env[s->nenv].name = xstrdup(last->key);
+		s->env[s->nenv].value = xstrdup(last->value);
+		s->env[s->nenv].pos = last->pos;
+		s->nenv++;
+	}
+	free(v);
+	kvlist_free(&r->envf);
+	kvlist_free(&r->envx);
+}
+
+/* ---- ports ---- */
+
+static struct port *port_new(struct service *s, struct pos pos)
+{
+	struct port *p;
+
+	GROW(s->ports, s->capports, s->nports + 1);
+	p = &s->ports[s->nports++];
+	memset(p, 0, sizeof(*p));
+	p->pos = pos;
+	return p;
+}
+
+/* "80" or "8000-8010" into lo..hi; false when not a port or range. */
+static bool port_range(const char *s, size_t len, int *lo, int *hi)
+{
+	char buf[16];
+	const char *dash;
+	long long a, b;
+
+	if (!len || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	dash = strchr(buf, '-');
+	if (dash) {
+		buf[dash - buf] = '\0';
+		if (parse_ll(buf, 1, 65535, &a) || parse_ll(dash + 1, 1, 65535, &b) ||
+		    b < a)
+			return false;
+	} else {
+		if (parse_ll(buf, 1, 65535, &a))
+			return false;
+		b = a;
+	}
+	*lo = (int)a;
+	*hi = (int)b;
+	return true;
+}
+
+/* Short syntax: [[HOST_IP:]HOST:]CONTAINER[/PROTOCOL]. */
+static void port_short(struct pctx *c, const struct ynode *v, struct service *s)
+{
+	char *t = get_str(c, v), *proto = NULL, *slash, *ip = NULL;
+	const char *hostpart = NULL, *cpart;
+	int clo, chi, hlo = 0, hhi = 0, i;
+	struct ynode ipnode, protonode;
+
+	if (!t)
+		return;
+	if ((slash = strrchr(t, '/'))) {
+		*slash = '\0';
+		proto = slash + 1;
+	}
+	if ((cpart = strrchr(t, ':'))) {
+		char *h = (char *)cpart;
+
+		*h = '\0';
+		cpart++;
+		hostpart = t;
+		if ((h = strrchr(t, ':'))) {
+			*h = '\0';
+			ip = t;
+			hostpart = h + 1;
+		}
+	} else {
+		cpart = t;
+	}
+	if (ip && *ip == '[' && ip[strlen(ip) - 1] == ']') {
+		ip[strlen(ip) - 1] = '\0';
+		ip++;
+	}
+	if (!port_range(cpart, strlen(cpart), &clo, &chi) ||
+	    (hostpart && *hostpart &&
+	     !port_range(hostpart, strlen(hostpart), &hlo, &hhi))) {
+		perr(c, v, "invalid port '%.64s' (write e.g. \"8080:80\", "
+		     "\"127.0.0.1:8080:80/udp\" or \"80\")", v->str);
+		goto out;
+	}
+	if (hlo && hhi - hlo != chi - clo && hlo != hhi) {
+		perr(c, v, "host and container port ranges differ in length");
+		goto out;
+	}
+	if (chi - clo >= MAX_PORT_RANGE) {
+		perr(c, v, "a port range of more than %d ports: refused",
+		     MAX_PORT_RANGE);
+		goto out;
+	}
+	if (hlo && hlo == hhi && chi != clo) {
+		/* compose: one host port for a container range is a pick */
+		perr(c, v, "not supported by cara: one host port for a range of "
+		     "container ports");
+		goto out;
+	}
+	for (i = 0; i <= chi - clo; i++) {
+		struct port *p = port_new(s, v->pos);
+
+		p->container_port = clo + i;
+		p->host_port = hlo ? hlo + i : 0;
+		if (ip && *ip) {
+			ipnode = *v;
+			ipnode.str = ip;
+			ipnode.len = strlen(ip);
+			read_host_ip(c, &ipnode, p);
+		}
+		if (proto) {
+			protonode = *v;
+			protonode.str = proto;
+			protonode.len = strlen(proto);
+			read_protocol(c, &protonode, p);
+		}
+		if (c->bad && i)
+			break;
+	}
+out:
+	free(t);
+}
+
+static void f_published(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct port *p = obj;
+	char *t = get_str(c, v);
+	int lo, hi;
+
+	if (t && (!port_range(t, strlen(t), &lo, &hi) || lo != hi))
+		perr(c, v, "must be a port number, not '%.64s'", t);
+	else if (t)
+		p->host_port = lo;
+	free(t);
+}
+
+static void f_port_mode(struct pctx *c, const struct ynode *v, void *obj)
+{
+	char *t = get_str(c, v);
+
+	(void)obj;
+	/* outside swarm both modes publish on this host */
+	if (t && strcmp(t, "host") && strcmp(t, "ingress"))
+		perr(c, v, "must be host or ingress, not '%.64s'", t);
+	free(t);
+}
+
+static const struct field port_fields[] = {
+	INT("target", struct port, container_port, 1, 65535, true),
+	FN("published", f_published, false),
+	FN("host_ip", read_host_ip, false),
+	FN("protocol", read_protocol, false),
+	FN("mode", f_port_mode, false),
+	END
+};
+
+static void port_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	if (n->type == Y_MAP)
+		walk_map(c, n, port_fields, port_new(obj, n->pos));
+	else if (n->type == Y_SCALAR && !ynode_is_null(n))
+		port_short(c, n, obj);
+	else
+		perr(c, n, "must be a port string or a mapping, not %s",
+		     ynode_type_name(n));
+}
+
+/* ---- volumes ---- */
+
+static struct volume *volume_new(struct project *p, const char *name,
+				 enum volume_type type, struct pos pos)
+{
+	struct volume *v;
+
+	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
+	v = &p->volumes[p->nvolumes++];
+	memset(v, 0, sizeof(*v));
+	v->name = xstrdup(name);
+	v->type = type;
+	v->pos = pos;
+	return v;
+}
+
+/* The project volume for a bind of host path hp: one per path, named for
+ * it ("host-srv-data"), so that adding a bind renames no other one. */
+static const char *bind_volume(struct pctx *c, const struct ynode *at,
+			       const char *hp)
+{
+	struct reader *r = c->reader;
+	struct project *p = r->p;
+	struct buf name = BUF_INIT;
+	char *why;
+	size_t i, k = 1;
+
+	for (i = 0; i < p->nvolumes; i++)
+		if (p->volumes[i].type == VOLUME_HOSTPATH &&
+		    !strcmp(p->volumes[i].host_path, hp))
+			return p->volumes[i].name;
+	if ((why = manifest_check_host_path(hp, c->opts))) {
+		perr(c, at, "%s", why);
+		free(why);
+	}
+	buf_puts(&name, "host");
+	for (i = 0; hp[i] && name.len < 50; i++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)hp[i]);
+
+		if (!isalnum(ch))
+			ch = '-';
+		if (ch != '-' || name.ptr[name.len - 1] != '-')
+			buf_putc(&name, (char)ch);
+	}
+	while (name.len > 4 && name.ptr[name.len - 1] == '-')
+		name.ptr[--name.len] = '\0';
+	while (project_find_volume(p, buf_cstr(&name))) {
+		name.len = 0;
+		buf_printf(&name, "host-%zu", ++k);
+	}
+	volume_new(p, buf_cstr(&name), VOLUME_HOSTPATH, at->pos)->host_path =
+		xstrdup(hp);
+	buf_release(&name);
+	return p->volumes[p->nvolumes - 1].name;
+}
+
+/* A mount of source src (named volume or absolute host path) at target. */
+static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
+		      const char *src, const char *target, bool ro)
+{
+	struct reader *r = c->reader;
+	const struct volume *v;
+	const char *name;
+	struct mount *m;
+
+	if (!src || !*src) {
+		perr(c, at, "not supported by cara: anonymous volumes (name the "
+		     "volume and declare it under the top-level volumes)");
+		return;
+	}
+	if (*target != '/') {
+		perr(c, at, "the mount target must be an absolute path, not "
+		     "'%.64s'", target);
+		return;
+	}
+	if (*src == '/') {
+		name = bind_volume(c, at, src);
+	} else if (*src == '.' || *src == '~') {
+		perr(c, at, "not supported by cara: a relative bind mount "
+		     "('%.64s'): the files are in the source, not on the host; "
+		     "use an absolute path under the allowed host path roots", src);
+		return;
+	} else {
+		v = project_find_volume(r->p, src);
+		if (!v || v->type == VOLUME_HOSTPATH) {
+			perr(c, at, "named volume '%.64s' is not declared under the "
+			     "top-level volumes", src);
+			return;
+		}
+		name = v->name;
+	}
+	GROW(s->mounts, s->capmounts, s->nmounts + 1);
+	m = &s->mounts[s->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	m->mount_path = xstrdup(target);
+	m->read_only = ro;
+	m->pos = at->pos;
+}
+
+static void volume_short(struct pctx *c, const struct ynode *v, struct service *s)
+{
+	char *t = get_str(c, v), *a, *b;
+	bool ro = false;
+
+	if (!t)
+		return;
+	if (!(a = strchr(t, ':'))) {
+		mount_add(c, v, s, NULL, t, false);
+		goto out;
+	}
+	*a++ = '\0';
+	if ((b = strchr(a, ':'))) {
+		*b++ = '\0';
+		if (!strcmp(b, "ro"))
+			ro = true;
+		else if (strcmp(b, "rw")) {
+			perr(c, v, "not supported by cara: volume mode '%.32s' (ro or "
+			     "rw)", b);
+			goto out;
+		}
+	}
+	mount_add(c, v, s, t, a, ro);
+out:
+	free(t);
+}
+
+struct vlong {
+	char *type, *source, *target;
+	bool read_only;
+};
+
+static const struct field vlong_fields[] = {
+	STR("type", struct vlong, type, true),
+	STR("source", struct vlong, source, false),
+	STR("target", struct vlong, target, true),
+	BOOL("read_only", struct vlong, read_only),
+	END
+};
+
+static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct vlong l = { 0 };
+
+	if (n->type == Y_SCALAR && !ynode_is_null(n)) {
+		volume_short(c, n, obj);
+		return;
+	}
+	if (walk_map(c, n, vlong_fields, &l) && l.type && l.target) {
+		if (strcmp(l.type, "volume") && strcmp(l.type, "bind"))
+			perr(c, n, "not supported by cara: volume type '%.32s' "
+			     "(volume or bind)", l.type);
+		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/'))
+			mount_add(c, n, obj, l.source ? l.source : ".", l.target,
+				  l.read_only);
+		else
+			mount_add(c, n, obj, l.source, l.target, l.read_only);
+	}
+	free(l.type);
+	free(l.source);
+	free(l.target);
+}
+
+/* ---- depends_on, healthcheck, restart, labels, networks ---- */
+
+static void dep_add(struct service *s, char *name, enum dep_condition cond,
+		    struct pos pos)
+{
+	struct dependency *d;
+
+	GROW(s->deps, s->capdeps, s->ndeps + 1);
+	d = &s->deps[s->ndeps++];
+	memset(d, 0, sizeof(*d));
+	d->service = name;
+	d->condition = cond;
+	d->pos = pos;
+}
+
+static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const conds[] = { "service_started", "service_healthy",
+					     "service_completed_successfully" };
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (t && pick(c, v, t, conds, ARRAY_SIZE(conds), "condition", &i))
+		*(enum dep_condition *)obj = (enum dep_condition)i;
+	free(t);
+}
+
+static const struct field dep_fields[] = {
+	FN("condition", f_dep_condition, false),
+	END
+};
+
+static void f_depends_on(struct pctx *c, const struct ynode *v, void *obj)
+{
+	size_t i, o;
+
+	if (v->type == Y_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			char *t;
+
+			o = path_index(c, i);
+			if ((t = get_str(c, v->kid[i])))
+				dep_add(obj, t, DEP_STARTED, v->kid[i]->pos);
+			path_pop(c, o);
+		}
+	} else if (v->type == Y_MAP) {
+		for (i = 0; i + 1 < v->n; i += 2) {
+			enum dep_condition cond = DEP_STARTED;
+
+			if (v->kid[i]->type != Y_SCALAR)
+				continue;
+			o = path_key(c, v->kid[i]->str);
+			if (!ynode_is_null(v->kid[i + 1]))
+				walk_map(c, v->kid[i + 1], dep_fields, &cond);
+			dep_add(obj, xstrdup(v->kid[i]->str), cond, v->kid[i]->pos);
+			path_pop(c, o);
+		}
+	} else {
+		perr(c, v, "must be a list or a mapping of services, not %s",
+		     ynode_type_name(v));
+	}
+}
+
+static void f_hc_disable(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)obj;
+	get_bool(c, v, &((struct reader *)c->reader)->hc_disable);
+}
+
+static const struct field health_fields[] = {
+	FN("test", read_hc_test, false),
+	MS("interval", struct healthcheck, interval_ms),
+	MS("timeout", struct healthcheck, timeout_ms),
+	MS("start_period", struct healthcheck, start_period_ms),
+	INT("retries", struct healthcheck, retries, 0, 1000000, false),
+	FN("disable", f_hc_disable, false),
+	END
+};
+
+static void f_health(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+	struct service *s = obj;
+
+	r->hc_disable = false;
+	s->health.present = true;
+	s->health.pos = v->pos;
+	if (!walk_map(c, v, health_fields, &s->health))
+		return;
+	if (r->hc_disable) {
+		strvec_release(&s->health.test);
+		strvec_push(&s->health.test, "NONE");
+	} else if (!s->health.test.n) {
+		perr(c, v, "not supported by cara: a healthcheck without test "
+		     "(the image's own test is not known when the file is read)");
+	}
+}
+
+static void f_restart(struct pctx *c, const struct ynode *v, void *obj)
+{
+	if (v->type == Y_SCALAR && !strncmp(v->str, "on-failure:", 11)) {
+		perr(c, v, "not supported by cara: a maximum retry count "
+		     "('%.32s'); write on-failure", v->str);
+		return;
+	}
+	read_restart(c, v, obj);
+}
+
+static void f_labels(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, o;
+
+	if (v->type != Y_SEQ) {
+		get_kvlist(c, v, &s->labels, true);
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		char *t, *eq;
+
+		o = path_index(c, i);
+		if ((t = get_str(c, v->kid[i]))) {
+			eq = strchr(t, '=');
+			if (!strncmp(t, "cara.", 5))
+				perr(c, v->kid[i], "labels starting with 'cara.' are "
+				     "reserved for cara");
+			kv_push(&s->labels, eq ? xstrndup(t, (size_t)(eq - t)) :
+				xstrdup(t), xstrdup(eq ? eq + 1 : ""), v->kid[i]->pos);
+			free(t);
+		}
+		path_pop(c, o);
+	}
+}
+
+/* Only the default network: cara gives each project one network. */
+static void only_default_network(struct pctx *c, const struct ynode *v,
+				 bool top)
+{
+	size_t i, o;
+
+	if (v->type == Y_SEQ) {
+		for (i = 0; i < v->n; i++)
+			if (v->kid[i]->type != Y_SCALAR || strcmp(v->kid[i]->str,
+								  "default")) {
+				o = path_index(c, i);
+				perr(c, v->kid[i], "not supported by cara: networks "
+				     "other than default");
+				path_pop(c, o);
+			}
+		return;
+	}
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping or a list, not %s", ynode_type_name(v));
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *k = v->kid[i], *val = v->kid[i + 1];
+
+		if (k->type != Y_SCALAR || !strncmp(k->str, "x-", 2))
+			continue;
+		o = path_key(c, k->str);
+		if (strcmp(k->str, "default"))
+			perr(c, k, "not supported by cara: networks other than "
+			     "default");
+		else if (!ynode_is_null(val) && (val->type != Y_MAP || val->n))
+			perr(c, val, "not supported by cara: settings of the "
+			     "default network%s", top ? "" : " (aliases, addresses)");
+		path_pop(c, o);
+	}
+}
+
+static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)obj;
+	only_default_network(c, v, false);
+}
+
+static void f_mem_limit(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+
+	read_memory(c, v, obj);
+	r->has_mem = true;
+	r->mem_limit = ((struct service *)obj)->memory_bytes;
+}
+
+static const struct field limit_fields[] = {
+	FN("memory", read_memory, false),
+	FN("cpus", read_cpus, false),
+	END
+};
+
+static const struct field resources_fields[] = {
+	MAP("limits", limit_fields, false),
+	END
+};
+
+static const struct field deploy_fields[] = {
+	MAP("resources", resources_fields, false),
+	END
+};
+
+static const struct field service_fields[] = {
+	NAME("image", struct service, image, manifest_check_image,
+	     "image reference"),
+	FN("command", f_command, false),
+	FN("entrypoint", f_entrypoint, false),
+	FN("environment", f_environment, false),
+	FN("env_file", f_env_file, false),
+	LIST("ports", port_item, false),
+	LIST("volumes", volume_item, false),
+	FN("depends_on", f_depends_on, false),
+	FN("healthcheck", f_health, false),
+	FN("restart", f_restart, false),
+	FN("labels", f_labels, false),
+	STR("user", struct service, user, false),
+	PATH("working_dir", struct service, working_dir, false),
+	MS("stop_grace_period", struct service, stop_grace_ms),
+	FN("mem_limit", f_mem_limit, false),
+	FN("cpus", read_cpus, false),
+	MAP("deploy", deploy_fields, false),
+	FN("networks", f_svc_networks, false),
+	END
+};
+
+static void read_service(struct pctx *c, const struct ynode *k,
+			 const struct ynode *v, struct project *p)
+{
+	struct reader *r = c->reader;
+	struct service *s;
+	const char *why;
+
+	GROW(p->services, p->capservices, p->nservices + 1);
+	s = &p->services[p->nservices++];
+	memset(s, 0, sizeof(*s));
+	s->pos = k->pos;
+	s->stop_grace_ms = -1;
+	s->restart = RESTART_NO;     /* compose's default */
+	s->name = xstrdup(k->str);
+	r->has_mem = false;
+	if ((why = manifest_check_object_name(s->name)))
+		perr(c, k, "invalid service name '%.64s': %s", s->name, why);
+	if (v->type == Y_SEQ || ynode_is_null(v))
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+	else
+		walk_map(c, v, service_fields, s);
+	if (r->has_mem && s->memory_bytes != r->mem_limit) {
+		perr(c, v, "mem_limit and deploy.resources.limits.memory differ");
+	}
+	env_finish(r, s);
+	if (!s->image)
+		s->image = xstrdup("");
+}
+
+/* ---- the top level ---- */
+
+static void f_top_volume(struct pctx *c, const struct ynode *k,
+			 const struct ynode *v, struct project *p)
+{
+	const char *why;
+	size_t i, o;
+
+	if ((why = manifest_check_object_name(k->str)))
+		perr(c, k, "invalid volume name '%.64s': %s", k->str, why);
+	volume_new(p, k->str, VOLUME_MANAGED, k->pos);
+	if (ynode_is_null(v))
+		return;
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *key = v->kid[i], *val = v->kid[i + 1];
+		char *t;
+
+		if (key->type != Y_SCALAR || !strncmp(key->str, "x-", 2))
+			continue;
+		o = path_key(c, key->str);
+		if (!strcmp(key->str, "driver") && (t = get_str(c, val))) {
+			if (strcmp(t, "local"))
+				perr(c, val, "not supported by cara: volume driver "
+				     "'%.32s'", t);
+			free(t);
+		} else if (!strcmp(key->str, "external")) {
+			perr(c, key, "not supported by cara: external (cara "
+			     "creates, labels and owns the volumes it mounts)");
+		} else if (strcmp(key->str, "driver")) {
+			perr(c, key, "not supported by cara: %.64s", key->str);
+		}
+		path_pop(c, o);
+	}
+}
+
+/* Each pair of mapping v as (key, value), with the path; key must be a
+ * scalar. */
+static void each_pair(struct pctx *c, const struct ynode *v, struct project *p,
+		      void (*fn)(struct pctx *, const struct ynode *,
+				 const struct ynode *, struct project *))
+{
+	size_t i, o;
+
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		if (v->kid[i]->type != Y_SCALAR) {
+			perr(c, v->kid[i], "a key must be a string");
+			continue;
+		}
+		if (!strncmp(v->kid[i]->str, "x-", 2))
+			continue;
+		o = path_key(c, v->kid[i]->str);
+		fn(c, v->kid[i], v->kid[i + 1], p);
+		path_pop(c, o);
+	}
+}
+
+static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)obj;
+	only_default_network(c, v, true);
+}
+
+static const struct field top_fields[] = {
+	SKIP("version", false),       /* obsolete, as in compose */
+	SKIP("name", false),
+	SKIP("services", true),
+	SKIP("volumes", false),
+	FN("networks", f_top_networks, false),
+	END
+};
+
+/* The directory's name as compose makes it a project name; "" at the top. */
+static char *dir_project_name(const char *file)
+{
+	const char *end = strrchr(file, '/'), *start;
+	struct buf b = BUF_INIT;
+
+	if (!end)
+		return xstrdup("");
+	for (start = end; start > file && start[-1] != '/'; start--)
+		;
+	for (; start < end; start++) {
+		char ch = (char)tolower((unsigned char)*start);
+
+		if (isalnum((unsigned char)ch) || ch == '_' || ch == '-')
+			buf_putc(&b, ch);
+	}
+	return b.ptr ? buf_detach(&b) : xstrdup("");
+}
+
+static char *project_name(struct pctx *c, const struct ynode *root)
+{
+	const struct ynode *n = ynode_map_get(root, "name");
+	char *name;
+	const char *why;
+	size_t o;
+
+	o = path_key(c, "name");
+	if (n && !ynode_is_null(n)) {
+		name = get_str(c, n);
+	} else {
+		name = dir_project_name(c->file);
+		n = root;
+		if (!*name) {
+			perr(c, root, "a compose file %s needs a top-level name",
+			     strchr(c->file, '/') ? "in a directory whose name has "
+			     "no letter or digit" : "at the top of the source");
+			free(name);
+			name = NULL;
+		}
+	}
+	if (name && (why = manifest_check_project_name(name))) {
+		perr(c, n, "invalid project name '%.64s' for '%s': %s", name,
+		     c->file, why);
+		free(name);
+		name = NULL;
+	}
+	path_pop(c, o);
+	return name;
+}
+
+static void read_dotenv(struct pctx *c, struct reader *r)
+{
+	char *dir = dir_of(c->file), *path = xasprintf("%s.env", dir);
+	const struct source_file *f = sibling(c, path);
+
+	if (f) {
+		parse_env_file(c, f, &r->dotenv);
+		kvlist_last_wins(&r->dotenv);
+		c->dotenv = &r->dotenv;
+	}
+	free(path);
+	free(dir);
+}
+
+void compose_read_document(struct pctx *c, struct ynode *root)
+{
+	struct reader r;
+	struct project p;
+	const struct ynode *n;
+
+	buf_reset(&c->path);
+	if (c->ndocs++) {
+		file_error(c, root->pos.line, root->pos.col, "a compose file holds "
+			   "one YAML document");
+		return;
+	}
+	if (ynode_is_null(root) || root->type != Y_MAP) {
+		file_error(c, root->pos.line, root->pos.col, "a compose file must "
+			   "be a mapping, not %s", ynode_type_name(root));
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	memset(&p, 0, sizeof(p));
+	r.p = &p;
+	c->reader = &r;
+	c->compose = true;
+	c->bad = false;
+	read_dotenv(c, &r);
+	merge_keys(c, root);
+	p.file = xstrdup(c->file);
+	p.pos = root->pos;
+	p.valid = true;
+	p.name = project_name(c, root);
+	walk_map(c, root, top_fields, &p);
+	if ((n = ynode_map_get(root, "volumes")) && !ynode_is_null(n)) {
+		size_t o = path_key(c, "volumes");
+
+		each_pair(c, n, &p, f_top_volume);
+		path_pop(c, o);
+	}
+	if ((n = ynode_map_get(root, "services")) && !ynode_is_null(n)) {
+		size_t o = path_key(c, "services");
+
+		each_pair(c, n, &p, read_service);
+		if (n->type == Y_MAP && !p.nservices)
+			perr(c, n, "a project needs at least one service");
+		path_pop(c, o);
+	}
+	if (c->conflict)
+		perr(c, root, "'%s' and '%s' are both compose files of one "
+		     "directory: only '%s' is read, and its project is not "
+		     "applied until one is removed", c->file, c->conflict, c->file);
+	c->dotenv = NULL;
+	c->reader = NULL;
+	kvlist_free(&r.dotenv);
+	if (!p.name) {
+		struct project_set gone = PROJECT_SET_INIT;
+
+		c->set->incomplete = true;
+		GROW(gone.v, gone.cap, 1);
+		gone.v[gone.n++] = p;
+		project_set_release(&gone);
+		return;
+	}
+	if (c->bad)
+		p.valid = false;
+	manifest_validate_project(&p, c->d);
+	GROW(c->set->v, c->set->cap, c->set->n + 1);
+	c->set->v[c->set->n++] = p;
+}

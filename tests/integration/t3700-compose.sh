@@ -1,0 +1,177 @@
+#!/bin/sh
+# A compose file in a directory source is one project: the containers
+# carry what `docker-compose config` says the file means (env from .env
+# and env_file, command, ports, mounts, restart policy, healthcheck); a
+# change recreates only the changed service; removing the file prunes it.
+. "$srcdir/tests/lib.sh"
+
+P="$UNIQ-web"              # the directory's name is the project's
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ROOT="$TEST_DIR/root"
+mkdir -p "m/$P" "$ROOT/www"
+echo "compose demo" > "$ROOT/www/index.html"
+export CARA_HOSTPATH_ROOTS="$ROOT"
+export T3700_GREETING=hello
+
+app() {   # app [WEB-EXTRA-ENV]
+	cat > "m/$P/compose.yaml" <<EOT
+x-stop: &stop
+  stop_grace_period: 1s
+services:
+  web:
+    <<: *stop
+    image: $CARA_TEST_IMAGE
+    command: httpd -f -p 8080 -h '/srv/www'
+    environment:
+      GREETING: \${T3700_GREETING}
+      FROM_DOTENV: \${DOT:-none}
+      EXTRA: "${1:-one}"
+    env_file: web.env
+    ports: ["127.0.0.1:$PORT:8080", "9999/udp"]
+    volumes: ["$ROOT/www:/srv/www:ro", "data:/data"]
+    restart: unless-stopped
+    depends_on:
+      db: {condition: service_healthy}
+  db:
+    <<: *stop
+    image: $CARA_TEST_IMAGE
+    entrypoint: ["sh", "-c"]
+    command: ["trap 'exit 0' TERM; touch /tmp/ready; while :; do sleep 1; done"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready"]
+      interval: 1s
+      timeout: 1s
+      retries: 10
+      start_period: 2s
+    restart: always
+    volumes: [data:/data]
+volumes:
+  data:
+EOT
+}
+app
+printf 'DOT=from-dotenv\n' > "m/$P/.env"
+printf '# env_file\nFILE_VAR=from file\nGREETING=overridden\n' > "m/$P/web.env"
+
+cid() { docker inspect -f '{{.Id}}' "$1" 2>/dev/null || echo none; }
+
+# Compare each container with what docker-compose makes of the file.
+same_as_compose() {
+	(cd "m/$P" && docker-compose config) > config.yaml &&
+	python3 - "$P" config.yaml <<'PY'
+import json, re, shlex, subprocess, sys, yaml
+project, cfg = sys.argv[1], yaml.safe_load(open(sys.argv[2]))
+def ns(d):
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", d)
+    return (int(m.group(1) or 0) * 60 + int(m.group(2) or 0)) * 10**9
+def words(v):
+    return shlex.split(v) if isinstance(v, str) else v
+bad = []
+def check(what, got, want):
+    if got != want:
+        bad.append("%s: cara %r, compose %r" % (what, got, want))
+for name, s in cfg["services"].items():
+    c = json.loads(subprocess.check_output(
+        ["docker", "inspect", "%s-%s" % (project, name)]))[0]
+    conf, host = c["Config"], c["HostConfig"]
+    env = dict(e.split("=", 1) for e in conf["Env"])
+    for k, v in (s.get("environment") or {}).items():
+        check(name + " env " + k, env.get(k), v)
+    if "command" in s:
+        check(name + " command", conf["Cmd"], words(s["command"]))
+    if "entrypoint" in s:
+        check(name + " entrypoint", conf["Entrypoint"], words(s["entrypoint"]))
+    check(name + " restart", host["RestartPolicy"]["Name"], s.get("restart", "no"))
+    got = {k: [(b["HostIp"], b["HostPort"]) for b in v]
+           for k, v in (host["PortBindings"] or {}).items()}
+    for p in s.get("ports", []):
+        if isinstance(p, str):
+            ip, hp, rest = p.split(":")
+            cp, proto = rest.split("/")
+            k = "%s/%s" % (cp, proto)
+            check(name + " port " + k, got.get(k), [(ip, hp)])
+        else:   # an ephemeral host port
+            k = "%d/%s" % (p["target"], p.get("protocol", "tcp"))
+            check(name + " port " + k, [b[1] in ("", "0") for b in got.get(k, [])],
+                  [True])
+    mounts = {m["Destination"]: m for m in c["Mounts"]}
+    for v in s.get("volumes", []):
+        src, dst, mode = v.split(":")
+        m = mounts.get(dst, {})
+        if src.startswith("/"):
+            check(name + " bind " + dst, (m.get("Type"), m.get("Source")), ("bind", src))
+        else:
+            check(name + " volume " + dst, (m.get("Type"), m.get("Name")),
+                  ("volume", "cara-%s-%s" % (project, src)))
+        check(name + " rw " + dst, m.get("RW"), mode == "rw")
+    h = s.get("healthcheck")
+    if h:
+        hc = conf.get("Healthcheck") or {}
+        check(name + " health test", hc.get("Test"), h["test"])
+        for k, dk in (("interval", "Interval"), ("timeout", "Timeout"),
+                      ("start_period", "StartPeriod")):
+            if k in h:
+                check(name + " health " + k, hc.get(dk), ns(h[k]))
+        check(name + " health retries", hc.get("Retries"), h.get("retries"))
+    check(name + " stop grace", conf.get("StopTimeout"), 1)
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
+test_expect_success 'sync brings up the compose project, db healthy before web' '
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_state $P-db running &&
+	expect_state $P-web running &&
+	[ "$(docker inspect -f "{{.State.Health.Status}}" $P-db)" = healthy ] &&
+	[ "$(docker inspect -f "{{index .Config.Labels \"cara.project\"}}" $P-web)" = $P ]
+'
+
+test_expect_success 'the containers are what docker-compose config says the file means' '
+	same_as_compose &&
+	docker inspect -f "{{.Config.Env}}" $P-web >env &&
+	expect_contains env "GREETING=hello" &&
+	expect_contains env "FILE_VAR=from file" &&
+	expect_contains env "FROM_DOTENV=from-dotenv" &&
+	python3 -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:$PORT/\", timeout=5).read().decode())" |
+		grep -q "compose demo"
+'
+
+test_expect_success 'a second pass changes nothing' '
+	expect_exit 0 $CARA diff --path m >out 2>err &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
+test_expect_success 'a change to one service recreates only that service' '
+	id_web=$(cid $P-web) && id_db=$(cid $P-db) &&
+	app two &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "1 recreated" &&
+	[ "$(cid $P-web)" != "$id_web" ] && [ "$(cid $P-db)" = "$id_db" ] &&
+	docker inspect -f "{{.Config.Env}}" $P-web | grep -q EXTRA=two &&
+	same_as_compose
+'
+
+test_expect_success 'a field cara cannot honour is refused and nothing is touched' '
+	id_web=$(cid $P-web) &&
+	cp m/$P/compose.yaml keep.yaml &&
+	sed "s/^  web:/  web:\n    cap_add: [NET_ADMIN]/" keep.yaml > m/$P/compose.yaml &&
+	expect_exit 1 $CARA validate m >out 2>err &&
+	expect_contains err "compose.yaml:" &&
+	expect_contains err "services.web.cap_add: not supported by cara: cap_add" &&
+	expect_exit 1 $CARA sync --path m 2>err &&
+	[ "$(cid $P-web)" = "$id_web" ] && expect_state $P-web running &&
+	cp keep.yaml m/$P/compose.yaml
+'
+
+test_expect_success 'removing the compose file prunes the project and its state' '
+	rm m/$P/compose.yaml &&
+	$CARA sync --path m --allow-mass-prune 2>err &&
+	expect_state $P-web missing && expect_state $P-db missing &&
+	! docker network inspect cara-$P >/dev/null 2>&1 &&
+	$CARA status >out && grep -E "^$P +Terminated +RemovedFromSource" out
+'
+
+test_done

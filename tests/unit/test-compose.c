@@ -1,0 +1,598 @@
+/*
+ * test-compose.c - the compose reader (input/compose.c): each field's
+ * mapping onto the model as `docker-compose config` reads it, what is
+ * refused, the project name rule, .env and env_file from the snapshot,
+ * compose's interpolation, merge keys, and hostile input (merge-key
+ * bombs, a huge env_file, a .env that is a symbolic link).
+ */
+/* Fixtures are made and removed with shell commands (see banned.h). */
+#define CARA_BANNED_ALLOW_SHELL
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "input/manifest.h"
+#include "source/source.h"
+#include "tap.h"
+
+static const char *t_getenv(const char *name, void *ctx)
+{
+	(void)ctx;
+	if (!strcmp(name, "TAG"))
+		return "1.25";
+	if (!strcmp(name, "FROM_ENV"))
+		return "env";
+	if (!strcmp(name, "EMPTY"))
+		return "";
+	if (!strcmp(name, "CARA_TOKEN"))
+		return "SECRET";
+	return NULL;
+}
+
+struct t {
+	struct project_set set;
+	struct diags d;
+	struct buf text;
+};
+
+/* Files as path, text pairs (sorted by path), NULL-terminated. */
+static void t_load(struct t *t, const char *const *files)
+{
+	struct manifest_options o;
+	struct source_snapshot snap;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	memset(&o, 0, sizeof(o));
+	memset(&snap, 0, sizeof(snap));
+	o.getenv = t_getenv;
+	for (i = 0; files[i]; i += 2) {
+		struct buf b = BUF_INIT;
+
+		buf_puts(&b, files[i + 1]);
+		source_snapshot_add_file(&snap, xstrdup(files[i]), &b);
+		buf_release(&b);
+	}
+	manifest_load_snapshot(&t->set, &snap, &o, &t->d);
+	source_snapshot_release(&snap);
+	diags_sort(&t->d);
+	for (i = 0; i < t->d.n; i++) {
+		diag_format(&t->text, &t->d.v[i]);
+		buf_putc(&t->text, '\n');
+	}
+}
+
+static void t_one(struct t *t, const char *yaml)
+{
+	const char *files[] = { "app/compose.yaml", yaml, NULL };
+
+	t_load(t, files);
+}
+
+static void t_free(struct t *t)
+{
+	project_set_release(&t->set);
+	diags_release(&t->d);
+	buf_release(&t->text);
+}
+
+#define expect(t, want, ...) do { \
+	if (!ok(strstr(buf_cstr(&(t)->text), (want)) != NULL, __VA_ARGS__)) \
+		printf("#   want: %s\n#   got:\n%s", (want), buf_cstr(&(t)->text)); \
+} while (0)
+
+#define clean(t, ...) do { \
+	if (!ok((t)->d.n == 0, __VA_ARGS__)) \
+		printf("#   findings:\n%s", buf_cstr(&(t)->text)); \
+} while (0)
+
+static const struct env_var *env(const struct service *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->nenv; i++)
+		if (!strcmp(s->env[i].name, name))
+			return &s->env[i];
+	return NULL;
+}
+
+static const char *envval(const struct service *s, const char *name)
+{
+	const struct env_var *e = env(s, name);
+
+	return e ? e->value : NULL;
+}
+
+static const char *joined(const struct strvec *v)
+{
+	static struct buf b;
+	size_t i;
+
+	buf_reset(&b);
+	for (i = 0; i < v->n; i++)
+		buf_printf(&b, "%s[%s]", i ? " " : "", v->v[i]);
+	return buf_cstr(&b);
+}
+
+/* ---- the mapping ---- */
+
+static const char full_yaml[] =
+	"x-common: &common\n"
+	"  stop_grace_period: 1s\n"
+	"  restart: unless-stopped\n"
+	"services:\n"
+	"  web:\n"
+	"    <<: *common\n"
+	"    image: nginx:${TAG}\n"
+	"    command: sh -c 'echo \"hi there\" && exec httpd -f'\n"
+	"    environment:\n"
+	"      GREETING: ${GREETING:-hello}\n"
+	"      FROM_ENV:\n"
+	"      UNSET_ONE:\n"
+	"    env_file: [web.env, ./conf/more.env]\n"
+	"    ports: [\"127.0.0.1:8080:80\", \"9000/udp\", \"7000-7001:8000-8001\",\n"
+	"            {target: 443, published: 8443, host_ip: \"::1\"}]\n"
+	"    volumes: [data:/data, {type: volume, source: data, target: /ro, read_only: true}]\n"
+	"    depends_on:\n"
+	"      db: {condition: service_healthy}\n"
+	"      init: {condition: service_completed_successfully}\n"
+	"    healthcheck:\n"
+	"      test: [\"CMD\", \"true\"]\n"
+	"      interval: 5s\n"
+	"      timeout: 2s\n"
+	"      start_period: 1m\n"
+	"      retries: 3\n"
+	"    labels: [team=web, tier=front]\n"
+	"    user: \"1000:1000\"\n"
+	"    working_dir: /srv\n"
+	"    mem_limit: 256m\n"
+	"    cpus: 0.5\n"
+	"    networks: [default]\n"
+	"  db:\n"
+	"    <<: *common\n"
+	"    restart: always\n"
+	"    image: busybox\n"
+	"    entrypoint: [\"sh\", \"-c\"]\n"
+	"    command: \"sleep $$HOME $TAG\"\n"
+	"    healthcheck: {test: \"test -f /ok\"}\n"
+	"    deploy: {resources: {limits: {memory: 64m, cpus: '2'}}}\n"
+	"  init:\n"
+	"    image: busybox\n"
+	"    depends_on: [db]\n"
+	"    healthcheck: {disable: true}\n"
+	"volumes:\n"
+	"  data:\n"
+	"networks:\n"
+	"  default: {}\n";
+
+static void test_mapping(void)
+{
+	const char *files[] = {
+		"app/.env", "TAG=ignored-env-wins\nX_FROM_DOTENV=dot\n",
+		"app/compose.yaml", full_yaml,
+		"app/conf/more.env", "FOO=more\n",
+		"app/web.env", "# comment\nFOO=file\nGREETING=fromfile\nQ='a #b$'\n"
+			       "export E=\"x\\ny\"\nT=v # note\n",
+		NULL
+	};
+	const struct service *web, *db, *init;
+	const struct project *p;
+	struct t t;
+
+	t_load(&t, files);
+	expect(&t, "app/compose.yaml:12:7: warning: services.web.environment."
+	       "UNSET_ONE: not set", "a KEY without value that is unset: warned");
+	ok(t.set.n == 1 && t.set.v[0].valid, "one valid project");
+	p = t.set.n ? &t.set.v[0] : NULL;
+	if (!p) {
+		t_free(&t);
+		return;
+	}
+	is_str(p->name, "app", "named after its directory");
+	web = project_find_service(p, "web");
+	db = project_find_service(p, "db");
+	init = project_find_service(p, "init");
+	ok(web && db && init, "three services");
+	if (!web || !db || !init) {
+		t_free(&t);
+		return;
+	}
+	is_str(web->image, "nginx:1.25", "image interpolated");
+	is_str(joined(&web->command), "[sh] [-c] [echo \"hi there\" && exec httpd -f]",
+	       "command string split as compose does");
+	is_str(joined(&db->entrypoint), "[sh] [-c]", "entrypoint list");
+	is_str(joined(&db->command), "[sleep] [$HOME] [1.25]",
+	       "$$ is a '$', bare $VAR interpolated");
+	is_str(envval(web, "GREETING"), "hello", "environment wins over env_file");
+	is_str(envval(web, "FROM_ENV"), "env", "KEY without value: from the environment");
+	ok(!env(web, "UNSET_ONE"), "KEY without value, unset: not passed");
+	is_str(envval(web, "FOO"), "more", "the later env_file wins");
+	is_str(envval(web, "Q"), "a #b$", "single quotes: ' #' and '$' kept");
+	is_str(envval(web, "E"), "x\ny", "double quotes: escapes");
+	is_str(envval(web, "T"), "v", "an unquoted value ends at ' #'");
+	is_int(web->nports, 5, "five ports (a range is two)");
+	if (web->nports == 5) {
+		is_str(web->ports[0].host_ip, "127.0.0.1", "host IP");
+		ok(web->ports[0].host_port == 8080 && web->ports[0].container_port == 80,
+		   "8080:80");
+		ok(web->ports[1].host_port == 0 && web->ports[1].container_port == 9000 &&
+		   !strcmp(web->ports[1].protocol, "udp"), "a container port alone, udp");
+		ok(web->ports[3].host_port == 7001 && web->ports[3].container_port == 8001,
+		   "a range, port by port");
+		ok(web->ports[4].host_port == 8443 && !strcmp(web->ports[4].host_ip, "::1"),
+		   "long syntax");
+	}
+	is_int(p->nvolumes, 1, "one project volume");
+	ok(p->nvolumes && p->volumes[0].type == VOLUME_MANAGED,
+	   "a named volume survives down: Managed");
+	ok(web->nmounts == 2 && !web->mounts[0].read_only && web->mounts[1].read_only,
+	   "mounts, read_only");
+	ok(web->ndeps == 2 && web->deps[0].condition == DEP_HEALTHY &&
+	   web->deps[1].condition == DEP_COMPLETED, "depends_on conditions");
+	ok(init->ndeps == 1 && init->deps[0].condition == DEP_STARTED,
+	   "depends_on list: started");
+	ok(web->health.present && web->health.interval_ms == 5000 &&
+	   web->health.timeout_ms == 2000 && web->health.start_period_ms == 60000 &&
+	   web->health.retries == 3, "healthcheck durations and retries");
+	is_str(joined(&db->health.test), "[CMD-SHELL] [test -f /ok]",
+	       "a test string is CMD-SHELL");
+	is_str(joined(&init->health.test), "[NONE]", "disable: true");
+	ok(web->restart == RESTART_UNLESS_STOPPED && db->restart == RESTART_ALWAYS &&
+	   init->restart == RESTART_NO, "restart, from a merge key; compose's default no");
+	ok(web->stop_grace_ms == 1000, "stop_grace_period from a merge key");
+	ok(web->labels.n == 2 && !strcmp(web->labels.v[1].value, "front"),
+	   "labels as a list");
+	is_str(web->user, "1000:1000", "user");
+	is_str(web->working_dir, "/srv", "working_dir");
+	ok(web->memory_bytes == 256 << 20 && web->nano_cpus == 500000000,
+	   "mem_limit, cpus");
+	ok(db->memory_bytes == 64 << 20 && db->nano_cpus == 2000000000,
+	   "deploy.resources.limits");
+	t_free(&t);
+}
+
+/* ---- what is refused ---- */
+
+struct refusal {
+	const char *yaml;      /* services.s's fields */
+	const char *want;
+};
+
+static const struct refusal refusals[] = {
+	{ "    cap_add: [NET_ADMIN]\n", "services.s.cap_add: not supported by cara: cap_add" },
+	{ "    privileged: true\n", "services.s.privileged: not supported by cara" },
+	{ "    build: .\n", "services.s.build: not supported by cara" },
+	{ "    container_name: x\n", "container_name: not supported by cara" },
+	{ "    restart: on-failure:3\n", "a maximum retry count" },
+	{ "    volumes: [./conf:/etc/x]\n", "a relative bind mount ('./conf'): the files are in the source" },
+	{ "    volumes: [/data]\n", "anonymous volumes" },
+	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },
+	{ "    volumes: [/srv/x:/x:z]\n", "volume mode 'z'" },
+	{ "    volumes: [{type: tmpfs, target: /t}]\n", "volume type 'tmpfs'" },
+	{ "    networks: [back]\n", "networks other than default" },
+	{ "    networks: {default: {aliases: [x]}}\n", "settings of the default network" },
+	{ "    ports: [\"1000-1002:80\"]\n", "host and container port ranges differ" },
+	{ "    ports: [\"80:80:80:80\"]\n", "'80:80' is not an IP address" },
+	{ "    labels: {cara.project: x}\n", "reserved for cara" },
+	{ "    depends_on: {db: {condition: service_healthy, restart: true}}\n",
+	  "depends_on.db.restart: not supported by cara" },
+	{ "    env_file: /etc/passwd\n", "is not in the source" },
+	{ "    env_file: ../../x.env\n", "leaves the source" },
+	{ "    env_file: missing.env\n", "'app/missing.env' is not in the source" },
+	{ "    command: \"echo 'open\"\n", "no closing quotation" },
+	{ "    environment: [\"A=${CARA_TOKEN}\"]\n", "variable 'CARA_TOKEN'" },
+	{ "    environment: [\"A=${NOPE:?say why}\"]\n", "required variable 'NOPE' is not set: say why" },
+	{ "    healthcheck: {interval: 1s}\n", "a healthcheck without test" },
+	{ "    deploy: {replicas: 2}\n", "deploy.replicas: not supported by cara" },
+	{ "    mem_limit: 128m\n    deploy: {resources: {limits: {memory: 64m}}}\n",
+	  "mem_limit and deploy.resources.limits.memory differ" },
+	{ "    command: \"a $ b\"\n", "invalid interpolation" },
+};
+
+static void test_refusals(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(refusals); i++) {
+		struct buf y = BUF_INIT;
+		struct t t;
+
+		buf_printf(&y, "services:\n  s:\n    image: busybox\n%s  db:\n"
+			   "    image: busybox\n", refusals[i].yaml);
+		t_one(&t, buf_cstr(&y));
+		expect(&t, refusals[i].want, "refused: %s", refusals[i].want);
+		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+		t_free(&t);
+		buf_release(&y);
+	}
+}
+
+static void test_top_level(void)
+{
+	struct t t;
+
+	t_one(&t, "services:\n  s: {image: busybox}\nvolumes:\n  v: {external: true}\n");
+	expect(&t, "volumes.v.external: not supported by cara: external",
+	       "external volumes refused");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nnetworks:\n  back: {}\n");
+	expect(&t, "networks.back: not supported by cara", "networks refused");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nsecrets:\n  a: {file: x}\n");
+	expect(&t, "secrets: not supported by cara: secrets", "top-level secrets");
+	t_free(&t);
+	t_one(&t, "version: '3.8'\nx-a: 1\nservices:\n  s: {image: busybox}\n");
+	clean(&t, "version and x-* keys accepted");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {command: [x]}\n");
+	expect(&t, "services.s.image: required", "image required");
+	t_free(&t);
+	t_one(&t, "services: {}\n");
+	expect(&t, "a project needs at least one service", "no services");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\n---\nservices: {}\n");
+	expect(&t, "one YAML document", "one document");
+	ok(t.set.incomplete, "  and nothing is pruned");
+	t_free(&t);
+}
+
+/* ---- names ---- */
+
+static void test_names(void)
+{
+	const char *two[] = {
+		"a/compose.yaml", "services:\n  s: {image: busybox}\n",
+		"a/docker-compose.yml", "services:\n  s: {image: busybox}\n",
+		NULL
+	};
+	const char *top[] = { "compose.yml", "services:\n  s: {image: busybox}\n",
+			      NULL };
+	const char *bad[] = { "My.App/compose.yml", "services:\n  s: {image: busybox}\n",
+			      NULL };
+	const char *under[] = { "my_app/compose.yml", "services:\n  s: {image: busybox}\n",
+				NULL };
+	const char *named[] = { "x/compose.yml", "name: ${TAG:+shop}\n"
+				"services:\n  s: {image: busybox}\n", NULL };
+	struct t t;
+
+	t_load(&t, two);
+	expect(&t, "a/docker-compose.yml:1:1: 'a/compose.yaml' and "
+	       "'a/docker-compose.yml' are both compose files",
+	       "a second compose file is an error naming both");
+	ok(t.set.incomplete && t.set.n == 1 && !t.set.v[0].valid,
+	   "  the first is the project, invalid; nothing pruned");
+	t_free(&t);
+	t_load(&t, top);
+	expect(&t, "compose.yml:1:1: name: a compose file at the top of the source "
+	       "needs a top-level name", "at the top a name is required");
+	ok(t.set.incomplete && !t.set.n, "  and the set is incomplete");
+	t_free(&t);
+	t_load(&t, bad);
+	ok(t.set.n == 1 && !strcmp(t.set.v[0].name, "myapp"),
+	   "the directory name normalised as compose does");
+	t_free(&t);
+	t_load(&t, under);
+	expect(&t, "invalid project name 'my_app' for 'my_app/compose.yml'",
+	       "a name cara cannot use is an error naming the file");
+	t_free(&t);
+	t_load(&t, named);
+	ok(t.set.n == 1 && !strcmp(t.set.v[0].name, "shop"), "top-level name, "
+	   "interpolated with ${VAR:+alt}");
+	t_free(&t);
+}
+
+/* ---- interpolation ---- */
+
+static void test_interpolation(void)
+{
+	const char *files[] = {
+		"app/.env", "DOT=dot\nFROM_ENV=shadowed\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    environment:\n"
+		"      A: ${DOT}-${FROM_ENV}\n"
+		"      B: ${EMPTY:-d1}/${EMPTY-d2}/${NOPE-d3}\n"
+		"      C: ${TAG:+yes}/${EMPTY:+no}/${EMPTY+set}/${NOPE+no}\n"
+		"      D: $$literal ${NOPE}x\n",
+		NULL
+	};
+	const struct service *s;
+	struct t t;
+
+	t_load(&t, files);
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	is_str(envval(s, "A"), "dot-env", ".env, and the environment wins over it");
+	is_str(envval(s, "B"), "d1//d3", ":- and -");
+	is_str(envval(s, "C"), "yes//set/", ":+ and +");
+	is_str(envval(s, "D"), "$literal x", "$$ and an unset variable");
+	expect(&t, "warning: services.s.environment.D: variable 'NOPE' is not set",
+	       "  which is warned about");
+	t_free(&t);
+}
+
+/* .env and env_file values are interpolated as compose (python-dotenv)
+ * does: from the keys above in the same file, then the environment. */
+static void test_env_files(void)
+{
+	const char *files[] = {
+		"app/.env", "X=1\nDOTREF=${X}-y\nLIT='${X}'\nDEF=${NOPE:-d}\n",
+		"app/a.env", "A=${X}z\nB=\"${TAG}\"\nNOEQ\nFROM_ENV\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file: a.env\n"
+		"    environment: {REF: $DOTREF, LIT: $LIT, DEF: $DEF}\n",
+		NULL
+	};
+	const char *bad[] = {
+		"app/a.env", "A=${CARA_TOKEN}\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file: a.env\n",
+		NULL
+	};
+	const struct service *s;
+	struct t t;
+
+	t_load(&t, files);
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	is_str(envval(s, "REF"), "1-y", ".env: a key above in the same file");
+	is_str(envval(s, "LIT"), "1", ".env: single quotes interpolated too, "
+	       "as by docker-compose 1.29");
+	is_str(envval(s, "DEF"), "d", ".env: ${VAR:-default}");
+	is_str(envval(s, "A"), "z", "env_file: not from .env");
+	is_str(envval(s, "B"), "1.25", "env_file: from the environment");
+	is_str(envval(s, "FROM_ENV"), "env", "env_file: KEY alone from the environment");
+	ok(!env(s, "NOEQ"), "env_file: KEY alone, unset: not passed");
+	expect(&t, "app/a.env:3: 'NOEQ' is not set", "  with a warning naming the line");
+	t_free(&t);
+	t_load(&t, bad);
+	expect(&t, "app/a.env:1:1: variable 'CARA_TOKEN'", "env_file: cara's "
+	       "variables refused");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+}
+
+/* ---- hostile input ---- */
+
+static void test_merge_keys(void)
+{
+	struct buf y = BUF_INIT;
+	struct t t;
+	size_t i;
+
+	t_one(&t, "x-a: &a {image: busybox, user: a}\nx-b: &b {user: b, working_dir: /b}\n"
+	      "services:\n  s:\n    <<: [*a, *b]\n    working_dir: /local\n");
+	ok(t.set.n == 1 && !strcmp(t.set.v[0].services[0].user, "a") &&
+	   !strcmp(t.set.v[0].services[0].working_dir, "/local"),
+	   "merge list: the first mapping wins, local keys win");
+	clean(&t, "  without findings");
+	t_free(&t);
+	t_one(&t, "services:\n  s:\n    <<: 3\n    image: busybox\n");
+	expect(&t, "a merge key ('<<') takes a mapping", "merge of a scalar");
+	t_free(&t);
+	/* a bomb: each level merges the one before twice */
+	buf_puts(&y, "x-0: &l0 {image: busybox, a0: 1}\n");
+	for (i = 1; i < 30; i++)
+		buf_printf(&y, "x-%zu: &l%zu {<<: [*l%zu, *l%zu], a%zu: 1}\n", i, i,
+			   i - 1, i - 1, i);
+	buf_puts(&y, "services:\n  s: {<<: *l29}\n");
+	t_one(&t, buf_cstr(&y));
+	ok(t.set.incomplete && strstr(buf_cstr(&t.text), "alias"),
+	   "a merge-key bomb stops at the alias budget");
+	t_free(&t);
+	buf_release(&y);
+}
+
+static void test_huge_env_file(void)
+{
+	struct buf e = BUF_INIT;
+	const char *files[] = { "app/big.env", NULL,
+				"app/compose.yaml",
+				"services:\n  s: {image: busybox, env_file: big.env}\n",
+				NULL };
+	clock_t t0 = clock();
+	struct t t;
+	size_t i;
+
+	for (i = 0; e.len < ((size_t)3 << 20); i++)
+		buf_printf(&e, "VAR_%zu=%zu\nVAR_0=last\n", i % 50000, i);
+	files[1] = buf_cstr(&e);
+	t_load(&t, files);
+	ok(t.set.n == 1 && t.set.v[0].services[0].nenv == 50000 &&
+	   !strcmp(envval(&t.set.v[0].services[0], "VAR_0"), "last"),
+	   "a 3 MiB env_file: every name once, the last value wins");
+	ok((double)(clock() - t0) / CLOCKS_PER_SEC < 10, "  in n log n");
+	t_free(&t);
+	buf_release(&e);
+}
+
+static void test_dir_source(void)
+{
+	char dir[] = "/tmp/cara-test-compose-XXXXXX";
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = { 0 };
+	struct buf cmd = BUF_INIT;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	buf_printf(&cmd, "mkdir %s/app %s/link && cd %s/app && "
+		   "printf 'services:\\n  s: {image: \"busybox:${TAG}\", env_file: [a.env]}\\n' "
+		   "> compose.yaml && printf 'TAG=1\\n' > ../link/.env && "
+		   "printf 'A=1\\n' > a.env && ln -s /etc/passwd .env && "
+		   "printf 'B=2\\n' > README", dir, dir, dir);
+	rc = system(buf_cstr(&cmd));
+	ok(rc == 0, "fixture");
+	rc = manifest_load_dir(&set, dir, NULL, &d);
+	ok(rc == 0 && set.incomplete, "a .env that is a link out of the tree: "
+	   "refused, nothing pruned");
+	ok(d.n && strstr(d.v[0].file, "app/.env"), "  the finding names it");
+	ok(set.n == 1 && set.v[0].services[0].nenv == 1, "  env_file read from "
+	   "the snapshot");
+	project_set_release(&set);
+	diags_release(&d);
+	buf_reset(&cmd);
+	buf_printf(&cmd, "rm -rf %s", dir);
+	rc = system(buf_cstr(&cmd));
+	(void)rc;
+	buf_release(&cmd);
+}
+
+/* A compose file given alone brings the .env beside it; an emptied one
+ * is an error, not a removal. */
+static void test_single_file(void)
+{
+	char dir[] = "/tmp/cara-test-compose-XXXXXX";
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = { 0 };
+	struct buf cmd = BUF_INIT, file = BUF_INIT;
+	struct t t;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	buf_printf(&cmd, "mkdir %s/shop && cd %s/shop && "
+		   "printf 'services:\n  s: {image: \"busybox:${V}\"}\n' > compose.yaml && "
+		   "printf 'V=7\n' > .env", dir, dir);
+	rc = system(buf_cstr(&cmd));
+	ok(rc == 0, "fixture");
+	buf_printf(&file, "%s/shop/compose.yaml", dir);
+	rc = manifest_load_dir(&set, buf_cstr(&file), NULL, &d);
+	ok(rc == 0 && set.n == 1 && !strcmp(set.v[0].services[0].image, "busybox:7") &&
+	   !strcmp(set.v[0].name, "shop"), "one compose file: its .env is read");
+	project_set_release(&set);
+	diags_release(&d);
+	buf_reset(&cmd);
+	buf_printf(&cmd, "rm -rf %s", dir);
+	rc = system(buf_cstr(&cmd));
+	(void)rc;
+	buf_release(&cmd);
+	buf_release(&file);
+	t_one(&t, "");
+	expect(&t, "app/compose.yaml:1:1: empty compose file", "an empty compose "
+	       "file is an error");
+	ok(t.set.incomplete, "  and nothing is pruned");
+	t_free(&t);
+	t_one(&t, "# nothing but a comment\n");
+	ok(t.set.incomplete, "a compose file of comments: nothing is pruned");
+	t_free(&t);
+}
+
+int main(void)
+{
+	test_mapping();
+	test_refusals();
+	test_top_level();
+	test_names();
+	test_interpolation();
+	test_env_files();
+	test_merge_keys();
+	test_huge_env_file();
+	test_dir_source();
+	test_single_file();
+	error_clear();
+	return tap_done();
+}
