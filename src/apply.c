@@ -43,9 +43,9 @@ static bool stopping(const struct apply_options *o)
 	return o->stop && *o->stop;
 }
 
-static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
+static void fail(struct apply_result *r, enum reason why, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
-static void fail(struct apply_result *r, const char *reason, const char *fmt, ...)
+static void fail(struct apply_result *r, enum reason why, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	va_list ap;
@@ -55,10 +55,10 @@ static void fail(struct apply_result *r, const char *reason, const char *fmt, ..
 	va_end(ap);
 	r->failed = true;
 	r->phase = phase_name(PHASE_FAILED);
-	r->reason = reason;
+	r->reason = reason_name(why);
 	free(r->message);
 	r->message = buf_detach(&b);
-	log_msg(LOG_ERROR, r->project, "%s: %s", reason, r->message);
+	log_msg(LOG_ERROR, r->project, "%s: %s", r->reason, r->message);
 }
 
 /* SIGTERM or SIGINT: leave the rest of the project to the next pass. */
@@ -239,12 +239,12 @@ static int health_verdict(const struct workload_state *cs, const char *dep,
 	if (cs->health == HEALTH_HEALTHY)
 		return 0;
 	if (cs->health == HEALTH_UNHEALTHY) {
-		fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not started",
+		fail(r, REASON_HEALTHCHECK_FAILED, "'%s' is unhealthy; '%s' not started",
 		     dep, svc);
 		return -1;
 	}
 	if (cs->state != OBS_RUNNING && cs->state != OBS_RESTARTING) {
-		fail(r, "DependencyFailed", "'%s' is %s (exit code %d) before "
+		fail(r, REASON_DEPENDENCY_FAILED, "'%s' is %s (exit code %d) before "
 		     "becoming healthy", dep, obs_state_name(cs->state), cs->exit_code);
 		return -1;
 	}
@@ -301,7 +301,7 @@ static int wait_healthy_events(struct backend *b, struct health_wait *hw,
 						      monotonic_ms() + PROGRESS_EVERY_MS)))
 			return 1;
 		if (b->ops->workload_state(b, hw->name, &cs) < 0) {
-			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+			fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs '%s' healthy: %s",
 			     hw->s->name, hw->ds->name, error_last());
 			return -1;
 		}
@@ -326,13 +326,13 @@ static int wait_healthy_events(struct backend *b, struct health_wait *hw,
 				return 0;
 			if (c.health == HEALTH_UNHEALTHY && c.state != OBS_EXITED &&
 			    c.state != OBS_REMOVED) {
-				fail(r, "HealthcheckFailed", "'%s' is unhealthy; '%s' not "
+				fail(r, REASON_HEALTHCHECK_FAILED, "'%s' is unhealthy; '%s' not "
 				     "started", hw->ds->name, hw->s->name);
 				return -1;
 			}
 			if (c.state == OBS_EXITED || c.state == OBS_REMOVED) {
 				if (b->ops->workload_state(b, hw->name, &cs) < 0) {
-					fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+					fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs '%s' healthy: %s",
 					     hw->s->name, hw->ds->name, error_last());
 					return -1;
 				}
@@ -343,7 +343,7 @@ static int wait_healthy_events(struct backend *b, struct health_wait *hw,
 			}
 		}
 		if (monotonic_ms() > hw->deadline) {
-			fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
+			fail(r, REASON_HEALTHCHECK_FAILED, "'%s' not healthy in time; '%s' "
 			     "not started", hw->ds->name, hw->s->name);
 			return -1;
 		}
@@ -373,7 +373,7 @@ static int wait_healthy_poll(struct backend *b, struct health_wait *hw,
 		quiet_until = started_at + first_probe_ms(ds);
 	for (;;) {
 		if (b->ops->workload_state(b, hw->name, &cs) < 0) {
-			fail(r, "DependencyFailed", "'%s' needs '%s' healthy: %s",
+			fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs '%s' healthy: %s",
 			     hw->s->name, ds->name, error_last());
 			return -1;
 		}
@@ -381,7 +381,7 @@ static int wait_healthy_poll(struct backend *b, struct health_wait *hw,
 			return v;
 		snprintf(hw->health, sizeof(hw->health), "%s", obs_health_name(cs.health));
 		if (monotonic_ms() > hw->deadline) {
-			fail(r, "HealthcheckFailed", "'%s' not healthy in time; '%s' "
+			fail(r, REASON_HEALTHCHECK_FAILED, "'%s' not healthy in time; '%s' "
 			     "not started", ds->name, hw->s->name);
 			return -1;
 		}
@@ -429,21 +429,21 @@ static int wait_dependency(struct backend *b, const struct project *p,
 	int rc = -1, exit_code = 0, w;
 
 	if (!ds) {
-		fail(r, "DependencyFailed", "service '%s' depends on unknown '%s'",
+		fail(r, REASON_DEPENDENCY_FAILED, "service '%s' depends on unknown '%s'",
 		     s->name, dep->service);
 		goto out;
 	}
 	switch (dep->condition) {
 	case DEP_STARTED:
 		if (b->ops->workload_state(b, name, &cs) < 0) {
-			fail(r, "DependencyFailed", "'%s' needs '%s' started: %s",
+			fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs '%s' started: %s",
 			     s->name, dep->service, error_last());
 			goto out;
 		}
 		if (cs.state != OBS_RUNNING &&
 		    !(ds->restart == RESTART_NO && cs.state == OBS_EXITED &&
 		      cs.exit_code == 0)) {
-			fail(r, "DependencyFailed", "'%s' needs '%s' started, but it is %s",
+			fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs '%s' started, but it is %s",
 			     s->name, dep->service, obs_state_name(cs.state));
 			goto out;
 		}
@@ -464,17 +464,17 @@ static int wait_dependency(struct backend *b, const struct project *p,
 			w = left > 0 ? wait_job(b, p, name, dep->service, left,
 						&exit_code) : 1;
 		if (w < 0) {
-			fail(r, "DependencyFailed", "'%s' needs job '%s' completed: %s",
+			fail(r, REASON_DEPENDENCY_FAILED, "'%s' needs job '%s' completed: %s",
 			     s->name, dep->service, error_last());
 			goto out;
 		}
 		if (w == 1) {
-			fail(r, "DependencyFailed", "job '%s' did not complete within %lds",
+			fail(r, REASON_DEPENDENCY_FAILED, "job '%s' did not complete within %lds",
 			     dep->service, o->health_timeout_s);
 			goto out;
 		}
 		if (exit_code != 0) {
-			fail(r, "DependencyFailed", "job '%s' exited with code %d",
+			fail(r, REASON_DEPENDENCY_FAILED, "job '%s' exited with code %d",
 			     dep->service, exit_code);
 			goto out;
 		}
@@ -558,7 +558,7 @@ static int create_container(struct backend *b, const struct project *p,
 		if (v && v->type == VOLUME_HOSTPATH) {
 			mounts[i].type = "bind";
 			if (!(vol_names[i] = host_path_source(o, v->host_path))) {
-				fail(r, "HostPathRefused", "service '%s': hostPath %s "
+				fail(r, REASON_HOSTPATH_REFUSED, "service '%s': hostPath %s "
 				     "(cara never creates or follows links for a HostPath)",
 				     s->name, error_last());
 				goto out;
@@ -576,7 +576,7 @@ static int create_container(struct backend *b, const struct project *p,
 			buf_reset(&secret);
 			if (secret_read(o->secrets_dir, e->secret_name, e->secret_key,
 					&secret) < 0) {
-				fail(r, "SecretMissing", "service '%s': %s", s->name,
+				fail(r, REASON_SECRET_MISSING, "service '%s': %s", s->name,
 				     error_last());
 				goto out;
 			}
@@ -620,7 +620,7 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.network = network;
 	cs.alias = s->name;
 	if (b->ops->workload_create(b, &cs, &id) < 0) {
-		fail(r, "ReconcileError", "%s", error_last());
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
 	}
 	log_msg(LOG_INFO, p->name, "created container %s", name);
@@ -666,7 +666,7 @@ static int start_service(struct backend *b, const struct project *p,
 			goto out;
 	t = monotonic_ms();
 	if (b->ops->workload_start(b, name) < 0) {
-		fail(r, "ReconcileError", "%s", error_last());
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
 	}
 	if (st)
@@ -687,7 +687,7 @@ static int unpause_service(struct backend *b, const struct project *p,
 	int rc = -1;
 
 	if (b->ops->workload_resume(b, name) < 0) {
-		fail(r, "ReconcileError", "%s", error_last());
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
 	}
 	if (st)
@@ -707,7 +707,7 @@ static int remove_container(struct backend *b, const char *project,
 	if (b->ops->workload_stop(b, name, -1) < 0)
 		log_msg(LOG_DEBUG, project, "stop %s: %s", name, error_last());
 	if (b->ops->workload_remove(b, name, true) < 0) {
-		fail(r, "ReconcileError", "%s", error_last());
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		return -1;
 	}
 	log_msg(LOG_INFO, project, "removed container %s", name);
@@ -744,7 +744,7 @@ static void check_running(struct backend *b, const struct plan *plan,
 				a->kind != ACTION_RECREATE_CONTAINER))
 			continue;
 		if (b->ops->workload_state(b, a->object, &cs) < 0) {
-			fail(r, "ContainerMissing", "%s", error_last());
+			fail(r, REASON_CONTAINER_MISSING, "%s", error_last());
 			return;
 		}
 		{
@@ -760,15 +760,15 @@ static void check_running(struct backend *b, const struct plan *plan,
 		}
 		if (a->svc->restart == RESTART_NO) {
 			if (cs.state == OBS_EXITED && cs.exit_code != 0)
-				fail(r, "ContainerExited", "job '%s' exited with code %d",
+				fail(r, REASON_CONTAINER_EXITED, "job '%s' exited with code %d",
 				     a->svc->name, cs.exit_code);
 			continue;
 		}
 		if (cs.state == OBS_RESTARTING || cs.restart_count > 0)
-			fail(r, "ContainerCrashed", "'%s' is restarting (exit code %d)",
+			fail(r, REASON_CONTAINER_CRASHED, "'%s' is restarting (exit code %d)",
 			     a->svc->name, cs.exit_code);
 		else if (cs.state == OBS_EXITED || cs.state == OBS_DEAD)
-			fail(r, "ContainerExited", "'%s' exited with code %d%s",
+			fail(r, REASON_CONTAINER_EXITED, "'%s' exited with code %d%s",
 			     a->svc->name, cs.exit_code, cs.oom_killed ? " (out of memory)" : "");
 	}
 }
@@ -801,7 +801,7 @@ static int pull_image(struct backend *b, const char *project, const char *ref,
 
 	log_msg(LOG_INFO, project, "pulling image %s", ref);
 	if ((rc = auth_lookup(&c, o->registry_auth_file, ref)) < 0) {
-		fail(r, "ImagePullError", "pull %s: %s", ref, error_last());
+		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, error_last());
 		goto out;
 	}
 	if (c.from)
@@ -811,9 +811,9 @@ static int pull_image(struct backend *b, const char *project, const char *ref,
 			       log_progress() ? pull_note : NULL, &pc);
 	if (rc == ERR_REFUSED) {
 		auth_refused_message(&msg, &c, error_last());
-		fail(r, "ImagePullError", "pull %s: %s", ref, buf_cstr(&msg));
+		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
 	} else if (rc < 0) {
-		fail(r, "ImagePullError", "%s", error_last());
+		fail(r, REASON_IMAGE_PULL_ERROR, "%s", error_last());
 	}
 out:
 	auth_creds_release(&c);
@@ -932,7 +932,7 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 
 			free(net);
 			if (c < 0) {
-				fail(r, "ReconcileError", "%s", error_last());
+				fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 				return;
 			}
 			log_msg(LOG_INFO, pp->name, "connected container %s to its "
@@ -975,13 +975,13 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 	check_running(b, plan, pp, r);
 	if (!r->failed) {
 		r->phase = phase_name(PHASE_RUNNING);
-		r->reason = "ContainersRunning";
+		r->reason = reason_name(REASON_CONTAINERS_RUNNING);
 		r->message = phase_running_message(pp->proj);
 	}
 	return;
 engine_error:
 	/* a network or volume of the name that is someone else's: not used */
-	fail(r, rc == ERR_FOREIGN ? "OwnedElsewhere" : "ReconcileError", "%s",
+	fail(r, rc == ERR_FOREIGN ? REASON_OWNED_ELSEWHERE : REASON_RECONCILE_ERROR, "%s",
 	     error_last());
 }
 
@@ -1014,7 +1014,7 @@ static void *worker(void *arg)
 		if (!pl->plan->projects[i].count)
 			continue;
 		if (!b && ops->open(&b, &bopts) < 0) {
-			fail(&pl->rep->results[i], "ReconcileError", "%s", error_last());
+			fail(&pl->rep->results[i], REASON_RECONCILE_ERROR, "%s", error_last());
 			continue;
 		}
 		apply_project(b, pl->plan, &pl->plan->projects[i], pl->opts,

@@ -164,7 +164,7 @@ static void mark_pending(struct pass *p)
 			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
 				  action_cause_name(pp->cause), "tearing down");
 		else if (pp->verdict == VERDICT_APPLY)
-			set_phase(p, pp->name, phase_name(PHASE_PENDING), "Reconciling",
+			set_phase(p, pp->name, phase_name(PHASE_PENDING), reason_name(REASON_RECONCILING),
 				  "applying changes");
 	}
 }
@@ -222,11 +222,13 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 			break;
 		case VERDICT_CONVERGED:
 			phase_observed(&pv, pp->name, pp->proj, &p->obs);
-			set_phase(p, pp->name, phase_name(pv.phase), pv.reason, pv.message);
+			set_phase(p, pp->name, phase_name(pv.phase), reason_name(pv.reason),
+				  pv.message);
 			if (pv.phase == PHASE_FAILED) {
 				/* nothing to apply, but name it: a failed count
 				 * alone does not say which project to look at */
-				log_msg(LOG_ERROR, pp->name, "%s: %s", pv.reason, pv.message);
+				log_msg(LOG_ERROR, pp->name, "%s: %s", reason_name(pv.reason),
+					pv.message);
 				t->failed++;
 			} else {
 				t->ok++;
@@ -239,8 +241,10 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 			break;
 		case VERDICT_REFUSED:
 			/* another state's objects: say whose, touch nothing */
-			log_msg(LOG_ERROR, pp->name, "OwnedElsewhere: %s", pp->message);
-			set_phase(p, pp->name, phase_name(PHASE_FAILED), "OwnedElsewhere",
+			log_msg(LOG_ERROR, pp->name, "%s: %s", reason_name(REASON_OWNED_ELSEWHERE),
+				pp->message);
+			set_phase(p, pp->name, phase_name(PHASE_FAILED),
+				  reason_name(REASON_OWNED_ELSEWHERE),
 				  pp->message);
 			t->failed++;
 			break;
@@ -250,7 +254,8 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 				/* not the manifest's fault: a Failed phase, so the
 				 * alerts on it fire, also on a first deploy */
 				set_phase(p, pp->name, phase_name(PHASE_FAILED),
-					  "SecretMissing", pp->proj->secret_missing);
+					  reason_name(REASON_SECRET_MISSING),
+					  pp->proj->secret_missing);
 				break;
 			}
 			if (state_event(p->st, p->pass_id, pp->name, "InvalidManifest",

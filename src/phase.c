@@ -19,6 +19,26 @@ const char *phase_name(enum phase p)
 	return (size_t)p < PHASE_COUNT ? names[p] : "Unknown";
 }
 
+static const char *const reasons[REASON_COUNT] = {
+	[REASON_RECONCILING] = "Reconciling",
+	[REASON_CONTAINERS_RUNNING] = "ContainersRunning",
+	[REASON_DEPENDENCY_FAILED] = "DependencyFailed",
+	[REASON_HEALTHCHECK_FAILED] = "HealthcheckFailed",
+	[REASON_CONTAINER_EXITED] = "ContainerExited",
+	[REASON_CONTAINER_CRASHED] = "ContainerCrashed",
+	[REASON_CONTAINER_MISSING] = "ContainerMissing",
+	[REASON_IMAGE_PULL_ERROR] = "ImagePullError",
+	[REASON_HOSTPATH_REFUSED] = "HostPathRefused",
+	[REASON_SECRET_MISSING] = "SecretMissing",
+	[REASON_OWNED_ELSEWHERE] = "OwnedElsewhere",
+	[REASON_RECONCILE_ERROR] = "ReconcileError",
+};
+
+const char *reason_name(enum reason r)
+{
+	return (size_t)r < REASON_COUNT && reasons[r] ? reasons[r] : "Unknown";
+}
+
 char *phase_running_message(const struct project *p)
 {
 	size_t n = p ? p->nservices : 0;
@@ -33,7 +53,7 @@ void phase_observed(struct phase_verdict *out, const char *name,
 	size_t i;
 
 	out->phase = PHASE_RUNNING;
-	out->reason = "ContainersRunning";
+	out->reason = REASON_CONTAINERS_RUNNING;
 	out->message = NULL;
 	for (i = 0; i < o->ncontainers && !out->message; i++) {
 		const struct obs_container *c = &o->containers[i];
@@ -45,14 +65,14 @@ void phase_observed(struct phase_verdict *out, const char *name,
 			    : NULL;
 		out->phase = PHASE_FAILED;
 		if (c->health == HEALTH_UNHEALTHY) {
-			out->reason = "HealthcheckFailed";
+			out->reason = REASON_HEALTHCHECK_FAILED;
 			out->message = xasprintf("'%s' is unhealthy", c->service);
 		} else if (c->state == OBS_RESTARTING) {
-			out->reason = "ContainerCrashed";
+			out->reason = REASON_CONTAINER_CRASHED;
 			out->message = xasprintf("'%s' is restarting", c->service);
 		} else if (s && !plan_service_finished(s, c) && s->restart != RESTART_NO &&
 			   c->state != OBS_RUNNING) {
-			out->reason = "ContainerExited";
+			out->reason = REASON_CONTAINER_EXITED;
 			out->message = xasprintf("'%s' is %s", c->service,
 						 obs_state_name(c->state));
 		} else {

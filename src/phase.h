@@ -22,9 +22,32 @@ enum phase {
 
 const char *phase_name(enum phase p);     /* "Running" */
 
+/*
+ * Why a project is in its phase (cara(1), PHASES AND REASONS).  A
+ * teardown's reason is its cause (action_cause_name: "Expired",
+ * "RemovedFromSource").
+ */
+enum reason {
+	REASON_RECONCILING,        /* Pending: changes being applied */
+	REASON_CONTAINERS_RUNNING, /* Running */
+	REASON_DEPENDENCY_FAILED,
+	REASON_HEALTHCHECK_FAILED,
+	REASON_CONTAINER_EXITED,
+	REASON_CONTAINER_CRASHED,
+	REASON_CONTAINER_MISSING,
+	REASON_IMAGE_PULL_ERROR,
+	REASON_HOSTPATH_REFUSED,
+	REASON_SECRET_MISSING,
+	REASON_OWNED_ELSEWHERE,
+	REASON_RECONCILE_ERROR,
+};
+#define REASON_COUNT (REASON_RECONCILE_ERROR + 1)
+
+const char *reason_name(enum reason r);   /* "ImagePullError" */
+
 struct phase_verdict {
 	enum phase phase;
-	const char *reason;        /* static CamelCase: "ContainersRunning" */
+	enum reason reason;
 	char *message;             /* the caller frees */
 };
 

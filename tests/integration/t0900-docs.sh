@@ -74,12 +74,10 @@ flag_value() {
 	esac
 }
 
-# Every reason (and event kind, and plan cause) the C sources record.
+# Every reason (phase.c's table), event kind and plan cause the C sources record.
 reasons_in_src() {
 	{
-		grep -ohE 'fail\([^,]+, "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
-		grep -ohE 'reason = "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
-		grep -ohE 'set_phase\([^"]*"[A-Za-z]+", "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
+		grep -ohE '\[REASON_[A-Z_]+\] = "[A-Z][A-Za-z]+"' "$srcdir"/src/phase.c
 		grep -ohE 'state_event\([^"]*"[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
 		grep -ohE 'case CAUSE_[A-Z_]+: return "[A-Z][A-Za-z]+"' "$srcdir"/src/*.c
 	} | sed 's/.*"\([A-Za-z]*\)"$/\1/' | sort -u

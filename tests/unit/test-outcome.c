@@ -7,6 +7,7 @@
 
 #include "builders.h"
 #include "outcome.h"
+#include "phase.h"
 #include "plan.h"
 #include "tap.h"
 
@@ -69,8 +70,28 @@ static void test_plan(void)
 	plan_release(&p);
 }
 
+/* One name a reason, CamelCase, none twice: what state, status and alerts key on. */
+static void test_reasons(void)
+{
+	size_t i, k;
+	bool named = true, unique = true;
+
+	for (i = 0; i < REASON_COUNT; i++) {
+		const char *n = reason_name((enum reason)i);
+
+		named &= strcmp(n, "Unknown") && n[0] >= 'A' && n[0] <= 'Z';
+		for (k = 0; k < i; k++)
+			unique &= strcmp(n, reason_name((enum reason)k)) != 0;
+	}
+	ok(named, "every reason has a CamelCase name");
+	ok(unique, "no two reasons share a name");
+	is_str(reason_name(REASON_IMAGE_PULL_ERROR), "ImagePullError", "ImagePullError");
+	is_str(reason_name((enum reason)REASON_COUNT), "Unknown", "out of range: Unknown");
+}
+
 int main(void)
 {
+	test_reasons();
 	test_pass();
 	test_plan();
 	return tap_done();

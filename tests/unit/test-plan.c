@@ -940,19 +940,19 @@ static void test_phase_observed(void)
 	fixture_init(&f);
 	converge(&f, find_p(&f, "shop"));
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
-	ok(v.phase == PHASE_RUNNING && !strcmp(v.reason, "ContainersRunning") &&
+	ok(v.phase == PHASE_RUNNING && !strcmp(reason_name(v.reason), "ContainersRunning") &&
 	   !strcmp(v.message, "3 services up to date"), "converged: Running (%s)", v.message);
 	free(v.message);
 	c = tb_obs_find(&f.obs, "shop", "db");
 	c->health = HEALTH_UNHEALTHY;
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
-	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "HealthcheckFailed") &&
+	ok(v.phase == PHASE_FAILED && !strcmp(reason_name(v.reason), "HealthcheckFailed") &&
 	   !strcmp(v.message, "'db' is unhealthy"), "unhealthy: Failed, HealthcheckFailed");
 	free(v.message);
 	c->health = HEALTH_HEALTHY;
 	tb_obs_set_state(&f.obs, "shop", "app", "exited", 1);
 	phase_observed(&v, "shop", find_p(&f, "shop"), &f.obs);
-	ok(v.phase == PHASE_FAILED && !strcmp(v.reason, "ContainerExited"),
+	ok(v.phase == PHASE_FAILED && !strcmp(reason_name(v.reason), "ContainerExited"),
 	   "a long-running service exited: Failed, ContainerExited");
 	free(v.message);
 	tb_obs_set_state(&f.obs, "shop", "app", "running", 0);
