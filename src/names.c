@@ -1,8 +1,6 @@
 /*
  * names.c - Docker object names (names.h).
  */
-#include "config.h"
-
 #include "names.h"
 #include "util.h"
 

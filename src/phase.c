@@ -1,8 +1,6 @@
 /*
  * phase.c - phase names and the phase of a converged project (phase.h).
  */
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,8 +2,6 @@
  * util.c - allocation, buffers, vectors, errors, diagnostics, time.
  * See util.h for the invariants.
  */
-#include "config.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -6,8 +6,6 @@
  * it stays inside the tree; a directory reached twice read once.  A compose
  * file given alone is read with the .env and *.env files beside it.
  */
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>

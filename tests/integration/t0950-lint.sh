@@ -90,4 +90,15 @@ else
 	test_skip 'make lint' "no Makefile in $builddir"
 fi
 
+test_expect_success 'no two modules of src/ include each other, directly or through others' '
+	sh "$srcdir/scripts/include-cycles" "$srcdir/src" &&
+	mkdir -p cyc/sub &&
+	printf "#include \"b.h\"\n" >cyc/a.h && printf "#include \"sub/c.h\"\n" >cyc/b.h &&
+	printf "#include \"a.h\"\n" >cyc/sub/c.h && printf "#include \"a.h\"\n" >cyc/a.c &&
+	expect_exit 1 sh "$srcdir/scripts/include-cycles" cyc >out 2>&1 &&
+	expect_contains out "a is on a cycle" && expect_contains out "sub/c is on a cycle" &&
+	rm cyc/sub/c.h && printf "int c;\n" >cyc/sub/c.h &&
+	sh "$srcdir/scripts/include-cycles" cyc
+'
+
 test_done
