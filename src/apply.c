@@ -38,6 +38,39 @@ struct pool {
 	size_t next;
 };
 
+/*
+ * --parallel counts the projects that work the Engine at once, not those
+ * waiting: a project waiting on the event stream for a dependency makes
+ * no call, so it gives its slot to another project until the wait ends.
+ * More workers than slots run then, each taking a slot to do anything.
+ */
+struct slots {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int free;
+};
+
+static void slot_take(struct slots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (s->free <= 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->free--;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void slot_give(struct slots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->free++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static bool stopping(const struct apply_options *o)
 {
 	return o->stop && *o->stop;
@@ -659,11 +692,21 @@ static int start_service(struct backend *b, const struct project *p,
 	char *name = name_container(p->name, s->name);
 	int64_t t;
 	size_t i;
-	int rc = -1;
+	int rc = -1, w;
 
-	for (i = 0; i < s->ndeps; i++)
-		if (wait_dependency(b, p, s, &s->deps[i], st, o, r) < 0)
+	for (i = 0; i < s->ndeps; i++) {
+		/* a wait on the stream makes no Engine call: give the slot */
+		bool idle = s->deps[i].condition != DEP_STARTED && o->slots &&
+			    o->watch && o->backend->watch_ready(o->watch, 0);
+
+		if (idle)
+			slot_give(o->slots);
+		w = wait_dependency(b, p, s, &s->deps[i], st, o, r);
+		if (idle)
+			slot_take(o->slots);
+		if (w < 0)
 			goto out;
+	}
 	t = monotonic_ms();
 	if (b->ops->workload_start(b, name) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
@@ -1013,12 +1056,13 @@ static void *worker(void *arg)
 			break;
 		if (!pl->plan->projects[i].count)
 			continue;
-		if (!b && ops->open(&b, &bopts) < 0) {
+		slot_take(pl->opts->slots);
+		if (!b && ops->open(&b, &bopts) < 0)
 			fail(&pl->rep->results[i], REASON_RECONCILE_ERROR, "%s", error_last());
-			continue;
-		}
-		apply_project(b, pl->plan, &pl->plan->projects[i], pl->opts,
-			      &pl->rep->results[i]);
+		else
+			apply_project(b, pl->plan, &pl->plan->projects[i], pl->opts,
+				      &pl->rep->results[i]);
+		slot_give(pl->opts->slots);
 	}
 	if (b) {
 		pthread_mutex_lock(&pl->mu);
@@ -1054,6 +1098,8 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 {
 	struct apply_options o = *opts_in, *opts = &o;
 	struct backend_options eo = { o.docker_host, o.docker_timeout_ms, o.docker_api };
+	struct slots slots;
+	int parallel = o.parallel > 0 ? o.parallel : 1;
 	struct pool pl;
 	pthread_t th[64];
 	size_t i, nth = 0, want;
@@ -1085,8 +1131,16 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	for (i = 0; i < plan->nprojects; i++)
 		if (plan->projects[i].count)
 			want++;
-	if (want > (size_t)(opts->parallel > 0 ? opts->parallel : 1))
-		want = (size_t)(opts->parallel > 0 ? opts->parallel : 1);
+	o.slots = NULL;
+	if (o.watch && want > (size_t)parallel) {
+		/* waits give their slot back: a worker a project, up to the cap */
+		pthread_mutex_init(&slots.mu, NULL);
+		pthread_cond_init(&slots.cv, NULL);
+		slots.free = parallel;
+		o.slots = &slots;
+	} else if (want > (size_t)parallel) {
+		want = (size_t)parallel;
+	}
 	if (want > ARRAY_SIZE(th))
 		want = ARRAY_SIZE(th);
 	for (i = 0; i < want; i++) {
@@ -1099,6 +1153,10 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	out->engine_calls += o.backend->watch_stop(o.watch);
+	if (o.slots) {
+		pthread_cond_destroy(&slots.cv);
+		pthread_mutex_destroy(&slots.mu);
+	}
 	pthread_mutex_destroy(&pl.mu);
 	return 0;
 }

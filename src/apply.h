@@ -29,10 +29,11 @@ struct apply_options {
 	const char *owner;              /* cara.owner of what is created; NULL: none */
 	const char *const *hostpath_roots;  /* HostPath sources are resolved under these */
 	size_t nhostpath_roots;
-	int parallel;                   /* worker threads, >= 1 */
+	int parallel;                   /* projects working the Engine at once, >= 1 */
 	long health_timeout_s;          /* cap on waiting for Healthy/Completed */
 	volatile sig_atomic_t *stop;    /* set by SIGTERM/SIGINT: finish the step, stop */
 	struct backend_watch *watch;    /* apply_plan's own: leave NULL */
+	struct slots *slots;            /* apply_plan's own: leave NULL */
 };
 
 /* Outcome of one project in the plan. */

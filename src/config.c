@@ -127,7 +127,7 @@ static const struct opt opts[] = {
 	{ "wait-lock", "CARA_WAIT_LOCK", "waitLock", L(wait_lock_s), "0", 0, 86400, MASK_NONE,
 	  "seconds to wait for another pass's lock (0: exit 3 at once)", OPTS_STATE },
 	{ "parallel", "CARA_PARALLEL", "parallel", L(parallel), "4", 1, 64, MASK_NONE,
-	  "projects applied concurrently", OPTS_PASS },
+	  "projects working the Engine at once (waiting ones do not count)", OPTS_PASS },
 	{ "health-timeout", "CARA_HEALTH_TIMEOUT", "healthTimeout", L(health_timeout_s), "300",
 	  1, 86400, MASK_NONE, "longest wait for a Healthy or Completed dependency", OPTS_PASS },
 	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json", OPTS_COMMON },
