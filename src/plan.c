@@ -598,6 +598,22 @@ static bool volume_declared(const struct project *p, const char *vname)
 	return found;
 }
 
+/*
+ * The service a pull of s's image is done for: one that may pull it
+ * (apply refuses a pull for a service whose policy is Never), else s.
+ */
+static const struct service *image_puller(const struct project *p,
+					  const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		if (same(p->services[i].image, s->image) &&
+		    p->services[i].pull_policy != PULL_NEVER)
+			return &p->services[i];
+	return s;
+}
+
 static void plan_apply(struct plan *pl, const struct project *p,
 		       const struct observed *o, const struct plan_options *opts)
 {
@@ -663,6 +679,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		a = add_action(pl, ACTION_PULL_IMAGE, CAUSE_MISSING, p->name, NULL,
 			       xstrdup(s->image), NULL);
 		a->proj = p;
+		a->svc = image_puller(p, s);
 	}
 
 	/*
