@@ -938,6 +938,12 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 			break;
 		}
 		case ACTION_PULL_IMAGE:
+			if (a->svc && a->svc->pull_policy == PULL_NEVER) {
+				fail(r, "ImagePullError", "image %s is not on the host "
+				     "and service %s has imagePullPolicy Never: it is "
+				     "not pulled", a->object, a->svc->name);
+				return;
+			}
 			if (pull_image(b, pp->name, a->object, o, r) < 0)
 				return;
 			break;

@@ -267,6 +267,46 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 	}
 }
 
+/* An image pulled for a moved tag: which digest it was and is, who moved. */
+static void record_image_updates(struct pass *p, const struct apply_report *rep)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+
+		if (rep->results[i].failed || rep->results[i].interrupted)
+			continue;
+		for (j = pp->first; j < pp->first + pp->count; j++) {
+			const struct plan_action *a = &p->plan.actions[j];
+			struct buf msg = BUF_INIT;
+			bool any = false;
+
+			if (a->kind != ACTION_PULL_IMAGE || a->cause != CAUSE_IMAGE_UPDATED ||
+			    a->changed.n != 2)
+				continue;
+			buf_printf(&msg, "image %s updated: %s -> %s", a->object,
+				   a->changed.v[0], a->changed.v[1]);
+			for (k = pp->first; k < pp->first + pp->count; k++) {
+				const struct plan_action *r = &p->plan.actions[k];
+
+				if (r->kind == ACTION_RECREATE_CONTAINER && r->svc &&
+				    r->cause == CAUSE_IMAGE_UPDATED &&
+				    r->svc->image && !strcmp(r->svc->image, a->object)) {
+					buf_printf(&msg, "%s%s", any ? ", " : "; recreated ",
+						   r->service);
+					any = true;
+				}
+			}
+			log_msg(LOG_INFO, pp->name, "%s", buf_cstr(&msg));
+			if (state_event(p->st, p->pass_id, pp->name, "ImageUpdated",
+					buf_cstr(&msg), (int64_t)time(NULL)) < 0)
+				pass_state_error(p, pp->name);
+			buf_release(&msg);
+		}
+	}
+}
+
 /* A take-over is deliberate and remembered: later passes need no flag. */
 static void record_adoptions(struct pass *p)
 {
@@ -329,7 +369,14 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		goto out;
 	}
 	pass_report_diags(&p);
-	if (pass_observe(&p) < 0 || pass_plan(&p, gc_only, cfg->prune) < 0) {
+	if (pass_observe(&p) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_finish(&p, "error", NULL);
+		goto out;
+	}
+	if (!gc_only)
+		pass_check_images(&p, !cfg->dry_run);
+	if (pass_plan(&p, gc_only, cfg->prune) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		pass_finish(&p, "error", NULL);
 		goto out;
@@ -359,6 +406,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);
 	record_adoptions(&p);
+	record_image_updates(&p, &rep);
 
 	counts.projects = (unsigned)(tally.ok + tally.failed);
 	counts.projects_failed = (unsigned)tally.failed;

@@ -45,6 +45,25 @@ struct opt {
 	unsigned group;            /* OPTS_*: the commands that take the flag */
 };
 
+int config_parse_image_check(const char *s, int64_t *out_s)
+{
+	int64_t ms;
+
+	if (!s || !strcmp(s, "never")) {
+		*out_s = -1;
+		return 0;
+	}
+	if (!strcmp(s, "always")) {
+		*out_s = 0;
+		return 0;
+	}
+	if (parse_duration_ms(s, &ms) < 0 || ms < 1000)
+		return error_set("--image-check: '%.64s' is not never, always or a "
+				 "duration of at least 1s (e.g. 30m)", s);
+	*out_s = ms / 1000;
+	return 0;
+}
+
 #define S(f) OPT_STR, offsetof(struct config, f)
 #define B(f) OPT_BOOL, offsetof(struct config, f)
 #define L(f) OPT_LONG, offsetof(struct config, f)
@@ -130,6 +149,9 @@ static const struct opt opts[] = {
 	  "projects working the Engine at once (waiting ones do not count)", OPTS_PASS },
 	{ "health-timeout", "CARA_HEALTH_TIMEOUT", "healthTimeout", L(health_timeout_s), "300",
 	  1, 86400, MASK_NONE, "longest wait for a Healthy or Completed dependency", OPTS_PASS },
+	{ "image-check", "CARA_IMAGE_CHECK", "imageCheck", S(image_check), "never",
+	  0, 0, MASK_NONE, "ask registries whether tags moved: never, always, or at "
+	  "most every DURATION (e.g. 30m) a tag", OPTS_PASS },
 	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json", OPTS_COMMON },
 	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, MASK_NONE,
 	  "text or json log lines on stderr", OPTS_COMMON },
@@ -388,6 +410,8 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 		return -1;
 	if (strcmp(cfg->output, "text") && strcmp(cfg->output, "json"))
 		return error_set("--output: '%s' is not 'text' or 'json'", cfg->output);
+	if (config_parse_image_check(cfg->image_check, &cfg->image_check_s) < 0)
+		return -1;
 	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
 		return error_set("--log-format: '%s' is not 'text' or 'json'",
 				 cfg->log_format);

@@ -37,6 +37,8 @@ struct config {
 	long wait_lock_s;
 	long parallel;
 	long health_timeout_s;
+	char *image_check;         /* --image-check: never, always or a duration */
+	int64_t image_check_s;     /* parsed: -1 never, 0 every pass, else seconds */
 	/* output */
 	char *output;              /* "text" | "json" */
 	char *log_format;          /* "text" | "json" */
@@ -89,5 +91,8 @@ void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 void config_interpolate_allow(const struct config *cfg, struct strvec *out);
 /* Split adopt (--adopt P[,P...]) into a vector. */
 void config_adopt(const struct config *cfg, struct strvec *out);
+
+/* --image-check's value: "never" -1, "always" 0, a duration in seconds. */
+int config_parse_image_check(const char *s, int64_t *out_s);
 
 #endif

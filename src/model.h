@@ -85,9 +85,17 @@ enum restart_policy {
 	RESTART_ALWAYS,
 };
 
+/*
+ * When an image is pulled (imagePullPolicy; compose's pull_policy):
+ * IfNotPresent when missing (and when --image-check finds its tag moved),
+ * Always also checks the tag on every pass, Never only uses a local image.
+ */
+enum pull_policy { PULL_IF_NOT_PRESENT, PULL_ALWAYS, PULL_NEVER };
+
 struct service {
 	char *name;
 	char *image;
+	enum pull_policy pull_policy;
 	bool has_command, has_entrypoint;
 	struct strvec command;
 	struct strvec entrypoint;

@@ -67,7 +67,7 @@ void observed_release(struct observed *o)
 		struct obs_container *c = &o->containers[i];
 		free(c->id); free(c->name); free(c->project); free(c->service);
 		free(c->spec_hash); free(c->spec_fields); free(c->image);
-		free(c->networks); free(c->owner);
+		free(c->networks); free(c->owner); free(c->image_id);
 	}
 	for (i = 0; i < o->nnetworks; i++) {
 		free(o->networks[i].id);
@@ -81,8 +81,11 @@ void observed_release(struct observed *o)
 		free(o->volumes[i].type);
 		free(o->volumes[i].owner);
 	}
-	for (i = 0; i < o->nimages; i++)
+	for (i = 0; i < o->nimages; i++) {
 		free(o->images[i]);
+		free(o->image_ids[i]);
+	}
+	free(o->image_ids);
 	free(o->containers);
 	free(o->networks);
 	free(o->volumes);
@@ -122,10 +125,27 @@ static char *normalize_ref(const char *ref)
 	return xasprintf("%s:latest", ref);
 }
 
-void observed_add_image(struct observed *o, const char *ref)
+void observed_add_image_id(struct observed *o, const char *ref, const char *id)
 {
 	GROW(o->images, o->capimages, o->nimages + 1);
+	GROW(o->image_ids, o->capimage_ids, o->nimages + 1);
+	o->image_ids[o->nimages] = xstrdup(id ? id : "");
 	o->images[o->nimages++] = normalize_ref(ref);
+}
+
+void observed_add_image(struct observed *o, const char *ref)
+{
+	observed_add_image_id(o, ref, NULL);
+}
+
+struct image_pair {
+	char *ref, *id;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return strcmp(((const struct image_pair *)a)->ref,
+		      ((const struct image_pair *)b)->ref);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -135,16 +155,83 @@ static int cmp_str(const void *a, const void *b)
 
 void observed_sort(struct observed *o)
 {
-	if (o->nimages)
-		qsort(o->images, o->nimages, sizeof(char *), cmp_str);
+	struct image_pair *v;
+	size_t i;
+
+	if (!o->nimages)
+		return;
+	v = xcalloc(o->nimages, sizeof(*v));
+	for (i = 0; i < o->nimages; i++) {
+		v[i].ref = o->images[i];
+		v[i].id = o->image_ids[i];
+	}
+	qsort(v, o->nimages, sizeof(*v), cmp_pair);
+	for (i = 0; i < o->nimages; i++) {
+		o->images[i] = v[i].ref;
+		o->image_ids[i] = v[i].id;
+	}
+	free(v);
+}
+
+static char **find_image(const struct observed *o, const char *ref)
+{
+	char *n = normalize_ref(ref);
+	char **found = o->nimages ?
+		bsearch(&n, o->images, o->nimages, sizeof(char *), cmp_str) : NULL;
+
+	free(n);
+	return found;
 }
 
 bool observed_has_image(const struct observed *o, const char *ref)
 {
-	char *n = normalize_ref(ref);
-	bool found = o->nimages &&
-		bsearch(&n, o->images, o->nimages, sizeof(char *), cmp_str);
+	return find_image(o, ref) != NULL;
+}
 
-	free(n);
-	return found;
+const char *observed_image_id(const struct observed *o, const char *ref)
+{
+	char **found = find_image(o, ref);
+	const char *id = found ? o->image_ids[found - o->images] : NULL;
+
+	return id && *id ? id : NULL;
+}
+
+const char *image_ref_digest(const char *ref)
+{
+	const char *at = ref ? strchr(ref, '@') : NULL;
+
+	return at ? at + 1 : NULL;
+}
+
+char *image_ref_repo(const char *ref)
+{
+	const char *at = strchr(ref, '@');
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strchr(slash ? slash : ref, ':');
+	const char *end = at ? at : colon ? colon : ref + strlen(ref);
+
+	/* "repo:tag@sha256:..." names the repo before the tag */
+	if (colon && colon < end)
+		end = colon;
+	return xstrndup(ref, (size_t)(end - ref));
+}
+
+const char *observed_image_digest(const struct observed *o, const char *id,
+				  const char *repo)
+{
+	size_t i, n = repo ? strlen(repo) : 0;
+
+	if (!id || !*id)
+		return NULL;
+	for (i = 0; i < o->nimages; i++) {
+		const char *r = o->images[i];
+		const char *at = strchr(r, '@');
+
+		if (!at || strcmp(o->image_ids[i], id))
+			continue;
+		if (repo && ((size_t)(at - r) != n || strncmp(r, repo, n)))
+			continue;
+		return at + 1;
+	}
+	return NULL;
 }

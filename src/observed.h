@@ -59,6 +59,7 @@ struct obs_container {
 	 * NULL when not known (a snapshot older than this field) */
 	char *networks;
 	char *owner;         /* label cara.owner: the state that made it; "" if absent */
+	char *image_id;      /* the image it runs ("sha256:..."); "" if not known */
 };
 
 struct obs_network {
@@ -82,8 +83,13 @@ struct observed {
 	size_t nnetworks, capnetworks;
 	struct obs_volume *volumes;
 	size_t nvolumes, capvolumes;
-	char **images;       /* local image references "repo:tag" (sorted) */
+	/* local image references: "repo:tag" and, from RepoDigests,
+	 * "repo@sha256:..." (sorted); image_ids[i] is the id of images[i]
+	 * ("" if not known: a snapshot older than the field) */
+	char **images;
 	size_t nimages, capimages;
+	char **image_ids;
+	size_t capimage_ids;
 };
 
 #define OBSERVED_INIT { 0 }
@@ -94,9 +100,24 @@ struct obs_container *observed_add_container(struct observed *o);
 struct obs_network *observed_add_network(struct observed *o);
 struct obs_volume *observed_add_volume(struct observed *o);
 void observed_add_image(struct observed *o, const char *ref);
+/* A local reference (tag or repo digest) of the image whose id is id. */
+void observed_add_image_id(struct observed *o, const char *ref, const char *id);
 /* Sort images so observed_has_image() can bisect. */
 void observed_sort(struct observed *o);
 /* true if ref (normalized: "busybox" == "busybox:latest") is local. */
 bool observed_has_image(const struct observed *o, const char *ref);
+/* The id of the local image ref names, or NULL (borrowed). */
+const char *observed_image_id(const struct observed *o, const char *ref);
+/*
+ * The registry digest ("sha256:...") the local image `id` has in
+ * repository `repo` (NULL: in any), from its RepoDigests; NULL if none
+ * (an image never pulled from or pushed to a registry has none).
+ */
+const char *observed_image_digest(const struct observed *o, const char *id,
+				  const char *repo);
+/* "host:5000/a/b:tag" and "a/b@sha256:..." -> "host:5000/a/b" (caller frees). */
+char *image_ref_repo(const char *ref);
+/* The "sha256:..." of a digest reference "repo@sha256:...", or NULL. */
+const char *image_ref_digest(const char *ref);
 
 #endif

@@ -134,7 +134,15 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 				if (!a->changed.n)
 					buf_puts(out, " spec");
 				buf_putc(out, ')');
+				if (a->cause == CAUSE_IMAGE_UPDATED)
+					buf_puts(out, " (ImageUpdated)");
 				nrecreate++;
+			} else if (a->kind == ACTION_PULL_IMAGE &&
+				   a->cause == CAUSE_IMAGE_UPDATED && a->changed.n == 2) {
+				buf_printf(out, " (ImageUpdated: %s -> %s)",
+					   *a->changed.v[0] ? a->changed.v[0] : "?",
+					   a->changed.v[1]);
+				ncreate++;
 			} else if (a->kind == ACTION_RETYPE_VOLUME) {
 				buf_printf(out, " (type: %s -> %s)", a->changed.v[0],
 					   a->changed.v[1]);
@@ -205,6 +213,12 @@ void output_plan_json(struct buf *out, const struct plan *p)
 			}
 			buf_puts(out, ", \"cause\": ");
 			buf_json_str(out, action_cause_name(a->cause));
+			if (a->kind == ACTION_PULL_IMAGE && a->changed.n == 2) {
+				buf_puts(out, ", \"digest\": ");
+				buf_json_str(out, a->changed.v[0]);
+				buf_puts(out, ", \"newDigest\": ");
+				buf_json_str(out, a->changed.v[1]);
+			}
 			if (a->kind == ACTION_RECREATE_CONTAINER) {
 				buf_puts(out, ", \"changed\": [");
 				for (k = 0; k < a->changed.n; k++) {

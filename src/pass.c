@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "auth.h"
 #include "log.h"
 #include "output.h"
 #include "pass.h"
@@ -43,6 +44,7 @@ void pass_release(struct pass *p)
 	free(p->subject);
 	plan_release(&p->plan);
 	observed_release(&p->obs);
+	strvec_release(&p->image_updates);
 	if (p->ops)
 		p->ops->close(p->backend);
 	state_close(p->st);
@@ -223,6 +225,92 @@ out:
 	return rc;
 }
 
+/* Is a registry check of s's image due on this pass? */
+static bool image_check_due(struct pass *p, const struct service *s, bool record)
+{
+	int64_t last = 0;
+
+	if (s->pull_policy == PULL_ALWAYS)
+		return true;
+	if (s->pull_policy == PULL_NEVER || p->cfg->image_check_s < 0)
+		return false;
+	if (p->cfg->image_check_s == 0 || !p->st)
+		return true;
+	if (state_image_checked(p->st, s->image, &last) < 0) {
+		pass_state_error(p, NULL);
+		return false;
+	}
+	/* diff records nothing, so it asks whenever a sync would */
+	(void)record;
+	return !last || last + p->cfg->image_check_s <= p->now;
+}
+
+static void check_image(struct pass *p, const char *ref, bool record)
+{
+	const char *id = observed_image_id(&p->obs, ref);
+	const char *local;
+	struct auth_creds c;
+	char *repo, *digest = NULL;
+	int rc;
+
+	if (!id)
+		return;   /* not on the host: pulled anyway */
+	if ((rc = auth_lookup(&c, p->cfg->registry_auth_file, ref)) == 0)
+		rc = p->ops->image_digest(p->backend, ref,
+					  c.header.len ? buf_cstr(&c.header) : NULL,
+					  &digest);
+	auth_creds_release(&c);
+	if (rc < 0) {
+		log_msg(LOG_WARN, NULL, "cannot check image %s for a newer one: %s "
+			"(the local image stays in use)", ref, error_last());
+		return;
+	}
+	if (record && p->st && state_image_check(p->st, ref, digest, p->now) < 0)
+		pass_state_error(p, NULL);
+	repo = image_ref_repo(ref);
+	local = observed_image_digest(&p->obs, id, repo);
+	if (!local)
+		log_msg(LOG_DEBUG, NULL, "image %s has no digest from %s on this "
+			"host: not compared", ref, repo);
+	else if (strcmp(local, digest)) {
+		char *pair = xasprintf("%s\t%s", ref, digest);
+
+		log_msg(LOG_INFO, NULL, "image %s moved: %s -> %s", ref, local, digest);
+		strvec_push(&p->image_updates, pair);
+		free(pair);
+	}
+	free(repo);
+	free(digest);
+}
+
+void pass_check_images(struct pass *p, bool record)
+{
+	struct strvec seen = STRVEC_INIT;
+	size_t i, k;
+
+	strvec_release(&p->image_updates);
+	if (!p->backend || !p->ops->image_digest || p->ops->caps->pulls_images)
+		goto out;
+	for (i = 0; i < p->desired.n; i++) {
+		const struct project *pr = &p->desired.v[i];
+
+		if (!pr->valid)
+			continue;
+		for (k = 0; k < pr->nservices; k++) {
+			const struct service *s = &pr->services[k];
+
+			/* a digest reference never moves */
+			if (!s->image || image_ref_digest(s->image) ||
+			    strvec_has(&seen, s->image) || !image_check_due(p, s, record))
+				continue;
+			strvec_push(&seen, s->image);
+			check_image(p, s->image, record);
+		}
+	}
+out:
+	strvec_release(&seen);
+}
+
 int pass_plan(struct pass *p, bool gc_only, bool prune)
 {
 	struct plan_options po;
@@ -241,6 +329,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.mass_prune_percent = p->cfg->mass_prune_percent;
 	po.known = &p->known;
 	po.caps = p->ops->caps;
+	po.image_updates = &p->image_updates;
 	if (p->st) {
 		po.owner = p->owner;
 		po.adoptions = &p->adoptions;

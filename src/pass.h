@@ -46,6 +46,7 @@ struct pass {
 	struct strvec adoptions;        /* "project\towner" taken over earlier */
 	struct strvec adopt;            /* --adopt projects */
 	struct strvec volume_types;     /* "volume\ttype" last declared */
+	struct strvec image_updates;    /* "ref\tdigest": tags that moved */
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);
@@ -54,6 +55,15 @@ void pass_release(struct pass *p);
 int pass_read_source(struct pass *p, bool with_secrets);
 int pass_open_state(struct pass *p, const char *command, bool lock);
 int pass_observe(struct pass *p);
+/*
+ * Ask the registries (through the backend) for the digest of every tag
+ * the desired projects use whose check is due (--image-check; policy
+ * Always: every pass) and that is on the host; the tags whose registry
+ * digest is not the local image's go to p->image_updates for the plan.
+ * One request a distinct tag; a registry that does not answer is a
+ * warning.  record: remember when each tag was checked (not for diff).
+ */
+void pass_check_images(struct pass *p, bool record);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
 /* Print the diagnostics to stderr (text), with a summary line. */
 void pass_report_diags(const struct pass *p);

@@ -62,6 +62,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_DISCONNECTED: return "NetworkDisconnected";
 	case CAUSE_ADOPTED: return "Adopted";
 	case CAUSE_TYPE_CHANGED: return "TypeChanged";
+	case CAUSE_IMAGE_UPDATED: return "ImageUpdated";
 	}
 	return "Unknown";
 }
@@ -513,10 +514,35 @@ static struct plan_action *add_start(struct plan *pl, const struct backend_caps 
 			  cname, c->id);
 }
 
+/* The new digest of s's image, when its tag moved (opts->image_updates). */
+static const char *image_update(const struct plan_options *opts,
+				const struct service *s)
+{
+	size_t i = 0;
+
+	if (!s->image || opts->caps->pulls_images)
+		return NULL;
+	return pair_next(opts->image_updates, &i, s->image);
+}
+
+/* Does c run the local image of s's tag, which is to be replaced? */
+static bool runs_moved_image(const struct observed *o, const struct plan_options *opts,
+			     const struct service *s, const struct obs_container *c)
+{
+	const char *id;
+
+	/* a job that ran to completion is not run again for a new image */
+	if (!image_update(opts, s) || !c->image_id || !*c->image_id ||
+	    plan_service_finished(s, c))
+		return false;
+	id = observed_image_id(o, s->image);
+	return id && !strcmp(id, c->image_id);
+}
+
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct cindex *byname,
 			 const char *net_id, const struct plan_options *opts,
-			 bool adopting)
+			 bool adopting, const struct observed *o)
 {
 	const char *owner = opts->owner;
 	char *cname = name_container(p->name, s->name);
@@ -570,6 +596,10 @@ static void plan_service(struct plan *pl, const struct project *p,
 		a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_ADOPTED,
 			       p->name, s->name, cname, c->id);
 		strvec_push(&a->changed, "owner");
+	} else if (runs_moved_image(o, opts, s, c)) {
+		a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_IMAGE_UPDATED,
+			       p->name, s->name, cname, c->id);
+		strvec_push(&a->changed, "image");
 	} else if (container_needs_start(s, c, &cause)) {
 		a = add_start(pl, opts->caps, cause, p, s, cname, c);
 	} else {
@@ -598,12 +628,29 @@ static bool volume_declared(const struct project *p, const char *vname)
 	return found;
 }
 
+/*
+ * The service a pull of s's image is done for: one that may pull it
+ * (apply refuses a pull for a service whose policy is Never), else s.
+ */
+static const struct service *image_puller(const struct project *p,
+					  const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		if (same(p->services[i].image, s->image) &&
+		    p->services[i].pull_policy != PULL_NEVER)
+			return &p->services[i];
+	return s;
+}
+
 static void plan_apply(struct plan *pl, const struct project *p,
 		       const struct observed *o, const struct plan_options *opts)
 {
 	struct cindex byname;
 	const struct service **snames;
 	struct strvec images = STRVEC_INIT;
+	const char *moved;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct plan_action *a;
 	const char *net_id = NULL;
@@ -658,11 +705,26 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		if (!s->image || strvec_has(&images, s->image))
 			continue;
 		strvec_push(&images, s->image);
+		if ((moved = image_update(opts, s)) && observed_has_image(o, s->image)) {
+			char *repo = image_ref_repo(s->image);
+			const char *was = observed_image_digest(o,
+					observed_image_id(o, s->image), repo);
+
+			free(repo);
+			a = add_action(pl, ACTION_PULL_IMAGE, CAUSE_IMAGE_UPDATED, p->name,
+				       NULL, xstrdup(s->image), NULL);
+			strvec_push(&a->changed, was ? was : "");
+			strvec_push(&a->changed, moved);
+			a->proj = p;
+			a->svc = image_puller(p, s);
+			continue;
+		}
 		if (opts->caps->pulls_images || observed_has_image(o, s->image))
 			continue;
 		a = add_action(pl, ACTION_PULL_IMAGE, CAUSE_MISSING, p->name, NULL,
 			       xstrdup(s->image), NULL);
 		a->proj = p;
+		a->svc = image_puller(p, s);
 	}
 
 	/*
@@ -687,7 +749,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 
 	for (i = 0; i < p->nservices; i++)
 		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts,
-			     opts->adopt && strvec_has(opts->adopt, p->name));
+			     opts->adopt && strvec_has(opts->adopt, p->name), o);
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {

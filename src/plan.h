@@ -50,6 +50,7 @@ enum action_cause {
 	CAUSE_DISCONNECTED,        /* not attached to the project network */
 	CAUSE_ADOPTED,             /* another state's container, taken over */
 	CAUSE_TYPE_CHANGED,        /* a volume's declared type is not its recorded one */
+	CAUSE_IMAGE_UPDATED,       /* the registry's digest for the tag moved */
 };
 
 struct plan_action {
@@ -134,6 +135,14 @@ struct plan_options {
 	 */
 	bool mass_guard;
 	long mass_prune_percent;
+	/*
+	 * "ref\tdigest" for tags whose registry digest is not the local
+	 * image's (the pass asked before planning): the image is pulled
+	 * (ACTION_PULL_IMAGE, CAUSE_IMAGE_UPDATED, changed = old and new
+	 * digest) and the containers running the local image of the tag are
+	 * recreated (CAUSE_IMAGE_UPDATED).  NULL: none.
+	 */
+	const struct strvec *image_updates;
 	/* What the backend does itself (NULL: the Engine's). */
 	const struct backend_caps *caps;
 };

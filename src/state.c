@@ -152,6 +152,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE volume_types ("
 	"  name TEXT PRIMARY KEY, project TEXT NOT NULL, type TEXT NOT NULL"
 	");",
+	/* 5: images: the image each container runs, the id of each local
+	 * reference (tags and repo digests), and when each tag was last
+	 * checked against its registry (--image-check) */
+	"ALTER TABLE observed_containers ADD COLUMN image_id TEXT;"
+	"ALTER TABLE observed_images ADD COLUMN image_id TEXT;"
+	"CREATE TABLE image_checks ("
+	"  ref TEXT PRIMARY KEY, checked INTEGER NOT NULL, digest TEXT"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -777,8 +785,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 	if (query(st, &s, "cannot record the observed containers",
 		  "INSERT INTO observed_containers(pass_id, docker_id, name, project,"
 		  " service, spec_hash, spec_fields, image, state, health, exit_code,"
-		  " created, networks, owner) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		  " ?10, ?11, ?12, ?13, ?14)",
+		  " created, networks, owner, image_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+		  " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 		  "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < obs->ncontainers && rc == SQLITE_DONE; i++) {
@@ -801,6 +809,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 		else
 			sqlite3_bind_null(s, 13);
 		sqlite3_bind_text(s, 14, c->owner ? c->owner : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 15, c->image_id ? c->image_id : "", -1,
+				  SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
@@ -832,7 +842,8 @@ static void volume_row(const struct observed *obs, size_t i, const char *v[4])
 static void image_row(const struct observed *obs, size_t i, const char *v[4])
 {
 	v[0] = obs->images[i];
-	v[1] = v[2] = v[3] = NULL;
+	v[1] = obs->image_ids ? obs->image_ids[i] : "";
+	v[2] = v[3] = NULL;
 }
 
 static int record_rows(struct state *st, int64_t pass_id, const struct observed *obs,
@@ -885,8 +896,8 @@ int state_record_observed(struct state *st, int64_t pass_id,
 			"INSERT INTO observed_volumes(pass_id, name, project, type, owner)"
 			" VALUES(?1, ?2, ?3, ?4, ?5)", obs->nvolumes, 4, volume_row) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed images",
-			"INSERT INTO observed_images(pass_id, ref) VALUES(?1, ?2)",
-			obs->nimages, 1, image_row) < 0)
+			"INSERT INTO observed_images(pass_id, ref, image_id)"
+			" VALUES(?1, ?2, ?3)", obs->nimages, 2, image_row) < 0)
 		goto out;
 	if (run(st, "cannot prune old snapshots",
 		"DELETE FROM snapshots WHERE pass_id NOT IN (SELECT pass_id"
@@ -905,7 +916,7 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 
 	if (query(st, &s, "cannot load the observed containers",
 		  "SELECT docker_id, name, project, service, spec_hash, spec_fields,"
-		  " image, state, health, exit_code, created, networks, owner"
+		  " image, state, health, exit_code, created, networks, owner, image_id"
 		  " FROM observed_containers"
 		  " WHERE pass_id = ?1 ORDER BY rowid", "l", pass_id) < 0)
 		return -1;
@@ -926,6 +937,7 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 		if (sqlite3_column_type(s, 11) != SQLITE_NULL)
 			c->networks = col_str_nn(s, 11);
 		c->owner = col_str_nn(s, 12);
+		c->image_id = col_str_nn(s, 13);
 	}
 	if (rc != SQLITE_DONE)
 		db_error(st->db, "cannot load the observed containers");
@@ -943,7 +955,7 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 		  " FROM observed_networks WHERE pass_id = ?1"
 		  " UNION ALL SELECT 'v', name, project, type, owner, rowid"
 		  " FROM observed_volumes WHERE pass_id = ?1"
-		  " UNION ALL SELECT 'i', ref, NULL, NULL, NULL, rowid"
+		  " UNION ALL SELECT 'i', ref, image_id, NULL, NULL, rowid"
 		  " FROM observed_images WHERE pass_id = ?1 ORDER BY k, r",
 		  "l", pass_id) < 0)
 		return -1;
@@ -965,7 +977,8 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 			v->type = col_str_nn(s, 3);
 			v->owner = col_str_nn(s, 4);
 		} else {
-			observed_add_image(out, (const char *)sqlite3_column_text(s, 1));
+			observed_add_image_id(out, (const char *)sqlite3_column_text(s, 1),
+					      (const char *)sqlite3_column_text(s, 2));
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -1168,6 +1181,22 @@ int state_volume_types(struct state *st, struct strvec *out)
 {
 	return column_list(st, out, "cannot list the volume types",
 			   "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "");
+}
+
+int state_image_checked(struct state *st, const char *ref, int64_t *out)
+{
+	return scalar(st, out, "cannot read when an image was checked",
+		      "SELECT coalesce(max(checked), 0) FROM image_checks WHERE ref = ?1",
+		      "s", ref);
+}
+
+int state_image_check(struct state *st, const char *ref, const char *digest,
+		      int64_t now)
+{
+	return run(st, "cannot record an image check",
+		   "INSERT INTO image_checks(ref, checked, digest) VALUES(?1, ?2, ?3)"
+		   " ON CONFLICT(ref) DO UPDATE SET checked = ?2, digest = ?3",
+		   "sls", ref, now, digest);
 }
 
 int state_adoptions(struct state *st, struct strvec *out)

@@ -94,6 +94,13 @@ int state_adopt(struct state *st, const char *project, const char *owner,
 int state_volume_type(struct state *st, const char *name, const char *project,
 		      const char *type);
 int state_volume_types(struct state *st, struct strvec *out);
+/*
+ * When the tag ref was last checked against its registry (--image-check):
+ * *out 0 if never; and a check made now, with the digest it found.
+ */
+int state_image_checked(struct state *st, const char *ref, int64_t *out);
+int state_image_check(struct state *st, const char *ref, const char *digest,
+		      int64_t now);
 
 struct project_status {
 	char *name;

@@ -134,6 +134,10 @@ struct backend_ops {
 			     const char *type, const char *owner);
 	int (*volume_remove)(struct backend *b, const char *name);
 	/* registry_auth: the credentials header value, or NULL. */
+	/* The digest the registry has for ref now ("sha256:...", the
+	 * caller's), without pulling; a bounded wait. */
+	int (*image_digest)(struct backend *b, const char *ref, const char *registry_auth,
+			    char **out_digest);
 	int (*image_pull)(struct backend *b, const char *ref, const char *registry_auth,
 			  void (*note)(void *arg, const char *summary), void *arg);
 

@@ -277,6 +277,18 @@ void read_restart(struct pctx *c, const struct ynode *v, void *obj)
 	free(t);
 }
 
+void read_pull_policy(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const names[] = { "IfNotPresent", "Always", "Never" };
+	struct service *s = obj;
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (t && pick(c, v, t, names, ARRAY_SIZE(names), "image pull policy", &i))
+		s->pull_policy = (enum pull_policy)i;
+	free(t);
+}
+
 static void f_svc_labels(struct pctx *c, const struct ynode *v, void *obj)
 {
 	get_kvlist(c, v, &((struct service *)obj)->labels, true);
@@ -339,6 +351,7 @@ static const struct field service_fields[] = {
 	     "service name"),
 	NAME("image", struct service, image, manifest_check_image,
 	     "image reference"),
+	FN("imagePullPolicy", read_pull_policy, false),
 	FN("command", f_command, false),
 	FN("entrypoint", f_entrypoint, false),
 	PATH("workingDir", struct service, working_dir, false),

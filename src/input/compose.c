@@ -1163,6 +1163,26 @@ static void f_restart(struct pctx *c, const struct ynode *v, void *obj)
 	read_restart(c, v, obj);
 }
 
+/* compose's words for the three pull policies; build needs a builder */
+static void f_pull_policy(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const names[] = { "missing", "if_not_present", "always",
+					     "never" };
+	static const enum pull_policy policy[] = { PULL_IF_NOT_PRESENT,
+						   PULL_IF_NOT_PRESENT, PULL_ALWAYS,
+						   PULL_NEVER };
+	struct service *s = obj;
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (t && !strcmp(t, "build"))
+		perr(c, v, "not supported by cara: pull_policy build (cara builds "
+		     "no images; push the image to a registry)");
+	else if (t && pick(c, v, t, names, ARRAY_SIZE(names), "pull policy", &i))
+		s->pull_policy = policy[i];
+	free(t);
+}
+
 static void f_labels(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;
@@ -1260,6 +1280,7 @@ static const struct field deploy_fields[] = {
 static const struct field service_fields[] = {
 	NAME("image", struct service, image, manifest_check_image,
 	     "image reference"),
+	FN("pull_policy", f_pull_policy, false),
 	FN("command", f_command, false),
 	FN("entrypoint", f_entrypoint, false),
 	FN("environment", f_environment, false),

@@ -135,7 +135,7 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
  * (host IP, protocol), a struct healthcheck (test: list or string) or a
  * struct service (memory, cpus, restart). */
 field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
-	 read_restart;
+	 read_restart, read_pull_policy;
 
 /* The readers: one document each.  compose_read_document reads c->file
  * as a compose project (input/compose.c); c->snap, when set, holds its

@@ -153,6 +153,7 @@ static const char full_yaml[] =
 	"  db:\n"
 	"    <<: *common\n"
 	"    restart: always\n"
+	"    pull_policy: never\n"
 	"    image: busybox\n"
 	"    entrypoint: [\"sh\", \"-c\"]\n"
 	"    command: \"sleep $$HOME $TAG\"\n"
@@ -242,6 +243,8 @@ static void test_mapping(void)
 	ok(web->restart == RESTART_UNLESS_STOPPED && db->restart == RESTART_ALWAYS &&
 	   init->restart == RESTART_NO, "restart, from a merge key; compose's default no");
 	ok(web->stop_grace_ms == 1000, "stop_grace_period from a merge key");
+	ok(db->pull_policy == PULL_NEVER && web->pull_policy == PULL_IF_NOT_PRESENT,
+	   "pull_policy never; missing by default");
 	ok(web->labels.n == 2 && !strcmp(web->labels.v[1].value, "front"),
 	   "labels as a list");
 	is_str(web->user, "1000:1000", "user");
@@ -266,6 +269,8 @@ static const struct refusal refusals[] = {
 	{ "    build: .\n", "services.s.build: not supported by cara" },
 	{ "    container_name: x\n", "container_name: not supported by cara" },
 	{ "    restart: on-failure:3\n", "a maximum retry count" },
+	{ "    pull_policy: build\n", "pull_policy build" },
+	{ "    pull_policy: sometimes\n", "invalid pull policy 'sometimes'" },
 	{ "    volumes: [./conf:/etc/x]\n", "a relative bind mount ('./conf'): the files are in the source" },
 	{ "    volumes: [/data]\n", "anonymous volumes" },
 	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },

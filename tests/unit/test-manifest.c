@@ -329,6 +329,7 @@ static void test_extensions(void)
 		"      user: 1000\n"
 		"      stopGracePeriod: 1m30s\n"
 		"      restart: on-failure\n"
+		"      imagePullPolicy: Always\n"
 		"      labels: {tier: front, \"example.com/x\": \"1\"}\n"
 		"      resources: {memory: 256Mi, cpus: \"0.5\"}\n"
 		"      healthcheck:\n"
@@ -362,6 +363,7 @@ static void test_extensions(void)
 	is_str(s->user, "1000", "user (a number is kept as text)");
 	is_int(s->stop_grace_ms, 90000, "stopGracePeriod 1m30s");
 	ok(s->restart == RESTART_ON_FAILURE, "restart on-failure");
+	ok(s->pull_policy == PULL_ALWAYS, "imagePullPolicy Always");
 	ok(s->labels.n == 2 && !strcmp(s->labels.v[1].key, "example.com/x"), "labels");
 	is_int(s->memory_bytes, 268435456, "memory 256Mi");
 	is_int(s->nano_cpus, 500000000, "cpus 0.5");
@@ -381,6 +383,7 @@ static void test_extensions(void)
 	   "memory 1g, cpus 250m");
 	ok(s && s->restart == RESTART_ALWAYS && s->health.test.n == 1,
 	   "restart always, healthcheck NONE");
+	ok(s && s->pull_policy == PULL_IF_NOT_PRESENT, "imagePullPolicy defaults to IfNotPresent");
 	ok(p->volumes[0].type == VOLUME_HOSTPATH &&
 	   !strcmp(p->volumes[0].host_path, "/srv/cara/web"), "HostPath volume");
 	is_str(p->ingress[0].fqdn, "web", "without an environment a short host stays");
@@ -838,6 +841,10 @@ static const struct rule_case rules[] = {
 	  "  services:\n    - name: a\n      image: x\n      restart: never\n",
 	  "spec.services[0].restart: invalid restart policy 'never': must be no, on-failure, "
 	  "unless-stopped or always", true },
+	{ "imagePullPolicy value",
+	  "  services:\n    - name: a\n      image: x\n      imagePullPolicy: always\n",
+	  "spec.services[0].imagePullPolicy: invalid image pull policy 'always'; did you "
+	  "mean 'Always'?", true },
 	{ "restart unquoted no",
 	  "  services:\n    - name: a\n      image: x\n      restart: no\n", NULL, false },
 	{ "env name invalid",

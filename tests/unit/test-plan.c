@@ -1203,8 +1203,112 @@ static void test_long_chain(void)
 	project_set_release(&set);
 }
 
+/* Set the id of every local reference of ref's repository to id. */
+static void set_image_id(struct observed *o, const char *ref, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < o->nimages; i++)
+		if (!strcmp(o->images[i], ref))
+			tb_set(&o->image_ids[i], id);
+}
+
+static const struct plan_action *find_action(const struct plan *p, enum action_kind k,
+					     const char *object)
+{
+	size_t i;
+
+	for (i = 0; i < p->nactions; i++)
+		if (p->actions[i].kind == k && !strcmp(p->actions[i].object, object))
+			return &p->actions[i];
+	return NULL;
+}
+
+static void test_images(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec updates = STRVEC_INIT;
+	const struct plan_action *a;
+	size_t i, n;
+
+	/* shop/app:1 moved: pulled, app (on the old image) recreated; db and
+	 * the finished migrate job left alone */
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	set_image_id(&f.obs, "shop/app:1", "sha256:app1");
+	set_image_id(&f.obs, "postgres:16", "sha256:pg");
+	observed_add_image_id(&f.obs, "shop/app@sha256:old", "sha256:app1");
+	observed_sort(&f.obs);
+	tb_set(&tb_obs_find(&f.obs, "shop", "app")->image_id, "sha256:app1");
+	tb_set(&tb_obs_find(&f.obs, "shop", "migrate")->image_id, "sha256:app1");
+	tb_set(&tb_obs_find(&f.obs, "shop", "db")->image_id, "sha256:pg");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	is_int(p.nactions, 0, "no update asked: converged");
+	plan_release(&p);
+	strvec_push(&updates, "shop/app:1\tsha256:new");
+	f.opts.image_updates = &updates;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	is_int(p.nactions, 2, "a pull and one recreate");
+	a = find_action(&p, ACTION_PULL_IMAGE, "shop/app:1");
+	ok(a && a->cause == CAUSE_IMAGE_UPDATED && a->changed.n == 2 &&
+	   !strcmp(a->changed.v[0], "sha256:old") && !strcmp(a->changed.v[1], "sha256:new"),
+	   "the pull is ImageUpdated with the old and the new digest");
+	a = find_action(&p, ACTION_RECREATE_CONTAINER, "shop-app");
+	ok(a && a->cause == CAUSE_IMAGE_UPDATED && a->changed.n == 1 &&
+	   !strcmp(a->changed.v[0], "image"), "app is recreated: ImageUpdated, image");
+	ok(p.nactions == 2 && p.actions[0].kind == ACTION_PULL_IMAGE,
+	   "the pull comes before the recreate");
+	is_str(action_cause_name(CAUSE_IMAGE_UPDATED), "ImageUpdated", "the cause's name");
+	plan_release(&p);
+
+	/* a container on another image than the tag's local one is not the
+	 * update's; a spec change wins over the update */
+	tb_set(&tb_obs_find(&f.obs, "shop", "app")->image_id, "sha256:older");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(p.nactions == 1 && p.actions[0].kind == ACTION_PULL_IMAGE,
+	   "only the pull when no container runs the old image");
+	plan_release(&p);
+	tb_set(&tb_obs_find(&f.obs, "shop", "app")->image_id, "sha256:app1");
+	tb_set(&tb_obs_find(&f.obs, "shop", "app")->spec_hash, "stale");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_RECREATE_CONTAINER, "shop-app");
+	ok(a && a->cause == CAUSE_SPEC_CHANGED, "a spec change is the cause first");
+	plan_release(&p);
+
+	/* an update of an image not on the host: a plain pull (Missing) */
+	observed_release(&f.obs);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_PULL_IMAGE, "shop/app:1");
+	ok(a && a->cause == CAUSE_MISSING, "a missing image is pulled as Missing");
+	plan_release(&p);
+	fixture_release(&f);
+	strvec_release(&updates);
+
+	/* Never: the pull is planned for a service that may not pull, which
+	 * apply refuses; another service of the image that may pull it wins */
+	fixture_init(&f);
+	for (i = 0; i < f.set.v[0].nservices; i++)
+		f.set.v[0].services[i].pull_policy = PULL_NEVER;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_PULL_IMAGE, "shop/app:1");
+	ok(a && a->svc && a->svc->pull_policy == PULL_NEVER, "Never: the pull names it");
+	plan_release(&p);
+	find_s(&f, "shop", "migrate")->pull_policy = PULL_ALWAYS;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_PULL_IMAGE, "shop/app:1");
+	ok(a && a->svc && !strcmp(a->svc->name, "migrate"),
+	   "a service that may pull the image pulls it");
+	for (i = 0, n = 0; i < p.nactions; i++)
+		n += p.actions[i].kind == ACTION_PULL_IMAGE;
+	is_int(n, 2, "two images, two pulls");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 int main(void)
 {
+	test_images();
 	test_names();
 	test_cases();
 	test_action_details();

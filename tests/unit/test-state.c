@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 4
-#define SCHEMA_NOW_S "4"
+#define SCHEMA_NOW 5
+#define SCHEMA_NOW_S "5"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -156,6 +156,9 @@ static void test_ownership_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
+		    " DROP TABLE image_checks;"
+		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
+		    " ALTER TABLE observed_images DROP COLUMN image_id;"
 		    " ALTER TABLE observed_containers DROP COLUMN owner;"
 		    " ALTER TABLE observed_containers DROP COLUMN networks;"
 		    " ALTER TABLE observed_networks DROP COLUMN owner;"
@@ -176,6 +179,56 @@ static void test_ownership_upgrade(void)
 	strvec_release(&v);
 	free(id1);
 	free(id2);
+	free(dir);
+	free(db);
+}
+
+/* Schema 4 to 5: the image columns and the image checks. */
+static void test_images_upgrade(void)
+{
+	char *dir = path("aged4"), *db = path("aged4/state.db");
+	struct state *st = NULL;
+	struct observed in = OBSERVED_INIT, out = OBSERVED_INIT;
+	struct obs_container *c;
+	int64_t id = 0, when = -1;
+
+	ok(state_open(&st, dir) == 0, "a new state");
+	state_close(st);
+	st = NULL;
+	ok(raw_exec(db, "DROP TABLE image_checks;"
+		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
+		    " ALTER TABLE observed_images DROP COLUMN image_id;"
+		    " PRAGMA user_version = 4") == 0, "aged to schema 4");
+	ok(state_open(&st, dir) == 0, "schema 4 migrates");
+	is_int(raw_int(dir, "PRAGMA user_version"), SCHEMA_NOW, "to the current schema");
+	is_int(state_image_checked(st, "busybox:latest", &when), 0, "ask a check");
+	is_int(when, 0, "never checked");
+	is_int(state_image_check(st, "busybox:latest", "sha256:aa", 100), 0, "a check");
+	is_int(state_image_check(st, "busybox:latest", "sha256:bb", 200), 0, "another");
+	ok(state_image_checked(st, "busybox:latest", &when) == 0 && when == 200,
+	   "the last check is remembered");
+	is_int(raw_int(dir, "SELECT count(*) FROM image_checks"), 1, "one row a tag");
+
+	c = tb_obs_container(&in, "p", "web", "h", "", "running", 0);
+	tb_set(&c->image_id, "sha256:1111");
+	observed_add_image_id(&in, "reg:5000/web:1", "sha256:1111");
+	observed_add_image_id(&in, "reg:5000/web@sha256:d1", "sha256:1111");
+	observed_add_image_id(&in, "other@sha256:d2", "sha256:2222");
+	ok(state_pass_begin(st, "sync", 1, &id) == 0 &&
+	   state_record_observed(st, id, &in) == 0 &&
+	   state_load_observed(st, id, &out) == 0, "a snapshot with image ids");
+	ok(out.ncontainers == 1 && !strcmp(out.containers[0].image_id, "sha256:1111"),
+	   "the container's image id");
+	is_str(observed_image_digest(&out, "sha256:1111", "reg:5000/web"), "sha256:d1",
+	       "the digest of its image in its repository");
+	ok(observed_image_digest(&out, "sha256:1111", "other") == NULL,
+	   "none in another repository");
+	is_str(observed_image_digest(&out, "sha256:2222", NULL), "sha256:d2",
+	       "any repository");
+	ok(observed_has_image(&out, "reg:5000/web@sha256:d1"), "a digest reference is local");
+	observed_release(&in);
+	observed_release(&out);
+	state_close(st);
 	free(dir);
 	free(db);
 }
@@ -364,12 +417,13 @@ static struct observed sample_observed(int variant)
 	c->created = 1700000000 + variant;
 	c = tb_obs_container(&o, "shop", "db", NULL, NULL, "running", 0);
 	tb_set(&c->image, "postgres:16");
+	tb_set(&c->image_id, "sha256:pg16");
 	c->health = HEALTH_HEALTHY;
 	c->created = -5;
 	tb_obs_network(&o, "shop");
 	tb_obs_volume(&o, "shop", "data", "Managed");
 	tb_obs_volume(&o, "shop", "tmp", "Ephemeral");
-	observed_add_image(&o, "postgres:16");
+	observed_add_image_id(&o, "postgres:16", "sha256:pg16");
 	observed_add_image(&o, "busybox");
 	return o;
 }
@@ -388,6 +442,8 @@ static void check_same_container(const struct obs_container *a,
 	is_int(a->health, b->health, "%s health", what);
 	is_int(a->exit_code, b->exit_code, "%s exit_code", what);
 	is_int(a->created, b->created, "%s created", what);
+	is_str(a->image_id ? a->image_id : "", b->image_id ? b->image_id : "",
+	       "%s image_id", what);
 }
 
 static void test_observed(void)
@@ -429,6 +485,9 @@ static void test_observed(void)
 		is_str(out.images[1], "postgres:16", "second image");
 	}
 	ok(observed_has_image(&out, "busybox"), "loaded snapshot can bisect images");
+	is_str(observed_image_id(&out, "postgres:16"), "sha256:pg16",
+	       "an image's id round-trips");
+	ok(observed_image_id(&out, "busybox") == NULL, "an unknown id is NULL");
 	observed_release(&out);
 
 	is_int(state_record_observed(st, id, &in2), 0, "record again: replaces");
@@ -796,6 +855,7 @@ int main(void)
 	test_open();
 	test_future_version();
 	test_ownership_upgrade();
+	test_images_upgrade();
 	test_open_existing_missing();
 	test_lock();
 	test_passes();

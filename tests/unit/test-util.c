@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 
+#include "config.h"
 #include "tap.h"
 #include "util.h"
 
@@ -261,8 +262,24 @@ static void test_path_resolve_beneath(void)
 	free(cmd);
 }
 
+static void test_image_check(void)
+{
+	int64_t v = 99;
+
+	ok(config_parse_image_check("never", &v) == 0 && v == -1, "--image-check never");
+	ok(config_parse_image_check(NULL, &v) == 0 && v == -1, "unset is never");
+	ok(config_parse_image_check("always", &v) == 0 && v == 0, "always");
+	ok(config_parse_image_check("30m", &v) == 0 && v == 1800, "30m");
+	ok(config_parse_image_check("1h30m", &v) == 0 && v == 5400, "1h30m");
+	is_int(config_parse_image_check("sometimes", &v), -1, "a word is refused");
+	ok(strstr(error_last(), "'sometimes' is not never, always or a duration") != NULL,
+	   "saying what it takes: %s", error_last());
+	is_int(config_parse_image_check("500ms", &v), -1, "less than a second is refused");
+}
+
 int main(void)
 {
+	test_image_check();
 	test_path_resolve_beneath();
 	test_path_clean();
 	test_env_patterns();

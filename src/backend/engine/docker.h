@@ -65,6 +65,15 @@ int docker_image_inspect(struct docker *d, const char *ref);
  * note, when not NULL, is called every few seconds while the pull goes
  * on, with a summary (docker_pull_progress_summary) of how far it got.
  */
+/*
+ * The digest ("sha256:...", *out_digest the caller's) a registry has for
+ * ref now, without pulling (GET /distribution/{ref}/json): at most
+ * IMAGE_DIGEST_TIMEOUT_MS (or the handle's timeout, when shorter).
+ * ERR_REFUSED: the registry refused the credentials.
+ */
+#define IMAGE_DIGEST_TIMEOUT_MS 15000L
+int docker_image_digest(struct docker *d, const char *ref, const char *registry_auth,
+			char **out_digest);
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg);
 

@@ -106,6 +106,12 @@ static int e_volume_remove(struct backend *b, const char *name)
 	return docker_volume_remove(D(b), name);
 }
 
+static int e_image_digest(struct backend *b, const char *ref,
+			  const char *registry_auth, char **out_digest)
+{
+	return docker_image_digest(D(b), ref, registry_auth, out_digest);
+}
+
 static int e_image_pull(struct backend *b, const char *ref, const char *registry_auth,
 			void (*note)(void *arg, const char *summary), void *arg)
 {
@@ -191,6 +197,7 @@ const struct backend_ops backend_engine = {
 	.network_connect = e_network_connect,
 	.volume_ensure = e_volume_ensure,
 	.volume_remove = e_volume_remove,
+	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
 	.workload_create = e_create,
 	.workload_start = e_start,

@@ -256,13 +256,97 @@ static void headers_wipe_free(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
+/*
+ * The next request's headers: the handle's and the credentials, made
+ * d->headers (*out: the caller frees it with headers_wipe_free and puts
+ * the handle's back: perform() resets the handle before any later
+ * request).  No credentials: nothing changes.
+ */
+static int auth_headers(struct docker *d, const char *registry_auth,
+			struct curl_slist **out)
+{
+	struct curl_slist *auth = NULL, *h, *p;
+	struct buf line = BUF_INIT;
+
+	*out = NULL;
+	if (!registry_auth)
+		return 0;
+	for (p = d->headers; p; p = p->next) {
+		if (!(h = curl_slist_append(auth, p->data)))
+			goto fail;
+		auth = h;
+	}
+	buf_printf(&line, "X-Registry-Auth: %s", registry_auth);
+	h = curl_slist_append(auth, buf_cstr(&line));
+	buf_wipe(&line);
+	buf_release(&line);
+	if (!h)
+		goto fail;
+	d->headers = *out = h;
+	return 0;
+fail:
+	headers_wipe_free(auth);
+	return -1;
+}
+
+int docker_image_digest(struct docker *d, const char *ref, const char *registry_auth,
+			char **out_digest)
+{
+	struct req r = { .method = "GET", .timeout_ms = IMAGE_DIGEST_TIMEOUT_MS };
+	char *what = xasprintf("ask the registry for %s", ref);
+	struct curl_slist *saved = d->headers, *auth = NULL;
+	struct buf path = BUF_INIT;
+	json_t *j = NULL;
+	const char *digest;
+	long code;
+	int rc = -1;
+
+	*out_digest = NULL;
+	buf_puts(&path, "/distribution/");
+	docker_url_escape(&path, ref, true);
+	buf_puts(&path, "/json");
+	r.path = buf_cstr(&path);
+	if (d->timeout_ms && d->timeout_ms < r.timeout_ms)
+		r.timeout_ms = d->timeout_ms;
+	if (auth_headers(d, registry_auth, &auth) < 0) {
+		error_set("docker: %s: out of memory for request headers", what);
+		goto out;
+	}
+	rc = engine_perform(d, &r, what, &code);
+	d->headers = saved;
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (code != 200) {
+		engine_http_error(d, what, code);
+		if (code == 401 || code == 403 || pull_refused(buf_cstr(&d->body)))
+			rc = ERR_REFUSED;
+		goto out;
+	}
+	if (!(j = engine_parse_body(d, what)))
+		goto out;
+	digest = jget_str(json_object_get(j, "Descriptor"), "digest");
+	if (!digest || strncmp(digest, "sha256:", 7)) {
+		error_set("docker: %s: the answer has no digest", what);
+		goto out;
+	}
+	*out_digest = xstrdup(digest);
+	rc = 0;
+out:
+	json_decref(j);
+	headers_wipe_free(auth);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg)
 {
 	struct req r = { .method = "POST", .stream = true, .idle_s = PULL_IDLE_S };
 	char *what = xasprintf("pull %s", ref);
-	struct curl_slist *saved = d->headers, *auth = NULL, *h, *p;
-	struct buf path = BUF_INIT, line = BUF_INIT;
+	struct curl_slist *saved = d->headers, *auth = NULL;
+	struct buf path = BUF_INIT;
 	const char *engine = NULL;   /* the Engine's words for a failure */
 	char *repo, *tag;
 	long code;
@@ -275,21 +359,8 @@ int docker_image_pull(struct docker *d, const char *ref, const char *registry_au
 	docker_url_escape(&path, tag, false);
 	r.path = buf_cstr(&path);
 	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
-	/* this request's headers: the handle's and the credentials (freed
-	 * here: perform() resets the handle before any later request) */
-	for (p = registry_auth ? saved : NULL; p; p = p->next) {
-		if (!(h = curl_slist_append(auth, p->data)))
-			goto nomem;
-		auth = h;
-	}
-	if (registry_auth) {
-		buf_printf(&line, "X-Registry-Auth: %s", registry_auth);
-		h = curl_slist_append(auth, buf_cstr(&line));
-		buf_wipe(&line);
-		if (!h)
-			goto nomem;
-		d->headers = auth = h;
-	}
+	if (auth_headers(d, registry_auth, &auth) < 0)
+		goto nomem;
 	d->pull_note = note;
 	d->pull_arg = arg;
 	d->pull_noted_ms = monotonic_ms();
@@ -318,7 +389,6 @@ nomem:
 out:
 	docker_pull_progress_release(&d->progress);
 	headers_wipe_free(auth);
-	buf_release(&line);
 	buf_release(&path);
 	free(repo);
 	free(tag);

@@ -149,6 +149,7 @@ static int add_container(void *arg, const json_t *j)
 	c->spec_hash = jdup(labels, LABEL_SPEC_HASH);
 	c->spec_fields = jdup(labels, LABEL_SPEC_FIELDS);
 	c->image = jdup(j, "Image");
+	c->image_id = jdup(j, "ImageID");
 	c->state = obs_state_parse(jget_str(j, "State"));
 	c->health = obs_health_parse(docker_status_health(status));
 	c->exit_code = docker_status_exit_code(status);
@@ -214,16 +215,22 @@ out:
 	return rc;
 }
 
+/* Every tag and repo digest of one image, each with the image's id. */
 static int add_image(void *arg, const json_t *j)
 {
-	const json_t *tags = json_object_get(j, "RepoTags");
-	size_t k;
+	static const char *const lists[] = { "RepoTags", "RepoDigests" };
+	const char *id = jget_str(j, "Id");
+	size_t k, l;
 
-	for (k = 0; k < json_array_size(tags); k++) {
-		const char *t = json_string_value(json_array_get(tags, k));
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
+		const json_t *refs = json_object_get(j, lists[l]);
 
-		if (t && strcmp(t, "<none>:<none>"))
-			observed_add_image(arg, t);
+		for (k = 0; k < json_array_size(refs); k++) {
+			const char *t = json_string_value(json_array_get(refs, k));
+
+			if (t && strcmp(t, "<none>:<none>") && strcmp(t, "<none>@<none>"))
+				observed_add_image_id(arg, t, id);
+		}
 	}
 	return 0;
 }
