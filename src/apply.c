@@ -939,7 +939,7 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 		}
 		case ACTION_PULL_IMAGE:
 			if (a->svc && a->svc->pull_policy == PULL_NEVER) {
-				fail(r, "ImagePullError", "image %s is not on the host "
+				fail(r, REASON_IMAGE_PULL_ERROR, "image %s is not on the host "
 				     "and service %s has imagePullPolicy Never: it is "
 				     "not pulled", a->object, a->svc->name);
 				return;
