@@ -652,6 +652,25 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.nano_cpus = s->nano_cpus;
 	cs.network = network;
 	cs.alias = s->name;
+	cs.restart_retries = s->restart == RESTART_ON_FAILURE ? s->restart_retries : 0;
+	cs.cap_add = &s->cap_add;
+	cs.cap_drop = &s->cap_drop;
+	cs.tmpfs = &s->tmpfs;
+	cs.extra_hosts = &s->extra_hosts;
+	cs.dns = &s->dns;
+	cs.security_opt = &s->security_opt;
+	cs.expose = &s->expose;
+	cs.aliases = &s->aliases;
+	cs.privileged = s->privileged;
+	cs.read_only = s->read_only;
+	cs.has_init = s->has_init;
+	cs.init = s->init;
+	cs.hostname = s->hostname;
+	cs.stop_signal = s->stop_signal;
+	cs.shm_bytes = s->shm_bytes;
+	cs.sysctls = &s->sysctls;
+	cs.ulimits = s->ulimits;
+	cs.nulimits = s->nulimits;
 	if (b->ops->workload_create(b, &cs, &id) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;

@@ -130,6 +130,12 @@ static const struct opt opts[] = {
 	{ "interpolate-allow", "CARA_INTERPOLATE_ALLOW", "interpolateAllow",
 	  S(interpolate_allow), NULL, 0, 0, MASK_NONE,
 	  "','-separated variables (or PREFIX*) manifests may read; default: all but cara's own", OPTS_MANIFEST },
+	{ "allow-privileged", "CARA_ALLOW_PRIVILEGED", "allowPrivileged", B(allow_privileged),
+	  "false", 0, 0, MASK_NONE, "let manifests ask for privileged containers, "
+	  "capabilities beyond Docker's default set and security options", OPTS_MANIFEST },
+	{ "compose-profiles", "CARA_COMPOSE_PROFILES", "composeProfiles", S(compose_profiles),
+	  NULL, 0, 0, MASK_NONE, "','-separated compose profiles enabled on this host",
+	  OPTS_MANIFEST },
 	{ "dry-run", "CARA_DRY_RUN", NULL, B(dry_run), "false", 0, 0, MASK_NONE,
 	  "print the plan, change nothing", OPTS_PASS },
 	{ "prune", "CARA_PRUNE", "prune", B(prune), "true", 0, 0, MASK_NONE,
@@ -594,6 +600,11 @@ void config_hostpath_roots(const struct config *cfg, struct strvec *out)
 void config_interpolate_allow(const struct config *cfg, struct strvec *out)
 {
 	split_list(cfg->interpolate_allow, ", \t", out);
+}
+
+void config_compose_profiles(const struct config *cfg, struct strvec *out)
+{
+	split_list(cfg->compose_profiles, ", \t", out);
 }
 
 void config_adopt(const struct config *cfg, struct strvec *out)

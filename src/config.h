@@ -27,6 +27,8 @@ struct config {
 	char *state_dir, *docker_host, *secrets_dir, *node;
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
+	bool allow_privileged;          /* manifests may ask for root power */
+	char *compose_profiles;         /* ','-separated */
 	char *adopt;                    /* --adopt: ','-separated projects */
 	bool allow_rewind;
 	char *registry_auth_file;       /* pulls' credentials, Docker CLI format */
@@ -89,6 +91,7 @@ void config_flags(struct buf *out, unsigned groups);
 void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 /* Split interpolate_allow into a vector (empty: no allowlist). */
 void config_interpolate_allow(const struct config *cfg, struct strvec *out);
+void config_compose_profiles(const struct config *cfg, struct strvec *out);
 /* Split adopt (--adopt P[,P...]) into a vector. */
 void config_adopt(const struct config *cfg, struct strvec *out);
 

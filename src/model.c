@@ -128,7 +128,7 @@ static void kvlist_release(struct kvlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void service_release(struct service *s)
+void service_release(struct service *s)
 {
 	size_t i;
 
@@ -162,6 +162,20 @@ static void service_release(struct service *s)
 		free(s->deps[i].service);
 	free(s->deps);
 	kvlist_release(&s->labels);
+	strvec_release(&s->cap_add);
+	strvec_release(&s->cap_drop);
+	strvec_release(&s->tmpfs);
+	free(s->hostname);
+	free(s->stop_signal);
+	strvec_release(&s->extra_hosts);
+	strvec_release(&s->dns);
+	kvlist_release(&s->sysctls);
+	for (i = 0; i < s->nulimits; i++)
+		free(s->ulimits[i].name);
+	free(s->ulimits);
+	strvec_release(&s->security_opt);
+	strvec_release(&s->expose);
+	strvec_release(&s->aliases);
 	free(s->spec_hash);
 	free(s->spec_fields);
 }

@@ -74,6 +74,13 @@ enum dep_condition { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED };
 struct dependency {
 	char *service;
 	enum dep_condition condition;
+	bool optional;        /* compose's required: false: none when absent */
+	struct pos pos;
+};
+
+struct ulimit {
+	char *name;           /* "nofile" */
+	int64_t soft, hard;
 	struct pos pos;
 };
 
@@ -115,6 +122,25 @@ struct service {
 	struct kvlist labels;
 	int64_t memory_bytes;      /* 0: unlimited */
 	int64_t nano_cpus;         /* 0: unlimited; cpus "0.5" -> 500000000 */
+	int restart_retries;       /* on-failure:N; 0: no limit */
+	/* The container's host settings; empty / false / 0: the Engine's
+	 * default.  privileged, capabilities beyond Docker's default set and
+	 * security options need the host's allowPrivileged. */
+	struct strvec cap_add, cap_drop;
+	bool privileged, read_only;
+	bool has_init, init;       /* init: false is not the same as unset */
+	struct strvec tmpfs;       /* "/path" or "/path:options" */
+	char *hostname;
+	char *stop_signal;
+	struct strvec extra_hosts; /* "name:address" */
+	struct strvec dns;
+	int64_t shm_bytes;
+	struct kvlist sysctls;
+	struct ulimit *ulimits;
+	size_t nulimits, capulimits;
+	struct strvec security_opt;
+	struct strvec expose;      /* "80/tcp": exposed, not published */
+	struct strvec aliases;     /* on the project network, besides the name */
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */
 	char *spec_hash;           /* label cara.spec-hash */
@@ -171,6 +197,8 @@ struct project_set {
 #define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
 
 void project_set_release(struct project_set *set);
+/* Frees what s holds (not s itself). */
+void service_release(struct service *s);
 /* For tests only. */
 /* (the unit tests and the fuzz target) */
 const struct project *project_set_find(const struct project_set *set,

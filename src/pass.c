@@ -34,6 +34,10 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 	config_interpolate_allow(cfg, &p->allow);
 	p->mopts.interp_allow = (const char *const *)p->allow.v;
 	p->mopts.ninterp_allow = p->allow.n;
+	p->mopts.allow_privileged = cfg->allow_privileged;
+	config_compose_profiles(cfg, &p->profiles);
+	p->mopts.compose_profiles = (const char *const *)p->profiles.v;
+	p->mopts.ncompose_profiles = p->profiles.n;
 	config_adopt(cfg, &p->adopt);
 }
 
@@ -51,6 +55,7 @@ void pass_release(struct pass *p)
 	strvec_release(&p->known);
 	strvec_release(&p->roots);
 	strvec_release(&p->allow);
+	strvec_release(&p->profiles);
 	strvec_release(&p->adoptions);
 	strvec_release(&p->adopt);
 	strvec_release(&p->volume_types);

@@ -41,6 +41,7 @@ struct pass {
 	struct manifest_options mopts;
 	struct strvec roots;
 	struct strvec allow;            /* --interpolate-allow patterns */
+	struct strvec profiles;         /* --compose-profiles */
 	/* ownership: this state's identity and what it may touch */
 	char *owner;
 	struct strvec adoptions;        /* "project\towner" taken over earlier */

@@ -38,13 +38,24 @@
 enum group {
 	G_IMAGE, G_COMMAND, G_ENTRYPOINT, G_WORKING_DIR, G_USER, G_ENV,
 	G_MOUNTS, G_PORTS, G_HEALTHCHECK, G_RESTART, G_STOP_GRACE, G_LABELS,
-	G_RESOURCES, G_NETWORK, G_COUNT
+	G_RESOURCES, G_NETWORK,
+	/* from here on a group enters the hash and the label only when it is
+	 * set, so that a cara that knows them recreates no container made
+	 * before them */
+	G_OPTIONAL,
+	G_RESTART_RETRIES = G_OPTIONAL, G_CAPABILITIES, G_PRIVILEGED,
+	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
+	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
+	G_ALIASES, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
 	"image", "command", "entrypoint", "workingDir", "user", "env",
 	"mounts", "ports", "healthcheck", "restart", "stopGracePeriod",
 	"labels", "resources", "network",
+	"restartRetries", "capabilities", "privileged", "readOnly", "tmpfs",
+	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
+	"sysctls", "ulimits", "securityOpt", "expose", "aliases",
 };
 
 /* ---- secrets ---- */
@@ -326,6 +337,83 @@ static void ser_labels(struct buf *b, const struct kvlist *l)
 	strvec_release(&entries);
 }
 
+/* A list whose order carries no meaning, sorted; nothing when empty. */
+static void put_set(struct buf *b, const struct strvec *sv)
+{
+	struct strvec entries = STRVEC_INIT;
+	struct buf e = BUF_INIT;
+	size_t i;
+
+	if (!sv->n)
+		return;
+	for (i = 0; i < sv->n; i++) {
+		buf_reset(&e);
+		put_str(&e, sv->v[i]);
+		strvec_push(&entries, buf_cstr(&e));
+	}
+	put_sorted(b, &entries);
+	buf_release(&e);
+	strvec_release(&entries);
+}
+
+static void ser_ulimits(struct buf *b, const struct service *s)
+{
+	struct strvec entries = STRVEC_INIT;
+	struct buf e = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nulimits; i++) {
+		buf_reset(&e);
+		put_str(&e, s->ulimits[i].name);
+		put_int(&e, s->ulimits[i].soft);
+		put_int(&e, s->ulimits[i].hard);
+		strvec_push(&entries, buf_cstr(&e));
+	}
+	if (entries.n)
+		put_sorted(b, &entries);
+	buf_release(&e);
+	strvec_release(&entries);
+}
+
+/* The groups after G_OPTIONAL: each writes nothing at its default. */
+static void ser_host(struct buf g[G_COUNT], const struct service *s)
+{
+	if (s->restart_retries)
+		put_int(&g[G_RESTART_RETRIES], s->restart_retries);
+	if (s->cap_add.n || s->cap_drop.n) {
+		struct buf *b = &g[G_CAPABILITIES];
+
+		put_str(b, "add");
+		put_set(b, &s->cap_add);
+		put_str(b, "drop");
+		put_set(b, &s->cap_drop);
+	}
+	if (s->privileged)
+		put_int(&g[G_PRIVILEGED], 1);
+	if (s->read_only)
+		put_int(&g[G_READ_ONLY], 1);
+	put_set(&g[G_TMPFS], &s->tmpfs);
+	if (s->hostname)
+		put_str(&g[G_HOSTNAME], s->hostname);
+	if (s->has_init)
+		put_int(&g[G_INIT], s->init);
+	if (s->stop_signal)
+		put_str(&g[G_STOP_SIGNAL], s->stop_signal);
+	put_set(&g[G_EXTRA_HOSTS], &s->extra_hosts);
+	/* the resolver asks the servers in order */
+	if (s->dns.n)
+		put_argv(&g[G_DNS], true, &s->dns);
+	if (s->shm_bytes)
+		put_int(&g[G_SHM_SIZE], s->shm_bytes);
+	if (s->sysctls.n)
+		ser_labels(&g[G_SYSCTLS], &s->sysctls);
+	ser_ulimits(&g[G_ULIMITS], s);
+	if (s->security_opt.n)
+		put_argv(&g[G_SECURITY_OPT], true, &s->security_opt);
+	put_set(&g[G_EXPOSE], &s->expose);
+	put_set(&g[G_ALIASES], &s->aliases);
+}
+
 /*
  * Serialise every group of s into g[].  On a secret that cannot be read,
  * returns -1 with error_last() set and *bad_env its index in s->env.
@@ -355,6 +443,7 @@ static int ser_service(struct buf g[G_COUNT], const struct project *p,
 	put_int(&g[G_RESOURCES], s->nano_cpus);
 	put_str(&g[G_NETWORK], network);
 	put_str(&g[G_NETWORK], s->name);
+	ser_host(g, s);
 	rc = 0;
 out:
 	free(network);
@@ -378,6 +467,8 @@ static int spec_service_at(char out_hash[65], char **out_fields,
 		goto out;
 	put_str(&all, SPEC_VERSION);
 	for (i = 0; i < G_COUNT; i++) {
+		if (i >= G_OPTIONAL && !g[i].len)
+			continue;
 		sha256_hex(buf_cstr(&g[i]), g[i].len, hex);
 		buf_printf(&fields, "%s%s=%.8s", i ? "," : "", group_names[i], hex);
 		put_str(&all, group_names[i]);

@@ -61,6 +61,16 @@ struct workload_spec {
 	int64_t nano_cpus;
 	const char *network;             /* joined with `alias` */
 	const char *alias;
+	/* host settings (model.h); NULL or empty: the backend's default */
+	int restart_retries;             /* on-failure's limit; 0: none */
+	const struct strvec *cap_add, *cap_drop, *tmpfs, *extra_hosts, *dns;
+	const struct strvec *security_opt, *expose, *aliases;
+	bool privileged, read_only, has_init, init;
+	const char *hostname, *stop_signal;
+	int64_t shm_bytes;
+	const struct kvlist *sysctls;
+	const struct ulimit *ulimits;
+	size_t nulimits;
 };
 
 /* A workload's state now, normalised. */

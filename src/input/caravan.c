@@ -365,6 +365,23 @@ static const struct field service_fields[] = {
 	MS("stopGracePeriod", struct service, stop_grace_ms),
 	FN("labels", f_svc_labels, false),
 	MAP("resources", resource_fields, false),
+	INT("restartRetries", struct service, restart_retries, 0, 1000000, false),
+	FN("capAdd", read_cap_add, false),
+	FN("capDrop", read_cap_drop, false),
+	FN("privileged", read_privileged, false),
+	BOOL("readOnly", struct service, read_only),
+	FN("tmpfs", read_tmpfs, false),
+	FN("hostname", read_hostname, false),
+	FN("init", read_init, false),
+	FN("stopSignal", read_stop_signal, false),
+	FN("extraHosts", read_extra_hosts, false),
+	FN("dns", read_dns, false),
+	FN("shmSize", read_shm_size, false),
+	FN("sysctls", read_sysctls, false),
+	FN("ulimits", read_ulimits, false),
+	FN("securityOpt", read_security_opt, false),
+	FN("expose", read_expose, false),
+	FN("aliases", read_aliases, false),
 	END
 };
 
@@ -378,7 +395,14 @@ static void service_item(struct pctx *c, const struct ynode *n, void *obj)
 	memset(s, 0, sizeof(*s));
 	s->pos = n->pos;
 	s->stop_grace_ms = -1;
-	walk_map(c, n, service_fields, s);
+	if (walk_map(c, n, service_fields, s) && s->restart_retries &&
+	    s->restart != RESTART_ON_FAILURE) {
+		size_t o = path_key(c, "restartRetries");
+
+		perr(c, ynode_map_get(n, "restartRetries"), "only with restart: "
+		     "on-failure");
+		path_pop(c, o);
+	}
 	if (!s->name)
 		s->name = xstrdup("");
 	if (!s->image)

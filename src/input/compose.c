@@ -33,6 +33,8 @@ struct reader {
 	struct kvlist envf, envx;
 	bool hc_disable, has_mem;
 	int64_t mem_limit;
+	struct strvec profiles;      /* of the service being read */
+	struct strvec disabled;      /* services whose profiles are all off */
 };
 
 static void kvlist_free(struct kvlist *l)
@@ -1022,13 +1024,38 @@ out:
 struct vlong {
 	char *type, *source, *target;
 	bool read_only;
+	int64_t tmpfs_size;
+	const struct ynode *tmpfs;
 };
+
+static void f_tmpfs_size(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct vlong *l = obj;
+	char *t = get_str(c, v);
+
+	if (t && (parse_memory(t, &l->tmpfs_size) < 0 || l->tmpfs_size <= 0))
+		perr(c, v, "invalid size '%.64s' (write e.g. 64m or a number of "
+		     "bytes)", t);
+	free(t);
+}
+
+static const struct field vtmpfs_fields[] = {
+	FN("size", f_tmpfs_size, false),
+	END
+};
+
+static void f_vtmpfs(struct pctx *c, const struct ynode *v, void *obj)
+{
+	((struct vlong *)obj)->tmpfs = v;
+	walk_map(c, v, vtmpfs_fields, obj);
+}
 
 static const struct field vlong_fields[] = {
 	STR("type", struct vlong, type, true),
 	STR("source", struct vlong, source, false),
 	STR("target", struct vlong, target, true),
 	BOOL("read_only", struct vlong, read_only),
+	FN("tmpfs", f_vtmpfs, false),
 	END
 };
 
@@ -1041,9 +1068,26 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 		return;
 	}
 	if (walk_map(c, n, vlong_fields, &l) && l.type && l.target) {
-		if (strcmp(l.type, "volume") && strcmp(l.type, "bind"))
+		if (l.tmpfs && strcmp(l.type, "tmpfs"))
+			perr(c, l.tmpfs, "only for type: tmpfs");
+		if (!strcmp(l.type, "tmpfs")) {
+			struct service *s = obj;
+
+			if (*l.target != '/')
+				perr(c, n, "the mount target must be an absolute "
+				     "path, not '%.64s'", l.target);
+			else if (l.source)
+				perr(c, n, "a tmpfs has no source");
+			else if (l.read_only)
+				perr(c, n, "not supported by cara: a read-only tmpfs");
+			else if (l.tmpfs_size)
+				strvec_push_nodup(&s->tmpfs, xasprintf("%s:size=%lld",
+					l.target, (long long)l.tmpfs_size));
+			else
+				strvec_push(&s->tmpfs, l.target);
+		} else if (strcmp(l.type, "volume") && strcmp(l.type, "bind"))
 			perr(c, n, "not supported by cara: volume type '%.32s' "
-			     "(volume or bind)", l.type);
+			     "(volume, bind or tmpfs)", l.type);
 		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/'))
 			mount_add(c, n, obj, l.source ? l.source : ".", l.target,
 				  l.read_only);
@@ -1070,6 +1114,11 @@ static void dep_add(struct service *s, char *name, enum dep_condition cond,
 	d->pos = pos;
 }
 
+struct dep_opts {
+	enum dep_condition cond;
+	bool required, restart;
+};
+
 static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
 {
 	static const char *const conds[] = { "service_started", "service_healthy",
@@ -1078,17 +1127,31 @@ static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
 	size_t i;
 
 	if (t && pick(c, v, t, conds, ARRAY_SIZE(conds), "condition", &i))
-		*(enum dep_condition *)obj = (enum dep_condition)i;
+		((struct dep_opts *)obj)->cond = (enum dep_condition)i;
 	free(t);
+}
+
+/* compose restarts a service when compose restarts its dependency; cara
+ * has no such operation, and dropping it would hide the difference */
+static void f_dep_restart(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct dep_opts *d = obj;
+
+	if (get_bool(c, v, &d->restart) && d->restart)
+		perr(c, v, "not supported by cara: restart: true (cara does not "
+		     "restart a service when its dependency is recreated)");
 }
 
 static const struct field dep_fields[] = {
 	FN("condition", f_dep_condition, false),
+	BOOL("required", struct dep_opts, required),
+	FN("restart", f_dep_restart, false),
 	END
 };
 
 static void f_depends_on(struct pctx *c, const struct ynode *v, void *obj)
 {
+	struct service *s = obj;
 	size_t i, o;
 
 	if (v->type == Y_SEQ) {
@@ -1102,14 +1165,15 @@ static void f_depends_on(struct pctx *c, const struct ynode *v, void *obj)
 		}
 	} else if (v->type == Y_MAP) {
 		for (i = 0; i + 1 < v->n; i += 2) {
-			enum dep_condition cond = DEP_STARTED;
+			struct dep_opts d = { DEP_STARTED, true, false };
 
 			if (v->kid[i]->type != Y_SCALAR)
 				continue;
 			o = path_key(c, v->kid[i]->str);
 			if (!ynode_is_null(v->kid[i + 1]))
-				walk_map(c, v->kid[i + 1], dep_fields, &cond);
-			dep_add(obj, xstrdup(v->kid[i]->str), cond, v->kid[i]->pos);
+				walk_map(c, v->kid[i + 1], dep_fields, &d);
+			dep_add(obj, xstrdup(v->kid[i]->str), d.cond, v->kid[i]->pos);
+			s->deps[s->ndeps - 1].optional = !d.required;
 			path_pop(c, o);
 		}
 	} else {
@@ -1124,6 +1188,16 @@ static void f_hc_disable(struct pctx *c, const struct ynode *v, void *obj)
 	get_bool(c, v, &((struct reader *)c->reader)->hc_disable);
 }
 
+/* The Engine takes StartInterval from API 1.44 on; cara speaks up to 1.43,
+ * and an older Engine would drop it silently: refused, not dropped. */
+static void f_hc_start_interval(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)obj;
+	perr(c, v, "not supported by cara: start_interval needs Docker Engine "
+	     "API 1.44, and cara speaks 1.43 at most (the Engine would ignore "
+	     "it)");
+}
+
 static const struct field health_fields[] = {
 	FN("test", read_hc_test, false),
 	MS("interval", struct healthcheck, interval_ms),
@@ -1131,6 +1205,7 @@ static const struct field health_fields[] = {
 	MS("start_period", struct healthcheck, start_period_ms),
 	INT("retries", struct healthcheck, retries, 0, 1000000, false),
 	FN("disable", f_hc_disable, false),
+	FN("start_interval", f_hc_start_interval, false),
 	END
 };
 
@@ -1155,9 +1230,21 @@ static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 
 static void f_restart(struct pctx *c, const struct ynode *v, void *obj)
 {
+	struct service *s = obj;
+	long long n;
+	char *t;
+
 	if (v->type == Y_SCALAR && !strncmp(v->str, "on-failure:", 11)) {
-		perr(c, v, "not supported by cara: a maximum retry count "
-		     "('%.32s'); write on-failure", v->str);
+		if (!(t = get_str(c, v)))
+			return;
+		if (parse_ll(t + 11, 0, INT_MAX, &n) < 0)
+			perr(c, v, "invalid retry count in '%.32s' (write e.g. "
+			     "on-failure:3)", t);
+		else {
+			s->restart = RESTART_ON_FAILURE;
+			s->restart_retries = (int)n;
+		}
+		free(t);
 		return;
 	}
 	read_restart(c, v, obj);
@@ -1246,10 +1333,66 @@ static void only_default_network(struct pctx *c, const struct ynode *v,
 	}
 }
 
+/* profiles: the service runs only when the host enables one of them. */
+static void f_profiles(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+	size_t i;
+
+	(void)obj;
+	if (!get_strlist(c, v, &r->profiles))
+		return;
+	for (i = 0; i < r->profiles.n; i++) {
+		const char *t = r->profiles.v[i];
+
+		if (!isalnum((unsigned char)t[0]) ||
+		    strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_.-") != strlen(t))
+			perr(c, i < v->n ? v->kid[i] : v, "invalid profile name "
+			     "'%.64s'", t);
+	}
+}
+
+static bool profile_enabled(const struct pctx *c, const struct strvec *prof)
+{
+	size_t i, k;
+
+	if (!prof->n)
+		return true;
+	for (i = 0; c->opts && i < c->opts->ncompose_profiles; i++)
+		for (k = 0; k < prof->n; k++)
+			if (!strcmp(c->opts->compose_profiles[i], prof->v[k]))
+				return true;
+	return false;
+}
+
+static const struct field svc_net_fields[] = {
+	FN("aliases", read_aliases, false),
+	END
+};
+
+/* The default network, optionally with aliases: the project network. */
 static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 {
-	(void)obj;
-	only_default_network(c, v, false);
+	size_t i, o;
+
+	if (v->type != Y_MAP) {
+		only_default_network(c, v, false);
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *k = v->kid[i], *val = v->kid[i + 1];
+
+		if (k->type != Y_SCALAR || !strncmp(k->str, "x-", 2))
+			continue;
+		o = path_key(c, k->str);
+		if (strcmp(k->str, "default"))
+			perr(c, k, "not supported by cara: networks other than "
+			     "default");
+		else if (!ynode_is_null(val))
+			walk_map(c, val, svc_net_fields, obj);
+		path_pop(c, o);
+	}
 }
 
 static void f_mem_limit(struct pctx *c, const struct ynode *v, void *obj)
@@ -1298,6 +1441,22 @@ static const struct field service_fields[] = {
 	FN("cpus", read_cpus, false),
 	MAP("deploy", deploy_fields, false),
 	FN("networks", f_svc_networks, false),
+	FN("cap_add", read_cap_add, false),
+	FN("cap_drop", read_cap_drop, false),
+	FN("privileged", read_privileged, false),
+	BOOL("read_only", struct service, read_only),
+	FN("tmpfs", read_tmpfs, false),
+	FN("hostname", read_hostname, false),
+	FN("init", read_init, false),
+	FN("stop_signal", read_stop_signal, false),
+	FN("extra_hosts", read_extra_hosts, false),
+	FN("dns", read_dns, false),
+	FN("shm_size", read_shm_size, false),
+	FN("sysctls", read_sysctls, false),
+	FN("ulimits", read_ulimits, false),
+	FN("security_opt", read_security_opt, false),
+	FN("expose", read_expose, false),
+	FN("profiles", f_profiles, false),
 	END
 };
 
@@ -1316,6 +1475,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	s->restart = RESTART_NO;     /* compose's default */
 	s->name = xstrdup(k->str);
 	r->has_mem = false;
+	strvec_release(&r->profiles);
 	if ((why = manifest_check_object_name(s->name)))
 		perr(c, k, "invalid service name '%.64s': %s", s->name, why);
 	if (v->type == Y_SEQ || ynode_is_null(v))
@@ -1328,6 +1488,51 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	env_finish(r, s);
 	if (!s->image)
 		s->image = xstrdup("");
+	if (!profile_enabled(c, &r->profiles)) {
+		/* not part of the project: not created, pruned if it exists */
+		strvec_push(&r->disabled, s->name);
+		service_release(s);
+		p->nservices--;
+	}
+	strvec_release(&r->profiles);
+}
+
+/* depends_on onto a service of a disabled profile is an error, as in
+ * compose, unless it says required: false (then it is dropped, as is one
+ * onto a service that does not exist). */
+static void deps_check_profiles(struct pctx *c, struct reader *r,
+				struct project *p)
+{
+	size_t i, j, o;
+
+	for (i = 0; i < p->nservices; i++) {
+		struct service *s = &p->services[i];
+
+		for (j = o = 0; j < s->ndeps; j++) {
+			struct dependency *d = &s->deps[j];
+			bool off = strvec_has(&r->disabled, d->service);
+
+			if (d->optional && (off || !project_find_service(p, d->service))) {
+				free(d->service);
+				continue;
+			}
+			if (off) {
+				char *path = xasprintf("services.%s.depends_on.%s",
+						       s->name, d->service);
+
+				c->bad = true;
+				diags_add(c->d, DIAG_ERROR, c->file, d->pos.line,
+					  d->pos.col, path, "service '%s' is in a "
+					  "profile not enabled on this host "
+					  "(--compose-profiles)", d->service);
+				free(path);
+				free(d->service);
+				continue;   /* reported once, not again as unknown */
+			}
+			s->deps[o++] = *d;
+		}
+		s->ndeps = o;
+	}
 }
 
 /* ---- the top level ---- */
@@ -1513,7 +1718,8 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 		size_t o = path_key(c, "services");
 
 		each_pair(c, n, &p, read_service);
-		if (n->type == Y_MAP && !p.nservices)
+		deps_check_profiles(c, &r, &p);
+		if (n->type == Y_MAP && !p.nservices && !r.disabled.n)
 			perr(c, n, "a project needs at least one service");
 		path_pop(c, o);
 	}
@@ -1524,6 +1730,8 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	c->dotenv = NULL;
 	c->reader = NULL;
 	kvlist_free(&r.dotenv);
+	strvec_release(&r.profiles);
+	strvec_release(&r.disabled);
 	if (!p.name) {
 		struct project_set gone = PROJECT_SET_INIT;
 

@@ -30,6 +30,13 @@ struct manifest_options {
 	const char *token_env;
 	const char *const *interp_allow;   /* "NAME" or "PREFIX*" */
 	size_t ninterp_allow;
+	/* privileged, capabilities beyond Docker's default set and security
+	 * options give a manifest root power over the host: refused unless
+	 * the host allows them (--allow-privileged) */
+	bool allow_privileged;
+	/* compose profiles enabled on this host (--compose-profiles) */
+	const char *const *compose_profiles;
+	size_t ncompose_profiles;
 };
 
 /*

@@ -413,7 +413,6 @@ bool get_strlist(struct pctx *c, const struct ynode *n, struct strvec *out)
 
 /* ---- walking mappings against tables of fields ---- */
 
-#define MAX_FIELDS 24
 
 static void unknown_field(struct pctx *c, const struct ynode *key,
 			  const struct field *f)

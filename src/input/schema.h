@@ -84,7 +84,7 @@ struct field {
 #define SKIP(k, req) { .key = k, .type = F_SKIP, .required = req }
 #define END { .key = NULL }
 
-#define MAX_FIELDS 24           /* keys of one table */
+#define MAX_FIELDS 64           /* keys of one table */
 
 /* Findings at node n (or at line, col for the whole file: no project of
  * it can be trusted, so the set becomes incomplete). */
@@ -136,6 +136,11 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
  * struct service (memory, cpus, restart). */
 field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
 	 read_restart, read_pull_policy;
+/* The host settings (input/hostcfg.c); obj is a struct service. */
+field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
+	 read_init, read_tmpfs, read_hostname, read_stop_signal,
+	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
+	 read_expose, read_aliases;
 
 /* The readers: one document each.  compose_read_document reads c->file
  * as a compose project (input/compose.c); c->snap, when set, holds its

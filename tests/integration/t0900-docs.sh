@@ -289,7 +289,12 @@ test_expect_success 'every manifest field is in cara-manifest.5' '
 		 docker-compose.yml .env env_file environment depends_on \
 		 service_started service_healthy service_completed_successfully \
 		 start_period disable working_dir stop_grace_period mem_limit \
-		 deploy.resources.limits.memory "\${VAR:+alt}" "not supported by cara"; do
+		 deploy.resources.limits.memory "\${VAR:+alt}" "not supported by cara" \
+		 capAdd capDrop privileged readOnly tmpfs hostname init stopSignal \
+		 extraHosts dns shmSize sysctls ulimits securityOpt expose aliases \
+		 restartRetries cap_add cap_drop read_only stop_signal extra_hosts \
+		 shm_size security_opt profiles "required: false" start_interval \
+		 on-failure:N "needs --allow-privileged on this host"; do
 		grep -qF -- "$f" cara-manifest.5.txt || grep -qF -- "$f" cara-manifest.5.rendered ||
 			{ echo "cara-manifest.5: no $f"; exit 1; }
 	done

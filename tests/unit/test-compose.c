@@ -37,6 +37,11 @@ struct t {
 	struct buf text;
 };
 
+/* Host settings the next loads use. */
+static bool t_allow_privileged;
+static const char *const *t_profiles;
+static size_t t_nprofiles;
+
 /* Files as path, text pairs (sorted by path), NULL-terminated. */
 static void t_load(struct t *t, const char *const *files)
 {
@@ -48,6 +53,9 @@ static void t_load(struct t *t, const char *const *files)
 	memset(&o, 0, sizeof(o));
 	memset(&snap, 0, sizeof(snap));
 	o.getenv = t_getenv;
+	o.allow_privileged = t_allow_privileged;
+	o.compose_profiles = t_profiles;
+	o.ncompose_profiles = t_nprofiles;
 	for (i = 0; files[i]; i += 2) {
 		struct buf b = BUF_INIT;
 
@@ -256,6 +264,137 @@ static void test_mapping(void)
 	t_free(&t);
 }
 
+/* ---- host settings ---- */
+
+static const char host_yaml[] =
+	"services:\n"
+	"  s:\n"
+	"    image: busybox\n"
+	"    cap_add: [NET_BIND_SERVICE, CAP_KILL]\n"
+	"    cap_drop: [ALL]\n"
+	"    read_only: true\n"
+	"    tmpfs: /run\n"
+	"    volumes: [{type: tmpfs, target: /cache, tmpfs: {size: 1m}}]\n"
+	"    hostname: box.local\n"
+	"    init: false\n"
+	"    stop_signal: SIGINT\n"
+	"    extra_hosts: [\"db.example:10.0.0.5\"]\n"
+	"    dns: 9.9.9.9\n"
+	"    shm_size: 64m\n"
+	"    sysctls: {net.core.somaxconn: '1024'}\n"
+	"    ulimits: {nproc: 64, nofile: {soft: 100, hard: 200}}\n"
+	"    security_opt: [no-new-privileges:true]\n"
+	"    expose: [\"80\", \"53/udp\", \"9000-9001\"]\n"
+	"    restart: on-failure:3\n"
+	"    networks: {default: {aliases: [www, web2]}}\n"
+	"    depends_on: {db: {condition: service_started, required: false}}\n"
+	"  db:\n"
+	"    image: busybox\n"
+	"    privileged: true\n"
+	"    cap_add: [SYS_ADMIN]\n"
+	"    security_opt: [seccomp=unconfined]\n";
+
+static void test_host_fields(void)
+{
+	const struct service *s, *db;
+	struct t t;
+
+	t_one(&t, host_yaml);
+	expect(&t, "services.db.privileged: a privileged container",
+	       "privileged refused without the host's allowance");
+	expect(&t, "services.db.cap_add[0]: capability SYS_ADMIN",
+	       "SYS_ADMIN refused without the host's allowance");
+	expect(&t, "services.db.security_opt[0]: security option",
+	       "seccomp=unconfined refused without the host's allowance");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+
+	t_allow_privileged = true;
+	t_one(&t, host_yaml);
+	t_allow_privileged = false;
+	clean(&t, "with --allow-privileged: accepted");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	db = t.set.n ? project_find_service(&t.set.v[0], "db") : NULL;
+	ok(s && db, "both services");
+	if (!s || !db) {
+		t_free(&t);
+		return;
+	}
+	is_str(joined(&s->cap_add), "[NET_BIND_SERVICE] [CAP_KILL]", "cap_add");
+	is_str(joined(&s->cap_drop), "[ALL]", "cap_drop");
+	ok(s->read_only && !s->privileged && db->privileged, "read_only, privileged");
+	is_str(joined(&s->tmpfs), "[/run] [/cache:size=1048576]",
+	       "tmpfs: a string, and a volume of type tmpfs with its size");
+	is_str(s->hostname, "box.local", "hostname");
+	ok(s->has_init && !s->init, "init: false is kept");
+	is_str(s->stop_signal, "SIGINT", "stop_signal");
+	is_str(joined(&s->extra_hosts), "[db.example:10.0.0.5]", "extra_hosts");
+	is_str(joined(&s->dns), "[9.9.9.9]", "dns: a string");
+	ok(s->shm_bytes == 64 << 20, "shm_size");
+	ok(s->sysctls.n == 1 && !strcmp(s->sysctls.v[0].key, "net.core.somaxconn") &&
+	   !strcmp(s->sysctls.v[0].value, "1024"), "sysctls");
+	ok(s->nulimits == 2 && !strcmp(s->ulimits[0].name, "nproc") &&
+	   s->ulimits[0].soft == 64 && s->ulimits[0].hard == 64 &&
+	   s->ulimits[1].soft == 100 && s->ulimits[1].hard == 200, "ulimits");
+	is_str(joined(&s->security_opt), "[no-new-privileges:true]",
+	       "no-new-privileges needs no allowance");
+	is_str(joined(&s->expose), "[80/tcp] [53/udp] [9000/tcp] [9001/tcp]", "expose");
+	ok(s->restart == RESTART_ON_FAILURE && s->restart_retries == 3, "on-failure:3");
+	is_str(joined(&s->aliases), "[www] [web2]", "aliases on the default network");
+	ok(s->ndeps == 1 && s->deps[0].optional, "required: false");
+	t_free(&t);
+}
+
+static void test_profiles(void)
+{
+	static const char *const dbg[] = { "debug" };
+	static const char y[] =
+		"services:\n"
+		"  web: {image: busybox, depends_on: [db]}\n"
+		"  db: {image: busybox}\n"
+		"  tools: {image: busybox, profiles: [debug, ops]}\n"
+		"  side: {image: busybox, profiles: [debug],\n"
+		"         depends_on: {gone: {required: false}}}\n";
+	static const char needs[] =
+		"services:\n"
+		"  web: {image: busybox, depends_on: [tools]}\n"
+		"  tools: {image: busybox, profiles: [debug]}\n";
+	static const char opt[] =
+		"services:\n"
+		"  web: {image: busybox, depends_on: {tools: {required: false}}}\n"
+		"  tools: {image: busybox, profiles: [debug]}\n";
+	struct t t;
+
+	t_one(&t, y);
+	clean(&t, "profiles: no finding");
+	ok(t.set.n == 1 && t.set.v[0].valid && t.set.v[0].nservices == 2 &&
+	   !project_find_service(&t.set.v[0], "tools"),
+	   "no profile enabled: only the services without profiles");
+	t_free(&t);
+	t_profiles = dbg;
+	t_nprofiles = 1;
+	t_one(&t, y);
+	clean(&t, "profile debug: no finding");
+	ok(t.set.n == 1 && t.set.v[0].nservices == 4, "profile debug: all four");
+	ok(t.set.n == 1 && project_find_service(&t.set.v[0], "side") &&
+	   project_find_service(&t.set.v[0], "side")->ndeps == 0,
+	   "required: false onto a missing service: dropped");
+	t_free(&t);
+	t_profiles = NULL;
+	t_nprofiles = 0;
+	t_one(&t, needs);
+	expect(&t, "app/compose.yaml:2:38: services.web.depends_on.tools: "
+	       "service 'tools' is in a profile not enabled",
+	       "depends_on a disabled service: an error");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_one(&t, opt);
+	clean(&t, "required: false onto a disabled service: fine");
+	ok(t.set.n == 1 && t.set.v[0].nservices == 1 &&
+	   t.set.v[0].services[0].ndeps == 0, "  and the dependency is dropped");
+	t_free(&t);
+}
+
 /* ---- what is refused ---- */
 
 struct refusal {
@@ -264,20 +403,46 @@ struct refusal {
 };
 
 static const struct refusal refusals[] = {
-	{ "    cap_add: [NET_ADMIN]\n", "services.s.cap_add: not supported by cara: cap_add" },
-	{ "    privileged: true\n", "services.s.privileged: not supported by cara" },
+	{ "    cap_add: [NET_ADMIN]\n", "app/compose.yaml:4:15: services.s.cap_add[0]: "
+	  "capability NET_ADMIN is outside Docker's default set and gives the container "
+	  "power over the host: needs --allow-privileged on this host" },
+	{ "    cap_add: [ALL]\n", "capability ALL is outside" },
+	{ "    cap_add: [net_admin]\n", "invalid capability 'net_admin'" },
+	{ "    privileged: true\n", "app/compose.yaml:4:17: services.s.privileged: "
+	  "a privileged container has root power over the host: needs --allow-privileged" },
+	{ "    security_opt: [seccomp=unconfined]\n", "security option 'seccomp=unconfined' "
+	  "can lift the container's confinement: needs --allow-privileged" },
+	{ "    devices: [/dev/kvm]\n", "services.s.devices: not supported by cara" },
+	{ "    pid: host\n", "services.s.pid: not supported by cara" },
+	{ "    network_mode: host\n", "services.s.network_mode: not supported by cara" },
+	{ "    ipc: host\n", "services.s.ipc: not supported by cara" },
+	{ "    restart: on-failure:x\n", "invalid retry count in 'on-failure:x'" },
+	{ "    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n",
+	  "start_interval needs Docker Engine API 1.44" },
+	{ "    tmpfs: [run]\n", "a tmpfs must be an absolute path" },
+	{ "    volumes: [{type: tmpfs, target: /t, source: x}]\n", "a tmpfs has no source" },
+	{ "    volumes: [{type: npipe, target: /t}]\n", "volume type 'npipe'" },
+	{ "    hostname: -bad\n", "invalid hostname '-bad'" },
+	{ "    stop_signal: TERM\n", "invalid stop signal 'TERM'" },
+	{ "    extra_hosts: [nohost]\n", "must be \"name:address\"" },
+	{ "    shm_size: lots\n", "invalid size 'lots'" },
+	{ "    sysctls: [nokey]\n", "must be \"key=value\"" },
+	{ "    ulimits: {nofile: {soft: 20}}\n", "ulimits.nofile.hard: required" },
+	{ "    ulimits: {nofile: {soft: 30, hard: 20}}\n", "soft limit 30 is above the hard limit 20" },
+	{ "    expose: [\"80/xyz\"]\n", "invalid port to expose" },
+	{ "    networks: {default: {aliases: [Bad_Alias!]}}\n", "invalid alias" },
+	{ "    networks: {default: {ipv4_address: 10.0.0.2}}\n",
+	  "networks.default.ipv4_address: not supported by cara" },
+	{ "    profiles: [\"-x\"]\n", "invalid profile name '-x'" },
 	{ "    build: .\n", "services.s.build: not supported by cara" },
 	{ "    container_name: x\n", "container_name: not supported by cara" },
-	{ "    restart: on-failure:3\n", "a maximum retry count" },
 	{ "    pull_policy: build\n", "pull_policy build" },
 	{ "    pull_policy: sometimes\n", "invalid pull policy 'sometimes'" },
 	{ "    volumes: [./conf:/etc/x]\n", "a relative bind mount ('./conf'): the files are in the source" },
 	{ "    volumes: [/data]\n", "anonymous volumes" },
 	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },
 	{ "    volumes: [/srv/x:/x:z]\n", "volume mode 'z'" },
-	{ "    volumes: [{type: tmpfs, target: /t}]\n", "volume type 'tmpfs'" },
 	{ "    networks: [back]\n", "networks other than default" },
-	{ "    networks: {default: {aliases: [x]}}\n", "settings of the default network" },
 	{ "    ports: [\"1000-1002:80\"]\n", "host and container port ranges differ" },
 	{ "    ports: [\"80:80:80:80\"]\n", "'80:80' is not an IP address" },
 	{ "    labels: {cara.project: x}\n", "reserved for cara" },
@@ -590,6 +755,8 @@ int main(void)
 {
 	test_mapping();
 	test_refusals();
+	test_host_fields();
+	test_profiles();
 	test_top_level();
 	test_names();
 	test_interpolation();

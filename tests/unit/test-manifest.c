@@ -391,6 +391,72 @@ out:
 	t_free(&t);
 }
 
+/* ---- host settings ---- */
+
+static void test_host_settings(void)
+{
+	struct manifest_options o = t_opts();
+	const struct service *s;
+	const struct project *p;
+	struct t t;
+	static const char y[] = HEAD
+		"  services:\n"
+		"    - name: web\n"
+		"      image: busybox\n"
+		"      restart: on-failure\n"
+		"      restartRetries: 2\n"
+		"      capAdd: [NET_ADMIN]\n"
+		"      capDrop: [MKNOD]\n"
+		"      privileged: true\n"
+		"      readOnly: true\n"
+		"      tmpfs: [/run, \"/tmp:size=1m\"]\n"
+		"      hostname: web1\n"
+		"      init: true\n"
+		"      stopSignal: SIGQUIT\n"
+		"      extraHosts: [\"db:10.1.1.1\"]\n"
+		"      dns: [1.1.1.1, 9.9.9.9]\n"
+		"      shmSize: 128m\n"
+		"      sysctls: {net.ipv4.ip_forward: \"1\"}\n"
+		"      ulimits: {nofile: {soft: 10, hard: 20}}\n"
+		"      securityOpt: [apparmor=unconfined]\n"
+		"      expose: [\"8080\"]\n"
+		"      aliases: [www]\n";
+
+	t_parse_opts(&t, y, &o);
+	expect(&t, "t.yaml:11:16: spec.services[0].capAdd[0]: capability NET_ADMIN",
+	       "capAdd beyond the default set: refused");
+	expect(&t, "spec.services[0].privileged: a privileged container has root "
+	       "power over the host: needs --allow-privileged on this host",
+	       "privileged: refused");
+	expect(&t, "spec.services[0].securityOpt[0]: security option",
+	       "securityOpt: refused");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	o.allow_privileged = true;
+	t_parse_opts(&t, y, &o);
+	clean(&t, "with allowPrivileged: no finding");
+	p = first(&t);
+	s = p ? project_find_service(p, "web") : NULL;
+	if (!ok(s != NULL, "parsed"))
+		goto out;
+	ok(s->restart_retries == 2 && s->cap_add.n == 1 && s->cap_drop.n == 1 &&
+	   s->privileged && s->read_only && s->tmpfs.n == 2 && s->has_init &&
+	   s->init && s->extra_hosts.n == 1 && s->dns.n == 2 &&
+	   s->shm_bytes == 128 << 20 && s->sysctls.n == 1 && s->nulimits == 1 &&
+	   s->ulimits[0].hard == 20 && s->security_opt.n == 1 &&
+	   s->expose.n == 1 && !strcmp(s->expose.v[0], "8080/tcp") &&
+	   s->aliases.n == 1, "every host setting read");
+	is_str(s->hostname, "web1", "hostname");
+	is_str(s->stop_signal, "SIGQUIT", "stopSignal");
+out:
+	t_free(&t);
+	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		"      restart: always\n      restartRetries: 2\n");
+	expect(&t, "restartRetries: only with restart: on-failure",
+	       "restartRetries needs on-failure");
+	t_free(&t);
+}
+
 /* ---- interpolation ---- */
 
 static void test_interpolation(void)
@@ -1452,6 +1518,7 @@ int main(void)
 	test_caravanserai_examples();
 	test_design_example();
 	test_extensions();
+	test_host_settings();
 	test_interpolation();
 	test_alias_bytes();
 	test_names();

@@ -158,6 +158,34 @@ static void m_memory(struct project *p, struct service *s) { (void)p; s->memory_
 static void m_cpus(struct project *p, struct service *s) { (void)p; s->nano_cpus = 500000000; }
 static void m_alias(struct project *p, struct service *s) { (void)p; tb_set(&s->name, "web"); }
 
+/* The host settings: each group enters only when set. */
+static void m_retries(struct project *p, struct service *s) { (void)p; s->restart = RESTART_ON_FAILURE; s->restart_retries = 3; }
+static void m_cap_add(struct project *p, struct service *s) { (void)p; strvec_push(&s->cap_add, "NET_ADMIN"); }
+static void m_cap_drop(struct project *p, struct service *s) { (void)p; strvec_push(&s->cap_drop, "ALL"); }
+static void m_privileged(struct project *p, struct service *s) { (void)p; s->privileged = true; }
+static void m_read_only(struct project *p, struct service *s) { (void)p; s->read_only = true; }
+static void m_tmpfs(struct project *p, struct service *s) { (void)p; strvec_push(&s->tmpfs, "/run"); }
+static void m_hostname(struct project *p, struct service *s) { (void)p; tb_set(&s->hostname, "box"); }
+static void m_init(struct project *p, struct service *s) { (void)p; s->has_init = true; s->init = true; }
+static void m_init_false(struct project *p, struct service *s) { (void)p; s->has_init = true; }
+static void m_stop_signal(struct project *p, struct service *s) { (void)p; tb_set(&s->stop_signal, "SIGINT"); }
+static void m_extra_hosts(struct project *p, struct service *s) { (void)p; strvec_push(&s->extra_hosts, "a:10.0.0.1"); }
+static void m_dns(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns, "9.9.9.9"); }
+static void m_shm(struct project *p, struct service *s) { (void)p; s->shm_bytes = 1 << 26; }
+static void m_sysctls(struct project *p, struct service *s) { (void)p; tb_kv(&s->sysctls, "net.core.somaxconn", "1024"); }
+static void m_ulimits(struct project *p, struct service *s)
+{
+	(void)p;
+	GROW(s->ulimits, s->capulimits, 1);
+	s->ulimits[0].name = xstrdup("nofile");
+	s->ulimits[0].soft = 100;
+	s->ulimits[0].hard = 200;
+	s->nulimits = 1;
+}
+static void m_security_opt(struct project *p, struct service *s) { (void)p; strvec_push(&s->security_opt, "no-new-privileges"); }
+static void m_expose(struct project *p, struct service *s) { (void)p; strvec_push(&s->expose, "90/tcp"); }
+static void m_aliases(struct project *p, struct service *s) { (void)p; strvec_push(&s->aliases, "www"); }
+
 static void test_every_group(void)
 {
 	static const struct {
@@ -189,6 +217,24 @@ static void test_every_group(void)
 		{ "memory", m_memory, "resources" },
 		{ "cpus", m_cpus, "resources" },
 		{ "service name (network alias)", m_alias, "network" },
+		{ "on-failure:3", m_retries, "restart,restartRetries" },
+		{ "cap_add", m_cap_add, "capabilities" },
+		{ "cap_drop", m_cap_drop, "capabilities" },
+		{ "privileged", m_privileged, "privileged" },
+		{ "read_only", m_read_only, "readOnly" },
+		{ "tmpfs", m_tmpfs, "tmpfs" },
+		{ "hostname", m_hostname, "hostname" },
+		{ "init", m_init, "init" },
+		{ "init: false differs from unset", m_init_false, "init" },
+		{ "stop_signal", m_stop_signal, "stopSignal" },
+		{ "extra_hosts", m_extra_hosts, "extraHosts" },
+		{ "dns", m_dns, "dns" },
+		{ "shm_size", m_shm, "shmSize" },
+		{ "sysctls", m_sysctls, "sysctls" },
+		{ "ulimits", m_ulimits, "ulimits" },
+		{ "security_opt", m_security_opt, "securityOpt" },
+		{ "expose", m_expose, "expose" },
+		{ "aliases", m_aliases, "aliases" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;
@@ -237,6 +283,27 @@ static void m_image_latest(struct project *p, struct service *s) { (void)p; tb_s
 static void m_port_defaults(struct project *p, struct service *s) { (void)p; s->ports[0].protocol = xstrdup("tcp"); s->ports[0].host_ip = xstrdup("0.0.0.0"); }
 static void m_positions(struct project *p, struct service *s) { (void)p; s->pos.line = 99; s->env[0].pos.line = 77; }
 static void m_deps(struct project *p, struct service *s) { (void)p; tb_dep(s, "db", DEP_STARTED); }
+
+/* The groups cara learnt later are absent at their default: a container
+ * made before them keeps its hash. */
+static void test_optional_groups(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct project *p = base(&set);
+	char h[65], *f;
+
+	hash_of(p, &p->services[0], h, &f);
+	ok(f && !strstr(f, "capabilities") && !strstr(f, "aliases") &&
+	   !strstr(f, "restartRetries"), "no host setting: no group of one");
+	ok(f && strstr(f, ",network=") && !strchr(strstr(f, ",network=") + 1, ','),
+	   "network is the last group, as before");
+	free(f);
+	m_privileged(p, &p->services[0]);
+	hash_of(p, &p->services[0], h, &f);
+	ok(f && strstr(f, ",privileged="), "privileged: its group is there");
+	free(f);
+	project_set_release(&set);
+}
 
 static void test_same_meaning(void)
 {
@@ -508,6 +575,7 @@ int main(void)
 	}
 	test_determinism();
 	test_every_group();
+	test_optional_groups();
 	test_same_meaning();
 	test_no_ambiguity();
 	test_secret_read();

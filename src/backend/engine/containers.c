@@ -49,6 +49,9 @@ static void add_ports(json_t *cfg, json_t *hc, const struct workload_spec *s,
 		free(hport);
 		free(key);
 	}
+	for (i = 0; s->expose && i < s->expose->n; i++)
+		if (!json_object_get(exposed, s->expose->v[i]))
+			jset(exposed, s->expose->v[i], json_object(), bad);
 	jset(cfg, "ExposedPorts", exposed, bad);
 	jset(hc, "PortBindings", bindings, bad);
 }
@@ -86,6 +89,65 @@ static void add_mounts(json_t *hc, const struct workload_spec *s, bool *bad)
 	jset(hc, "Binds", binds, bad);
 }
 
+static bool has(const struct strvec *sv)
+{
+	return sv && sv->n;
+}
+
+static void add_host_settings(json_t *hc, const struct workload_spec *s,
+			      bool *bad)
+{
+	size_t i;
+
+	if (has(s->cap_add))
+		jset(hc, "CapAdd", jstrvec(s->cap_add, bad), bad);
+	if (has(s->cap_drop))
+		jset(hc, "CapDrop", jstrvec(s->cap_drop, bad), bad);
+	if (s->privileged)
+		jset(hc, "Privileged", json_true(), bad);
+	if (s->read_only)
+		jset(hc, "ReadonlyRootfs", json_true(), bad);
+	if (s->has_init)
+		jset(hc, "Init", json_boolean(s->init), bad);
+	if (has(s->tmpfs)) {
+		json_t *t = json_object();
+
+		/* "/path:options" as `docker run --tmpfs` takes it */
+		for (i = 0; i < s->tmpfs->n; i++) {
+			const char *e = s->tmpfs->v[i], *colon = strchr(e, ':');
+			char *path = colon ? xstrndup(e, (size_t)(colon - e)) : xstrdup(e);
+
+			jset(t, path, jstr(colon ? colon + 1 : ""), bad);
+			free(path);
+		}
+		jset(hc, "Tmpfs", t, bad);
+	}
+	if (has(s->extra_hosts))
+		jset(hc, "ExtraHosts", jstrvec(s->extra_hosts, bad), bad);
+	if (has(s->dns))
+		jset(hc, "Dns", jstrvec(s->dns, bad), bad);
+	if (s->shm_bytes > 0)
+		jset(hc, "ShmSize", json_integer(s->shm_bytes), bad);
+	if (s->sysctls && s->sysctls->n) {
+		json_t *t = json_object();
+
+		for (i = 0; i < s->sysctls->n; i++)
+			jset(t, s->sysctls->v[i].key, jstr(s->sysctls->v[i].value), bad);
+		jset(hc, "Sysctls", t, bad);
+	}
+	if (s->nulimits) {
+		json_t *a = json_array();
+
+		for (i = 0; i < s->nulimits; i++)
+			jpush(a, json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
+					   "Soft", (json_int_t)s->ulimits[i].soft,
+					   "Hard", (json_int_t)s->ulimits[i].hard), bad);
+		jset(hc, "Ulimits", a, bad);
+	}
+	if (has(s->security_opt))
+		jset(hc, "SecurityOpt", jstrvec(s->security_opt, bad), bad);
+}
+
 static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad)
 {
 	json_t *hc = json_object();
@@ -96,7 +158,7 @@ static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad
 		json_t *rp = json_object();
 
 		jset(rp, "Name", jstr(s->restart), bad);
-		jset(rp, "MaximumRetryCount", json_integer(0), bad);
+		jset(rp, "MaximumRetryCount", json_integer(s->restart_retries), bad);
 		jset(hc, "RestartPolicy", rp, bad);
 	}
 	if (s->memory_bytes > 0)
@@ -105,6 +167,7 @@ static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad
 		jset(hc, "NanoCpus", json_integer(s->nano_cpus), bad);
 	if (s->network && *s->network)
 		jset(hc, "NetworkMode", jstr(s->network), bad);
+	add_host_settings(hc, s, bad);
 	return hc;
 }
 
@@ -140,12 +203,18 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 		add_health(cfg, s->health, bad);
 	if (s->stop_timeout_s >= 0)
 		jset(cfg, "StopTimeout", json_integer(s->stop_timeout_s), bad);
+	if (s->hostname && *s->hostname)
+		jset(cfg, "Hostname", jstr(s->hostname), bad);
+	if (s->stop_signal && *s->stop_signal)
+		jset(cfg, "StopSignal", jstr(s->stop_signal), bad);
 	jset(cfg, "HostConfig", host_config(cfg, s, bad), bad);
 	if (s->network && *s->network && s->alias && *s->alias) {
 		json_t *ep = json_object(), *eps = json_object(), *nc = json_object();
 		json_t *aliases = json_array();
 
 		jpush(aliases, jstr(s->alias), bad);
+		for (i = 0; s->aliases && i < s->aliases->n; i++)
+			jpush(aliases, jstr(s->aliases->v[i]), bad);
 		jset(ep, "Aliases", aliases, bad);
 		jset(eps, s->network, ep, bad);
 		jset(nc, "EndpointsConfig", eps, bad);
