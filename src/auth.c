@@ -153,76 +153,10 @@ static void json_wipe_free(json_t *j)
 	}
 }
 
-/* ---- base64 ---- */
-
-static void base64_encode(struct buf *out, const unsigned char *p, size_t n,
-			  const char *alphabet)
-{
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
-		buf_putc(out, alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)]);
-		buf_putc(out, alphabet[p[i + 2] & 63]);
-	}
-	if (n - i == 1) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[(p[i] & 3) << 4]);
-		buf_puts(out, "==");
-	} else if (n - i == 2) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
-		buf_putc(out, alphabet[(p[i + 1] & 15) << 2]);
-		buf_putc(out, '=');
-	}
-}
-
-static int base64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (padding optional) into out, a secret buffer; -1 when
- * s is not base64. */
-static int base64_decode(struct buf *out, const char *s)
-{
-	size_t n = strlen(s), i;
-	unsigned acc = 0;
-	int bits = 0, v;
-
-	while (n && s[n - 1] == '=')
-		n--;
-	secret_reserve(out, n);
-	for (i = 0; i < n; i++) {
-		if ((v = base64_value(s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return bits >= 6 ? -1 : 0;
-}
-
 void auth_header_encode(struct buf *out, const char *username,
 			const char *password, const char *token,
 			const char *serveraddress)
 {
-	static const char url_alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	struct buf json = BUF_INIT;
 	size_t n = 64 + strlen(serveraddress) * 6;
 
@@ -242,7 +176,7 @@ void auth_header_encode(struct buf *out, const char *username,
 	buf_json_str(&json, serveraddress);
 	buf_putc(&json, '}');
 	secret_reserve(out, out->len + (json.len + 2) / 3 * 4 + 1);
-	base64_encode(out, (const unsigned char *)json.ptr, json.len, url_alphabet);
+	base64_encode(out, json.ptr, json.len, BASE64_URL);
 	secret_release(&json);
 }
 
@@ -663,7 +597,9 @@ static int from_auths(struct auth_creds *out, json_t *root)
 		} else if ((s = jstr(e, "auth"))) {
 			char *colon;
 
-			if (base64_decode(&plain, s) < 0 ||
+			/* room for all at once: the bytes are a secret */
+			secret_reserve(&plain, strlen(s));
+			if (base64_decode(&plain, s, strlen(s), BASE64_URL) < 0 ||
 			    !(colon = memchr(buf_cstr(&plain), ':', plain.len))) {
 				error_set("registry credentials '%s': auths.\"%s\".auth is "
 					  "not the base64 of user:password", out->config, key);
