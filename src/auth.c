@@ -17,38 +17,32 @@
  * someone else's.  Every buffer and parsed JSON string that held a secret
  * is wiped before it is freed; messages name files, helpers and
  * registries, never a value.  Files are capped at CONFIG_MAX; a helper
- * runs without a shell (fork/execve of a path found in $PATH here), for
- * at most HELPER_TIMEOUT_MS, and may print at most HELPER_OUTPUT_MAX.
+ * runs without a shell (tool.c: fork/execve of a path found in the
+ * absolute directories of $PATH), for at most HELPER_TIMEOUT_MS, and may
+ * print at most HELPER_OUTPUT_MAX.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "auth.h"
+#include "tool.h"
 #include "util.h"
 
 #define CONFIG_MAX ((size_t)1 << 20)
 #define HELPER_TIMEOUT_MS 10000
 #define HELPER_OUTPUT_MAX ((size_t)64 << 10)
-/* what goes to a helper's stdin: written whole before it starts */
+/* what goes to a helper's stdin (below TOOL_STDIN_MAX) */
 #define HELPER_INPUT_MAX 1024
-
-extern char **environ;
 
 static const char *const hub_aliases[] = {
 	AUTH_HUB, "index.docker.io", "registry-1.docker.io",
@@ -153,76 +147,10 @@ static void json_wipe_free(json_t *j)
 	}
 }
 
-/* ---- base64 ---- */
-
-static void base64_encode(struct buf *out, const unsigned char *p, size_t n,
-			  const char *alphabet)
-{
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
-		buf_putc(out, alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)]);
-		buf_putc(out, alphabet[p[i + 2] & 63]);
-	}
-	if (n - i == 1) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[(p[i] & 3) << 4]);
-		buf_puts(out, "==");
-	} else if (n - i == 2) {
-		buf_putc(out, alphabet[p[i] >> 2]);
-		buf_putc(out, alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);
-		buf_putc(out, alphabet[(p[i + 1] & 15) << 2]);
-		buf_putc(out, '=');
-	}
-}
-
-static int base64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (padding optional) into out, a secret buffer; -1 when
- * s is not base64. */
-static int base64_decode(struct buf *out, const char *s)
-{
-	size_t n = strlen(s), i;
-	unsigned acc = 0;
-	int bits = 0, v;
-
-	while (n && s[n - 1] == '=')
-		n--;
-	secret_reserve(out, n);
-	for (i = 0; i < n; i++) {
-		if ((v = base64_value(s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return bits >= 6 ? -1 : 0;
-}
-
 void auth_header_encode(struct buf *out, const char *username,
 			const char *password, const char *token,
 			const char *serveraddress)
 {
-	static const char url_alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	struct buf json = BUF_INIT;
 	size_t n = 64 + strlen(serveraddress) * 6;
 
@@ -242,7 +170,7 @@ void auth_header_encode(struct buf *out, const char *username,
 	buf_json_str(&json, serveraddress);
 	buf_putc(&json, '}');
 	secret_reserve(out, out->len + (json.len + 2) / 3 * 4 + 1);
-	base64_encode(out, (const unsigned char *)json.ptr, json.len, url_alphabet);
+	base64_encode(out, json.ptr, json.len, BASE64_URL);
 	secret_release(&json);
 }
 
@@ -379,187 +307,48 @@ static bool helper_name_ok(const char *name)
 	return true;
 }
 
-/* docker-credential-NAME in the absolute directories of $PATH; caller frees. */
-static int helper_find(char **out, const char *prog)
-{
-	const char *path = getenv("PATH"), *p, *colon;
-	struct stat st;
-	size_t n;
-
-	*out = NULL;
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		n = colon ? (size_t)(colon - p) : strlen(p);
-		/* a relative entry would find a program of the current directory */
-		if (n && *p == '/') {
-			char *cand = xasprintf("%.*s/%s", (int)n, p, prog);
-
-			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
-			    access(cand, X_OK) == 0) {
-				*out = cand;
-				return 0;
-			}
-			free(cand);
-		}
-		if (!colon)
-			break;
-	}
-	return error_set("credential helper '%s' is not installed (not found in "
-			 "PATH)", prog);
-}
-
-struct helper_run {
-	int status;             /* exit status; -1 killed by a signal */
-	struct buf out, err;    /* out is secret */
-	bool too_much, timed_out;
-};
-
-/* Read what is there from *fd into b, up to the cap; *fd = -1 at end. */
-static void helper_drain(int *fd, struct buf *b, bool *too_much)
-{
-	char chunk[4096];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if ((size_t)n > HELPER_OUTPUT_MAX - b->len)
-		*too_much = true;
-	else
-		buf_add(b, chunk, (size_t)n);
-	explicit_bzero(chunk, sizeof(chunk));
-}
-
 /*
- * Run path with the argument "get", input on its stdin; 0 once it has
- * exited within the bounds, -1 with error_last() when it could not be
- * run, hung or printed too much (then killed, with its process group).
+ * Run the helper at path with the argument "get", input on its stdin:
+ * 0 once it has exited within the bounds (r->out then holds a secret),
+ * -1 with error_last() when it could not be run, hung or printed too much
+ * (then killed, with its process group).
  */
-static int helper_exec(struct helper_run *r, const char *path, const char *prog,
+static int helper_exec(struct tool_result *r, const char *path, const char *prog,
 		       const char *input)
 {
-	char *const argv[] = { (char *)prog, (char *)"get", NULL };
-	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	struct pollfd pfd[2];
-	size_t len = strlen(input);
-	int64_t deadline;
-	pid_t pid;
-	int st, rc = -1;
+	const char *const argv[] = { prog, "get", NULL };
+	struct tool_opts o = {
+		.path = path,
+		.argv = argv,
+		.stdin_data = input,
+		.stdin_len = strlen(input),
+		.timeout_ms = HELPER_TIMEOUT_MS,
+		.output_max = HELPER_OUTPUT_MAX,
+		.kill_over_cap = true,
+		.own_group = true,   /* so that a kill reaches what it started */
+	};
 
-	r->status = -1;
-	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0) {
-		error_set("cannot run %s: pipe: %s", prog, strerror(errno));
-		goto out;
-	}
-	/* the whole input fits an empty pipe (HELPER_INPUT_MAX < PIPE_BUF):
-	 * written before the helper runs, no write can block or meet a
-	 * closed pipe */
-	if (write(inp[1], input, len) != (ssize_t)len) {
-		error_set("cannot run %s: write: %s", prog, strerror(errno));
-		goto out;
-	}
-	close(inp[1]);
-	inp[1] = -1;
-	pid = fork();
-	if (pid < 0) {
-		error_set("cannot run %s: fork: %s", prog, strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		/* only async-signal-safe calls between fork and exec; its own
-		 * process group, so that a kill reaches what it started */
-		setpgid(0, 0);
-		if (dup2(inp[0], STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 ||
-		    dup2(errp[1], STDERR_FILENO) < 0)
-			_exit(126);
-		execve(path, argv, environ);
-		_exit(127);
-	}
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	deadline = monotonic_ms() + HELPER_TIMEOUT_MS;
-	while ((outp[0] >= 0 || errp[0] >= 0) && !r->too_much) {
-		int64_t left = deadline - monotonic_ms();
-		int n;
-
-		if (left <= 0) {
-			r->timed_out = true;
-			break;
-		}
-		pfd[0].fd = outp[0];
-		pfd[1].fd = errp[0];
-		pfd[0].events = pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
-		if (n <= 0)
-			continue;
-		if (pfd[0].revents)
-			helper_drain(&outp[0], &r->out, &r->too_much);
-		if (pfd[1].revents)
-			helper_drain(&errp[0], &r->err, &r->too_much);
-	}
-	if (r->timed_out || r->too_much) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			error_set("cannot run %s: waitpid: %s", prog, strerror(errno));
-			goto out;
-		}
-	}
-	if (r->timed_out) {
+	if (tool_run(r, &o) == 0)
+		return 0;
+	if (r->end == TOOL_TIMED_OUT)
 		error_set("credential helper %s did not answer within %d seconds "
 			  "(killed)", prog, HELPER_TIMEOUT_MS / 1000);
-		goto out;
-	}
-	if (r->too_much) {
+	else if (r->end == TOOL_TOO_MUCH)
 		error_set("credential helper %s printed more than %zu KiB (killed)",
 			  prog, HELPER_OUTPUT_MAX >> 10);
-		goto out;
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && !r->err.len) {
+	else if (r->end == TOOL_NOT_EXECUTED)
 		error_set("cannot run credential helper '%s'", path);
-		goto out;
-	}
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	rc = 0;
-out:
-	if (inp[0] >= 0)
-		close(inp[0]);
-	if (inp[1] >= 0)
-		close(inp[1]);
-	if (outp[0] >= 0)
-		close(outp[0]);
-	if (outp[1] >= 0)
-		close(outp[1]);
-	if (errp[0] >= 0)
-		close(errp[0]);
-	if (errp[1] >= 0)
-		close(errp[1]);
-	return rc;
+	return -1;
 }
 
 /* The last non-empty line of b, made safe for a message (caller frees). */
 static char *last_line(const struct buf *b)
 {
 	struct buf out = BUF_INIT;
-	const char *s = buf_cstr(b), *end = s + strlen(s), *start;
-	char *line;
+	char *line = tool_last_line(b);
 
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	for (start = end; start > s && start[-1] != '\n'; start--)
-		;
-	line = xstrndup(start, (size_t)(end - start));
+	if (!line)
+		return xstrdup("");
 	if (strlen(line) > 300)
 		line[300] = '\0';
 	buf_text_safe(&out, line);
@@ -574,13 +363,12 @@ static char *last_line(const struct buf *b)
 static int from_helper(struct auth_creds *out, const char *name, const char *what)
 {
 	const char *server = server_address(out->registry);
-	struct helper_run r = { 0 };
+	struct tool_result r;
 	char *prog = NULL, *path = NULL, *input = NULL;
 	json_t *j = NULL;
 	int rc = -1;
 
-	buf_init(&r.out);
-	buf_init(&r.err);
+	memset(&r, 0, sizeof(r));
 	if (!helper_name_ok(name)) {
 		error_set("registry credentials '%s': %s \"%s\" is not a helper name",
 			  out->config, what, name);
@@ -591,8 +379,9 @@ static int from_helper(struct auth_creds *out, const char *name, const char *wha
 		error_set("registry name too long for %s", prog);
 		goto out;
 	}
-	if (helper_find(&path, prog) < 0) {
-		error_set("%s (%s of '%s')", error_last(), what, out->config);
+	if (tool_find(&path, prog, TOOL_FIND_ABSOLUTE) < 0) {
+		error_set("credential helper '%s' is not installed (not found in "
+			  "PATH) (%s of '%s')", prog, what, out->config);
 		goto out;
 	}
 	input = xasprintf("%s\n", server);
@@ -632,8 +421,7 @@ static int from_helper(struct auth_creds *out, const char *name, const char *wha
 	rc = 0;
 out:
 	json_wipe_free(j);
-	secret_release(&r.out);
-	buf_release(&r.err);
+	tool_result_release(&r);
 	free(input);
 	free(path);
 	free(prog);
@@ -663,7 +451,9 @@ static int from_auths(struct auth_creds *out, json_t *root)
 		} else if ((s = jstr(e, "auth"))) {
 			char *colon;
 
-			if (base64_decode(&plain, s) < 0 ||
+			/* room for all at once: the bytes are a secret */
+			secret_reserve(&plain, strlen(s));
+			if (base64_decode(&plain, s, strlen(s), BASE64_URL) < 0 ||
 			    !(colon = memchr(buf_cstr(&plain), ':', plain.len))) {
 				error_set("registry credentials '%s': auths.\"%s\".auth is "
 					  "not the base64 of user:password", out->config, key);

@@ -28,7 +28,7 @@
  *       a shell, or a PATH search that falls back to running a file
  *       through /bin/sh: cara, holding root power, never spawns a shell.
  *       It looks up the programs it runs in PATH itself and starts them
- *       with fork and execve (signature.c), an argument vector and no shell.
+ *       with fork and execve (tool.c), an argument vector and no shell.
  *
  * The system headers that declare these are included here first, so that
  * their declarations are read before the macros exist; a later #include

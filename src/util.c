@@ -1,5 +1,6 @@
 /*
- * util.c - allocation, buffers, vectors, errors, diagnostics, time.
+ * util.c - allocation, buffers, vectors, errors, diagnostics, time,
+ * base64, sha256.
  * See util.h for the invariants.
  */
 #include <ctype.h>
@@ -842,6 +843,79 @@ int parse_memory(const char *s, int64_t *out_bytes)
 		}
 	}
 	return -1;
+}
+
+/* ---- base64 ---- */
+
+static const char base64_std[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64_url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void base64_encode(struct buf *out, const void *data, size_t n, unsigned flags)
+{
+	const char *a = flags & BASE64_URL ? base64_url : base64_std;
+	const unsigned char *p = data;
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		buf_putc(out, a[v >> 18 & 63]);
+		buf_putc(out, a[v >> 12 & 63]);
+		buf_putc(out, a[v >> 6 & 63]);
+		buf_putc(out, a[v & 63]);
+	}
+	if (n - i == 1) {
+		v = (uint32_t)p[i] << 16;
+		buf_putc(out, a[v >> 18 & 63]);
+		buf_putc(out, a[v >> 12 & 63]);
+		if (!(flags & BASE64_NOPAD))
+			buf_puts(out, "==");
+	} else if (n - i == 2) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		buf_putc(out, a[v >> 18 & 63]);
+		buf_putc(out, a[v >> 12 & 63]);
+		buf_putc(out, a[v >> 6 & 63]);
+		if (!(flags & BASE64_NOPAD))
+			buf_putc(out, '=');
+	}
+}
+
+static int base64_value(char c, unsigned flags)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || (c == '-' && (flags & BASE64_URL)))
+		return 62;
+	if (c == '/' || (c == '_' && (flags & BASE64_URL)))
+		return 63;
+	return -1;
+}
+
+int base64_decode(struct buf *out, const char *s, size_t n, unsigned flags)
+{
+	uint32_t acc = 0;
+	int bits = 0, v;
+	size_t i;
+
+	while (n && s[n - 1] == '=')
+		n--;
+	for (i = 0; i < n; i++) {
+		if ((v = base64_value(s[i], flags)) < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_putc(out, (char)(acc >> bits & 0xff));
+		}
+	}
+	return bits >= 6 ? -1 : 0;
 }
 
 /* ---- sha256 (FIPS 180-4) ---- */

@@ -2,7 +2,7 @@
  * util.h - small shared pieces: checked allocation, a growable string
  * buffer (git's strbuf), a string vector, a thread-local last-error
  * context (libgit2's git_error_last), diagnostics with file positions,
- * durations and RFC 3339 timestamps, JSON string escaping.
+ * durations and RFC 3339 timestamps, JSON string escaping, base64.
  *
  * Invariants: a struct buf's ptr is always NUL-terminated once anything
  * was added (buf.ptr may be NULL while len == 0; use buf_cstr()).
@@ -184,6 +184,22 @@ void sha256_update(struct sha256 *c, const void *data, size_t len);
 void sha256_final(struct sha256 *c, unsigned char out[32]);
 /* Hex digest of data into out (65 bytes incl. NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ---- base64 (RFC 4648) ---- */
+enum base64_flags {
+	BASE64_URL = 1,         /* encode: '-' '_' for '+' '/'; decode: accept them too */
+	BASE64_NOPAD = 2,       /* encode: no '=' padding (as OpenSSH prints fingerprints) */
+};
+/* Append the base64 of data[0..n) to out.  A caller with a secret in out
+ * reserves room first: this grows out as buf_add does. */
+void base64_encode(struct buf *out, const void *data, size_t n, unsigned flags);
+/*
+ * Append the bytes that s[0..n) encodes to out: '=' padding at the end is
+ * optional; any other character outside the alphabet, or a length that no
+ * encoding has (4k+1 characters once padding is stripped), is -1, with
+ * out holding part of the bytes.  At most n * 3 / 4 bytes are appended.
+ */
+int base64_decode(struct buf *out, const char *s, size_t n, unsigned flags);
 
 /* Last, after every declaration: see banned.h. */
 #include "banned.h"

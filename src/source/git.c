@@ -515,58 +515,6 @@ static int cred_cb(git_credential **out, const char *url, const char *url_user,
 
 /* ---- host keys ---- */
 
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Base64 without padding, as OpenSSH prints fingerprints. */
-static void base64_encode(struct buf *out, const unsigned char *p, size_t n)
-{
-	uint32_t v;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		buf_putc(out, b64chars[v >> 18 & 63]);
-		buf_putc(out, b64chars[v >> 12 & 63]);
-		buf_putc(out, b64chars[v >> 6 & 63]);
-		buf_putc(out, b64chars[v & 63]);
-	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		buf_putc(out, b64chars[v >> 18 & 63]);
-		buf_putc(out, b64chars[v >> 12 & 63]);
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		buf_putc(out, b64chars[v >> 18 & 63]);
-		buf_putc(out, b64chars[v >> 12 & 63]);
-		buf_putc(out, b64chars[v >> 6 & 63]);
-	}
-}
-
-/* Decode s[0..n) ('=' padding allowed at the end); -1 on a bad character. */
-static int base64_decode(struct buf *out, const char *s, size_t n)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	const char *p;
-	size_t i;
-
-	while (n && s[n - 1] == '=')
-		n--;
-	for (i = 0; i < n; i++) {
-		p = strchr(b64chars, s[i]);
-		if (!p || !s[i])
-			return -1;
-		acc = acc << 6 | (uint32_t)(p - b64chars);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)(acc >> bits & 0xff));
-		}
-	}
-	return 0;
-}
-
 /*
  * SHA-1 and HMAC-SHA-1, only for hashed known_hosts names
  * ("|1|salt|HMAC-SHA1(salt, host)"); nothing here relies on SHA-1 for
@@ -706,8 +654,8 @@ static bool hashed_host_matches(const char *pat, size_t n, const char *name)
 	bar = memchr(pat, '|', n);
 	if (!bar)
 		return false;
-	if (base64_decode(&salt, pat, (size_t)(bar - pat)) < 0 ||
-	    base64_decode(&want, bar + 1, n - (size_t)(bar - pat) - 1) < 0 ||
+	if (base64_decode(&salt, pat, (size_t)(bar - pat), 0) < 0 ||
+	    base64_decode(&want, bar + 1, n - (size_t)(bar - pat) - 1, 0) < 0 ||
 	    want.len != sizeof(got))
 		goto out;
 	hmac_sha1((const unsigned char *)buf_cstr(&salt), salt.len, name, got);
@@ -802,7 +750,7 @@ static enum kh_result known_hosts_line(const char *line, const char *name,
 		return KH_NONE;    /* @cert-authority: certificates are not used */
 	if (!host_list_matches(hosts, nhosts, name))
 		return KH_NONE;
-	if (base64_decode(&raw, blob, nblob) < 0)
+	if (base64_decode(&raw, blob, nblob, 0) < 0)
 		goto out;
 	same = raw.len == keylen && !memcmp(raw.ptr, key, keylen);
 	if (marker)
@@ -862,7 +810,7 @@ static int hostkey_fingerprint(const git_cert_hostkey *hk, struct buf *fp)
 	} else {
 		return -1;
 	}
-	base64_encode(fp, h, sizeof(h));
+	base64_encode(fp, h, sizeof(h), BASE64_NOPAD);
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * git's gpg.ssh.allowedSignersFile) and gpgv for GPG signatures (against a
  * keyring in which every key is trusted, as apt uses it).
  *
- * Invariants: the tools are run with fork/execve, never through a shell,
- * with a fixed argument vector; what they read (the signature and the
+ * Invariants: the tools are run with fork/execve (tool.c), never through
+ * a shell, with a fixed argument vector; what they read (the signature and the
  * signed bytes) is written to a fresh mkdtemp() directory of mode 0700
  * that is removed afterwards, and that directory is also gpgv's
  * GNUPGHOME, so no GnuPG state of the user cara runs as is read or
@@ -15,21 +15,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <dirent.h>
 #include <unistd.h>
 
 #include "source/signature.h"
+#include "tool.h"
 #include "util.h"
 
 #define TOOL_TIMEOUT_S 60
@@ -41,44 +38,6 @@ static const char ssh_armor[] = "-----BEGIN SSH SIGNATURE-----";
 static const char pgp_armor[] = "-----BEGIN PGP SIGNATURE-----";
 
 /* ---- running a tool ---- */
-
-struct tool_run {
-	int status;                /* exit status; -1 when killed by a signal */
-	struct buf out, err;       /* at most TOOL_OUTPUT_MAX bytes each */
-};
-
-static void tool_run_release(struct tool_run *r)
-{
-	buf_release(&r->out);
-	buf_release(&r->err);
-}
-
-/* The executable name in $PATH (caller frees), or -1 naming the package. */
-static int find_tool(const char *name, const char *package, char **out)
-{
-	const char *path = getenv("PATH"), *p, *colon;
-	char *cand;
-	size_t n;
-
-	*out = NULL;
-	if (!path || !*path)
-		path = "/usr/bin:/bin";
-	for (p = path; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		n = colon ? (size_t)(colon - p) : strlen(p);
-		cand = n ? xasprintf("%.*s/%s", (int)n, p, name) : xasprintf("./%s", name);
-		if (access(cand, X_OK) == 0) {
-			*out = cand;
-			return 0;
-		}
-		free(cand);
-		if (!colon)
-			break;
-	}
-	return error_set("'%s' is not installed (not found in PATH), and "
-			 "--verify-signatures needs it: install the %s package",
-			 name, package);
-}
 
 /* environ without GNUPGHOME and the locale, plus GNUPGHOME=home and
  * LC_ALL=C so that the tools' words are the ones matched here. */
@@ -94,145 +53,45 @@ static void tool_env(struct strvec *env, const char *home)
 	strvec_push(env, "LC_ALL=C");
 }
 
-/* Read what is there from *fd into b (beyond the cap: dropped); closes and
- * sets *fd to -1 at end of file or on error. */
-static void drain(int *fd, struct buf *b)
-{
-	char chunk[4096];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if (b->len < TOOL_OUTPUT_MAX)
-		buf_add(b, chunk, (size_t)n < TOOL_OUTPUT_MAX - b->len ?
-			(size_t)n : TOOL_OUTPUT_MAX - b->len);
-}
-
 /*
  * Run argv[0] (looked up in PATH) with stdin from stdin_path, its stdout
  * and stderr captured into r.  0 once it has exited (whatever its status:
- * the caller judges), -1 when it could not be run or did not finish.
+ * the caller judges), -1 when it is missing (naming the package that has
+ * it), could not be run or did not finish.
  */
-static int tool_run(struct tool_run *r, const char *const *argv,
+static int run_tool(struct tool_result *r, const char *const *argv,
 		    const char *package, const char *stdin_path, const char *home)
 {
 	struct strvec env = STRVEC_INIT;
-	struct pollfd pfd[2];
+	struct tool_opts o = {
+		.argv = argv,
+		.stdin_path = stdin_path,
+		.timeout_ms = TOOL_TIMEOUT_S * 1000,
+		.output_max = TOOL_OUTPUT_MAX,
+	};
 	char *path = NULL;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, in = -1, st, rc = -1;
-	int64_t deadline;
-	pid_t pid = -1;
-	bool timed_out = false, failed = false;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (find_tool(argv[0], package, &path) < 0)
-		return -1;
-	in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		error_set("cannot open '%s': %s", stdin_path ? stdin_path : "/dev/null",
-			  strerror(errno));
-		goto out;
-	}
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		error_set("cannot run %s: pipe: %s", argv[0], strerror(errno));
-		goto out;
-	}
+	if (tool_find(&path, argv[0], 0) < 0)
+		return error_set("'%s' is not installed (not found in PATH), and "
+				 "--verify-signatures needs it: install the %s package",
+				 argv[0], package);
 	tool_env(&env, home);
-	pid = fork();
-	if (pid < 0) {
-		error_set("cannot run %s: fork: %s", argv[0], strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		/* only async-signal-safe calls between fork and exec */
-		if (dup2(in, STDIN_FILENO) < 0 || dup2(outp[1], STDOUT_FILENO) < 0 ||
-		    dup2(errp[1], STDERR_FILENO) < 0)
-			_exit(126);
-		execve(path, (char *const *)argv, env.v);
-		_exit(127);
-	}
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	deadline = monotonic_ms() + (int64_t)TOOL_TIMEOUT_S * 1000;
-	while (outp[0] >= 0 || errp[0] >= 0) {
-		int64_t left = deadline - monotonic_ms();
-		int n;
-
-		if (left <= 0) {
-			timed_out = true;
-			break;
-		}
-		pfd[0].fd = outp[0];
-		pfd[1].fd = errp[0];
-		pfd[0].events = pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
-		if (n < 0 && errno != EINTR) {
-			error_set("cannot run %s: poll: %s", argv[0], strerror(errno));
-			failed = true;
-			break;
-		}
-		if (n <= 0)
-			continue;
-		if (pfd[0].revents)
-			drain(&outp[0], &r->out);
-		if (pfd[1].revents)
-			drain(&errp[0], &r->err);
-	}
-	if (timed_out || failed)
-		kill(pid, SIGKILL);   /* it cannot be read any more */
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			error_set("cannot run %s: waitpid: %s", argv[0], strerror(errno));
-			goto out;
-		}
-	}
-	if (timed_out)
-		error_set("%s did not finish within %d seconds", argv[0], TOOL_TIMEOUT_S);
-	if (timed_out || failed)
-		goto out;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && !r->err.len) {
-		error_set("cannot run '%s'", path);
-		goto out;
-	}
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	rc = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (outp[0] >= 0)
-		close(outp[0]);
-	if (outp[1] >= 0)
-		close(outp[1]);
-	if (errp[0] >= 0)
-		close(errp[0]);
-	if (errp[1] >= 0)
-		close(errp[1]);
+	o.path = path;
+	o.env = env.v;
+	rc = tool_run(r, &o);
 	strvec_release(&env);
 	free(path);
-	if (rc < 0)
-		tool_run_release(r);
 	return rc;
 }
 
 /* The last non-empty line of a tool's output, for messages (caller frees). */
 static char *last_line(const struct buf *b)
 {
-	const char *s = buf_cstr(b), *end = s + b->len, *start;
+	char *line = tool_last_line(b);
 
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	for (start = end; start > s && start[-1] != '\n'; start--)
-		;
-	return start < end ? xstrndup(start, (size_t)(end - start)) :
-	       xstrdup("no output");
+	return line ? line : xstrdup("no output");
 }
 
 /* The lines of b other than skip, joined with "; " (NULL if none; caller
@@ -336,12 +195,12 @@ static char *ssh_signing_key(const char *dir, char **why)
 	char *sig = xasprintf("%s/sig", dir), *data = xasprintf("%s/data", dir);
 	const char *argv[] = { "ssh-keygen", "-Y", "check-novalidate", "-n", "git",
 			       "-s", sig, NULL };
-	struct tool_run r;
+	struct tool_result r;
 	char *key = NULL;
 	const char *s;
 
 	*why = NULL;
-	if (tool_run(&r, argv, "openssh-client", data, dir) < 0) {
+	if (run_tool(&r, argv, "openssh-client", data, dir) < 0) {
 		*why = xstrdup(error_last());
 		goto out;
 	}
@@ -350,7 +209,7 @@ static char *ssh_signing_key(const char *dir, char **why)
 		key = xstrndup(s + sizeof(good) - 1, strcspn(s + sizeof(good) - 1, "\r\n"));
 	else
 		*why = last_line(r.err.len ? &r.err : &r.out);
-	tool_run_release(&r);
+	tool_result_release(&r);
 out:
 	free(sig);
 	free(data);
@@ -366,13 +225,13 @@ static int verify_ssh(char **signer_out, const char *dir, const char *allowed)
 	const char *verify[] = { "ssh-keygen", "-Y", "verify", "-f", allowed,
 				 "-I", NULL, "-n", "git", "-s", sig, NULL };
 	struct strvec principals = STRVEC_INIT;
-	struct tool_run r;
+	struct tool_result r;
 	char *key, *why = NULL, *nv_why = NULL;
 	const char *p, *s;
 	size_t i, n;
 	int rc = -1;
 
-	if (tool_run(&r, find, "openssh-client", NULL, dir) < 0)
+	if (run_tool(&r, find, "openssh-client", NULL, dir) < 0)
 		goto out;
 	for (p = buf_cstr(&r.out); r.status == 0 && *p; p += n + (p[n] != '\0')) {
 		n = strcspn(p, "\r\n");
@@ -383,7 +242,7 @@ static int verify_ssh(char **signer_out, const char *dir, const char *allowed)
 		/* "No principal matched." and, for a key that is listed but
 		 * not valid now, why not */
 		why = other_lines(&r.err, "No principal matched.");
-		tool_run_release(&r);
+		tool_result_release(&r);
 		key = ssh_signing_key(dir, &nv_why);
 		if (key)
 			error_set("signer not allowed: %s is not in the allowed "
@@ -397,23 +256,23 @@ static int verify_ssh(char **signer_out, const char *dir, const char *allowed)
 		free(key);
 		goto out;
 	}
-	tool_run_release(&r);
+	tool_result_release(&r);
 	/* as git does: the first principal whose key verifies the signature */
 	for (i = 0; i < principals.n; i++) {
 		verify[6] = principals.v[i];
-		if (tool_run(&r, verify, "openssh-client", data, dir) < 0)
+		if (run_tool(&r, verify, "openssh-client", data, dir) < 0)
 			goto out;
 		s = buf_cstr(&r.out);
 		if (r.status == 0 && !strncmp(s, good, sizeof(good) - 1)) {
 			s += sizeof(good) - 1;
 			*signer_out = xstrndup(s, strcspn(s, "\r\n"));
-			tool_run_release(&r);
+			tool_result_release(&r);
 			rc = 0;
 			goto out;
 		}
 		free(why);
 		why = last_line(r.err.len ? &r.err : &r.out);
-		tool_run_release(&r);
+		tool_result_release(&r);
 	}
 	if (strstr(why, "incorrect signature"))
 		error_set("bad signature by '%s': the commit is not what was signed "
@@ -524,7 +383,7 @@ static int verify_gpg(char **signer_out, const char *dir, const char *keyring)
 	const char *argv[] = { "gpgv", "--status-fd", "1", "--keyring", NULL, sig,
 			       data, NULL };
 	struct gpg_status g;
-	struct tool_run r;
+	struct tool_result r;
 	int rc = -1;
 
 	memset(&g, 0, sizeof(g));
@@ -535,7 +394,7 @@ static int verify_gpg(char **signer_out, const char *dir, const char *keyring)
 		goto out;
 	}
 	argv[4] = abs;
-	if (tool_run(&r, argv, "gpgv", NULL, dir) < 0)
+	if (run_tool(&r, argv, "gpgv", NULL, dir) < 0)
 		goto out;
 	gpg_parse(&g, buf_cstr(&r.out));
 	why = last_line(&r.err);
@@ -560,7 +419,7 @@ static int verify_gpg(char **signer_out, const char *dir, const char *keyring)
 		error_set("bad signature: gpgv could not verify it (exit %d: %s)",
 			  r.status, why);
 	}
-	tool_run_release(&r);
+	tool_result_release(&r);
 out:
 	gpg_status_release(&g);
 	free(why);

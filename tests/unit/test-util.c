@@ -1,5 +1,5 @@
 /*
- * test-util.c - buffers, durations, timestamps, sizes, sha256.
+ * test-util.c - buffers, durations, timestamps, sizes, base64, sha256.
  */
 /* Fixtures are made and removed with shell commands (see banned.h). */
 #define CARA_BANNED_ALLOW_SHELL
@@ -12,6 +12,73 @@
 #include "config.h"
 #include "tap.h"
 #include "util.h"
+
+static void test_base64(void)
+{
+	/* RFC 4648 section 10, plus bytes that differ between the alphabets */
+	static const struct {
+		const char *in; size_t n; unsigned flags; const char *out;
+	} enc[] = {
+		{ "", 0, 0, "" },
+		{ "f", 1, 0, "Zg==" },
+		{ "fo", 2, 0, "Zm8=" },
+		{ "foo", 3, 0, "Zm9v" },
+		{ "foob", 4, 0, "Zm9vYg==" },
+		{ "fooba", 5, 0, "Zm9vYmE=" },
+		{ "foobar", 6, 0, "Zm9vYmFy" },
+		{ "f", 1, BASE64_NOPAD, "Zg" },
+		{ "fo", 2, BASE64_NOPAD, "Zm8" },
+		{ "foo", 3, BASE64_NOPAD, "Zm9v" },
+		{ "\xfb\xff\xbf", 3, 0, "+/+/" },
+		{ "\xfb\xff\xbf", 3, BASE64_URL, "-_-_" },
+		{ "\xfb\xff", 2, BASE64_URL, "-_8=" },
+		{ "\xfb\xff", 2, BASE64_URL | BASE64_NOPAD, "-_8" },
+	};
+	static const struct {
+		const char *in; unsigned flags; int rc; const char *out; size_t n;
+	} dec[] = {
+		{ "", 0, 0, "", 0 },
+		{ "Zg==", 0, 0, "f", 1 },
+		{ "Zg", 0, 0, "f", 1 },              /* padding is optional */
+		{ "Zm8=", 0, 0, "fo", 2 },
+		{ "Zm9vYmFy", 0, 0, "foobar", 6 },
+		{ "+/+/", 0, 0, "\xfb\xff\xbf", 3 },
+		{ "-_-_", BASE64_URL, 0, "\xfb\xff\xbf", 3 },
+		{ "+/-_", BASE64_URL, 0, "\xfb\xff\xbf", 3 },  /* either, when asked */
+		{ "-_-_", 0, -1, NULL, 0 },          /* URL-safe only when asked */
+		{ "Zm9v!", 0, -1, NULL, 0 },         /* not in the alphabet */
+		{ "Zm=9", 0, -1, NULL, 0 },          /* '=' only at the end */
+		{ "Zm9vY", 0, -1, NULL, 0 },         /* 4k+1 characters */
+		{ "Z===", 0, -1, NULL, 0 },
+		{ "Zm 9", 0, -1, NULL, 0 },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(enc); i++) {
+		buf_reset(&b);
+		base64_encode(&b, enc[i].in, enc[i].n, enc[i].flags);
+		is_str(buf_cstr(&b), enc[i].out, "base64 encode #%zu (flags %u)", i,
+		       enc[i].flags);
+	}
+	for (i = 0; i < ARRAY_SIZE(dec); i++) {
+		buf_reset(&b);
+		rc = base64_decode(&b, dec[i].in, strlen(dec[i].in), dec[i].flags);
+		is_int(rc, dec[i].rc, "base64 decode '%s' (flags %u)", dec[i].in,
+		       dec[i].flags);
+		if (!rc)
+			ok(b.len == dec[i].n && !memcmp(buf_cstr(&b), dec[i].out, b.len),
+			   "base64 decode '%s': the bytes", dec[i].in);
+	}
+	/* the length bounds what is read: a NUL inside it is a bad character */
+	buf_reset(&b);
+	is_int(base64_decode(&b, "Zm\0v", 4, 0), -1, "base64 decode: NUL refused");
+	buf_reset(&b);
+	is_int(base64_decode(&b, "Zm9vYmFy", 4, 0), 0, "base64 decode: n bounds");
+	is_int((int)b.len, 3, "base64 decode: only n characters read");
+	buf_release(&b);
+}
 
 static void test_sha256(void)
 {
@@ -284,6 +351,7 @@ int main(void)
 	test_path_clean();
 	test_env_patterns();
 	test_read_regular_file();
+	test_base64();
 	test_sha256();
 	test_durations();
 	test_rfc3339();
