@@ -235,3 +235,17 @@ const char *observed_image_digest(const struct observed *o, const char *id,
 	}
 	return NULL;
 }
+
+const char *observed_container_digest(const struct observed *o,
+				      const struct obs_container *c)
+{
+	char *repo;
+	const char *d;
+
+	if (!c->image || !*c->image)
+		return NULL;
+	repo = image_ref_repo(c->image);
+	d = observed_image_digest(o, c->image_id, repo);
+	free(repo);
+	return d;
+}

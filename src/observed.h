@@ -115,6 +115,13 @@ const char *observed_image_id(const struct observed *o, const char *ref);
  */
 const char *observed_image_digest(const struct observed *o, const char *id,
 				  const char *repo);
+/*
+ * The registry digest of the image container c runs, for the repository
+ * of its reference ("web@sha256:..." of "web:1"), or NULL when the image
+ * has none there (built locally, or a snapshot without image ids).
+ */
+const char *observed_container_digest(const struct observed *o,
+				      const struct obs_container *c);
 /* "host:5000/a/b:tag" and "a/b@sha256:..." -> "host:5000/a/b" (caller frees). */
 char *image_ref_repo(const char *ref);
 /* The "sha256:..." of a digest reference "repo@sha256:...", or NULL. */

@@ -2,7 +2,9 @@
 # Moving tags: a tag pushed again is seen by cara diff (exit 2, both
 # digests, nothing pulled) and by cara sync --image-check always (pulled,
 # exactly the service on it recreated, an ImageUpdated event, the new
-# digest in describe); a @sha256: reference never moves; imagePullPolicy
+# digest in describe); describe and status --output json show the digest
+# each container runs ("-" for a locally built image); a @sha256: reference
+# never moves; imagePullPolicy
 # Never with the image missing fails naming it; a pull that fails after
 # the digest moved leaves the old container running.  Debian's
 # docker-registry on a loopback port, without auth.
@@ -25,7 +27,7 @@ updates_cleanup() {
 	cleanup_docker
 	docker rm -f "$UNIQ-build" >/dev/null 2>&1
 	for i in $(cat built 2>/dev/null); do docker rmi -f "$i" >/dev/null 2>&1; done
-	docker rmi "$IMG" "$OTHER" >/dev/null 2>&1
+	docker rmi "$IMG" "$OTHER" "cara-$UNIQ-local:1" >/dev/null 2>&1
 	if [ -n "$REG_PID" ]; then
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
@@ -134,6 +136,22 @@ test_expect_success 'the next check finds nothing' '
 	$CARA diff --path m --image-check always >out 2>err
 '
 
+test_expect_success 'describe and status show the digest each container runs' '
+	$CARA describe "$P" > desc &&
+	grep "container  $P-app " desc | grep -q "digest=$(cat d2) " &&
+	grep "container  $P-other " desc | grep -q "digest=sha256:" &&
+	$CARA sync --path m 2>err >out &&
+	$CARA status --output json > st.json &&
+	python3 - "$P" "$IMG" "$(cat d2)" <<-\EOP
+	import json, sys
+	name, img, d2 = sys.argv[1:]
+	p = [p for p in json.load(open("st.json")) if p["name"] == name][0]
+	imgs = {i["service"]: i for i in p["images"]}
+	assert imgs["app"] == {"service": "app", "image": img, "digest": d2}, imgs
+	assert imgs["other"]["digest"].startswith("sha256:"), imgs
+	EOP
+'
+
 test_expect_success 'a failed pull of a newer image leaves the old container running' '
 	docker inspect -f "{{.Id}}" "$P-app" > app3 &&
 	old=$(docker image inspect -f "{{.Id}}" "$IMG") &&
@@ -154,6 +172,15 @@ test_expect_success 'a @sha256: reference is never updated' '
 	{ $CARA sync --path m --image-check always --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
 	expect_state "$P-pin-app" running &&
 	{ $CARA diff --path m --image-check always >out 2>err || { cat out err; false; }; }
+'
+
+test_expect_success 'a locally built image has no digest: describe shows -' '
+	rm -f m/*.yaml &&
+	docker tag "$(head -1 built)" "cara-$UNIQ-local:1" &&
+	sleeper_project "$P-local" | sed "s|image: .*|image: cara-$UNIQ-local:1\n      imagePullPolicy: Never|" > m/l.yaml &&
+	$CARA sync --path m --allow-mass-prune 2>err >out &&
+	$CARA describe "$P-local" > desc &&
+	grep "container  $P-local-" desc | grep -q "digest=- "
 '
 
 test_expect_success 'imagePullPolicy Never with the image missing fails naming it' '
