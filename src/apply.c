@@ -849,6 +849,35 @@ static void pull_note(void *arg, const char *summary)
 }
 
 /*
+ * A digest reference is used only when the local image has that digest:
+ * after a pull, and before saying a Never image is missing (a local image
+ * of the repository with another digest is named, with both digests).
+ * 0 ok (ref names no digest, or the image has it), -1 failed (r filled).
+ * An image the planner found locally under "repo@sha256:..." has it by
+ * construction: its RepoDigests hold that very reference.
+ */
+static int verify_digest(struct backend *b, const char *ref, struct apply_result *r)
+{
+	struct observed imgs = OBSERVED_INIT;
+	char *why = NULL;
+	int rc = 0;
+
+	if (!image_ref_digest(ref) || !b->ops->images)
+		return 0;
+	if (b->ops->images(b, &imgs) < 0) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "image %s: cannot check its digest: %s",
+		     ref, error_last());
+		rc = -1;
+	} else if ((why = observed_digest_mismatch(&imgs, ref))) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "%s: nothing is created from it", why);
+		rc = -1;
+	}
+	free(why);
+	observed_release(&imgs);
+	return rc;
+}
+
+/*
  * Pull ref with the credentials for its registry (none: anonymous).  A
  * refusal names the registry and where the credentials came from, or
  * that there were none; never the credentials.
@@ -876,6 +905,8 @@ static int pull_image(struct backend *b, const char *project, const char *ref,
 		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
 	} else if (rc < 0) {
 		fail(r, REASON_IMAGE_PULL_ERROR, "%s", error_last());
+	} else {
+		rc = verify_digest(b, ref, r);
 	}
 out:
 	auth_creds_release(&c);
@@ -958,6 +989,8 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 		}
 		case ACTION_PULL_IMAGE:
 			if (a->svc && a->svc->pull_policy == PULL_NEVER) {
+				if (verify_digest(b, a->object, r) < 0)
+					return;
 				fail(r, REASON_IMAGE_PULL_ERROR, "image %s is not on the host "
 				     "and service %s has imagePullPolicy Never: it is "
 				     "not pulled", a->object, a->svc->name);

@@ -4,7 +4,8 @@
 # exactly the service on it recreated, an ImageUpdated event, the new
 # digest in describe); describe and status --output json show the digest
 # each container runs ("-" for a locally built image); a @sha256: reference
-# never moves; imagePullPolicy
+# never moves, and one no local image of its repo has fails naming both
+# digests, creating nothing; imagePullPolicy
 # Never with the image missing fails naming it; a pull that fails after
 # the digest moved leaves the old container running.  Debian's
 # docker-registry on a loopback port, without auth.
@@ -181,6 +182,22 @@ test_expect_success 'a locally built image has no digest: describe shows -' '
 	$CARA sync --path m --allow-mass-prune 2>err >out &&
 	$CARA describe "$P-local" > desc &&
 	grep "container  $P-local-" desc | grep -q "digest=- "
+'
+
+# exit 4 first: the pass also tears down the project of the local image
+test_expect_success 'image@sha256: with a local image of that repo without the digest: ImagePullError naming both' '
+	rm -f m/*.yaml &&
+	zero=sha256:0000000000000000000000000000000000000000000000000000000000000000 &&
+	sleeper_project "$P-dig" | sed "s|image: .*|image: cara-$UNIQ-local@$zero\n      imagePullPolicy: Never|" > m/d.yaml &&
+	{ expect_exit 4 $CARA sync --path m --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_contains err "ImagePullError" &&
+	expect_contains err "cara-$UNIQ-local:1 ($(head -1 built | cut -c1-19)) has no digest from cara-$UNIQ-local, not $zero" &&
+	! docker ps -a --format "{{.Names}}" | grep -q "^$P-dig-" &&
+	sed -i "s|cara-$UNIQ-local@$zero|$REG/cara-$UNIQ/app@$zero|" m/d.yaml &&
+	{ expect_exit 1 $CARA sync --path m --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_contains err "has digest $(cat d2)" &&
+	expect_contains err "not $zero" &&
+	! docker ps -a --format "{{.Names}}" | grep -q "^$P-dig-"
 '
 
 test_expect_success 'imagePullPolicy Never with the image missing fails naming it' '
