@@ -903,6 +903,8 @@ static int pull_image(struct backend *b, const char *project, const char *ref,
 	if (rc == ERR_REFUSED) {
 		auth_refused_message(&msg, &c, error_last());
 		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
+	} else if (rc < 0 && auth_untrusted_message(&msg, &c, error_last())) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
 	} else if (rc < 0) {
 		fail(r, REASON_IMAGE_PULL_ERROR, "%s", error_last());
 	} else {
