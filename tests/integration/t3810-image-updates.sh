@@ -7,7 +7,8 @@
 # never moves, and one no local image of its repo has fails naming both
 # digests, creating nothing; imagePullPolicy
 # Never with the image missing fails naming it; a pull that fails after
-# the digest moved leaves the old container running.  Debian's
+# the digest moved leaves the old container running; two projects on one
+# missing image pull it once.  Debian's
 # docker-registry on a loopback port, without auth.
 . "$srcdir/tests/lib.sh"
 
@@ -21,6 +22,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 REG="127.0.0.1:$PORT"
 IMG="$REG/cara-$UNIQ/app:latest"
 OTHER="$REG/cara-$UNIQ/other:1"
+SHARED="$REG/cara-$UNIQ/shared:1"
 P="$UNIQ-upd"
 REG_PID=
 
@@ -28,7 +30,7 @@ updates_cleanup() {
 	cleanup_docker
 	docker rm -f "$UNIQ-build" >/dev/null 2>&1
 	for i in $(cat built 2>/dev/null); do docker rmi -f "$i" >/dev/null 2>&1; done
-	docker rmi "$IMG" "$OTHER" "cara-$UNIQ-local:1" >/dev/null 2>&1
+	docker rmi "$IMG" "$OTHER" "$SHARED" "cara-$UNIQ-local:1" >/dev/null 2>&1
 	if [ -n "$REG_PID" ]; then
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
@@ -207,6 +209,19 @@ test_expect_success 'imagePullPolicy Never with the image missing fails naming i
 	expect_contains err "ImagePullError" &&
 	expect_contains err "nope:1 is not on the host" &&
 	expect_contains err "imagePullPolicy Never"
+'
+
+test_expect_success 'two projects on one missing image: one pull, both running' '
+	rm -f m/*.yaml &&
+	docker tag "$CARA_TEST_IMAGE" "$SHARED" && docker push "$SHARED" >/dev/null &&
+	docker rmi "$SHARED" >/dev/null &&
+	! docker image inspect "$SHARED" >/dev/null 2>&1 &&
+	sleeper_project "$P-sh1" | sed "s|image: .*|image: $SHARED|" > m/s1.yaml &&
+	sleeper_project "$P-sh2" | sed "s|image: .*|image: $SHARED|" > m/s2.yaml &&
+	{ $CARA sync --path m --parallel 2 --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_state "$P-sh1-s" running && expect_state "$P-sh2-s" running &&
+	[ "$(grep -c "pulling image $SHARED" err)" = 1 ] &&
+	$CARA diff --path m >out 2>err
 '
 
 test_done
