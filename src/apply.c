@@ -849,6 +849,35 @@ static void pull_note(void *arg, const char *summary)
 }
 
 /*
+ * A digest reference is used only when the local image has that digest:
+ * after a pull, and before saying a Never image is missing (a local image
+ * of the repository with another digest is named, with both digests).
+ * 0 ok (ref names no digest, or the image has it), -1 failed (r filled).
+ * An image the planner found locally under "repo@sha256:..." has it by
+ * construction: its RepoDigests hold that very reference.
+ */
+static int verify_digest(struct backend *b, const char *ref, struct apply_result *r)
+{
+	struct observed imgs = OBSERVED_INIT;
+	char *why = NULL;
+	int rc = 0;
+
+	if (!image_ref_digest(ref) || !b->ops->images)
+		return 0;
+	if (b->ops->images(b, &imgs) < 0) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "image %s: cannot check its digest: %s",
+		     ref, error_last());
+		rc = -1;
+	} else if ((why = observed_digest_mismatch(&imgs, ref))) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "%s: nothing is created from it", why);
+		rc = -1;
+	}
+	free(why);
+	observed_release(&imgs);
+	return rc;
+}
+
+/*
  * Pull ref with the credentials for its registry (none: anonymous).  A
  * refusal names the registry and where the credentials came from, or
  * that there were none; never the credentials.
@@ -874,13 +903,101 @@ static int pull_image(struct backend *b, const char *project, const char *ref,
 	if (rc == ERR_REFUSED) {
 		auth_refused_message(&msg, &c, error_last());
 		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
+	} else if (rc < 0 && auth_untrusted_message(&msg, &c, error_last())) {
+		fail(r, REASON_IMAGE_PULL_ERROR, "pull %s: %s", ref, buf_cstr(&msg));
 	} else if (rc < 0) {
 		fail(r, REASON_IMAGE_PULL_ERROR, "%s", error_last());
+	} else {
+		rc = verify_digest(b, ref, r);
 	}
 out:
 	auth_creds_release(&c);
 	buf_release(&msg);
 	return rc;
+}
+
+/*
+ * Each distinct reference is pulled at most once a pass: projects run in
+ * parallel and several may want the same missing image.  The first to ask
+ * pulls it; the others wait for that pull (giving their slot back, as a
+ * dependency wait does) and take its outcome, a failure with the same
+ * message.  Entries are found by index: the array may move as it grows.
+ */
+struct pull_entry {
+	char *ref;
+	bool done;
+	int rc;
+	char *message;       /* of a failed pull */
+};
+
+struct pulls {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pull_entry *v;
+	size_t n, cap;
+};
+
+static int pull_once(struct backend *b, const char *project, const char *ref,
+		     const struct apply_options *o, struct apply_result *r)
+{
+	struct pulls *pt = o->pulls;
+	size_t i;
+	int rc;
+
+	if (!pt)
+		return pull_image(b, project, ref, o, r);
+	pthread_mutex_lock(&pt->mu);
+	for (i = 0; i < pt->n && strcmp(pt->v[i].ref, ref); i++)
+		;
+	if (i < pt->n) {
+		if (!pt->v[i].done) {
+			log_msg(LOG_INFO, project, "waiting for the pull of image %s "
+				"another project started", ref);
+			slot_give(o->slots);
+			while (!pt->v[i].done)
+				pthread_cond_wait(&pt->cv, &pt->mu);
+			pthread_mutex_unlock(&pt->mu);
+			slot_take(o->slots);
+			pthread_mutex_lock(&pt->mu);
+		}
+		rc = pt->v[i].rc;
+		if (rc < 0)
+			fail(r, REASON_IMAGE_PULL_ERROR, "%s", pt->v[i].message ?
+			     pt->v[i].message : "pull failed");
+		else
+			log_msg(LOG_DEBUG, project, "image %s already pulled in this "
+				"pass", ref);
+		pthread_mutex_unlock(&pt->mu);
+		return rc;
+	}
+	GROW(pt->v, pt->cap, pt->n + 1);
+	memset(&pt->v[pt->n], 0, sizeof(pt->v[pt->n]));
+	pt->v[pt->n++].ref = xstrdup(ref);
+	pthread_mutex_unlock(&pt->mu);
+
+	rc = pull_image(b, project, ref, o, r);
+
+	pthread_mutex_lock(&pt->mu);
+	pt->v[i].rc = rc < 0 ? rc : 0;
+	if (rc < 0 && r->message)
+		pt->v[i].message = xstrdup(r->message);
+	pt->v[i].done = true;
+	pthread_cond_broadcast(&pt->cv);
+	pthread_mutex_unlock(&pt->mu);
+	return rc;
+}
+
+static void pulls_release(struct pulls *pt)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++) {
+		free(pt->v[i].ref);
+		free(pt->v[i].message);
+	}
+	free(pt->v);
+	pthread_cond_destroy(&pt->cv);
+	pthread_mutex_destroy(&pt->mu);
 }
 
 /*
@@ -958,12 +1075,14 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 		}
 		case ACTION_PULL_IMAGE:
 			if (a->svc && a->svc->pull_policy == PULL_NEVER) {
+				if (verify_digest(b, a->object, r) < 0)
+					return;
 				fail(r, REASON_IMAGE_PULL_ERROR, "image %s is not on the host "
 				     "and service %s has imagePullPolicy Never: it is "
 				     "not pulled", a->object, a->svc->name);
 				return;
 			}
-			if (pull_image(b, pp->name, a->object, o, r) < 0)
+			if (pull_once(b, pp->name, a->object, o, r) < 0)
 				return;
 			break;
 		case ACTION_CREATE_CONTAINER:
@@ -1124,6 +1243,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	struct apply_options o = *opts_in, *opts = &o;
 	struct backend_options eo = { o.docker_host, o.docker_timeout_ms, o.docker_api };
 	struct slots slots;
+	struct pulls pulls;
 	int parallel = o.parallel > 0 ? o.parallel : 1;
 	struct pool pl;
 	pthread_t th[64];
@@ -1152,6 +1272,10 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 	    o.backend->watch_start(&o.watch, &eo, (int64_t)time(NULL) - 1) < 0)
 		log_msg(LOG_DEBUG, NULL, "%s; waits poll the Engine", error_last());
 	pthread_mutex_init(&pl.mu, NULL);
+	memset(&pulls, 0, sizeof(pulls));
+	pthread_mutex_init(&pulls.mu, NULL);
+	pthread_cond_init(&pulls.cv, NULL);
+	o.pulls = &pulls;
 	want = 0;
 	for (i = 0; i < plan->nprojects; i++)
 		if (plan->projects[i].count)
@@ -1182,6 +1306,7 @@ int apply_plan(struct apply_report *out, const struct plan *plan,
 		pthread_cond_destroy(&slots.cv);
 		pthread_mutex_destroy(&slots.mu);
 	}
+	pulls_release(&pulls);
 	pthread_mutex_destroy(&pl.mu);
 	return 0;
 }

@@ -34,6 +34,7 @@ struct apply_options {
 	volatile sig_atomic_t *stop;    /* set by SIGTERM/SIGINT: finish the step, stop */
 	struct backend_watch *watch;    /* apply_plan's own: leave NULL */
 	struct slots *slots;            /* apply_plan's own: leave NULL */
+	struct pulls *pulls;            /* apply_plan's own: leave NULL */
 };
 
 /* Outcome of one project in the plan. */

@@ -542,3 +542,23 @@ void auth_refused_message(struct buf *out, const struct auth_creds *c,
 	if (engine_msg && strcasestr(engine_msg, "does not exist"))
 		buf_puts(out, ", or the repository does not exist");
 }
+
+bool auth_untrusted_message(struct buf *out, const struct auth_creds *c,
+			    const char *engine_msg)
+{
+	const char *why = "it is not valid for this host";
+
+	if (!engine_msg || (!strcasestr(engine_msg, "x509") &&
+			    !strcasestr(engine_msg, "certificate")))
+		return false;
+	if (strcasestr(engine_msg, "unknown authority"))
+		why = "it is signed by a CA the Docker Engine does not trust";
+	else if (strcasestr(engine_msg, "expired") ||
+		 strcasestr(engine_msg, "not yet valid"))
+		why = "it has expired or is not yet valid";
+	buf_printf(out, "the TLS certificate of registry %s is not trusted (x509: "
+		   "%s): put the CA certificate in /etc/docker/certs.d/%s/ca.crt "
+		   "on the Engine's host, or fix the registry's certificate",
+		   c->registry, why, c->registry);
+	return true;
+}

@@ -73,5 +73,12 @@ void auth_creds_release(struct auth_creds *c);
  */
 void auth_refused_message(struct buf *out, const struct auth_creds *c,
 			  const char *engine_msg);
+/*
+ * If engine_msg says the registry's TLS certificate is not trusted (x509),
+ * append to out what that means and where the Engine looks for the CA,
+ * and return true; else false, out untouched.
+ */
+bool auth_untrusted_message(struct buf *out, const struct auth_creds *c,
+			    const char *engine_msg);
 
 #endif

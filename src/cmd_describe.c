@@ -37,11 +37,14 @@ static void describe_objects(struct buf *out, const struct config *cfg,
 				   o.volumes[i].type);
 	for (i = 0; i < o.ncontainers; i++) {
 		const struct obs_container *c = &o.containers[i];
+		const char *digest;
 
 		if (strcmp(c->project, name))
 			continue;
-		buf_printf(out, "  container  %s  service=%s image=%s state=%s",
-			   c->name, c->service, c->image, obs_state_name(c->state));
+		digest = observed_container_digest(&o, c);
+		buf_printf(out, "  container  %s  service=%s image=%s digest=%s state=%s",
+			   c->name, c->service, c->image, digest ? digest : "-",
+			   obs_state_name(c->state));
 		if (c->health != HEALTH_NONE)
 			buf_printf(out, " health=%s", obs_health_name(c->health));
 		if (c->state == OBS_EXITED)

@@ -1,8 +1,12 @@
 /*
  * cmd_status.c - cara status: one line per project known to the state
- * database (NAME PHASE CONDITION COMMIT AGE), or --output json.  Reads
- * state only: it works while a pass runs and without a Docker Engine.
+ * database (NAME PHASE CONDITION COMMIT AGE), or --output json, which also
+ * lists each project's containers with the image and the registry digest
+ * they run, as the newest observed snapshot has them (taken at the start
+ * of the last pass).  Reads state only: it works while a pass runs and
+ * without a Docker Engine.
  */
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,7 +20,9 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 {
 	struct state *st = NULL;
 	struct project_status *v = NULL;
+	struct observed obs = OBSERVED_INIT;
 	struct buf out = BUF_INIT;
+	bool have_obs = false;
 	size_t n = 0;
 	int rc = EXIT_ERROR, r;
 
@@ -28,9 +34,17 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
 	}
-	if (!strcmp(cfg->output, "json"))
-		output_status_json(&out, v, n);
-	else
+	if (!strcmp(cfg->output, "json")) {
+		if (st) {
+			r = state_load_last_observed(st, &obs);
+			if (r < 0 && r != ERR_NOTFOUND) {
+				log_msg(LOG_ERROR, NULL, "%s", error_last());
+				goto out;
+			}
+			have_obs = r == 0;
+		}
+		output_status_json(&out, v, n, have_obs ? &obs : NULL);
+	} else
 		output_status_table(&out, v, n, (int64_t)time(NULL));
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
@@ -39,6 +53,7 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 	rc = EXIT_CONVERGED;
 out:
 	project_status_free(v, n);
+	observed_release(&obs);
 	state_close(st);
 	buf_release(&out);
 	return rc;

@@ -235,3 +235,71 @@ const char *observed_image_digest(const struct observed *o, const char *id,
 	}
 	return NULL;
 }
+
+const char *observed_container_digest(const struct observed *o,
+				      const struct obs_container *c)
+{
+	char *repo;
+	const char *d;
+
+	if (!c->image || !*c->image)
+		return NULL;
+	repo = image_ref_repo(c->image);
+	d = observed_image_digest(o, c->image_id, repo);
+	free(repo);
+	return d;
+}
+
+/* Does local reference r ("repo:tag", "repo@sha256:...") belong to repo? */
+static bool ref_in_repo(const char *r, const char *repo)
+{
+	size_t n = strlen(repo);
+
+	return !strncmp(r, repo, n) && (r[n] == ':' || r[n] == '@');
+}
+
+char *observed_digest_mismatch(const struct observed *o, const char *ref)
+{
+	const char *want = image_ref_digest(ref);
+	char *repo, *msg = NULL;
+	struct buf b = BUF_INIT;
+	size_t i, j, nfound = 0;
+
+	if (!want)
+		return NULL;
+	repo = image_ref_repo(ref);
+	for (i = 0; i < o->nimages; i++) {
+		const char *at = strchr(o->images[i], '@');
+
+		if (ref_in_repo(o->images[i], repo) && at && !strcmp(at + 1, want))
+			goto out;
+	}
+	buf_printf(&b, "image %s: ", ref);
+	for (i = 0; i < o->nimages; i++) {
+		const char *id = o->image_ids[i], *d;
+
+		if (!ref_in_repo(o->images[i], repo))
+			continue;
+		/* each local image once, by its first reference in repo */
+		for (j = 0; j < i; j++)
+			if (!strcmp(o->image_ids[j], id) && ref_in_repo(o->images[j], repo))
+				break;
+		if (j < i)
+			continue;
+		d = observed_image_digest(o, id, repo);
+		buf_puts(&b, nfound++ ? ", " : "the local image ");
+		if (d)
+			buf_printf(&b, "%s has digest %s", o->images[i], d);
+		else
+			buf_printf(&b, "%s (%.19s) has no digest from %s", o->images[i],
+				   *id ? id : "?", repo);
+	}
+	if (nfound) {
+		buf_printf(&b, ", not %s", want);
+		msg = buf_detach(&b);
+	}
+out:
+	buf_release(&b);
+	free(repo);
+	return msg;
+}

@@ -115,6 +115,21 @@ const char *observed_image_id(const struct observed *o, const char *ref);
  */
 const char *observed_image_digest(const struct observed *o, const char *id,
 				  const char *repo);
+/*
+ * The registry digest of the image container c runs, for the repository
+ * of its reference ("web@sha256:..." of "web:1"), or NULL when the image
+ * has none there (built locally, or a snapshot without image ids).
+ */
+const char *observed_container_digest(const struct observed *o,
+				      const struct obs_container *c);
+/*
+ * A digest reference "repo@sha256:X" holds only if a local image has X
+ * among its RepoDigests.  NULL when it does, when ref names no digest or
+ * when no local image is of repo (it is missing, not mismatched); else
+ * why not, naming what the local images of repo have instead (their
+ * digests there, or their ids when they have none); caller frees.
+ */
+char *observed_digest_mismatch(const struct observed *o, const char *ref);
 /* "host:5000/a/b:tag" and "a/b@sha256:..." -> "host:5000/a/b" (caller frees). */
 char *image_ref_repo(const char *ref);
 /* The "sha256:..." of a digest reference "repo@sha256:...", or NULL. */

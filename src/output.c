@@ -267,8 +267,29 @@ static void json_opt_str(struct buf *out, const char *key, const char *val)
 		buf_puts(out, "null");
 }
 
+/* The containers of project name in obs: which image each runs, by digest. */
+static void status_images_json(struct buf *out, const char *name,
+			       const struct observed *obs)
+{
+	size_t i, k = 0;
+
+	buf_puts(out, ", \"images\": [");
+	for (i = 0; obs && i < obs->ncontainers; i++) {
+		const struct obs_container *c = &obs->containers[i];
+
+		if (strcmp(c->project, name))
+			continue;
+		buf_puts(out, k++ ? ", {\"service\": " : "{\"service\": ");
+		buf_json_str(out, c->service);
+		json_opt_str(out, "image", c->image);
+		json_opt_str(out, "digest", observed_container_digest(obs, c));
+		buf_putc(out, '}');
+	}
+	buf_putc(out, ']');
+}
+
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n)
+			size_t n, const struct observed *obs)
 {
 	size_t i;
 
@@ -292,6 +313,7 @@ void output_status_json(struct buf *out, const struct project_status *v,
 		json_opt_str(out, "created", t);
 		format_rfc3339(v[i].updated, t);
 		json_opt_str(out, "lastTransitionTime", t);
+		status_images_json(out, v[i].name, obs);
 		buf_putc(out, '}');
 	}
 	buf_puts(out, n ? "\n]\n" : "]\n");

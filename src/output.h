@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "observed.h"
 #include "plan.h"
 #include "state.h"
 #include "util.h"
@@ -24,8 +25,9 @@ void output_plan_json(struct buf *out, const struct plan *p);
 
 void output_status_table(struct buf *out, const struct project_status *v,
 			 size_t n, int64_t now);
+/* obs (NULL: none kept) gives each project's {service, image, digest}. */
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n);
+			size_t n, const struct observed *obs);
 
 /* Write buf to stdout, flush, check for errors (a full disk is an error). */
 int output_write_stdout(const struct buf *b);

@@ -1008,6 +1008,20 @@ int state_load_observed(struct state *st, int64_t pass_id, struct observed *out)
 	return 0;
 }
 
+int state_load_last_observed(struct state *st, struct observed *out)
+{
+	int64_t pass_id;
+
+	if (scalar(st, &pass_id, "cannot load the observed snapshot",
+		   "SELECT coalesce(max(pass_id), 0) FROM snapshots", "") < 0)
+		return -1;
+	if (!pass_id) {
+		error_set("state: no observed snapshot");
+		return ERR_NOTFOUND;
+	}
+	return state_load_observed(st, pass_id, out);
+}
+
 /* ---- projects ---- */
 
 int state_project_upsert(struct state *st, const char *name,

@@ -150,6 +150,8 @@ struct backend_ops {
 			    char **out_digest);
 	int (*image_pull)(struct backend *b, const char *ref, const char *registry_auth,
 			  void (*note)(void *arg, const char *summary), void *arg);
+	/* The local images, as observe() has them, in one call. */
+	int (*images)(struct backend *b, struct observed *out);
 
 	int (*workload_create)(struct backend *b, const struct workload_spec *spec,
 			       char **out_id);

@@ -2,9 +2,13 @@
 # Moving tags: a tag pushed again is seen by cara diff (exit 2, both
 # digests, nothing pulled) and by cara sync --image-check always (pulled,
 # exactly the service on it recreated, an ImageUpdated event, the new
-# digest in describe); a @sha256: reference never moves; imagePullPolicy
+# digest in describe); describe and status --output json show the digest
+# each container runs ("-" for a locally built image); a @sha256: reference
+# never moves, and one no local image of its repo has fails naming both
+# digests, creating nothing; imagePullPolicy
 # Never with the image missing fails naming it; a pull that fails after
-# the digest moved leaves the old container running.  Debian's
+# the digest moved leaves the old container running; two projects on one
+# missing image pull it once.  Debian's
 # docker-registry on a loopback port, without auth.
 . "$srcdir/tests/lib.sh"
 
@@ -18,6 +22,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 REG="127.0.0.1:$PORT"
 IMG="$REG/cara-$UNIQ/app:latest"
 OTHER="$REG/cara-$UNIQ/other:1"
+SHARED="$REG/cara-$UNIQ/shared:1"
 P="$UNIQ-upd"
 REG_PID=
 
@@ -25,7 +30,7 @@ updates_cleanup() {
 	cleanup_docker
 	docker rm -f "$UNIQ-build" >/dev/null 2>&1
 	for i in $(cat built 2>/dev/null); do docker rmi -f "$i" >/dev/null 2>&1; done
-	docker rmi "$IMG" "$OTHER" >/dev/null 2>&1
+	docker rmi "$IMG" "$OTHER" "$SHARED" "cara-$UNIQ-local:1" >/dev/null 2>&1
 	if [ -n "$REG_PID" ]; then
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
@@ -134,6 +139,22 @@ test_expect_success 'the next check finds nothing' '
 	$CARA diff --path m --image-check always >out 2>err
 '
 
+test_expect_success 'describe and status show the digest each container runs' '
+	$CARA describe "$P" > desc &&
+	grep "container  $P-app " desc | grep -q "digest=$(cat d2) " &&
+	grep "container  $P-other " desc | grep -q "digest=sha256:" &&
+	$CARA sync --path m 2>err >out &&
+	$CARA status --output json > st.json &&
+	python3 - "$P" "$IMG" "$(cat d2)" <<-\EOP
+	import json, sys
+	name, img, d2 = sys.argv[1:]
+	p = [p for p in json.load(open("st.json")) if p["name"] == name][0]
+	imgs = {i["service"]: i for i in p["images"]}
+	assert imgs["app"] == {"service": "app", "image": img, "digest": d2}, imgs
+	assert imgs["other"]["digest"].startswith("sha256:"), imgs
+	EOP
+'
+
 test_expect_success 'a failed pull of a newer image leaves the old container running' '
 	docker inspect -f "{{.Id}}" "$P-app" > app3 &&
 	old=$(docker image inspect -f "{{.Id}}" "$IMG") &&
@@ -156,6 +177,31 @@ test_expect_success 'a @sha256: reference is never updated' '
 	{ $CARA diff --path m --image-check always >out 2>err || { cat out err; false; }; }
 '
 
+test_expect_success 'a locally built image has no digest: describe shows -' '
+	rm -f m/*.yaml &&
+	docker tag "$(head -1 built)" "cara-$UNIQ-local:1" &&
+	sleeper_project "$P-local" | sed "s|image: .*|image: cara-$UNIQ-local:1\n      imagePullPolicy: Never|" > m/l.yaml &&
+	$CARA sync --path m --allow-mass-prune 2>err >out &&
+	$CARA describe "$P-local" > desc &&
+	grep "container  $P-local-" desc | grep -q "digest=- "
+'
+
+# exit 4 first: the pass also tears down the project of the local image
+test_expect_success 'image@sha256: with a local image of that repo without the digest: ImagePullError naming both' '
+	rm -f m/*.yaml &&
+	zero=sha256:0000000000000000000000000000000000000000000000000000000000000000 &&
+	sleeper_project "$P-dig" | sed "s|image: .*|image: cara-$UNIQ-local@$zero\n      imagePullPolicy: Never|" > m/d.yaml &&
+	{ expect_exit 4 $CARA sync --path m --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_contains err "ImagePullError" &&
+	expect_contains err "cara-$UNIQ-local:1 ($(head -1 built | cut -c1-19)) has no digest from cara-$UNIQ-local, not $zero" &&
+	! docker ps -a --format "{{.Names}}" | grep -q "^$P-dig-" &&
+	sed -i "s|cara-$UNIQ-local@$zero|$REG/cara-$UNIQ/app@$zero|" m/d.yaml &&
+	{ expect_exit 1 $CARA sync --path m --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_contains err "has digest $(cat d2)" &&
+	expect_contains err "not $zero" &&
+	! docker ps -a --format "{{.Names}}" | grep -q "^$P-dig-"
+'
+
 test_expect_success 'imagePullPolicy Never with the image missing fails naming it' '
 	rm -f m/*.yaml &&
 	sleeper_project "$P-never" | sed "s|image: .*|image: $REG/cara-$UNIQ/nope:1\n      imagePullPolicy: Never|" > m/n.yaml &&
@@ -163,6 +209,19 @@ test_expect_success 'imagePullPolicy Never with the image missing fails naming i
 	expect_contains err "ImagePullError" &&
 	expect_contains err "nope:1 is not on the host" &&
 	expect_contains err "imagePullPolicy Never"
+'
+
+test_expect_success 'two projects on one missing image: one pull, both running' '
+	rm -f m/*.yaml &&
+	docker tag "$CARA_TEST_IMAGE" "$SHARED" && docker push "$SHARED" >/dev/null &&
+	docker rmi "$SHARED" >/dev/null &&
+	! docker image inspect "$SHARED" >/dev/null 2>&1 &&
+	sleeper_project "$P-sh1" | sed "s|image: .*|image: $SHARED|" > m/s1.yaml &&
+	sleeper_project "$P-sh2" | sed "s|image: .*|image: $SHARED|" > m/s2.yaml &&
+	{ $CARA sync --path m --parallel 2 --allow-mass-prune 2>err >out || { cat out err; false; }; } &&
+	expect_state "$P-sh1-s" running && expect_state "$P-sh2-s" running &&
+	[ "$(grep -c "pulling image $SHARED" err)" = 1 ] &&
+	$CARA diff --path m >out 2>err
 '
 
 test_done

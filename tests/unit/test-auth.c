@@ -381,6 +381,22 @@ static void test_messages(void)
 	ok(strstr(buf_cstr(&m), "docker login as") &&
 	   strstr(buf_cstr(&m), "or the repository does not exist"), "Hub: %s",
 	   buf_cstr(&m));
+	buf_reset(&m);
+	free(c.registry);
+	c.registry = xstrdup("192.0.2.2:5443");
+	ok(!auth_untrusted_message(&m, &c, "manifest unknown") && !m.len,
+	   "not a certificate error: nothing said");
+	ok(auth_untrusted_message(&m, &c, "Get \"https://192.0.2.2:5443/v2/\": tls: "
+				  "failed to verify certificate: x509: certificate "
+				  "signed by unknown authority") &&
+	   strstr(buf_cstr(&m), "the TLS certificate of registry 192.0.2.2:5443 is not "
+		  "trusted (x509: it is signed by a CA the Docker Engine does not trust)") &&
+	   strstr(buf_cstr(&m), "/etc/docker/certs.d/192.0.2.2:5443/ca.crt") &&
+	   !strstr(buf_cstr(&m), "https://"), "untrusted: %s", buf_cstr(&m));
+	buf_reset(&m);
+	ok(auth_untrusted_message(&m, &c, "x509: certificate has expired or is not yet valid") &&
+	   strstr(buf_cstr(&m), "(x509: it has expired or is not yet valid)"),
+	   "expired: %s", buf_cstr(&m));
 	auth_creds_release(&c);
 	buf_release(&m);
 }

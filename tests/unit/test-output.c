@@ -113,11 +113,59 @@ static void test_status(void)
 	ok(strstr(buf_cstr(&b), "ImagePullError        -        2h\n") != NULL,
 	   "missing commit shown as '-', age in hours");
 	buf_reset(&b);
-	output_status_json(&b, v, 2);
+	output_status_json(&b, v, 2, NULL);
 	ok(strstr(buf_cstr(&b), "\"phase\": \"Running\", \"reason\": \"ContainersRunning\"") != NULL,
 	   "status json");
 	ok(strstr(buf_cstr(&b), "\"commit\": null") != NULL, "missing values are null");
+	ok(strstr(buf_cstr(&b), "\"images\": []") != NULL, "no snapshot: no images");
 	buf_release(&b);
+}
+
+static struct obs_container *status_container(struct observed *o, const char *project,
+					       const char *service, const char *image,
+					       const char *id)
+{
+	struct obs_container *c = observed_add_container(o);
+
+	c->project = xstrdup(project);
+	c->service = xstrdup(service);
+	c->image = xstrdup(image);
+	c->image_id = xstrdup(id);
+	return c;
+}
+
+/* status --output json: per project which image each service runs, by digest */
+static void test_status_images(void)
+{
+	struct project_status v[1];
+	struct observed o = OBSERVED_INIT;
+	struct buf b = BUF_INIT;
+
+	memset(v, 0, sizeof(v));
+	v[0].name = "shop";
+	status_container(&o, "shop", "web", "127.0.0.1:5000/web:1", "sha256:aaa");
+	status_container(&o, "shop", "tool", "tool:dev", "sha256:bbb");
+	status_container(&o, "other", "web", "127.0.0.1:5000/web:1", "sha256:aaa");
+	status_container(&o, "shop", "db", "db@sha256:ddd", "sha256:ccc");
+	/* the web image is also in a second repository: that digest is not its own */
+	observed_add_image_id(&o, "mirror/web@sha256:111", "sha256:aaa");
+	observed_add_image_id(&o, "127.0.0.1:5000/web@sha256:222", "sha256:aaa");
+	observed_add_image_id(&o, "tool:dev", "sha256:bbb");
+	observed_add_image_id(&o, "db@sha256:ddd", "sha256:ccc");
+	observed_sort(&o);
+	ok(!strcmp(observed_container_digest(&o, &o.containers[0]), "sha256:222"),
+	   "digest for the repository of the reference");
+	ok(observed_container_digest(&o, &o.containers[1]) == NULL,
+	   "a locally built image has no digest");
+	output_status_json(&b, v, 1, &o);
+	ok(strstr(buf_cstr(&b), "\"images\": [{\"service\": \"web\", \"image\": "
+		  "\"127.0.0.1:5000/web:1\", \"digest\": \"sha256:222\"}, "
+		  "{\"service\": \"tool\", \"image\": \"tool:dev\", \"digest\": null}, "
+		  "{\"service\": \"db\", \"image\": \"db@sha256:ddd\", "
+		  "\"digest\": \"sha256:ddd\"}]") != NULL,
+	   "status json lists the project's services, images and digests");
+	buf_release(&b);
+	observed_release(&o);
 }
 
 static void test_report(void)
@@ -164,6 +212,7 @@ int main(void)
 	test_plan_unpause();
 	test_plan_json();
 	test_status();
+	test_status_images();
 	test_report();
 	return tap_done();
 }

@@ -1306,9 +1306,39 @@ static void test_images(void)
 	fixture_release(&f);
 }
 
+/* image@sha256: holds only when a local image of the repo has that digest */
+static void test_digest_mismatch(void)
+{
+	struct observed o = OBSERVED_INIT;
+	char *m;
+
+	observed_add_image_id(&o, "reg/app:1", "sha256:id1");
+	observed_add_image_id(&o, "reg/app@sha256:d1", "sha256:id1");
+	observed_add_image_id(&o, "reg/app:local", "sha256:id2");
+	observed_add_image_id(&o, "other/x@sha256:d9", "sha256:id2");
+	observed_sort(&o);
+	ok(observed_digest_mismatch(&o, "reg/app:1") == NULL, "a tag is not checked");
+	ok(observed_digest_mismatch(&o, "reg/app@sha256:d1") == NULL, "the digest is there");
+	ok(observed_digest_mismatch(&o, "reg/app:1@sha256:d1") == NULL,
+	   "tag and digest: the digest is there");
+	ok(observed_digest_mismatch(&o, "nope/y@sha256:d1") == NULL,
+	   "no image of the repo: missing, not mismatched");
+	m = observed_digest_mismatch(&o, "reg/app@sha256:d2");
+	ok(m && !strcmp(m, "image reg/app@sha256:d2: the local image reg/app:1 has digest "
+			"sha256:d1, reg/app:local (sha256:id2) has no digest from reg/app, "
+			"not sha256:d2"), "both digests named: %s", m ? m : "(null)");
+	free(m);
+	m = observed_digest_mismatch(&o, "other/x@sha256:d1");
+	ok(m && strstr(m, "other/x@sha256:d9 has digest sha256:d9, not sha256:d1"),
+	   "a digest of another image of the repo: %s", m ? m : "(null)");
+	free(m);
+	observed_release(&o);
+}
+
 int main(void)
 {
 	test_images();
+	test_digest_mismatch();
 	test_names();
 	test_cases();
 	test_action_details();

@@ -40,6 +40,8 @@ const char *docker_api_version(const struct docker *d);
 
 /* Everything labelled cara.project, plus the local image list: 4 requests. */
 int docker_observe(struct docker *d, struct observed *out);
+/* The local images alone (tags and repo digests with their ids). */
+int docker_images(struct docker *d, struct observed *out);
 
 /* Create (an existing one is fine), then leave exactly one of that name. */
 /*

@@ -112,6 +112,11 @@ static int e_image_digest(struct backend *b, const char *ref,
 	return docker_image_digest(D(b), ref, registry_auth, out_digest);
 }
 
+static int e_images(struct backend *b, struct observed *out)
+{
+	return docker_images(D(b), out);
+}
+
 static int e_image_pull(struct backend *b, const char *ref, const char *registry_auth,
 			void (*note)(void *arg, const char *summary), void *arg)
 {
@@ -199,6 +204,7 @@ const struct backend_ops backend_engine = {
 	.volume_remove = e_volume_remove,
 	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
+	.images = e_images,
 	.workload_create = e_create,
 	.workload_start = e_start,
 	.workload_resume = e_resume,

@@ -240,6 +240,19 @@ static int observe_images(struct docker *d, struct observed *o)
 	return list_each(d, "/images/json", "list images", add_image, o);
 }
 
+int docker_images(struct docker *d, struct observed *out)
+{
+	struct observed o = OBSERVED_INIT;
+
+	if (observe_images(d, &o) < 0) {
+		observed_release(&o);
+		return -1;
+	}
+	observed_sort(&o);
+	*out = o;
+	return 0;
+}
+
 int docker_observe(struct docker *d, struct observed *out)
 {
 	struct observed o = OBSERVED_INIT;
