@@ -10,6 +10,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_sync_entry,
 	&cmd_diff_entry,
 	&cmd_validate_entry,
+	&cmd_convert_entry,
 	&cmd_status_entry,
 	&cmd_describe_entry,
 	&cmd_gc_entry,

@@ -30,6 +30,7 @@ extern const struct cmd_entry *const cmd_table[];
 extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_gc_entry;

@@ -17,11 +17,6 @@
 #include "output.h"
 #include "pass.h"
 
-static const char *plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 static int cmd_validate_exec(struct config *cfg, int argc, char **argv)
 {
 	struct pass p;
@@ -51,16 +46,7 @@ static int cmd_validate_exec(struct config *cfg, int argc, char **argv)
 	} else {
 		log_diags(&p.diags);
 	}
-	buf_reset(&out);
-	buf_printf(&out, "%zu %s, %zu %s: %zu %s, %zu %s", p.desired.nfiles,
-		plural(p.desired.nfiles, "file", "files"), p.desired.n,
-		plural(p.desired.n, "project", "projects"), p.diags.nerrors,
-		plural(p.diags.nerrors, "error", "errors"), p.diags.nwarnings,
-		plural(p.diags.nwarnings, "warning", "warnings"));
-	if (log_is_json())
-		log_msg(LOG_INFO, NULL, "%s", buf_cstr(&out));
-	else
-		fprintf(stderr, "%s\n", buf_cstr(&out));
+	pass_report_summary(&p);
 	rc = p.diags.nerrors ? EXIT_ERROR : EXIT_CONVERGED;
 out:
 	buf_release(&out);

@@ -187,6 +187,27 @@ void pass_report_diags(const struct pass *p)
 	log_diags(&p->diags);
 }
 
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void pass_report_summary(const struct pass *p)
+{
+	struct buf out = BUF_INIT;
+
+	buf_printf(&out, "%zu %s, %zu %s: %zu %s, %zu %s", p->desired.nfiles,
+		plural(p->desired.nfiles, "file", "files"), p->desired.n,
+		plural(p->desired.n, "project", "projects"), p->diags.nerrors,
+		plural(p->diags.nerrors, "error", "errors"), p->diags.nwarnings,
+		plural(p->diags.nwarnings, "warning", "warnings"));
+	if (log_is_json())
+		log_msg(LOG_INFO, NULL, "%s", buf_cstr(&out));
+	else
+		fprintf(stderr, "%s\n", buf_cstr(&out));
+	buf_release(&out);
+}
+
 int pass_open_state(struct pass *p, const char *command, bool lock)
 {
 	int rc;

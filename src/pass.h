@@ -68,6 +68,9 @@ void pass_check_images(struct pass *p, bool record);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
 /* Print the diagnostics to stderr (text), with a summary line. */
 void pass_report_diags(const struct pass *p);
+/* The line that sums up a validation on stderr: "2 files, 1 project: 0
+ * errors, 1 warning" (validate, convert). */
+void pass_report_summary(const struct pass *p);
 /* The mass-prune guard's refusal, said once (sync, diff). */
 void pass_report_mass_refused(const struct pass *p);
 /* Log error_last() for a failed state write and remember it. */
