@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "files.h"
 #include "backend/backend.h"
 #include "auth.h"
 #include "names.h"
@@ -588,7 +589,12 @@ static int create_container(struct backend *b, const struct project *p,
 
 		mounts[i].target = s->mounts[i].mount_path;
 		mounts[i].read_only = s->mounts[i].read_only;
-		if (v && v->type == VOLUME_HOSTPATH) {
+		if (v && v->type == VOLUME_FILE) {
+			/* put in place by apply_project before any action */
+			mounts[i].type = "bind";
+			mounts[i].read_only = true;
+			vol_names[i] = files_path(o->files_dir, v);
+		} else if (v && v->type == VOLUME_HOSTPATH) {
 			mounts[i].type = "bind";
 			if (!(vol_names[i] = host_path_source(o, v->host_path))) {
 				fail(r, REASON_HOSTPATH_REFUSED, "service '%s': hostPath %s "
@@ -1176,9 +1182,18 @@ static void apply_project(struct backend *b, const struct plan *plan,
 			  const struct plan_project *pp,
 			  const struct apply_options *o, struct apply_result *r)
 {
-	struct started *st = pp->proj && pp->proj->nservices ?
-		xcalloc(pp->proj->nservices, sizeof(*st)) : NULL;
+	struct started *st = NULL;
 
+	/* the copies of source files first: a disk too full for them fails
+	 * the project before anything is removed, and the containers keep
+	 * the copies they mount */
+	if (pp->proj && pp->verdict == VERDICT_APPLY &&
+	    files_materialise(o->files_dir, pp->proj) < 0) {
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
+		return;
+	}
+	st = pp->proj && pp->proj->nservices ?
+		xcalloc(pp->proj->nservices, sizeof(*st)) : NULL;
 	apply_actions(b, plan, pp, st, o, r);
 	free(st);
 }

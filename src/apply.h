@@ -25,6 +25,7 @@ struct apply_options {
 	long docker_timeout_ms;
 	const char *docker_api;         /* negotiated already ("1.41"); NULL: ask */
 	const char *secrets_dir;
+	const char *files_dir;          /* {state_dir}/files: File volumes' copies */
 	const char *registry_auth_file; /* pulls' credentials; NULL: Docker CLI's config */
 	const char *owner;              /* cara.owner of what is created; NULL: none */
 	const char *const *hostpath_roots;  /* HostPath sources are resolved under these */

@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "cmd.h"
+#include "files.h"
 #include "log.h"
 #include "output.h"
 #include "pass.h"
@@ -79,7 +80,7 @@ static int record_desired(struct pass *p)
 			char *vn;
 			int r;
 
-			if (pr->volumes[k].type == VOLUME_HOSTPATH)
+			if (!volume_is_docker(&pr->volumes[k]))
 				continue;
 			vn = name_volume(pr->name, pr->volumes[k].name);
 			r = state_volume_type(p->st, vn, pr->name,
@@ -169,11 +170,44 @@ static void mark_pending(struct pass *p)
 	}
 }
 
-static void apply_options_of(struct apply_options *ao, const struct pass *p)
+/*
+ * The copies of source files no project of the source mounts any more.
+ * Only after a pass in which every project was read and applied: an
+ * invalid or failed project's containers may still mount older copies,
+ * and which those are is known only from a good pass.
+ */
+static void gc_files(struct pass *p, const char *files_dir, size_t failed)
+{
+	struct strvec keep = STRVEC_INIT;
+	size_t i, k, removed = 0;
+
+	if (p->desired.incomplete || failed)
+		return;
+	for (i = 0; i < p->desired.n; i++) {
+		const struct project *pr = &p->desired.v[i];
+
+		if (!pr->valid)
+			goto out;
+		for (k = 0; k < pr->nvolumes; k++)
+			if (pr->volumes[k].type == VOLUME_FILE)
+				strvec_push(&keep, pr->volumes[k].digest);
+	}
+	if (files_gc(files_dir, &keep, &removed) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	if (removed)
+		log_msg(LOG_INFO, NULL, "removed %zu unused copies of source files "
+			"from '%s'", removed, files_dir);
+out:
+	strvec_release(&keep);
+}
+
+static void apply_options_of(struct apply_options *ao, const struct pass *p,
+			     const char *files_dir)
 {
 	const struct config *cfg = p->cfg;
 
 	memset(ao, 0, sizeof(*ao));
+	ao->files_dir = files_dir;
 	ao->docker_host = cfg->docker_host;
 	ao->docker_timeout_ms = cfg->docker_timeout_s * 1000;
 	ao->backend = p->ops;
@@ -342,6 +376,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	struct pass_counts counts;
 	struct pass_tally tally;
 	struct buf out = BUF_INIT;
+	char *files_dir = NULL;
 	int rc = EXIT_ERROR, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -402,9 +437,11 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		goto out;
 	}
 	mark_pending(&p);
-	apply_options_of(&ao, &p);
+	files_dir = xasprintf("%s/files", cfg->state_dir);
+	apply_options_of(&ao, &p, files_dir);
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);
+	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);
 
@@ -431,6 +468,7 @@ out:
 		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));
 	apply_report_release(&rep);
 	buf_release(&out);
+	free(files_dir);
 	pass_release(&p);
 	return rc;
 }

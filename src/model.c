@@ -193,8 +193,17 @@ static void project_release(struct project *p)
 		service_release(&p->services[i]);
 	free(p->services);
 	for (i = 0; i < p->nvolumes; i++) {
-		free(p->volumes[i].name);
-		free(p->volumes[i].host_path);
+		struct volume *v = &p->volumes[i];
+		size_t k;
+
+		free(v->name);
+		free(v->host_path);
+		free(v->source_path);
+		for (k = 0; k < v->nfiles; k++) {
+			free(v->files[k].path);
+			free(v->files[k].data);
+		}
+		free(v->files);
 	}
 	free(p->volumes);
 	for (i = 0; i < p->ningress; i++) {
@@ -302,6 +311,12 @@ const char *volume_type_name(enum volume_type t)
 	case VOLUME_EPHEMERAL: return "Ephemeral";
 	case VOLUME_MANAGED: return "Managed";
 	case VOLUME_HOSTPATH: return "HostPath";
+	case VOLUME_FILE: return "File";
 	}
 	return "?";
+}
+
+bool volume_is_docker(const struct volume *v)
+{
+	return v->type != VOLUME_HOSTPATH && v->type != VOLUME_FILE;
 }

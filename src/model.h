@@ -147,14 +147,36 @@ struct service {
 	char *spec_fields;         /* label cara.spec-fields */
 };
 
-enum volume_type { VOLUME_EPHEMERAL, VOLUME_MANAGED, VOLUME_HOSTPATH };
+/* File: files of the source (a file or a directory tree), mounted
+ * read-only from a copy cara keeps under {state_dir}/files (files.h). */
+enum volume_type { VOLUME_EPHEMERAL, VOLUME_MANAGED, VOLUME_HOSTPATH, VOLUME_FILE };
+
+struct file_entry {
+	char *path;                /* below the volume's root; "" for a file */
+	char *data;
+	size_t len;
+	bool exec;
+};
 
 struct volume {
 	char *name;
 	enum volume_type type;
-	char *host_path;           /* HostPath only */
+	char *host_path;           /* HostPath; File: its copy (files_resolve) */
 	struct pos pos;
+	/* File only: where in the source, its files (read from the snapshot
+	 * by the reader), their mode (0: 0444, 0555 for executables) and
+	 * "sha256-HEX" of all of it (files_digest), which enters the spec
+	 * hash of every service that mounts it */
+	char *source_path;
+	bool is_dir;
+	int file_mode;
+	struct file_entry *files;
+	size_t nfiles, capfiles;
+	char digest[72];
 };
+
+/* Is v a Docker volume (not a bind of a host path or of source files)? */
+bool volume_is_docker(const struct volume *v);
 
 struct ingress {
 	char *name;

@@ -129,7 +129,7 @@ static const char *volume_type_now(const struct obs_volume *v, const struct proj
 		bool hit = same(dn, v->name);
 
 		free(dn);
-		if (hit && p->volumes[i].type != VOLUME_HOSTPATH)
+		if (hit && volume_is_docker(&p->volumes[i]))
 			return volume_type_name(p->volumes[i].type);
 	}
 	i = 0;
@@ -619,7 +619,7 @@ static bool volume_declared(const struct project *p, const char *vname)
 	for (i = 0; i < p->nvolumes && !found; i++) {
 		char *n;
 
-		if (p->volumes[i].type == VOLUME_HOSTPATH)
+		if (!volume_is_docker(&p->volumes[i]))
 			continue;
 		n = name_volume(p->name, p->volumes[i].name);
 		found = same(n, vname);
@@ -676,7 +676,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		const struct volume *v = &p->volumes[i];
 		const struct obs_volume *ov;
 
-		if (v->type == VOLUME_HOSTPATH)
+		if (!volume_is_docker(v))
 			continue;
 		n = name_volume(p->name, v->name);
 		if ((ov = find_volume(o, n))) {
@@ -969,7 +969,7 @@ static void check_ownership(struct verdict_owner *pp, const struct project *p,
 		if (!same(v->project, p->name) && v->name &&
 		    !strncmp(v->name, n, strlen(n)) &&
 		    project_find_volume(p, v->name + strlen(n)) &&
-		    project_find_volume(p, v->name + strlen(n))->type != VOLUME_HOSTPATH)
+		    volume_is_docker(project_find_volume(p, v->name + strlen(n))))
 			pp->message = xasprintf("volume '%s' belongs to project '%s': "
 						"it is not used", v->name, v->project);
 	}

@@ -46,7 +46,7 @@ enum group {
 	G_RESTART_RETRIES = G_OPTIONAL, G_CAPABILITIES, G_PRIVILEGED,
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
-	G_ALIASES, G_COUNT
+	G_ALIASES, G_FILES, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -55,7 +55,7 @@ static const char *const group_names[G_COUNT] = {
 	"labels", "resources", "network",
 	"restartRetries", "capabilities", "privileged", "readOnly", "tmpfs",
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
-	"sysctls", "ulimits", "securityOpt", "expose", "aliases",
+	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
 };
 
 /* ---- secrets ---- */
@@ -271,6 +271,12 @@ static void ser_mounts(struct buf *b, const struct project *p,
 		if (v && v->type == VOLUME_HOSTPATH) {
 			put_str(&e, "bind");
 			put_str(&e, v->host_path);
+		} else if (v && v->type == VOLUME_FILE) {
+			/* where the files come from; what they hold is the
+			 * files group, so that a change of content alone says
+			 * "files" */
+			put_str(&e, "file");
+			put_str(&e, v->source_path);
 		} else {
 			char *src = name_volume(p->name, m->name ? m->name : "");
 
@@ -282,6 +288,30 @@ static void ser_mounts(struct buf *b, const struct project *p,
 		strvec_push(&entries, buf_cstr(&e));
 	}
 	put_sorted(b, &entries);
+	buf_release(&e);
+	strvec_release(&entries);
+}
+
+/* The content of the source files s mounts: (target, digest), sorted. */
+static void ser_files(struct buf *b, const struct project *p,
+		      const struct service *s)
+{
+	struct strvec entries = STRVEC_INIT;
+	struct buf e = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct volume *v = find_volume(p, s->mounts[i].name);
+
+		if (!v || v->type != VOLUME_FILE)
+			continue;
+		buf_reset(&e);
+		put_str(&e, s->mounts[i].mount_path);
+		put_str(&e, v->digest);
+		strvec_push(&entries, buf_cstr(&e));
+	}
+	if (entries.n)
+		put_sorted(b, &entries);
 	buf_release(&e);
 	strvec_release(&entries);
 }
@@ -434,6 +464,7 @@ static int ser_service(struct buf g[G_COUNT], const struct project *p,
 	if (ser_env(&g[G_ENV], s, secrets_dir, bad_env) < 0)
 		goto out;
 	ser_mounts(&g[G_MOUNTS], p, s);
+	ser_files(&g[G_FILES], p, s);
 	ser_ports(&g[G_PORTS], s);
 	ser_health(&g[G_HEALTHCHECK], &s->health);
 	put_str(&g[G_RESTART], restart_effective(s->restart));

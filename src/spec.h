@@ -9,7 +9,9 @@
  * their hashes enter the labels).
  *
  * Field groups: image, command, entrypoint, workingDir, user, env, mounts,
- * ports, healthcheck, restart, stopGracePeriod, labels, resources, network.
+ * ports, healthcheck, restart, stopGracePeriod, labels, resources, network,
+ * then the optional ones, set only when used (..., files: the content of
+ * the source files a service mounts).
  */
 #ifndef CARA_SPEC_H
 #define CARA_SPEC_H

@@ -35,6 +35,7 @@ struct reader {
 	int64_t mem_limit;
 	struct strvec profiles;      /* of the service being read */
 	struct strvec disabled;      /* services whose profiles are all off */
+	const struct ynode *configs; /* the top-level configs */
 };
 
 static void kvlist_free(struct kvlist *l)
@@ -205,48 +206,6 @@ static void merge_keys(struct pctx *c, struct ynode *n)
 }
 
 /* ---- sibling files: .env and env_file ---- */
-
-/* Directory part of path, with its '/' ("" at the top). */
-static char *dir_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? xstrndup(path, (size_t)(s - path) + 1) : xstrdup("");
-}
-
-/* dir + rel, normalised ("./", "a/../"); NULL when it leaves the source. */
-static char *join_rel(const char *dir, const char *rel)
-{
-	struct strvec parts = STRVEC_INIT;
-	struct buf all = BUF_INIT, out = BUF_INIT;
-	char *s, *t, *save;
-	size_t i;
-
-	buf_printf(&all, "%s/%s", dir, rel);
-	s = buf_detach(&all);
-	for (t = s; t; t = save) {
-		save = strchr(t, '/');
-		if (save)
-			*save++ = '\0';
-		if (!*t || !strcmp(t, "."))
-			continue;
-		if (!strcmp(t, "..")) {
-			if (!parts.n) {
-				free(s);
-				strvec_release(&parts);
-				return NULL;
-			}
-			free(parts.v[--parts.n]);
-			continue;
-		}
-		strvec_push(&parts, t);
-	}
-	for (i = 0; i < parts.n; i++)
-		buf_printf(&out, "%s%s", i ? "/" : "", parts.v[i]);
-	free(s);
-	strvec_release(&parts);
-	return buf_detach(&out);
-}
 
 static const struct source_file *sibling(struct pctx *c, const char *path)
 {
@@ -635,11 +594,11 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 
 	if (!t)
 		return;
-	dir = dir_of(c->file);
+	dir = input_dir_of(c->file);
 	if (*t == '/' || *t == '~')
 		perr(c, v, "'%.64s' is not in the source: an env_file is read from "
 		     "the source, relative to the compose file", t);
-	else if (!(path = join_rel(dir, t)))
+	else if (!(path = input_join_rel(dir, t)))
 		perr(c, v, "'%.64s' leaves the source", t);
 	else if (!(f = sibling(c, path)))
 		perr(c, v, "'%.64s' is not in the source (cara keeps files named "
@@ -950,9 +909,78 @@ static const char *bind_volume(struct pctx *c, const struct ynode *at,
 	return p->volumes[p->nvolumes - 1].name;
 }
 
-/* A mount of source src (named volume or absolute host path) at target. */
+/*
+ * The project's File volume for the source path src (relative to the
+ * compose file) with mode (0: the default): one per path and mode, named
+ * "file-PATH" or, for a config, "config-NAME"; NULL (reported) when src
+ * is not a file or directory of the source.
+ */
+static const char *file_volume(struct pctx *c, const struct ynode *at,
+			       const char *src, const char *config, int mode)
+{
+	struct reader *r = c->reader;
+	struct project *p = r->p;
+	struct volume tmp;
+	struct buf name = BUF_INIT;
+	size_t i, k = 1;
+	const char *pick;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.file_mode = mode;
+	if (!input_file_volume(c, at, &tmp, src)) {
+		free(tmp.source_path);
+		for (i = 0; i < tmp.nfiles; i++) {
+			free(tmp.files[i].path);
+			free(tmp.files[i].data);
+		}
+		free(tmp.files);
+		return NULL;
+	}
+	for (i = 0; i < p->nvolumes; i++)
+		if (p->volumes[i].type == VOLUME_FILE &&
+		    !strcmp(p->volumes[i].digest, tmp.digest) &&
+		    !strcmp(p->volumes[i].source_path, tmp.source_path)) {
+			size_t j;
+
+			for (j = 0; j < tmp.nfiles; j++) {
+				free(tmp.files[j].path);
+				free(tmp.files[j].data);
+			}
+			free(tmp.files);
+			free(tmp.source_path);
+			return p->volumes[i].name;
+		}
+	pick = config ? config : tmp.source_path;
+	buf_puts(&name, config ? "config-" : "file-");
+	for (i = 0; pick[i] && name.len < 50; i++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)pick[i]);
+
+		if (!isalnum(ch))
+			ch = '-';
+		if (ch != '-' || name.ptr[name.len - 1] != '-')
+			buf_putc(&name, (char)ch);
+	}
+	while (name.len > 5 && name.ptr[name.len - 1] == '-')
+		name.ptr[--name.len] = '\0';
+	if (project_find_volume(p, buf_cstr(&name))) {
+		size_t base = name.len;
+
+		do {
+			name.len = base;
+			buf_printf(&name, "-%zu", ++k);
+		} while (project_find_volume(p, buf_cstr(&name)));
+	}
+	tmp.name = buf_detach(&name);
+	tmp.pos = at->pos;
+	GROW(p->volumes, p->capvolumes, p->nvolumes + 1);
+	p->volumes[p->nvolumes++] = tmp;
+	return p->volumes[p->nvolumes - 1].name;
+}
+
+/* A mount of source src (named volume, absolute host path or files of
+ * the source) at target; rw_said: the entry says rw. */
 static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
-		      const char *src, const char *target, bool ro)
+		      const char *src, const char *target, bool ro, bool rw_said)
 {
 	struct reader *r = c->reader;
 	const struct volume *v;
@@ -971,11 +999,22 @@ static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
 	}
 	if (*src == '/') {
 		name = bind_volume(c, at, src);
-	} else if (*src == '.' || *src == '~') {
-		perr(c, at, "not supported by cara: a relative bind mount "
-		     "('%.64s'): the files are in the source, not on the host; "
-		     "use an absolute path under the allowed host path roots", src);
+	} else if (*src == '~') {
+		perr(c, at, "not supported by cara: a bind of the home directory "
+		     "('%.64s'): cara runs on a host, not in a user's shell", src);
 		return;
+	} else if (*src == '.' || strchr(src, '/')) {
+		/* a relative bind: files of the source, read-only */
+		if (!ro && rw_said) {
+			perr(c, at, "not supported by cara: a read-write bind of "
+			     "files of the source ('%.64s'): they are mounted "
+			     "read-only from cara's copy, which no container may "
+			     "change; drop ':rw'", src);
+			return;
+		}
+		if (!(name = file_volume(c, at, src, NULL, 0)))
+			return;
+		ro = true;
 	} else {
 		v = project_find_volume(r->p, src);
 		if (!v || v->type == VOLUME_HOSTPATH) {
@@ -1002,7 +1041,7 @@ static void volume_short(struct pctx *c, const struct ynode *v, struct service *
 	if (!t)
 		return;
 	if (!(a = strchr(t, ':'))) {
-		mount_add(c, v, s, NULL, t, false);
+		mount_add(c, v, s, NULL, t, false, false);
 		goto out;
 	}
 	*a++ = '\0';
@@ -1016,7 +1055,7 @@ static void volume_short(struct pctx *c, const struct ynode *v, struct service *
 			goto out;
 		}
 	}
-	mount_add(c, v, s, t, a, ro);
+	mount_add(c, v, s, t, a, ro, b && !ro);
 out:
 	free(t);
 }
@@ -1059,6 +1098,15 @@ static const struct field vlong_fields[] = {
 	END
 };
 
+/* Does the long syntax say read_only: false? */
+static bool ro_false(const struct ynode *n)
+{
+	const struct ynode *v = ynode_map_get(n, "read_only");
+
+	return v && v->type == Y_SCALAR && (!strcmp(v->str, "false") ||
+					    !strcmp(v->str, "False"));
+}
+
 static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 {
 	struct vlong l = { 0 };
@@ -1088,15 +1136,135 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 		} else if (strcmp(l.type, "volume") && strcmp(l.type, "bind"))
 			perr(c, n, "not supported by cara: volume type '%.32s' "
 			     "(volume, bind or tmpfs)", l.type);
-		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/'))
-			mount_add(c, n, obj, l.source ? l.source : ".", l.target,
-				  l.read_only);
+		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/')) {
+			/* a bind's relative source is a path, never a volume */
+			char *rel = xasprintf("./%s", l.source ? l.source : "");
+
+			mount_add(c, n, obj, rel, l.target, true, ro_false(n));
+			free(rel);
+		}
 		else
-			mount_add(c, n, obj, l.source, l.target, l.read_only);
+			mount_add(c, n, obj, l.source, l.target, l.read_only,
+				  ro_false(n));
 	}
 	free(l.type);
 	free(l.source);
 	free(l.target);
+}
+
+/* ---- configs: files of the source, as compose's configs ---- */
+
+/* The source path of top-level config `name` (borrowed node), or NULL
+ * (reported at at). */
+static const struct ynode *config_file(struct pctx *c, const struct ynode *at,
+				       const char *name)
+{
+	struct reader *r = c->reader;
+	const struct ynode *d = r->configs ? ynode_map_get(r->configs, name) : NULL;
+	const struct ynode *f;
+	size_t i;
+
+	if (!d) {
+		perr(c, at, "config '%.64s' is not declared under the top-level "
+		     "configs", name);
+		return NULL;
+	}
+	if (d->type != Y_MAP || !(f = ynode_map_get(d, "file")) ||
+	    f->type != Y_SCALAR) {
+		perr(c, at, "config '%.64s': only 'file:' (a file of the source) is "
+		     "supported by cara", name);
+		return NULL;
+	}
+	for (i = 0; i + 1 < d->n; i += 2)
+		if (d->kid[i]->type == Y_SCALAR && strcmp(d->kid[i]->str, "file") &&
+		    strncmp(d->kid[i]->str, "x-", 2)) {
+			perr(c, d->kid[i], "not supported by cara: configs.%.64s.%.64s "
+			     "(only file)", name, d->kid[i]->str);
+			return NULL;
+		}
+	return f;
+}
+
+struct clong {
+	char *source, *target, *uid, *gid;
+	int mode;
+	bool has_mode;
+};
+
+static void f_cmode(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct clong *l = obj;
+	long long m;
+
+	/* YAML 1.1 reads 0440 as octal; a string "0440" too */
+	if (v->type == Y_SCALAR && v->str[0] == '0' && v->str[1] &&
+	    strspn(v->str, "01234567") == strlen(v->str) && strlen(v->str) <= 5) {
+		l->mode = (int)strtol(v->str, NULL, 8);
+		l->has_mode = true;
+	} else if (get_int(c, v, 0, 0777, &m)) {
+		l->mode = (int)m;
+		l->has_mode = true;
+	}
+	if (l->has_mode && (l->mode & 0222)) {
+		perr(c, v, "a config is read-only: mode %o has a write bit", l->mode);
+		l->has_mode = false;
+	}
+}
+
+static const struct field clong_fields[] = {
+	STR("source", struct clong, source, true),
+	STR("target", struct clong, target, false),
+	FN("mode", f_cmode, false),
+	STR("uid", struct clong, uid, false),
+	STR("gid", struct clong, gid, false),
+	END
+};
+
+static void config_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service *s = obj;
+	struct clong l = { 0 };
+	const struct ynode *f;
+	const char *vname;
+	char *src = NULL, *target = NULL;
+	struct mount *m;
+
+	if (n->type == Y_SCALAR && !ynode_is_null(n))
+		l.source = get_str(c, n);
+	else if (!walk_map(c, n, clong_fields, &l))
+		goto out;
+	if (!l.source)
+		goto out;
+	if (l.uid || l.gid) {
+		perr(c, n, "not supported by cara: uid and gid of a config (the "
+		     "copy is owned by root and readable by all)");
+		goto out;
+	}
+	target = l.target ? xstrdup(l.target) : xasprintf("/%s", l.source);
+	if (*target != '/') {
+		perr(c, n, "the config target must be an absolute path, not "
+		     "'%.64s'", target);
+		goto out;
+	}
+	if (!(f = config_file(c, n, l.source)) || !(src = get_str(c, f)))
+		goto out;
+	if (!(vname = file_volume(c, f, src, l.source, l.has_mode ? l.mode : 0)))
+		goto out;
+	GROW(s->mounts, s->capmounts, s->nmounts + 1);
+	m = &s->mounts[s->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(vname);
+	m->mount_path = target;
+	target = NULL;
+	m->read_only = true;
+	m->pos = n->pos;
+out:
+	free(src);
+	free(target);
+	free(l.source);
+	free(l.target);
+	free(l.uid);
+	free(l.gid);
 }
 
 /* ---- depends_on, healthcheck, restart, labels, networks ---- */
@@ -1430,6 +1598,7 @@ static const struct field service_fields[] = {
 	FN("env_file", f_env_file, false),
 	LIST("ports", port_item, false),
 	LIST("volumes", volume_item, false),
+	LIST("configs", config_item, false),
 	FN("depends_on", f_depends_on, false),
 	FN("healthcheck", f_health, false),
 	FN("restart", f_restart, false),
@@ -1610,6 +1779,7 @@ static const struct field top_fields[] = {
 	SKIP("name", false),
 	SKIP("services", true),
 	SKIP("volumes", false),
+	SKIP("configs", false),
 	FN("networks", f_top_networks, false),
 	END
 };
@@ -1666,7 +1836,7 @@ static char *project_name(struct pctx *c, const struct ynode *root)
 
 static void read_dotenv(struct pctx *c, struct reader *r)
 {
-	char *dir = dir_of(c->file), *path = xasprintf("%s.env", dir);
+	char *dir = input_dir_of(c->file), *path = xasprintf("%s.env", dir);
 	const struct source_file *f = sibling(c, path);
 
 	if (f) {
@@ -1708,6 +1878,12 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	p.valid = true;
 	p.name = project_name(c, root);
 	walk_map(c, root, top_fields, &p);
+	if ((n = ynode_map_get(root, "configs")) && !ynode_is_null(n)) {
+		if (n->type != Y_MAP)
+			perr(c, n, "must be a mapping, not %s", ynode_type_name(n));
+		else
+			r.configs = n;
+	}
 	if ((n = ynode_map_get(root, "volumes")) && !ynode_is_null(n)) {
 		size_t o = path_key(c, "volumes");
 

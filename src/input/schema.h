@@ -142,6 +142,20 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases;
 
+/* Files of the source (input/repofile.c).  input_dir_of: the directory
+ * part of path with its '/' ("" at the top); input_join_rel: dir + rel
+ * normalised, NULL when it leaves the source (both the caller's). */
+char *input_dir_of(const char *path);
+char *input_join_rel(const char *dir, const char *rel);
+/* Make v a File volume of the source path rel (relative to c->file's
+ * directory): a regular file of c->snap, or a directory of them; false
+ * with the error at `at` when it is absolute, leaves the source, is or
+ * holds a symbolic link, or is not in the source. */
+bool input_file_volume(struct pctx *c, const struct ynode *at,
+		       struct volume *v, const char *rel);
+/* Sort v's files and set v->digest ("sha256-HEX" of layout, mode, data). */
+void files_digest(struct volume *v);
+
 /* The readers: one document each.  compose_read_document reads c->file
  * as a compose project (input/compose.c); c->snap, when set, holds its
  * sibling files (.env, env_file).  It resolves merge keys in root's tree,

@@ -223,7 +223,7 @@ static void check_names(struct vctx *v)
 	for (i = 0; p->name && i < p->nvolumes; i++) {
 		const struct volume *vol = &p->volumes[i];
 
-		if (vol->name && vol->type != VOLUME_HOSTPATH &&
+		if (vol->name && volume_is_docker(vol) &&
 		    5 + strlen(p->name) + 1 + strlen(vol->name) > MAX_DOCKER_NAME)
 			verr(v, vol->pos, "spec.volumes[%zu].name|volume name "
 			     "'cara-%.32s...-%s' would be longer than %d characters",
@@ -575,7 +575,7 @@ static void set_docker_names(struct sctx *s)
 						   p->services[j].name;
 
 				if (!item || !item[0] ||
-				    (pass && p->volumes[j].type == VOLUME_HOSTPATH))
+				    (pass && !volume_is_docker(&p->volumes[j])))
 					continue;
 				GROW(v, cap, n + 1);
 				v[n].name = xasprintf("%s-%s", p->name, item);

@@ -25,6 +25,7 @@ struct dirwalk {
 	const char *top;          /* as given */
 	char *real;               /* its real path */
 	struct strvec files;      /* relative to top */
+	struct strvec extra;      /* the other regular files */
 	unsigned full;            /* files past SOURCE_MAX_FILES */
 	struct dirid { dev_t dev; ino_t ino; bool used; } *seen;   /* hash set */
 	size_t nseen, capseen;
@@ -107,6 +108,17 @@ static void collect_entry(struct dirwalk *w, const char *rel, int depth)
 		walk_problem(w, rel, true, "cannot read: %s", strerror(errno));
 		goto out;
 	}
+	if (S_ISLNK(st.st_mode) && !source_manifest_name(base)) {
+		struct stat t;
+
+		/* a file to mount must be the source's own: no link is
+		 * mounted (a link to a directory is still walked for
+		 * manifests, as before) */
+		source_snapshot_refuse(w->out, xstrdup(rel), xstrdup("a symbolic "
+				       "link: cara mounts no links"));
+		if (stat(full, &t) < 0 || !S_ISDIR(t.st_mode))
+			goto out;
+	}
 	if (S_ISLNK(st.st_mode)) {
 		if (!(real = realpath(full, NULL)) || stat(real, &st) < 0) {
 			if (source_manifest_name(base))
@@ -131,6 +143,8 @@ static void collect_entry(struct dirwalk *w, const char *rel, int depth)
 		else if (!w->full++)
 			walk_problem(w, rel, true, "more than %d manifest files: this "
 				     "one and the rest are not read", SOURCE_MAX_FILES);
+	} else if (S_ISREG(st.st_mode)) {
+		strvec_push(&w->extra, rel);
 	}
 out:
 	free(real);
@@ -193,6 +207,29 @@ static void read_one(struct dirwalk *w, const char *path, const char *shown,
 		source_snapshot_add_file(w->out, xstrdup(shown), &data);
 	}
 	buf_release(&data);
+}
+
+/* One of the other files, if there is room for it (source.h). */
+static void read_extra(struct dirwalk *w, const char *top, const char *rel)
+{
+	char *full = xasprintf("%s/%s", top, rel);
+	struct buf data = BUF_INIT;
+	struct stat st;
+
+	if (!source_extra_room(w->out, 0)) {
+		source_snapshot_add_extra(w->out, xstrdup(rel), &data, false);
+	} else if (read_regular_file(full, SOURCE_MAX_FILE_BYTES, &data) < 0) {
+		source_snapshot_refuse(w->out, xstrdup(rel), errno == EFBIG ?
+			xasprintf("larger than %zu MiB: not kept",
+				  SOURCE_MAX_FILE_BYTES >> 20) :
+			xasprintf("cannot read: %s", strerror(errno)));
+	} else {
+		bool exec = lstat(full, &st) == 0 && (st.st_mode & 0111);
+
+		source_snapshot_add_extra(w->out, xstrdup(rel), &data, exec);
+	}
+	buf_release(&data);
+	free(full);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -276,6 +313,10 @@ int source_read_dir(struct source_snapshot *out, const char *dir,
 		read_one(&w, full, w.files.v[i], max);
 		free(full);
 	}
+	for (i = 0; i < w.extra.n; i++)
+		read_extra(&w, dir, w.extra.v[i]);
+	source_snapshot_sort_extra(out);
+	strvec_release(&w.extra);
 	strvec_release(&w.files);
 	free(w.seen);
 	free(w.real);

@@ -1470,11 +1470,14 @@ out:
 struct pending {
 	char *path;
 	git_oid id;
+	bool exec;
 };
 
 struct walk {
 	struct pending *v;
 	size_t n, cap;
+	struct pending *x;             /* the other regular files */
+	size_t nx, capx;
 	struct source_snapshot *out;   /* for the files refused on the way */
 	bool full;                     /* SOURCE_MAX_FILES reached and reported */
 };
@@ -1541,10 +1544,25 @@ static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 					    "a git source"));
 			continue;
 		}
-		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ||
-		    !source_manifest_name(name))
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+			source_snapshot_refuse(w->out, xasprintf("%s%s", prefix, name),
+					       xstrdup("a symbolic link: cara reads "
+						       "no links from a git source"));
 			continue;
+		}
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+			continue;
+		if (!source_manifest_name(name)) {
+			/* the other files: read if there is room (read_extra) */
+			GROW(w->x, w->capx, w->nx + 1);
+			w->x[w->nx].path = xasprintf("%s%s", prefix, name);
+			git_oid_cpy(&w->x[w->nx].id, git_tree_entry_id(e));
+			w->x[w->nx].exec = git_tree_entry_filemode(e) ==
+					   GIT_FILEMODE_BLOB_EXECUTABLE;
+			w->nx++;
+			continue;
+		}
 		if (w->n >= SOURCE_MAX_FILES) {
 			if (!w->full)
 				add_problem(w->out, xasprintf("%s%s", prefix, name),
@@ -1613,6 +1631,47 @@ static int read_files(struct fetch_ctx *c, git_repository *repo,
 		git_odb_object_free(obj);
 		obj = NULL;
 	}
+	git_odb_free(odb);
+	return rc;
+}
+
+/* The other files, in path order, while there is room under the
+ * SOURCE_MAX_EXTRA_* caps; the size is read from the header first. */
+static int read_extra(struct fetch_ctx *c, git_repository *repo,
+		      struct walk *w, struct source_snapshot *out)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	struct buf data = BUF_INIT;
+	size_t i, len;
+	int rc = 0;
+
+	if (!w->nx)
+		return 0;
+	qsort(w->x, w->nx, sizeof(*w->x), cmp_pending);
+	if (git_repository_odb(&odb, repo) < 0)
+		return fail_git(c, SRC_EREPO, "open the object database");
+	for (i = 0; i < w->nx && rc == 0; i++) {
+		if (git_odb_read_header(&len, &type, odb, &w->x[i].id) < 0) {
+			rc = fail_git(c, SRC_EREPO, w->x[i].path);
+		} else if (!source_extra_room(out, len)) {
+			data.len = len;   /* add_extra says why, reads nothing */
+			source_snapshot_add_extra(out, w->x[i].path, &data, false);
+			w->x[i].path = NULL;
+		} else if (git_odb_read(&obj, odb, &w->x[i].id) < 0 ||
+			   git_odb_object_type(obj) != GIT_OBJECT_BLOB) {
+			rc = fail_git(c, SRC_EREPO, w->x[i].path);
+		} else {
+			buf_reset(&data);
+			buf_add(&data, git_odb_object_data(obj), git_odb_object_size(obj));
+			source_snapshot_add_extra(out, w->x[i].path, &data, w->x[i].exec);
+			w->x[i].path = NULL;
+		}
+		git_odb_object_free(obj);
+		obj = NULL;
+	}
+	buf_release(&data);
 	git_odb_free(odb);
 	return rc;
 }
@@ -1694,7 +1753,7 @@ static int check_rewind(struct fetch_ctx *c, git_repository *repo,
 static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 			 struct source_snapshot *out)
 {
-	struct walk w = { NULL, 0, 0, out, false };
+	struct walk w = { .out = out };
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -1716,7 +1775,8 @@ static int read_snapshot(struct fetch_ctx *c, git_repository *repo,
 		goto out;
 	if ((rc = open_subtree(c, repo, commit, hex, &tree)) < 0 ||
 	    (rc = walk_tree(c, repo, tree, "", 0, &w)) < 0 ||
-	    (rc = read_files(c, repo, &w, out)) < 0)
+	    (rc = read_files(c, repo, &w, out)) < 0 ||
+	    (rc = read_extra(c, repo, &w, out)) < 0)
 		goto out;
 	memcpy(out->commit, hex, sizeof(out->commit));
 	out->commit_time = (int64_t)git_commit_author(commit)->when.time;
@@ -1725,6 +1785,9 @@ out:
 	for (i = 0; i < w.n; i++)
 		free(w.v[i].path);
 	free(w.v);
+	for (i = 0; i < w.nx; i++)
+		free(w.x[i].path);
+	free(w.x);
 	git_tree_free(tree);
 	git_commit_free(commit);
 	return rc;

@@ -81,24 +81,101 @@ bool source_yaml_name(const char *name)
 	return source_manifest_name(name) && n > 4 && strcmp(name + n - 4, ".env");
 }
 
-const struct source_file *source_snapshot_find(const struct source_snapshot *s,
-					       const char *path)
+static const struct source_file *find_in(const struct source_file *v, size_t n,
+					  const char *path)
 {
-	size_t lo = 0, hi = s->nfiles;
+	size_t lo = 0, hi = n;
 
-	/* files are sorted by path (strcmp) */
+	/* sorted by path (strcmp) */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(s->files[mid].path, path);
+		int r = strcmp(v[mid].path, path);
 
 		if (!r)
-			return &s->files[mid];
+			return &v[mid];
 		if (r < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct source_file *source_snapshot_find(const struct source_snapshot *s,
+					       const char *path)
+{
+	return find_in(s->files, s->nfiles, path);
+}
+
+const struct source_file *source_snapshot_find_any(const struct source_snapshot *s,
+						   const char *path)
+{
+	const struct source_file *f = find_in(s->files, s->nfiles, path);
+
+	return f ? f : find_in(s->extra, s->nextra, path);
+}
+
+const char *source_snapshot_refused(const struct source_snapshot *s,
+				    const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrefused; i++)
+		if (!strcmp(s->refused[i].path, path))
+			return s->refused[i].message;
+	return NULL;
+}
+
+bool source_extra_room(const struct source_snapshot *s, size_t len)
+{
+	return s->nextra < SOURCE_MAX_EXTRA_FILES &&
+	       len <= SOURCE_MAX_FILE_BYTES &&
+	       len <= SOURCE_MAX_EXTRA_BYTES - s->extra_bytes;
+}
+
+void source_snapshot_refuse(struct source_snapshot *s, char *path, char *why)
+{
+	GROW(s->refused, s->caprefused, s->nrefused + 1);
+	s->refused[s->nrefused].path = path;
+	s->refused[s->nrefused].message = why;
+	s->refused[s->nrefused].warning = true;
+	s->nrefused++;
+}
+
+void source_snapshot_add_extra(struct source_snapshot *s, char *path,
+			       struct buf *data, bool exec)
+{
+	struct source_file *f;
+
+	if (!source_extra_room(s, data->len)) {
+		source_snapshot_refuse(s, path, data->len > SOURCE_MAX_FILE_BYTES ?
+			xasprintf("larger than %zu MiB: not kept",
+				  SOURCE_MAX_FILE_BYTES >> 20) :
+			xasprintf("past the caps on files that are not manifests "
+				  "(%zu MiB, %d files): not kept",
+				  SOURCE_MAX_EXTRA_BYTES >> 20, SOURCE_MAX_EXTRA_FILES));
+		buf_release(data);
+		return;
+	}
+	GROW(s->extra, s->capextra, s->nextra + 1);
+	f = &s->extra[s->nextra++];
+	f->len = data->len;
+	f->data = data->ptr ? buf_detach(data) : xstrdup("");
+	f->path = path;
+	f->exec = exec;
+	s->extra_bytes += f->len;
+}
+
+static int file_by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+		      ((const struct source_file *)b)->path);
+}
+
+void source_snapshot_sort_extra(struct source_snapshot *s)
+{
+	if (s->nextra > 1)
+		qsort(s->extra, s->nextra, sizeof(*s->extra), file_by_path);
 }
 
 void source_snapshot_release(struct source_snapshot *s)
@@ -117,6 +194,16 @@ void source_snapshot_release(struct source_snapshot *s)
 		free(s->problems[i].message);
 	}
 	free(s->problems);
+	for (i = 0; i < s->nextra; i++) {
+		free(s->extra[i].path);
+		free(s->extra[i].data);
+	}
+	free(s->extra);
+	for (i = 0; i < s->nrefused; i++) {
+		free(s->refused[i].path);
+		free(s->refused[i].message);
+	}
+	free(s->refused);
 	free(s->subject);
 	free(s->signer);
 	memset(s, 0, sizeof(*s));

@@ -37,6 +37,16 @@
 #define SOURCE_MAX_FILES 10000
 #define SOURCE_MAX_TOTAL_BYTES ((size_t)256 << 20)   /* all files together */
 bool source_manifest_name(const char *name);   /* also .env, *.env */
+/*
+ * The other regular files (nginx.conf, conf/site.d/...), which compose
+ * binds and configs and File volumes mount: kept apart (source_snapshot.
+ * extra) under caps of their own, so that they never take the manifests'
+ * room.  Past a cap, or a link, such a file is only noted as refused
+ * (source_snapshot_refused): it is an error only where it is mounted,
+ * and never makes the snapshot incomplete.
+ */
+#define SOURCE_MAX_EXTRA_FILES 2000
+#define SOURCE_MAX_EXTRA_BYTES ((size_t)64 << 20)
 bool source_yaml_name(const char *name);       /* the YAML ones among them */
 /* compose's file names, in its order of precedence within a directory;
  * the rank of a base name among them, or -1 */
@@ -72,6 +82,7 @@ struct source_file {
 	char *path;                /* relative to options.path */
 	char *data;
 	size_t len;
+	bool exec;                 /* executable (git 100755, a dir's x bits) */
 };
 
 struct source_problem {
@@ -99,11 +110,25 @@ struct source_snapshot {
 	struct source_problem *problems;
 	size_t nproblems, capproblems;
 	size_t total_bytes;        /* of files, under SOURCE_MAX_TOTAL_BYTES */
+	/* the other regular files, sorted by path, under the
+	 * SOURCE_MAX_EXTRA_* caps; those refused, with why (sorted too) */
+	struct source_file *extra;
+	size_t nextra, capextra;
+	size_t extra_bytes;
+	struct source_problem *refused;
+	size_t nrefused, caprefused;
 };
 
 /* The file at path (exact), or NULL; log time. */
 const struct source_file *source_snapshot_find(const struct source_snapshot *s,
 					       const char *path);
+
+/* A file of either kind at path (exact), or NULL. */
+const struct source_file *source_snapshot_find_any(const struct source_snapshot *s,
+						   const char *path);
+/* Why the file at path was not kept (borrowed), or NULL. */
+const char *source_snapshot_refused(const struct source_snapshot *s,
+				    const char *path);
 
 /* Fetch and read.  -1 with error_last() (URL redacted) on failure.  With
  * verify_signatures, the commit (also a cached one under offline_ok) is
@@ -136,6 +161,14 @@ void source_snapshot_add_problem(struct source_snapshot *s, char *path,
 				 char *message, bool warning);
 void source_snapshot_add_file(struct source_snapshot *s, char *path,
 			      struct buf *data);
+/* For the sources: an other file (data is emptied) or one refused; in
+ * any order (source_snapshot_sort_extra sorts them at the end).  With no
+ * room left under the SOURCE_MAX_EXTRA_* caps, add_extra refuses it. */
+void source_snapshot_add_extra(struct source_snapshot *s, char *path,
+			       struct buf *data, bool exec);
+void source_snapshot_refuse(struct source_snapshot *s, char *path, char *why);
+bool source_extra_room(const struct source_snapshot *s, size_t len);
+void source_snapshot_sort_extra(struct source_snapshot *s);
 /* Is there room for len more bytes under SOURCE_MAX_TOTAL_BYTES? */
 bool source_snapshot_room(const struct source_snapshot *s, size_t len);
 char *source_total_message(void);     /* the problem when there is not */
