@@ -5,20 +5,29 @@
 # credentials; without it the pull fails with an ImagePullError that says
 # the certificate is not trusted and where the CA goes.  dockerd skips TLS
 # verification for 127.0.0.0/8 (its default insecure registries), so the
-# registry listens on this host's first non-loopback address instead.
-# The certs.d entry is removed by the cleanup trap, even on failure.
+# registry runs in a network namespace this test makes, on the far end of
+# a veth pair with addresses of a /30 of its own: nothing listens on the
+# host's own addresses.  The certs.d entry, the namespace and the veth are
+# removed by the cleanup trap, even on failure.
 . "$srcdir/tests/lib.sh"
 
-HOST_IP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' | grep -E '^[0-9.]+$' | head -1)
+# a /30 of 10.253.0.0/16 from $UNIQ (tests never share a prefix), away
+# from dockerd's address pool (10.128.0.0/12)
+n=$(( 0x$(printf %s "$UNIQ" | tail -c 4) % 16384 ))
+NET="10.253.$(( n / 64 )).$(( n % 64 * 4 ))"
+HOST_END=${NET%.*}.$(( ${NET##*.} + 1 ))
+NS_IP=${NET%.*}.$(( ${NET##*.} + 2 ))
+NS="cara-$UNIQ"
+VETH="cv$(printf %s "$UNIQ" | tail -c 6)"
 if [ ! -x /usr/bin/docker-registry ] || ! command -v htpasswd >/dev/null 2>&1 ||
-   ! command -v openssl >/dev/null 2>&1 || [ -z "$HOST_IP" ] || [ "$(id -u)" -ne 0 ]; then
-	test_skip 'TLS registry pulls' 'needs docker-registry, apache2-utils, openssl, a non-loopback address and root'
+   ! command -v openssl >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 ||
+   [ "$(id -u)" -ne 0 ]; then
+	test_skip 'TLS registry pulls' 'needs docker-registry, apache2-utils, openssl, iproute2 and root'
 	test_done
 	exit
 fi
-
-PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('$HOST_IP', 0)); print(s.getsockname()[1])")
-REG="$HOST_IP:$PORT"
+PORT=5000
+REG="$NS_IP:$PORT"
 CERTS_D="/etc/docker/certs.d/$REG"
 IMG1="$REG/cara-$UNIQ/app:1"
 IMG2="$REG/cara-$UNIQ/app:2"
@@ -39,16 +48,18 @@ tls_cleanup() {
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
 	fi
+	ip link del "$VETH" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
 	test_cleanup
 }
 trap tls_cleanup EXIT
 
 mkdir -p reg/data m login
 htpasswd -Bbn "$USER_NAME" "$PASSWORD" > reg/htpasswd
-printf "subjectAltName=IP:%s\n" "$HOST_IP" > reg/san.ext
+printf "subjectAltName=IP:%s\n" "$NS_IP" > reg/san.ext
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cara test CA $UNIQ" \
 	-keyout reg/ca.key -out reg/ca.crt >/dev/null 2>&1 &&
-openssl req -newkey rsa:2048 -nodes -subj "/CN=$HOST_IP" \
+openssl req -newkey rsa:2048 -nodes -subj "/CN=$NS_IP" \
 	-keyout reg/server.key -out reg/server.csr >/dev/null 2>&1 &&
 openssl x509 -req -in reg/server.csr -CA reg/ca.crt -CAkey reg/ca.key -CAcreateserial \
 	-days 2 -extfile reg/san.ext -out reg/server.crt >/dev/null 2>&1
@@ -69,7 +80,15 @@ auth:
     realm: cara-test
     path: $TEST_DIR/reg/htpasswd
 EOT
-/usr/bin/docker-registry serve reg/config.yml > reg/log 2>&1 &
+ip netns add "$NS" &&
+ip link add "$VETH" type veth peer name "${VETH}n" &&
+ip link set "${VETH}n" netns "$NS" &&
+ip addr add "$HOST_END/30" dev "$VETH" && ip link set "$VETH" up &&
+ip -n "$NS" addr add "$NS_IP/30" dev "${VETH}n" && ip -n "$NS" link set "${VETH}n" up &&
+ip -n "$NS" link set lo up ||
+	{ test_skip 'TLS registry pulls' 'cannot make a network namespace here'; test_done; exit; }
+# ip netns exec execs the registry: $! is the registry's own pid
+ip netns exec "$NS" /usr/bin/docker-registry serve reg/config.yml > reg/log 2>&1 &
 REG_PID=$!
 
 project() {

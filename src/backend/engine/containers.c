@@ -385,11 +385,52 @@ out:
 	return rc;
 }
 
+/*
+ * A removal another client started (a pass killed while dockerd removed
+ * the container) goes on without it, and dockerd answers a second one
+ * 409 "already in progress": wait, within the handle's timeout, for the
+ * container to be gone.
+ */
+static int wait_removed(struct docker *d, const char *id_or_name)
+{
+	char *what = xasprintf("inspect container '%s'", id_or_name);
+	char *path = engine_obj_path("containers", id_or_name, "/json");
+	int64_t end = monotonic_ms() + d->timeout_ms;
+	long code;
+	int rc;
+
+	for (;;) {
+		rc = engine_simple(d, "GET", path, NULL, what, &code);
+		if (rc == ERR_NOTFOUND) {       /* gone: what was asked */
+			error_clear();
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		if (monotonic_ms() >= end) {
+			rc = error_set("docker: remove container '%s': a removal already "
+				       "in progress did not end within %ld s", id_or_name,
+				       d->timeout_ms / 1000);
+			break;
+		}
+		usleep(200 * 1000);
+	}
+	free(path);
+	free(what);
+	return rc;
+}
+
 int docker_container_remove(struct docker *d, const char *id_or_name,
 			    bool force)
 {
-	return engine_remove_object(d, "container", id_or_name,
-			     force ? "?force=1&v=0" : "?force=0&v=0");
+	int rc = engine_remove_object(d, "container", id_or_name,
+				      force ? "?force=1&v=0" : "?force=0&v=0");
+
+	if (rc < 0 && d->last_code == 409 &&
+	    strstr(buf_cstr(&d->body), "already in progress"))
+		return wait_removed(d, id_or_name);
+	return rc;
 }
 
 int docker_container_wait(struct docker *d, const char *id_or_name,
