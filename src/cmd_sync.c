@@ -171,17 +171,50 @@ static void mark_pending(struct pass *p)
 }
 
 /*
+ * Is every container of this state that the pass saw one of a project of
+ * the source, or of a project this pass tore down?  A project left
+ * running outside the source (--no-prune, a prune the mass-prune guard
+ * held, a single-file source) may mount copies the source no longer
+ * names.
+ */
+static bool containers_accounted(const struct pass *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->obs.ncontainers; i++) {
+		const struct obs_container *c = &p->obs.containers[i];
+		bool ok = false;
+
+		if (!c->project || (p->owner && c->owner && *c->owner &&
+				    strcmp(c->owner, p->owner)))
+			continue;      /* another state's: its own files */
+		if ((!c->owner || !*c->owner) && !strvec_has(&p->known, c->project))
+			continue;      /* unlabelled, of a project this state never had */
+		for (k = 0; k < p->desired.n && !ok; k++)
+			ok = p->desired.v[k].name && !strcmp(p->desired.v[k].name, c->project);
+		for (k = 0; k < p->plan.nprojects && !ok; k++)
+			ok = p->plan.projects[k].verdict == VERDICT_TEARDOWN &&
+			     !strcmp(p->plan.projects[k].name, c->project);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
  * The copies of source files no project of the source mounts any more.
- * Only after a pass in which every project was read and applied: an
- * invalid or failed project's containers may still mount older copies,
- * and which those are is known only from a good pass.
+ * Only after a pass in which every project was read and applied, and
+ * every container of this state belongs to the source or was torn down:
+ * an invalid, failed or unpruned project's containers may still mount
+ * older copies, and which those are is known only from a good pass.
  */
 static void gc_files(struct pass *p, const char *files_dir, size_t failed)
 {
 	struct strvec keep = STRVEC_INIT;
 	size_t i, k, removed = 0;
 
-	if (p->desired.incomplete || failed)
+	if (p->desired.incomplete || failed || p->plan.mass_refused ||
+	    !containers_accounted(p))
 		return;
 	for (i = 0; i < p->desired.n; i++) {
 		const struct project *pr = &p->desired.v[i];
@@ -437,7 +470,14 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		goto out;
 	}
 	mark_pending(&p);
-	files_dir = xasprintf("%s/files", cfg->state_dir);
+	{
+		/* absolute: the Engine binds the copies by path, whatever the
+		 * working directory of cara (a relative --state-dir) */
+		char *real = realpath(cfg->state_dir, NULL);
+
+		files_dir = xasprintf("%s/files", real ? real : cfg->state_dir);
+		free(real);
+	}
 	apply_options_of(&ao, &p, files_dir);
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);

@@ -416,13 +416,14 @@ static const struct field volume_fields[] = {
 	     "volume name"),
 	SKIP("type", false),
 	STR("hostPath", struct volume, host_path, false),
+	SKIP("path", false),
 	END
 };
 
 static void volume_type(struct pctx *c, const struct ynode *type,
 			const struct ynode *hp, struct volume *v)
 {
-	static const char *const names[] = { "Ephemeral", "Managed", "HostPath" };
+	static const char *const names[] = { "Ephemeral", "Managed", "HostPath", "File" };
 	char *t;
 	size_t i, o;
 
@@ -436,6 +437,30 @@ static void volume_type(struct pctx *c, const struct ynode *type,
 		v->type = (enum volume_type)i;
 	path_pop(c, o);
 	free(t);
+}
+
+/*
+ * A File volume: `path`, relative to the manifest, names a file or a
+ * directory of the same source (commit or directory), mounted read-only
+ * from cara's content-addressed copy (input/repofile.c).
+ */
+static void file_volume(struct pctx *c, const struct ynode *n, struct volume *v)
+{
+	const struct ynode *pn = ynode_map_get(n, "path");
+	char *rel;
+	size_t o = path_key(c, "path");
+
+	if (v->type != VOLUME_FILE) {
+		if (!ynode_is_null(pn))
+			perr(c, pn, "only a File volume has a path (this one is %s)",
+			     volume_type_name(v->type));
+	} else if (ynode_is_null(pn)) {
+		perr(c, n, "required for a File volume");
+	} else if ((rel = get_str(c, pn))) {
+		input_file_volume(c, pn, v, rel);
+		free(rel);
+	}
+	path_pop(c, o);
 }
 
 static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
@@ -465,6 +490,7 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 		perr(c, hp, "%s", why);
 	path_pop(c, o);
 	free(why);
+	file_volume(c, n, v);
 }
 
 static void f_scope(struct pctx *c, const struct ynode *v, void *obj)

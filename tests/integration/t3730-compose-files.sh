@@ -122,4 +122,42 @@ test_expect_success 'gc removes the copies no service mounts any more' '
 	[ "$(docker exec $P-other cat /etc/app.ini)" = "[app]" ]
 '
 
+test_expect_success 'a Project manifest mounts a file of the source; a pass that prunes nothing removes no copy' '
+	Q="$UNIQ-mf" &&
+	mkdir -p mf/conf &&
+	echo "from the manifest" > mf/conf/app.txt &&
+	cat > mf/p.yaml <<EOT &&
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $Q}
+spec:
+  services:
+    - name: web
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      volumeMounts: [{name: conf, mountPath: /etc/app.txt}]
+  volumes:
+    - {name: conf, type: File, path: conf/app.txt}
+EOT
+	n=$(ls "$FILES" | wc -l) &&
+	expect_exit 4 $CARA sync --path mf 2>err &&
+	expect_contains err "refusing to prune" &&
+	[ "$(ls "$FILES" | wc -l)" -gt "$n" ] &&
+	docker restart -t 1 $P-other >/dev/null &&
+	[ "$(docker exec $P-other cat /etc/app.ini)" = "[app]" ] &&
+	[ "$(docker exec $Q-web cat /etc/app.txt)" = "from the manifest" ] &&
+	! docker exec $Q-web sh -c "echo x > /etc/app.txt" 2>/dev/null &&
+	echo "changed" > mf/conf/app.txt &&
+	$CARA diff --path mf >out; [ $? -eq 2 ] && expect_contains out "changed: files" &&
+	$CARA sync --path mf 2>err || { cat err; false; } &&
+	[ "$(docker exec $Q-web cat /etc/app.txt)" = "changed" ] &&
+	sed -i "s#path: conf/app.txt#path: ../../etc/passwd#" mf/p.yaml &&
+	expect_exit 1 $CARA validate mf 2>err &&
+	expect_contains err "p.yaml:12:38: spec.volumes[0].path:" && expect_contains err "leaves the source" &&
+	sed -i "s#type: File, path: ../../etc/passwd#type: Managed, path: x#" mf/p.yaml &&
+	expect_exit 1 $CARA validate mf 2>err &&
+	expect_contains err "only a File volume has a path"
+'
+
 test_done
