@@ -133,7 +133,7 @@ static bool is_merge_key(const struct ynode *k)
  * mappings in the order listed (YAML's merge-key rule).  Nodes are moved,
  * never copied; n log n per mapping.
  */
-static void merge_keys(struct pctx *c, struct ynode *n)
+void compose_merge_keys(struct pctx *c, struct ynode *n)
 {
 	struct mpair *v = NULL;
 	size_t i, j, nv = 0, capv = 0, seq = 0, out;
@@ -141,7 +141,7 @@ static void merge_keys(struct pctx *c, struct ynode *n)
 	int pri = 1;
 
 	for (i = 0; i < n->n; i++)
-		merge_keys(c, n->kid[i]);
+		compose_merge_keys(c, n->kid[i]);
 	if (n->type != Y_MAP)
 		return;
 	for (i = 0; i + 1 < n->n; i += 2)
@@ -207,7 +207,7 @@ static void merge_keys(struct pctx *c, struct ynode *n)
 /* ---- sibling files: .env and env_file ---- */
 
 /* Directory part of path, with its '/' ("" at the top). */
-static char *dir_of(const char *path)
+char *compose_dir_of(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
@@ -215,7 +215,7 @@ static char *dir_of(const char *path)
 }
 
 /* dir + rel, normalised ("./", "a/../"); NULL when it leaves the source. */
-static char *join_rel(const char *dir, const char *rel)
+char *compose_join_rel(const char *dir, const char *rel)
 {
 	struct strvec parts = STRVEC_INIT;
 	struct buf all = BUF_INIT, out = BUF_INIT;
@@ -635,11 +635,11 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 
 	if (!t)
 		return;
-	dir = dir_of(c->file);
+	dir = compose_dir_of(v->file ? v->file : c->file);  /* where it is written */
 	if (*t == '/' || *t == '~')
 		perr(c, v, "'%.64s' is not in the source: an env_file is read from "
 		     "the source, relative to the compose file", t);
-	else if (!(path = join_rel(dir, t)))
+	else if (!(path = compose_join_rel(dir, t)))
 		perr(c, v, "'%.64s' leaves the source", t);
 	else if (!(f = sibling(c, path)))
 		perr(c, v, "'%.64s' is not in the source (cara keeps files named "
@@ -1666,7 +1666,7 @@ static char *project_name(struct pctx *c, const struct ynode *root)
 
 static void read_dotenv(struct pctx *c, struct reader *r)
 {
-	char *dir = dir_of(c->file), *path = xasprintf("%s.env", dir);
+	char *dir = compose_dir_of(c->file), *path = xasprintf("%s.env", dir);
 	const struct source_file *f = sibling(c, path);
 
 	if (f) {
@@ -1702,7 +1702,8 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	c->compose = true;
 	c->bad = false;
 	read_dotenv(c, &r);
-	merge_keys(c, root);
+	compose_merge_keys(c, root);
+	compose_assemble(c, root);
 	p.file = xstrdup(c->file);
 	p.pos = root->pos;
 	p.valid = true;
