@@ -8,6 +8,7 @@
  *   schema.c    findings, ${VAR}, typed getters, the field walker
  *   caravan.c   the caravanserai/v1 Project reader
  *   compose.c   the compose reader: one compose file, one project
+ *   merge.c     its override file, extends and include, merged into its tree
  *   checks.c    the value checks readers and the validator share
  *   validate.c  one project as a whole, and a source's projects together
  *
