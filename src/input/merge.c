@@ -496,14 +496,41 @@ static void compose_merge_service(struct ynode **base, struct ynode *over)
 
 /* ---- the files of a project ---- */
 
+/* A file whose services extends reads, with an index of their names
+ * (built at the first lookup; the names are borrowed from the tree, whose
+ * services map only has values replaced while extends are resolved). */
 struct tree {
 	const char *path;          /* borrowed from the snapshot */
-	struct ynode *root;        /* owned */
+	struct ynode *root;        /* owned by whoever made the tree */
+	struct ynode *svcs;
+	struct khash idx;
+	bool indexed;
 };
+
+/* The index of the value of service name in t, or -1. */
+static long tree_find(struct tree *t, const char *name)
+{
+	size_t k, *at;
+	long i;
+
+	if (!t->indexed) {
+		t->indexed = true;
+		if ((i = map_find(t->root, "services")) >= 0 &&
+		    t->root->kid[i]->type == Y_MAP) {
+			t->svcs = t->root->kid[i];
+			for (k = 0; k + 1 < t->svcs->n; k += 2)
+				if (t->svcs->kid[k]->type == Y_SCALAR &&
+				    !kh_get(&t->idx, t->svcs->kid[k]->str))
+					kh_put(&t->idx, t->svcs->kid[k]->str, k + 1);
+		}
+	}
+	at = kh_get(&t->idx, name);
+	return at ? (long)*at : -1;
+}
 
 struct loader {
 	struct pctx *c;
-	struct tree *ext;          /* files read for extends, once each */
+	struct tree **ext;         /* files read for extends, once each */
 	size_t next, capext;
 	struct strvec including;   /* the include chain being read */
 	struct strvec included;    /* every file included so far */
@@ -632,53 +659,51 @@ static void process(struct loader *l, struct ynode *root, const char *path);
 
 /* The service `name` of tree t with its extends resolved (borrowed from
  * t), or NULL after an error at at. */
-static struct ynode *resolve(struct loader *l, struct ynode *root,
-			     const char *path, const char *name,
-			     const struct ynode *at, struct ynode **stack,
-			     size_t depth);
-
-static struct ynode *ext_tree(struct loader *l, const struct ynode *at,
-			      const char *path, const char **stored)
+static struct tree *ext_tree(struct loader *l, const struct ynode *at,
+			     const char *path)
 {
-	size_t i;
+	struct tree *t;
 	struct ynode *root;
+	const char *stored;
+	size_t i;
 
 	for (i = 0; i < l->next; i++)
-		if (!strcmp(l->ext[i].path, path)) {
-			*stored = l->ext[i].path;
-			return l->ext[i].root;
-		}
-	if (!(root = load(l, at, path, stored)))
+		if (!strcmp(l->ext[i]->path, path))
+			return l->ext[i];
+	if (!(root = load(l, at, path, &stored)))
 		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->path = stored;
+	t->root = root;
 	GROW(l->ext, l->capext, l->next + 1);
-	l->ext[l->next++] = (struct tree){ *stored, root };
-	return root;
+	l->ext[l->next++] = t;
+	return t;
 }
 
 static const char *const not_inherited[] = {
 	"depends_on", "links", "volumes_from",
 };
 
-static struct ynode *resolve(struct loader *l, struct ynode *root,
-			     const char *path, const char *name,
-			     const struct ynode *at, struct ynode **stack,
-			     size_t depth)
+/* The service `name` of t with its extends resolved (borrowed from t), or
+ * NULL after an error at at.  stack holds the services being resolved. */
+static struct ynode *resolve(struct loader *l, struct tree *t,
+			     const char *name, const struct ynode *at,
+			     struct ynode **stack, size_t depth)
 {
 	struct pctx *c = l->c;
-	struct ynode *svcs = NULL, *v, *ext, *btree, *base, *copy;
+	struct ynode *v, *ext, *base, *copy;
+	struct tree *bt = t;
 	const struct ynode *bs, *bf;
-	const char *bpath = path;
+	const char *path = t->path;
 	char *bfile = NULL;
 	long i, si;
 	size_t k, n;
 
-	if ((i = map_find(root, "services")) >= 0)
-		svcs = root->kid[i];
-	if ((si = map_find(svcs, name)) < 0) {
+	if ((si = tree_find(t, name)) < 0) {
 		perr(c, at, "no service '%.64s' in '%s' to extend", name, path);
 		return NULL;
 	}
-	v = svcs->kid[si];
+	v = t->svcs->kid[si];
 	if (v->type != Y_MAP || (i = map_find(v, "extends")) < 0)
 		return v;
 	ext = v->kid[i];
@@ -715,7 +740,6 @@ static struct ynode *resolve(struct loader *l, struct ynode *root,
 		     ynode_type_name(ext));
 		goto fail;
 	}
-	btree = root;
 	if (bf && !ynode_is_null(bf)) {
 		if (bf->type != Y_SCALAR) {
 			perr(c, bf, "extends.file must be a path");
@@ -723,14 +747,13 @@ static struct ynode *resolve(struct loader *l, struct ynode *root,
 		}
 		if (!(bfile = rel_path(c, bf, path, bf->str, "an extends file")))
 			goto fail;
-		if (strcmp(bfile, path) &&
-		    !(btree = ext_tree(l, bf, bfile, &bpath))) {
+		if (strcmp(bfile, path) && !(bt = ext_tree(l, bf, bfile))) {
 			free(bfile);
 			goto fail;
 		}
 	}
 	free(bfile);
-	if (!(base = resolve(l, btree, bpath, bs->str, bs, stack, depth + 1)))
+	if (!(base = resolve(l, bt, bs->str, bs, stack, depth + 1)))
 		goto fail;
 	for (k = 0; k < sizeof(not_inherited) / sizeof(*not_inherited); k++)
 		if (map_find(base, not_inherited[k]) >= 0) {
@@ -742,16 +765,14 @@ static struct ynode *resolve(struct loader *l, struct ynode *root,
 		perr(c, bs, "service '%.64s' is not a mapping", bs->str);
 		goto fail;
 	}
-	/* the lookup may have moved services of this tree: find v again */
 	n = count_nodes(base);
 	if (!budget(l, bs, n))
 		goto fail;
 	copy = copy_tree(base);
 	map_remove(v, "extends");
-	si = map_find(svcs, name);
-	svcs->kid[si] = copy;
-	compose_merge_service(&svcs->kid[si], v);
-	return svcs->kid[si];
+	t->svcs->kid[si] = copy;
+	compose_merge_service(&t->svcs->kid[si], v);   /* frees v */
+	return t->svcs->kid[si];
 fail:
 	/* reported: the reader must not report extends again */
 	map_remove(v, "extends");
@@ -762,17 +783,16 @@ fail:
 static void resolve_all(struct loader *l, struct ynode *root, const char *path)
 {
 	struct ynode *stack[EXTENDS_MAX_DEPTH];
-	long i = map_find(root, "services");
-	struct ynode *svcs;
+	struct tree t = { .path = path, .root = root };
 	size_t k;
 
-	if (i < 0 || (svcs = root->kid[i])->type != Y_MAP)
-		return;
-	for (k = 0; k + 1 < svcs->n && !l->over; k += 2)
-		if (svcs->kid[k]->type == Y_SCALAR && svcs->kid[k + 1]->type == Y_MAP &&
-		    map_find(svcs->kid[k + 1], "extends") >= 0)
-			resolve(l, root, path, svcs->kid[k]->str, svcs->kid[k],
-				stack, 0);
+	tree_find(&t, "");        /* the index, and t.svcs */
+	for (k = 0; t.svcs && k + 1 < t.svcs->n && !l->over; k += 2)
+		if (t.svcs->kid[k]->type == Y_SCALAR &&
+		    t.svcs->kid[k + 1]->type == Y_MAP &&
+		    map_find(t.svcs->kid[k + 1], "extends") >= 0)
+			resolve(l, &t, t.svcs->kid[k]->str, t.svcs->kid[k], stack, 0);
+	kh_release(&t.idx);
 }
 
 /* The services, volumes and networks of included tree inc join root; a
@@ -944,8 +964,11 @@ void compose_assemble(struct pctx *c, struct ynode *root)
 		free(p);
 		break;
 	}
-	for (k = 0; k < l.next; k++)
-		ynode_free(l.ext[k].root);
+	for (k = 0; k < l.next; k++) {
+		ynode_free(l.ext[k]->root);
+		kh_release(&l.ext[k]->idx);
+		free(l.ext[k]);
+	}
 	free(l.ext);
 	strvec_release(&l.including);
 	strvec_release(&l.included);
