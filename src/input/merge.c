@@ -2,7 +2,9 @@
  * input/merge.c - the files of one compose project as one YAML tree,
  * before compose.c reads it: the override file beside the compose file,
  * service-level extends (same file or another file of the snapshot) and
- * top-level include, merged as compose merges them (the compose
+ * top-level include, merged as compose merges them: each file's includes
+ * first (an included file with its own includes and extends resolved),
+ * then the override merged in, then the extends of the merged tree (the compose
  * specification's merge rules; docker-compose 1.29 where the two differ
  * and cara has no reason to pick).
  *
@@ -655,7 +657,8 @@ static struct ynode *load(struct loader *l, const struct ynode *at,
 	return p.root;
 }
 
-static void process(struct loader *l, struct ynode *root, const char *path);
+static void process(struct loader *l, struct ynode *root, const char *path,
+		    bool extends);
 
 /* The service `name` of tree t with its extends resolved (borrowed from
  * t), or NULL after an error at at. */
@@ -745,7 +748,9 @@ static struct ynode *resolve(struct loader *l, struct tree *t,
 			perr(c, bf, "extends.file must be a path");
 			goto fail;
 		}
-		if (!(bfile = rel_path(c, bf, path, bf->str, "an extends file")))
+		/* relative to the file the extends is written in */
+		if (!(bfile = rel_path(c, bf, bf->file ? bf->file : path, bf->str,
+				       "an extends file")))
 			goto fail;
 		if (strcmp(bfile, path) && !(bt = ext_tree(l, bf, bfile))) {
 			free(bfile);
@@ -902,7 +907,7 @@ static void include_one(struct loader *l, struct ynode *root, const char *path,
 	inc = load(l, p, ip, &stored);
 	if (inc) {
 		strvec_push(&l->including, ip);
-		process(l, inc, stored);
+		process(l, inc, stored, true);
 		free(l->including.v[--l->including.n]);
 		join(l, root, inc, path);
 		ynode_free(inc);
@@ -910,8 +915,10 @@ static void include_one(struct loader *l, struct ynode *root, const char *path,
 	free(ip);
 }
 
-/* Includes, then extends, of the file at path whose tree is root. */
-static void process(struct loader *l, struct ynode *root, const char *path)
+/* Includes, then (with extends) extends, of the file at path whose tree is
+ * root. */
+static void process(struct loader *l, struct ynode *root, const char *path,
+		    bool extends)
 {
 	long i = map_find(root, "include");
 	struct ynode *inc;
@@ -928,7 +935,8 @@ static void process(struct loader *l, struct ynode *root, const char *path)
 		}
 		map_remove(root, "include");
 	}
-	resolve_all(l, root, path);
+	if (extends)
+		resolve_all(l, root, path);
 }
 
 void compose_assemble(struct pctx *c, struct ynode *root)
@@ -944,7 +952,7 @@ void compose_assemble(struct pctx *c, struct ynode *root)
 	l.nodes = count_nodes(root);
 	strvec_push(&l.including, c->file);
 	strvec_push(&l.included, c->file);
-	process(&l, root, c->file);
+	process(&l, root, c->file, false);
 	/* the override of its family: compose.override.* for compose.*,
 	 * docker-compose.override.* for docker-compose.* */
 	for (i = 0; rank >= 0 && i < 2 && c->snap; i++) {
@@ -958,12 +966,16 @@ void compose_assemble(struct pctx *c, struct ynode *root)
 		}
 		if ((over = load(&l, root, p, &stored))) {
 			strvec_push(&l.including, stored);
-			process(&l, over, stored);
+			process(&l, over, stored, false);
 			compose_merge_tree(root, over);
 		}
 		free(p);
 		break;
 	}
+	/* extends last, on the merged tree, as compose resolves them: an
+	 * override may extend a service of the compose file, and what it
+	 * changes in a base reaches the services extending it */
+	resolve_all(&l, root, c->file);
 	for (k = 0; k < l.next; k++) {
 		ynode_free(l.ext[k]->root);
 		kh_release(&l.ext[k]->idx);

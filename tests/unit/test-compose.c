@@ -664,6 +664,16 @@ static const char *kvlist_get(const struct kvlist *l, const char *key)
 	return "";
 }
 
+static bool kvlist_has(const struct kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return true;
+	return false;
+}
+
 static const struct service *svc(const struct t *t, const char *name)
 {
 	return t->set.n ? project_find_service(&t->set.v[0], name) : NULL;
@@ -801,6 +811,84 @@ static void test_override(void)
 	clean(&t, "docker-compose.override.yml with docker-compose.yml");
 	ok(svc(&t, "cache") != NULL, "  merged");
 	t_free(&t);
+}
+
+/* More rules, each against `docker-compose -f a -f b config` (1.29.2),
+ * but volumes by target across short and long syntax: the spec's rule
+ * (1.29 calls those "duplicate mount points"). */
+static void test_override_rules(void)
+{
+	const char *files[] = {
+		"app/compose.override.yaml",
+		"services:\n"
+		"  s:\n"
+		"    ulimits: {nofile: 30}\n"
+		"    volumes: [{type: volume, source: b, target: /a}]\n"
+		"    depends_on: [c, d]\n"
+		"    environment: {E: }\n"
+		"    labels: [k]\n"
+		"    image: busybox:2\n"
+		"  t:\n"
+		"    extends: c\n"
+		"    user: t\n"
+		"  c: {image: c2}\n",
+		"app/compose.yaml",
+		"services:\n"
+		"  s:\n"
+		"    image: busybox\n"
+		"    ulimits: {nofile: {soft: 10, hard: 20}, nproc: 5}\n"
+		"    volumes: [\"a:/a\", \"a:/z\"]\n"
+		"    depends_on: [c]\n"
+		"    environment: {E: x, F: y}\n"
+		"  c: {image: c}\n"
+		"  d: {image: d}\n"
+		"volumes: {a: {}, b: {}}\n", NULL };
+	const struct service *s, *t2;
+	struct t t;
+	size_t i;
+	bool nofile = false, nproc = false;
+
+	t_load(&t, files);
+	expect(&t, "app/compose.yaml:7:19: warning: services.s.environment.E: not "
+	       "set in cara's environment", "more rules: E from the environment");
+	ok(t.d.n == 1, "  and no other finding");
+	s = svc(&t, "s");
+	for (i = 0; s && i < s->nulimits; i++) {
+		nofile |= !strcmp(s->ulimits[i].name, "nofile") &&
+			  s->ulimits[i].soft == 30 && s->ulimits[i].hard == 30;
+		nproc |= !strcmp(s->ulimits[i].name, "nproc") &&
+			 s->ulimits[i].soft == 5;
+	}
+	ok(nofile && nproc, "ulimits by name, each replaced whole (nofile: 30)");
+	ok(s && s->nmounts == 2 && has_mount(s, "b", "/a") && has_mount(s, "a", "/z"),
+	   "volumes by target, short and long syntax");
+	ok(s && s->ndeps == 2 && dep(s, "c") && dep(s, "d"), "depends_on lists: union");
+	ok(s && !env(s, "E") && !strcmp(envval(s, "F"), "y"),
+	   "environment: E: (null) in the override takes E from the environment");
+	ok(s && !strcmp(s->image, "busybox:2"), "a scalar replaced");
+	t2 = svc(&t, "t");
+	ok(t2 && !strcmp(t2->image, "c2") && !strcmp(t2->user, "t"),
+	   "extends in the override, of a service the override changes");
+	ok(s && kvlist_has(&s->labels, "k"), "labels: [k] is an empty label");
+	t_free(&t);
+}
+
+/* Many services extending one: linear, not quadratic. */
+static void test_extends_many(void)
+{
+	struct buf y = BUF_INIT;
+	struct t t;
+	size_t i;
+	clock_t t0 = clock();
+
+	buf_puts(&y, "services:\n  b: {image: x}\n");
+	for (i = 0; i < 20000; i++)
+		buf_printf(&y, "  s%zu: {extends: b}\n", i);
+	t_one(&t, buf_cstr(&y));
+	ok(t.set.n == 1, "20000 services extending one are read");
+	ok((double)(clock() - t0) / CLOCKS_PER_SEC < 20, "  in reasonable time");
+	t_free(&t);
+	buf_release(&y);
 }
 
 static void test_override_errors(void)
@@ -1116,10 +1204,12 @@ int main(void)
 	test_env_files();
 	test_merge_keys();
 	test_override();
+	test_override_rules();
 	test_override_errors();
 	test_extends();
 	test_include();
 	test_compose_bombs();
+	test_extends_many();
 	test_huge_env_file();
 	test_dir_source();
 	test_single_file();
