@@ -472,10 +472,10 @@ static void merge_value(struct ynode **slot, struct ynode *over, enum rule r)
 		break;
 	}
 	if (base->type == Y_MAP && over->type == Y_MAP) {
-		merge_map(base, over, r == R_ANY || r == R_TOP || r == R_SERVICES ||
-			  r == R_SERVICE || r == R_HEALTH || r == R_BYKEY ||
-			  r == R_KV || r == R_HOSTS || r == R_DEPS || r == R_NETS ||
-			  r == R_NET ? r : R_ANY);
+		/* the rules of lists say nothing of a mapping in their place */
+		bool list_rule = r == R_UNIQUE || r == R_TARGET || r == R_PORTS;
+
+		merge_map(base, over, list_rule ? R_ANY : r);
 	} else if (base->type == Y_SEQ && over->type == Y_SEQ) {
 		merge_list(base, over, r == R_DEPS || r == R_NETS ? R_UNIQUE : r);
 	} else {
