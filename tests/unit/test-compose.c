@@ -2,8 +2,11 @@
  * test-compose.c - the compose reader (input/compose.c): each field's
  * mapping onto the model as `docker-compose config` reads it, what is
  * refused, the project name rule, .env and env_file from the snapshot,
- * compose's interpolation, merge keys, and hostile input (merge-key
- * bombs, a huge env_file, a .env that is a symbolic link).
+ * compose's interpolation, merge keys, override files, extends and include
+ * (each merge rule against `docker-compose config`), and hostile input
+ * (merge-key bombs, include chains and extends copies past the caps,
+ * cycles, paths out of the source, a huge env_file, a .env or an included
+ * file that is a symbolic link).
  */
 /* Fixtures are made and removed with shell commands (see banned.h). */
 #define CARA_BANNED_ALLOW_SHELL
@@ -1150,6 +1153,48 @@ static void test_dir_source(void)
 	buf_release(&cmd);
 }
 
+/* include and extends of a file that is a link out of the tree: the
+ * snapshot refuses the link, the reader finds no such file. */
+static void test_dir_links(void)
+{
+	char dir[] = "/tmp/cara-test-compose-XXXXXX";
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = { 0 };
+	struct buf cmd = BUF_INIT, text = BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	buf_printf(&cmd, "mkdir %s/app && cd %s/app && "
+		   "ln -s /etc/hostname evil.yml && "
+		   "printf 'include: [evil.yml]\\nservices:\\n  s: {extends: "
+		   "{file: evil.yml, service: x}}\\n' > compose.yaml", dir, dir);
+	rc = system(buf_cstr(&cmd));
+	ok(rc == 0, "fixture");
+	rc = manifest_load_dir(&set, dir, NULL, &d);
+	for (i = 0; i < d.n; i++) {
+		diag_format(&text, &d.v[i]);
+		buf_putc(&text, '\n');
+	}
+	ok(rc == 0 && set.incomplete && set.n == 1 && !set.v[0].valid,
+	   "include and extends through a link out of the tree: refused");
+	ok(strstr(buf_cstr(&text), "app/compose.yaml:1:11: 'app/evil.yml' is not "
+		  "in the source") != NULL, "  the include names it");
+	ok(strstr(buf_cstr(&text), "app/compose.yaml:3:23: 'app/evil.yml' is not "
+		  "in the source") != NULL, "  the extends names it");
+	project_set_release(&set);
+	diags_release(&d);
+	buf_reset(&cmd);
+	buf_printf(&cmd, "rm -rf %s", dir);
+	rc = system(buf_cstr(&cmd));
+	(void)rc;
+	buf_release(&cmd);
+	buf_release(&text);
+}
+
 /* A compose file given alone brings the .env beside it; an emptied one
  * is an error, not a removal. */
 static void test_single_file(void)
@@ -1212,6 +1257,7 @@ int main(void)
 	test_extends_many();
 	test_huge_env_file();
 	test_dir_source();
+	test_dir_links();
 	test_single_file();
 	error_clear();
 	return tap_done();
