@@ -134,7 +134,7 @@ static bool is_merge_key(const struct ynode *k)
  * mappings in the order listed (YAML's merge-key rule).  Nodes are moved,
  * never copied; n log n per mapping.
  */
-static void merge_keys(struct pctx *c, struct ynode *n)
+void compose_merge_keys(struct pctx *c, struct ynode *n)
 {
 	struct mpair *v = NULL;
 	size_t i, j, nv = 0, capv = 0, seq = 0, out;
@@ -142,7 +142,7 @@ static void merge_keys(struct pctx *c, struct ynode *n)
 	int pri = 1;
 
 	for (i = 0; i < n->n; i++)
-		merge_keys(c, n->kid[i]);
+		compose_merge_keys(c, n->kid[i]);
 	if (n->type != Y_MAP)
 		return;
 	for (i = 0; i + 1 < n->n; i += 2)
@@ -594,7 +594,7 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 
 	if (!t)
 		return;
-	dir = input_dir_of(c->file);
+	dir = input_dir_of(v->file ? v->file : c->file);  /* where it is written */
 	if (*t == '/' || *t == '~')
 		perr(c, v, "'%.64s' is not in the source: an env_file is read from "
 		     "the source, relative to the compose file", t);
@@ -1872,7 +1872,8 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	c->compose = true;
 	c->bad = false;
 	read_dotenv(c, &r);
-	merge_keys(c, root);
+	compose_merge_keys(c, root);
+	compose_assemble(c, root);
 	p.file = xstrdup(c->file);
 	p.pos = root->pos;
 	p.valid = true;

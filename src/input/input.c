@@ -8,6 +8,7 @@
  *   schema.c    findings, ${VAR}, typed getters, the field walker
  *   caravan.c   the caravanserai/v1 Project reader
  *   compose.c   the compose reader: one compose file, one project
+ *   merge.c     its override file, extends and include, merged into its tree
  *   checks.c    the value checks readers and the validator share
  *   validate.c  one project as a whole, and a source's projects together
  *
@@ -140,6 +141,39 @@ static void compose_conflicts(const struct source_snapshot *snap,
 	}
 }
 
+/*
+ * An override file (compose.override.yaml, docker-compose.override.yml,
+ * ...) is part of the project of the compose file of its family beside
+ * it, and read with it (merge.c); without one it is an error naming it.
+ * Returns true when path is an override file.
+ */
+static bool compose_override(struct project_set *set,
+			     const struct source_snapshot *snap,
+			     const char *path, struct diags *d)
+{
+	int rank = compose_override_rank(base_name(path)), i;
+	bool found = false;
+
+	if (rank < 0)
+		return false;
+	/* compose.yaml, compose.yml for compose.override.*; the others */
+	for (i = rank < 2 ? 0 : 2; i < (rank < 2 ? 2 : 4) && !found; i++) {
+		char *p = compose_sibling(path, i);
+
+		found = source_snapshot_find(snap, p) != NULL;
+		free(p);
+	}
+	if (!found) {
+		diags_add(d, DIAG_ERROR, path, 1, 1, "", "'%s' is a compose override "
+			  "file without its compose file (%s or %s beside it): "
+			  "not read", path, source_compose_names[rank < 2 ? 0 : 2],
+			  source_compose_names[rank < 2 ? 1 : 3]);
+		set->incomplete = true;
+		set->nfiles++;
+	}
+	return true;
+}
+
 /* ---- a snapshot: the one way files become projects ---- */
 
 int manifest_load_snapshot(struct project_set *set,
@@ -167,6 +201,8 @@ int manifest_load_snapshot(struct project_set *set,
 		/* .env and env_file files are read by the compose reader */
 		if (!source_yaml_name(base_name(f->path)))
 			continue;
+		if (compose_override(set, snap, f->path, d))
+			continue;      /* read with its compose file */
 		if (compose_rank(f->path) >= 0)
 			compose_conflicts(snap, f->path, &first, &next);
 		if (first) {

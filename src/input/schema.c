@@ -17,8 +17,8 @@
 /* ---- parsing context and findings ---- */
 
 /* A finding at pos with the current path; `always` ignores the cap. */
-static void vreport(struct pctx *c, enum diag_severity sev, struct pos pos,
-		    bool always, const char *fmt, va_list ap)
+static void vreport(struct pctx *c, enum diag_severity sev, const char *file,
+		    struct pos pos, bool always, const char *fmt, va_list ap)
 {
 	struct buf m = BUF_INIT;
 
@@ -31,7 +31,8 @@ static void vreport(struct pctx *c, enum diag_severity sev, struct pos pos,
 	}
 	c->nfindings++;
 	buf_vprintf(&m, fmt, ap);
-	diags_add(c->d, sev, c->file, pos.line, pos.col, buf_cstr(&c->path), "%s",
+	diags_add(c->d, sev, file ? file : c->file, pos.line, pos.col,
+		  buf_cstr(&c->path), "%s",
 		  buf_cstr(&m));
 	buf_release(&m);
 }
@@ -41,7 +42,7 @@ void perr(struct pctx *c, const struct ynode *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, DIAG_ERROR, n->pos, false, fmt, ap);
+	vreport(c, DIAG_ERROR, n->file, n->pos, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -50,7 +51,7 @@ void pwarn(struct pctx *c, const struct ynode *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, DIAG_WARNING, n->pos, false, fmt, ap);
+	vreport(c, DIAG_WARNING, n->file, n->pos, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -62,7 +63,7 @@ void file_error(struct pctx *c, int line, int col, const char *fmt, ...)
 
 	buf_reset(&c->path);
 	va_start(ap, fmt);
-	vreport(c, DIAG_ERROR, pos, true, fmt, ap);
+	vreport(c, DIAG_ERROR, NULL, pos, true, fmt, ap);
 	va_end(ap);
 	c->set->incomplete = true;
 }

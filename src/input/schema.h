@@ -163,4 +163,22 @@ void files_digest(struct volume *v);
 void caravan_read_document(struct pctx *c, const struct ynode *root);
 void compose_read_document(struct pctx *c, struct ynode *root);
 
+/* input/compose.c: merge keys resolved in n's tree (paths of the source:
+ * input_dir_of and input_join_rel, input/repofile.c). */
+void compose_merge_keys(struct pctx *c, struct ynode *n);
+
+/*
+ * input/merge.c: the files of c->file's compose project merged into
+ * root, as compose merges them: its includes, its services' extends, then
+ * the override file beside it (compose_override_names, of its family).
+ * Nodes from other files name them (ynode.file).
+ */
+#define COMPOSE_OVERRIDE_NAMES 4
+#define COMPOSE_MAX_FILES 64                 /* parsed per project */
+#define COMPOSE_MAX_NODES ((size_t)1 << 20)  /* parsed or copied per project */
+/* compose.override.yaml, .yml (for compose.*), then docker-compose.* */
+extern const char *const compose_override_names[COMPOSE_OVERRIDE_NAMES];
+int compose_override_rank(const char *name);
+void compose_assemble(struct pctx *c, struct ynode *root);
+
 #endif

@@ -466,6 +466,8 @@ long yaml_read(const struct yaml_reader *r, const char *data, size_t len)
 			ndocs++;
 			if (b.root)
 				r->document(r->ctx, b.root);
+			if (r->take)
+				b.root = NULL;   /* the callback's now */
 			builder_reset(&b);
 			break;
 		case YAML_SCALAR_EVENT:

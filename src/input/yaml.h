@@ -23,6 +23,9 @@ struct ynode {
 	enum ytype type;
 	bool plain;             /* a plain scalar: may mean null */
 	struct pos pos;
+	const char *file;       /* borrowed: the file it came from, when not
+				 * the one being read (compose overrides,
+				 * extends, include); NULL: that one */
 	char *str;              /* scalar text */
 	size_t len;
 	size_t size, height;    /* nodes in the subtree; its depth */
@@ -48,6 +51,8 @@ struct yaml_reader {
 	void *ctx;
 	/* bytes copied for aliases by the files read before; updated */
 	size_t *source_expanded_bytes;
+	/* each root is the document callback's to keep (ynode_free) */
+	bool take;
 };
 
 /*

@@ -2,8 +2,11 @@
  * test-compose.c - the compose reader (input/compose.c): each field's
  * mapping onto the model as `docker-compose config` reads it, what is
  * refused, the project name rule, .env and env_file from the snapshot,
- * compose's interpolation, merge keys, and hostile input (merge-key
- * bombs, a huge env_file, a .env that is a symbolic link).
+ * compose's interpolation, merge keys, override files, extends and include
+ * (each merge rule against `docker-compose config`), and hostile input
+ * (merge-key bombs, include chains and extends copies past the caps,
+ * cycles, paths out of the source, a huge env_file, a .env or an included
+ * file that is a symbolic link).
  */
 /* Fixtures are made and removed with shell commands (see banned.h). */
 #define CARA_BANNED_ALLOW_SHELL
@@ -655,6 +658,447 @@ static void test_merge_keys(void)
 	buf_release(&y);
 }
 
+/* ---- several files: override, extends, include ---- */
+
+static const char *kvlist_get(const struct kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return l->v[i].value;
+	return "";
+}
+
+static bool kvlist_has(const struct kvlist *l, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return true;
+	return false;
+}
+
+static const struct service *svc(const struct t *t, const char *name)
+{
+	return t->set.n ? project_find_service(&t->set.v[0], name) : NULL;
+}
+
+static bool has_mount(const struct service *s, const char *name,
+		      const char *path)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->nmounts; i++)
+		if (!strcmp(s->mounts[i].mount_path, path))
+			return !strcmp(s->mounts[i].name, name);
+	return false;
+}
+
+static bool has_port(const struct service *s, int host, int ctr)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->nports; i++)
+		if (s->ports[i].host_port == host && s->ports[i].container_port == ctr)
+			return true;
+	return false;
+}
+
+static const struct dependency *dep(const struct service *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->ndeps; i++)
+		if (!strcmp(s->deps[i].service, name))
+			return &s->deps[i];
+	return NULL;
+}
+
+static const char main_yaml[] =
+	"services:\n"
+	"  web:\n"
+	"    image: nginx:1\n"
+	"    command: [\"a\", \"b\"]\n"
+	"    entrypoint: /bin/sh\n"
+	"    environment:\n"
+	"      A: \"1\"\n"
+	"      B: \"2\"\n"
+	"    labels: [x=1, y=2]\n"
+	"    ports: [\"8080:80\", \"9090:90\"]\n"
+	"    expose: [\"80\", \"81\"]\n"
+	"    dns: [1.1.1.1]\n"
+	"    extra_hosts: [\"a:1.2.3.4\"]\n"
+	"    cap_add: [CHOWN]\n"
+	"    sysctls: {net.core.somaxconn: \"1024\"}\n"
+	"    volumes: [\"data:/data\", \"logs:/b:ro\"]\n"
+	"    tmpfs: [/run]\n"
+	"    healthcheck: {test: [CMD, a], interval: 10s}\n"
+	"    depends_on: [db]\n"
+	"    networks: {default: {aliases: [w1]}}\n"
+	"  db:\n"
+	"    image: postgres\n"
+	"    healthcheck: {test: [CMD, pg_isready]}\n"
+	"volumes: {data: {}, logs: {}, other: {}}\n";
+
+static const char override_yaml[] =
+	"services:\n"
+	"  web:\n"
+	"    command: c\n"
+	"    environment: [B=3, C=4]\n"
+	"    labels: {y: \"3\", z: \"4\"}\n"
+	"    ports: [\"8080:80\", \"7070:70\"]\n"
+	"    expose: [\"81\", \"82\"]\n"
+	"    dns: [8.8.8.8, 1.1.1.1]\n"
+	"    extra_hosts: [\"b:5.6.7.8\", \"a:1.2.3.4\"]\n"
+	"    cap_add: [KILL, CHOWN]\n"
+	"    sysctls: [net.ipv4.ip_forward=1]\n"
+	"    volumes: [\"other:/b\"]\n"
+	"    tmpfs: /tmp\n"
+	"    healthcheck: {test: [CMD, b]}\n"
+	"    depends_on: {db: {condition: service_healthy}, cache: {condition: service_started}}\n"
+	"    networks: {default: {aliases: [w2]}}\n"
+	"  cache:\n"
+	"    image: redis\n";
+
+/* What `docker-compose -f docker-compose.yml -f docker-compose.override.yml
+ * config` (1.29.2) prints for these files, field by field. */
+static void test_override(void)
+{
+	const char *files[] = { "app/compose.override.yaml", override_yaml,
+				"app/compose.yaml", main_yaml, NULL };
+	const char *files2[] = { "app/docker-compose.override.yml", override_yaml,
+				 "app/docker-compose.yml", main_yaml, NULL };
+	const struct service *w;
+	const struct dependency *d;
+	struct t t;
+
+	t_load(&t, files);
+	clean(&t, "override: merged without findings");
+	w = svc(&t, "web");
+	ok(t.set.n == 1 && t.set.v[0].nservices == 3 && svc(&t, "cache"),
+	   "override: a service it adds joins the project");
+	ok(w && !strcmp(joined(&w->command), "[c]"), "command replaced: %s",
+	   w ? joined(&w->command) : "");
+	ok(w && !strcmp(joined(&w->entrypoint), "[/bin/sh]"), "entrypoint kept");
+	ok(w && !strcmp(envval(w, "A"), "1") && !strcmp(envval(w, "B"), "3") &&
+	   !strcmp(envval(w, "C"), "4"), "environment by key, map then list");
+	ok(w && w->labels.n == 3 && !strcmp(kvlist_get(&w->labels, "x"), "1") &&
+	   !strcmp(kvlist_get(&w->labels, "y"), "3") &&
+	   !strcmp(kvlist_get(&w->labels, "z"), "4"), "labels by key, list then map");
+	ok(w && w->nports == 3 && has_port(w, 8080, 80) && has_port(w, 9090, 90) &&
+	   has_port(w, 7070, 70), "ports appended, the same one once");
+	ok(w && w->expose.n == 3, "expose appended, unique: %s",
+	   w ? joined(&w->expose) : "");
+	ok(w && !strcmp(joined(&w->dns), "[1.1.1.1] [8.8.8.8]"),
+	   "dns appended, unique: %s", w ? joined(&w->dns) : "");
+	ok(w && w->extra_hosts.n == 2 && strvec_has(&w->extra_hosts, "a:1.2.3.4") &&
+	   strvec_has(&w->extra_hosts, "b:5.6.7.8"), "extra_hosts by host: %s",
+	   w ? joined(&w->extra_hosts) : "");
+	ok(w && !strcmp(joined(&w->cap_add), "[CHOWN] [KILL]"),
+	   "cap_add unique: %s", w ? joined(&w->cap_add) : "");
+	ok(w && w->sysctls.n == 2 &&
+	   !strcmp(kvlist_get(&w->sysctls, "net.ipv4.ip_forward"), "1"),
+	   "sysctls by key, map then list");
+	ok(w && w->nmounts == 2 && has_mount(w, "data", "/data") &&
+	   has_mount(w, "other", "/b"), "volumes by target");
+	ok(w && !strcmp(joined(&w->tmpfs), "[/run] [/tmp]"),
+	   "tmpfs list and string: %s", w ? joined(&w->tmpfs) : "");
+	ok(w && !strcmp(joined(&w->health.test), "[CMD] [b]") &&
+	   w->health.interval_ms == 10000, "healthcheck.test replaced, interval kept");
+	d = dep(w, "db");
+	ok(d && d->condition == DEP_HEALTHY && dep(w, "cache") && w->ndeps == 2,
+	   "depends_on by service, list then map");
+	ok(w && !strcmp(joined(&w->aliases), "[w1] [w2]"), "aliases appended");
+	t_free(&t);
+
+	t_load(&t, files2);
+	clean(&t, "docker-compose.override.yml with docker-compose.yml");
+	ok(svc(&t, "cache") != NULL, "  merged");
+	t_free(&t);
+}
+
+/* More rules, each against `docker-compose -f a -f b config` (1.29.2),
+ * but volumes by target across short and long syntax: the spec's rule
+ * (1.29 calls those "duplicate mount points"). */
+static void test_override_rules(void)
+{
+	const char *files[] = {
+		"app/compose.override.yaml",
+		"services:\n"
+		"  s:\n"
+		"    ulimits: {nofile: 30}\n"
+		"    volumes: [{type: volume, source: b, target: /a}]\n"
+		"    depends_on: [c, d]\n"
+		"    environment: {E: }\n"
+		"    labels: [k]\n"
+		"    image: busybox:2\n"
+		"  t:\n"
+		"    extends: c\n"
+		"    user: t\n"
+		"  c: {image: c2}\n",
+		"app/compose.yaml",
+		"services:\n"
+		"  s:\n"
+		"    image: busybox\n"
+		"    ulimits: {nofile: {soft: 10, hard: 20}, nproc: 5}\n"
+		"    volumes: [\"a:/a\", \"a:/z\"]\n"
+		"    depends_on: [c]\n"
+		"    environment: {E: x, F: y}\n"
+		"  c: {image: c}\n"
+		"  d: {image: d}\n"
+		"volumes: {a: {}, b: {}}\n", NULL };
+	const struct service *s, *t2;
+	struct t t;
+	size_t i;
+	bool nofile = false, nproc = false;
+
+	t_load(&t, files);
+	expect(&t, "app/compose.yaml:7:19: warning: services.s.environment.E: not "
+	       "set in cara's environment", "more rules: E from the environment");
+	ok(t.d.n == 1, "  and no other finding");
+	s = svc(&t, "s");
+	for (i = 0; s && i < s->nulimits; i++) {
+		nofile |= !strcmp(s->ulimits[i].name, "nofile") &&
+			  s->ulimits[i].soft == 30 && s->ulimits[i].hard == 30;
+		nproc |= !strcmp(s->ulimits[i].name, "nproc") &&
+			 s->ulimits[i].soft == 5;
+	}
+	ok(nofile && nproc, "ulimits by name, each replaced whole (nofile: 30)");
+	ok(s && s->nmounts == 2 && has_mount(s, "b", "/a") && has_mount(s, "a", "/z"),
+	   "volumes by target, short and long syntax");
+	ok(s && s->ndeps == 2 && dep(s, "c") && dep(s, "d"), "depends_on lists: union");
+	ok(s && !env(s, "E") && !strcmp(envval(s, "F"), "y"),
+	   "environment: E: (null) in the override takes E from the environment");
+	ok(s && !strcmp(s->image, "busybox:2"), "a scalar replaced");
+	t2 = svc(&t, "t");
+	ok(t2 && !strcmp(t2->image, "c2") && !strcmp(t2->user, "t"),
+	   "extends in the override, of a service the override changes");
+	ok(s && kvlist_has(&s->labels, "k"), "labels: [k] is an empty label");
+	t_free(&t);
+}
+
+/* Many services extending one: linear, not quadratic. */
+static void test_extends_many(void)
+{
+	struct buf y = BUF_INIT;
+	struct t t;
+	size_t i;
+	clock_t t0 = clock();
+
+	buf_puts(&y, "services:\n  b: {image: x}\n");
+	for (i = 0; i < 20000; i++)
+		buf_printf(&y, "  s%zu: {extends: b}\n", i);
+	t_one(&t, buf_cstr(&y));
+	ok(t.set.n == 1, "20000 services extending one are read");
+	ok((double)(clock() - t0) / CLOCKS_PER_SEC < 20, "  in reasonable time");
+	t_free(&t);
+	buf_release(&y);
+}
+
+static void test_override_errors(void)
+{
+	const char *bad[] = {
+		"app/compose.override.yaml", "services:\n  web:\n    restart: sometimes\n",
+		"app/compose.yaml", "services:\n  web:\n    image: nginx\n", NULL };
+	const char *orphan[] = {
+		"app/compose.override.yaml", "services:\n  web:\n    image: nginx\n",
+		NULL };
+	const char *family[] = {
+		"app/compose.yaml", "services:\n  web:\n    image: nginx\n",
+		"app/docker-compose.override.yml", "services:\n  web:\n    user: x\n",
+		NULL };
+	const char *other[] = {
+		"app/compose.yaml", "services:\n  web:\n    image: nginx\n",
+		"app/docker-compose.prod.yml", "services:\n  web:\n    user: x\n",
+		NULL };
+	struct t t;
+
+	t_load(&t, bad);
+	expect(&t, "app/compose.override.yaml:3:14: services.web.restart",
+	       "an error in the override names its file and line");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  the project is invalid");
+	t_free(&t);
+	t_load(&t, orphan);
+	expect(&t, "app/compose.override.yaml:1:1: 'app/compose.override.yaml' is "
+	       "a compose override file without its compose file",
+	       "an override without its compose file is an error");
+	ok(t.set.incomplete && t.set.n == 0, "  not read, set incomplete");
+	t_free(&t);
+	t_load(&t, family);
+	expect(&t, "docker-compose.override.yml' is a compose override file "
+	       "without", "an override of the other family is not merged");
+	t_free(&t);
+	t_load(&t, other);
+	ok(t.set.n == 1 && !svc(&t, "web")->user, "a -f style file is not merged");
+	t_free(&t);
+}
+
+static void test_extends(void)
+{
+	const char *files[] = {
+		"app/common.yml",
+		"services:\n  c:\n    image: alpine\n    environment: [X=1]\n"
+		"    command: x\n",
+		"app/compose.yaml",
+		"services:\n"
+		"  base:\n    image: nginx:1\n    environment: {A: \"1\"}\n"
+		"    ports: [\"80\"]\n    command: x\n"
+		"  web:\n    extends: base\n    environment: {B: \"2\"}\n"
+		"    ports: [\"81\"]\n"
+		"  web2:\n    extends: {file: common.yml, service: c}\n    command: y\n"
+		"  web3:\n    extends: {service: web}\n    user: u\n",
+		NULL };
+	const char *cycle[] = {
+		"app/compose.yaml",
+		"services:\n  a:\n    extends: b\n    image: x\n"
+		"  b:\n    extends: {service: a}\n", NULL };
+	const char *xcycle[] = {
+		"app/compose.yaml",
+		"services:\n  a:\n    extends: {file: o.yml, service: b}\n",
+		"app/o.yml",
+		"services:\n  b:\n    extends: {file: compose.yaml, service: a}\n", NULL };
+	const char *deps[] = {
+		"app/compose.yaml",
+		"services:\n  a:\n    image: x\n    depends_on: [b]\n"
+		"  b:\n    image: x\n  c:\n    extends: a\n", NULL };
+	const char *escape[] = {
+		"app/compose.yaml",
+		"services:\n  a:\n    extends: {file: ../../etc/x.yml, service: b}\n",
+		NULL };
+	const char *missing[] = {
+		"app/compose.yaml",
+		"services:\n  a:\n    extends: {file: nothere.yml, service: b}\n"
+		"  b:\n    extends: zz\n", NULL };
+	const struct service *w;
+	struct t t;
+
+	t_load(&t, files);
+	w = svc(&t, "web");
+	ok(w && !strcmp(w->image, "nginx:1") && !strcmp(envval(w, "A"), "1") &&
+	   !strcmp(envval(w, "B"), "2") && !strcmp(joined(&w->command), "[x]") &&
+	   w->nports == 2, "extends in the file: merged as an override");
+	w = svc(&t, "web2");
+	ok(w && !strcmp(w->image, "alpine") && !strcmp(envval(w, "X"), "1") &&
+	   !strcmp(joined(&w->command), "[y]"), "extends from another file");
+	w = svc(&t, "web3");
+	ok(w && !strcmp(w->image, "nginx:1") && !strcmp(envval(w, "B"), "2") &&
+	   !strcmp(w->user, "u"), "extends of a service that extends");
+	ok(!strstr(buf_cstr(&t.text), "error"), "  no errors");
+	t_free(&t);
+	t_load(&t, cycle);
+	expect(&t, "extends cycle", "an extends cycle is refused");
+	t_free(&t);
+	t_load(&t, xcycle);
+	expect(&t, "extends cycle", "an extends cycle across files is refused");
+	t_free(&t);
+	t_load(&t, deps);
+	expect(&t, "app/compose.yaml:8:14: service 'a' cannot be "
+	       "extended: it has depends_on", "a base with depends_on is refused");
+	t_free(&t);
+	t_load(&t, escape);
+	expect(&t, "app/compose.yaml:3:21: '../../etc/x.yml' leaves "
+	       "the source", "an extends file outside the source");
+	t_free(&t);
+	t_load(&t, missing);
+	expect(&t, "'app/nothere.yml' is not in the source", "a missing file");
+	expect(&t, "no service 'zz'", "a missing service");
+	t_free(&t);
+}
+
+static void test_include(void)
+{
+	const char *files[] = {
+		"app/compose.yaml",
+		"include:\n  - db/db.yml\n  - path: cache.yml\n"
+		"services:\n  web:\n    image: nginx\n    depends_on: [db, cache]\n",
+		"app/cache.yml", "services:\n  cache:\n    image: redis\n",
+		"app/db/db.yml", "include: [../cache.yml]\nservices:\n  db:\n"
+		"    image: postgres\n    restart: bad\n", NULL };
+	const char *twice[] = {
+		"app/compose.yaml",
+		"include: [a.yml]\nservices:\n  web:\n    image: nginx\n",
+		"app/a.yml", "services:\n  web:\n    image: redis\n", NULL };
+	const char *cycle[] = {
+		"app/a.yml", "include: [b.yml]\nservices: {}\n",
+		"app/b.yml", "include: [a.yml]\nservices: {}\n",
+		"app/compose.yaml",
+		"include: [a.yml]\nservices:\n  web:\n    image: nginx\n", NULL };
+	const char *opts[] = {
+		"app/a.yml", "services: {}\n",
+		"app/compose.yaml", "include:\n  - path: a.yml\n    env_file: x.env\n"
+		"services:\n  web:\n    image: nginx\n", NULL };
+	const char *escape[] = {
+		"app/compose.yaml", "include: [../../x.yml, /etc/x.yml]\n"
+		"services:\n  web:\n    image: nginx\n", NULL };
+	struct t t;
+
+	t_load(&t, files);
+	ok(t.set.n && t.set.v[0].nservices == 3 && svc(&t, "db") && svc(&t, "cache"),
+	   "included services join the project (a diamond read once)");
+	expect(&t, "app/db/db.yml:5:14: services.db.restart",
+	       "an error in an included file names it");
+	t_free(&t);
+	t_load(&t, twice);
+	expect(&t, "app/a.yml:2:3: service 'web' is defined twice",
+	       "a service defined twice is an error");
+	t_free(&t);
+	t_load(&t, cycle);
+	expect(&t, "include cycle", "an include cycle is refused");
+	t_free(&t);
+	t_load(&t, opts);
+	expect(&t, "not supported by cara: include.env_file",
+	       "include's env_file is refused");
+	t_free(&t);
+	t_load(&t, escape);
+	expect(&t, "'../../x.yml' leaves the source", "include outside the source");
+	expect(&t, "'/etc/x.yml' is not in the source", "an absolute include");
+	t_free(&t);
+}
+
+/* Hostile input: chains of files and copies stop at the caps. */
+static void test_compose_bombs(void)
+{
+	struct strvec paths = STRVEC_INIT, texts = STRVEC_INIT;
+	const char **files;
+	struct buf y = BUF_INIT;
+	struct t t;
+	size_t i;
+
+	/* a chain of 100 files, each including the next twice */
+	for (i = 0; i < 100; i++) {
+		strvec_push_nodup(&paths, xasprintf("app/f%03zu.yml", i));
+		strvec_push_nodup(&texts, xasprintf("include: [f%03zu.yml, ./f%03zu.yml]\n"
+						    "services: {}\n", i + 1, i + 1));
+	}
+	strvec_push(&paths, "app/compose.yaml");
+	strvec_push(&texts, "include: [f000.yml]\nservices:\n  s:\n    image: x\n");
+	files = xcalloc(2 * paths.n + 1, sizeof(*files));
+	for (i = 0; i < paths.n; i++) {
+		files[2 * i] = paths.v[i];
+		files[2 * i + 1] = texts.v[i];
+	}
+	t_load(&t, files);
+	expect(&t, "more than 64 files read for one compose project",
+	       "an include chain stops at the file cap");
+	t_free(&t);
+	free(files);
+	strvec_release(&paths);
+	strvec_release(&texts);
+	/* 400 services extending one of 3000 nodes: 1.2M copied */
+	buf_puts(&y, "services:\n  base:\n    image: x\n    environment:\n");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&y, "      - K%zu=v\n", i);
+	for (i = 0; i < 400; i++)
+		buf_printf(&y, "  s%zu: {extends: base}\n", i);
+	t_one(&t, buf_cstr(&y));
+	expect(&t, "YAML nodes read or copied for one compose project",
+	       "copies for extends stop at the node cap");
+	t_free(&t);
+	buf_release(&y);
+}
+
 static void test_huge_env_file(void)
 {
 	struct buf e = BUF_INIT;
@@ -712,6 +1156,48 @@ static void test_dir_source(void)
 	buf_release(&cmd);
 }
 
+/* include and extends of a file that is a link out of the tree: the
+ * snapshot refuses the link, the reader finds no such file. */
+static void test_dir_links(void)
+{
+	char dir[] = "/tmp/cara-test-compose-XXXXXX";
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = { 0 };
+	struct buf cmd = BUF_INIT, text = BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	buf_printf(&cmd, "mkdir %s/app && cd %s/app && "
+		   "ln -s /etc/hostname evil.yml && "
+		   "printf 'include: [evil.yml]\\nservices:\\n  s: {extends: "
+		   "{file: evil.yml, service: x}}\\n' > compose.yaml", dir, dir);
+	rc = system(buf_cstr(&cmd));
+	ok(rc == 0, "fixture");
+	rc = manifest_load_dir(&set, dir, NULL, &d);
+	for (i = 0; i < d.n; i++) {
+		diag_format(&text, &d.v[i]);
+		buf_putc(&text, '\n');
+	}
+	ok(rc == 0 && set.incomplete && set.n == 1 && !set.v[0].valid,
+	   "include and extends through a link out of the tree: refused");
+	ok(strstr(buf_cstr(&text), "app/compose.yaml:1:11: 'app/evil.yml' is not "
+		  "in the source") != NULL, "  the include names it");
+	ok(strstr(buf_cstr(&text), "app/compose.yaml:3:23: 'app/evil.yml' is not "
+		  "in the source") != NULL, "  the extends names it");
+	project_set_release(&set);
+	diags_release(&d);
+	buf_reset(&cmd);
+	buf_printf(&cmd, "rm -rf %s", dir);
+	rc = system(buf_cstr(&cmd));
+	(void)rc;
+	buf_release(&cmd);
+	buf_release(&text);
+}
+
 /* A compose file given alone brings the .env beside it; an emptied one
  * is an error, not a removal. */
 static void test_single_file(void)
@@ -765,8 +1251,16 @@ int main(void)
 	test_interpolation();
 	test_env_files();
 	test_merge_keys();
+	test_override();
+	test_override_rules();
+	test_override_errors();
+	test_extends();
+	test_include();
+	test_compose_bombs();
+	test_extends_many();
 	test_huge_env_file();
 	test_dir_source();
+	test_dir_links();
 	test_single_file();
 	error_clear();
 	return tap_done();
