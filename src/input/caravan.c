@@ -631,21 +631,7 @@ static void convert_project(struct pctx *c, const struct ynode *root)
 	c->bad = false;
 	buf_reset(&c->path);
 	walk_map(c, root, top_fields, &p);
-	if (!p.name) {
-		/* reported as required or invalid; the project cannot be named */
-		struct project_set gone = PROJECT_SET_INIT;
-
-		c->set->incomplete = true;
-		GROW(gone.v, gone.cap, 1);
-		gone.v[gone.n++] = p;
-		project_set_release(&gone);
-		return;
-	}
-	if (c->bad)
-		p.valid = false;
-	manifest_validate_project(&p, c->d);
-	GROW(c->set->v, c->set->cap, c->set->n + 1);
-	c->set->v[c->set->n++] = p;
+	reader_add_project(c, &p);
 }
 
 static const char *scalar_or_null(const struct ynode *n)

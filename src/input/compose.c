@@ -869,6 +869,26 @@ static struct volume *volume_new(struct project *p, const char *name,
 	return v;
 }
 
+
+/* A volume name from text: prefix, then s lower-cased with every run of
+ * other characters one '-', at most 50 characters, no '-' at the end
+ * beyond the prefix. */
+static void volume_name_of(struct buf *name, const char *prefix, const char *s)
+{
+	size_t i, keep = strlen(prefix);
+
+	buf_puts(name, prefix);
+	for (i = 0; s[i] && name->len < 50; i++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)s[i]);
+
+		if (!isalnum(ch))
+			ch = '-';
+		if (ch != '-' || !name->len || name->ptr[name->len - 1] != '-')
+			buf_putc(name, (char)ch);
+	}
+	while (name->len > keep && name->ptr[name->len - 1] == '-')
+		name->ptr[--name->len] = '\0';
+}
 /* The project volume for a bind of host path hp: one per path, named for
  * it ("host-srv-data"), so that adding a bind renames no other one. */
 static const char *bind_volume(struct pctx *c, const struct ynode *at,
@@ -888,17 +908,7 @@ static const char *bind_volume(struct pctx *c, const struct ynode *at,
 		perr(c, at, "%s", why);
 		free(why);
 	}
-	buf_puts(&name, "host");
-	for (i = 0; hp[i] && name.len < 50; i++) {
-		unsigned char ch = (unsigned char)tolower((unsigned char)hp[i]);
-
-		if (!isalnum(ch))
-			ch = '-';
-		if (ch != '-' || name.ptr[name.len - 1] != '-')
-			buf_putc(&name, (char)ch);
-	}
-	while (name.len > 4 && name.ptr[name.len - 1] == '-')
-		name.ptr[--name.len] = '\0';
+	volume_name_of(&name, "host", hp);
 	while (project_find_volume(p, buf_cstr(&name))) {
 		name.len = 0;
 		buf_printf(&name, "host-%zu", ++k);
@@ -951,17 +961,7 @@ static const char *file_volume(struct pctx *c, const struct ynode *at,
 			return p->volumes[i].name;
 		}
 	pick = config ? config : tmp.source_path;
-	buf_puts(&name, config ? "config-" : "file-");
-	for (i = 0; pick[i] && name.len < 50; i++) {
-		unsigned char ch = (unsigned char)tolower((unsigned char)pick[i]);
-
-		if (!isalnum(ch))
-			ch = '-';
-		if (ch != '-' || name.ptr[name.len - 1] != '-')
-			buf_putc(&name, (char)ch);
-	}
-	while (name.len > 5 && name.ptr[name.len - 1] == '-')
-		name.ptr[--name.len] = '\0';
+	volume_name_of(&name, config ? "config-" : "file-", pick);
 	if (project_find_volume(p, buf_cstr(&name))) {
 		size_t base = name.len;
 
@@ -1909,18 +1909,5 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	kvlist_free(&r.dotenv);
 	strvec_release(&r.profiles);
 	strvec_release(&r.disabled);
-	if (!p.name) {
-		struct project_set gone = PROJECT_SET_INIT;
-
-		c->set->incomplete = true;
-		GROW(gone.v, gone.cap, 1);
-		gone.v[gone.n++] = p;
-		project_set_release(&gone);
-		return;
-	}
-	if (c->bad)
-		p.valid = false;
-	manifest_validate_project(&p, c->d);
-	GROW(c->set->v, c->set->cap, c->set->n + 1);
-	c->set->v[c->set->n++] = p;
+	reader_add_project(c, &p);
 }

@@ -24,6 +24,24 @@
 #include "input/schema.h"
 #include "source/source.h"
 
+void reader_add_project(struct pctx *c, struct project *p)
+{
+	if (!p->name) {
+		struct project_set gone = PROJECT_SET_INIT;
+
+		c->set->incomplete = true;
+		GROW(gone.v, gone.cap, 1);
+		gone.v[gone.n++] = *p;
+		project_set_release(&gone);
+		return;
+	}
+	if (c->bad)
+		p->valid = false;
+	manifest_validate_project(p, c->d);
+	GROW(c->set->v, c->set->cap, c->set->n + 1);
+	c->set->v[c->set->n++] = *p;
+}
+
 /* The text could not be read: nothing of the file can be trusted. */
 static void text_error(void *ctx, int line, int col, const char *message)
 {

@@ -156,6 +156,14 @@ bool input_file_volume(struct pctx *c, const struct ynode *at,
 /* Sort v's files and set v->digest ("sha256-HEX" of layout, mode, data). */
 void files_digest(struct volume *v);
 
+/*
+ * A project a reader has filled (*p is taken): checked as a whole and
+ * added to the set, invalid when an error named it (c->bad); one that
+ * could not be named (its name reported as required or invalid) is freed
+ * and makes the set incomplete, so nothing is pruned on its account.
+ */
+void reader_add_project(struct pctx *c, struct project *p);
+
 /* The readers: one document each.  compose_read_document reads c->file
  * as a compose project (input/compose.c); c->snap, when set, holds its
  * sibling files (.env, env_file).  It resolves merge keys in root's tree,
