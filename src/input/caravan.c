@@ -523,7 +523,7 @@ static const struct field ingress_fields[] = {
 	END
 };
 
-static void ingress_item(struct pctx *c, const struct ynode *n, void *obj)
+void read_ingress_item(struct pctx *c, const struct ynode *n, void *obj)
 {
 	struct project *p = obj;
 	const char *env = c->opts ? c->opts->ingress_env : NULL;
@@ -557,7 +557,7 @@ static void f_services(struct pctx *c, const struct ynode *v, void *obj)
 		perr(c, v, "a project needs at least one service");
 }
 
-static void f_expire(struct pctx *c, const struct ynode *v, void *obj)
+void read_expire_at(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct project *p = obj;
 	char *t = get_str(c, v);
@@ -587,28 +587,29 @@ static void f_project_name(struct pctx *c, const struct ynode *v, void *obj)
 		free(t);
 }
 
-static void f_meta_labels(struct pctx *c, const struct ynode *v, void *obj)
+void read_project_labels(struct pctx *c, const struct ynode *v, void *obj)
 {
 	get_kvlist(c, v, &((struct project *)obj)->labels, false);
 }
 
-static void f_annotations(struct pctx *c, const struct ynode *v, void *obj)
+void read_project_annotations(struct pctx *c, const struct ynode *v,
+			      void *obj)
 {
 	get_kvlist(c, v, &((struct project *)obj)->annotations, false);
 }
 
 static const struct field metadata_fields[] = {
 	FN("name", f_project_name, true),
-	FN("labels", f_meta_labels, false),
-	FN("annotations", f_annotations, false),
+	FN("labels", read_project_labels, false),
+	FN("annotations", read_project_annotations, false),
 	END
 };
 
 static const struct field spec_fields[] = {
 	FN("services", f_services, true),
 	LIST("volumes", volume_item, false),
-	LIST("ingress", ingress_item, false),
-	FN("expireAt", f_expire, false),
+	LIST("ingress", read_ingress_item, false),
+	FN("expireAt", read_expire_at, false),
 	END
 };
 

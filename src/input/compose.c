@@ -1774,8 +1774,26 @@ static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)
 	only_default_network(c, v, true);
 }
 
+/* x-cara: what a Project says beyond compose, read as a Project reads it
+ * (its own fields, so an unknown one is warned about, not refused). */
+static const struct field x_cara_fields[] = {
+	FN("expireAt", read_expire_at, false),
+	LIST("ingress", read_ingress_item, false),
+	FN("labels", read_project_labels, false),
+	FN("annotations", read_project_annotations, false),
+	END
+};
+
+static void f_x_cara(struct pctx *c, const struct ynode *v, void *obj)
+{
+	c->cara_fields = true;
+	walk_map(c, v, x_cara_fields, obj);
+	c->cara_fields = false;
+}
+
 static const struct field top_fields[] = {
 	SKIP("version", false),       /* obsolete, as in compose */
+	FN("x-cara", f_x_cara, false),
 	SKIP("name", false),
 	SKIP("services", true),
 	SKIP("volumes", false),

@@ -423,7 +423,7 @@ static void unknown_field(struct pctx *c, const struct ynode *key,
 	/* "x-..." keys are extension fields (as in Compose), e.g. for anchors */
 	if (!strncmp(key->str, "x-", 2))
 		return;
-	if (c->compose) {
+	if (c->compose && !c->cara_fields) {
 		/* a dropped cap_add or privileged would give another container
 		 * than the one reviewed */
 		perr(c, key, "not supported by cara: %.64s", key->str);

@@ -42,6 +42,9 @@ struct pctx {
 	size_t ndocs;
 	void *reader;             /* the reader's own state */
 	const char *conflict;     /* another compose file in the same directory */
+	/* Compose files: within x-cara (cara's own fields), unknown fields
+	 * are warned about with a suggestion, as in a Project. */
+	bool cara_fields;
 };
 
 typedef void field_fn(struct pctx *c, const struct ynode *v, void *obj);
@@ -136,6 +139,10 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
  * struct service (memory, cpus, restart). */
 field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
 	 read_restart, read_pull_policy;
+/* Project fields both formats share (caravan.c; a compose file's x-cara):
+ * obj is a struct project; read_ingress_item reads one list item. */
+field_fn read_expire_at, read_ingress_item, read_project_labels,
+	 read_project_annotations;
 /* The host settings (input/hostcfg.c); obj is a struct service. */
 field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_init, read_tmpfs, read_hostname, read_stop_signal,

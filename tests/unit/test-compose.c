@@ -514,6 +514,64 @@ static void test_top_level(void)
 	t_free(&t);
 }
 
+/* ---- x-cara: the Project's own fields ---- */
+
+static void test_x_cara(void)
+{
+	struct t t;
+	const struct project *p;
+
+	t_one(&t, "services:\n  web: {image: nginx}\n"
+	      "x-cara:\n  expireAt: 2026-12-01T00:00:00Z\n"
+	      "  labels: {team: web}\n  annotations: {owner: ops}\n"
+	      "  ingress:\n    - name: www\n      host: www.example.com\n"
+	      "      target: {service: web, port: 80}\n"
+	      "      access: {scope: Public}\n");
+	clean(&t, "x-cara read");
+	p = t.set.n ? &t.set.v[0] : NULL;
+	ok(p && p->has_expire && p->expire_at == 1796083200,
+	   "  expireAt into has_expire/expire_at");
+	ok(p && p->ningress == 1 && !strcmp(p->ingress[0].name, "www") &&
+	   !strcmp(p->ingress[0].fqdn, "www.example.com") &&
+	   !strcmp(p->ingress[0].target_service, "web") &&
+	   p->ingress[0].target_port == 80 &&
+	   p->ingress[0].scope && !strcmp(p->ingress[0].scope, "Public"),
+	   "  an ingress entry");
+	ok(p && p->labels.n == 1 && !strcmp(p->labels.v[0].key, "team") &&
+	   p->annotations.n == 1 && !strcmp(p->annotations.v[0].value, "ops"),
+	   "  labels and annotations");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  expireAt: tomorrow\n");
+	expect(&t, "app/compose.yaml:4:13: x-cara.expireAt: 'tomorrow' is not "
+	       "an RFC 3339 time", "a bad expireAt: an error at its place");
+	ok(t.set.n == 1 && !t.set.v[0].valid && !t.set.v[0].has_expire,
+	   "  and the project is invalid");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  expireAT: 2026-12-01T00:00:00Z\n");
+	expect(&t, "app/compose.yaml:4:3: warning: x-cara.expireAT: unknown "
+	       "field 'expireAT' (ignored); did you mean 'expireAt'?",
+	       "an unknown x-cara field: warned with a suggestion");
+	ok(t.set.n == 1 && t.set.v[0].valid && !t.set.v[0].has_expire,
+	   "  and the project stays valid");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  ingress:\n    - {name: a, host: a.example.com, "
+	      "target: {service: nope, port: 80}}\n");
+	expect(&t, "nope", "an ingress target checked as a Project's");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara: [1]\n");
+	expect(&t, "x-cara: must be a mapping, not a list", "x-cara a mapping");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox, cap_addd: [X]}\n"
+	      "x-cara: {}\nx-other: {expireAt: never}\n");
+	expect(&t, "not supported by cara: cap_addd",
+	       "outside x-cara unknown fields are still refused");
+	ok(!strstr(buf_cstr(&t.text), "x-other"), "  and other x-* ignored");
+	t_free(&t);
+}
+
 /* ---- names ---- */
 
 static void test_names(void)
@@ -1247,6 +1305,7 @@ int main(void)
 	test_host_fields();
 	test_profiles();
 	test_top_level();
+	test_x_cara();
 	test_names();
 	test_interpolation();
 	test_env_files();
