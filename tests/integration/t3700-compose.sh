@@ -174,4 +174,30 @@ test_expect_success 'removing the compose file prunes the project and its state'
 	$CARA status >out && grep -E "^$P +Terminated +RemovedFromSource" out
 '
 
+E="$UNIQ-exp"
+exp_app() {   # exp_app [X-CARA-LINE]
+	mkdir -p "m/$E" &&
+	cat > "m/$E/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+${1:+x-cara:
+  $1}
+EOT
+}
+
+test_expect_success 'x-cara expireAt in the past tears a compose project down as Expired' '
+	exp_app &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_state $E-app running &&
+	exp_app "expireAt: 2020-01-01T00:00:00Z" &&
+	$CARA validate m >out 2>err || { cat err; false; } &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_state $E-app missing &&
+	! docker network inspect cara-$E >/dev/null 2>&1 &&
+	$CARA status >out && grep -E "^$E +Terminated +Expired" out
+'
+
 test_done
