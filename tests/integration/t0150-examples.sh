@@ -14,10 +14,25 @@ for s in wordpress/db-password wordpress/root-password chat/postgres-password \
 	echo "example-$s" > "$CARA_SECRETS_DIR/$s"
 done
 
+# ... and the variables their compose forms read them from.
+export CHAT_POSTGRES_PASSWORD=x CHAT_MINIO_PASSWORD=x CHAT_DATASOURCE=x \
+	PLATFORM_POSTGRES_PASSWORD=x PLATFORM_DATABASE_URL=x \
+	WORDPRESS_DB_PASSWORD=x MYSQL_ROOT_PASSWORD=x
+
+# One directory at a time: compose/ holds the projects of realistic/ again
+# (same names, ports and hosts), so the two are alternatives, not one
+# source.
 test_expect_success 'every example validates with no error and no warning' '
-	$CARA validate "$ex" >out 2>err &&
-	expect_contains err ": 0 errors, 0 warnings" &&
-	test "$(grep -c ": error\|: warning" err)" -eq 0
+	for d in "$ex"/*/; do
+		$CARA validate "$d" >out 2>err &&
+		expect_contains err ": 0 errors, 0 warnings" &&
+		test "$(grep -c ": error\|: warning" err)" -eq 0 || exit 1
+	done
+'
+
+test_expect_success 'realistic/ and compose/ together: the same projects twice' '
+	expect_exit 1 $CARA validate "$ex" >out 2>err &&
+	expect_contains err "project '"'"'chat'"'"' is already defined"
 '
 
 test_expect_success "Caravanserai's own examples validate unchanged" '
