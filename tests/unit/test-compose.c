@@ -1134,9 +1134,11 @@ static void test_include_file_volume(void)
 	const char *files[] = {
 		"app/compose.yaml",
 		"include: [sub/inc.yml]\nservices:\n  web:\n    image: nginx\n",
+		"app/sub/c.txt", "c\n",
 		"app/sub/conf.txt", "a\n",
 		"app/sub/inc.yml", "services:\n  db:\n    image: postgres\n"
-		"    volumes: [./conf.txt:/etc/conf.txt, ../../top.txt:/top.txt]\n",
+		"    volumes: [./conf.txt:/etc/conf.txt, ../../top.txt:/top.txt]\n"
+		"    configs: [c]\nconfigs:\n  c:\n    file: c.txt\n",
 		"top.txt", "b\n", NULL };
 	const char *escape[] = {
 		"app/compose.yaml",
@@ -1151,6 +1153,8 @@ static void test_include_file_volume(void)
 		printf("#   findings:\n%s", buf_cstr(&t.text));
 	ok(file_vol(&t, "app/sub/conf.txt") != NULL,
 	   "./conf.txt in app/sub/inc.yml mounts app/sub/conf.txt");
+	ok(file_vol(&t, "app/sub/c.txt") != NULL,
+	   "configs: file: c.txt in app/sub/inc.yml is app/sub/c.txt");
 	ok(file_vol(&t, "top.txt") != NULL,
 	   "../../top.txt from app/sub stays in the source");
 	t_free(&t);
