@@ -276,20 +276,23 @@ static void check_image(struct pass *p, const char *ref, bool record)
 	const char *id = observed_image_id(&p->obs, ref);
 	const char *local;
 	struct auth_creds c;
-	char *repo, *digest = NULL;
+	struct buf msg = BUF_INIT;
+	char *repo = NULL, *digest = NULL;
 	int rc;
 
 	if (!id)
 		return;   /* not on the host: pulled anyway */
-	if ((rc = auth_lookup(&c, p->cfg->registry_auth_file, ref)) == 0)
-		rc = p->ops->image_digest(p->backend, ref,
-					  c.header.len ? buf_cstr(&c.header) : NULL,
-					  &digest);
-	auth_creds_release(&c);
-	if (rc < 0) {
-		log_msg(LOG_WARN, NULL, "cannot check image %s for a newer one: %s "
-			"(the local image stays in use)", ref, error_last());
-		return;
+	if ((rc = auth_lookup(&c, p->cfg->registry_auth_file, ref)) < 0) {
+		buf_puts(&msg, error_last());
+		goto fail;
+	}
+	if ((rc = p->ops->image_digest(p->backend, ref,
+				       c.header.len ? buf_cstr(&c.header) : NULL,
+				       &digest)) < 0) {
+		/* the same words as a pull from that registry */
+		if (!auth_untrusted_message(&msg, &c, error_last()))
+			buf_puts(&msg, error_last());
+		goto fail;
 	}
 	if (record && p->st && state_image_check(p->st, ref, digest, p->now) < 0)
 		pass_state_error(p, NULL);
@@ -305,6 +308,13 @@ static void check_image(struct pass *p, const char *ref, bool record)
 		strvec_push(&p->image_updates, pair);
 		free(pair);
 	}
+	goto out;
+fail:
+	log_msg(LOG_WARN, NULL, "cannot check image %s for a newer one: %s "
+		"(the local image stays in use)", ref, buf_cstr(&msg));
+out:
+	auth_creds_release(&c);
+	buf_release(&msg);
 	free(repo);
 	free(digest);
 }

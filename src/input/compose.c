@@ -921,7 +921,7 @@ static const char *bind_volume(struct pctx *c, const struct ynode *at,
 
 /*
  * The project's File volume for the source path src (relative to the
- * compose file) with mode (0: the default): one per path and mode, named
+ * file `at` is written in) with mode (0: the default): one per path and mode, named
  * "file-PATH" or, for a config, "config-NAME"; NULL (reported) when src
  * is not a file or directory of the source.
  */

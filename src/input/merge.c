@@ -800,13 +800,15 @@ static void resolve_all(struct loader *l, struct ynode *root, const char *path)
 	kh_release(&t.idx);
 }
 
-/* The services, volumes and networks of included tree inc join root; a
- * service or volume defined twice is an error, as in compose. */
+/* The services, volumes, networks and configs of included tree inc join
+ * root; one defined twice is an error, as in compose. */
 static void join(struct loader *l, struct ynode *root, struct ynode *inc,
 		 const char *root_path)
 {
-	static const char *const tops[] = { "services", "volumes", "networks" };
-	static const char *const what[] = { "service", "volume", "network" };
+	static const char *const tops[] = { "services", "volumes", "networks",
+					    "configs" };
+	static const char *const what[] = { "service", "volume", "network",
+					    "config" };
 	size_t t, k;
 
 	for (t = 0; t < sizeof(tops) / sizeof(*tops); t++) {

@@ -140,15 +140,18 @@ bool input_file_volume(struct pctx *c, const struct ynode *at,
 	const struct source_snapshot *s = c->snap;
 	const struct source_file *f;
 	char *dir = NULL, *path = NULL, *prefix = NULL;
+	/* relative to the file it is written in: an override, an extends
+	 * or an include may be in another directory than c->file */
+	const char *file = at && at->file ? at->file : c->file;
 	const char *why;
 	bool ok = false;
 
 	if (!*rel || *rel == '/' || *rel == '~') {
 		perr(c, at, "'%.64s': a file of the source is named by a path "
-		     "relative to '%s'", rel, c->file);
+		     "relative to '%s'", rel, file);
 		goto out;
 	}
-	dir = input_dir_of(c->file);
+	dir = input_dir_of(file);
 	if (!(path = input_join_rel(dir, rel))) {
 		perr(c, at, "'%.64s' leaves the source: only files of the source "
 		     "are mounted", rel);

@@ -154,10 +154,11 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
  * normalised, NULL when it leaves the source (both the caller's). */
 char *input_dir_of(const char *path);
 char *input_join_rel(const char *dir, const char *rel);
-/* Make v a File volume of the source path rel (relative to c->file's
- * directory): a regular file of c->snap, or a directory of them; false
- * with the error at `at` when it is absolute, leaves the source, is or
- * holds a symbolic link, or is not in the source. */
+/* Make v a File volume of the source path rel (relative to the directory
+ * of the file `at` is written in: at->file, else c->file): a regular file
+ * of c->snap, or a directory of them; false with the error at `at` when
+ * it is absolute, leaves the source, is or holds a symbolic link, or is
+ * not in the source. */
 bool input_file_volume(struct pctx *c, const struct ynode *at,
 		       struct volume *v, const char *rel);
 /* Sort v's files and set v->digest ("sha256-HEX" of layout, mode, data). */

@@ -3,12 +3,14 @@
 # (Debian's docker-registry with htpasswd auth): with the CA in
 # /etc/docker/certs.d/HOST:PORT/ca.crt the image is pulled with the
 # credentials; without it the pull fails with an ImagePullError that says
-# the certificate is not trusted and where the CA goes.  dockerd skips TLS
-# verification for 127.0.0.0/8 (its default insecure registries), so the
-# registry runs in a network namespace this test makes, on the far end of
-# a veth pair with addresses of a /30 of its own: nothing listens on the
-# host's own addresses.  The certs.d entry, the namespace and the veth are
-# removed by the cleanup trap, even on failure.
+# the certificate is not trusted and where the CA goes, and a registry
+# check of the running image (diff --image-check) warns the same way.
+# dockerd skips TLS verification for 127.0.0.0/8 (its default insecure
+# registries), so the registry runs in a network namespace this test
+# makes, on the far end of a veth pair with addresses of a /30 of its
+# own: nothing listens on the host's own addresses.  The certs.d entry,
+# the namespace and the veth are removed by the cleanup trap, even on
+# failure.
 . "$srcdir/tests/lib.sh"
 
 # a /30 of 10.253.0.0/16 from $UNIQ (tests never share a prefix), away
@@ -138,6 +140,16 @@ test_expect_success 'without the CA: ImagePullError, the certificate is not trus
 	expect_not_contains err "$PASSWORD" &&
 	! docker image inspect "$IMG2" >/dev/null 2>&1 &&
 	expect_state "$P-s" running
+'
+
+test_expect_success 'without the CA: diff --image-check always (q to create: exit 2) warns that the certificate is not trusted' '
+	expect_exit 2 $CARA diff --path m --image-check always \
+		--registry-auth-file "$TEST_DIR/right.json" 2>err >out &&
+	expect_contains err "cannot check image $IMG1 for a newer one" &&
+	expect_contains err "the TLS certificate of registry $REG is not trusted (x509:" &&
+	expect_contains err "/etc/docker/certs.d/$REG/ca.crt" &&
+	expect_not_contains err "https://" &&
+	expect_not_contains err "$PASSWORD"
 '
 
 test_expect_success 'the certs.d entry is gone' '

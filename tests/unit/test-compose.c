@@ -1115,6 +1115,56 @@ static void test_include(void)
 	t_free(&t);
 }
 
+/* A file volume's path is relative to the file it is written in, so an
+ * included file in a subdirectory mounts the files beside it. */
+static const struct volume *file_vol(const struct t *t, const char *path)
+{
+	const struct project *p = t->set.n ? &t->set.v[0] : NULL;
+	size_t i;
+
+	for (i = 0; p && i < p->nvolumes; i++)
+		if (p->volumes[i].type == VOLUME_FILE &&
+		    !strcmp(p->volumes[i].source_path, path))
+			return &p->volumes[i];
+	return NULL;
+}
+
+static void test_include_file_volume(void)
+{
+	const char *files[] = {
+		"app/compose.yaml",
+		"include: [sub/inc.yml]\nservices:\n  web:\n    image: nginx\n",
+		"app/sub/c.txt", "c\n",
+		"app/sub/conf.txt", "a\n",
+		"app/sub/inc.yml", "services:\n  db:\n    image: postgres\n"
+		"    volumes: [./conf.txt:/etc/conf.txt, ../../top.txt:/top.txt]\n"
+		"    configs: [c]\nconfigs:\n  c:\n    file: c.txt\n",
+		"top.txt", "b\n", NULL };
+	const char *escape[] = {
+		"app/compose.yaml",
+		"include: [sub/inc.yml]\nservices:\n  web:\n    image: nginx\n",
+		"app/sub/inc.yml", "services:\n  db:\n    image: postgres\n"
+		"    volumes: [../../../x.txt:/x.txt]\n", NULL };
+	struct t t;
+
+	t_load(&t, files);
+	if (!ok(t.set.n && t.set.v[0].valid, "an included file's relative "
+		"mounts load"))
+		printf("#   findings:\n%s", buf_cstr(&t.text));
+	ok(file_vol(&t, "app/sub/conf.txt") != NULL,
+	   "./conf.txt in app/sub/inc.yml mounts app/sub/conf.txt");
+	ok(file_vol(&t, "app/sub/c.txt") != NULL,
+	   "configs: file: c.txt in app/sub/inc.yml is app/sub/c.txt");
+	ok(file_vol(&t, "top.txt") != NULL,
+	   "../../top.txt from app/sub stays in the source");
+	t_free(&t);
+	t_load(&t, escape);
+	expect(&t, "app/sub/inc.yml:4:15: services.db.volumes[0]: "
+	       "'../../../x.txt' leaves the source",
+	       "a path that leaves the source from app/sub is refused");
+	t_free(&t);
+}
+
 /* Hostile input: chains of files and copies stop at the caps. */
 static void test_compose_bombs(void)
 {
@@ -1315,6 +1365,7 @@ int main(void)
 	test_override_errors();
 	test_extends();
 	test_include();
+	test_include_file_volume();
 	test_compose_bombs();
 	test_extends_many();
 	test_huge_env_file();
