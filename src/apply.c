@@ -563,6 +563,30 @@ static char *host_path_source(const struct apply_options *o, const char *path)
 	return real;
 }
 
+/*
+ * The absolute path of secret file m that a bind mounts (caller frees),
+ * once it reads as a secret (a regular file within the size cap; scratch
+ * holds its value for that moment and is wiped); NULL with error_last().
+ */
+static char *secret_bind_source(const struct apply_options *o,
+				const struct secret_mount *m, struct buf *scratch)
+{
+	char *path, *real = NULL;
+	int rc;
+
+	rc = secret_read_file(o->secrets_dir, m->secret_name, m->secret_key,
+			      scratch);
+	buf_wipe(scratch);
+	if (rc < 0)
+		return NULL;
+	path = secret_path(o->secrets_dir, m->secret_name, m->secret_key);
+	if (!(real = realpath(path, NULL)))
+		error_set("secret '%s/%s' in '%s': %s", m->secret_name,
+			  m->secret_key, o->secrets_dir, strerror(errno));
+	free(path);
+	return real;
+}
+
 /* Create (not start) the container of service s. */
 static int create_container(struct backend *b, const struct project *p,
 			    const struct service *s, struct started *st,
@@ -582,8 +606,8 @@ static int create_container(struct backend *b, const struct project *p,
 	/* up before the create: every event of the container is seen */
 	bool watched = o->watch && o->backend->watch_ready(o->watch, 0);
 
-	mounts = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*mounts));
-	vol_names = xcalloc(s->nmounts ? s->nmounts : 1, sizeof(*vol_names));
+	mounts = xcalloc(s->nmounts + s->nsecrets + 1, sizeof(*mounts));
+	vol_names = xcalloc(s->nmounts + s->nsecrets + 1, sizeof(*vol_names));
 	for (i = 0; i < s->nmounts; i++) {
 		const struct volume *v = project_find_volume(p, s->mounts[i].name);
 
@@ -607,6 +631,22 @@ static int create_container(struct backend *b, const struct project *p,
 			vol_names[i] = name_volume(p->name, s->mounts[i].name);
 		}
 		mounts[i].source = vol_names[i];
+	}
+	for (i = 0; i < s->nsecrets; i++) {
+		struct workload_mount *wm = &mounts[s->nmounts + i];
+
+		/* the file itself, bound read-only: its value is never copied,
+		 * logged or stored (the spec hash holds sha256 of it) */
+		if (!(vol_names[s->nmounts + i] = secret_bind_source(o, &s->secrets[i],
+								     &secret))) {
+			fail(r, REASON_SECRET_MISSING, "service '%s': %s", s->name,
+			     error_last());
+			goto out;
+		}
+		wm->type = "bind";
+		wm->source = vol_names[s->nmounts + i];
+		wm->target = s->secrets[i].target;
+		wm->read_only = true;
 	}
 	for (i = 0; i < s->nenv; i++) {
 		const struct env_var *e = &s->env[i];
@@ -647,7 +687,7 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.labels = labels;
 	cs.nlabels = nl;
 	cs.mounts = mounts;
-	cs.nmounts = s->nmounts;
+	cs.nmounts = s->nmounts + s->nsecrets;
 	cs.ports = s->ports;
 	cs.nports = s->nports;
 	cs.health = s->health.present ? &s->health : NULL;
@@ -687,7 +727,7 @@ static int create_container(struct backend *b, const struct project *p,
 			 watched ? id : "");
 	rc = 0;
 out:
-	for (i = 0; i < s->nmounts; i++)
+	for (i = 0; i < s->nmounts + s->nsecrets; i++)
 		free(vol_names[i]);
 	free(vol_names);
 	free(mounts);

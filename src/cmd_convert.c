@@ -59,6 +59,19 @@ static int cmd_convert_exec(struct config *cfg, int argc, char **argv)
 		pass_report_summary(&p);
 		goto out;
 	}
+	/* a Project has no spelling for them yet: refused, never dropped */
+	for (i = 0; i < p.desired.n; i++) {
+		const struct project *pr = &p.desired.v[i];
+		size_t j;
+
+		for (j = 0; j < pr->nservices; j++)
+			if (pr->services[j].nsecrets) {
+				log_msg(LOG_ERROR, pr->name, "%s: services.%s.secrets: "
+					"a caravanserai/v1 Project has no secret files: "
+					"not converted", pr->file, pr->services[j].name);
+				goto out;
+			}
+	}
 	sorted = xcalloc(p.desired.n + 1, sizeof(*sorted));
 	for (i = 0; i < p.desired.n; i++)
 		sorted[i] = &p.desired.v[i];

@@ -152,6 +152,12 @@ void service_release(struct service *s)
 		free(s->mounts[i].mount_path);
 	}
 	free(s->mounts);
+	for (i = 0; i < s->nsecrets; i++) {
+		free(s->secrets[i].secret_name);
+		free(s->secrets[i].secret_key);
+		free(s->secrets[i].target);
+	}
+	free(s->secrets);
 	for (i = 0; i < s->nports; i++) {
 		free(s->ports[i].host_ip);
 		free(s->ports[i].protocol);

@@ -44,6 +44,19 @@ struct env_var {
 	struct pos pos;
 };
 
+/*
+ * A secret mounted as a file (compose's secrets): the file
+ * {secrets_dir}/{secret_name}/{secret_key} of the host, bound read-only at
+ * target as it is (its content, owner and mode); never read by the
+ * readers, never copied.
+ */
+struct secret_mount {
+	char *secret_name;
+	char *secret_key;
+	char *target;         /* absolute: "/run/secrets/NAME" by default */
+	struct pos pos;
+};
+
 struct port {
 	char *host_ip;        /* NULL means all addresses (0.0.0.0) */
 	int host_port;        /* 0: ephemeral host port */
@@ -112,6 +125,8 @@ struct service {
 	size_t nenv, capenv;
 	struct mount *mounts;
 	size_t nmounts, capmounts;
+	struct secret_mount *secrets;
+	size_t nsecrets, capsecrets;
 	struct port *ports;
 	size_t nports, capports;
 	struct healthcheck health;

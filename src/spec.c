@@ -46,7 +46,7 @@ enum group {
 	G_RESTART_RETRIES = G_OPTIONAL, G_CAPABILITIES, G_PRIVILEGED,
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
-	G_ALIASES, G_FILES, G_COUNT
+	G_ALIASES, G_FILES, G_SECRETS, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -56,6 +56,7 @@ static const char *const group_names[G_COUNT] = {
 	"restartRetries", "capabilities", "privileged", "readOnly", "tmpfs",
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
+	"secrets",
 };
 
 /* ---- secrets ---- */
@@ -66,8 +67,15 @@ static bool secret_component_ok(const char *s)
 	return s && *s && *s != '.' && !strchr(s, '/');
 }
 
-int secret_read(const char *secrets_dir, const char *name, const char *key,
-		struct buf *out)
+char *secret_path(const char *secrets_dir, const char *name, const char *key)
+{
+	return xasprintf("%s/%s/%s", secrets_dir, name, key);
+}
+
+/* as_env: one trailing newline stripped, a NUL refused (an environment
+ * value ends at the first NUL); else the file's bytes as they are. */
+static int secret_load(const char *secrets_dir, const char *name,
+		       const char *key, bool as_env, struct buf *out)
 {
 	char *path = NULL;
 	int rc = -1;
@@ -84,7 +92,7 @@ int secret_read(const char *secrets_dir, const char *name, const char *key,
 			  name, key);
 		goto out;
 	}
-	path = xasprintf("%s/%s/%s", secrets_dir, name, key);
+	path = secret_path(secrets_dir, name, key);
 	if (read_regular_file(path, SECRET_MAX_BYTES, out) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			error_set("secret '%s/%s' not found in '%s'", name, key,
@@ -100,6 +108,10 @@ int secret_read(const char *secrets_dir, const char *name, const char *key,
 				  secrets_dir, strerror(errno));
 		goto out;
 	}
+	if (!as_env) {
+		rc = 0;
+		goto out;
+	}
 	if (out->len && out->ptr[out->len - 1] == '\n')
 		out->ptr[--out->len] = '\0';
 	/* an environment value ends at the first NUL: never cut it silently */
@@ -113,6 +125,18 @@ int secret_read(const char *secrets_dir, const char *name, const char *key,
 out:
 	free(path);
 	return rc;
+}
+
+int secret_read(const char *secrets_dir, const char *name, const char *key,
+		struct buf *out)
+{
+	return secret_load(secrets_dir, name, key, true, out);
+}
+
+int secret_read_file(const char *secrets_dir, const char *name,
+		     const char *key, struct buf *out)
+{
+	return secret_load(secrets_dir, name, key, false, out);
 }
 
 /* ---- canonical encoding ---- */
@@ -316,6 +340,48 @@ static void ser_files(struct buf *b, const struct project *p,
 	strvec_release(&entries);
 }
 
+/*
+ * The secrets s mounts as files: (target, name, key, sha256(content)),
+ * sorted; nothing when none.  On one that cannot be read, -1 with
+ * error_last() and *bad its index in s->secrets.
+ */
+static int ser_secrets(struct buf *b, const struct service *s,
+		       const char *secrets_dir, size_t *bad)
+{
+	struct strvec entries = STRVEC_INIT;
+	struct buf e = BUF_INIT, secret = BUF_INIT;
+	char hex[65];
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < s->nsecrets; i++) {
+		const struct secret_mount *m = &s->secrets[i];
+
+		if (secret_read_file(secrets_dir, m->secret_name, m->secret_key,
+				     &secret) < 0) {
+			*bad = i;
+			goto out;
+		}
+		sha256_hex(secret.ptr ? secret.ptr : "", secret.len, hex);
+		buf_wipe(&secret);
+		buf_reset(&e);
+		put_str(&e, m->target);
+		put_str(&e, m->secret_name);
+		put_str(&e, m->secret_key);
+		put_str(&e, hex);
+		strvec_push(&entries, buf_cstr(&e));
+	}
+	if (entries.n)
+		put_sorted(b, &entries);
+	rc = 0;
+out:
+	buf_wipe(&secret);
+	buf_release(&secret);
+	buf_release(&e);
+	strvec_release(&entries);
+	return rc;
+}
+
 static void ser_ports(struct buf *b, const struct service *s)
 {
 	struct strvec entries = STRVEC_INIT;
@@ -446,7 +512,8 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 
 /*
  * Serialise every group of s into g[].  On a secret that cannot be read,
- * returns -1 with error_last() set and *bad_env its index in s->env.
+ * returns -1 with error_last() set and *bad_env its index in s->env, or
+ * s->nenv + its index in s->secrets.
  */
 static int ser_service(struct buf g[G_COUNT], const struct project *p,
 		       const struct service *s, const char *secrets_dir,
@@ -463,6 +530,10 @@ static int ser_service(struct buf g[G_COUNT], const struct project *p,
 	put_str(&g[G_USER], s->user);
 	if (ser_env(&g[G_ENV], s, secrets_dir, bad_env) < 0)
 		goto out;
+	if (ser_secrets(&g[G_SECRETS], s, secrets_dir, bad_env) < 0) {
+		*bad_env += s->nenv;
+		goto out;
+	}
 	ser_mounts(&g[G_MOUNTS], p, s);
 	ser_files(&g[G_FILES], p, s);
 	ser_ports(&g[G_PORTS], s);
@@ -559,25 +630,42 @@ void spec_compute(struct project_set *set, const char *secrets_dir,
 			 * read, not only the first, so one run shows them all.
 			 */
 			p->valid = false;
-			for (k = bad_env; k < s->nenv; k++) {
-				const struct env_var *e = &s->env[k];
+			for (k = bad_env; k < s->nenv + s->nsecrets; k++) {
 				struct buf tmp = BUF_INIT;
+				struct pos pos;
 				char *path;
+				int rd;
 
-				if (!e->secret_name && !e->secret_key)
-					continue;
-				if (k != bad_env &&
-				    secret_read(secrets_dir, e->secret_name,
-						e->secret_key, &tmp) == 0) {
-					buf_wipe(&tmp);
-					buf_release(&tmp);
+				if (k < s->nenv) {
+					const struct env_var *e = &s->env[k];
+
+					if (!e->secret_name && !e->secret_key)
+						continue;
+					rd = k == bad_env ? -1 :
+					     secret_read(secrets_dir, e->secret_name,
+							 e->secret_key, &tmp);
+					pos = e->pos;
+					path = xasprintf("spec.services[%zu].env[%zu]"
+							 ".valueFrom.secretKeyRef", j, k);
+				} else {
+					const struct secret_mount *m =
+						&s->secrets[k - s->nenv];
+
+					rd = k == bad_env ? -1 :
+					     secret_read_file(secrets_dir, m->secret_name,
+							      m->secret_key, &tmp);
+					pos = m->pos;
+					path = xasprintf("services.%s.secrets[%zu]",
+							 s->name, k - s->nenv);
+				}
+				buf_wipe(&tmp);
+				buf_release(&tmp);
+				if (rd == 0) {
+					free(path);
 					continue;
 				}
-				buf_release(&tmp);
-				path = xasprintf("spec.services[%zu].env[%zu]"
-						 ".valueFrom.secretKeyRef", j, k);
-				diags_add(d, DIAG_ERROR, p->file, e->pos.line,
-					  e->pos.col, path, "%s", error_last());
+				diags_add(d, DIAG_ERROR, p->file, pos.line,
+					  pos.col, path, "%s", error_last());
 				if (!p->secret_missing)
 					p->secret_missing = xasprintf("service '%s': %s",
 								      s->name,

@@ -26,6 +26,11 @@
  */
 int secret_read(const char *secrets_dir, const char *name, const char *key,
 		struct buf *out);
+/* The same file's bytes as they are (a secret mounted as a file). */
+int secret_read_file(const char *secrets_dir, const char *name,
+		     const char *key, struct buf *out);
+/* {secrets_dir}/{name}/{key}, where a secret lives (caller frees). */
+char *secret_path(const char *secrets_dir, const char *name, const char *key);
 
 /*
  * Fill spec_hash and spec_fields of every service of every valid project.

@@ -39,8 +39,7 @@ static void f_entrypoint(struct pctx *c, const struct ynode *v, void *obj)
 
 /* env: [{name, value}] or [{name, valueFrom: {secretKeyRef: {name, key}}}] */
 
-/* A secret name and key are each one path component that is not hidden. */
-static const char *check_secret_part(const char *s)
+const char *input_check_secret_part(const char *s)
 {
 	if (!*s || *s == '.' || strchr(s, '/'))
 		return "must be a plain file name (no '/', not starting with '.')";
@@ -48,8 +47,8 @@ static const char *check_secret_part(const char *s)
 }
 
 static const struct field secret_fields[] = {
-	NAME("name", struct env_var, secret_name, check_secret_part, "secret name"),
-	NAME("key", struct env_var, secret_key, check_secret_part, "secret key"),
+	NAME("name", struct env_var, secret_name, input_check_secret_part, "secret name"),
+	NAME("key", struct env_var, secret_key, input_check_secret_part, "secret key"),
 	END
 };
 

@@ -36,6 +36,8 @@ struct reader {
 	struct strvec profiles;      /* of the service being read */
 	struct strvec disabled;      /* services whose profiles are all off */
 	const struct ynode *configs; /* the top-level configs */
+	const struct ynode *secrets; /* the top-level secrets */
+	struct kvlist secret_refs;   /* compose name -> "name/key" */
 };
 
 static void kvlist_free(struct kvlist *l)
@@ -1267,6 +1269,203 @@ out:
 	free(l.gid);
 }
 
+/* ---- secrets: files of the host's secrets directory ---- */
+
+/*
+ * A compose secret is a file of --secrets-dir, never of the source: a
+ * secret's value never lives in git in clear.  external: true is the file
+ * {secrets_dir}/{project}/{NAME} (NAME or the secret's name:), as the
+ * secretKeyRef {name: project, key: NAME} would read it; x-cara-secret
+ * {name, key} names any other.  The top-level definitions are read once
+ * (r->secret_refs: key the compose name, value "name/key", for the valid
+ * ones only); the services' secrets: look them up.
+ */
+struct xsecret {
+	char *name, *key;
+};
+
+static const struct field xsecret_fields[] = {
+	NAME("name", struct xsecret, name, input_check_secret_part, "secret name"),
+	NAME("key", struct xsecret, key, input_check_secret_part, "secret key"),
+	END
+};
+
+struct sdef {
+	bool external;
+	char *name, *file, *environment;
+	struct xsecret x;
+	bool has_x;
+};
+
+static void f_sdef_x(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct sdef *d = obj;
+
+	d->has_x = walk_map(c, v, xsecret_fields, &d->x) && d->x.name && d->x.key;
+}
+
+static const struct field sdef_fields[] = {
+	BOOL("external", struct sdef, external),
+	STR("name", struct sdef, name, false),
+	STR("file", struct sdef, file, false),
+	STR("environment", struct sdef, environment, false),
+	FN("x-cara-secret", f_sdef_x, false),
+	END
+};
+
+static void f_top_secret(struct pctx *c, const struct ynode *k,
+			 const struct ynode *v, struct project *p)
+{
+	struct reader *r = c->reader;
+	struct sdef d = { 0 };
+	const char *why, *key;
+	const struct ynode *at;
+	size_t o;
+
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	if (!walk_map(c, v, sdef_fields, &d))
+		goto out;
+	if (d.file) {
+		at = ynode_map_get(v, "file");
+		o = path_key(c, "file");
+		if (*d.file != '/')
+			perr(c, at, "a secret's value never lives in git in clear: "
+			     "'%.64s' is a file of the repository; put the value in "
+			     "the host's secrets directory (--secrets-dir) as "
+			     "%.64s/%.64s and declare 'external: true' (or "
+			     "x-cara-secret: {name, key})", d.file,
+			     p->name ? p->name : "{project}", k->str);
+		else
+			perr(c, at, "not supported by cara: a secret file outside "
+			     "the secrets directory (--secrets-dir): declare "
+			     "'external: true' or x-cara-secret: {name, key}");
+		path_pop(c, o);
+		goto out;
+	}
+	if (d.environment) {
+		o = path_key(c, "environment");
+		perr(c, ynode_map_get(v, "environment"), "not supported by cara: "
+		     "a secret from an environment variable (cara's environment "
+		     "and the repository's .env are no place for a secret): put "
+		     "it in the secrets directory (--secrets-dir) and declare "
+		     "'external: true'");
+		path_pop(c, o);
+		goto out;
+	}
+	if (d.has_x) {
+		kv_push(&r->secret_refs, xstrdup(k->str),
+			xasprintf("%s/%s", d.x.name, d.x.key), k->pos);
+		goto out;
+	}
+	if (!d.external) {
+		if (!ynode_map_get(v, "x-cara-secret"))
+			perr(c, v, "a secret is 'external: true' (the file "
+			     "{project}/%.64s of the secrets directory) or "
+			     "x-cara-secret: {name, key}", k->str);
+		goto out;
+	}
+	key = d.name ? d.name : k->str;
+	if ((why = input_check_secret_part(key))) {
+		perr(c, d.name ? ynode_map_get(v, "name") : k, "invalid secret "
+		     "key '%.64s': %s", key, why);
+		goto out;
+	}
+	if (p->name)
+		kv_push(&r->secret_refs, xstrdup(k->str),
+			xasprintf("%s/%s", p->name, key), k->pos);
+out:
+	free(d.name);
+	free(d.file);
+	free(d.environment);
+	free(d.x.name);
+	free(d.x.key);
+}
+
+static void f_smode(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)obj;
+	perr(c, v, "not supported by cara: uid, gid and mode of a secret (the "
+	     "file is bound as it is in the secrets directory: set its owner "
+	     "and mode there)");
+}
+
+static const struct field slong_fields[] = {
+	STR("source", struct clong, source, true),
+	STR("target", struct clong, target, false),
+	FN("mode", f_smode, false),
+	FN("uid", f_smode, false),
+	FN("gid", f_smode, false),
+	END
+};
+
+/* Is target already where s mounts something? */
+static bool target_taken(const struct service *s, const char *target)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].mount_path && !strcmp(s->mounts[i].mount_path, target))
+			return true;
+	for (i = 0; i < s->nsecrets; i++)
+		if (!strcmp(s->secrets[i].target, target))
+			return true;
+	return false;
+}
+
+static void secret_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service *s = obj;
+	struct reader *r = c->reader;
+	struct clong l = { 0 };
+	struct secret_mount *m;
+	const char *ref = NULL, *slash;
+	char *target = NULL;
+	size_t i;
+
+	if (n->type == Y_SCALAR && !ynode_is_null(n))
+		l.source = get_str(c, n);
+	else if (!walk_map(c, n, slong_fields, &l))
+		goto out;
+	if (!l.source)
+		goto out;
+	if (!r->secrets || !ynode_map_get(r->secrets, l.source)) {
+		perr(c, n, "secret '%.64s' is not declared under the top-level "
+		     "secrets", l.source);
+		goto out;
+	}
+	for (i = 0; i < r->secret_refs.n; i++)
+		if (!strcmp(r->secret_refs.v[i].key, l.source))
+			ref = r->secret_refs.v[i].value;
+	if (!ref)
+		goto out;   /* its definition is reported */
+	/* compose: a relative target is below /run/secrets */
+	if (!l.target)
+		target = xasprintf("/run/secrets/%s", l.source);
+	else if (*l.target != '/')
+		target = xasprintf("/run/secrets/%s", l.target);
+	else
+		target = xstrdup(l.target);
+	if (target_taken(s, target)) {
+		perr(c, n, "'%.64s' is mounted twice", target);
+		goto out;
+	}
+	slash = strchr(ref, '/');
+	GROW(s->secrets, s->capsecrets, s->nsecrets + 1);
+	m = &s->secrets[s->nsecrets++];
+	m->secret_name = xstrndup(ref, (size_t)(slash - ref));
+	m->secret_key = xstrdup(slash + 1);
+	m->target = target;
+	target = NULL;
+	m->pos = n->pos;
+out:
+	free(target);
+	free(l.source);
+	free(l.target);
+}
+
 /* ---- depends_on, healthcheck, restart, labels, networks ---- */
 
 static void dep_add(struct service *s, char *name, enum dep_condition cond,
@@ -1599,6 +1798,7 @@ static const struct field service_fields[] = {
 	LIST("ports", port_item, false),
 	LIST("volumes", volume_item, false),
 	LIST("configs", config_item, false),
+	LIST("secrets", secret_item, false),
 	FN("depends_on", f_depends_on, false),
 	FN("healthcheck", f_health, false),
 	FN("restart", f_restart, false),
@@ -1798,6 +1998,7 @@ static const struct field top_fields[] = {
 	SKIP("services", true),
 	SKIP("volumes", false),
 	SKIP("configs", false),
+	SKIP("secrets", false),
 	FN("networks", f_top_networks, false),
 	END
 };
@@ -1903,6 +2104,14 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 		else
 			r.configs = n;
 	}
+	if ((n = ynode_map_get(root, "secrets")) && !ynode_is_null(n)) {
+		size_t o = path_key(c, "secrets");
+
+		if (n->type == Y_MAP)
+			r.secrets = n;
+		each_pair(c, n, &p, f_top_secret);
+		path_pop(c, o);
+	}
 	if ((n = ynode_map_get(root, "volumes")) && !ynode_is_null(n)) {
 		size_t o = path_key(c, "volumes");
 
@@ -1925,6 +2134,7 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	c->dotenv = NULL;
 	c->reader = NULL;
 	kvlist_free(&r.dotenv);
+	kvlist_free(&r.secret_refs);
 	strvec_release(&r.profiles);
 	strvec_release(&r.disabled);
 	reader_add_project(c, &p);

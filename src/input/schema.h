@@ -149,6 +149,10 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases;
 
+/* A secret name and key are each one path component that is not hidden
+ * (a secretKeyRef's, a compose secret's): NULL, or why not. */
+const char *input_check_secret_part(const char *s);
+
 /* Files of the source (input/repofile.c).  input_dir_of: the directory
  * part of path with its '/' ("" at the top); input_join_rel: dir + rel
  * normalised, NULL when it leaves the source (both the caller's). */

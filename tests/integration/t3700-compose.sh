@@ -200,4 +200,62 @@ test_expect_success 'x-cara expireAt in the past tears a compose project down as
 	$CARA status >out && grep -E "^$E +Terminated +Expired" out
 '
 
+S="$UNIQ-sec"
+sec_app() {
+	mkdir -p "m/$S" &&
+	cat > "m/$S/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    secrets: [db_pass, {source: tok, target: token}]
+secrets:
+  db_pass: {external: true}
+  tok:
+    x-cara-secret: {name: $S-shared, key: api-token}
+EOT
+}
+
+test_expect_success 'a compose secret missing from the secrets directory fails the project' '
+	sec_app &&
+	expect_exit 1 $CARA sync --path m >out 2>err &&
+	expect_contains err "secret '"'"'$S/db_pass'"'"' not found" &&
+	expect_state $S-app missing &&
+	$CARA status >out && grep -E "^$S +Failed +SecretMissing" out
+'
+
+test_expect_success 'compose secrets are read-only files of the secrets directory at /run/secrets' '
+	mkdir -p "$CARA_SECRETS_DIR/$S" "$CARA_SECRETS_DIR/$S-shared" &&
+	printf "pw-%s-one" "$UNIQ" > "$CARA_SECRETS_DIR/$S/db_pass" &&
+	printf "tok-%s\n" "$UNIQ" > "$CARA_SECRETS_DIR/$S-shared/api-token" &&
+	$CARA sync --path m >out 2>err || { cat err; false; } &&
+	expect_state $S-app running &&
+	[ "$(docker exec $S-app cat /run/secrets/db_pass)" = "pw-$UNIQ-one" ] &&
+	[ "$(docker exec $S-app cat /run/secrets/token)" = "tok-$UNIQ" ] &&
+	! docker exec $S-app sh -c "echo x > /run/secrets/db_pass" 2>/dev/null &&
+	[ "$(docker inspect -f "{{range .Mounts}}{{if eq .Destination \"/run/secrets/db_pass\"}}{{.RW}}{{end}}{{end}}" $S-app)" = false ] &&
+	$CARA sync --path m 2>err && expect_contains err "0 recreated"
+'
+
+test_expect_success 'a changed secret value recreates the service and is logged nowhere' '
+	id=$(cid $S-app) &&
+	printf "pw-%s-two" "$UNIQ" > "$CARA_SECRETS_DIR/$S/db_pass" &&
+	$CARA sync --path m >out 2>err || { cat err; false; } &&
+	expect_contains err "1 recreated" &&
+	[ "$(cid $S-app)" != "$id" ] &&
+	[ "$(docker exec $S-app cat /run/secrets/db_pass)" = "pw-$UNIQ-two" ] &&
+	$CARA status >>out 2>>err && $CARA describe $S >>out 2>>err &&
+	! grep -a "pw-$UNIQ" out err &&
+	! grep -a -r "pw-$UNIQ" "$CARA_STATE_DIR" &&
+	! grep -a -r "tok-$UNIQ" "$CARA_STATE_DIR" out err &&
+	! docker inspect $S-app | grep -a "pw-$UNIQ"
+'
+
+test_expect_success 'removing the secrets project prunes it' '
+	rm -r "m/$S" &&
+	$CARA sync --path m --allow-mass-prune 2>err &&
+	expect_state $S-app missing
+'
+
 test_done

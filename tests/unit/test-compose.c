@@ -496,9 +496,6 @@ static void test_top_level(void)
 	t_one(&t, "services:\n  s: {image: busybox}\nnetworks:\n  back: {}\n");
 	expect(&t, "networks.back: not supported by cara", "networks refused");
 	t_free(&t);
-	t_one(&t, "services:\n  s: {image: busybox}\nsecrets:\n  a: {file: x}\n");
-	expect(&t, "secrets: not supported by cara: secrets", "top-level secrets");
-	t_free(&t);
 	t_one(&t, "version: '3.8'\nx-a: 1\nservices:\n  s: {image: busybox}\n");
 	clean(&t, "version and x-* keys accepted");
 	t_free(&t);
@@ -511,6 +508,84 @@ static void test_top_level(void)
 	t_one(&t, "services:\n  s: {image: busybox}\n---\nservices: {}\n");
 	expect(&t, "one YAML document", "one document");
 	ok(t.set.incomplete, "  and nothing is pruned");
+	t_free(&t);
+}
+
+/* ---- secrets: files of the host's secrets directory ---- */
+
+static void test_secrets(void)
+{
+	const struct service *s;
+	struct t t;
+
+	t_one(&t, "name: app\nservices:\n  s:\n    image: busybox\n"
+	      "    secrets:\n      - db_pass\n"
+	      "      - {source: tok, target: token}\n"
+	      "      - {source: db_pass, target: /etc/pass}\n"
+	      "secrets:\n  db_pass: {external: true}\n"
+	      "  tok:\n    x-cara-secret: {name: shared, key: api-token}\n");
+	clean(&t, "external and x-cara-secret secrets read");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	if (ok(s && s->nsecrets == 3, "three secret files")) {
+		ok(!strcmp(s->secrets[0].secret_name, "app") &&
+		   !strcmp(s->secrets[0].secret_key, "db_pass") &&
+		   !strcmp(s->secrets[0].target, "/run/secrets/db_pass"),
+		   "external: {project}/{NAME} at /run/secrets/NAME");
+		ok(!strcmp(s->secrets[1].secret_name, "shared") &&
+		   !strcmp(s->secrets[1].secret_key, "api-token") &&
+		   !strcmp(s->secrets[1].target, "/run/secrets/token"),
+		   "x-cara-secret names the file; a relative target is below "
+		   "/run/secrets");
+		ok(!strcmp(s->secrets[2].target, "/etc/pass"), "an absolute target");
+	}
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox, secrets: [p]}\n"
+	      "secrets:\n  p: {external: true, name: other}\n");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->nsecrets == 1 && !strcmp(s->secrets[0].secret_key, "other"),
+	   "external with name: that key of the project");
+	t_free(&t);
+
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox, secrets: [p]}\n"
+	      "secrets:\n  p: {file: ./p.txt}\n");
+	expect(&t, "secrets.p.file: a secret's value never lives in git in clear: "
+	       "'./p.txt' is a file of the repository", "a file of the repository refused");
+	expect(&t, "--secrets-dir", "  and the message names the secrets directory");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox}\n"
+	      "secrets:\n  p: {file: /etc/p}\n");
+	expect(&t, "secrets.p.file: not supported by cara: a secret file outside",
+	       "a host file outside the secrets directory refused");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox}\n"
+	      "secrets:\n  p: {environment: TOKEN}\n");
+	expect(&t, "secrets.p.environment: not supported by cara: a secret from an "
+	       "environment variable", "environment: refused");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox}\nsecrets:\n  p: {}\n");
+	expect(&t, "a secret is 'external: true'", "a secret without a source");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox}\n"
+	      "secrets:\n  p: {x-cara-secret: {name: ../x, key: k}}\n");
+	expect(&t, "invalid secret name '../x'", "a secret name with '/' refused");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox}\n"
+	      "secrets:\n  p: {external: true, name: .hidden}\n");
+	expect(&t, "invalid secret key '.hidden'", "a hidden key refused");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s: {image: busybox, secrets: [nope]}\n");
+	expect(&t, "secret 'nope' is not declared under the top-level secrets",
+	       "an undeclared secret");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s:\n    image: busybox\n"
+	      "    secrets: [{source: p, mode: 0400}]\nsecrets:\n  p: {external: true}\n");
+	expect(&t, "secrets[0].mode: not supported by cara: uid, gid and mode",
+	       "mode refused: the file is bound as it is");
+	t_free(&t);
+	t_one(&t, "name: app\nservices:\n  s:\n    image: busybox\n"
+	      "    secrets: [p, {source: p}]\nsecrets:\n  p: {external: true}\n");
+	expect(&t, "'/run/secrets/p' is mounted twice", "one target twice");
 	t_free(&t);
 }
 
@@ -1352,6 +1427,7 @@ int main(void)
 {
 	test_mapping();
 	test_refusals();
+	test_secrets();
 	test_host_fields();
 	test_profiles();
 	test_top_level();
