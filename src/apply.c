@@ -587,6 +587,25 @@ static char *secret_bind_source(const struct apply_options *o,
 	return real;
 }
 
+/*
+ * An External volume must be there before a container mounts it: the
+ * Engine would create a missing one empty (and unlabelled) in silence.
+ */
+static int external_volume_check(struct backend *b, const struct service *s,
+				 const char *name, struct apply_result *r)
+{
+	int rc = b->ops->volume_exists(b, name);
+
+	if (rc == ERR_NOTFOUND)
+		fail(r, REASON_VOLUME_MISSING, "service '%s': external volume '%s' "
+		     "does not exist (cara never creates an External volume: "
+		     "docker volume create %s)", s->name, name, name);
+	else if (rc < 0)
+		fail(r, REASON_RECONCILE_ERROR, "service '%s': %s", s->name,
+		     error_last());
+	return rc < 0 ? -1 : 0;
+}
+
 /* Create (not start) the container of service s. */
 static int create_container(struct backend *b, const struct project *p,
 			    const struct service *s, struct started *st,
@@ -626,6 +645,13 @@ static int create_container(struct backend *b, const struct project *p,
 				     s->name, error_last());
 				goto out;
 			}
+		} else if (v && v->type == VOLUME_EXTERNAL) {
+			/* the snapshot lists cara's volumes only: ask, so that a
+			 * missing one is named, not created empty by the Engine */
+			mounts[i].type = "volume";
+			vol_names[i] = volume_docker_name(p->name, v);
+			if (external_volume_check(b, s, vol_names[i], r) < 0)
+				goto out;
 		} else {
 			mounts[i].type = "volume";
 			vol_names[i] = name_volume(p->name, s->mounts[i].name);

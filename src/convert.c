@@ -376,6 +376,9 @@ static void write_volume(struct buf *out, int level, const struct volume *v)
 	if (v->type != implied)
 		kv_str(out, level + 1, "type", volume_type_name(v->type));
 	kv_str(out, level + 1, "hostPath", v->host_path);
+	if (v->type == VOLUME_EXTERNAL && v->external_name &&
+	    strcmp(v->external_name, v->name))
+		kv_str(out, level + 1, "externalName", v->external_name);
 }
 
 static void write_ingress(struct buf *out, int level, const struct ingress *in)

@@ -2,11 +2,13 @@
  * model.c - the Project model's lifecycle, lookups and the one order of a
  * project's services.  Pure: no I/O, no Docker, no YAML.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
+#include "names.h"
 
 /* ---- service order ---- */
 
@@ -204,6 +206,7 @@ static void project_release(struct project *p)
 
 		free(v->name);
 		free(v->host_path);
+		free(v->external_name);
 		free(v->source_path);
 		for (k = 0; k < v->nfiles; k++) {
 			free(v->files[k].path);
@@ -318,11 +321,45 @@ const char *volume_type_name(enum volume_type t)
 	case VOLUME_MANAGED: return "Managed";
 	case VOLUME_HOSTPATH: return "HostPath";
 	case VOLUME_FILE: return "File";
+	case VOLUME_EXTERNAL: return "External";
 	}
 	return "?";
 }
 
 bool volume_is_docker(const struct volume *v)
 {
-	return v->type != VOLUME_HOSTPATH && v->type != VOLUME_FILE;
+	return v->type != VOLUME_HOSTPATH && v->type != VOLUME_FILE &&
+	       v->type != VOLUME_EXTERNAL;
+}
+
+char *volume_docker_name(const char *project, const struct volume *v)
+{
+	if (v->type == VOLUME_EXTERNAL)
+		return xstrdup(v->external_name ? v->external_name : v->name);
+	return name_volume(project, v->name);
+}
+
+/*
+ * An External volume may be any Docker volume of the host but cara's own:
+ * a cara-* volume is some project's data (its own project's included,
+ * which a teardown with --purge-volumes would then remove under it).
+ */
+const char *volume_check_external_name(const char *name)
+{
+	size_t i, n = name ? strlen(name) : 0;
+
+	if (!n)
+		return "an External volume needs the name of a Docker volume";
+	/* Docker's own rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+	if (n < 2 || n > 255 || !isalnum((unsigned char)name[0]))
+		return "not a Docker volume name (2 to 255 of letters, digits, "
+		       "'_', '.', '-', first a letter or digit)";
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return "not a Docker volume name (2 to 255 of letters, "
+			       "digits, '_', '.', '-', first a letter or digit)";
+	if (!strncmp(name, NAME_PREFIX, strlen(NAME_PREFIX)))
+		return "names starting with '" NAME_PREFIX "' are the volumes cara "
+		       "makes for its projects: cara never mounts one as External";
+	return NULL;
 }

@@ -163,8 +163,13 @@ struct service {
 };
 
 /* File: files of the source (a file or a directory tree), mounted
- * read-only from a copy cara keeps under {state_dir}/files (files.h). */
-enum volume_type { VOLUME_EPHEMERAL, VOLUME_MANAGED, VOLUME_HOSTPATH, VOLUME_FILE };
+ * read-only from a copy cara keeps under {state_dir}/files (files.h).
+ * External: a Docker volume someone else made, mounted by its own name
+ * (external_name); cara never creates, labels or removes it. */
+enum volume_type {
+	VOLUME_EPHEMERAL, VOLUME_MANAGED, VOLUME_HOSTPATH, VOLUME_FILE,
+	VOLUME_EXTERNAL,
+};
 
 struct file_entry {
 	char *path;                /* below the volume's root; "" for a file */
@@ -177,6 +182,7 @@ struct volume {
 	char *name;
 	enum volume_type type;
 	char *host_path;           /* HostPath; File: its copy (files_resolve) */
+	char *external_name;       /* External: the Docker volume's own name */
 	struct pos pos;
 	/* File only: where in the source, its files (read from the snapshot
 	 * by the reader), their mode (0: 0444, 0555 for executables) and
@@ -190,8 +196,14 @@ struct volume {
 	char digest[72];
 };
 
-/* Is v a Docker volume (not a bind of a host path or of source files)? */
+/* Is v a Docker volume cara makes and owns (not a bind of a host path or
+ * of source files, not an External one)? */
 bool volume_is_docker(const struct volume *v);
+/* The Docker name a mount of v in project p uses (caller frees): cara's
+ * name for its own volumes, the real name for an External one. */
+char *volume_docker_name(const char *project, const struct volume *v);
+/* NULL when name may be an External volume's, else why not (static). */
+const char *volume_check_external_name(const char *name);
 
 struct ingress {
 	char *name;

@@ -6,7 +6,7 @@
 
 char *name_network(const char *project)
 {
-	return xasprintf("cara-%s", project);
+	return xasprintf(NAME_PREFIX "%s", project);
 }
 
 char *name_container(const char *project, const char *service)
@@ -16,5 +16,5 @@ char *name_container(const char *project, const char *service)
 
 char *name_volume(const char *project, const char *volume)
 {
-	return xasprintf("cara-%s-%s", project, volume);
+	return xasprintf(NAME_PREFIX "%s-%s", project, volume);
 }

@@ -16,6 +16,10 @@
 /* Volumes only: Ephemeral or Managed, as created (labels cannot change). */
 #define LABEL_VOLUME_TYPE "cara.volume.type"
 
+/* What starts the name of every network and volume cara makes: a volume
+ * of another's so named is never mounted as an External one. */
+#define NAME_PREFIX "cara-"
+
 /* Docker object names (caller frees). */
 char *name_network(const char *project);                         /* cara-{p} */
 char *name_container(const char *project, const char *service);  /* {p}-{s} */

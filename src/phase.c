@@ -30,6 +30,7 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_SECRET_MISSING] = "SecretMissing",
 	[REASON_OWNED_ELSEWHERE] = "OwnedElsewhere",
 	[REASON_RECONCILE_ERROR] = "ReconcileError",
+	[REASON_VOLUME_MISSING] = "VolumeMissing",
 };
 
 const char *reason_name(enum reason r)

@@ -40,8 +40,9 @@ enum reason {
 	REASON_SECRET_MISSING,
 	REASON_OWNED_ELSEWHERE,
 	REASON_RECONCILE_ERROR,
+	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
 };
-#define REASON_COUNT (REASON_RECONCILE_ERROR + 1)
+#define REASON_COUNT (REASON_VOLUME_MISSING + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

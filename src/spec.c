@@ -302,7 +302,10 @@ static void ser_mounts(struct buf *b, const struct project *p,
 			put_str(&e, "file");
 			put_str(&e, v->source_path);
 		} else {
-			char *src = name_volume(p->name, m->name ? m->name : "");
+			/* an External one by its real name: pointing it at
+			 * another volume recreates the container */
+			char *src = v ? volume_docker_name(p->name, v) :
+				    name_volume(p->name, m->name ? m->name : "");
 
 			put_str(&e, "volume");
 			put_str(&e, src);

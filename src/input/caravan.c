@@ -416,13 +416,15 @@ static const struct field volume_fields[] = {
 	SKIP("type", false),
 	STR("hostPath", struct volume, host_path, false),
 	SKIP("path", false),
+	STR("externalName", struct volume, external_name, false),
 	END
 };
 
 static void volume_type(struct pctx *c, const struct ynode *type,
 			const struct ynode *hp, struct volume *v)
 {
-	static const char *const names[] = { "Ephemeral", "Managed", "HostPath", "File" };
+	static const char *const names[] = { "Ephemeral", "Managed", "HostPath", "File",
+					     "External" };
 	char *t;
 	size_t i, o;
 
@@ -462,6 +464,31 @@ static void file_volume(struct pctx *c, const struct ynode *n, struct volume *v)
 	path_pop(c, o);
 }
 
+/*
+ * An External volume: a Docker volume made outside cara, mounted by its
+ * own name (externalName, else name) and never created or removed.
+ */
+static void external_volume(struct pctx *c, const struct ynode *n, struct volume *v)
+{
+	const struct ynode *en = ynode_map_get(n, "externalName");
+	const char *why;
+	size_t o = path_key(c, "externalName");
+
+	if (v->type != VOLUME_EXTERNAL) {
+		if (!ynode_is_null(en))
+			perr(c, en, "only an External volume has an externalName "
+			     "(this one is %s)", volume_type_name(v->type));
+	} else {
+		if (!v->external_name && v->name)
+			v->external_name = xstrdup(v->name);
+		if (v->external_name &&
+		    (why = volume_check_external_name(v->external_name)))
+			perr(c, ynode_is_null(en) ? n : en, "external volume "
+			     "'%.64s': %s", v->external_name, why);
+	}
+	path_pop(c, o);
+}
+
 static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 {
 	struct project *p = obj;
@@ -490,6 +517,7 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 	path_pop(c, o);
 	free(why);
 	file_volume(c, n, v);
+	external_volume(c, n, v);
 }
 
 static void f_scope(struct pctx *c, const struct ynode *v, void *obj)

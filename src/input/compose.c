@@ -1906,15 +1906,23 @@ static void deps_check_profiles(struct pctx *c, struct reader *r,
 
 /* ---- the top level ---- */
 
+/*
+ * A top-level volume: cara's own (Managed), or with external: true a
+ * Docker volume made outside cara, mounted by its real name (name:, else
+ * the key, as compose does) and never created or removed.
+ */
 static void f_top_volume(struct pctx *c, const struct ynode *k,
 			 const struct ynode *v, struct project *p)
 {
+	const struct ynode *ext = NULL, *name = NULL, *driver = NULL;
+	struct volume *vol;
 	const char *why;
+	bool external = false;
 	size_t i, o;
 
 	if ((why = manifest_check_object_name(k->str)))
 		perr(c, k, "invalid volume name '%.64s': %s", k->str, why);
-	volume_new(p, k->str, VOLUME_MANAGED, k->pos);
+	vol = volume_new(p, k->str, VOLUME_MANAGED, k->pos);
 	if (ynode_is_null(v))
 		return;
 	if (v->type != Y_MAP) {
@@ -1929,18 +1937,49 @@ static void f_top_volume(struct pctx *c, const struct ynode *k,
 			continue;
 		o = path_key(c, key->str);
 		if (!strcmp(key->str, "driver") && (t = get_str(c, val))) {
+			driver = key;
 			if (strcmp(t, "local"))
 				perr(c, val, "not supported by cara: volume driver "
 				     "'%.32s'", t);
 			free(t);
 		} else if (!strcmp(key->str, "external")) {
-			perr(c, key, "not supported by cara: external (cara "
-			     "creates, labels and owns the volumes it mounts)");
+			ext = key;
+			if (val->type == Y_MAP)
+				perr(c, val, "not supported by cara: external as a "
+				     "mapping (write external: true and the "
+				     "volume's name under name)");
+			else
+				get_bool(c, val, &external);
+		} else if (!strcmp(key->str, "name")) {
+			name = val;
 		} else if (strcmp(key->str, "driver")) {
 			perr(c, key, "not supported by cara: %.64s", key->str);
 		}
 		path_pop(c, o);
 	}
+	if (!external) {
+		if (name) {
+			o = path_key(c, "name");
+			perr(c, name, "not supported by cara: the name of a volume "
+			     "cara makes (it names it cara-PROJECT-VOLUME); name is "
+			     "for an external one");
+			path_pop(c, o);
+		}
+		return;
+	}
+	vol->type = VOLUME_EXTERNAL;
+	if (driver) {
+		o = path_key(c, "driver");
+		perr(c, driver, "an external volume has no driver (it exists already)");
+		path_pop(c, o);
+	}
+	o = path_key(c, name ? "name" : "external");
+	vol->external_name = name ? get_str(c, name) : xstrdup(k->str);
+	if (vol->external_name &&
+	    (why = volume_check_external_name(vol->external_name)))
+		perr(c, name ? name : ext, "external volume '%.64s': %s",
+		     vol->external_name, why);
+	path_pop(c, o);
 }
 
 /* Each pair of mapping v as (key, value), with the path; key must be a

@@ -258,4 +258,66 @@ test_expect_success 'removing the secrets project prunes it' '
 	expect_state $S-app missing
 '
 
+# external: true: a volume made outside cara, mounted by its real name,
+# never created and never removed (the test removes it, pass or fail).
+X="$UNIQ-xv"
+XV="$UNIQ-ext"
+trap 'cleanup_docker; docker volume rm -f "$XV" "$UNIQ-nope" >/dev/null 2>&1; test_cleanup' EXIT
+ext_app() {   # ext_app VOLUME-NAME
+	mkdir -p "m/$X" &&
+	cat > "m/$X/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    volumes: ["shared:/shared"]
+volumes:
+  shared:
+    external: true
+    name: $1
+EOT
+}
+
+test_expect_success 'an external volume is mounted by its real name, not created' '
+	docker volume create "$XV" >/dev/null &&
+	ext_app "$XV" &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_state $X-app running &&
+	docker inspect -f "{{range .Mounts}}{{.Name}} {{end}}" $X-app >out &&
+	expect_contains out "$XV" &&
+	docker exec $X-app sh -c "echo kept > /shared/f" &&
+	! docker volume inspect cara-$X-shared >/dev/null 2>&1 &&
+	! docker volume ls -q --filter label=cara.project | grep -qx "$XV" &&
+	expect_exit 0 $CARA diff --path m >out 2>err
+'
+
+test_expect_success 'a teardown with --purge-volumes keeps the external volume and its data' '
+	rm -r m/$X &&
+	$CARA sync --path m --allow-mass-prune --purge-volumes 2>err ||
+		{ cat err; false; } &&
+	expect_state $X-app missing &&
+	$CARA status >out && grep -E "^$X +Terminated +RemovedFromSource" out &&
+	docker volume inspect "$XV" >/dev/null &&
+	docker run --rm -v "$XV:/v" $CARA_TEST_IMAGE cat /v/f >out &&
+	[ "$(cat out)" = kept ]
+'
+
+test_expect_success 'a missing external volume fails the project and names it' '
+	ext_app "$UNIQ-nope" &&
+	expect_exit 1 $CARA sync --path m >out 2>err &&
+	expect_contains err "external volume '"'"'$UNIQ-nope'"'"' does not exist" &&
+	expect_state $X-app missing &&
+	! docker volume inspect "$UNIQ-nope" >/dev/null 2>&1 &&
+	$CARA status >out && grep -E "^$X +Failed +VolumeMissing" out
+'
+
+test_expect_success 'a volume cara makes is refused as external' '
+	ext_app "cara-$P-data" &&
+	expect_exit 1 $CARA validate m >out 2>err &&
+	expect_contains err "volumes.shared.name: external volume" &&
+	expect_contains err "names starting with '"'"'cara-'"'"'" &&
+	rm -r m/$X
+'
+
 test_done

@@ -485,14 +485,67 @@ static void test_refusals(void)
 	}
 }
 
+static const struct volume *t_volume(const struct t *t, const char *name)
+{
+	return t->set.n ? project_find_volume(&t->set.v[0], name) : NULL;
+}
+
+/* external: true mounts a volume made outside cara by its real name. */
+static void test_external_volumes(void)
+{
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "  v: {external: true, name: cara-other-data}\n",
+		  "volumes.v.name: external volume 'cara-other-data': names starting "
+		  "with 'cara-' are the volumes cara makes" },
+		{ "  cara-x-v: {external: true}\n", "external volume 'cara-x-v'" },
+		{ "  v: {external: true, name: 'a/b'}\n", "not a Docker volume name" },
+		{ "  v: {external: true, driver: local}\n",
+		  "volumes.v.driver: an external volume has no driver" },
+		{ "  v: {external: {name: x}}\n", "external as a mapping" },
+		{ "  v: {external: maybe}\n", "must be true or false" },
+		{ "  v: {name: x}\n", "volumes.v.name: not supported by cara: the name "
+		  "of a volume cara makes" },
+	};
+	const struct volume *v;
+	const struct service *s;
+	struct t t;
+	size_t i;
+
+	t_one(&t, "services:\n  s: {image: busybox, volumes: [\"v:/v\", \"wv:/w:ro\"]}\n"
+		  "volumes:\n  v: {external: true, name: shared-data}\n"
+		  "  wv: {external: true}\n  m: {external: false}\n");
+	clean(&t, "external volumes accepted");
+	v = t_volume(&t, "v");
+	ok(v && v->type == VOLUME_EXTERNAL && v->external_name &&
+	   !strcmp(v->external_name, "shared-data"), "name: is the real name");
+	v = t_volume(&t, "wv");
+	ok(v && v->type == VOLUME_EXTERNAL && v->external_name &&
+	   !strcmp(v->external_name, "wv"), "without name: the key, as compose");
+	v = t_volume(&t, "m");
+	ok(v && v->type == VOLUME_MANAGED, "external: false is cara's own");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->nmounts == 2 && !strcmp(s->mounts[0].name, "v") &&
+	   s->mounts[1].read_only, "services mount them by key");
+	v = t_volume(&t, "v");
+	ok(v && !volume_is_docker(v), "not a volume cara makes");
+	t_free(&t);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct buf y = BUF_INIT;
+
+		buf_printf(&y, "services:\n  s: {image: busybox}\nvolumes:\n%s",
+			   bad[i].yaml);
+		t_one(&t, buf_cstr(&y));
+		expect(&t, bad[i].want, "refused: %s", bad[i].want);
+		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+		t_free(&t);
+		buf_release(&y);
+	}
+}
+
 static void test_top_level(void)
 {
 	struct t t;
 
-	t_one(&t, "services:\n  s: {image: busybox}\nvolumes:\n  v: {external: true}\n");
-	expect(&t, "volumes.v.external: not supported by cara: external",
-	       "external volumes refused");
-	t_free(&t);
 	t_one(&t, "services:\n  s: {image: busybox}\nnetworks:\n  back: {}\n");
 	expect(&t, "networks.back: not supported by cara", "networks refused");
 	t_free(&t);
@@ -1431,6 +1484,7 @@ int main(void)
 	test_host_fields();
 	test_profiles();
 	test_top_level();
+	test_external_volumes();
 	test_x_cara();
 	test_names();
 	test_interpolation();

@@ -350,6 +350,8 @@ static void test_extensions(void)
 		"  volumes:\n"
 		"    - {name: cfg, type: HostPath, hostPath: /srv/cara/web}\n"
 		"    - {name: data, type: Ephemeral}\n"
+		"    - {name: shared, type: External, externalName: shared-data}\n"
+		"    - {name: logs, type: External}\n"
 		"  ingress:\n"
 		"    - {name: web, host: web, target: {service: web, port: 80}}\n", &o);
 	clean(&t, "every extension field: no finding");
@@ -386,6 +388,12 @@ static void test_extensions(void)
 	ok(s && s->pull_policy == PULL_IF_NOT_PRESENT, "imagePullPolicy defaults to IfNotPresent");
 	ok(p->volumes[0].type == VOLUME_HOSTPATH &&
 	   !strcmp(p->volumes[0].host_path, "/srv/cara/web"), "HostPath volume");
+	ok(p->volumes[2].type == VOLUME_EXTERNAL &&
+	   !strcmp(p->volumes[2].external_name, "shared-data"),
+	   "External volume: externalName is its real name");
+	ok(p->volumes[3].type == VOLUME_EXTERNAL &&
+	   !strcmp(p->volumes[3].external_name, "logs"),
+	   "External volume without externalName: its name");
 	is_str(p->ingress[0].fqdn, "web", "without an environment a short host stays");
 out:
 	t_free(&t);
@@ -792,6 +800,15 @@ static const struct rule_case rules[] = {
 	{ "hostPath on a Managed volume",
 	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, type: Managed, hostPath: /x}]\n",
 	  "spec.volumes[0].hostPath: only a HostPath volume has a hostPath", true },
+	{ "externalName on a Managed volume",
+	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, externalName: x1}]\n",
+	  "spec.volumes[0].externalName: only an External volume has an externalName "
+	  "(this one is Managed)", true },
+	{ "External volume of cara's",
+	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, type: External, "
+	  "externalName: cara-b-data}]\n",
+	  "spec.volumes[0].externalName: external volume 'cara-b-data': names starting "
+	  "with 'cara-' are the volumes cara makes", true },
 	{ "HostPath without hostPath",
 	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, type: HostPath}]\n",
 	  "t.yaml:7:13: spec.volumes[0].hostPath: required for a HostPath volume", true },

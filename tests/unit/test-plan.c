@@ -73,7 +73,7 @@ static void converge(struct fixture *f, const struct project *p)
 
 	tb_obs_network(&f->obs, p->name);
 	for (i = 0; i < p->nvolumes; i++)
-		if (p->volumes[i].type != VOLUME_HOSTPATH)
+		if (volume_is_docker(&p->volumes[i]))
 			tb_obs_volume(&f->obs, p->name, p->volumes[i].name,
 				 volume_type_name(p->volumes[i].type));
 	for (i = 0; i < p->nservices; i++) {
@@ -785,6 +785,94 @@ static void test_ownership(void)
 }
 
 /* Ephemeral -> Managed: the label cannot change, teardown obeys the source. */
+/* shop's app also mounts External volume "shared", really "shared-data". */
+static void add_external(struct fixture *f, const char *real)
+{
+	struct project *p = find_p(f, "shop");
+	struct volume *v = tb_volume(p, "shared", VOLUME_EXTERNAL, NULL);
+
+	tb_set(&v->external_name, real);
+	tb_mount(find_s(f, "shop", "app"), "shared", "/shared");
+	recompute(f);
+}
+
+/* An External volume gets no action: never created, never removed. */
+static void test_external_volume(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct buf b = BUF_INIT;
+	char *hash;
+
+	fixture_init(&f);
+	add_external(&f, "shared-data");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "create-volume cara-shop-data") &&
+	   !strstr(buf_cstr(&b), "shared"), "a new project: not created: %s",
+	   buf_cstr(&b));
+	plan_release(&p);
+
+	converge(&f, find_p(&f, "shop"));
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "shop converged\n", "converged: no action for it");
+	plan_release(&p);
+
+	hash = xstrdup(find_s(&f, "shop", "app")->spec_hash);
+	tb_set(&find_p(&f, "shop")->volumes[3].external_name, "other-data");
+	recompute(&f);
+	ok(strcmp(hash, find_s(&f, "shop", "app")->spec_hash) != 0,
+	   "the real name is in the spec hash");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "recreate-container shop-app SpecChanged [mounts]") &&
+	   !strstr(buf_cstr(&b), "volume"), "another real name: app recreated, "
+	   "no volume action: %s", buf_cstr(&b));
+	plan_release(&p);
+	free(hash);
+
+	f.opts.purge_volumes = true;
+	expire(&f, NOW);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-volume cara-shop-data Expired") &&
+	   !strstr(buf_cstr(&b), "shared") && !strstr(buf_cstr(&b), "other-data"),
+	   "teardown with --purge-volumes: not removed: %s", buf_cstr(&b));
+	plan_release(&p);
+
+	project_set_release(&f.set);
+	strvec_push(&f.known, "shop");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-volume cara-shop-data RemovedFromSource") &&
+	   !strstr(buf_cstr(&b), "shared") && !strstr(buf_cstr(&b), "other-data"),
+	   "removed from the source with --purge-volumes: not removed: %s",
+	   buf_cstr(&b));
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* left out of the file: nothing on the host is cara's to remove */
+	fixture_init(&f);
+	add_external(&f, "shared-data");
+	converge(&f, find_p(&f, "shop"));
+	find_p(&f, "shop")->nvolumes--;
+	free(find_p(&f, "shop")->volumes[3].name);
+	free(find_p(&f, "shop")->volumes[3].external_name);
+	find_s(&f, "shop", "app")->nmounts--;
+	free(find_s(&f, "shop", "app")->mounts[2].name);
+	free(find_s(&f, "shop", "app")->mounts[2].mount_path);
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "recreate-container shop-app") &&
+	   !strstr(buf_cstr(&b), "volume"), "dropped from the file: only the "
+	   "container changes: %s", buf_cstr(&b));
+	plan_release(&p);
+	fixture_release(&f);
+	buf_release(&b);
+}
+
 static void test_volume_type_change(void)
 {
 	struct fixture f;
@@ -1348,6 +1436,7 @@ int main(void)
 	test_mass_prune_guard();
 	test_backend_caps();
 	test_volume_type_change();
+	test_external_volume();
 	test_purity();
 	test_long_chain();
 	return tap_done();

@@ -106,6 +106,11 @@ static int e_volume_remove(struct backend *b, const char *name)
 	return docker_volume_remove(D(b), name);
 }
 
+static int e_volume_exists(struct backend *b, const char *name)
+{
+	return docker_volume_inspect(D(b), name);
+}
+
 static int e_image_digest(struct backend *b, const char *ref,
 			  const char *registry_auth, char **out_digest)
 {
@@ -202,6 +207,7 @@ const struct backend_ops backend_engine = {
 	.network_connect = e_network_connect,
 	.volume_ensure = e_volume_ensure,
 	.volume_remove = e_volume_remove,
+	.volume_exists = e_volume_exists,
 	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
 	.images = e_images,

@@ -211,6 +211,19 @@ int docker_volume_remove(struct docker *d, const char *name)
 	return engine_remove_object(d, "volume", name, NULL);
 }
 
+int docker_volume_inspect(struct docker *d, const char *name)
+{
+	char *what = xasprintf("inspect volume '%s'", name);
+	char *path = engine_obj_path("volumes", name, NULL);
+	long code;
+	int rc;
+
+	rc = engine_simple(d, "GET", path, NULL, what, &code);
+	free(path);
+	free(what);
+	return rc;
+}
+
 /* ---- images ---- */
 
 int docker_image_inspect(struct docker *d, const char *ref)
