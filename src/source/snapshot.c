@@ -39,6 +39,9 @@ void source_snapshot_add_file(struct source_snapshot *s, char *path,
 	f->len = data->len;
 	f->data = data->ptr ? buf_detach(data) : xstrdup("");
 	f->path = path;
+	/* a manifest's mode was never read: not executable (GROW does not
+	 * zero, and a File volume that mounts it hashes this bit) */
+	f->exec = false;
 	s->total_bytes += f->len;
 }
 
