@@ -190,8 +190,7 @@ static bool containers_accounted(const struct pass *p)
 			continue;      /* another state's: its own files */
 		if ((!c->owner || !*c->owner) && !strvec_has(&p->known, c->project))
 			continue;      /* unlabelled, of a project this state never had */
-		for (k = 0; k < p->desired.n && !ok; k++)
-			ok = p->desired.v[k].name && !strcmp(p->desired.v[k].name, c->project);
+		ok = project_set_find(&p->desired, c->project) != NULL;
 		for (k = 0; k < p->plan.nprojects && !ok; k++)
 			ok = p->plan.projects[k].verdict == VERDICT_TEARDOWN &&
 			     !strcmp(p->plan.projects[k].name, c->project);

@@ -248,8 +248,6 @@ struct project_set {
 void project_set_release(struct project_set *set);
 /* Frees what s holds (not s itself). */
 void service_release(struct service *s);
-/* For tests only. */
-/* (the unit tests and the fuzz target) */
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
 const struct service *project_find_service(const struct project *p,
