@@ -112,6 +112,25 @@ enum restart_policy {
  */
 enum pull_policy { PULL_IF_NOT_PRESENT, PULL_ALWAYS, PULL_NEVER };
 
+struct volume;
+
+/*
+ * An image built from files of the source (compose's build): the context
+ * directory's files as the snapshot has them, less what .dockerignore
+ * excludes, and the build's settings.  The service's image is then
+ * cara-build/{project}-{service}:{16 hex of digest}, so an unchanged
+ * context is not built again and a changed one is a new image, which
+ * recreates the service.
+ */
+struct build {
+	struct volume *context;    /* a File volume's files (no mount) */
+	char *dockerfile;          /* within the context; "Dockerfile" */
+	struct kvlist args;        /* build args, "name" -> value */
+	char *target;              /* stage of a multi-stage Dockerfile, or NULL */
+	char *tag;                 /* compose's image: beside build: also tagged */
+	char digest[72];           /* "sha256-HEX" of context and settings */
+};
+
 struct service {
 	char *name;
 	char *image;
@@ -156,6 +175,7 @@ struct service {
 	struct strvec security_opt;
 	struct strvec expose;      /* "80/tcp": exposed, not published */
 	struct strvec aliases;     /* on the project network, besides the name */
+	struct build *build;       /* NULL: the image is pulled, not built */
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */
 	char *spec_hash;           /* label cara.spec-hash */
@@ -248,6 +268,9 @@ struct project_set {
 void project_set_release(struct project_set *set);
 /* Frees what s holds (not s itself). */
 void service_release(struct service *s);
+/* Free what v and b hold (b itself too; NULL is fine). */
+void volume_release(struct volume *v);
+void build_free(struct build *b);
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
 const struct service *project_find_service(const struct project *p,

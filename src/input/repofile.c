@@ -9,6 +9,8 @@
  * (files_digest), so that the spec hash of the services mounting it
  * changes exactly when the content or the mode does.
  */
+#include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,4 +194,97 @@ out:
 	free(path);
 	free(dir);
 	return ok;
+}
+
+/* ---- .dockerignore ---- */
+
+void dockerignore_parse(const char *text, size_t len, struct strvec *out)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		char *line, *clean;
+		bool neg = false;
+		size_t n;
+
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		n = (size_t)(e - p);
+		if (n && *p != '#') {
+			line = xstrndup(p, n);
+			if (*line == '!')
+				neg = true;
+			/* cleaned as a path: no leading '/', no "." or ".." parts */
+			clean = input_join_rel("", line + neg);
+			if (clean && *clean)
+				strvec_push_nodup(out, neg ? xasprintf("!%s", clean) :
+						  xstrdup(clean));
+			free(clean);
+			free(line);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Do the segments pat[pi..np) match seg[si..ns)?  "**" spans any number
+ * of segments, the others are fnmatch patterns of one segment. */
+static bool match_segments(char **pat, size_t pi, size_t np, char **seg,
+			   size_t si, size_t ns)
+{
+	for (; pi < np; pi++, si++) {
+		if (!strcmp(pat[pi], "**")) {
+			size_t k;
+
+			for (k = si; k <= ns; k++)
+				if (match_segments(pat, pi + 1, np, seg, k, ns))
+					return true;
+			return false;
+		}
+		if (si >= ns || fnmatch(pat[pi], seg[si], 0))
+			return false;
+	}
+	return si == ns;
+}
+
+static void split_path(const char *s, struct strvec *out)
+{
+	const char *p = s, *slash;
+
+	while (*p) {
+		slash = strchr(p, '/');
+		strvec_push_nodup(out, slash ? xstrndup(p, (size_t)(slash - p)) :
+				  xstrdup(p));
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+}
+
+bool dockerignore_excludes(const struct strvec *patterns, const char *path)
+{
+	struct strvec seg = STRVEC_INIT;
+	bool out = false;
+	size_t i, k;
+
+	split_path(path, &seg);
+	for (i = 0; i < patterns->n; i++) {
+		const char *p = patterns->v[i];
+		bool neg = *p == '!';
+		struct strvec pat = STRVEC_INIT;
+
+		split_path(p + neg, &pat);
+		/* the path itself, or a directory it is in */
+		for (k = seg.n; k >= 1; k--)
+			if (match_segments(pat.v, 0, pat.n, seg.v, 0, k)) {
+				out = !neg;
+				break;
+			}
+		strvec_release(&pat);
+	}
+	strvec_release(&seg);
+	return out;
 }

@@ -116,6 +116,8 @@ bool get_int(struct pctx *c, const struct ynode *n, long long min,
 bool get_bool(struct pctx *c, const struct ynode *n, bool *out);
 bool get_duration(struct pctx *c, const struct ynode *n, int64_t *out);
 bool get_strlist(struct pctx *c, const struct ynode *n, struct strvec *out);
+/* A mapping, or a list of "key=value" (input/hostcfg.c). */
+void get_kv_pairs(struct pctx *c, const struct ynode *v, struct kvlist *l);
 /* A mapping of strings (labels, annotations) into l; with service_labels,
  * keys starting with "cara." are refused. */
 void get_kvlist(struct pctx *c, const struct ynode *n, struct kvlist *l,
@@ -167,6 +169,15 @@ bool input_file_volume(struct pctx *c, const struct ynode *at,
 		       struct volume *v, const char *rel);
 /* Sort v's files and set v->digest ("sha256-HEX" of layout, mode, data). */
 void files_digest(struct volume *v);
+/*
+ * .dockerignore (input/repofile.c): patterns, one a line ('#' comments,
+ * '!' exceptions, '**' any number of directories), the last that matches
+ * a path or one of its parent directories deciding.  Does the file at
+ * path (relative to the context) stay out of the build context?
+ */
+bool dockerignore_excludes(const struct strvec *patterns, const char *path);
+/* The patterns of a .dockerignore's text (cleaned; '!' kept in front). */
+void dockerignore_parse(const char *text, size_t len, struct strvec *out);
 
 /*
  * A project a reader has filled (*p is taken): checked as a whole and
