@@ -84,6 +84,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_CREATE_NETWORK: *mark = "+"; *noun = "network"; break;
 	case ACTION_CREATE_VOLUME: *mark = "+"; *noun = "volume"; break;
 	case ACTION_PULL_IMAGE: *mark = "+"; *noun = "pull image"; break;
+	case ACTION_BUILD_IMAGE: *mark = "+"; *noun = "build image"; break;
 	case ACTION_CREATE_CONTAINER: *mark = "+"; *noun = "container"; break;
 	case ACTION_START_CONTAINER:
 		*mark = ">";

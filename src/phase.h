@@ -41,8 +41,9 @@ enum reason {
 	REASON_OWNED_ELSEWHERE,
 	REASON_RECONCILE_ERROR,
 	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
+	REASON_BUILD_FAILED,       /* Failed: an image of a build did not build */
 };
-#define REASON_COUNT (REASON_VOLUME_MISSING + 1)
+#define REASON_COUNT (REASON_BUILD_FAILED + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

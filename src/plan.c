@@ -35,6 +35,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_CREATE_NETWORK: return "create-network";
 	case ACTION_CREATE_VOLUME: return "create-volume";
 	case ACTION_PULL_IMAGE: return "pull-image";
+	case ACTION_BUILD_IMAGE: return "build-image";
 	case ACTION_CREATE_CONTAINER: return "create-container";
 	case ACTION_START_CONTAINER: return "start-container";
 	case ACTION_RECREATE_CONTAINER: return "recreate-container";
@@ -705,6 +706,16 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		if (!s->image || strvec_has(&images, s->image))
 			continue;
 		strvec_push(&images, s->image);
+		if (s->build) {
+			/* its tag names its context: there is nothing to update */
+			if (!observed_has_image(o, s->image)) {
+				a = add_action(pl, ACTION_BUILD_IMAGE, CAUSE_MISSING,
+					       p->name, s->name, xstrdup(s->image), NULL);
+				a->proj = p;
+				a->svc = s;
+			}
+			continue;
+		}
 		if ((moved = image_update(opts, s)) && observed_has_image(o, s->image)) {
 			char *repo = image_ref_repo(s->image);
 			const char *was = observed_image_digest(o,

@@ -27,6 +27,7 @@ enum action_kind {
 	ACTION_CREATE_NETWORK,
 	ACTION_CREATE_VOLUME,
 	ACTION_PULL_IMAGE,
+	ACTION_BUILD_IMAGE,         /* a build's image is not on the host */
 	ACTION_CREATE_CONTAINER,    /* create, then start (a job: run once) */
 	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
 	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */

@@ -1175,12 +1175,14 @@ static void test_purity(void)
 	fixture_release(&f);
 }
 
+
 static void test_names(void)
 {
 	static const struct { enum action_kind k; const char *n; } kinds[] = {
 		{ ACTION_CREATE_NETWORK, "create-network" },
 		{ ACTION_CREATE_VOLUME, "create-volume" },
 		{ ACTION_PULL_IMAGE, "pull-image" },
+		{ ACTION_BUILD_IMAGE, "build-image" },
 		{ ACTION_CREATE_CONTAINER, "create-container" },
 		{ ACTION_START_CONTAINER, "start-container" },
 		{ ACTION_RECREATE_CONTAINER, "recreate-container" },
@@ -1312,6 +1314,46 @@ static const struct plan_action *find_action(const struct plan *p, enum action_k
 	return NULL;
 }
 
+/*
+ * A service built from the source (compose build): its image is built
+ * when it is not on the host, never pulled, never checked for updates
+ * (its tag names its context), and not built again once it is there.
+ */
+static void test_build_images(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec updates = STRVEC_INIT;
+	struct service *s;
+	const struct plan_action *a;
+
+	fixture_init(&f);
+	s = &f.set.v[0].services[0];
+	tb_set(&s->image, "cara-build/shop-app:0123456789abcdef");
+	s->build = xcalloc(1, sizeof(*s->build));
+	s->pull_policy = PULL_NEVER;
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_BUILD_IMAGE, s->image);
+	ok(a && a->svc == s && a->proj == &f.set.v[0], "a missing built image is built");
+	ok(!find_action(&p, ACTION_PULL_IMAGE, s->image), "  not pulled");
+	ok(a && a < find_action(&p, ACTION_CREATE_CONTAINER, "shop-app"),
+	   "  before its container is created");
+	plan_release(&p);
+	converge(&f, find_p(&f, "shop"));
+	observed_add_image_id(&f.obs, s->image, "sha256:built");
+	observed_sort(&f.obs);
+	strvec_push(&updates, "cara-build/shop-app:0123456789abcdef\tsha256:other");
+	f.opts.image_updates = &updates;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(!find_action(&p, ACTION_BUILD_IMAGE, s->image) &&
+	   !find_action(&p, ACTION_PULL_IMAGE, s->image),
+	   "on the host: not built again, and no update for it");
+	plan_release(&p);
+	strvec_release(&updates);
+	fixture_release(&f);
+}
+
 static void test_images(void)
 {
 	struct fixture f;
@@ -1439,5 +1481,6 @@ int main(void)
 	test_external_volume();
 	test_purity();
 	test_long_chain();
+	test_build_images();
 	return tap_done();
 }
