@@ -117,6 +117,7 @@ static const char *verdict_str(enum project_verdict v)
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
 	case VERDICT_REFUSED: return "refused";
+	case VERDICT_ELSEWHERE: return "elsewhere";
 	}
 	return "?";
 }
