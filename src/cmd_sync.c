@@ -162,7 +162,16 @@ static void mark_pending(struct pass *p)
 	for (i = 0; i < p->plan.nprojects; i++) {
 		const struct plan_project *pp = &p->plan.projects[i];
 
-		if (pp->verdict == VERDICT_TEARDOWN)
+		if (pp->verdict == VERDICT_TEARDOWN && pp->cause == CAUSE_PLACED_ELSEWHERE) {
+			/* a move is not a removal: say where it went */
+			char *msg = xasprintf("%s: tearing down here", pp->message);
+
+			log_msg(LOG_INFO, pp->name, "%s: %s",
+				action_cause_name(pp->cause), msg);
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
+				  action_cause_name(pp->cause), msg);
+			free(msg);
+		} else if (pp->verdict == VERDICT_TEARDOWN)
 			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
 				  action_cause_name(pp->cause), "tearing down");
 		else if (pp->verdict == VERDICT_APPLY)
