@@ -658,6 +658,12 @@ struct binding {
 	size_t order;
 };
 
+/* Is p placed on the node called `node` by name (placement.node)? */
+static bool placed_on(const struct project *p, const char *node)
+{
+	return p->placement.node && !strcasecmp(p->placement.node, node);
+}
+
 static bool wildcard(const char *ip)
 {
 	return !*ip || !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
@@ -701,7 +707,8 @@ static void report_binding(struct sctx *s, const struct binding *b,
  * address, on any address (wildcard), or, being a wildcard itself, with
  * the earliest earlier binding of the group.
  */
-static void check_port_group(struct sctx *s, struct binding *g, size_t n)
+static void check_port_group(struct sctx *s, struct binding *g, size_t n,
+			     const char *focus)
 {
 	const struct binding *first_any = NULL, *first_wild = NULL;
 	size_t i, run = 0;
@@ -725,12 +732,21 @@ static void check_port_group(struct sctx *s, struct binding *g, size_t n)
 		if (wildcard(g[i].ip) && first_any->order < g[i].order &&
 		    (!partner || first_any->order < partner->order))
 			partner = first_any;
-		if (partner)
+		if (partner && (!focus || placed_on(&s->set->v[g[i].proj], focus) ||
+				placed_on(&s->set->v[partner->proj], focus)))
 			report_binding(s, &g[i], partner);
 	}
 }
 
-static void set_ports(struct sctx *s)
+/*
+ * The host ports of the projects that may share a host with a project
+ * placed on node `focus` (those placed on it, and those that name no node:
+ * unplaced projects run everywhere, and a nodeSelector may match any
+ * node), checked against each other; only conflicts that involve a
+ * project placed on focus are reported, so none is reported twice.  With
+ * focus NULL: the projects that name no node.
+ */
+static void ports_of_node(struct sctx *s, const char *focus)
 {
 	struct project_set *set = s->set;
 	struct binding *v = NULL;
@@ -739,6 +755,8 @@ static void set_ports(struct sctx *s)
 	for (i = 0; i < set->n; i++) {
 		const struct project *p = &set->v[i];
 
+		if (p->placement.node && (!focus || !placed_on(p, focus)))
+			continue;
 		for (j = 0; j < p->nservices; j++)
 			for (k = 0; k < p->services[j].nports; k++) {
 				const struct port *pt = &p->services[j].ports[k];
@@ -765,9 +783,34 @@ static void set_ports(struct sctx *s)
 		     !strcmp(v[i].proto, v[start].proto); i++)
 			;
 		if (i - start > 1)
-			check_port_group(s, v + start, i - start);
+			check_port_group(s, v + start, i - start, focus);
 	}
 	free(v);
+}
+
+/* Host ports bound twice on one host: per node a project is placed on by
+ * name (projects on different nodes do not share ports), then among the
+ * projects that name no node. */
+static int cmp_node(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void set_ports(struct sctx *s)
+{
+	struct project_set *set = s->set;
+	const char **nodes = xcalloc(set->n + 1, sizeof(*nodes));
+	size_t i, n = 0;
+
+	ports_of_node(s, NULL);
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].placement.node)
+			nodes[n++] = set->v[i].placement.node;
+	sort_items(nodes, n, sizeof(*nodes), cmp_node);
+	for (i = 0; i < n; i++)
+		if (!i || strcasecmp(nodes[i], nodes[i - 1]))
+			ports_of_node(s, nodes[i]);
+	free(nodes);
 }
 
 void manifest_validate_set(struct project_set *set, struct diags *d)

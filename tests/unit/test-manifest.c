@@ -1588,6 +1588,30 @@ static void test_placement(void)
 	expect(&t, "spec.placement: must be a mapping", "placement: NAME is not the form");
 	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
 	t_free(&t);
+
+	/* host ports: only projects that may share a host conflict */
+#define PORT80(name, placement) \
+	"---\napiVersion: caravanserai/v1\nkind: Project\nmetadata: {name: " name "}\n" \
+	"spec:\n" placement "  services: [{name: a, image: x, ports: " \
+	"[{hostPort: 80, containerPort: 80}]}]\n"
+	t_parse(&t, PORT80("a", "  placement: {node: n1}\n")
+		PORT80("b", "  placement: {node: n2}\n")
+		PORT80("c", "  placement: {node: N3}\n")
+		PORT80("d", "  placement: {node: n3, nodeSelector: {zone: a}}\n"));
+	expect(&t, "t.yaml:28:42: spec.services[0].ports[0].hostPort: host port "
+	       "0.0.0.0:80/tcp is already bound by project 'c'",
+	       "one host port on N3 and n3: the same node, a conflict");
+	ok(t.set.n == 4 && t.set.v[0].valid && t.set.v[1].valid && t.set.v[2].valid &&
+	   !t.set.v[3].valid, "  on n1 and n2 none: both valid");
+	t_free(&t);
+	t_parse(&t, PORT80("a", "  placement: {node: n1}\n") PORT80("b", "")
+		PORT80("c", "  placement: {nodeSelector: {zone: a}}\n"));
+	ok(t.set.n == 3 && !t.set.v[1].valid && !t.set.v[2].valid,
+	   "an unplaced project and one placed by selector run anywhere: conflicts");
+	expect(&t, "already bound by project 'a'", "  named against the placed one");
+	expect(&t, "already bound by project 'b'", "  and against each other");
+	t_free(&t);
+#undef PORT80
 }
 
 int main(void)
