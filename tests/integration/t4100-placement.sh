@@ -99,7 +99,6 @@ test_expect_success 'node2 reports it as placed on node1, not as missing or an o
 '
 
 test_expect_success 'moved to node2: node1 plans its teardown, node2 its creation' '
-	node_docker 1 exec "$P-s" sh -c "echo precious > /data/f" &&
 	placed "$P" "{node: node2}" > m/moved.yaml &&
 	expect_exit 2 on 1 diff --path m >out1 2>err &&
 	expect_contains out1 "$P (teardown: PlacedElsewhere: placed on node '"'"'node2'"'"' (this host is '"'"'node1'"'"'))" &&
@@ -125,12 +124,31 @@ test_expect_success 'on their next passes: created on node2, torn down on node1,
 	expect_nstate 2 "$P-s" running && expect_nstate 1 "$P-s" missing
 '
 
-test_expect_success 'the data moves as doc/operations.md shows (tar through a pipe)' '
-	node_docker 1 run --rm -v "cara-$P-data:/from:ro" "$CARA_TEST_IMAGE" \
+D="$UNIQ-data"
+test_expect_success 'data moves as doc/operations.md shows: through no node, tar, then node2' '
+	placed "$D" "{node: node1}" > m/data.yaml &&
+	on 1 sync --path m 2>err1 && on 2 sync --path m 2>err2 &&
+	node_docker 1 exec "$D-s" sh -c "echo precious > /data/f" &&
+	placed "$D" "{node: none}" > m/data.yaml &&
+	on 1 sync --path m 2>err1 && on 2 sync --path m 2>err2 &&
+	expect_nstate 1 "$D-s" missing && expect_nstate 2 "$D-s" missing &&
+	id=$(on 2 state identity) &&
+	node_docker 2 volume create --label cara.project="$D" \
+		--label cara.volume.type=Managed --label cara.owner="$id" "cara-$D-data" >/dev/null &&
+	node_docker 1 run --rm -v "cara-$D-data:/from:ro" "$CARA_TEST_IMAGE" \
 		tar -C /from -cf - . |
-		node_docker 2 run --rm -i -v "cara-$P-data:/to" "$CARA_TEST_IMAGE" \
+		node_docker 2 run --rm -i -v "cara-$D-data:/to" "$CARA_TEST_IMAGE" \
 		tar -C /to -xf - &&
-	[ "$(node_docker 2 exec "$P-s" cat /data/f)" = precious ]
+	placed "$D" "{node: node2}" > m/data.yaml &&
+	on 2 sync --path m 2>err2 &&
+	[ "$(node_docker 2 exec "$D-s" cat /data/f)" = precious ] &&
+	expect_exit 4 on 1 gc --path m --purge-volumes 2>err1 &&
+	expect_contains err1 "refusing to prune 2 of 3" &&
+	node_docker 1 volume inspect "cara-$D-data" >/dev/null &&
+	on 1 gc --path m --purge-volumes --allow-mass-prune 2>err1 &&
+	! node_docker 1 volume inspect "cara-$D-data" >/dev/null 2>&1 &&
+	! node_docker 1 volume inspect "cara-$P-data" >/dev/null 2>&1 &&
+	expect_nstate 1 "$U-s" running
 '
 
 test_expect_success 'nodeSelector: a project runs where the host labels match' '
