@@ -167,6 +167,11 @@ out:
 	return rc;
 }
 
+static bool placed_here(const struct project *pr, void *arg)
+{
+	return pass_placed_here(arg, pr);
+}
+
 int pass_read_source(struct pass *p, bool with_secrets)
 {
 	const char *dir;
@@ -187,7 +192,8 @@ int pass_read_source(struct pass *p, bool with_secrets)
 			return -1;
 	}
 	if (with_secrets)
-		spec_compute(&p->desired, p->cfg->secrets_dir, &p->diags);
+		spec_compute_where(&p->desired, p->cfg->secrets_dir, &p->diags,
+				   placed_here, p);
 	diags_sort(&p->diags);
 	p->source_ok = true;
 	return 0;

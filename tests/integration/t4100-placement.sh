@@ -6,9 +6,11 @@
 # the other node neither runs nor prunes it and reports it as placed
 # elsewhere; a project moved from node1 to node2 is created on node2 and
 # torn down on node1 (PlacedElsewhere), its Managed volume kept on node1;
-# nodeSelector matches the host's labels; an invalid manifest keeps its
-# old placement; re-placing every project on a node that does not exist is
-# stopped by the mass-prune guard.
+# data moves by tar as doc/operations.md shows; nodeSelector matches the
+# host's labels; a compose file places itself with x-cara.placement; a
+# project's secrets are read only where it is placed; an invalid manifest
+# keeps its old placement; re-placing every project on a node that does
+# not exist is stopped by the mass-prune guard.
 . "$srcdir/tests/lib.sh"
 . "$srcdir/tests/lib-nodes.sh"
 
@@ -158,6 +160,51 @@ test_expect_success 'nodeSelector: a project runs where the host labels match' '
 	expect_nstate 1 "$S-s" missing &&
 	on 1 diff --path m >out 2>err &&
 	expect_contains out "$S (PlacedElsewhere: nodeSelector zone=b: this host'"'"'s label zone is '"'"'a'"'"')"
+'
+
+K="$UNIQ-key"
+C="$UNIQ-compose"
+test_expect_success 'a compose project placed by x-cara.placement' '
+	mkdir -p "m/$C" &&
+	cat > "m/$C/compose.yaml" <<-EOT &&
+	services:
+	  web:
+	    image: $CARA_TEST_IMAGE
+	    command: ["sh", "-c", "$TRAP_SLEEP"]
+	    stop_grace_period: 1s
+	x-cara:
+	  placement: {node: node1}
+	EOT
+	on 1 sync --path m 2>err1 && on 2 sync --path m 2>err2 &&
+	expect_nstate 1 "$C-web" running && expect_nstate 2 "$C-web" missing &&
+	on 2 diff --path m >out 2>err &&
+	expect_contains out "$C (PlacedElsewhere: placed on node '"'"'node1'"'"'" &&
+	rm -r "m/$C" && on 1 sync --path m 2>err1 && expect_nstate 1 "$C-web" missing
+'
+
+test_expect_success 'a project placed on node1 needs its secrets on node1 only' '
+	mkdir -p "$TEST_DIR/secrets1/$K" &&
+	echo s3cret > "$TEST_DIR/secrets1/$K/token" &&
+	cat > m/key.yaml <<-EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: $K}
+	spec:
+	  placement: {node: node1}
+	  services:
+	    - name: s
+	      image: $CARA_TEST_IMAGE
+	      env: [{name: T, valueFrom: {secretKeyRef: {name: $K, key: token}}}]
+	      command: ["sh", "-c", "$TRAP_SLEEP"]
+	      stopGracePeriod: 1s
+	EOT
+	on 1 sync --path m --secrets-dir "$TEST_DIR/secrets1" 2>err1 &&
+	on 2 sync --path m --secrets-dir "$TEST_DIR/secrets2" 2>err2 &&
+	expect_not_contains err2 SecretMissing &&
+	expect_nstate 1 "$K-s" running && expect_nstate 2 "$K-s" missing &&
+	rm m/key.yaml &&
+	on 1 sync --path m --secrets-dir "$TEST_DIR/secrets1" 2>err1 &&
+	expect_nstate 1 "$K-s" missing
 '
 
 test_expect_success 'an invalid placement is an error; the project keeps its old placement' '
