@@ -654,6 +654,7 @@ struct binding {
 	int port;
 	const char *proto;
 	const char *ip;          /* normalised by the parser; "" = any address */
+	const char *node;        /* its project's placement.node, or NULL */
 	size_t proj, svc, idx;   /* file order */
 	size_t order;
 };
@@ -739,24 +740,74 @@ static void check_port_group(struct sctx *s, struct binding *g, size_t n,
 }
 
 /*
- * The host ports of the projects that may share a host with a project
- * placed on node `focus` (those placed on it, and those that name no node:
- * unplaced projects run everywhere, and a nodeSelector may match any
- * node), checked against each other; only conflicts that involve a
- * project placed on focus are reported, so none is reported twice.  With
- * focus NULL: the projects that name no node.
+ * Host ports bound twice on one host.  Projects placed on different nodes
+ * by name (placement.node) never share a host; a project that names no
+ * node (unplaced: every host; nodeSelector only: any host) may share one
+ * with any other.  So within one (port, protocol) group the bindings
+ * that name no node are checked against each other, then those of each
+ * node against themselves and the ones that name no node, reporting only
+ * conflicts that involve that node (none twice).  Linear in the bindings
+ * after sorting, unless many bindings that name no node share a port
+ * with many nodes.
  */
-static void ports_of_node(struct sctx *s, const char *focus)
+struct port_run {
+	struct binding *v;
+	size_t n, cap;
+};
+
+static void run_add(struct port_run *r, const struct binding *b)
+{
+	GROW(r->v, r->cap, r->n + 1);
+	r->v[r->n++] = *b;
+}
+
+static int binding_node_cmp(const void *a, const void *b)
+{
+	const struct binding *x = a, *y = b;
+	int c = strcasecmp(x->node, y->node);
+
+	return c ? c : binding_cmp(a, b);
+}
+
+static void check_port_nodes(struct sctx *s, struct binding *g, size_t n)
+{
+	struct port_run any = { 0 }, placed = { 0 }, run = { 0 };
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		run_add(g[i].node ? &placed : &any, &g[i]);
+	if (any.n > 1)
+		check_port_group(s, any.v, any.n, NULL);
+	sort_items(placed.v, placed.n, sizeof(*placed.v), binding_node_cmp);
+	for (i = 0; i < placed.n; i = j) {
+		for (j = i + 1; j < placed.n &&
+		     !strcasecmp(placed.v[j].node, placed.v[i].node); j++)
+			;
+		run.n = 0;
+		for (k = i; k < j; k++)
+			run_add(&run, &placed.v[k]);
+		for (k = 0; k < any.n; k++)
+			run_add(&run, &any.v[k]);
+		if (run.n > 1) {
+			sort_items(run.v, run.n, sizeof(*run.v), binding_cmp);
+			check_port_group(s, run.v, run.n, placed.v[i].node);
+		}
+	}
+	free(any.v);
+	free(placed.v);
+	free(run.v);
+}
+
+static void set_ports(struct sctx *s)
 {
 	struct project_set *set = s->set;
 	struct binding *v = NULL;
 	size_t n = 0, cap = 0, i, j, k, start;
+	bool nodes;
 
 	for (i = 0; i < set->n; i++) {
 		const struct project *p = &set->v[i];
 
-		if (p->placement.node && (!focus || !placed_on(p, focus)))
-			continue;
 		for (j = 0; j < p->nservices; j++)
 			for (k = 0; k < p->services[j].nports; k++) {
 				const struct port *pt = &p->services[j].ports[k];
@@ -770,6 +821,7 @@ static void ports_of_node(struct sctx *s, const char *focus)
 				v[n].ip = pt->host_ip ? pt->host_ip : "";
 				if (wildcard(v[n].ip))
 					v[n].ip = "";
+				v[n].node = p->placement.node;
 				v[n].proj = i;
 				v[n].svc = j;
 				v[n].idx = k;
@@ -779,38 +831,16 @@ static void ports_of_node(struct sctx *s, const char *focus)
 	}
 	sort_items(v, n, sizeof(*v), binding_cmp);
 	for (start = 0; start < n; start = i) {
+		nodes = v[start].node != NULL;
 		for (i = start + 1; i < n && v[i].port == v[start].port &&
 		     !strcmp(v[i].proto, v[start].proto); i++)
-			;
-		if (i - start > 1)
-			check_port_group(s, v + start, i - start, focus);
+			nodes = nodes || v[i].node;
+		if (i - start > 1 && nodes)
+			check_port_nodes(s, v + start, i - start);
+		else if (i - start > 1)
+			check_port_group(s, v + start, i - start, NULL);
 	}
 	free(v);
-}
-
-/* Host ports bound twice on one host: per node a project is placed on by
- * name (projects on different nodes do not share ports), then among the
- * projects that name no node. */
-static int cmp_node(const void *a, const void *b)
-{
-	return strcasecmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void set_ports(struct sctx *s)
-{
-	struct project_set *set = s->set;
-	const char **nodes = xcalloc(set->n + 1, sizeof(*nodes));
-	size_t i, n = 0;
-
-	ports_of_node(s, NULL);
-	for (i = 0; i < set->n; i++)
-		if (set->v[i].placement.node)
-			nodes[n++] = set->v[i].placement.node;
-	sort_items(nodes, n, sizeof(*nodes), cmp_node);
-	for (i = 0; i < n; i++)
-		if (!i || strcasecmp(nodes[i], nodes[i - 1]))
-			ports_of_node(s, nodes[i]);
-	free(nodes);
 }
 
 void manifest_validate_set(struct project_set *set, struct diags *d)
