@@ -221,7 +221,7 @@ struct ingress {
  * and / or on hosts whose --node-labels hold every pair of `selector`.
  * Absent: on every host.  The decision is placement_decide() (placement.h).
  */
-struct placement {
+struct project_placement {
 	bool present;
 	char *node;                /* NULL: any node */
 	struct kvlist selector;    /* every pair must be one of the host's labels */
@@ -242,7 +242,7 @@ struct project {
 	size_t nvolumes, capvolumes;
 	struct ingress *ingress;
 	size_t ningress, capingress;
-	struct placement placement;
+	struct project_placement placement;
 	bool valid;                /* false once any error names this project */
 	/* set by spec_compute when a secret cannot be read: the project is
 	 * invalid (never applied, never pruned) and Failed, SecretMissing */

@@ -23,9 +23,9 @@ static const char *host_label(const struct placement_host *h, const char *key)
 	return NULL;
 }
 
-enum placement_verdict placement_decide(const struct placement *pl,
-					const struct placement_host *h,
-					char **why)
+enum placement_verdict
+placement_decide(const struct project_placement *pl,
+		 const struct placement_host *h, char **why)
 {
 	size_t i;
 

@@ -1,10 +1,11 @@
 /*
  * placement.h - on which host a project runs.  One decision, pure: a
- * project's placement (model.h, struct placement) and this host's node
- * name and labels (--node, --node-labels) -> here or elsewhere.  The
- * planner asks it for every valid project of the source; a project placed
- * elsewhere is never applied here, and what it left here is torn down as
- * PlacedElsewhere (counted by the mass-prune guard like a prune).
+ * project's placement (model.h, struct project_placement) and this
+ * host's node name and labels (--node, --node-labels) -> here or
+ * elsewhere.  The planner asks it for every valid project of the source; a
+ * project placed elsewhere is never applied here, and what it left here is
+ * torn down as PlacedElsewhere (counted by the mass-prune guard like a
+ * prune).
  *
  * Also the rules for what a node name and a label may be, which the
  * manifest readers and the host settings share.
@@ -29,9 +30,9 @@ struct placement_host {
  * NULL) and ELSEWHERE, *why is a sentence saying what did not match (the
  * caller frees it); else *why is NULL.
  */
-enum placement_verdict placement_decide(const struct placement *pl,
-					const struct placement_host *h,
-					char **why);
+enum placement_verdict
+placement_decide(const struct project_placement *pl,
+		 const struct placement_host *h, char **why);
 
 /* NULL when s may be a node name (a host name: letters, digits, '.', '-',
  * '_', starting and ending with a letter or digit, at most 253), else why

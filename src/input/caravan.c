@@ -601,7 +601,7 @@ void read_expire_at(struct pctx *c, const struct ynode *v, void *obj)
 /* spec.placement (a compose file's x-cara.placement): placement.h */
 static void f_placement_node(struct pctx *c, const struct ynode *v, void *obj)
 {
-	struct placement *pl = obj;
+	struct project_placement *pl = obj;
 	const char *why;
 	char *t = get_str(c, v);
 
@@ -619,7 +619,7 @@ static void f_placement_node(struct pctx *c, const struct ynode *v, void *obj)
 
 static void f_placement_selector(struct pctx *c, const struct ynode *v, void *obj)
 {
-	struct placement *pl = obj;
+	struct project_placement *pl = obj;
 	const char *why;
 	size_t i, o;
 
@@ -645,7 +645,7 @@ static const struct field placement_fields[] = {
 
 void read_placement(struct pctx *c, const struct ynode *v, void *obj)
 {
-	struct placement *pl = &((struct project *)obj)->placement;
+	struct project_placement *pl = &((struct project *)obj)->placement;
 	size_t errors = c->d->nerrors + c->hidden_errors;
 
 	pl->present = true;

@@ -67,7 +67,7 @@ static void test_decide(void)
 
 	for (i = 0; i < ARRAY_SIZE(dcases); i++) {
 		const struct dcase *c = &dcases[i];
-		struct placement pl;
+		struct project_placement pl;
 		struct kvlist labels = { 0 };
 		struct placement_host h;
 		enum placement_verdict v;
