@@ -448,9 +448,20 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 				 "--gpg-keyring FILE (GPG signatures), or both");
 	if (cfg->node_labels) {
 		struct kvlist l = { 0 };
+		const struct opt *o = opt_by_flag("node-labels", strlen("node-labels"));
 		int r = placement_parse_labels(&l, cfg->node_labels);
 
 		kvlist_release(&l);
+		if (r < 0 && o && cfg->origin[o - opts] != ORIGIN_FLAG) {
+			/* say where the list came from: the variable or the file */
+			char *why = xstrdup(error_last() + strlen("--node-labels: "));
+
+			if (cfg->origin[o - opts] == ORIGIN_ENV)
+				error_set("%s: %s", o->env, why);
+			else
+				error_set("%s: %s: %s", cfg->config_file, o->key, why);
+			free(why);
+		}
 		if (r < 0)
 			return -1;
 	}

@@ -46,7 +46,9 @@ const char *placement_check_label_value(const char *s);
 /*
  * --node-labels "k=v,k2=v2" into out (appended; spaces around items are
  * ignored, empty items dropped).  -1 with error_last() naming the item on
- * a missing '=', a bad key or value, or a key given twice.
+ * a missing '=', a bad key or value, or a key given twice; the message
+ * starts with "--node-labels: " (config_load names the variable or the
+ * file instead).
  */
 int placement_parse_labels(struct kvlist *out, const char *s);
 

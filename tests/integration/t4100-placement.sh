@@ -222,7 +222,12 @@ test_expect_success 'an invalid placement is an error; the project keeps its old
 
 test_expect_success 'a bad --node-labels is refused before anything is touched' '
 	expect_exit 1 on 1 sync --path m --node-labels "zone" 2>err &&
-	expect_contains err "--node-labels: '"'"'zone'"'"' is not KEY=VALUE"
+	expect_contains err "--node-labels: '"'"'zone'"'"' is not KEY=VALUE" &&
+	expect_exit 1 env CARA_NODE_LABELS="zone=a,disk" $CARA diff --path m 2>err &&
+	expect_contains err "CARA_NODE_LABELS: '"'"'disk'"'"' is not KEY=VALUE" &&
+	printf "nodeLabels: \"zone=a b\"\n" > bad.yaml &&
+	expect_exit 1 env CARA_CONFIG=bad.yaml $CARA diff --path m 2>err &&
+	expect_contains err "bad.yaml: nodeLabels: value '"'"'a b'"'"' of label zone"
 '
 
 test_expect_success 'every project re-placed on a node that does not exist: the guard stops it' '
