@@ -440,4 +440,10 @@ void convert_write_project(struct buf *out, const struct project *p)
 		format_rfc3339(p->expire_at, t);
 		kv_str(out, 1, "expireAt", t);
 	}
+	if (p->placement.present) {
+		key(out, 1, "placement");
+		buf_putc(out, '\n');
+		kv_str(out, 2, "node", p->placement.node);
+		map(out, 2, "nodeSelector", &p->placement.selector);
+	}
 }

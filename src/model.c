@@ -118,7 +118,7 @@ int project_service_order(const struct project *p, size_t *out)
 
 /* ---- the model ---- */
 
-static void kvlist_release(struct kvlist *l)
+void kvlist_release(struct kvlist *l)
 {
 	size_t i;
 
@@ -242,6 +242,8 @@ static void project_release(struct project *p)
 		free(p->ingress[i].scope);
 	}
 	free(p->ingress);
+	free(p->placement.node);
+	kvlist_release(&p->placement.selector);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -235,6 +235,19 @@ struct ingress {
 	struct pos pos;
 };
 
+/*
+ * Where a project runs (spec.placement; a compose file's x-cara.placement):
+ * on the host whose --node is `node` (compared without regard to case),
+ * and / or on hosts whose --node-labels hold every pair of `selector`.
+ * Absent: on every host.  The decision is placement_decide() (placement.h).
+ */
+struct project_placement {
+	bool present;
+	char *node;                /* NULL: any node */
+	struct kvlist selector;    /* every pair must be one of the host's labels */
+	struct pos pos;
+};
+
 struct project {
 	char *name;
 	char *file;                /* path shown to the user */
@@ -249,6 +262,7 @@ struct project {
 	size_t nvolumes, capvolumes;
 	struct ingress *ingress;
 	size_t ningress, capingress;
+	struct project_placement placement;
 	bool valid;                /* false once any error names this project */
 	/* set by spec_compute when a secret cannot be read: the project is
 	 * invalid (never applied, never pruned) and Failed, SecretMissing */
@@ -266,6 +280,8 @@ struct project_set {
 #define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
 
 void project_set_release(struct project_set *set);
+/* Frees what l holds (not l itself); l is empty after. */
+void kvlist_release(struct kvlist *l);
 /* Frees what s holds (not s itself). */
 void service_release(struct service *s);
 /* Free what v and b hold (b itself too; NULL is fine). */

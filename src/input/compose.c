@@ -2243,6 +2243,7 @@ static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)
  * (its own fields, so an unknown one is warned about, not refused). */
 static const struct field x_cara_fields[] = {
 	FN("expireAt", read_expire_at, false),
+	FN("placement", read_placement, false),
 	LIST("ingress", read_ingress_item, false),
 	FN("labels", read_project_labels, false),
 	FN("annotations", read_project_annotations, false),

@@ -144,7 +144,7 @@ field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
 /* Project fields both formats share (caravan.c; a compose file's x-cara):
  * obj is a struct project; read_ingress_item reads one list item. */
 field_fn read_expire_at, read_ingress_item, read_project_labels,
-	 read_project_annotations;
+	 read_project_annotations, read_placement;
 /* The host settings (input/hostcfg.c); obj is a struct service. */
 field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_init, read_tmpfs, read_hostname, read_stop_signal,

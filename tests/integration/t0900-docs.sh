@@ -70,6 +70,7 @@ flag_value() {
 	--output|--log-format) echo text ;;
 	--notify-url) echo http://localhost/ ;;
 	--interpolate-allow) echo HOME ;;
+	--node-labels) echo zone=a ;;
 	*) echo 1 ;;
 	esac
 }

@@ -690,6 +690,30 @@ static void test_x_cara(void)
 	      "target: {service: nope, port: 80}}\n");
 	expect(&t, "nope", "an ingress target checked as a Project's");
 	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  placement: {node: node2, nodeSelector: {zone: b}}\n");
+	clean(&t, "x-cara.placement read");
+	p = t.set.n ? &t.set.v[0] : NULL;
+	ok(p && p->placement.present && p->placement.node &&
+	   !strcmp(p->placement.node, "node2") && p->placement.selector.n == 1 &&
+	   !strcmp(p->placement.selector.v[0].key, "zone") &&
+	   !strcmp(p->placement.selector.v[0].value, "b"),
+	   "  node and nodeSelector, as a Project's");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  placement: {node: -bad}\n");
+	expect(&t, "app/compose.yaml:4:21: x-cara.placement.node: invalid node name "
+	       "'-bad'", "a bad node name: file, line, field");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n  placement: {}\n");
+	expect(&t, "x-cara.placement: names no node and no nodeSelector",
+	       "an empty x-cara.placement is an error");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\n");
+	ok(t.set.n == 1 && !t.set.v[0].placement.present,
+	   "no x-cara.placement: every host");
+	t_free(&t);
 	t_one(&t, "services:\n  s: {image: busybox}\nx-cara: [1]\n");
 	expect(&t, "x-cara: must be a mapping, not a list", "x-cara a mapping");
 	t_free(&t);
