@@ -157,6 +157,7 @@ void build_free(struct build *b)
 	kvlist_release(&b->args);
 	free(b->target);
 	free(b->tag);
+	strvec_release(&b->from);
 	free(b);
 }
 

@@ -128,6 +128,8 @@ struct build {
 	struct kvlist args;        /* build args, "name" -> value */
 	char *target;              /* stage of a multi-stage Dockerfile, or NULL */
 	char *tag;                 /* compose's image: beside build: also tagged */
+	struct strvec from;        /* the Dockerfile's FROM images, as the pull
+				    * wants them (not stages, ${ARG}s, scratch) */
 	char digest[72];           /* "sha256-HEX" of context and settings */
 };
 

@@ -1952,6 +1952,7 @@ static void build_context(struct pctx *c, const struct project *p,
 		     *v->source_path ? v->source_path : ".");
 		return;
 	}
+	dockerfile_from_images(v->files[i].data, v->files[i].len, &b->from);
 	files_digest(v);
 	/* the image: of this context and these settings */
 	sha256_init(&h);

@@ -13,6 +13,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "input/schema.h"
 #include "source/source.h"
@@ -194,6 +195,91 @@ out:
 	free(path);
 	free(dir);
 	return ok;
+}
+
+/* ---- Dockerfile FROM lines ---- */
+
+/* The next word of *p (spaces skipped), or NULL at the end. */
+static char *next_word(const char **p)
+{
+	const char *s = *p, *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	for (e = s; *e && *e != ' ' && *e != '\t'; e++)
+		;
+	*p = e;
+	return xstrndup(s, (size_t)(e - s));
+}
+
+static bool is_stage(const struct strvec *stages, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < stages->n; i++)
+		if (!strcasecmp(stages->v[i], ref))
+			return true;
+	return false;
+}
+
+void dockerfile_from_images(const char *text, size_t len, struct strvec *out)
+{
+	struct strvec stages = STRVEC_INIT;
+	struct buf line = BUF_INIT;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end, *s;
+		char *word, *ref, *as, *name;
+		size_t n;
+
+		/* a line ending in a backslash goes on (comment lines do not) */
+		n = (size_t)(e - p);
+		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		if (n && p[n - 1] == '\\') {
+			buf_add(&line, p, n - 1);
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		buf_add(&line, p, n);
+		p = nl ? nl + 1 : end;
+		s = buf_cstr(&line);
+		word = next_word(&s);
+		if (!word || strcasecmp(word, "FROM")) {
+			free(word);
+			buf_reset(&line);
+			continue;
+		}
+		free(word);
+		while ((ref = next_word(&s)) && !strncmp(ref, "--", 2))
+			free(ref);   /* --platform=... */
+		as = ref ? next_word(&s) : NULL;
+		name = as && !strcasecmp(as, "AS") ? next_word(&s) : NULL;
+		if (ref && !strchr(ref, '$') && strcmp(ref, "scratch") &&
+		    !is_stage(&stages, ref)) {
+			const char *last = strrchr(ref, '/');
+			char *want;
+
+			last = last ? last + 1 : ref;
+			want = !strchr(last, ':') && !strchr(ref, '@') ?
+			       xasprintf("%s:latest", ref) : xstrdup(ref);
+			if (strvec_has(out, want))
+				free(want);
+			else
+				strvec_push_nodup(out, want);
+		}
+		if (name)   /* a stage: compared without regard to case */
+			strvec_push_nodup(&stages, name);
+		free(as);
+		free(ref);
+		buf_reset(&line);
+	}
+	strvec_release(&stages);
+	buf_release(&line);
 }
 
 /* ---- .dockerignore ---- */

@@ -176,6 +176,10 @@ void files_digest(struct volume *v);
  * path (relative to the context) stay out of the build context?
  */
 bool dockerignore_excludes(const struct strvec *patterns, const char *path);
+/* The images a Dockerfile's FROM lines name, with ":latest" where no tag
+ * or digest is written; not a stage of its own, not one with a ${ARG}, not
+ * scratch. */
+void dockerfile_from_images(const char *text, size_t len, struct strvec *out);
 /* The patterns of a .dockerignore's text (cleaned; '!' kept in front). */
 void dockerignore_parse(const char *text, size_t len, struct strvec *out);
 

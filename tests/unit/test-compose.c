@@ -1611,6 +1611,34 @@ static void test_build(void)
 	}
 }
 
+
+static void test_dockerfile_from(void)
+{
+	static const char df[] =
+		"# syntax=docker/dockerfile:1\n"
+		"ARG BASE=alpine\n"
+		"FROM --platform=linux/amd64 golang:1.22 AS Build\n"
+		"RUN go build\n"
+		"from registry.example.com:5000/team/base AS runtime\n"
+		"FROM ${BASE}\n"
+		"FROM build AS again\n"
+		"FROM scratch\n"
+		"FROM \\\n    busybox@sha256:0123\n"
+		"FROM golang:1.22\n"
+		"RUN echo FROM not-an-image\n";
+	struct strvec v = STRVEC_INIT;
+
+	dockerfile_from_images(df, strlen(df), &v);
+	ok(v.n == 3, "three images to pull (got %zu)", v.n);
+	is_str(v.n > 0 ? v.v[0] : "", "golang:1.22", "  a tag as written, --platform skipped");
+	is_str(v.n > 1 ? v.v[1] : "", "registry.example.com:5000/team/base:latest",
+	       "  no tag: latest (a port is not a tag), lower-case from");
+	is_str(v.n > 2 ? v.v[2] : "", "busybox@sha256:0123", "  a digest, on a continued line");
+	ok(!strvec_has(&v, "build:latest") && !strvec_has(&v, "scratch:latest"),
+	   "  not a stage (any case), not scratch, not an ${ARG}, once each");
+	strvec_release(&v);
+}
+
 static void test_dockerignore(void)
 {
 	static const struct { const char *pats, *path; bool out; } cases[] = {
@@ -1675,6 +1703,7 @@ int main(void)
 	test_single_file();
 	test_build();
 	test_dockerignore();
+	test_dockerfile_from();
 	error_clear();
 	return tap_done();
 }
