@@ -2,8 +2,8 @@
  * cmd_status.c - cara status: one line per project known to the state
  * database (NAME PHASE CONDITION COMMIT AGE), or --output json, which also
  * lists each project's containers with the image and the registry digest
- * they run, as the newest observed snapshot has them (taken at the start
- * of the last pass).  Reads state only: it works while a pass runs and
+ * they run, as the newest observed snapshot has them (taken at the end of
+ * the last pass that changed something, else at its start).  Reads state only: it works while a pass runs and
  * without a Docker Engine.
  */
 #include <stdbool.h>

@@ -506,6 +506,9 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);
+	if (p.plan.nactions && pass_observe_after(&p) < 0)
+		log_msg(LOG_WARN, NULL, "the state keeps what the pass found, not what "
+			"it left: %s", error_last());
 
 	counts.projects = (unsigned)(tally.ok + tally.failed);
 	counts.projects_failed = (unsigned)tally.failed;

@@ -243,6 +243,20 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 	return 0;
 }
 
+int pass_observe_after(struct pass *p)
+{
+	struct observed after = OBSERVED_INIT;
+	int rc = -1;
+
+	if (!p->st || !p->backend)
+		return 0;
+	if (p->ops->observe(p->backend, &after) == 0 &&
+	    state_record_observed(p->st, p->pass_id, &after) == 0)
+		rc = 0;
+	observed_release(&after);
+	return rc;
+}
+
 int pass_observe(struct pass *p)
 {
 	struct backend_options bopts = { p->cfg->docker_host,

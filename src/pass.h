@@ -60,6 +60,10 @@ void pass_release(struct pass *p);
 int pass_read_source(struct pass *p, bool with_secrets);
 int pass_open_state(struct pass *p, const char *command, bool lock);
 int pass_observe(struct pass *p);
+/* After apply changed the host: the pass's snapshot replaced by what is
+ * there now, so that `cara status` shows the containers (and digests) the
+ * pass left, not those it found.  p->obs (the plan's) is kept. */
+int pass_observe_after(struct pass *p);
 /*
  * Ask the registries (through the backend) for the digest of every tag
  * the desired projects use whose check is due (--image-check; policy

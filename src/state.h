@@ -57,7 +57,7 @@ int state_record_observed(struct state *st, int64_t pass_id,
 			  const struct observed *obs);
 int state_load_observed(struct state *st, int64_t pass_id,
 			struct observed *out);
-/* The newest snapshot (what the last pass saw before it applied);
+/* The newest snapshot (what the last pass left: pass_observe_after);
  * ERR_NOTFOUND when none is kept. */
 int state_load_last_observed(struct state *st, struct observed *out);
 
