@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pass.h"
 #include "phase.h"
+#include "proxy.h"
 #include "report.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -407,6 +408,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	struct apply_options ao;
 	struct pass_counts counts;
 	struct pass_tally tally;
+	struct proxy_result ingress;
 	struct buf out = BUF_INIT;
 	char *files_dir = NULL;
 	int rc = EXIT_ERROR, r;
@@ -415,6 +417,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	memset(&rep, 0, sizeof(rep));
 	memset(&counts, 0, sizeof(counts));
 	memset(&tally, 0, sizeof(tally));
+	memset(&ingress, 0, sizeof(ingress));
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
 	install_signals();
 	pass_init(&p, cfg, (int64_t)time(NULL));
@@ -483,6 +486,12 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);
+	/* after the projects: a proxy failure is its own, never theirs */
+	if (!tally.interrupted) {
+		if (proxy_sync(&p, &rep, &ingress) < 0)
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+		tally.ingress_failed = ingress.failed;
+	}
 
 	counts.projects = (unsigned)(tally.ok + tally.failed);
 	counts.projects_failed = (unsigned)tally.failed;
@@ -506,6 +515,7 @@ out:
 	if (rc != EXIT_LOCKED && !cfg->dry_run)
 		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));
 	apply_report_release(&rep);
+	proxy_result_release(&ingress);
 	buf_release(&out);
 	free(files_dir);
 	pass_release(&p);

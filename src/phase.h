@@ -41,8 +41,10 @@ enum reason {
 	REASON_OWNED_ELSEWHERE,
 	REASON_RECONCILE_ERROR,
 	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
+	REASON_INGRESS_FAILED,     /* the ingress proxy: not run, or refused
+				    * the new routes (it serves the old ones) */
 };
-#define REASON_COUNT (REASON_VOLUME_MISSING + 1)
+#define REASON_COUNT (REASON_INGRESS_FAILED + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 
