@@ -11,6 +11,7 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "proxy.h"
 
 /* What sync would refuse: a mass prune, another state's objects. */
 static void report_refusals(struct pass *p)
@@ -32,6 +33,7 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	int rc = EXIT_ERROR;
 	bool json = !strcmp(cfg->output, "json");
 	const char *outcome;
+	size_t route_changes = 0;
 
 	(void)argc; (void)argv;
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
@@ -58,6 +60,25 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	else
 		output_plan_text(&out, &p.plan,
 				 output_use_color(STDOUT_FILENO, cfg->no_color));
+	if (strcmp(cfg->ingress, "none")) {
+		/* the routes a sync of this plan would give the proxy */
+		struct routes old = ROUTES_INIT, new = ROUTES_INIT;
+		struct buf lines = BUF_INIT;
+
+		if (proxy_routes(&old, p.st, NULL, NULL) < 0 ||
+		    proxy_routes(&new, p.st, &p.desired, &p.plan) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			routes_release(&old);
+			routes_release(&new);
+			goto out;
+		}
+		route_changes = ingress_routes_diff(&lines, &old, &new);
+		if (!json)
+			buf_add(&out, lines.ptr, lines.len);
+		buf_release(&lines);
+		routes_release(&old);
+		routes_release(&new);
+	}
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
@@ -69,6 +90,10 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	else
 		report_refusals(&p);
 	rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+	if (rc == EXIT_CONVERGED && route_changes) {
+		rc = EXIT_CHANGES;
+		outcome = "changes";
+	}
 	pass_finish(&p, outcome, NULL);
 	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", p.ops->calls(p.backend));
 out:

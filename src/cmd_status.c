@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "output.h"
+#include "proxy.h"
 #include "state.h"
 
 static int cmd_status_exec(struct config *cfg, int argc, char **argv)
@@ -44,8 +45,28 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 			have_obs = r == 0;
 		}
 		output_status_json(&out, v, n, have_obs ? &obs : NULL);
-	} else
+	} else {
 		output_status_table(&out, v, n, (int64_t)time(NULL));
+		if (st) {
+			/* the routes, when there are any, after the projects */
+			struct routes rt = ROUTES_INIT;
+			struct strvec served = STRVEC_INIT;
+
+			if (proxy_routes(&rt, st, NULL, NULL) < 0 ||
+			    proxy_served(&served, st) < 0) {
+				log_msg(LOG_ERROR, NULL, "%s", error_last());
+				routes_release(&rt);
+				strvec_release(&served);
+				goto out;
+			}
+			if (rt.n) {
+				buf_puts(&out, "\nROUTES\n");
+				ingress_routes_text(&out, &rt, &served, NULL, "");
+			}
+			routes_release(&rt);
+			strvec_release(&served);
+		}
+	}
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;

@@ -176,6 +176,28 @@ size_t ingress_routes_diff(struct buf *out, const struct routes *old,
 	return n;
 }
 
+size_t ingress_routes_text(struct buf *out, const struct routes *r,
+			   const struct strvec *served, const char *project,
+			   const char *indent)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		char *line;
+
+		if (project && strcmp(r->v[i].project, project))
+			continue;
+		line = route_line(&r->v[i]);
+		buf_printf(out, "%s%s -> %s/%s:%d  %s  %s\n", indent, r->v[i].host,
+			   r->v[i].project, r->v[i].service, r->v[i].port,
+			   route_scope_name(r->v[i].scope),
+			   served && strvec_has(served, line) ? "served" : "not served");
+		free(line);
+		n++;
+	}
+	return n;
+}
+
 int ingress_tls_parse(const char *s, enum ingress_tls *out)
 {
 	if (!s || !strcmp(s, "auto"))

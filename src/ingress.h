@@ -72,6 +72,16 @@ bool route_equal(const struct route *a, const struct route *b);
 size_t ingress_routes_diff(struct buf *out, const struct routes *old,
 			   const struct routes *new);
 
+/*
+ * One line a route (of `project` only, or all when NULL), after indent:
+ * "HOST -> P/S:PORT  SCOPE  served" or "... not served" when its line is
+ * not among `served` (route_line()s the proxy last accepted); for status
+ * and describe.  Returns how many lines.
+ */
+size_t ingress_routes_text(struct buf *out, const struct routes *r,
+			   const struct strvec *served, const char *project,
+			   const char *indent);
+
 enum ingress_tls { INGRESS_TLS_AUTO, INGRESS_TLS_INTERNAL, INGRESS_TLS_OFF,
 		   INGRESS_TLS_DIR };
 
