@@ -13,7 +13,10 @@
  *   accepted it, atomically (rename), so a restarted proxy starts with
  *   the last good configuration, never a refused one.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -551,6 +554,69 @@ static int remove_proxy(struct pass *p, const char *name)
 	return p->ops->workload_remove(p->backend, name, true);
 }
 
+/*
+ * Is ip an address this host can listen on?  Asked before Caddy is: a
+ * listener Caddy fails to open leaves the others of that configuration
+ * open (Caddy 2.6), so a configuration is not loaded that cannot start.
+ * (A port taken by another process is found only by Caddy: see reload.)
+ */
+static int check_address(const char *what, const char *ip)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, rc = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return error_set("ingress: %s '%s' is not an IP address", what, ip);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;      /* cannot tell: Caddy will */
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 && errno == EADDRNOTAVAIL)
+		rc = error_set("ingress: %s '%s' is not an address of this host: "
+			       "nothing can listen there", what, ip);
+	close(fd);
+	return rc;
+}
+
+static int check_addresses(const struct routes *r, const struct ingress_settings *s)
+{
+	size_t i;
+	bool in = false, pub = false;
+
+	for (i = 0; i < r->n; i++) {
+		in |= r->v[i].scope == SCOPE_INTERNAL;
+		pub |= r->v[i].scope == SCOPE_PUBLIC;
+	}
+	if (in && check_address("--ingress-internal-address", s->internal_address) < 0)
+		return -1;
+	if (pub && check_address("--ingress-public-address", s->public_address) < 0)
+		return -1;
+	return 0;
+}
+
+/* After a refused load whose listeners Caddy may have left open: a
+ * restart, and it serves etc/caddy.json (the last good one) alone. */
+static int restart_proxy(struct pass *p, const char *name, const struct proxy_paths *pp)
+{
+	log_msg(LOG_WARN, NULL, "ingress: restarting the proxy %s so that it serves "
+		"only its previous configuration", name);
+	if (p->ops->workload_stop(p->backend, name, -1) < 0)
+		return -1;
+	if (unlink(pp->sock) < 0 && errno != ENOENT)
+		return error_set("ingress: cannot remove '%s': %s", pp->sock,
+				 strerror(errno));
+	if (p->ops->workload_start(p->backend, name) < 0)
+		return -1;
+	return admin_wait_ready(pp->sock);
+}
+
 /* Where each route's service answers: "IP:port" of the container this
  * state made for it, NULL when there is none running. */
 static void dials_of(struct pass *p, const struct routes *r, char **dials)
@@ -632,6 +698,14 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 	}
 	dials = xcalloc(r.n ? r.n : 1, sizeof(*dials));
 	dials_of(p, &r, dials);
+	if (check_addresses(&r, &set) < 0) {
+		char *msg = xasprintf("%s; the proxy keeps serving its previous "
+				      "configuration", error_last());
+
+		fail(res, msg);
+		free(msg);
+		goto out;
+	}
 	if (!(conf = ingress_render(&r, (const char *const *)dials, &set))) {
 		fail(res, "ingress: cannot render the proxy's configuration");
 		goto out;
@@ -646,10 +720,16 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 					      "configuration (the refused one is '%s')",
 					      error_last(), pp.rejected);
 
+			bool started_some = strstr(error_last(), " start: ") != NULL;
+
 			if (write_atomic(pp.rejected, conf, strlen(conf)) < 0)
 				log_msg(LOG_WARN, NULL, "%s", error_last());
 			fail(res, msg);
 			free(msg);
+			/* an app that failed to start (a port taken) may have
+			 * left listeners of the refused configuration open */
+			if (started_some && restart_proxy(p, name, &pp) < 0)
+				log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;
 		}
 		if (write_atomic(pp.config, conf, strlen(conf)) < 0) {
