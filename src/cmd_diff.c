@@ -60,24 +60,18 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	else
 		output_plan_text(&out, &p.plan,
 				 output_use_color(STDOUT_FILENO, cfg->no_color));
-	if (strcmp(cfg->ingress, "none")) {
+	{
 		/* the routes a sync of this plan would give the proxy */
-		struct routes old = ROUTES_INIT, new = ROUTES_INIT;
 		struct buf lines = BUF_INIT;
 
-		if (proxy_routes(&old, p.st, NULL, NULL) < 0 ||
-		    proxy_routes(&new, p.st, &p.desired, &p.plan) < 0) {
+		if (proxy_diff(&lines, &p, &route_changes) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
-			routes_release(&old);
-			routes_release(&new);
+			buf_release(&lines);
 			goto out;
 		}
-		route_changes = ingress_routes_diff(&lines, &old, &new);
 		if (!json)
 			buf_add(&out, lines.ptr, lines.len);
 		buf_release(&lines);
-		routes_release(&old);
-		routes_release(&new);
 	}
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());

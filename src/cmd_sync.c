@@ -457,13 +457,23 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
 			"pruned: the source has invalid manifests", p.plan.nheld);
 	if (cfg->dry_run) {
+		size_t route_changes = 0;
+
 		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
+		if (proxy_diff(&out, &p, &route_changes) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			goto out;
+		}
 		if (output_write_stdout(&out) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;
 		}
 		pass_finish(&p, "dry-run", NULL);
 		rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+		if (rc == EXIT_CONVERGED && route_changes) {
+			rc = EXIT_CHANGES;
+			outcome = "changes";
+		}
 		goto out;
 	}
 	if (!gc_only && record_desired(&p) < 0) {

@@ -130,6 +130,25 @@ int proxy_routes(struct routes *out, struct state *st,
 	return 0;
 }
 
+int proxy_diff(struct buf *out, struct pass *p, size_t *n)
+{
+	struct routes old = ROUTES_INIT, new = ROUTES_INIT;
+	int rc = -1;
+
+	*n = 0;
+	if (!strcmp(p->cfg->ingress, "none"))
+		return 0;
+	if (proxy_routes(&old, p->st, NULL, NULL) < 0 ||
+	    proxy_routes(&new, p->st, &p->desired, &p->plan) < 0)
+		goto out;
+	*n = ingress_routes_diff(out, &old, &new);
+	rc = 0;
+out:
+	routes_release(&old);
+	routes_release(&new);
+	return rc;
+}
+
 int proxy_served(struct strvec *out, struct state *st)
 {
 	char *v = NULL, *s, *nl;
@@ -585,6 +604,15 @@ static int check_address(const char *what, const char *ip)
 	return rc;
 }
 
+static bool is_wildcard(const char *ip)
+{
+	unsigned char raw[16], zero[16] = { 0 };
+
+	if (inet_pton(AF_INET, ip, raw) == 1)
+		return !memcmp(raw, zero, 4);
+	return inet_pton(AF_INET6, ip, raw) == 1 && !memcmp(raw, zero, 16);
+}
+
 static int check_addresses(const struct routes *r, const struct ingress_settings *s)
 {
 	size_t i;
@@ -598,6 +626,16 @@ static int check_addresses(const struct routes *r, const struct ingress_settings
 		return -1;
 	if (pub && check_address("--ingress-public-address", s->public_address) < 0)
 		return -1;
+	/* two listeners on one port cannot share an address, and a wildcard
+	 * takes the port on every address */
+	if (in && pub && (!strcmp(s->internal_address, s->public_address) ||
+			  is_wildcard(s->internal_address) ||
+			  is_wildcard(s->public_address)))
+		return error_set("ingress: there are Internal and Public rules, and "
+				 "--ingress-internal-address '%s' and "
+				 "--ingress-public-address '%s' overlap: give each scope "
+				 "an address of its own (not 0.0.0.0 or ::)",
+				 s->internal_address, s->public_address);
 	return 0;
 }
 
@@ -617,6 +655,21 @@ static int restart_proxy(struct pass *p, const char *name, const struct proxy_pa
 	return admin_wait_ready(pp->sock);
 }
 
+/* Is an object of project labelled owner this state's: its own label,
+ * or taken over with --adopt (adoptions are "project\towner")? */
+static bool owned(const struct pass *p, const char *project, const char *owner)
+{
+	char *pair;
+	bool ok;
+
+	if (p->owner && !strcmp(owner, p->owner))
+		return true;
+	pair = xasprintf("%s\t%s", project, owner);
+	ok = strvec_has(&p->adoptions, pair);
+	free(pair);
+	return ok;
+}
+
 /* Where each route's service answers: "IP:port" of the container this
  * state made for it, NULL when there is none running. */
 static void dials_of(struct pass *p, const struct routes *r, char **dials)
@@ -630,8 +683,12 @@ static void dials_of(struct pass *p, const struct routes *r, char **dials)
 
 		dials[i] = NULL;
 		if (p->ops->workload_inspect(p->backend, cn, net, &wi) == 0) {
-			if (wi.address && wi.st.state == OBS_RUNNING && p->owner &&
-			    !strcmp(wi.owner, p->owner) && !*wi.role)
+			/* this state's container of that very project and
+			 * service, not one that only has its name */
+			if (wi.address && wi.st.state == OBS_RUNNING &&
+			    owned(p, r->v[i].project, wi.owner) && !*wi.role &&
+			    !strcmp(wi.project, r->v[i].project) &&
+			    !strcmp(wi.service, r->v[i].service))
 				dials[i] = strchr(wi.address, ':') ?
 					   xasprintf("[%s]:%d", wi.address, r->v[i].port) :
 					   xasprintf("%s:%d", wi.address, r->v[i].port);

@@ -53,6 +53,10 @@ int proxy_settings(struct ingress_settings *out, const struct config *cfg);
 int proxy_routes(struct routes *out, struct state *st,
 		 const struct project_set *desired, const struct plan *plan);
 
+/* The route changes a sync of p's plan would make (ingress_routes_diff
+ * lines, appended to out; *n of them): none with --ingress none. */
+int proxy_diff(struct buf *out, struct pass *p, size_t *n);
+
 /* The route lines (route_line) the proxy served after its last accepted
  * reload, sorted. */
 int proxy_served(struct strvec *out, struct state *st);

@@ -26,6 +26,8 @@ void workload_info_release(struct workload_info *w)
 	free(w->owner);
 	free(w->spec_hash);
 	free(w->role);
+	free(w->project);
+	free(w->service);
 	free(w->address);
 	memset(w, 0, sizeof(*w));
 }

@@ -92,6 +92,7 @@ struct workload_info {
 	char *owner;               /* label cara.owner, "" if absent */
 	char *spec_hash;           /* label cara.spec-hash, "" if absent */
 	char *role;                /* label cara.ingress, "" if absent */
+	char *project, *service;   /* labels cara.project, cara.service */
 	char *address;             /* IP on the network asked; NULL: none */
 };
 

@@ -128,6 +128,8 @@ test_expect_success 'a route added shows in diff and then answers' '
 	write_a "$(rule extra "$HC" web Internal)" &&
 	expect_exit 2 $CARA diff --path m >out 2>err &&
 	expect_contains out "+ route $HC -> $A/web:80" &&
+	expect_exit 2 $CARA sync --dry-run --path m >out 2>err &&
+	expect_contains out "+ route $HC -> $A/web:80" &&
 	$CARA sync --path m 2>err || { cat err; false; } &&
 	expect_contains err "(reloaded)" &&
 	[ "$(get $IN "$HC")" = "alpha-$UNIQ" ]
@@ -180,6 +182,13 @@ test_expect_success 'an address not of this host is refused before the proxy see
 	[ "$(get $PUB "$HB")" = "beta-$UNIQ" ] &&
 	sqlite3 "$CARA_STATE_DIR/state.db" "SELECT kind FROM events" >out &&
 	expect_contains out "IngressFailed"
+'
+
+test_expect_success 'Internal and Public rules on overlapping addresses are refused the same way' '
+	CARA_INGRESS_PUBLIC_ADDRESS=0.0.0.0 expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "overlap: give each scope an address of its own" &&
+	[ "$(get $IN "$HA")" = "alpha-$UNIQ" ] &&
+	[ "$(get $PUB "$HB")" = "beta-$UNIQ" ]
 '
 
 test_expect_success 'a configuration the proxy refuses leaves the old one serving; exit 4' '

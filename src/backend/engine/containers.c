@@ -324,6 +324,8 @@ static int inspect_container(struct docker *d, const char *id_or_name,
 		info->owner = label_of(j, LABEL_OWNER);
 		info->spec_hash = label_of(j, LABEL_SPEC_HASH);
 		info->role = label_of(j, LABEL_INGRESS);
+		info->project = label_of(j, LABEL_PROJECT);
+		info->service = label_of(j, LABEL_SERVICE);
 		if (network)
 			ip = jget_str(json_object_get(json_object_get(json_object_get(
 				j, "NetworkSettings"), "Networks"), network), "IPAddress");
