@@ -11,7 +11,10 @@
  *   looked up); no address comes from a manifest.
  * - etc/caddy.json is what the proxy serves: written only after Caddy
  *   accepted it, atomically (rename), so a restarted proxy starts with
- *   the last good configuration, never a refused one.
+ *   the last good configuration, never a refused one.  A container made
+ *   anew starts with an empty one (the last good one may need a mount the
+ *   new container lacks), then loads the routes, or the last good
+ *   configuration when Caddy refuses them.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -476,14 +479,14 @@ static int pull_image(struct pass *p, const char *ref)
 
 /*
  * Make sure the proxy container runs with spec: create it (with the last
- * good configuration, or an empty one), recreate it when its spec
- * changed, start it when stopped.  *out_started: it was (re)started and
- * serves etc/caddy.json.
+ * configuration of none; prev gets the last good one), recreate it when
+ * its spec changed, start it when stopped (with the last good one).
+ * *out_started: it was (re)started and serves etc/caddy.json.
  */
 static int ensure_container(struct pass *p, const struct proxy_spec *s,
 			    const struct proxy_paths *pp,
 			    const struct ingress_settings *set, bool *out_started,
-			    bool *out_created)
+			    bool *out_created, struct buf *prev)
 {
 	struct workload_info wi;
 	char *id = NULL;
@@ -522,19 +525,21 @@ static int ensure_container(struct pass *p, const struct proxy_spec *s,
 	if (!create && !start)
 		return 0;
 	if (create) {
-		struct stat st;
+		char *empty;
+		int w;
 
 		if (pull_image(p, s->w.image) < 0)
 			return -1;
-		if (stat(pp->config, &st) < 0) {
-			char *empty = ingress_render_empty(set);
-			int w = empty ? write_atomic(pp->config, empty, strlen(empty)) :
-				error_set("ingress: cannot render a configuration");
-
-			free(empty);
-			if (w < 0)
-				return -1;
-		}
+		/* a new container starts serving nothing: the last good
+		 * configuration may need what the old one mounted (a TLS
+		 * directory); the caller loads the new one, or that one back */
+		(void)read_regular_file(pp->config, MAX_CONFIG_BYTES, prev);
+		empty = ingress_render_empty(set);
+		w = empty ? write_atomic(pp->config, empty, strlen(empty)) :
+		    error_set("ingress: cannot render a configuration");
+		free(empty);
+		if (w < 0)
+			return -1;
 		if (rc == ERR_NOTFOUND)
 			log_msg(LOG_INFO, NULL, "ingress: creating the proxy %s", s->w.name);
 		if (p->ops->workload_create(p->backend, &s->w, &id) < 0)
@@ -699,6 +704,26 @@ static void dials_of(struct pass *p, const struct routes *r, char **dials)
 	}
 }
 
+/*
+ * A proxy created in this pass serves nothing until it loads: give it the
+ * configuration the one before it served (prev), when it can serve it
+ * (it may need a mount the new one lacks).  true when it serves it.
+ */
+static bool restore_prev(struct pass *p, const struct proxy_paths *pp,
+			 const struct buf *prev)
+{
+	if (!prev->len ||
+	    admin_call(pp->sock, "/load", buf_cstr(prev),
+		       p->cfg->docker_timeout_s * 1000 + 60000) < 0) {
+		if (state_meta_set(p->st, "ingress.served", "") < 0)
+			pass_state_error(p, NULL);
+		return false;
+	}
+	if (write_atomic(pp->config, prev->ptr, prev->len) < 0)
+		log_msg(LOG_WARN, NULL, "%s", error_last());
+	return true;
+}
+
 static void fail(struct proxy_result *res, const char *msg)
 {
 	res->failed = true;
@@ -714,7 +739,7 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 	struct proxy_spec spec;
 	struct routes r = ROUTES_INIT;
 	struct strvec served = STRVEC_INIT;
-	struct buf cur = BUF_INIT, lines = BUF_INIT;
+	struct buf cur = BUF_INIT, lines = BUF_INIT, prev = BUF_INIT;
 	char **dials = NULL, *name = NULL, *conf = NULL;
 	bool started = false;
 	size_t i;
@@ -749,15 +774,20 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 		goto out;
 	}
 	spec_of(&spec, name, p->cfg, &pp, p->owner);
-	if (ensure_container(p, &spec, &pp, &set, &started, &res->created) < 0) {
+	if (ensure_container(p, &spec, &pp, &set, &started, &res->created, &prev) < 0) {
 		fail(res, error_last());
 		goto out;
 	}
 	dials = xcalloc(r.n ? r.n : 1, sizeof(*dials));
 	dials_of(p, &r, dials);
 	if (check_addresses(&r, &set) < 0) {
-		char *msg = xasprintf("%s; the proxy keeps serving its previous "
-				      "configuration", error_last());
+		char *why = xstrdup(error_last());
+		bool kept = !res->created || restore_prev(p, &pp, &prev);
+		char *msg = xasprintf("%s; %s", why, kept ?
+				      "the proxy keeps serving its previous configuration" :
+				      "the new proxy serves no route");
+
+		free(why);
 
 		fail(res, msg);
 		free(msg);
@@ -773,20 +803,23 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 	    strcmp(buf_cstr(&cur), conf)) {
 		if (admin_call(pp.sock, "/load", conf,
 			       p->cfg->docker_timeout_s * 1000 + 60000) < 0) {
-			char *msg = xasprintf("%s; it keeps serving its previous "
-					      "configuration (the refused one is '%s')",
-					      error_last(), pp.rejected);
-
-			bool started_some = strstr(error_last(), " start: ") != NULL;
+			char *why = xstrdup(error_last()), *msg;
+			bool kept = true;
 
 			if (write_atomic(pp.rejected, conf, strlen(conf)) < 0)
 				log_msg(LOG_WARN, NULL, "%s", error_last());
-			fail(res, msg);
-			free(msg);
 			/* an app that failed to start (a port taken) may have
 			 * left listeners of the refused configuration open */
-			if (started_some && restart_proxy(p, name, &pp) < 0)
+			if (strstr(why, " start: ") && restart_proxy(p, name, &pp) < 0)
 				log_msg(LOG_ERROR, NULL, "%s", error_last());
+			if (res->created)
+				kept = restore_prev(p, &pp, &prev);
+			msg = xasprintf("%s; %s (the refused one is '%s')", why,
+					kept ? "it keeps serving its previous configuration" :
+					"the new proxy serves no route", pp.rejected);
+			fail(res, msg);
+			free(msg);
+			free(why);
 			goto out;
 		}
 		if (write_atomic(pp.config, conf, strlen(conf)) < 0) {
@@ -823,6 +856,7 @@ out:
 	free(conf);
 	free(name);
 	buf_release(&cur);
+	buf_release(&prev);
 	buf_release(&lines);
 	strvec_release(&served);
 	spec_release(&spec);

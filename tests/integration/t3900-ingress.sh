@@ -203,6 +203,17 @@ test_expect_success 'a configuration the proxy refuses leaves the old one servin
 	expect_contains out "$HA -> $A/web:80  Internal  served"
 '
 
+test_expect_success 'with certificates for its hosts in the directory, it loads; https answers' '
+	for h in "$HA" "$HB"; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$h" \
+			-addext "subjectAltName=DNS:$h" -keyout "certs/$h.key" \
+			-out "certs/$h.crt" >/dev/null 2>&1
+	done &&
+	CARA_INGRESS_TLS="$PWD/certs" $CARA sync --path m 2>err || { cat err; false; } &&
+	[ "$(curl -s --cacert "certs/$HA.crt" --resolve "$HA:$HTTPS:$IN" "https://$HA:$HTTPS/")" = "alpha-$UNIQ" ] &&
+	[ "$(curl -s --cacert "certs/$HB.crt" --resolve "$HB:$HTTPS:$PUB" "https://$HB:$HTTPS/")" = "beta-$UNIQ" ]
+'
+
 test_expect_success 'the next good pass loads it' '
 	$CARA sync --path m 2>err || { cat err; false; } &&
 	[ "$(get $PUB "$HB")" = "beta-$UNIQ" ]
