@@ -55,22 +55,32 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
-	if (json)
-		output_plan_json(&out, &p.plan);
-	else
-		output_plan_text(&out, &p.plan,
-				 output_use_color(STDOUT_FILENO, cfg->no_color));
 	{
-		/* the routes a sync of this plan would give the proxy */
+		/* with the routes a sync of this plan would give the proxy */
 		struct buf lines = BUF_INIT;
+		struct strvec rl = STRVEC_INIT;
+		const char *l, *nl;
 
 		if (proxy_diff(&lines, &p, &route_changes) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			buf_release(&lines);
 			goto out;
 		}
-		if (!json)
+		for (l = buf_cstr(&lines); *l; l = nl + 1) {
+			if (!(nl = strchr(l, '\n')))
+				break;
+			strvec_push_nodup(&rl, xstrndup(l, (size_t)(nl - l)));
+		}
+		if (json) {
+			output_plan_json(&out, &p.plan, &rl);
+		} else {
+			/* "no changes" would say wrong when routes change */
+			if (!plan_is_empty(&p.plan) || !route_changes)
+				output_plan_text(&out, &p.plan,
+						 output_use_color(STDOUT_FILENO, cfg->no_color));
 			buf_add(&out, lines.ptr, lines.len);
+		}
+		strvec_release(&rl);
 		buf_release(&lines);
 	}
 	if (output_write_stdout(&out) < 0) {

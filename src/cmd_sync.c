@@ -459,11 +459,19 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	if (cfg->dry_run) {
 		size_t route_changes = 0;
 
-		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
-		if (proxy_diff(&out, &p, &route_changes) < 0) {
+		struct buf lines = BUF_INIT;
+
+		if (proxy_diff(&lines, &p, &route_changes) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			buf_release(&lines);
 			goto out;
 		}
+		/* "no changes" would say wrong when routes change */
+		if (!plan_is_empty(&p.plan) || !route_changes)
+			output_plan_text(&out, &p.plan,
+					 output_use_color(STDOUT_FILENO, cfg->no_color));
+		buf_add(&out, lines.ptr, lines.len);
+		buf_release(&lines);
 		if (output_write_stdout(&out) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;

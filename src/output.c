@@ -175,13 +175,19 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			   "%zu to remove.\n", ncreate, nrecreate, nstart, nremove);
 }
 
-void output_plan_json(struct buf *out, const struct plan *p)
+void output_plan_json(struct buf *out, const struct plan *p,
+		      const struct strvec *routes)
 {
 	size_t i, j, k;
 	bool first = true;
 
-	buf_printf(out, "{\"changes\": %s, \"projects\": [",
-		   plan_is_empty(p) ? "false" : "true");
+	buf_printf(out, "{\"changes\": %s, \"routes\": [",
+		   plan_is_empty(p) && (!routes || !routes->n) ? "false" : "true");
+	for (i = 0; routes && i < routes->n; i++) {
+		buf_puts(out, i ? ", " : "");
+		buf_json_str(out, routes->v[i]);
+	}
+	buf_puts(out, "], \"projects\": [");
 	for (i = 0; i < p->nprojects; i++) {
 		const struct plan_project *pp = &p->projects[i];
 

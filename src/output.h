@@ -21,7 +21,9 @@ void output_diags_json(struct buf *out, const struct diags *d);
 
 /* Plan grouped by project with +/~/- marks; secret values never appear. */
 void output_plan_text(struct buf *out, const struct plan *p, bool color);
-void output_plan_json(struct buf *out, const struct plan *p);
+/* routes: the route changes (proxy_diff lines, "+ route ..."), or NULL. */
+void output_plan_json(struct buf *out, const struct plan *p,
+		      const struct strvec *routes);
 
 void output_status_table(struct buf *out, const struct project_status *v,
 			 size_t n, int64_t now);

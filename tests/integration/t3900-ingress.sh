@@ -128,6 +128,9 @@ test_expect_success 'a route added shows in diff and then answers' '
 	write_a "$(rule extra "$HC" web Internal)" &&
 	expect_exit 2 $CARA diff --path m >out 2>err &&
 	expect_contains out "+ route $HC -> $A/web:80" &&
+	expect_not_contains out "No changes" &&
+	expect_exit 2 $CARA diff --path m --output json >out 2>err &&
+	expect_contains out "\"changes\": true, \"routes\": [\"+ route $HC -> $A/web:80\"]" &&
 	expect_exit 2 $CARA sync --dry-run --path m >out 2>err &&
 	expect_contains out "+ route $HC -> $A/web:80" &&
 	$CARA sync --path m 2>err || { cat err; false; } &&

@@ -75,9 +75,9 @@ static void test_plan_json(void)
 	const char *s;
 
 	build(&p);
-	output_plan_json(&b, &p);
+	output_plan_json(&b, &p, NULL);
 	s = buf_cstr(&b);
-	ok(!strncmp(s, "{\"changes\": true, \"projects\": [", 31), "json header");
+	ok(!strncmp(s, "{\"changes\": true, \"routes\": [], \"projects\": [", 45), "json header");
 	ok(strstr(s, "\"action\": \"recreate-container\", \"object\": \"shop-app\", "
 		  "\"service\": \"app\", \"cause\": \"SpecChanged\", \"changed\": [\"env\", "
 		  "\"image\"]") != NULL, "json recreate action");
@@ -87,8 +87,8 @@ static void test_plan_json(void)
 	plan_release(&p);
 
 	memset(&p, 0, sizeof(p));
-	output_plan_json(&b, &p);
-	is_str(buf_cstr(&b), "{\"changes\": false, \"projects\": []}\n", "empty plan json");
+	output_plan_json(&b, &p, NULL);
+	is_str(buf_cstr(&b), "{\"changes\": false, \"routes\": [], \"projects\": []}\n", "empty plan json");
 	buf_reset(&b);
 	output_plan_text(&b, &p, false);
 	is_str(buf_cstr(&b), "No changes: the host matches the source.\n", "empty plan text");
