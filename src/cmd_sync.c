@@ -506,7 +506,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	record_image_updates(&p, &rep);
 	/* after the projects: a proxy failure is its own, never theirs */
 	if (!tally.interrupted) {
-		if (proxy_sync(&p, &rep, &ingress) < 0)
+		if (proxy_sync(&p, &ingress) < 0)
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 		tally.ingress_failed = ingress.failed;
 	}

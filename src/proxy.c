@@ -103,31 +103,45 @@ static bool torn_down(const struct plan *plan, const char *project)
 	return false;
 }
 
+static bool has_host(const struct routes *r, size_t n, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(r->v[i].host, host))
+			return true;
+	return false;
+}
+
 int proxy_routes(struct routes *out, struct state *st,
 		 const struct project_set *desired, const struct plan *plan)
 {
 	struct strvec lines = STRVEC_INIT;
-	size_t i;
+	size_t i, ncurrent;
 
 	memset(out, 0, sizeof(*out));
 	if (st && state_ingress_routes(st, &lines) < 0)
 		return -1;
+	for (i = 0; desired && i < desired->n; i++)
+		if (routes_current(&desired->v[i], plan))
+			ingress_project_routes(out, &desired->v[i]);
+	ncurrent = out->n;
 	for (i = 0; i < lines.n; i++) {
 		struct routes one = ROUTES_INIT;
+		const struct project *pr;
 
 		if (route_parse_line(&one, lines.v[i]) < 0)
 			continue;
+		pr = desired ? project_set_find(desired, one.v[0].project) : NULL;
+		/* kept from an earlier pass (an invalid project's, one the
+		 * prune held): never over a host a current rule claims */
 		if (!desired ||
-		    (!(project_set_find(desired, one.v[0].project) &&
-		       routes_current(project_set_find(desired, one.v[0].project), plan)) &&
-		     !torn_down(plan, one.v[0].project)))
+		    (!(pr && routes_current(pr, plan)) && !torn_down(plan, one.v[0].project) &&
+		     !has_host(out, ncurrent, one.v[0].host)))
 			routes_add(out, one.v[0].project, one.v[0].rule, one.v[0].host,
 				   one.v[0].service, one.v[0].port, one.v[0].scope);
 		routes_release(&one);
 	}
-	for (i = 0; desired && i < desired->n; i++)
-		if (routes_current(&desired->v[i], plan))
-			ingress_project_routes(out, &desired->v[i]);
 	routes_sort(out);
 	strvec_release(&lines);
 	return 0;
@@ -173,7 +187,6 @@ int proxy_served(struct strvec *out, struct state *st)
 /* Record what this pass knows of each project's routes. */
 static int record_routes(struct pass *p)
 {
-	struct strvec have = STRVEC_INIT;
 	size_t i;
 	int rc = -1;
 
@@ -202,7 +215,6 @@ static int record_routes(struct pass *p)
 			goto out;
 	rc = 0;
 out:
-	strvec_release(&have);
 	if (rc < 0) {
 		state_rollback(p->st);
 		return -1;
@@ -731,21 +743,18 @@ static void fail(struct proxy_result *res, const char *msg)
 	res->message = xstrdup(msg);
 }
 
-int proxy_sync(struct pass *p, const struct apply_report *rep,
-	       struct proxy_result *res)
+int proxy_sync(struct pass *p, struct proxy_result *res)
 {
 	struct ingress_settings set;
 	struct proxy_paths pp;
 	struct proxy_spec spec;
 	struct routes r = ROUTES_INIT;
-	struct strvec served = STRVEC_INIT;
 	struct buf cur = BUF_INIT, lines = BUF_INIT, prev = BUF_INIT;
 	char **dials = NULL, *name = NULL, *conf = NULL;
 	bool started = false;
 	size_t i;
 	int rc = -1;
 
-	(void)rep;
 	memset(res, 0, sizeof(*res));
 	memset(&pp, 0, sizeof(pp));
 	memset(&spec, 0, sizeof(spec));
@@ -755,7 +764,7 @@ int proxy_sync(struct pass *p, const struct apply_report *rep,
 	}
 	rc = 0;
 	name = name_ingress_proxy(p->owner);
-	if (proxy_routes(&r, p->st, NULL, NULL) < 0) {
+	if (proxy_routes(&r, p->st, &p->desired, &p->plan) < 0) {
 		pass_state_error(p, NULL);
 		rc = -1;
 		goto out;
@@ -858,7 +867,6 @@ out:
 	buf_release(&cur);
 	buf_release(&prev);
 	buf_release(&lines);
-	strvec_release(&served);
 	spec_release(&spec);
 	paths_release(&pp);
 	routes_release(&r);

@@ -29,7 +29,6 @@
 
 #include "ingress.h"
 #include "pass.h"
-#include "apply.h"
 
 struct proxy_result {
 	bool active;           /* there are routes and --ingress caddy */
@@ -45,10 +44,11 @@ void proxy_result_release(struct proxy_result *r);
 int proxy_settings(struct ingress_settings *out, const struct config *cfg);
 
 /*
- * Every route the state records, sorted (routes the next render uses;
- * for diff, status and describe); with `desired` given, the valid
- * projects' current routes replace their recorded ones and the projects
- * the plan tears down lose theirs (what a sync of that plan would record).
+ * Every route the state records, sorted (for status and describe); with
+ * `desired` given, what a sync of that plan serves: the valid projects'
+ * current routes replace their recorded ones, the projects the plan
+ * tears down lose theirs, and a route kept from an earlier pass (an
+ * invalid project's) never takes a host a current rule claims.
  */
 int proxy_routes(struct routes *out, struct state *st,
 		 const struct project_set *desired, const struct plan *plan);
@@ -62,12 +62,11 @@ int proxy_diff(struct buf *out, struct pass *p, size_t *n);
 int proxy_served(struct strvec *out, struct state *st);
 
 /*
- * The ingress step of sync (after apply_plan, with its report): records
+ * The ingress step of sync (after apply_plan and its phases): records
  * the routes and runs the proxy as above.  0, or -1 when a state write
  * failed; a proxy failure is res->failed with its message (logged and
  * recorded as an IngressFailed event) and does not touch the projects.
  */
-int proxy_sync(struct pass *p, const struct apply_report *rep,
-	       struct proxy_result *res);
+int proxy_sync(struct pass *p, struct proxy_result *res);
 
 #endif

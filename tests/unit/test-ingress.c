@@ -4,12 +4,19 @@
  * scope listens only on its own address, TLS choices, redirects, hostile
  * host names stay JSON strings.
  */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "builders.h"
 #include "ingress.h"
 #include "outcome.h"
+#include "plan.h"
+#include "proxy.h"
+#include "state.h"
 #include "tap.h"
 
 static struct ingress_settings settings(enum ingress_tls tls)
@@ -236,6 +243,81 @@ static void test_lines_and_diff(void)
 	routes_release(&c);
 }
 
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static void rule(struct project *p, const char *name, const char *host,
+		 const char *service)
+{
+	struct ingress *in;
+
+	GROW(p->ingress, p->capingress, p->ningress + 1);
+	in = &p->ingress[p->ningress++];
+	memset(in, 0, sizeof(*in));
+	in->name = xstrdup(name);
+	in->host = xstrdup(host);
+	in->fqdn = xstrdup(host);
+	in->target_service = xstrdup(service);
+	in->target_port = 80;
+	tb_service(p, service, "img");
+}
+
+static void record(struct state *st, const char *project, const char *line)
+{
+	struct strvec v = STRVEC_INIT;
+
+	strvec_push(&v, line);
+	ok(state_ingress_set_routes(st, project, &v) == 0, "recorded %s's route", project);
+	strvec_release(&v);
+}
+
+/* What a sync serves: current rules, kept routes of invalid projects
+ * (never over a host a current rule claims), none of torn-down ones. */
+static void test_routes_of_a_pass(void)
+{
+	char tmpl[] = "/tmp/cara-test-ingress-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	struct state *st = NULL;
+	struct project_set set = PROJECT_SET_INIT;
+	struct plan plan = PLAN_INIT;
+	struct routes r = ROUTES_INIT;
+	struct project *p;
+
+	if (!ok(dir && state_open(&st, dir) == 0, "a state"))
+		return;
+	record(st, "shop", "shop\tshop.example.com\tweb\tInternal\tweb\t80");
+	record(st, "bad", "bad\tbad.example.com\tweb\tInternal\tweb\t80");
+	record(st, "old", "old\tnow-new.example.com\tweb\tInternal\tweb\t80");
+	record(st, "gone", "gone\tgone.example.com\tweb\tInternal\tweb\t80");
+	p = tb_project(&set, "shop");
+	rule(p, "web", "shop2.example.com", "web");
+	p = tb_project(&set, "bad");
+	p->valid = false;
+	p = tb_project(&set, "old");
+	p->valid = false;
+	p = tb_project(&set, "new");
+	rule(p, "web", "now-new.example.com", "app");
+	tb_plan_project(&plan, "gone", VERDICT_TEARDOWN, CAUSE_REMOVED_FROM_SOURCE, 0);
+
+	ok(proxy_routes(&r, st, &set, &plan) == 0 && r.n == 3, "three routes");
+	if (r.n == 3) {
+		is_str(r.v[0].host, "bad.example.com", "an invalid project keeps its route");
+		is_str(r.v[1].project, "new",
+		       "a host a current rule claims is the current rule's");
+		is_str(r.v[2].host, "shop2.example.com", "a valid project's routes are its rules'");
+	}
+	routes_release(&r);
+	ok(proxy_routes(&r, st, NULL, NULL) == 0 && r.n == 4, "state alone: what it records");
+	routes_release(&r);
+	state_close(st);
+	project_set_release(&set);
+	plan_release(&plan);
+	ok(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cleaned up");
+}
+
 static void test_outcome(void)
 {
 	struct pass_tally t = { .ok = 2, .ingress_failed = true };
@@ -254,6 +336,7 @@ int main(void)
 	test_hostile();
 	test_lines_and_diff();
 	test_outcome();
+	test_routes_of_a_pass();
 	ok(ingress_tls_parse("internal", &t) == 0 && t == INGRESS_TLS_INTERNAL,
 	   "--ingress-tls internal");
 	ok(ingress_tls_parse("/etc/certs", &t) == 0 && t == INGRESS_TLS_DIR,
