@@ -117,15 +117,12 @@ int proxy_routes(struct routes *out, struct state *st,
 		 const struct project_set *desired, const struct plan *plan)
 {
 	struct strvec lines = STRVEC_INIT;
-	size_t i, ncurrent;
+	struct routes cur = ROUTES_INIT;
+	size_t i, nkept;
 
 	memset(out, 0, sizeof(*out));
 	if (st && state_ingress_routes(st, &lines) < 0)
 		return -1;
-	for (i = 0; desired && i < desired->n; i++)
-		if (routes_current(&desired->v[i], plan))
-			ingress_project_routes(out, &desired->v[i]);
-	ncurrent = out->n;
 	for (i = 0; i < lines.n; i++) {
 		struct routes one = ROUTES_INIT;
 		const struct project *pr;
@@ -133,15 +130,25 @@ int proxy_routes(struct routes *out, struct state *st,
 		if (route_parse_line(&one, lines.v[i]) < 0)
 			continue;
 		pr = desired ? project_set_find(desired, one.v[0].project) : NULL;
-		/* kept from an earlier pass (an invalid project's, one the
-		 * prune held): never over a host a current rule claims */
+		/* kept from an earlier pass: an invalid project's, one the
+		 * prune held, all of them without desired */
 		if (!desired ||
-		    (!(pr && routes_current(pr, plan)) && !torn_down(plan, one.v[0].project) &&
-		     !has_host(out, ncurrent, one.v[0].host)))
+		    (!(pr && routes_current(pr, plan)) && !torn_down(plan, one.v[0].project)))
 			routes_add(out, one.v[0].project, one.v[0].rule, one.v[0].host,
 				   one.v[0].service, one.v[0].port, one.v[0].scope);
 		routes_release(&one);
 	}
+	nkept = out->n;
+	for (i = 0; desired && i < desired->n; i++)
+		if (routes_current(&desired->v[i], plan))
+			ingress_project_routes(&cur, &desired->v[i]);
+	/* a host a kept route holds stays its own: a rule of another
+	 * project cannot take it while its project is invalid */
+	for (i = 0; i < cur.n; i++)
+		if (!has_host(out, nkept, cur.v[i].host))
+			routes_add(out, cur.v[i].project, cur.v[i].rule, cur.v[i].host,
+				   cur.v[i].service, cur.v[i].port, cur.v[i].scope);
+	routes_release(&cur);
 	routes_sort(out);
 	strvec_release(&lines);
 	return 0;
@@ -182,6 +189,33 @@ int proxy_served(struct strvec *out, struct state *st)
 	}
 	free(v);
 	return 0;
+}
+
+/* Say which rules wait for a host another project's kept route holds. */
+static void warn_held(struct pass *p, const struct routes *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->desired.n; i++) {
+		struct routes mine = ROUTES_INIT;
+
+		if (!routes_current(&p->desired.v[i], &p->plan))
+			continue;
+		ingress_project_routes(&mine, &p->desired.v[i]);
+		for (k = 0; k < mine.n; k++) {
+			size_t j;
+
+			for (j = 0; j < r->n; j++)
+				if (!strcmp(r->v[j].host, mine.v[k].host))
+					break;
+			if (j < r->n && strcmp(r->v[j].project, mine.v[k].project))
+				log_msg(LOG_WARN, mine.v[k].project, "ingress: host %s "
+					"stays routed to project %s (its last good "
+					"routes: it is invalid) and is not served for "
+					"this rule", mine.v[k].host, r->v[j].project);
+		}
+		routes_release(&mine);
+	}
 }
 
 /* Record what this pass knows of each project's routes. */
@@ -770,6 +804,7 @@ int proxy_sync(struct pass *p, struct proxy_result *res)
 		goto out;
 	}
 	res->nroutes = r.n;
+	warn_held(p, &r);
 	if (!strcmp(p->cfg->ingress, "none") || !r.n) {
 		if (remove_proxy(p, name) < 0)
 			fail(res, error_last());

@@ -47,8 +47,9 @@ int proxy_settings(struct ingress_settings *out, const struct config *cfg);
  * Every route the state records, sorted (for status and describe); with
  * `desired` given, what a sync of that plan serves: the valid projects'
  * current routes replace their recorded ones, the projects the plan
- * tears down lose theirs, and a route kept from an earlier pass (an
- * invalid project's) never takes a host a current rule claims.
+ * tears down lose theirs, and a host a route kept from an earlier pass
+ * holds (an invalid project's) stays its own: a current rule of another
+ * project does not take it over.
  */
 int proxy_routes(struct routes *out, struct state *st,
 		 const struct project_set *desired, const struct plan *plan);

@@ -275,7 +275,8 @@ static void record(struct state *st, const char *project, const char *line)
 }
 
 /* What a sync serves: current rules, kept routes of invalid projects
- * (never over a host a current rule claims), none of torn-down ones. */
+ * (whose hosts no other project takes meanwhile), none of torn-down
+ * ones. */
 static void test_routes_of_a_pass(void)
 {
 	char tmpl[] = "/tmp/cara-test-ingress-XXXXXX";
@@ -305,8 +306,8 @@ static void test_routes_of_a_pass(void)
 	ok(proxy_routes(&r, st, &set, &plan) == 0 && r.n == 3, "three routes");
 	if (r.n == 3) {
 		is_str(r.v[0].host, "bad.example.com", "an invalid project keeps its route");
-		is_str(r.v[1].project, "new",
-		       "a host a current rule claims is the current rule's");
+		is_str(r.v[1].project, "old",
+		       "a host a kept route holds is not taken by another project");
 		is_str(r.v[2].host, "shop2.example.com", "a valid project's routes are its rules'");
 	}
 	routes_release(&r);
