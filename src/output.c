@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ingress.h"
 #include "output.h"
 
 bool output_use_color(int fd, bool no_color)
@@ -294,8 +295,39 @@ static void status_images_json(struct buf *out, const char *name,
 	buf_putc(out, ']');
 }
 
+/* "routes": [{"host", "service", "port", "scope", "served"}] of project */
+static void status_routes_json(struct buf *out, const char *project,
+			       const struct routes *r, const struct strvec *served)
+{
+	size_t i;
+	bool any = false;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		char *line;
+
+		if (strcmp(r->v[i].project, project))
+			continue;
+		buf_puts(out, any ? ", {\"host\": " : ", \"routes\": [{\"host\": ");
+		any = true;
+		buf_json_str(out, r->v[i].host);
+		buf_puts(out, ", \"service\": ");
+		buf_json_str(out, r->v[i].service);
+		buf_printf(out, ", \"port\": %d, \"scope\": ", r->v[i].port);
+		buf_json_str(out, route_scope_name(r->v[i].scope));
+		line = route_line(&r->v[i]);
+		buf_printf(out, ", \"served\": %s}",
+			   served && strvec_has(served, line) ? "true" : "false");
+		free(line);
+	}
+	if (any)
+		buf_putc(out, ']');
+}
+
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n, const struct observed *obs)
+			size_t n, const struct observed *obs,
+			const struct routes *routes, const struct strvec *served)
 {
 	size_t i;
 
@@ -320,6 +352,7 @@ void output_status_json(struct buf *out, const struct project_status *v,
 		format_rfc3339(v[i].updated, t);
 		json_opt_str(out, "lastTransitionTime", t);
 		status_images_json(out, v[i].name, obs);
+		status_routes_json(out, v[i].name, routes, served);
 		buf_putc(out, '}');
 	}
 	buf_puts(out, n ? "\n]\n" : "]\n");

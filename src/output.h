@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "ingress.h"
 #include "observed.h"
 #include "plan.h"
 #include "state.h"
@@ -27,9 +28,11 @@ void output_plan_json(struct buf *out, const struct plan *p,
 
 void output_status_table(struct buf *out, const struct project_status *v,
 			 size_t n, int64_t now);
-/* obs (NULL: none kept) gives each project's {service, image, digest}. */
+/* obs (NULL: none kept) gives each project's {service, image, digest};
+ * routes (NULL: none) its routes, served when among served's lines. */
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n, const struct observed *obs);
+			size_t n, const struct observed *obs,
+			const struct routes *routes, const struct strvec *served);
 
 /* Write buf to stdout, flush, check for errors (a full disk is an error). */
 int output_write_stdout(const struct buf *b);

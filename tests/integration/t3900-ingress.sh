@@ -111,6 +111,8 @@ test_expect_success 'status and describe show the routes, served' '
 	$CARA status >out &&
 	expect_contains out "$HA -> $A/web:80  Internal  served" &&
 	expect_contains out "$HB -> $B/web:80  Public  served" &&
+	$CARA status --output json >out &&
+	expect_contains out "\"routes\": [{\"host\": \"$HB\", \"service\": \"web\", \"port\": 80, \"scope\": \"Public\", \"served\": true}]" &&
 	$CARA describe "$A" >out &&
 	expect_contains out "Routes:" &&
 	expect_contains out "  $HA -> $A/web:80  Internal  served" &&

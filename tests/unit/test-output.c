@@ -113,7 +113,7 @@ static void test_status(void)
 	ok(strstr(buf_cstr(&b), "ImagePullError        -        2h\n") != NULL,
 	   "missing commit shown as '-', age in hours");
 	buf_reset(&b);
-	output_status_json(&b, v, 2, NULL);
+	output_status_json(&b, v, 2, NULL, NULL, NULL);
 	ok(strstr(buf_cstr(&b), "\"phase\": \"Running\", \"reason\": \"ContainersRunning\"") != NULL,
 	   "status json");
 	ok(strstr(buf_cstr(&b), "\"commit\": null") != NULL, "missing values are null");
@@ -157,7 +157,7 @@ static void test_status_images(void)
 	   "digest for the repository of the reference");
 	ok(observed_container_digest(&o, &o.containers[1]) == NULL,
 	   "a locally built image has no digest");
-	output_status_json(&b, v, 1, &o);
+	output_status_json(&b, v, 1, &o, NULL, NULL);
 	ok(strstr(buf_cstr(&b), "\"images\": [{\"service\": \"web\", \"image\": "
 		  "\"127.0.0.1:5000/web:1\", \"digest\": \"sha256:222\"}, "
 		  "{\"service\": \"tool\", \"image\": \"tool:dev\", \"digest\": null}, "
