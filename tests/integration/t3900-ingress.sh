@@ -119,6 +119,25 @@ test_expect_success 'status and describe show the routes, served' '
 	expect_not_contains out "$HB"
 '
 
+test_expect_success 'a compose project'"'"'s x-cara ingress routes the same way' '
+	mkdir -p "m/$UNIQ-d" &&
+	cat > "m/$UNIQ-d/compose.yaml" <<-EOT &&
+	x-cara:
+	  ingress:
+	    - {name: web, host: d-$UNIQ.test, target: {service: web, port: 80}}
+	services:
+	  web:
+	    image: $CARA_TEST_IMAGE
+	    command: ["sh", "-c", "mkdir -p /w && echo delta-$UNIQ > /w/index.html && exec httpd -f -p 80 -h /w"]
+	    stop_grace_period: 1s
+	EOT
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	[ "$(get $IN "d-$UNIQ.test")" = "delta-$UNIQ" ] &&
+	rm -r "m/$UNIQ-d" &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	get $IN "d-$UNIQ.test" | grep -q "no route"
+'
+
 test_expect_success 'a second pass changes nothing and does not reload' '
 	expect_exit 0 $CARA diff --path m >out 2>err &&
 	expect_not_contains out "route" &&
