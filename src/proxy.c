@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,44 +266,7 @@ static int ensure_dir(const char *dir)
 
 static int write_atomic(const char *file, const char *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", file, (long)getpid());
-	size_t off = 0;
-	int fd, rc = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		error_set("ingress: cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set("ingress: cannot write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		error_set("ingress: cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, file) < 0) {
-		error_set("ingress: cannot replace '%s': %s", file, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return write_file_atomic(file, data, len, 0600, "ingress configuration");
 }
 
 /* ---- the admin API (a unix socket) ---- */
