@@ -69,7 +69,8 @@ static int record_desired(struct pass *p)
 	for (i = 0; i < p->desired.n; i++) {
 		const struct project *pr = &p->desired.v[i];
 
-		if (!pr->valid)
+		/* a project placed elsewhere is another host's to record */
+		if (!pr->valid || !pass_placed_here(p, pr))
 			continue;
 		project_hash(pr, h);
 		if (state_project_upsert(p->st, pr->name, h, p->commit[0] ? p->commit : NULL,
@@ -162,7 +163,16 @@ static void mark_pending(struct pass *p)
 	for (i = 0; i < p->plan.nprojects; i++) {
 		const struct plan_project *pp = &p->plan.projects[i];
 
-		if (pp->verdict == VERDICT_TEARDOWN)
+		if (pp->verdict == VERDICT_TEARDOWN && pp->cause == CAUSE_PLACED_ELSEWHERE) {
+			/* a move is not a removal: say where it went */
+			char *msg = xasprintf("%s: tearing down here", pp->message);
+
+			log_msg(LOG_INFO, pp->name, "%s: %s",
+				action_cause_name(pp->cause), msg);
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
+				  action_cause_name(pp->cause), msg);
+			free(msg);
+		} else if (pp->verdict == VERDICT_TEARDOWN)
 			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
 				  action_cause_name(pp->cause), "tearing down");
 		else if (pp->verdict == VERDICT_APPLY)
@@ -314,6 +324,19 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 				  reason_name(REASON_OWNED_ELSEWHERE),
 				  pp->message);
 			t->failed++;
+			break;
+		case VERDICT_ELSEWHERE:
+			if (pp->held) {
+				/* still running here: its phase stays what it is */
+				log_msg(LOG_WARN, pp->name, "%s: %s; its objects on this "
+					"host are kept (%s)",
+					action_cause_name(CAUSE_PLACED_ELSEWHERE), pp->message,
+					p->plan.mass_refused ? "the mass-prune guard" :
+					"no prune");
+				break;
+			}
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATED),
+				  action_cause_name(CAUSE_PLACED_ELSEWHERE), pp->message);
 			break;
 		case VERDICT_INVALID:
 			t->failed++;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "ingress.h"
 #include "input/yaml.h"
+#include "placement.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -150,7 +151,11 @@ static const struct opt opts[] = {
 	  SYSCONFDIR "/cara/secrets", 0, 0, MASK_NONE,
 	  "directory of secrets: {dir}/{name}/{key}", OPTS_MANIFEST },
 	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, MASK_NONE,
-	  "node name recorded with each pass (default: host name)", OPTS_PASS },
+	  "this host's node name: placement.node matches it, and each pass "
+	  "records it (default: host name)", OPTS_PASS },
+	{ "node-labels", "CARA_NODE_LABELS", "nodeLabels", S(node_labels), NULL, 0, 0,
+	  MASK_NONE, "this host's labels for placement.nodeSelector (KEY=VALUE,...)",
+	  OPTS_PASS },
 	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, MASK_NONE,
 	  "ingress environment: host -> host.ENV.BASE_DOMAIN", OPTS_MANIFEST },
 	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, MASK_NONE,
@@ -495,6 +500,25 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 		return error_set("--verify-signatures needs the keys to trust: "
 				 "--allowed-signers FILE (SSH signatures), "
 				 "--gpg-keyring FILE (GPG signatures), or both");
+	if (cfg->node_labels) {
+		struct kvlist l = { 0 };
+		const struct opt *o = opt_by_flag("node-labels", strlen("node-labels"));
+		int r = placement_parse_labels(&l, cfg->node_labels);
+
+		kvlist_release(&l);
+		if (r < 0 && o && cfg->origin[o - opts] != ORIGIN_FLAG) {
+			/* say where the list came from: the variable or the file */
+			char *why = xstrdup(error_last() + strlen("--node-labels: "));
+
+			if (cfg->origin[o - opts] == ORIGIN_ENV)
+				error_set("%s: %s", o->env, why);
+			else
+				error_set("%s: %s: %s", cfg->config_file, o->key, why);
+			free(why);
+		}
+		if (r < 0)
+			return -1;
+	}
 	if (!cfg->node) {
 		char host[256];
 		if (gethostname(host, sizeof(host)) == 0) {

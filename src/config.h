@@ -25,6 +25,7 @@ struct config {
 	char *allowed_signers, *gpg_keyring;
 	/* host */
 	char *state_dir, *docker_host, *secrets_dir, *node;
+	char *node_labels;              /* --node-labels: KEY=VALUE,... */
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
 	bool allow_privileged;          /* manifests may ask for root power */

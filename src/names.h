@@ -18,10 +18,15 @@
 #define LABEL_INGRESS     "cara.ingress"
 /* Volumes only: Ephemeral or Managed, as created (labels cannot change). */
 #define LABEL_VOLUME_TYPE "cara.volume.type"
+/* on images cara builds: the project (not cara.project, which containers
+ * made from the image would inherit) */
+#define LABEL_BUILT_FOR   "cara.built-for"
 
 /* What starts the name of every network and volume cara makes: a volume
  * of another's so named is never mounted as an External one. */
 #define NAME_PREFIX "cara-"
+/* the repository of images cara builds: cara-build/{project}-{service}:HEX */
+#define NAME_BUILD_REPO "cara-build/"
 
 /* Docker object names (caller frees). */
 char *name_network(const char *project);                         /* cara-{p} */

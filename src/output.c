@@ -73,6 +73,7 @@ static const char *verdict_name(enum project_verdict v)
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
 	case VERDICT_REFUSED: return "refused";
+	case VERDICT_ELSEWHERE: return "elsewhere";
 	}
 	return "?";
 }
@@ -85,6 +86,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_CREATE_NETWORK: *mark = "+"; *noun = "network"; break;
 	case ACTION_CREATE_VOLUME: *mark = "+"; *noun = "volume"; break;
 	case ACTION_PULL_IMAGE: *mark = "+"; *noun = "pull image"; break;
+	case ACTION_BUILD_IMAGE: *mark = "+"; *noun = "build image"; break;
 	case ACTION_CREATE_CONTAINER: *mark = "+"; *noun = "container"; break;
 	case ACTION_START_CONTAINER:
 		*mark = ">";
@@ -113,8 +115,14 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			continue;
 		buf_printf(out, "%s%s%s", color ? "\033[1m" : "", pp->name,
 			   color ? "\033[0m" : "");
-		if (pp->verdict == VERDICT_TEARDOWN)
+		if (pp->verdict == VERDICT_TEARDOWN && pp->message)
+			buf_printf(out, " (teardown: %s: %s)", action_cause_name(pp->cause),
+				   pp->message);
+		else if (pp->verdict == VERDICT_TEARDOWN)
 			buf_printf(out, " (teardown: %s)", action_cause_name(pp->cause));
+		else if (pp->verdict == VERDICT_ELSEWHERE)
+			buf_printf(out, " (%s: %s%s)", action_cause_name(pp->cause),
+				   pp->message, pp->held ? "; its objects here are kept" : "");
 		else if (pp->verdict == VERDICT_INVALID)
 			buf_puts(out, " (invalid manifest: left as it is)");
 		else if (pp->verdict == VERDICT_REFUSED)
@@ -197,10 +205,17 @@ void output_plan_json(struct buf *out, const struct plan *p,
 		buf_json_str(out, pp->name);
 		buf_puts(out, ", \"verdict\": ");
 		buf_json_str(out, verdict_name(pp->verdict));
-		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE) {
+		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE ||
+		    pp->verdict == VERDICT_ELSEWHERE) {
 			buf_puts(out, ", \"cause\": ");
 			buf_json_str(out, action_cause_name(pp->cause));
 		}
+		if (pp->cause == CAUSE_PLACED_ELSEWHERE && pp->message) {
+			buf_puts(out, ", \"placement\": ");
+			buf_json_str(out, pp->message);
+		}
+		if (pp->verdict == VERDICT_ELSEWHERE)
+			buf_puts(out, pp->held ? ", \"held\": true" : ", \"held\": false");
 		if (pp->verdict == VERDICT_REFUSED) {
 			buf_puts(out, ", \"reason\": \"OwnedElsewhere\", \"message\": ");
 			buf_json_str(out, pp->message);

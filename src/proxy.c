@@ -77,7 +77,7 @@ static void lines_of(struct strvec *out, const struct routes *r)
 }
 
 /* A project whose routes the state records from its manifest now: valid,
- * and its objects this state's. */
+ * its objects this state's, placed on this host. */
 static bool routes_current(const struct project *pr, const struct plan *plan)
 {
 	size_t i;
@@ -87,7 +87,8 @@ static bool routes_current(const struct project *pr, const struct plan *plan)
 	for (i = 0; plan && i < plan->nprojects; i++)
 		if (!strcmp(plan->projects[i].name, pr->name))
 			return plan->projects[i].verdict != VERDICT_REFUSED &&
-			       plan->projects[i].verdict != VERDICT_TEARDOWN;
+			       plan->projects[i].verdict != VERDICT_TEARDOWN &&
+			       plan->projects[i].verdict != VERDICT_ELSEWHERE;
 	return true;
 }
 
@@ -98,7 +99,11 @@ static bool torn_down(const struct plan *plan, const char *project)
 	for (i = 0; plan && i < plan->nprojects; i++)
 		if (!strcmp(plan->projects[i].name, project))
 			return plan->projects[i].verdict == VERDICT_TEARDOWN ||
-			       plan->projects[i].verdict == VERDICT_GONE;
+			       plan->projects[i].verdict == VERDICT_GONE ||
+			       /* placed elsewhere, and its objects here go
+			        * (held ones keep their routes, as they run) */
+			       (plan->projects[i].verdict == VERDICT_ELSEWHERE &&
+				!plan->projects[i].held);
 	return false;
 }
 
@@ -242,8 +247,7 @@ static int record_routes(struct pass *p)
 			goto out;
 	}
 	for (i = 0; i < p->plan.nprojects; i++)
-		if ((p->plan.projects[i].verdict == VERDICT_TEARDOWN ||
-		     p->plan.projects[i].verdict == VERDICT_GONE) &&
+		if (torn_down(&p->plan, p->plan.projects[i].name) &&
 		    state_ingress_set_routes(p->st, p->plan.projects[i].name, NULL) < 0)
 			goto out;
 	rc = 0;

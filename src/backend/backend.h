@@ -39,6 +39,18 @@ struct workload_mount {
 	bool read_only;
 };
 
+/* An image to build from a tar of its context (compose's build). */
+struct image_build_spec {
+	const char *tag;                 /* cara-build/...:HEX */
+	const char *also_tag;            /* compose's image: beside build, or NULL */
+	const char *dockerfile;          /* within the context */
+	const char *target;              /* NULL: the last stage */
+	const struct kvlist *args;
+	const char *project;             /* the image's label cara.built-for */
+	const char *tar;
+	size_t tar_len;
+};
+
 /* One workload (a container on the Engine) as apply wants it. */
 struct workload_spec {
 	const char *name;
@@ -166,6 +178,8 @@ struct backend_ops {
 			    char **out_digest);
 	int (*image_pull)(struct backend *b, const char *ref, const char *registry_auth,
 			  void (*note)(void *arg, const char *summary), void *arg);
+	/* Build spec->tar into spec->tag; NULL: this backend builds nothing. */
+	int (*image_build)(struct backend *b, const struct image_build_spec *spec);
 	/* The local images, as observe() has them, in one call. */
 	int (*images)(struct backend *b, struct observed *out);
 

@@ -206,9 +206,51 @@ static void test_report(void)
 	plan_release(&p);
 }
 
+/* Placed on another node: said where, with no action; a move's teardown. */
+static void test_plan_elsewhere(void)
+{
+	struct plan p;
+	struct plan_project *pp;
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	memset(&p, 0, sizeof(p));
+	pp = tb_plan_project(&p, "away", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("placed on node 'n2' (this host is 'n1')");
+	pp = tb_plan_project(&p, "kept", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("placed on node 'n2' (this host is 'n1')");
+	pp->held = true;
+	tb_plan_action(&p, ACTION_REMOVE_CONTAINER, CAUSE_PLACED_ELSEWHERE, "moved", "s",
+		       "moved-s");
+	pp = tb_plan_project(&p, "moved", VERDICT_TEARDOWN, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("nodeSelector zone=b: this host has no label zone");
+	output_plan_text(&b, &p, false);
+	s = buf_cstr(&b);
+	ok(strstr(s, "away (PlacedElsewhere: placed on node 'n2' (this host is 'n1'))\n")
+	   != NULL, "elsewhere: where, no action");
+	ok(strstr(s, "kept (PlacedElsewhere: placed on node 'n2' (this host is 'n1'); "
+		  "its objects here are kept)\n") != NULL, "held: says its objects stay");
+	ok(strstr(s, "moved (teardown: PlacedElsewhere: nodeSelector zone=b: this host "
+		  "has no label zone)\n  - container moved-s\n") != NULL,
+	   "a move's teardown says why");
+	buf_reset(&b);
+	output_plan_json(&b, &p, NULL);
+	s = buf_cstr(&b);
+	ok(strstr(s, "{\"name\": \"away\", \"verdict\": \"elsewhere\", \"cause\": "
+		  "\"PlacedElsewhere\", \"placement\": \"placed on node 'n2' (this host "
+		  "is 'n1')\", \"held\": false, \"actions\": []}") != NULL, "json elsewhere");
+	ok(strstr(s, "\"name\": \"kept\", \"verdict\": \"elsewhere\"") &&
+	   strstr(s, "\"held\": true"), "json held");
+	ok(strstr(s, "{\"name\": \"moved\", \"verdict\": \"teardown\", \"cause\": "
+		  "\"PlacedElsewhere\", \"placement\": ") != NULL, "json teardown of a move");
+	buf_release(&b);
+	plan_release(&p);
+}
+
 int main(void)
 {
 	test_plan_text();
+	test_plan_elsewhere();
 	test_plan_unpause();
 	test_plan_json();
 	test_status();

@@ -128,6 +128,11 @@ static int e_image_pull(struct backend *b, const char *ref, const char *registry
 	return docker_image_pull(D(b), ref, registry_auth, note, arg);
 }
 
+static int e_image_build(struct backend *b, const struct image_build_spec *spec)
+{
+	return docker_image_build(D(b), spec);
+}
+
 static int e_create(struct backend *b, const struct workload_spec *spec, char **out_id)
 {
 	return docker_container_create(D(b), spec, out_id);
@@ -216,6 +221,7 @@ const struct backend_ops backend_engine = {
 	.volume_exists = e_volume_exists,
 	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
+	.image_build = e_image_build,
 	.images = e_images,
 	.workload_create = e_create,
 	.workload_start = e_start,
