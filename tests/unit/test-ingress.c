@@ -302,16 +302,27 @@ static void test_routes_of_a_pass(void)
 	p = tb_project(&set, "new");
 	rule(p, "web", "now-new.example.com", "app");
 	tb_plan_project(&plan, "gone", VERDICT_TEARDOWN, CAUSE_REMOVED_FROM_SOURCE, 0);
+	/* placed on another host: nothing of it here, or kept running here */
+	record(st, "away", "away\taway.example.com\tweb\tInternal\tweb\t80");
+	record(st, "held", "held\theld.example.com\tweb\tInternal\tweb\t80");
+	p = tb_project(&set, "away");
+	rule(p, "web", "away.example.com", "web");
+	p = tb_project(&set, "held");
+	rule(p, "web", "held.example.com", "web");
+	tb_plan_project(&plan, "away", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0);
+	tb_plan_project(&plan, "held", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0)->held = true;
 
-	ok(proxy_routes(&r, st, &set, &plan) == 0 && r.n == 3, "three routes");
-	if (r.n == 3) {
+	ok(proxy_routes(&r, st, &set, &plan) == 0 && r.n == 4, "four routes");
+	if (r.n == 4) {
 		is_str(r.v[0].host, "bad.example.com", "an invalid project keeps its route");
-		is_str(r.v[1].project, "old",
+		is_str(r.v[1].host, "held.example.com",
+		       "a project placed elsewhere but kept running here keeps its route");
+		is_str(r.v[2].project, "old",
 		       "a host a kept route holds is not taken by another project");
-		is_str(r.v[2].host, "shop2.example.com", "a valid project's routes are its rules'");
+		is_str(r.v[3].host, "shop2.example.com", "a valid project's routes are its rules'");
 	}
 	routes_release(&r);
-	ok(proxy_routes(&r, st, NULL, NULL) == 0 && r.n == 4, "state alone: what it records");
+	ok(proxy_routes(&r, st, NULL, NULL) == 0 && r.n == 6, "state alone: what it records");
 	routes_release(&r);
 	state_close(st);
 	project_set_release(&set);
