@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pass.h"
 #include "phase.h"
+#include "proxy.h"
 #include "report.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -430,6 +431,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	struct apply_options ao;
 	struct pass_counts counts;
 	struct pass_tally tally;
+	struct proxy_result ingress;
 	struct buf out = BUF_INIT;
 	char *files_dir = NULL;
 	int rc = EXIT_ERROR, r;
@@ -438,6 +440,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	memset(&rep, 0, sizeof(rep));
 	memset(&counts, 0, sizeof(counts));
 	memset(&tally, 0, sizeof(tally));
+	memset(&ingress, 0, sizeof(ingress));
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
 	install_signals();
 	pass_init(&p, cfg, (int64_t)time(NULL));
@@ -477,13 +480,31 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
 			"pruned: the source has invalid manifests", p.plan.nheld);
 	if (cfg->dry_run) {
-		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
+		size_t route_changes = 0;
+
+		struct buf lines = BUF_INIT;
+
+		if (proxy_diff(&lines, &p, &route_changes) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			buf_release(&lines);
+			goto out;
+		}
+		/* "no changes" would say wrong when routes change */
+		if (!plan_is_empty(&p.plan) || !route_changes)
+			output_plan_text(&out, &p.plan,
+					 output_use_color(STDOUT_FILENO, cfg->no_color));
+		buf_add(&out, lines.ptr, lines.len);
+		buf_release(&lines);
 		if (output_write_stdout(&out) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;
 		}
 		pass_finish(&p, "dry-run", NULL);
 		rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+		if (rc == EXIT_CONVERGED && route_changes) {
+			rc = EXIT_CHANGES;
+			outcome = "changes";
+		}
 		goto out;
 	}
 	if (!gc_only && record_desired(&p) < 0) {
@@ -509,6 +530,12 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	if (p.plan.nactions && pass_observe_after(&p) < 0)
 		log_msg(LOG_WARN, NULL, "the state keeps what the pass found, not what "
 			"it left: %s", error_last());
+	/* after the projects: a proxy failure is its own, never theirs */
+	if (!tally.interrupted) {
+		if (proxy_sync(&p, &ingress) < 0)
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+		tally.ingress_failed = ingress.failed;
+	}
 
 	counts.projects = (unsigned)(tally.ok + tally.failed);
 	counts.projects_failed = (unsigned)tally.failed;
@@ -532,6 +559,7 @@ out:
 	if (rc != EXIT_LOCKED && !cfg->dry_run)
 		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));
 	apply_report_release(&rep);
+	proxy_result_release(&ingress);
 	buf_release(&out);
 	free(files_dir);
 	pass_release(&p);

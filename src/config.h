@@ -41,6 +41,12 @@ struct config {
 	long parallel;
 	long health_timeout_s;
 	char *image_check;         /* --image-check: never, always or a duration */
+	/* ingress: the reverse proxy (proxy.h) */
+	char *ingress;             /* "caddy" | "none" */
+	char *ingress_image;
+	char *ingress_internal_address, *ingress_public_address;
+	long ingress_http_port, ingress_https_port;
+	char *ingress_tls;         /* auto | internal | off | DIR */
 	int64_t image_check_s;     /* parsed: -1 never, 0 every pass, else seconds */
 	/* output */
 	char *output;              /* "text" | "json" */

@@ -13,6 +13,9 @@
 #define LABEL_SERVICE     "cara.service"
 #define LABEL_SPEC_HASH   "cara.spec-hash"
 #define LABEL_SPEC_FIELDS "cara.spec-fields"
+/* The ingress proxy's container (it has no cara.project: it is no
+ * project's, and no prune or mass-prune guard counts it). */
+#define LABEL_INGRESS     "cara.ingress"
 /* Volumes only: Ephemeral or Managed, as created (labels cannot change). */
 #define LABEL_VOLUME_TYPE "cara.volume.type"
 /* on images cara builds: the project (not cara.project, which containers
@@ -29,5 +32,9 @@
 char *name_network(const char *project);                         /* cara-{p} */
 char *name_container(const char *project, const char *service);  /* {p}-{s} */
 char *name_volume(const char *project, const char *volume);      /* cara-{p}-{v} */
+/* The ingress proxy of the state whose identity is owner:
+ * cara-ingress-{first 12 of owner} (one a state, so two states of one
+ * host never fight over it). */
+char *name_ingress_proxy(const char *owner);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ingress.h"
 #include "output.h"
 
 bool output_use_color(int fd, bool no_color)
@@ -183,13 +184,19 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			   "%zu to remove.\n", ncreate, nrecreate, nstart, nremove);
 }
 
-void output_plan_json(struct buf *out, const struct plan *p)
+void output_plan_json(struct buf *out, const struct plan *p,
+		      const struct strvec *routes)
 {
 	size_t i, j, k;
 	bool first = true;
 
-	buf_printf(out, "{\"changes\": %s, \"projects\": [",
-		   plan_is_empty(p) ? "false" : "true");
+	buf_printf(out, "{\"changes\": %s, \"routes\": [",
+		   plan_is_empty(p) && (!routes || !routes->n) ? "false" : "true");
+	for (i = 0; routes && i < routes->n; i++) {
+		buf_puts(out, i ? ", " : "");
+		buf_json_str(out, routes->v[i]);
+	}
+	buf_puts(out, "], \"projects\": [");
 	for (i = 0; i < p->nprojects; i++) {
 		const struct plan_project *pp = &p->projects[i];
 
@@ -303,8 +310,39 @@ static void status_images_json(struct buf *out, const char *name,
 	buf_putc(out, ']');
 }
 
+/* "routes": [{"host", "service", "port", "scope", "served"}] of project */
+static void status_routes_json(struct buf *out, const char *project,
+			       const struct routes *r, const struct strvec *served)
+{
+	size_t i;
+	bool any = false;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		char *line;
+
+		if (strcmp(r->v[i].project, project))
+			continue;
+		buf_puts(out, any ? ", {\"host\": " : ", \"routes\": [{\"host\": ");
+		any = true;
+		buf_json_str(out, r->v[i].host);
+		buf_puts(out, ", \"service\": ");
+		buf_json_str(out, r->v[i].service);
+		buf_printf(out, ", \"port\": %d, \"scope\": ", r->v[i].port);
+		buf_json_str(out, route_scope_name(r->v[i].scope));
+		line = route_line(&r->v[i]);
+		buf_printf(out, ", \"served\": %s}",
+			   served && strvec_has(served, line) ? "true" : "false");
+		free(line);
+	}
+	if (any)
+		buf_putc(out, ']');
+}
+
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n, const struct observed *obs)
+			size_t n, const struct observed *obs,
+			const struct routes *routes, const struct strvec *served)
 {
 	size_t i;
 
@@ -329,6 +367,7 @@ void output_status_json(struct buf *out, const struct project_status *v,
 		format_rfc3339(v[i].updated, t);
 		json_opt_str(out, "lastTransitionTime", t);
 		status_images_json(out, v[i].name, obs);
+		status_routes_json(out, v[i].name, routes, served);
 		buf_putc(out, '}');
 	}
 	buf_puts(out, n ? "\n]\n" : "]\n");

@@ -32,6 +32,7 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_RECONCILE_ERROR] = "ReconcileError",
 	[REASON_VOLUME_MISSING] = "VolumeMissing",
 	[REASON_BUILD_FAILED] = "BuildFailed",
+	[REASON_INGRESS_FAILED] = "IngressFailed",
 };
 
 const char *reason_name(enum reason r)

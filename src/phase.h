@@ -42,8 +42,10 @@ enum reason {
 	REASON_RECONCILE_ERROR,
 	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
 	REASON_BUILD_FAILED,       /* Failed: an image of a build did not build */
+	REASON_INGRESS_FAILED,     /* the ingress proxy: not run, or refused
+				    * the new routes (it serves the old ones) */
 };
-#define REASON_COUNT (REASON_BUILD_FAILED + 1)
+#define REASON_COUNT (REASON_INGRESS_FAILED + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

@@ -97,6 +97,19 @@ struct workload_state {
 	int64_t started_ns;        /* when it last started, backend clock, unix ns */
 };
 
+/* One workload's state with what the ingress proxy asks of it: a few of
+ * its labels and its address on one network (all owned; release). */
+struct workload_info {
+	struct workload_state st;
+	char *owner;               /* label cara.owner, "" if absent */
+	char *spec_hash;           /* label cara.spec-hash, "" if absent */
+	char *role;                /* label cara.ingress, "" if absent */
+	char *project, *service;   /* labels cara.project, cara.service */
+	char *address;             /* IP on the network asked; NULL: none */
+};
+
+void workload_info_release(struct workload_info *w);
+
 /* What the pass's watcher heard last of one workload name. */
 struct watch_entry {
 	char name[256];
@@ -180,6 +193,9 @@ struct backend_ops {
 	int (*workload_remove)(struct backend *b, const char *name, bool force);
 	int (*workload_state)(struct backend *b, const char *name,
 			      struct workload_state *out);
+	/* network NULL: no address asked */
+	int (*workload_inspect)(struct backend *b, const char *name,
+				const char *network, struct workload_info *out);
 	/* Until it is not running: 0 (*out_exit set), 1 still running after
 	 * timeout_ms, or an error. */
 	int (*workload_wait_exit)(struct backend *b, const char *name,

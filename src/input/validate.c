@@ -422,6 +422,42 @@ static void check_cycles(struct vctx *v, const struct name_ix *six)
 	free(color);
 }
 
+/*
+ * A rule's port that its service is known not to listen on: known when
+ * the service declares the ports it serves (ports' containerPort,
+ * compose's expose); a service that declares none may listen anywhere.
+ */
+static void check_ingress_port(struct vctx *v, const struct ingress *in, size_t i)
+{
+	const struct service *s = project_find_service(v->p, in->target_service);
+	struct buf known = BUF_INIT;
+	size_t k;
+
+	if (!s || (!s->nports && !s->expose.n) || in->target_port <= 0)
+		return;
+	for (k = 0; k < s->nports; k++) {
+		if (s->ports[k].container_port == in->target_port)
+			goto out;
+		buf_printf(&known, "%s%d", known.len ? ", " : "", s->ports[k].container_port);
+	}
+	for (k = 0; k < s->expose.n; k++) {
+		long long port;
+		const char *e = s->expose.v[k], *slash = strchr(e, '/');
+		char *num = slash ? xstrndup(e, (size_t)(slash - e)) : xstrdup(e);
+		int r = parse_ll(num, 1, 65535, &port);
+
+		free(num);
+		if (r == 0 && port == in->target_port)
+			goto out;
+		buf_printf(&known, "%s%s", known.len ? ", " : "", e);
+	}
+	vwarn(v, in->pos, "spec.ingress[%zu].target.port|service '%s' does not "
+	      "listen on port %d (it declares %s): the route will answer 502", i,
+	      s->name, in->target_port, buf_cstr(&known));
+out:
+	buf_release(&known);
+}
+
 static void check_ingress(struct vctx *v, const struct name_ix *six,
 			  const char *const *svcnames)
 {
@@ -438,6 +474,8 @@ static void check_ingress(struct vctx *v, const struct name_ix *six,
 			verr(v, in->pos, "spec.ingress[%zu].target.service|unknown "
 			     "service '%s'%s", i, in->target_service,
 			     hint(&h, in->target_service, svcnames, p->nservices));
+		else
+			check_ingress_port(v, in, i);
 	}
 	buf_release(&h);
 }

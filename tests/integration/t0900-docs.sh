@@ -71,6 +71,9 @@ flag_value() {
 	--notify-url) echo http://localhost/ ;;
 	--interpolate-allow) echo HOME ;;
 	--node-labels) echo zone=a ;;
+	--ingress) echo caddy ;;
+	--ingress-internal-address|--ingress-public-address) echo 127.0.0.1 ;;
+	--ingress-tls) echo off ;;
 	*) echo 1 ;;
 	esac
 }

@@ -353,7 +353,7 @@ static void test_extensions(void)
 		"    - {name: shared, type: External, externalName: shared-data}\n"
 		"    - {name: logs, type: External}\n"
 		"  ingress:\n"
-		"    - {name: web, host: web, target: {service: web, port: 80}}\n", &o);
+		"    - {name: web, host: web, target: {service: web, port: 53}}\n", &o);
 	clean(&t, "every extension field: no finding");
 	p = first(&t);
 	s = p ? project_find_service(p, "web") : NULL;
@@ -821,6 +821,11 @@ static const struct rule_case rules[] = {
 	  "    - {name: i, host: a.example.com, target: {service: a, port: 80}}\n"
 	  "    - {name: i, host: b.example.com, target: {service: a, port: 80}}\n",
 	  "spec.ingress[1].name: duplicate ingress name 'i' (first declared at line 8)", true },
+	{ "ingress to a port its service does not declare",
+	  "  services: [{name: a, image: x, ports: [{containerPort: 8080}]}]\n  ingress:\n"
+	  "    - {name: i, host: a.example.com, target: {service: a, port: 80}}\n",
+	  "t.yaml:8:7: warning: spec.ingress[0].target.port: service 'a' does not listen on port 80 "
+	  "(it declares 8080): the route will answer 502", false },
 	{ "ingress to an unknown service",
 	  "  services: [{name: app, image: x}]\n  ingress:\n"
 	  "    - {name: i, host: a.example.com, target: {service: ap, port: 80}}\n",

@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 5
-#define SCHEMA_NOW_S "5"
+#define SCHEMA_NOW 6
+#define SCHEMA_NOW_S "6"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -156,7 +156,7 @@ static void test_ownership_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
-		    " DROP TABLE image_checks;"
+		    " DROP TABLE image_checks; DROP TABLE ingress_routes;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
 		    " ALTER TABLE observed_images DROP COLUMN image_id;"
 		    " ALTER TABLE observed_containers DROP COLUMN owner;"
@@ -195,7 +195,7 @@ static void test_images_upgrade(void)
 	ok(state_open(&st, dir) == 0, "a new state");
 	state_close(st);
 	st = NULL;
-	ok(raw_exec(db, "DROP TABLE image_checks;"
+	ok(raw_exec(db, "DROP TABLE image_checks; DROP TABLE ingress_routes;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
 		    " ALTER TABLE observed_images DROP COLUMN image_id;"
 		    " PRAGMA user_version = 4") == 0, "aged to schema 4");

@@ -102,6 +102,9 @@ int docker_container_remove(struct docker *d, const char *id_or_name,
 
 int docker_container_state(struct docker *d, const char *id_or_name,
 			   struct workload_state *out);
+/* The state, some labels and the address on network (NULL: none asked). */
+int docker_container_info(struct docker *d, const char *id_or_name,
+			  const char *network, struct workload_info *out);
 
 /*
  * Block until the container is not running, or timeout_ms passes

@@ -163,6 +163,12 @@ static int e_state(struct backend *b, const char *name, struct workload_state *o
 	return docker_container_state(D(b), name, out);
 }
 
+static int e_inspect(struct backend *b, const char *name, const char *network,
+		     struct workload_info *out)
+{
+	return docker_container_info(D(b), name, network, out);
+}
+
 static int e_wait_exit(struct backend *b, const char *name, long timeout_ms,
 		       int *out_exit)
 {
@@ -223,6 +229,7 @@ const struct backend_ops backend_engine = {
 	.workload_stop = e_stop,
 	.workload_remove = e_remove,
 	.workload_state = e_state,
+	.workload_inspect = e_inspect,
 	.workload_wait_exit = e_wait_exit,
 	.watch_start = e_watch_start,
 	.watch_stop = e_watch_stop,
