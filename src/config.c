@@ -80,7 +80,9 @@ static int config_check_ingress(const struct config *cfg)
 	    inet_pton(AF_INET6, cfg->ingress_internal_address, raw) != 1)
 		return error_set("--ingress-internal-address: '%.64s' is not an IP "
 				 "address", cfg->ingress_internal_address);
-	if (inet_pton(AF_INET, cfg->ingress_public_address, raw) != 1 &&
+	/* none: no Public rule is served here */
+	if (cfg->ingress_public_address && *cfg->ingress_public_address &&
+	    inet_pton(AF_INET, cfg->ingress_public_address, raw) != 1 &&
 	    inet_pton(AF_INET6, cfg->ingress_public_address, raw) != 1)
 		return error_set("--ingress-public-address: '%.64s' is not an IP "
 				 "address", cfg->ingress_public_address);
@@ -202,8 +204,9 @@ static const struct opt opts[] = {
 	  "ingressInternalAddress", S(ingress_internal_address), "127.0.0.1", 0, 0,
 	  MASK_NONE, "IP address Internal ingress rules listen on", OPTS_PASS },
 	{ "ingress-public-address", "CARA_INGRESS_PUBLIC_ADDRESS",
-	  "ingressPublicAddress", S(ingress_public_address), "0.0.0.0", 0, 0,
-	  MASK_NONE, "IP address Public ingress rules listen on", OPTS_PASS },
+	  "ingressPublicAddress", S(ingress_public_address), NULL, 0, 0,
+	  MASK_NONE, "IP address Public ingress rules listen on (none: this "
+	  "host serves no Public rule)", OPTS_PASS },
 	{ "ingress-http-port", "CARA_INGRESS_HTTP_PORT", "ingressHttpPort",
 	  L(ingress_http_port), "80", 1, 65535, MASK_NONE,
 	  "port of the ingress proxy's HTTP listeners", OPTS_PASS },

@@ -31,6 +31,25 @@ void routes_release(struct routes *r)
 	memset(r, 0, sizeof(*r));
 }
 
+size_t routes_drop_scope(struct routes *r, enum route_scope scope)
+{
+	size_t i, o, dropped = 0;
+
+	for (i = o = 0; i < r->n; i++) {
+		if (r->v[i].scope != scope) {
+			r->v[o++] = r->v[i];
+			continue;
+		}
+		free(r->v[i].project);
+		free(r->v[i].rule);
+		free(r->v[i].host);
+		free(r->v[i].service);
+		dropped++;
+	}
+	r->n = o;
+	return dropped;
+}
+
 void routes_add(struct routes *r, const char *project, const char *rule,
 		const char *host, const char *service, int port,
 		enum route_scope scope)

@@ -44,6 +44,8 @@ struct routes {
 #define ROUTES_INIT { NULL, 0, 0 }
 
 void routes_release(struct routes *r);
+/* Remove the routes of scope from r, keeping the order; how many went. */
+size_t routes_drop_scope(struct routes *r, enum route_scope scope);
 void routes_add(struct routes *r, const char *project, const char *rule,
 		const char *host, const char *service, int port,
 		enum route_scope scope);

@@ -769,8 +769,19 @@ int proxy_sync(struct pass *p, struct proxy_result *res)
 		rc = -1;
 		goto out;
 	}
-	res->nroutes = r.n;
 	warn_held(p, &r);
+	/* no public address given: this host serves no Public rule (binding
+	 * every address of the host by default would publish more than the
+	 * operator said, and take the ports of a proxy already there) */
+	if (!p->cfg->ingress_public_address || !*p->cfg->ingress_public_address) {
+		size_t n = routes_drop_scope(&r, SCOPE_PUBLIC);
+
+		if (n && strcmp(p->cfg->ingress, "none"))
+			log_msg(LOG_WARN, NULL, "ingress: %zu Public route%s not served: "
+				"no --ingress-public-address on this host", n,
+				n == 1 ? " is" : "s are");
+	}
+	res->nroutes = r.n;
 	if (!strcmp(p->cfg->ingress, "none") || !r.n) {
 		if (remove_proxy(p, name) < 0)
 			fail(res, error_last());

@@ -243,6 +243,16 @@ test_expect_success 'the next good pass loads it' '
 	[ "$(get $PUB "$HB")" = "beta-$UNIQ" ]
 '
 
+test_expect_success 'with no public address set, Public rules are not served (said so), Internal ones are' '
+	env -u CARA_INGRESS_PUBLIC_ADDRESS $CARA sync --path m 2>err || { cat err; false; } &&
+	expect_contains err "ingress: 1 Public route is not served: no --ingress-public-address" &&
+	[ "$(get $IN "$HA")" = "alpha-$UNIQ" ] &&
+	[ "$(get $PUB "$HB")" = refused ] &&
+	$CARA status >out && grep "$HB" out | grep -q "not served" &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	[ "$(get $PUB "$HB")" = "beta-$UNIQ" ]
+'
+
 test_expect_success 'an invalid project keeps its routes' '
 	cp "m/$A.yaml" a.good &&
 	printf "    - {name: web, host: x.test, target: {service: web, port: 80}}\n" >> "m/$A.yaml" &&
