@@ -731,6 +731,9 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.extra_hosts = &s->extra_hosts;
 	cs.dns = &s->dns;
 	cs.security_opt = &s->security_opt;
+	cs.devices = &s->devices;
+	cs.log_driver = s->log_driver;
+	cs.log_opts = &s->log_opts;
 	cs.expose = &s->expose;
 	cs.aliases = &s->aliases;
 	cs.privileged = s->privileged;

@@ -373,6 +373,13 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	list(out, level, "securityOpt", &s->security_opt, false);
 	list(out, level, "expose", &s->expose, false);
 	list(out, level, "aliases", &s->aliases, false);
+	list(out, level, "devices", &s->devices, false);
+	if (s->log_driver) {
+		key(out, level, "logging");
+		buf_putc(out, '\n');
+		kv_str(out, level + 1, "driver", s->log_driver);
+		map(out, level + 1, "options", &s->log_opts);
+	}
 }
 
 static void write_volume(struct buf *out, int level, const struct volume *v)

@@ -215,6 +215,9 @@ void service_release(struct service *s)
 	strvec_release(&s->security_opt);
 	strvec_release(&s->expose);
 	strvec_release(&s->aliases);
+	strvec_release(&s->devices);
+	free(s->log_driver);
+	kvlist_release(&s->log_opts);
 	build_free(s->build);
 	free(s->spec_hash);
 	free(s->spec_fields);

@@ -177,6 +177,9 @@ struct service {
 	struct strvec security_opt;
 	struct strvec expose;      /* "80/tcp": exposed, not published */
 	struct strvec aliases;     /* on the project network, besides the name */
+	struct strvec devices;     /* "/dev/host[:/dev/ctr[:rwm]]" (privileged) */
+	char *log_driver;          /* NULL: the Engine's default */
+	struct kvlist log_opts;    /* the log driver's options */
 	struct build *build;       /* NULL: the image is pulled, not built */
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */

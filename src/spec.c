@@ -46,7 +46,7 @@ enum group {
 	G_RESTART_RETRIES = G_OPTIONAL, G_CAPABILITIES, G_PRIVILEGED,
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
-	G_ALIASES, G_FILES, G_SECRETS, G_COUNT
+	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -56,7 +56,7 @@ static const char *const group_names[G_COUNT] = {
 	"restartRetries", "capabilities", "privileged", "readOnly", "tmpfs",
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
-	"secrets",
+	"secrets", "devices", "logging",
 };
 
 /* ---- secrets ---- */
@@ -511,6 +511,12 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 		put_argv(&g[G_SECURITY_OPT], true, &s->security_opt);
 	put_set(&g[G_EXPOSE], &s->expose);
 	put_set(&g[G_ALIASES], &s->aliases);
+	put_set(&g[G_DEVICES], &s->devices);
+	if (s->log_driver) {
+		put_str(&g[G_LOGGING], s->log_driver);
+		if (s->log_opts.n)
+			ser_labels(&g[G_LOGGING], &s->log_opts);
+	}
 }
 
 /*

@@ -76,7 +76,9 @@ struct workload_spec {
 	/* host settings (model.h); NULL or empty: the backend's default */
 	int restart_retries;             /* on-failure's limit; 0: none */
 	const struct strvec *cap_add, *cap_drop, *tmpfs, *extra_hosts, *dns;
-	const struct strvec *security_opt, *expose, *aliases;
+	const struct strvec *security_opt, *expose, *aliases, *devices;
+	const char *log_driver;          /* NULL: the Engine's default */
+	const struct kvlist *log_opts;
 	bool privileged, read_only, has_init, init;
 	const char *hostname, *stop_signal;
 	int64_t shm_bytes;

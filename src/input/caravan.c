@@ -381,6 +381,8 @@ static const struct field service_fields[] = {
 	FN("ulimits", read_ulimits, false),
 	FN("securityOpt", read_security_opt, false),
 	FN("expose", read_expose, false),
+	FN("devices", read_devices, false),
+	FN("logging", read_logging, false),
 	FN("aliases", read_aliases, false),
 	END
 };

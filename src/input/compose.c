@@ -2041,6 +2041,8 @@ static const struct field service_fields[] = {
 	FN("ulimits", read_ulimits, false),
 	FN("security_opt", read_security_opt, false),
 	FN("expose", read_expose, false),
+	FN("devices", read_devices, false),
+	FN("logging", read_logging, false),
 	FN("profiles", f_profiles, false),
 	END
 };

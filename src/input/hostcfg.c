@@ -2,11 +2,12 @@
  * input/hostcfg.c - the container's host settings both readers share
  * (capabilities, privileged, tmpfs, hostname, init, stop signal, extra
  * hosts, dns, shm size, sysctls, ulimits, security options, exposed
- * ports, network aliases); obj is a struct service.
+ * ports, network aliases, devices, logging); obj is a struct service.
  *
  * Invariant: a setting that gives a manifest root power over the host
  * (privileged, a capability outside Docker's default set, a security
- * option other than no-new-privileges) is an error at its own node unless
+ * option other than no-new-privileges, a host device, a log driver that
+ * makes dockerd itself connect out) is an error at its own node unless
  * the host allows it (manifest_options.allow_privileged): cara runs with
  * root power, and whoever can push to the repository must not gain more
  * than the host's operator granted.
@@ -425,4 +426,98 @@ void read_aliases(struct pctx *c, const struct ynode *v, void *obj)
 			perr(c, at, "invalid alias '%.64s': %s", s->aliases.v[i], why);
 		path_pop(c, o);
 	}
+}
+
+/* devices: "/dev/HOST", "/dev/HOST:/dev/CONTAINER", with ":rwm" or less. */
+void read_devices(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->devices.n;
+
+	if (!str_or_list(c, v, &s->devices))
+		return;
+	for (i = first; i < s->devices.n; i++) {
+		const char *d = s->devices.v[i];
+		size_t o;
+		const struct ynode *at = item_at(c, v, i - first, &o);
+		struct strvec part = STRVEC_INIT;
+		const char *p = d, *colon;
+		bool ok = true;
+		size_t k;
+
+		while ((colon = strchr(p, ':'))) {
+			strvec_push_nodup(&part, xstrndup(p, (size_t)(colon - p)));
+			p = colon + 1;
+		}
+		strvec_push(&part, p);
+		if (part.n > 3)
+			ok = false;
+		for (k = 0; ok && k < part.n && k < 2; k++)
+			ok = part.v[k][0] == '/' && !strstr(part.v[k], "/../") &&
+			     strcmp(part.v[k], "/");
+		if (ok && part.n == 3)
+			ok = *part.v[2] && strspn(part.v[2], "rwm") == strlen(part.v[2]);
+		if (ok && part.n == 2 && part.v[1][0] != '/')
+			ok = false;
+		if (!ok)
+			perr(c, at, "device '%.64s' must be /dev/HOST[:/dev/CONTAINER[:rwm]]", d);
+		else if (!allowed(c))
+			perr(c, at, "device '%.64s' gives the container a device of the "
+			     "host: " PRIV_HINT, d);
+		strvec_release(&part);
+		path_pop(c, o);
+	}
+}
+
+/* The log drivers that write where dockerd keeps logs; the others make
+ * dockerd itself connect to an address of the options' choosing (from
+ * the host's network, not the container's), which is host power. */
+static const char *const local_log_drivers[] = {
+	"json-file", "local", "journald", "none",
+};
+
+static void f_log_driver(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (!t)
+		return;
+	if (!*t || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(t))
+		perr(c, v, "invalid log driver '%.64s'", t);
+	for (i = 0; i < ARRAY_SIZE(local_log_drivers); i++)
+		if (!strcmp(t, local_log_drivers[i]))
+			break;
+	if (i == ARRAY_SIZE(local_log_drivers) && !allowed(c))
+		perr(c, v, "log driver '%.64s' makes dockerd send the logs out from the "
+		     "host's network (json-file, local, journald and none do not): "
+		     PRIV_HINT, t);
+	free(s->log_driver);
+	s->log_driver = t;
+}
+
+static void f_log_options(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_kvlist(c, v, &((struct service *)obj)->log_opts, false);
+}
+
+static const struct field logging_fields[] = {
+	FN("driver", f_log_driver, false),
+	FN("options", f_log_options, false),
+	END
+};
+
+/* logging: {driver, options} (both readers' spelling). */
+void read_logging(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	walk_map(c, v, logging_fields, obj);
+	if (s->log_opts.n && !s->log_driver)
+		perr(c, v, "logging options need a driver");
 }

@@ -149,7 +149,8 @@ field_fn read_expire_at, read_ingress_item, read_project_labels,
 field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_init, read_tmpfs, read_hostname, read_stop_signal,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
-	 read_expose, read_aliases;
+	 read_expose, read_aliases,
+	 read_devices, read_logging;
 
 /* A secret name and key are each one path component that is not hidden
  * (a secretKeyRef's, a compose secret's): NULL, or why not. */

@@ -157,10 +157,10 @@ test_expect_success 'a change to one service recreates only that service' '
 test_expect_success 'a field cara cannot honour is refused and nothing is touched' '
 	id_web=$(cid $P-web) &&
 	cp m/$P/compose.yaml keep.yaml &&
-	sed "s/^  web:/  web:\n    devices: [kvm]/" keep.yaml > m/$P/compose.yaml &&
+	sed "s/^  web:/  web:\n    network_mode: host/" keep.yaml > m/$P/compose.yaml &&
 	expect_exit 1 $CARA validate m >out 2>err &&
 	expect_contains err "compose.yaml:" &&
-	expect_contains err "services.web.devices: not supported by cara: devices" &&
+	expect_contains err "services.web.network_mode: not supported by cara: network_mode" &&
 	expect_exit 1 $CARA sync --path m 2>err &&
 	[ "$(cid $P-web)" = "$id_web" ] && expect_state $P-web running &&
 	cp keep.yaml m/$P/compose.yaml

@@ -74,6 +74,10 @@ services:
     ulimits: {nofile: {soft: 1024, hard: 2048}}
     sysctls: {net.core.somaxconn: 1024}
     shm_size: 16m
+    devices: ["/dev/zero:/dev/cara-zero:rw"]
+    logging:
+      driver: json-file
+      options: {max-size: 1m, max-file: "2"}
     networks:
       default: {aliases: [www, front]}
     depends_on:
@@ -138,6 +142,7 @@ for svc in ("web", "db"):
         "read_only": host.get("ReadonlyRootfs"), "tmpfs": tmpfs,
         "ulimits": host.get("Ulimits"), "sysctls": host.get("Sysctls"), "shm": host.get("ShmSize"),
         "privileged": host.get("Privileged"), "aliases": aliases,
+        "devices": host.get("Devices"), "log": host.get("LogConfig"),
         "networks": len(nets),
     }
 json.dump(out, sys.stdout, indent=1, sort_keys=True)

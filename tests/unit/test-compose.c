@@ -416,7 +416,7 @@ static const struct refusal refusals[] = {
 	  "a privileged container has root power over the host: needs --allow-privileged" },
 	{ "    security_opt: [seccomp=unconfined]\n", "security option 'seccomp=unconfined' "
 	  "can lift the container's confinement: needs --allow-privileged" },
-	{ "    devices: [/dev/kvm]\n", "services.s.devices: not supported by cara" },
+	{ "    devices: [/dev/kvm]\n", "services.s.devices[0]: device '/dev/kvm' gives the container a device of the host" },
 	{ "    pid: host\n", "services.s.pid: not supported by cara" },
 	{ "    network_mode: host\n", "services.s.network_mode: not supported by cara" },
 	{ "    ipc: host\n", "services.s.ipc: not supported by cara" },
@@ -1639,6 +1639,59 @@ static void test_dockerfile_from(void)
 	strvec_release(&v);
 }
 
+
+static void test_devices_logging(void)
+{
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "    devices: [/dev/fuse]\n",
+		  "services.s.devices[0]: device '/dev/fuse' gives the container a device "
+		  "of the host: needs --allow-privileged" },
+		{ "    logging: {driver: syslog, options: {syslog-address: 'tcp://127.0.0.1:2375'}}\n",
+		  "services.s.logging.driver: log driver 'syslog' makes dockerd send the logs "
+		  "out from the host's network" },
+		{ "    logging: {options: {max-size: 1m}}\n", "logging options need a driver" },
+		{ "    logging: {driver: json-file, tag: x}\n",
+		  "services.s.logging.tag: not supported by cara" },
+		{ "    logging: json-file\n", "services.s.logging: must be a mapping" },
+	};
+	const struct service *s;
+	struct t t;
+	size_t i;
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    logging: {driver: local, options: {max-size: 10m, max-file: '3'}}\n");
+	clean(&t, "logging with a local driver needs nothing of the host");
+	s = svc(&t, "s");
+	ok(s && s->log_driver && !strcmp(s->log_driver, "local") && s->log_opts.n == 2,
+	   "  driver and options read");
+	t_free(&t);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *y = xasprintf("services:\n  s:\n    image: busybox\n%s", bad[i].yaml);
+
+		t_one(&t, y);
+		expect(&t, bad[i].want, "refused: %s", bad[i].want);
+		ok(t.set.n == 1 && !t.set.v[0].valid, "  the project is invalid");
+		t_free(&t);
+		free(y);
+	}
+	t_allow_privileged = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    devices: [/dev/fuse, "
+		  "'/dev/sda:/dev/xvda:r']\n    logging: {driver: syslog}\n");
+	clean(&t, "with --allow-privileged: devices and any log driver");
+	s = svc(&t, "s");
+	ok(s && s->devices.n == 2 && !strcmp(s->devices.v[1], "/dev/sda:/dev/xvda:r"),
+	   "  devices as written");
+	t_free(&t);
+	t_one(&t, "services:\n  s:\n    image: busybox\n    devices: ['/dev/sda:rwm', "
+		  "'dev/x', '/dev/a:/dev/b:rwx']\n");
+	expect(&t, "device '/dev/sda:rwm' must be /dev/HOST[:/dev/CONTAINER[:rwm]]",
+	       "a malformed device is refused");
+	expect(&t, "device 'dev/x' must be", "  a relative one");
+	expect(&t, "device '/dev/a:/dev/b:rwx' must be", "  bad permissions");
+	t_free(&t);
+	t_allow_privileged = false;
+}
+
 static void test_dockerignore(void)
 {
 	static const struct { const char *pats, *path; bool out; } cases[] = {
@@ -1704,6 +1757,7 @@ int main(void)
 	test_build();
 	test_dockerignore();
 	test_dockerfile_from();
+	test_devices_logging();
 	error_clear();
 	return tap_done();
 }

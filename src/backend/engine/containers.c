@@ -146,6 +146,35 @@ static void add_host_settings(json_t *hc, const struct workload_spec *s,
 	}
 	if (has(s->security_opt))
 		jset(hc, "SecurityOpt", jstrvec(s->security_opt, bad), bad);
+	if (has(s->devices)) {
+		json_t *a = json_array();
+
+		/* "/dev/HOST[:/dev/CONTAINER[:PERMS]]", as docker run --device */
+		for (i = 0; i < s->devices->n; i++) {
+			char *host = xstrdup(s->devices->v[i]), *ctr, *perm;
+
+			if ((ctr = strchr(host, ':')))
+				*ctr++ = '\0';
+			if (ctr && (perm = strchr(ctr, ':')))
+				*perm++ = '\0';
+			else
+				perm = NULL;
+			jpush(a, json_pack("{s:s, s:s, s:s}", "PathOnHost", host,
+					   "PathInContainer", ctr ? ctr : host,
+					   "CgroupPermissions", perm ? perm : "rwm"), bad);
+			free(host);
+		}
+		jset(hc, "Devices", a, bad);
+	}
+	if (s->log_driver) {
+		json_t *lc = json_object(), *opts = json_object();
+
+		jset(lc, "Type", jstr(s->log_driver), bad);
+		for (i = 0; s->log_opts && i < s->log_opts->n; i++)
+			jset(opts, s->log_opts->v[i].key, jstr(s->log_opts->v[i].value), bad);
+		jset(lc, "Config", opts, bad);
+		jset(hc, "LogConfig", lc, bad);
+	}
 }
 
 static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad)
