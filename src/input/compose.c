@@ -1793,6 +1793,28 @@ static const struct field deploy_fields[] = {
 
 /* ---- build: an image from files of the source ---- */
 
+/* Fields refused with a reason an operator can act on. */
+static void f_container_name(struct pctx *c, const struct ynode *v, void *obj)
+{
+	const struct service *s = obj;
+	const struct reader *r = c->reader;
+	const char *project = r && r->p && r->p->name ? r->p->name : "PROJECT";
+
+	perr(c, v, "not supported by cara: container_name (cara names the "
+	     "container PROJECT-SERVICE, here %s-%s, so that two projects "
+	     "cannot take one name: drop it and use that name)", project, s->name);
+}
+
+static void f_host_namespace(struct pctx *c, const struct ynode *v, void *obj)
+{
+	const char *path = buf_cstr(&c->path), *key = strrchr(path, '.');
+
+	(void)obj;
+	perr(c, v, "not supported by cara: %s (a project's containers are on "
+	     "its own network, each with namespaces of its own)",
+	     key ? key + 1 : path);
+}
+
 /* image: required unless there is a build (read_service checks) */
 static void f_image(struct pctx *c, const struct ynode *v, void *obj)
 {
@@ -2043,6 +2065,10 @@ static const struct field service_fields[] = {
 	FN("expose", read_expose, false),
 	FN("devices", read_devices, false),
 	FN("logging", read_logging, false),
+	FN("container_name", f_container_name, false),
+	FN("network_mode", f_host_namespace, false),
+	FN("pid", f_host_namespace, false),
+	FN("ipc", f_host_namespace, false),
 	FN("profiles", f_profiles, false),
 	END
 };

@@ -439,7 +439,7 @@ static const struct refusal refusals[] = {
 	  "networks.default.ipv4_address: not supported by cara" },
 	{ "    profiles: [\"-x\"]\n", "invalid profile name '-x'" },
 	{ "    build: .\n", "services.s.build: no Dockerfile in the build context 'app'" },
-	{ "    container_name: x\n", "container_name: not supported by cara" },
+	{ "    container_name: x\n", "container_name: not supported by cara: container_name (cara names the container PROJECT-SERVICE, here app-s," },
 	{ "    pull_policy: build\n", "pull_policy build" },
 	{ "    pull_policy: sometimes\n", "invalid pull policy 'sometimes'" },
 	{ "    volumes: [./conf:/etc/x]\n", "'./conf' is not in the source" },
