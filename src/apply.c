@@ -606,10 +606,15 @@ static int external_volume_check(struct backend *b, const struct service *s,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Create (not start) the container of service s. */
-static int create_container(struct backend *b, const struct project *p,
-			    const struct service *s, struct started *st,
-			    const struct apply_options *o, struct apply_result *r)
+/*
+ * Create (not start) the container of service s; with update, have the
+ * backend update the existing one in place to the same spec instead
+ * (caps.updates_in_place).
+ */
+static int make_container(struct backend *b, const struct project *p,
+			  const struct service *s, struct started *st,
+			  const struct apply_options *o, struct apply_result *r,
+			  bool update)
 {
 	struct workload_spec cs;
 	struct strvec env = STRVEC_INIT;
@@ -743,6 +748,25 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.sysctls = &s->sysctls;
 	cs.ulimits = s->ulimits;
 	cs.nulimits = s->nulimits;
+	cs.replicas = s->has_replicas ? s->replicas : -1;
+	cs.global = s->global;
+	cs.job = s->restart == RESTART_NO;
+	cs.endpoint_mode = s->endpoint_mode;
+	cs.constraints = &s->constraints;
+	if (update) {
+		if (!b->ops->workload_update) {
+			fail(r, REASON_RECONCILE_ERROR, "backend %s updates nothing in "
+			     "place", b->ops->name);
+			goto out;
+		}
+		if (b->ops->workload_update(b, &cs) < 0) {
+			fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
+			goto out;
+		}
+		log_msg(LOG_INFO, p->name, "updated service %s", name);
+		rc = 0;
+		goto out;
+	}
 	if (b->ops->workload_create(b, &cs, &id) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
@@ -769,6 +793,13 @@ out:
 	free(network);
 	free(name);
 	return rc;
+}
+
+static int create_container(struct backend *b, const struct project *p,
+			    const struct service *s, struct started *st,
+			    const struct apply_options *o, struct apply_result *r)
+{
+	return make_container(b, p, s, st, o, r, false);
 }
 
 /*
@@ -875,7 +906,8 @@ static void check_running(struct backend *b, const struct plan *plan,
 
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER))
+				a->kind != ACTION_RECREATE_CONTAINER &&
+				a->kind != ACTION_UPDATE_CONTAINER))
 			continue;
 		if (b->ops->workload_state(b, a->object, &cs) < 0) {
 			fail(r, REASON_CONTAINER_MISSING, "%s", error_last());
@@ -1205,6 +1237,11 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				return;
 			r->recreated++;
 			break;
+		case ACTION_UPDATE_CONTAINER:
+			if (make_container(b, a->proj, a->svc, st, o, r, true) < 0)
+				return;
+			r->recreated++;
+			break;
 		case ACTION_REMOVE_CONTAINER:
 			if (remove_container(b, pp->name, a->object, r) < 0)
 				return;
@@ -1309,7 +1346,8 @@ static bool plan_waits(const struct plan *plan)
 
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER))
+				a->kind != ACTION_RECREATE_CONTAINER &&
+				a->kind != ACTION_UPDATE_CONTAINER))
 			continue;
 		for (k = 0; k < a->svc->ndeps; k++)
 			if (a->svc->deps[k].condition != DEP_STARTED)

@@ -17,7 +17,8 @@
 static void describe_objects(struct buf *out, const struct config *cfg,
 			     const char *name)
 {
-	const struct backend_ops *ops = &backend_engine;
+	const struct backend_ops *ops = backend_find(cfg->backend) ?
+					backend_find(cfg->backend) : &backend_engine;
 	struct backend_options bopts = { cfg->docker_host, cfg->docker_timeout_s * 1000, NULL };
 	struct backend *b = NULL;
 	struct observed o = OBSERVED_INIT;

@@ -184,6 +184,8 @@ void service_release(struct service *s)
 	strvec_release(&s->security_opt);
 	strvec_release(&s->expose);
 	strvec_release(&s->aliases);
+	free(s->endpoint_mode);
+	strvec_release(&s->constraints);
 	free(s->spec_hash);
 	free(s->spec_fields);
 }

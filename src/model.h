@@ -156,6 +156,13 @@ struct service {
 	struct strvec security_opt;
 	struct strvec expose;      /* "80/tcp": exposed, not published */
 	struct strvec aliases;     /* on the project network, besides the name */
+	/* On a cluster backend (--backend swarm); the Engine refuses all
+	 * but one replica and no constraint (manifest_options.cluster). */
+	bool has_replicas;
+	int replicas;              /* tasks wanted; has_replicas false: 1 */
+	bool global;               /* mode: Global, one task a node */
+	char *endpoint_mode;       /* "vip", "dnsrr"; NULL: the host's default */
+	struct strvec constraints; /* placement.constraints: "node.role==worker" */
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */
 	char *spec_hash;           /* label cara.spec-hash */

@@ -13,6 +13,9 @@
 #define LABEL_SERVICE     "cara.service"
 #define LABEL_SPEC_HASH   "cara.spec-hash"
 #define LABEL_SPEC_FIELDS "cara.spec-fields"
+/* A cluster's services only (backend/swarm/): the mode cara asked for,
+ * "3", "global" or "job:1", so that one scaled by hand is seen. */
+#define LABEL_REPLICAS    "cara.replicas"
 /* Volumes only: Ephemeral or Managed, as created (labels cannot change). */
 #define LABEL_VOLUME_TYPE "cara.volume.type"
 

@@ -23,7 +23,9 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
-	p->ops = &backend_engine;
+	p->ops = backend_find(cfg->backend);
+	if (!p->ops)
+		p->ops = &backend_engine;
 	p->now = now;
 	config_hostpath_roots(cfg, &p->roots);
 	p->mopts.hostpath_roots = (const char *const *)p->roots.v;
@@ -39,6 +41,27 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 	p->mopts.compose_profiles = (const char *const *)p->profiles.v;
 	p->mopts.ncompose_profiles = p->profiles.n;
 	config_adopt(cfg, &p->adopt);
+	p->mopts.cluster = p->ops->caps->cluster;
+}
+
+/*
+ * On a cluster, a service without endpointMode gets the host's
+ * (--swarm-endpoint-mode) before its spec is hashed: a new default
+ * updates the services that follow it.
+ */
+static void default_endpoint_modes(struct pass *p)
+{
+	size_t i, k;
+
+	if (!p->ops->caps->cluster || !p->cfg->swarm_endpoint_mode)
+		return;
+	for (i = 0; i < p->desired.n; i++)
+		for (k = 0; k < p->desired.v[i].nservices; k++) {
+			struct service *s = &p->desired.v[i].services[k];
+
+			if (!s->endpoint_mode)
+				s->endpoint_mode = xstrdup(p->cfg->swarm_endpoint_mode);
+		}
 }
 
 void pass_release(struct pass *p)
@@ -175,6 +198,7 @@ int pass_read_source(struct pass *p, bool with_secrets)
 		if (manifest_load_dir(&p->desired, dir, &p->mopts, &p->diags) < 0)
 			return -1;
 	}
+	default_endpoint_modes(p);
 	if (with_secrets)
 		spec_compute(&p->desired, p->cfg->secrets_dir, &p->diags);
 	diags_sort(&p->diags);

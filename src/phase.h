@@ -17,8 +17,11 @@ enum phase {
 	PHASE_FAILED,
 	PHASE_TERMINATING,
 	PHASE_TERMINATED,
+	/* a cluster's: up, but not every task runs (a node down, tasks
+	 * failing, an update rolled back); Swarm is on it */
+	PHASE_DEGRADED,
 };
-#define PHASE_COUNT (PHASE_TERMINATED + 1)
+#define PHASE_COUNT (PHASE_DEGRADED + 1)
 
 const char *phase_name(enum phase p);     /* "Running" */
 
@@ -41,8 +44,9 @@ enum reason {
 	REASON_OWNED_ELSEWHERE,
 	REASON_RECONCILE_ERROR,
 	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
+	REASON_TASKS_NOT_RUNNING,  /* Degraded: fewer tasks run than wanted */
 };
-#define REASON_COUNT (REASON_VOLUME_MISSING + 1)
+#define REASON_COUNT (REASON_TASKS_NOT_RUNNING + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

@@ -381,6 +381,10 @@ static const struct field service_fields[] = {
 	FN("securityOpt", read_security_opt, false),
 	FN("expose", read_expose, false),
 	FN("aliases", read_aliases, false),
+	FN("replicas", read_replicas, false),
+	FN("mode", read_mode, false),
+	FN("endpointMode", read_endpoint_mode, false),
+	FN("placement", read_placement, false),
 	END
 };
 

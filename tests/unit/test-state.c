@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 5
-#define SCHEMA_NOW_S "5"
+#define SCHEMA_NOW 6
+#define SCHEMA_NOW_S "6"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -157,6 +157,8 @@ static void test_ownership_upgrade(void)
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
 		    " DROP TABLE image_checks;"
+		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
+		    " ALTER TABLE observed_containers DROP COLUMN problem;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
 		    " ALTER TABLE observed_images DROP COLUMN image_id;"
 		    " ALTER TABLE observed_containers DROP COLUMN owner;"
@@ -196,6 +198,8 @@ static void test_images_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE image_checks;"
+		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
+		    " ALTER TABLE observed_containers DROP COLUMN problem;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
 		    " ALTER TABLE observed_images DROP COLUMN image_id;"
 		    " PRAGMA user_version = 4") == 0, "aged to schema 4");

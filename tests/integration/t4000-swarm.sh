@@ -1,0 +1,158 @@
+#!/bin/sh
+# --backend swarm on a 3-node Swarm made of dockerds in network namespaces
+# (tests/lib-nodes.sh), brought up once for the whole script: a project
+# becomes Swarm services on an attachable overlay, spread over the nodes
+# and resolving each other across them (endpoint mode dnsrr: this kernel
+# has no IPVS for virtual IPs); scaled, updated in place one task at a
+# time, repaired when scaled by hand, pruned, expired; a no-op pass costs
+# a constant number of Engine calls whatever the number of projects.
+. "$srcdir/tests/lib.sh"
+. "$srcdir/tests/lib-nodes.sh"
+
+# the nodes' dockerds inherit it: a task uses the image its node has
+# rather than ask a registry first (there is none here)
+export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
+if ! nodes_up 3 || ! swarm_up; then
+	test_skip 'a Swarm of three nodes' "$NODES_WHY"
+	test_done
+	exit 0
+fi
+
+export CARA_BACKEND=swarm
+export CARA_SWARM_ENDPOINT_MODE=dnsrr
+DOCKER_HOST="unix://$(node_sock 1)"
+export DOCKER_HOST
+P="$UNIQ-sw"
+IMG2="cara-local/busybox:2$UNIQ"
+i=1
+while [ $i -le 3 ]; do
+	node_docker $i tag "$CARA_TEST_IMAGE" "$IMG2"
+	i=$((i + 1))
+done
+mkdir -p m
+
+# project NAME [REPLICAS] [IMAGE]: three services; "web" has REPLICAS tasks
+project() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+    - name: api
+      image: $CARA_TEST_IMAGE
+      replicas: 2
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      dependsOn: [{service: db}]
+    - name: web
+      image: ${3:-$CARA_TEST_IMAGE}
+      replicas: ${2:-3}
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+EOT
+}
+
+svc() { node_docker 1 service inspect -f "$2" "$1"; }
+running_tasks() {
+	node_docker 1 service ps --filter desired-state=running \
+		--format '{{.CurrentState}} {{.Node}}' "$1" | grep -c '^Running'
+}
+# a task container of service $1 on node $2 (empty when none)
+task_on() {
+	node_docker "$2" ps -q --filter "label=com.docker.swarm.service.name=$1" | head -n 1
+}
+
+test_expect_success 'a project converges: services on an attachable overlay, spread over the nodes' '
+	project "$P" > m/p.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(node_docker 1 network inspect -f "{{.Driver}} {{.Attachable}} {{index .Labels \"cara.project\"}}" cara-$P)" = "overlay true $P" ] &&
+	[ "$(svc $P-web "{{.Spec.Mode.Replicated.Replicas}} {{.Spec.EndpointSpec.Mode}}")" = "3 dnsrr" ] &&
+	[ "$(svc $P-api "{{index .Spec.Labels \"cara.project\"}} {{index .Spec.Labels \"cara.service\"}}")" = "$P api" ] &&
+	[ "$(running_tasks $P-web)" -eq 3 ] && [ "$(running_tasks $P-api)" -eq 2 ] &&
+	[ "$(node_docker 1 service ps --filter desired-state=running --format "{{.Node}}" $P-web | sort -u | wc -l)" -eq 3 ] &&
+	$CARA status >out && grep -E "^$P +Running" out
+'
+
+test_expect_success 'service names resolve across nodes' '
+	c=$(task_on $P-api 2) ; n=2 ;
+	[ -n "$c" ] || { c=$(task_on $P-api 3); n=3; } ;
+	[ -n "$c" ] || { c=$(task_on $P-api 1); n=1; } ;
+	node_docker $n exec "$c" nslookup db >out 2>&1 &&
+	node_docker $n exec "$c" nslookup web >web 2>&1 &&
+	[ "$(grep -c "^Address" web | tr -d " ")" -ge 3 ]
+'
+
+test_expect_success 'a second pass changes nothing' '
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
+test_expect_success 'scale up and down: an update of the same service' '
+	id=$(svc $P-web "{{.ID}}") &&
+	project "$P" 5 > m/p.yaml &&
+	$CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: replicas)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $P-web)" -eq 5 ] &&
+	project "$P" 1 > m/p.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.ID}} {{.Spec.Mode.Replicated.Replicas}}")" = "$id 1" ]
+'
+
+test_expect_success 'a new image rolls one task at a time, same service' '
+	project "$P" 3 > m/p.yaml && $CARA sync --path m 2>err &&
+	id=$(svc $P-web "{{.ID}}") &&
+	project "$P" 3 "$IMG2" > m/p.yaml &&
+	$CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: image)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.ID}} {{.Spec.TaskTemplate.ContainerSpec.Image}} {{.Spec.UpdateConfig.Parallelism}}")" = "$id $IMG2 1" ] &&
+	[ "$(svc $P-web "{{.UpdateStatus.State}}")" = completed ] &&
+	[ "$(running_tasks $P-web)" -eq 3 ]
+'
+
+test_expect_success 'a service scaled by hand is scaled back' '
+	node_docker 1 service scale -d $P-web=1 >/dev/null &&
+	$CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: replicas)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.Spec.Mode.Replicated.Replicas}}")" = 3 ]
+'
+
+test_expect_success 'a service removed by hand is made again' '
+	node_docker 1 service rm $P-db >/dev/null &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $P-db)" -eq 1 ]
+'
+
+test_expect_success 'a no-op pass costs the same Engine calls for 1 and 3 projects' '
+	$CARA sync --path m --verbose 2>err1 &&
+	n1=$(sed -n "s/.*; \([0-9]*\) Engine API calls.*/\1/p" err1) &&
+	project "$P-b" 1 > m/b.yaml && project "$P-c" 1 > m/c.yaml &&
+	$CARA sync --path m 2>err &&
+	$CARA sync --path m --verbose 2>err3 &&
+	n3=$(sed -n "s/.*; \([0-9]*\) Engine API calls.*/\1/p" err3) &&
+	echo "calls: $n1 $n3" && [ -n "$n1" ] && [ "$n1" = "$n3" ]
+'
+
+test_expect_success 'a project removed from the source is pruned' '
+	rm m/b.yaml m/c.yaml &&
+	$CARA sync --path m 2>err &&
+	! node_docker 1 service inspect $P-b-web >/dev/null 2>&1 &&
+	! node_docker 1 network inspect cara-$P-b >/dev/null 2>&1 &&
+	node_docker 1 service inspect $P-web >/dev/null
+'
+
+test_expect_success 'a project past its expireAt is torn down' '
+	{ project "$P-e" 1; echo "  expireAt: 2020-01-01T00:00:00Z"; } > m/e.yaml &&
+	$CARA sync --path m 2>err &&
+	! node_docker 1 service inspect $P-e-web >/dev/null 2>&1 &&
+	$CARA status >out && grep -E "^$P-e +Terminated +Expired" out
+'
+
+test_done
