@@ -406,14 +406,28 @@ static int s_network_remove(struct backend *b, const char *id_or_name)
 	int64_t end = monotonic_ms() + SWARM_CONVERGE_MS;
 	int rc;
 
+	char *path = engine_obj_path("networks", id_or_name, NULL);
+	json_t *j = NULL;
+
 	for (;;) {
 		rc = engine_remove_object(D(b), "network", id_or_name, NULL);
 		if (rc == 0 || monotonic_ms() >= end ||
 		    (!strstr(error_last(), "in use") &&
 		     !strstr(error_last(), "active endpoints")))
-			return rc;
+			break;
 		nap_ms(SWARM_POLL_MS * 2);
 	}
+	/* the manager answers before the network is gone: until it is */
+	while (rc == 0 && monotonic_ms() < end &&
+	       engine_get_json(D(b), path, "inspect network", &j) == 0) {
+		json_decref(j);
+		j = NULL;
+		nap_ms(SWARM_POLL_MS);
+	}
+	if (rc == 0)
+		error_clear();
+	free(path);
+	return rc;
 }
 
 static int s_network_connect(struct backend *b, const char *network,
@@ -545,10 +559,19 @@ static int converge(struct backend *b, const char *name, const char *was, bool u
 static int s_create(struct backend *b, const struct workload_spec *spec, char **out_id)
 {
 	struct swarm *s = (struct swarm *)b;
-	char *json = swarm_service_json(spec);
+	char *json;
+	size_t i;
 
 	*out_id = NULL;
-	if (!json)
+	/* a path of this host is not there on the node a task lands on */
+	for (i = 0; i < spec->nmounts; i++)
+		if (!strcmp(spec->mounts[i].type, "bind"))
+			return error_set("swarm: service '%s': %s is a file of the host "
+					 "cara runs on (a HostPath or File volume, or a "
+					 "secret mounted as a file): not supported with "
+					 "--backend swarm", spec->name,
+					 spec->mounts[i].target);
+	if (!(json = swarm_service_json(spec)))
 		return -1;
 	free(s->pending_name);
 	free(s->pending_json);
