@@ -70,6 +70,8 @@ flag_value() {
 	--output|--log-format) echo text ;;
 	--notify-url) echo http://localhost/ ;;
 	--interpolate-allow) echo HOME ;;
+	--backend) echo engine ;;
+	--swarm-endpoint-mode) echo vip ;;
 	*) echo 1 ;;
 	esac
 }

@@ -155,4 +155,98 @@ test_expect_success 'a project past its expireAt is torn down' '
 	$CARA status >out && grep -E "^$P-e +Terminated +Expired" out
 '
 
+# jobs NAME [HEALTH] [MSG]: a job, a healthchecked service, and one that
+# waits for both
+jobs() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: migrate
+      image: $CARA_TEST_IMAGE
+      restart: "no"
+      command: ["sh", "-c", "sleep 1; echo ${3:-one}"]
+    - name: hc
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      healthcheck: {test: ["CMD", "${2:-true}"], interval: 1s, retries: 1}
+    - name: app
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      dependsOn: [{service: migrate, condition: Completed}, {service: hc, condition: Healthy}]
+EOT
+}
+J="$UNIQ-j"
+
+test_expect_success 'a replicated job runs once a spec; its dependent waits for it and for health' '
+	jobs "$J" > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "waiting for job '"'"'migrate'"'"' to complete" &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 0 ] &&
+	node_docker 1 service ps --format "{{.CurrentState}}" $J-migrate | grep -q ^Complete &&
+	[ "$(running_tasks $J-app)" -eq 1 ] &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 0 ] &&
+	jobs "$J" true two > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 1 ]
+'
+
+test_expect_success 'an update whose healthcheck fails rolls back, and the project says so' '
+	jobs "$J" false two > m/j.yaml &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "the update of service '"'"'$J-hc'"'"' rolled back" &&
+	[ "$(svc $J-hc "{{index .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test 1}} {{.UpdateStatus.State}}")" = "true rollback_completed" ] &&
+	[ "$(running_tasks $J-hc)" -eq 1 ] &&
+	$CARA status >out && grep -E "^$J +Failed" out &&
+	jobs "$J" true two > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	$CARA status >out && grep -E "^$J +Running" out
+'
+
+# until CMD succeeds, at most N times a second apart
+retry() {
+	n=$1; shift
+	while ! "$@"; do
+		n=$((n - 1)); [ $n -gt 0 ] || return 1
+		sleep 1
+	done
+}
+phase_is() { $CARA sync --path m >/dev/null 2>&1; $CARA status | grep -qE "^$1 +$2"; }
+G="$UNIQ-g"
+# the three tasks of web run, none of them on node3
+web_off_node3() {
+	[ "$(node_docker 1 service ps --filter desired-state=running \
+		--format '{{.Node}}:{{.CurrentState}}' $P-web | grep -v ^node3 |
+		grep -c :Running)" -eq 3 ]
+}
+
+test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running once it is back' '
+	cat > m/g.yaml <<-EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: $G}
+	spec:
+	  services:
+	    - name: agent
+	      image: $CARA_TEST_IMAGE
+	      mode: Global
+	      command: ["sh", "-c", "$TRAP_SLEEP"]
+	      stopGracePeriod: 1s
+	EOT
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $G-agent)" -eq 3 ] &&
+	node_kill 3 &&
+	retry 90 phase_is "$G" "Degraded +TasksNotRunning" &&
+	$CARA status >out && cat out &&
+	$CARA describe "$G" >out && expect_contains out "node node3 is down" &&
+	retry 90 web_off_node3 &&
+	node_restart 3 &&
+	retry 90 phase_is "$G" "Running"
+'
+
 test_done

@@ -125,6 +125,14 @@ static void test_verdict(void)
 	ok(out.state == OBS_RESTARTING && strstr(out.problem, "node node3 is down"),
 	   "a node down: its task named with the node (%s)", out.problem);
 
+	v.global = true;
+	t[2].desired = "shutdown";
+	swarm_tasks_verdict(&out, &v, t, 4);
+	ok(out.state == OBS_RESTARTING && strstr(out.problem, "2/3 tasks running; node node3 is down"),
+	   "Global: the task of a node down is lost, not placed elsewhere (%s)", out.problem);
+	v.global = false;
+	t[2].desired = "running";
+
 	t[2].node_down = false;
 	t[2].state = "failed";
 	t[2].err = "task: non-zero exit (1)";

@@ -556,14 +556,11 @@ static int converge(struct backend *b, const char *name, const char *was, bool u
 	return rc;
 }
 
-static int s_create(struct backend *b, const struct workload_spec *spec, char **out_id)
+/* A path of this host is not there on the node a task lands on. */
+static int no_binds(const struct workload_spec *spec)
 {
-	struct swarm *s = (struct swarm *)b;
-	char *json;
 	size_t i;
 
-	*out_id = NULL;
-	/* a path of this host is not there on the node a task lands on */
 	for (i = 0; i < spec->nmounts; i++)
 		if (!strcmp(spec->mounts[i].type, "bind"))
 			return error_set("swarm: service '%s': %s is a file of the host "
@@ -571,7 +568,16 @@ static int s_create(struct backend *b, const struct workload_spec *spec, char **
 					 "secret mounted as a file): not supported with "
 					 "--backend swarm", spec->name,
 					 spec->mounts[i].target);
-	if (!(json = swarm_service_json(spec)))
+	return 0;
+}
+
+static int s_create(struct backend *b, const struct workload_spec *spec, char **out_id)
+{
+	struct swarm *s = (struct swarm *)b;
+	char *json;
+
+	*out_id = NULL;
+	if (no_binds(spec) < 0 || !(json = swarm_service_json(spec)))
 		return -1;
 	free(s->pending_name);
 	free(s->pending_json);
@@ -648,7 +654,8 @@ static int s_update(struct backend *b, const struct workload_spec *spec)
 {
 	json_t *svc = NULL;
 	char *what = xasprintf("update service '%s'", spec->name);
-	char *body = swarm_service_json(spec), *path = NULL, *was = NULL;
+	char *body = no_binds(spec) < 0 ? NULL : swarm_service_json(spec);
+	char *path = NULL, *was = NULL;
 	long code;
 	int rc = -1;
 

@@ -61,7 +61,7 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 {
 	const struct swarm_task *fail = NULL, *down = NULL;
 	char nodes[200] = "";
-	int complete = 0, pending = 0, want = v->want;
+	int complete = 0, pending = 0, lost = 0, want = v->want;
 	bool updating = is(v->update_state, "updating") ||
 			is(v->update_state, "rollback_started");
 	size_t i;
@@ -78,8 +78,11 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 			add_node(nodes, sizeof(nodes), k->node ? k->node : "?");
 		} else if (is(k->state, "complete")) {
 			complete++;
-		} else if (live && k->node_down) {
+		} else if (k->node_down && (live || is(k->state, "running"))) {
+			/* lost with its node: a Global task is not placed
+			 * elsewhere, a replicated one is, after a while */
 			down = k;
+			lost++;
 		} else if (live && on_its_way(k->state)) {
 			pending++;
 		} else if (is_failure(k->state)) {
@@ -110,7 +113,7 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 	}
 	if (v->global)
 		/* one a node meant to run it: those running, on their way or lost */
-		want = out->running + pending + (down ? 1 : 0);
+		want = out->running + pending + lost;
 	snprintf(out->tasks, sizeof(out->tasks), "%d/%d running%s%s", out->running, want,
 		 nodes[0] ? " on " : "", nodes);
 	if (out->running >= want) {
