@@ -621,6 +621,7 @@ static int make_container(struct backend *b, const struct project *p,
 	struct kv *labels = NULL;
 	struct workload_mount *mounts = NULL;
 	struct buf secret = BUF_INIT;
+	struct buf *shipped = NULL;    /* the secrets' bytes, for a cluster */
 	char *name = name_container(p->name, s->name);
 	char *network = name_network(p->name);
 	char *id = NULL;
@@ -678,6 +679,19 @@ static int make_container(struct backend *b, const struct project *p,
 		wm->source = vol_names[s->nmounts + i];
 		wm->target = s->secrets[i].target;
 		wm->read_only = true;
+		if (b->ops->caps->cluster) {
+			/* the nodes have no secrets directory: the bytes go to
+			 * the backend (wiped below) */
+			if (!shipped)
+				shipped = xcalloc(s->nsecrets, sizeof(*shipped));
+			if (secret_read_file(o->secrets_dir, s->secrets[i].secret_name,
+					     s->secrets[i].secret_key, &shipped[i]) < 0) {
+				fail(r, REASON_SECRET_MISSING, "service '%s': %s", s->name,
+				     error_last());
+				goto out;
+			}
+			wm->secret = &shipped[i];
+		}
 	}
 	for (i = 0; i < s->nenv; i++) {
 		const struct env_var *e = &s->env[i];
@@ -790,6 +804,11 @@ out:
 	if (secret.ptr)
 		memset(secret.ptr, 0, secret.cap);
 	buf_release(&secret);
+	for (i = 0; shipped && i < s->nsecrets; i++) {
+		buf_wipe(&shipped[i]);
+		buf_release(&shipped[i]);
+	}
+	free(shipped);
 	free(network);
 	free(name);
 	return rc;

@@ -45,6 +45,10 @@ struct workload_mount {
 	const char *source;        /* volume name or host path */
 	const char *target;
 	bool read_only;
+	/* A secret mounted as a file (source: its file): on a cluster
+	 * (caps.cluster) its bytes, which the backend ships to the nodes as
+	 * a secret object of its own; NULL on the Engine, which binds it. */
+	const struct buf *secret;
 };
 
 /* One workload (a container on the Engine) as apply wants it. */

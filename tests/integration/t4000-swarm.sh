@@ -217,6 +217,46 @@ retry() {
 	done
 }
 phase_is() { $CARA sync --path m >/dev/null 2>&1; $CARA status | grep -qE "^$1 +$2"; }
+S="$UNIQ-sec"
+export CARA_SECRETS_DIR="$TEST_DIR/secrets"
+mkdir -p "secrets/$S" "m/$S"
+cat > "m/$S/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    restart: always
+    secrets: [db_pass]
+secrets:
+  db_pass: {external: true}
+EOT
+# what the task of service $1 reads at $2, on whichever node runs it
+read_in_task() {
+	for n in 1 2 3; do
+		c=$(task_on "$1" $n)
+		[ -n "$c" ] && { node_docker $n exec "$c" cat "$2"; return; }
+	done
+	return 1
+}
+
+test_expect_success 'a secret is a Swarm secret, rotated by an update, the old version removed' '
+	printf pw-one > "secrets/$S/db_pass" &&
+	$CARA sync --path m 2>err &&
+	[ "$(read_in_task $S-app /run/secrets/db_pass)" = pw-one ] &&
+	old=$(node_docker 1 secret ls -q --filter label=cara.service=$S-app) &&
+	[ -n "$old" ] &&
+	printf pw-two > "secrets/$S/db_pass" &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $S-app (changed: secrets)" &&
+	id=$(svc $S-app "{{.ID}}") &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $S-app "{{.ID}}")" = "$id" ] &&
+	[ "$(read_in_task $S-app /run/secrets/db_pass)" = pw-two ] &&
+	now=$(node_docker 1 secret ls -q --filter label=cara.service=$S-app) &&
+	[ -n "$now" ] && [ "$now" != "$old" ] && [ $(echo "$now" | wc -l) -eq 1 ]
+'
+
 G="$UNIQ-g"
 # the three tasks of web run, none of them on node3
 web_off_node3() {

@@ -46,7 +46,7 @@ static void test_service_json(void)
 	char *j;
 
 	base_spec(&s, labels);
-	j = swarm_service_json(&s);
+	j = swarm_service_json(&s, NULL);
 	ok(has(j, "\"Name\":\"shop-web\"") && has(j, "\"Image\":\"busybox:1\""),
 	   "name and image");
 	ok(has(j, "\"Replicated\":{\"Replicas\":1}"), "replicas unset: one");
@@ -71,7 +71,7 @@ static void test_service_json(void)
 	s.constraints = &cons;
 	s.ports = &port;
 	s.nports = 1;
-	j = swarm_service_json(&s);
+	j = swarm_service_json(&s, NULL);
 	ok(has(j, "\"Command\":[\"/bin/app\"]") && has(j, "\"Args\":[\"serve\"]"),
 	   "entrypoint is Command, command is Args");
 	ok(has(j, "\"Replicas\":3") && has(j, "\"cara.replicas\":\"3\""), "three replicas");
@@ -85,7 +85,7 @@ static void test_service_json(void)
 	free(j);
 
 	s.global = true;
-	j = swarm_service_json(&s);
+	j = swarm_service_json(&s, NULL);
 	ok(has(j, "\"Mode\":{\"Global\":{}}") && has(j, "\"cara.replicas\":\"global\""),
 	   "mode Global");
 	free(j);
@@ -93,7 +93,7 @@ static void test_service_json(void)
 	s.job = true;
 	s.replicas = -1;
 	s.restart = "no";
-	j = swarm_service_json(&s);
+	j = swarm_service_json(&s, NULL);
 	ok(has(j, "\"ReplicatedJob\":{\"MaxConcurrent\":1,\"TotalCompletions\":1}") &&
 	   has(j, "\"Condition\":\"none\"") && has(j, "\"cara.replicas\":\"job:1\"") &&
 	   !strstr(j, "UpdateConfig"),
@@ -153,8 +153,12 @@ static void test_verdict(void)
 	v.update_state = "rollback_completed";
 	v.update_message = "rollback completed";
 	swarm_tasks_verdict(&out, &v, t, 3);
-	ok(out.state == OBS_RUNNING && strstr(out.problem, "update rolled back"),
-	   "an update rolled back is a problem though every task runs");
+	ok(out.state == OBS_RUNNING && !out.problem[0],
+	   "an update rolled back in full: the old spec runs, nothing wrong now");
+	v.update_state = "rollback_paused";
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(strstr(out.problem, "update rolled back in part"),
+	   "a rollback stuck half-way is a problem though every task runs");
 
 	v.update_state = "updating";
 	swarm_tasks_verdict(&out, &v, t, 3);

@@ -8,7 +8,9 @@
  * always are Condition any, no a replicated job that runs once a spec;
  * the project network is the service's one network, with the service's
  * name and aliases; published ports are host-mode with endpoint mode
- * dnsrr (which has no routing mesh) and ingress with vip.  Updates go one
+ * dnsrr (which has no routing mesh) and ingress with vip; a secret
+ * mounted as a file is a Swarm secret (secret_ids, made beforehand by
+ * swarm.c) at its target, 0444.  Updates go one
  * task at a time, start-first unless a host port is published (two tasks
  * of one node cannot hold it), monitored 5 s, and roll back on failure.
  */
@@ -47,6 +49,53 @@ static json_t *labels_of(const struct workload_spec *s, bool *bad)
 	return o;
 }
 
+char *swarm_secret_name(const char *service, const struct workload_mount *m)
+{
+	struct sha256 c;
+	unsigned char d[32];
+	char hex[13];
+	size_t i, keep = strlen(service);
+
+	sha256_init(&c);
+	sha256_update(&c, m->target, strlen(m->target) + 1);
+	sha256_update(&c, m->secret->ptr ? m->secret->ptr : "", m->secret->len);
+	sha256_final(&c, d);
+	for (i = 0; i < 6; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	if (keep > 64 - 13)
+		keep = 64 - 13;
+	return xasprintf("%.*s-%s", (int)keep, service, hex);
+}
+
+static json_t *secrets_of(const struct workload_spec *s, const char *const *ids,
+			  bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; ids && i < s->nmounts; i++) {
+		const struct workload_mount *m = &s->mounts[i];
+		json_t *o, *f;
+		char *name;
+
+		if (!m->secret || !ids[i])
+			continue;
+		o = json_object();
+		f = json_object();
+		name = swarm_secret_name(s->name, m);
+		jset(f, "Name", jstr(m->target), bad);
+		jset(f, "UID", jstr("0"), bad);
+		jset(f, "GID", jstr("0"), bad);
+		jset(f, "Mode", json_integer(0444), bad);
+		jset(o, "File", f, bad);
+		jset(o, "SecretID", jstr(ids[i]), bad);
+		jset(o, "SecretName", jstr(name), bad);
+		jpush(a, o, bad);
+		free(name);
+	}
+	return a;
+}
+
 /* Named volumes carry cara's labels to the node that creates them. */
 static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *bad)
 {
@@ -56,6 +105,12 @@ static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *ba
 	for (i = 0; i < s->nmounts; i++) {
 		const struct workload_mount *m = &s->mounts[i];
 		json_t *o = json_object();
+
+		if (m->secret) {
+			/* shipped as a Swarm secret (secrets_of) */
+			json_decref(o);
+			continue;
+		}
 
 		jset(o, "Type", jstr(m->type), bad);
 		jset(o, "Source", jstr(m->source), bad);
@@ -79,7 +134,8 @@ static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *ba
 	return a;
 }
 
-static json_t *container_of(const struct workload_spec *s, json_t *labels, bool *bad)
+static json_t *container_of(const struct workload_spec *s, json_t *labels,
+			    const char *const *ids, bool *bad)
 {
 	json_t *c = json_object(), *cl = json_object();
 	size_t i;
@@ -130,6 +186,7 @@ static json_t *container_of(const struct workload_spec *s, json_t *labels, bool 
 	jset(cl, LABEL_SERVICE, json_incref(json_object_get(labels, LABEL_SERVICE)), bad);
 	jset(c, "Labels", cl, bad);
 	jset(c, "Mounts", mounts_of(s, labels, bad), bad);
+	jset(c, "Secrets", secrets_of(s, ids, bad), bad);
 	return c;
 }
 
@@ -142,12 +199,13 @@ static const char *condition_of(const struct workload_spec *s)
 	return "any";
 }
 
-static json_t *task_of(const struct workload_spec *s, json_t *labels, bool *bad)
+static json_t *task_of(const struct workload_spec *s, json_t *labels,
+		       const char *const *ids, bool *bad)
 {
 	json_t *t = json_object(), *rp = json_object(), *res = json_object();
 	json_t *lim = json_object(), *nets = json_array();
 
-	jset(t, "ContainerSpec", container_of(s, labels, bad), bad);
+	jset(t, "ContainerSpec", container_of(s, labels, ids, bad), bad);
 	jset(rp, "Condition", jstr(condition_of(s)), bad);
 	if (s->restart_retries > 0)
 		jset(rp, "MaxAttempts", json_integer(s->restart_retries), bad);
@@ -241,7 +299,7 @@ static json_t *update_of(const struct workload_spec *s, bool rollback, bool *bad
 	return u;
 }
 
-char *swarm_service_json(const struct workload_spec *s)
+char *swarm_service_json(const struct workload_spec *s, const char *const *ids)
 {
 	json_t *root = json_object();
 	json_t *labels;
@@ -251,7 +309,7 @@ char *swarm_service_json(const struct workload_spec *s)
 
 	labels = labels_of(s, &bad);
 	jset(root, "Name", jstr(s->name), &bad);
-	jset(root, "TaskTemplate", task_of(s, labels, &bad), &bad);
+	jset(root, "TaskTemplate", task_of(s, labels, ids, &bad), &bad);
 	jset(root, "Mode", mode_of(s, &bad), &bad);
 	if (!s->job) {
 		jset(root, "UpdateConfig", update_of(s, false, &bad), &bad);

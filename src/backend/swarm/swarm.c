@@ -562,7 +562,7 @@ static int no_binds(const struct workload_spec *spec)
 	size_t i;
 
 	for (i = 0; i < spec->nmounts; i++)
-		if (!strcmp(spec->mounts[i].type, "bind"))
+		if (!strcmp(spec->mounts[i].type, "bind") && !spec->mounts[i].secret)
 			return error_set("swarm: service '%s': %s is a file of the host "
 					 "cara runs on (a HostPath or File volume, or a "
 					 "secret mounted as a file): not supported with "
@@ -571,13 +571,150 @@ static int no_binds(const struct workload_spec *spec)
 	return 0;
 }
 
+static const char *label_of(const struct workload_spec *spec, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nlabels; i++)
+		if (!strcmp(spec->labels[i].key, key))
+			return spec->labels[i].value;
+	return NULL;
+}
+
+static void ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/*
+ * The Swarm secret of each secret mount of spec, made when missing (one of
+ * that name is the same bytes: its name holds their hash); *out_ids[i]
+ * the id of mount i's, NULL for other mounts.  The bytes are wiped from
+ * the request body once sent.
+ */
+static int ensure_secrets(struct backend *b, const struct workload_spec *spec,
+			  char ***out_ids)
+{
+	const char *project = label_of(spec, LABEL_PROJECT);
+	const char *owner = label_of(spec, LABEL_OWNER);
+	char **ids = xcalloc(spec->nmounts + 1, sizeof(*ids));
+	size_t i;
+	int rc = 0;
+
+	*out_ids = ids;
+	for (i = 0; i < spec->nmounts && rc == 0; i++) {
+		const struct workload_mount *m = &spec->mounts[i];
+		char *name, *what, *path;
+		struct buf body = BUF_INIT;
+		json_t *j = NULL;
+		long code;
+
+		if (!m->secret)
+			continue;
+		name = swarm_secret_name(spec->name, m);
+		what = xasprintf("create secret '%s'", name);
+		/* room first, so that no regrowth leaves the bytes behind (a
+		 * secret is at most 1 MiB: spec.c) */
+		buf_printf(&body, "%*s", (int)((m->secret->len + 2) / 3 * 4 + 1024 +
+						2 * strlen(spec->name) +
+						(project ? strlen(project) : 0) +
+						(owner ? strlen(owner) : 0)), "");
+		buf_reset(&body);
+		buf_puts(&body, "{\"Name\":");
+		buf_json_str(&body, name);
+		buf_puts(&body, ",\"Labels\":{\"" LABEL_PROJECT "\":");
+		buf_json_str(&body, project ? project : "");
+		if (owner && *owner) {
+			buf_puts(&body, ",\"" LABEL_OWNER "\":");
+			buf_json_str(&body, owner);
+		}
+		buf_puts(&body, ",\"" LABEL_SERVICE "\":");
+		buf_json_str(&body, spec->name);
+		buf_puts(&body, "},\"Data\":\"");
+		base64_encode(&body, m->secret->ptr ? m->secret->ptr : "", m->secret->len, 0);
+		buf_puts(&body, "\"}");
+		rc = engine_simple(D(b), "POST", "/secrets/create", buf_cstr(&body), what,
+				   &code);
+		buf_wipe(&body);
+		buf_release(&body);
+		if (rc == 0) {
+			j = engine_parse_body(D(b), what);
+			ids[i] = jdup(j, "ID");
+		} else if (code == 409) {
+			error_clear();
+			path = engine_obj_path("secrets", name, NULL);
+			if ((rc = engine_get_json(D(b), path, what, &j)) == 0) {
+				const char *lp = jpath_str(j, "Spec", "Labels", LABEL_PROJECT);
+
+				if (!lp || !project || strcmp(lp, project))
+					rc = error_set("swarm: secret '%s' exists and is not "
+						       "project '%s''s: cara does not use it",
+						       name, project ? project : "");
+				else
+					ids[i] = jdup(j, "ID");
+			}
+			free(path);
+		}
+		if (rc == 0 && !ids[i])
+			rc = error_set("docker: %s: no ID in the answer", what);
+		json_decref(j);
+		free(what);
+		free(name);
+	}
+	return rc;
+}
+
+/*
+ * Remove the secrets made for service `name` that keep[0..n) does not
+ * hold (the versions it no longer uses; keep NULL: all).  One in use
+ * still (a task not yet gone) is left for a later update or teardown;
+ * with wait, tried again for a while (a teardown's tasks are stopping).
+ */
+static void prune_secrets(struct backend *b, const char *name, char **keep, size_t n,
+			  bool wait)
+{
+	int64_t end = monotonic_ms() + (wait ? SWARM_CONVERGE_MS : 0);
+	json_t *f = json_pack("{s[s+]}", "label", LABEL_SERVICE "=", name);
+	json_t *a = NULL;
+	char *fs = f ? json_dumps(f, JSON_COMPACT) : NULL;
+	size_t i, k;
+
+	json_decref(f);
+	if (!fs || get_list(D(b), "/secrets", fs, "list secrets", &a) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(a); i++) {
+		const char *id = jget_str(json_array_get(a, i), "ID");
+		bool kept = false;
+
+		for (k = 0; keep && k < n && !kept; k++)
+			kept = keep[k] && id && !strcmp(keep[k], id);
+		if (!id || kept)
+			continue;
+		while (engine_remove_object(D(b), "secret", id, NULL) < 0 &&
+		       strstr(error_last(), "in use") && monotonic_ms() < end)
+			nap_ms(SWARM_POLL_MS * 2);
+	}
+out:
+	error_clear();
+	json_decref(a);
+	free(fs);
+}
+
 static int s_create(struct backend *b, const struct workload_spec *spec, char **out_id)
 {
 	struct swarm *s = (struct swarm *)b;
-	char *json;
+	char *json = NULL;
+	char **ids = NULL;
 
 	*out_id = NULL;
-	if (no_binds(spec) < 0 || !(json = swarm_service_json(spec)))
+	if (no_binds(spec) == 0 && ensure_secrets(b, spec, &ids) == 0)
+		json = swarm_service_json(spec, (const char *const *)ids);
+	ids_free(ids, spec->nmounts);
+	if (!json)
 		return -1;
 	free(s->pending_name);
 	free(s->pending_json);
@@ -654,7 +791,9 @@ static int s_update(struct backend *b, const struct workload_spec *spec)
 {
 	json_t *svc = NULL;
 	char *what = xasprintf("update service '%s'", spec->name);
-	char *body = no_binds(spec) < 0 ? NULL : swarm_service_json(spec);
+	char **ids = NULL;
+	char *body = no_binds(spec) < 0 || ensure_secrets(b, spec, &ids) < 0 ? NULL :
+		     swarm_service_json(spec, (const char *const *)ids);
 	char *path = NULL, *was = NULL;
 	long code;
 	int rc = -1;
@@ -668,7 +807,11 @@ static int s_update(struct backend *b, const struct workload_spec *spec)
 	if ((rc = engine_simple(D(b), "POST", path, body, what, &code)) < 0)
 		goto out;
 	rc = spec->job ? 0 : converge(b, spec->name, was, true);
+	if (rc == 0)
+		/* the versions the update swapped out */
+		prune_secrets(b, spec->name, ids, spec->nmounts, false);
 out:
+	ids_free(ids, spec->nmounts);
 	json_decref(svc);
 	free(body);
 	free(path);
@@ -691,8 +834,12 @@ static int s_stop(struct backend *b, const char *name, int grace_s)
 
 static int s_remove(struct backend *b, const char *name, bool force)
 {
+	int rc;
+
 	(void)force;
-	return engine_remove_object(D(b), "service", name, NULL);
+	if ((rc = engine_remove_object(D(b), "service", name, NULL)) == 0)
+		prune_secrets(b, name, NULL, 0, true);
+	return rc;
 }
 
 static int s_state(struct backend *b, const char *name, struct workload_state *out)

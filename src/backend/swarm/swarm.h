@@ -26,7 +26,15 @@
  * The body of POST /services/create (or /update) for spec (caller frees),
  * or NULL with error_last() when a value cannot be put in JSON.
  */
-char *swarm_service_json(const struct workload_spec *spec);
+char *swarm_service_json(const struct workload_spec *spec,
+			 const char *const *secret_ids);
+/*
+ * The Swarm secret a secret mount m of service `service` is shipped as
+ * (caller frees): immutable, so its name carries a hash of the target and
+ * the bytes, "SERVICE-HASH12" (at most 64 characters); a new value is a
+ * new secret, swapped in by the service's update.
+ */
+char *swarm_secret_name(const char *service, const struct workload_mount *m);
 /* LABEL_REPLICAS's value for spec (caller frees). */
 char *swarm_mode_label(const struct workload_spec *spec);
 

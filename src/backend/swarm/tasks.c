@@ -8,8 +8,8 @@
  * fewer is a problem once a task of it failed or a node holding one is
  * down, and only on its way while no task failed yet.  A job is done when
  * its current iteration completed as many tasks as it wants, failed when
- * one of them failed.  An update that rolled back is a problem until the
- * next update.
+ * one of them failed.  An update stuck half-way (paused) is a problem; one
+ * rolled back in full is not (the pass that asked for it failed saying so).
  */
 #include <stdio.h>
 #include <string.h>
@@ -145,10 +145,13 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 		snprintf(out->problem, sizeof(out->problem), "service '%s': %d/%d tasks "
 			 "running, %d on their way", v->name, out->running, want, pending);
 	}
-	if (!out->problem[0] && (is(v->update_state, "rollback_completed") ||
-				 is(v->update_state, "rollback_paused") ||
+	/* a completed rollback is history: the pass that asked for the
+	 * update failed saying so, and the spec that runs is the one its
+	 * labels say; one stuck half-way is not */
+	if (!out->problem[0] && (is(v->update_state, "rollback_paused") ||
 				 is(v->update_state, "paused")))
 		snprintf(out->problem, sizeof(out->problem), "service '%s': update %s: %s",
-			 v->name, is(v->update_state, "paused") ? "paused" : "rolled back",
-			 v->update_message ? v->update_message : "no message");
+			 v->name, is(v->update_state, "paused") ? "paused" :
+			 "rolled back in part", v->update_message ? v->update_message :
+			 "no message");
 }
