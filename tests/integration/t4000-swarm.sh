@@ -212,7 +212,7 @@ test_expect_success 'an update whose healthcheck fails rolls back, and the proje
 retry() {
 	n=$1; shift
 	while ! "$@"; do
-		n=$((n - 1)); [ $n -gt 0 ] || return 1
+		n=$((n - 1)); [ $n -gt 0 ] || { echo "never: $*" >&2; return 1; }
 		sleep 1
 	done
 }
@@ -279,7 +279,7 @@ test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running
 	      stopGracePeriod: 1s
 	EOT
 	$CARA sync --path m 2>err &&
-	[ "$(running_tasks $G-agent)" -eq 3 ] &&
+	{ [ "$(running_tasks $G-agent)" -eq 3 ] || { node_docker 1 service ps $G-agent; false; }; } &&
 	node_kill 3 &&
 	retry 90 phase_is "$G" "Degraded +TasksNotRunning" &&
 	$CARA status >out && cat out &&

@@ -130,6 +130,9 @@ static void test_verdict(void)
 	swarm_tasks_verdict(&out, &v, t, 4);
 	ok(out.state == OBS_RESTARTING && strstr(out.problem, "2/3 tasks running; node node3 is down"),
 	   "Global: the task of a node down is lost, not placed elsewhere (%s)", out.problem);
+	swarm_tasks_verdict(&out, &v, t, 0);
+	ok(out.state == OBS_RESTARTING && !out.settled,
+	   "Global: no task placed yet is on its way, not settled");
 	v.global = false;
 	t[2].desired = "running";
 

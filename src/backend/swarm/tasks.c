@@ -111,9 +111,14 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 		}
 		return;
 	}
-	if (v->global)
-		/* one a node meant to run it: those running, on their way or lost */
+	if (v->global) {
+		/* one a node meant to run it: those running, on their way or
+		 * lost; none at all yet: the orchestrator has not placed them
+		 * (it places one on every node at once) */
 		want = out->running + pending + lost;
+		if (!want && !out->failed)
+			pending = want = 1;
+	}
 	snprintf(out->tasks, sizeof(out->tasks), "%d/%d running%s%s", out->running, want,
 		 nodes[0] ? " on " : "", nodes);
 	if (out->running >= want) {
