@@ -9,6 +9,35 @@
 . "$srcdir/tests/lib.sh"
 . "$srcdir/tests/lib-nodes.sh"
 
+mkdir -p v
+cat > v/p.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-v}
+spec:
+  services:
+    - name: web
+      image: $CARA_TEST_IMAGE
+      replicas: 3
+      mode: Replicated
+      endpointMode: dnsrr
+      placement: {constraints: ["node.role==worker", "node.lables.x==1"]}
+EOT
+
+test_expect_success 'the engine backend refuses what only a cluster does, naming file, line and field' '
+	expect_exit 1 $CARA validate v 2>err &&
+	expect_contains err "p.yaml:8:17: spec.services[0].replicas: replicas: 3 needs --backend swarm" &&
+	expect_contains err "spec.services[0].placement.constraints: placement constraints needs --backend swarm"
+'
+
+test_expect_success 'the swarm backend takes them, and checks each constraint' '
+	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
+	expect_not_contains err "needs --backend swarm" &&
+	expect_contains err "constraints[1]: invalid placement constraint '"'"'node.lables.x==1'"'"': the attribute must be" &&
+	sed -i "s/, \"node.lables.x==1\"//" v/p.yaml &&
+	CARA_BACKEND=swarm $CARA validate v 2>err
+'
+
 # the nodes' dockerds inherit it: a task uses the image its node has
 # rather than ask a registry first (there is none here)
 export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
