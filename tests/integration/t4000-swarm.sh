@@ -38,6 +38,26 @@ test_expect_success 'the swarm backend takes them, and checks each constraint' '
 	CARA_BACKEND=swarm $CARA validate v 2>err
 '
 
+cat > v/q.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-q}
+spec:
+  volumes: [{name: data, type: Managed}, {name: cache, type: Ephemeral}]
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      volumeMounts: [{name: cache, mountPath: /c}, {name: data, mountPath: /d}]
+EOT
+
+test_expect_success 'a Managed volume on a Swarm needs its service pinned to a node' '
+	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
+	expect_contains err "q.yaml:9:52: spec.services[0].volumeMounts[1].name: Managed volume '"'"'data'"'"' is local to the node that holds it" &&
+	expect_not_contains err "cache" &&
+	sed -i "s/      volumeMounts/      placement: {constraints: [node.hostname==node1]}\n      volumeMounts/" v/q.yaml &&
+	CARA_BACKEND=swarm $CARA validate v 2>err
+'
+
 # the nodes' dockerds inherit it: a task uses the image its node has
 # rather than ask a registry first (there is none here)
 export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
