@@ -92,6 +92,43 @@ ensure_dockerd() {
 	done
 }
 
+# A Caddy image made locally from Debian's caddy package (no registry):
+# the binary, the libraries ldd names, CA certificates and the passwd
+# files, imported as one layer.  The tests' ingress proxy.
+CARA_CADDY_IMAGE=cara-local/caddy:2
+
+ensure_caddy_image() {
+	docker image inspect "$CARA_CADDY_IMAGE" >/dev/null 2>&1 && return 0
+	say "setup: importing $CARA_CADDY_IMAGE from Debian's caddy"
+	work=$(mktemp -d /tmp/cara-caddy.XXXXXX)
+	root="$work/root"
+	mkdir -p "$root/usr/bin" "$root/etc" "$root/tmp" "$root/data" "$root/config"
+	chmod 1777 "$root/tmp"
+	(cd "$work" && apt-get download caddy >/dev/null 2>&1) ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+		  (cd "$work" && apt-get download caddy >/dev/null 2>&1); } ||
+		{ say "setup: apt-get download caddy failed"; rm -rf "$work"; return 1; }
+	dpkg-deb -x "$work"/caddy_*.deb "$work/deb" &&
+	cp "$work/deb/usr/bin/caddy" "$root/usr/bin/caddy" || { rm -rf "$work"; return 1; }
+	for lib in $(ldd "$root/usr/bin/caddy" 2>/dev/null | awk '$(NF-1) ~ /^\// { print $(NF-1) } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
+	done
+	if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+		mkdir -p "$root/etc/ssl/certs"
+		cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+	fi
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+	printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
+	tar -C "$root" -c . | docker import \
+		-c 'ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data' \
+		-c 'CMD ["/usr/bin/caddy", "run", "--config", "/etc/caddy/caddy.json"]' \
+		- "$CARA_CADDY_IMAGE" >/dev/null
+	rc=$?
+	rm -rf "$work"
+	return $rc
+}
+
 # A busybox image made locally from Debian's busybox-static: no registry.
 CARA_BUSYBOX_IMAGE=cara-local/busybox:1
 ensure_busybox_image() {

@@ -1061,6 +1061,84 @@ struct pulls {
 };
 
 static int pull_once(struct backend *b, const char *project, const char *ref,
+		     const struct apply_options *o, struct apply_result *r);
+
+/*
+ * The FROM images of a build that are not on the host, pulled by cara
+ * (its credentials, its messages, once a pass) so the builder finds them;
+ * those there already are used as they are (IfNotPresent).
+ */
+static int pull_build_bases(struct backend *b, const struct project *p,
+			    const struct build *bd, const struct apply_options *o,
+			    struct apply_result *r)
+{
+	struct observed local;
+	size_t i;
+	int rc = 0;
+
+	if (!bd->from.n)
+		return 0;
+	memset(&local, 0, sizeof(local));
+	if (b->ops->images(b, &local) < 0) {
+		fail(r, REASON_BUILD_FAILED, "%s", error_last());
+		observed_release(&local);
+		return -1;
+	}
+	observed_sort(&local);
+	for (i = 0; i < bd->from.n && rc == 0; i++)
+		if (!observed_has_image(&local, bd->from.v[i]))
+			rc = pull_once(b, p->name, bd->from.v[i], o, r);
+	observed_release(&local);
+	return rc;
+}
+
+/* The image of s's build, from a tar of its context (Failed BuildFailed
+ * when a step fails; the containers of s are then not touched). */
+static int build_image(struct backend *b, const struct project *p,
+		       const struct service *s, const struct apply_options *o,
+		       struct apply_result *r)
+{
+	const struct build *bd = s->build;
+	struct image_build_spec spec = { 0 };
+	struct buf tar = BUF_INIT;
+	int64_t t0 = monotonic_ms();
+	int rc;
+
+	if (!b->ops->image_build) {
+		fail(r, REASON_BUILD_FAILED, "service %s has a build: the %s backend "
+		     "builds no images (push the image to a registry)", s->name,
+		     b->ops->name);
+		return -1;
+	}
+	if (pull_build_bases(b, p, bd, o, r) < 0)
+		return -1;
+	if (files_tar(&tar, bd->context->files, bd->context->nfiles) < 0) {
+		fail(r, REASON_BUILD_FAILED, "service %s: %s", s->name, error_last());
+		buf_release(&tar);
+		return -1;
+	}
+	spec.tag = s->image;
+	spec.also_tag = bd->tag;
+	spec.dockerfile = bd->dockerfile;
+	spec.target = bd->target;
+	spec.args = &bd->args;
+	spec.project = p->name;
+	spec.tar = tar.ptr;
+	spec.tar_len = tar.len;
+	log_msg(LOG_INFO, p->name, "building image %s for service %s (%zu files, "
+		"%zu bytes)", s->image, s->name, bd->context->nfiles, tar.len);
+	rc = b->ops->image_build(b, &spec);
+	buf_release(&tar);
+	if (rc < 0) {
+		fail(r, REASON_BUILD_FAILED, "service %s: %s", s->name, error_last());
+		return -1;
+	}
+	log_msg(LOG_INFO, p->name, "built image %s in %.1f s", s->image,
+		(double)(monotonic_ms() - t0) / 1000.0);
+	return 0;
+}
+
+static int pull_once(struct backend *b, const char *project, const char *ref,
 		     const struct apply_options *o, struct apply_result *r)
 {
 	struct pulls *pt = o->pulls;
@@ -1206,6 +1284,10 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				return;
 			}
 			if (pull_once(b, pp->name, a->object, o, r) < 0)
+				return;
+			break;
+		case ACTION_BUILD_IMAGE:
+			if (build_image(b, a->proj, a->svc, o, r) < 0)
 				return;
 			break;
 		case ACTION_CREATE_CONTAINER:

@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "log.h"
 #include "output.h"
+#include "proxy.h"
 #include "state.h"
 
 static void describe_objects(struct buf *out, const struct config *cfg,
@@ -106,6 +107,18 @@ static int cmd_describe_exec(struct config *cfg, int argc, char **argv)
 		buf_printf(&out, "Expires:    %s\n", t);
 	}
 	describe_objects(&out, cfg, name);
+	{
+		struct routes r = ROUTES_INIT;
+		struct strvec served = STRVEC_INIT;
+
+		buf_puts(&out, "Routes:\n");
+		if (proxy_routes(&r, st, NULL, NULL) < 0 || proxy_served(&served, st) < 0)
+			buf_printf(&out, "  (cannot list: %s)\n", error_last());
+		else
+			ingress_routes_text(&out, &r, &served, name, "  ");
+		routes_release(&r);
+		strvec_release(&served);
+	}
 	if (state_project_conditions(st, name, 10, &conds, &nc) < 0 ||
 	    state_project_events(st, name, 20, &evs, &ne) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "proxy.h"
 
 /* What sync would refuse: a mass prune, another state's objects. */
 static void report_refusals(struct pass *p)
@@ -32,6 +33,7 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	int rc = EXIT_ERROR;
 	bool json = !strcmp(cfg->output, "json");
 	const char *outcome;
+	size_t route_changes = 0;
 
 	(void)argc; (void)argv;
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
@@ -53,11 +55,34 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
-	if (json)
-		output_plan_json(&out, &p.plan);
-	else
-		output_plan_text(&out, &p.plan,
-				 output_use_color(STDOUT_FILENO, cfg->no_color));
+	{
+		/* with the routes a sync of this plan would give the proxy */
+		struct buf lines = BUF_INIT;
+		struct strvec rl = STRVEC_INIT;
+		const char *l, *nl;
+
+		if (proxy_diff(&lines, &p, &route_changes) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			buf_release(&lines);
+			goto out;
+		}
+		for (l = buf_cstr(&lines); *l; l = nl + 1) {
+			if (!(nl = strchr(l, '\n')))
+				break;
+			strvec_push_nodup(&rl, xstrndup(l, (size_t)(nl - l)));
+		}
+		if (json) {
+			output_plan_json(&out, &p.plan, &rl);
+		} else {
+			/* "no changes" would say wrong when routes change */
+			if (!plan_is_empty(&p.plan) || !route_changes)
+				output_plan_text(&out, &p.plan,
+						 output_use_color(STDOUT_FILENO, cfg->no_color));
+			buf_add(&out, lines.ptr, lines.len);
+		}
+		strvec_release(&rl);
+		buf_release(&lines);
+	}
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
@@ -69,6 +94,10 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 	else
 		report_refusals(&p);
 	rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+	if (rc == EXIT_CONVERGED && route_changes) {
+		rc = EXIT_CHANGES;
+		outcome = "changes";
+	}
 	pass_finish(&p, outcome, NULL);
 	log_msg(LOG_DEBUG, NULL, "%lu Engine API calls", p.ops->calls(p.backend));
 out:

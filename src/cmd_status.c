@@ -2,8 +2,8 @@
  * cmd_status.c - cara status: one line per project known to the state
  * database (NAME PHASE CONDITION COMMIT AGE), or --output json, which also
  * lists each project's containers with the image and the registry digest
- * they run, as the newest observed snapshot has them (taken at the start
- * of the last pass).  Reads state only: it works while a pass runs and
+ * they run, as the newest observed snapshot has them (taken at the end of
+ * the last pass that changed something, else at its start).  Reads state only: it works while a pass runs and
  * without a Docker Engine.
  */
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "output.h"
+#include "proxy.h"
 #include "state.h"
 
 static int cmd_status_exec(struct config *cfg, int argc, char **argv)
@@ -22,6 +23,8 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 	struct project_status *v = NULL;
 	struct observed obs = OBSERVED_INIT;
 	struct buf out = BUF_INIT;
+	struct routes rt = ROUTES_INIT;
+	struct strvec served = STRVEC_INIT;
 	bool have_obs = false;
 	size_t n = 0;
 	int rc = EXIT_ERROR, r;
@@ -34,6 +37,11 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
 	}
+	if (st && (proxy_routes(&rt, st, NULL, NULL) < 0 ||
+		   proxy_served(&served, st) < 0)) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		goto out;
+	}
 	if (!strcmp(cfg->output, "json")) {
 		if (st) {
 			r = state_load_last_observed(st, &obs);
@@ -43,9 +51,15 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 			}
 			have_obs = r == 0;
 		}
-		output_status_json(&out, v, n, have_obs ? &obs : NULL);
-	} else
+		output_status_json(&out, v, n, have_obs ? &obs : NULL, &rt, &served);
+	} else {
 		output_status_table(&out, v, n, (int64_t)time(NULL));
+		/* the routes, when there are any, after the projects */
+		if (rt.n) {
+			buf_puts(&out, "\nROUTES\n");
+			ingress_routes_text(&out, &rt, &served, NULL, "");
+		}
+	}
 	if (output_write_stdout(&out) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
@@ -53,6 +67,8 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 	rc = EXIT_CONVERGED;
 out:
 	project_status_free(v, n);
+	routes_release(&rt);
+	strvec_release(&served);
 	observed_release(&obs);
 	state_close(st);
 	buf_release(&out);

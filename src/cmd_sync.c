@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pass.h"
 #include "phase.h"
+#include "proxy.h"
 #include "report.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -68,7 +69,8 @@ static int record_desired(struct pass *p)
 	for (i = 0; i < p->desired.n; i++) {
 		const struct project *pr = &p->desired.v[i];
 
-		if (!pr->valid)
+		/* a project placed elsewhere is another host's to record */
+		if (!pr->valid || !pass_placed_here(p, pr))
 			continue;
 		project_hash(pr, h);
 		if (state_project_upsert(p->st, pr->name, h, p->commit[0] ? p->commit : NULL,
@@ -161,7 +163,16 @@ static void mark_pending(struct pass *p)
 	for (i = 0; i < p->plan.nprojects; i++) {
 		const struct plan_project *pp = &p->plan.projects[i];
 
-		if (pp->verdict == VERDICT_TEARDOWN)
+		if (pp->verdict == VERDICT_TEARDOWN && pp->cause == CAUSE_PLACED_ELSEWHERE) {
+			/* a move is not a removal: say where it went */
+			char *msg = xasprintf("%s: tearing down here", pp->message);
+
+			log_msg(LOG_INFO, pp->name, "%s: %s",
+				action_cause_name(pp->cause), msg);
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
+				  action_cause_name(pp->cause), msg);
+			free(msg);
+		} else if (pp->verdict == VERDICT_TEARDOWN)
 			set_phase(p, pp->name, phase_name(PHASE_TERMINATING),
 				  action_cause_name(pp->cause), "tearing down");
 		else if (pp->verdict == VERDICT_APPLY)
@@ -317,6 +328,19 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 				  pp->message);
 			t->failed++;
 			break;
+		case VERDICT_ELSEWHERE:
+			if (pp->held) {
+				/* still running here: its phase stays what it is */
+				log_msg(LOG_WARN, pp->name, "%s: %s; its objects on this "
+					"host are kept (%s)",
+					action_cause_name(CAUSE_PLACED_ELSEWHERE), pp->message,
+					p->plan.mass_refused ? "the mass-prune guard" :
+					"no prune");
+				break;
+			}
+			set_phase(p, pp->name, phase_name(PHASE_TERMINATED),
+				  action_cause_name(CAUSE_PLACED_ELSEWHERE), pp->message);
+			break;
 		case VERDICT_INVALID:
 			t->failed++;
 			if (pp->proj && pp->proj->secret_missing) {
@@ -411,6 +435,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	struct apply_options ao;
 	struct pass_counts counts;
 	struct pass_tally tally;
+	struct proxy_result ingress;
 	struct buf out = BUF_INIT;
 	char *files_dir = NULL;
 	int rc = EXIT_ERROR, r;
@@ -419,6 +444,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	memset(&rep, 0, sizeof(rep));
 	memset(&counts, 0, sizeof(counts));
 	memset(&tally, 0, sizeof(tally));
+	memset(&ingress, 0, sizeof(ingress));
 	log_setup(!strcmp(cfg->log_format, "json"), cfg->verbose);
 	install_signals();
 	pass_init(&p, cfg, (int64_t)time(NULL));
@@ -458,13 +484,31 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		log_msg(LOG_WARN, NULL, "%zu project(s) gone from the source were not "
 			"pruned: the source has invalid manifests", p.plan.nheld);
 	if (cfg->dry_run) {
-		output_plan_text(&out, &p.plan, output_use_color(STDOUT_FILENO, cfg->no_color));
+		size_t route_changes = 0;
+
+		struct buf lines = BUF_INIT;
+
+		if (proxy_diff(&lines, &p, &route_changes) < 0) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			buf_release(&lines);
+			goto out;
+		}
+		/* "no changes" would say wrong when routes change */
+		if (!plan_is_empty(&p.plan) || !route_changes)
+			output_plan_text(&out, &p.plan,
+					 output_use_color(STDOUT_FILENO, cfg->no_color));
+		buf_add(&out, lines.ptr, lines.len);
+		buf_release(&lines);
 		if (output_write_stdout(&out) < 0) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;
 		}
 		pass_finish(&p, "dry-run", NULL);
 		rc = outcome_of_plan(&p.plan, p.diags.nerrors, &outcome);
+		if (rc == EXIT_CONVERGED && route_changes) {
+			rc = EXIT_CHANGES;
+			outcome = "changes";
+		}
 		goto out;
 	}
 	if (!gc_only && record_desired(&p) < 0) {
@@ -487,6 +531,15 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);
+	if (p.plan.nactions && pass_observe_after(&p) < 0)
+		log_msg(LOG_WARN, NULL, "the state keeps what the pass found, not what "
+			"it left: %s", error_last());
+	/* after the projects: a proxy failure is its own, never theirs */
+	if (!tally.interrupted) {
+		if (proxy_sync(&p, &ingress) < 0)
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+		tally.ingress_failed = ingress.failed;
+	}
 
 	counts.projects = (unsigned)(tally.ok + tally.failed);
 	counts.projects_failed = (unsigned)tally.failed;
@@ -510,6 +563,7 @@ out:
 	if (rc != EXIT_LOCKED && !cfg->dry_run)
 		publish(&p, command, outcome, rc, &counts, elapsed_s(&t0));
 	apply_report_release(&rep);
+	proxy_result_release(&ingress);
 	buf_release(&out);
 	free(files_dir);
 	pass_release(&p);

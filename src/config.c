@@ -18,8 +18,12 @@
 #include <unistd.h>
 
 
+#include <arpa/inet.h>
+
 #include "config.h"
+#include "ingress.h"
 #include "input/yaml.h"
+#include "placement.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -61,6 +65,33 @@ int config_parse_image_check(const char *s, int64_t *out_s)
 		return error_set("--image-check: '%.64s' is not never, always or a "
 				 "duration of at least 1s (e.g. 30m)", s);
 	*out_s = ms / 1000;
+	return 0;
+}
+
+/* The ingress settings a proxy can be run with: addresses are IP
+ * literals (they go into Caddy's listen addresses and the bind), the TLS
+ * choice one of the four, the HTTP and HTTPS ports distinct. */
+static int config_check_ingress(const struct config *cfg)
+{
+	unsigned char raw[16];
+	enum ingress_tls tls;
+
+	if (inet_pton(AF_INET, cfg->ingress_internal_address, raw) != 1 &&
+	    inet_pton(AF_INET6, cfg->ingress_internal_address, raw) != 1)
+		return error_set("--ingress-internal-address: '%.64s' is not an IP "
+				 "address", cfg->ingress_internal_address);
+	if (inet_pton(AF_INET, cfg->ingress_public_address, raw) != 1 &&
+	    inet_pton(AF_INET6, cfg->ingress_public_address, raw) != 1)
+		return error_set("--ingress-public-address: '%.64s' is not an IP "
+				 "address", cfg->ingress_public_address);
+	if (cfg->ingress_http_port == cfg->ingress_https_port)
+		return error_set("--ingress-http-port and --ingress-https-port are "
+				 "both %ld", cfg->ingress_http_port);
+	if (ingress_tls_parse(cfg->ingress_tls, &tls) < 0)
+		return -1;
+	if (tls == INGRESS_TLS_DIR && strchr(cfg->ingress_tls, ':'))
+		return error_set("--ingress-tls: '%.64s': a directory with ':' cannot "
+				 "be mounted", cfg->ingress_tls);
 	return 0;
 }
 
@@ -127,7 +158,11 @@ static const struct opt opts[] = {
 	  SYSCONFDIR "/cara/secrets", 0, 0, MASK_NONE,
 	  "directory of secrets: {dir}/{name}/{key}", OPTS_MANIFEST },
 	{ "node", "CARA_NODE", "node", S(node), NULL, 0, 0, MASK_NONE,
-	  "node name recorded with each pass (default: host name)", OPTS_PASS },
+	  "this host's node name: placement.node matches it, and each pass "
+	  "records it (default: host name)", OPTS_PASS },
+	{ "node-labels", "CARA_NODE_LABELS", "nodeLabels", S(node_labels), NULL, 0, 0,
+	  MASK_NONE, "this host's labels for placement.nodeSelector (KEY=VALUE,...)",
+	  OPTS_PASS },
 	{ "environment", "CARA_ENVIRONMENT", "environment", S(environment), NULL, 0, 0, MASK_NONE,
 	  "ingress environment: host -> host.ENV.BASE_DOMAIN", OPTS_MANIFEST },
 	{ "base-domain", "CARA_BASE_DOMAIN", "baseDomain", S(base_domain), NULL, 0, 0, MASK_NONE,
@@ -165,6 +200,26 @@ static const struct opt opts[] = {
 	{ "image-check", "CARA_IMAGE_CHECK", "imageCheck", S(image_check), "never",
 	  0, 0, MASK_NONE, "ask registries whether tags moved: never, always, or at "
 	  "most every DURATION (e.g. 30m) a tag", OPTS_PASS },
+	{ "ingress", "CARA_INGRESS", "ingress", S(ingress), "caddy", 0, 0, MASK_NONE,
+	  "reverse proxy for the ingress rules: caddy (run once any rule "
+	  "exists) or none", OPTS_PASS },
+	{ "ingress-image", "CARA_INGRESS_IMAGE", "ingressImage", S(ingress_image),
+	  "caddy:2", 0, 0, MASK_NONE, "image of the ingress proxy", OPTS_PASS },
+	{ "ingress-internal-address", "CARA_INGRESS_INTERNAL_ADDRESS",
+	  "ingressInternalAddress", S(ingress_internal_address), "127.0.0.1", 0, 0,
+	  MASK_NONE, "IP address Internal ingress rules listen on", OPTS_PASS },
+	{ "ingress-public-address", "CARA_INGRESS_PUBLIC_ADDRESS",
+	  "ingressPublicAddress", S(ingress_public_address), "0.0.0.0", 0, 0,
+	  MASK_NONE, "IP address Public ingress rules listen on", OPTS_PASS },
+	{ "ingress-http-port", "CARA_INGRESS_HTTP_PORT", "ingressHttpPort",
+	  L(ingress_http_port), "80", 1, 65535, MASK_NONE,
+	  "port of the ingress proxy's HTTP listeners", OPTS_PASS },
+	{ "ingress-https-port", "CARA_INGRESS_HTTPS_PORT", "ingressHttpsPort",
+	  L(ingress_https_port), "443", 1, 65535, MASK_NONE,
+	  "port of the ingress proxy's HTTPS listeners", OPTS_PASS },
+	{ "ingress-tls", "CARA_INGRESS_TLS", "ingressTls", S(ingress_tls), "auto", 0, 0,
+	  MASK_NONE, "ingress TLS: auto (ACME), internal (Caddy's own CA), off, "
+	  "or a directory of HOST.crt and HOST.key files", OPTS_PASS },
 	{ "output", "CARA_OUTPUT", NULL, S(output), "text", 0, 0, MASK_NONE, "text or json", OPTS_COMMON },
 	{ "log-format", "CARA_LOG_FORMAT", "logFormat", S(log_format), "text", 0, 0, MASK_NONE,
 	  "text or json log lines on stderr", OPTS_COMMON },
@@ -432,6 +487,10 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 	    strcmp(cfg->swarm_endpoint_mode, "dnsrr"))
 		return error_set("--swarm-endpoint-mode: '%.64s' is not 'vip' or "
 				 "'dnsrr'", cfg->swarm_endpoint_mode);
+	if (strcmp(cfg->ingress, "caddy") && strcmp(cfg->ingress, "none"))
+		return error_set("--ingress: '%.64s' is not 'caddy' or 'none'", cfg->ingress);
+	if (config_check_ingress(cfg) < 0)
+		return -1;
 	if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json"))
 		return error_set("--log-format: '%s' is not 'text' or 'json'",
 				 cfg->log_format);
@@ -455,6 +514,25 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 		return error_set("--verify-signatures needs the keys to trust: "
 				 "--allowed-signers FILE (SSH signatures), "
 				 "--gpg-keyring FILE (GPG signatures), or both");
+	if (cfg->node_labels) {
+		struct kvlist l = { 0 };
+		const struct opt *o = opt_by_flag("node-labels", strlen("node-labels"));
+		int r = placement_parse_labels(&l, cfg->node_labels);
+
+		kvlist_release(&l);
+		if (r < 0 && o && cfg->origin[o - opts] != ORIGIN_FLAG) {
+			/* say where the list came from: the variable or the file */
+			char *why = xstrdup(error_last() + strlen("--node-labels: "));
+
+			if (cfg->origin[o - opts] == ORIGIN_ENV)
+				error_set("%s: %s", o->env, why);
+			else
+				error_set("%s: %s: %s", cfg->config_file, o->key, why);
+			free(why);
+		}
+		if (r < 0)
+			return -1;
+	}
 	if (!cfg->node) {
 		char host[256];
 		if (gethostname(host, sizeof(host)) == 0) {

@@ -25,6 +25,7 @@ struct config {
 	char *allowed_signers, *gpg_keyring;
 	/* host */
 	char *state_dir, *docker_host, *secrets_dir, *node;
+	char *node_labels;              /* --node-labels: KEY=VALUE,... */
 	char *environment, *base_domain, *hostpath_roots; /* roots ':'-separated */
 	char *interpolate_allow;        /* ','-separated names or PREFIX* */
 	bool allow_privileged;          /* manifests may ask for root power */
@@ -42,6 +43,12 @@ struct config {
 	long parallel;
 	long health_timeout_s;
 	char *image_check;         /* --image-check: never, always or a duration */
+	/* ingress: the reverse proxy (proxy.h) */
+	char *ingress;             /* "caddy" | "none" */
+	char *ingress_image;
+	char *ingress_internal_address, *ingress_public_address;
+	long ingress_http_port, ingress_https_port;
+	char *ingress_tls;         /* auto | internal | off | DIR */
 	int64_t image_check_s;     /* parsed: -1 never, 0 every pass, else seconds */
 	/* output */
 	char *output;              /* "text" | "json" */

@@ -314,6 +314,16 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	value(out, s->name);
 	buf_putc(out, '\n');
 	level++;
+	if (s->build) {
+		/* a Project has no build: the image cara builds, named */
+		const char *c = s->build->context->source_path;
+
+		indent(out, level);
+		buf_puts(out, "# built by cara from the compose build context '");
+		for (c = *c ? c : "."; *c; c++)   /* a path may hold a newline */
+			buf_putc(out, (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
+		buf_puts(out, "': push it to a registry and name it here\n");
+	}
 	kv_str(out, level, "image", s->image);
 	if (s->pull_policy != PULL_IF_NOT_PRESENT)
 		kv_str(out, level, "imagePullPolicy", pulls[s->pull_policy]);
@@ -429,5 +439,11 @@ void convert_write_project(struct buf *out, const struct project *p)
 
 		format_rfc3339(p->expire_at, t);
 		kv_str(out, 1, "expireAt", t);
+	}
+	if (p->placement.present) {
+		key(out, 1, "placement");
+		buf_putc(out, '\n');
+		kv_str(out, 2, "node", p->placement.node);
+		map(out, 2, "nodeSelector", &p->placement.selector);
 	}
 }

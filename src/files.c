@@ -306,3 +306,62 @@ int files_gc(const char *files_dir, const struct strvec *keep, size_t *removed)
 	closedir(d);
 	return rc;
 }
+
+/* ---- a tar of files (a build context) ---- */
+
+static void tar_octal(char *field, size_t width, unsigned long long v)
+{
+	snprintf(field, width, "%0*llo", (int)width - 1, v);
+}
+
+int files_tar(struct buf *out, const struct file_entry *f, size_t n)
+{
+	static const char zero[1024];
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		char h[512];
+		const char *path = f[i].path, *name = path;
+		size_t len = strlen(path), plen = 0;
+		unsigned sum = 0;
+
+		memset(h, 0, sizeof(h));
+		if (len > 100) {
+			/* ustar: prefix (155) '/' name (100) */
+			const char *cut = NULL;
+
+			for (k = len > 101 ? len - 101 : 0; k < len && k <= 155; k++)
+				if (path[k] == '/') {
+					cut = path + k;
+					break;
+				}
+			if (!cut || strlen(cut + 1) > 100 || !cut[1])
+				return error_set("'%.64s...': a path of the build "
+						 "context is too long for a tar "
+						 "(255 bytes at most)", path);
+			plen = (size_t)(cut - path);
+			name = cut + 1;
+			memcpy(h + 345, path, plen);
+		}
+		memcpy(h, name, strlen(name));
+		tar_octal(h + 100, 8, f[i].exec ? 0755 : 0644);
+		tar_octal(h + 108, 8, 0);
+		tar_octal(h + 116, 8, 0);
+		tar_octal(h + 124, 12, f[i].len);
+		tar_octal(h + 136, 12, 0);      /* mtime: the same tar every time */
+		h[156] = '0';
+		memcpy(h + 257, "ustar", 6);
+		memcpy(h + 263, "00", 2);
+		memset(h + 148, ' ', 8);
+		for (k = 0; k < sizeof(h); k++)
+			sum += (unsigned char)h[k];
+		snprintf(h + 148, 8, "%06o", sum);
+		h[155] = ' ';
+		buf_add(out, h, sizeof(h));
+		buf_add(out, f[i].data, f[i].len);
+		if (f[i].len % 512)
+			buf_add(out, zero, 512 - f[i].len % 512);
+	}
+	buf_add(out, zero, sizeof(zero));
+	return 0;
+}

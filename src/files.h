@@ -34,4 +34,9 @@ int files_materialise(const char *files_dir, const struct project *p);
  * not); *removed counts them.  Never follows a link. */
 int files_gc(const char *files_dir, const struct strvec *keep, size_t *removed);
 
+/* The files f[0..n) as a tar (ustar: paths of up to 255 bytes, mode 0644
+ * or 0755, owner 0, time 0) appended to out.  -1 with error_last() for a
+ * path a tar cannot hold. */
+int files_tar(struct buf *out, const struct file_entry *f, size_t n);
+
 #endif

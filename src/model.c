@@ -118,7 +118,7 @@ int project_service_order(const struct project *p, size_t *out)
 
 /* ---- the model ---- */
 
-static void kvlist_release(struct kvlist *l)
+void kvlist_release(struct kvlist *l)
 {
 	size_t i;
 
@@ -128,6 +128,37 @@ static void kvlist_release(struct kvlist *l)
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+void volume_release(struct volume *v)
+{
+	size_t k;
+
+	free(v->name);
+	free(v->host_path);
+	free(v->external_name);
+	free(v->source_path);
+	for (k = 0; k < v->nfiles; k++) {
+		free(v->files[k].path);
+		free(v->files[k].data);
+	}
+	free(v->files);
+}
+
+void build_free(struct build *b)
+{
+	if (!b)
+		return;
+	if (b->context) {
+		volume_release(b->context);
+		free(b->context);
+	}
+	free(b->dockerfile);
+	kvlist_release(&b->args);
+	free(b->target);
+	free(b->tag);
+	strvec_release(&b->from);
+	free(b);
 }
 
 void service_release(struct service *s)
@@ -186,6 +217,7 @@ void service_release(struct service *s)
 	strvec_release(&s->aliases);
 	free(s->endpoint_mode);
 	strvec_release(&s->constraints);
+	build_free(s->build);
 	free(s->spec_hash);
 	free(s->spec_fields);
 }
@@ -202,20 +234,8 @@ static void project_release(struct project *p)
 	for (i = 0; i < p->nservices; i++)
 		service_release(&p->services[i]);
 	free(p->services);
-	for (i = 0; i < p->nvolumes; i++) {
-		struct volume *v = &p->volumes[i];
-		size_t k;
-
-		free(v->name);
-		free(v->host_path);
-		free(v->external_name);
-		free(v->source_path);
-		for (k = 0; k < v->nfiles; k++) {
-			free(v->files[k].path);
-			free(v->files[k].data);
-		}
-		free(v->files);
-	}
+	for (i = 0; i < p->nvolumes; i++)
+		volume_release(&p->volumes[i]);
 	free(p->volumes);
 	for (i = 0; i < p->ningress; i++) {
 		free(p->ingress[i].name);
@@ -225,6 +245,8 @@ static void project_release(struct project *p)
 		free(p->ingress[i].scope);
 	}
 	free(p->ingress);
+	free(p->placement.node);
+	kvlist_release(&p->placement.selector);
 	memset(p, 0, sizeof(*p));
 }
 

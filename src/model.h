@@ -112,6 +112,27 @@ enum restart_policy {
  */
 enum pull_policy { PULL_IF_NOT_PRESENT, PULL_ALWAYS, PULL_NEVER };
 
+struct volume;
+
+/*
+ * An image built from files of the source (compose's build): the context
+ * directory's files as the snapshot has them, less what .dockerignore
+ * excludes, and the build's settings.  The service's image is then
+ * cara-build/{project}-{service}:{16 hex of digest}, so an unchanged
+ * context is not built again and a changed one is a new image, which
+ * recreates the service.
+ */
+struct build {
+	struct volume *context;    /* a File volume's files (no mount) */
+	char *dockerfile;          /* within the context; "Dockerfile" */
+	struct kvlist args;        /* build args, "name" -> value */
+	char *target;              /* stage of a multi-stage Dockerfile, or NULL */
+	char *tag;                 /* compose's image: beside build: also tagged */
+	struct strvec from;        /* the Dockerfile's FROM images, as the pull
+				    * wants them (not stages, ${ARG}s, scratch) */
+	char digest[72];           /* "sha256-HEX" of context and settings */
+};
+
 struct service {
 	char *name;
 	char *image;
@@ -156,6 +177,7 @@ struct service {
 	struct strvec security_opt;
 	struct strvec expose;      /* "80/tcp": exposed, not published */
 	struct strvec aliases;     /* on the project network, besides the name */
+	struct build *build;       /* NULL: the image is pulled, not built */
 	/* On a cluster backend (--backend swarm); the Engine refuses all
 	 * but one replica and no constraint (manifest_options.cluster). */
 	bool has_replicas;
@@ -222,6 +244,19 @@ struct ingress {
 	struct pos pos;
 };
 
+/*
+ * Where a project runs (spec.placement; a compose file's x-cara.placement):
+ * on the host whose --node is `node` (compared without regard to case),
+ * and / or on hosts whose --node-labels hold every pair of `selector`.
+ * Absent: on every host.  The decision is placement_decide() (placement.h).
+ */
+struct project_placement {
+	bool present;
+	char *node;                /* NULL: any node */
+	struct kvlist selector;    /* every pair must be one of the host's labels */
+	struct pos pos;
+};
+
 struct project {
 	char *name;
 	char *file;                /* path shown to the user */
@@ -236,6 +271,7 @@ struct project {
 	size_t nvolumes, capvolumes;
 	struct ingress *ingress;
 	size_t ningress, capingress;
+	struct project_placement placement;
 	bool valid;                /* false once any error names this project */
 	/* set by spec_compute when a secret cannot be read: the project is
 	 * invalid (never applied, never pruned) and Failed, SecretMissing */
@@ -253,8 +289,13 @@ struct project_set {
 #define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
 
 void project_set_release(struct project_set *set);
+/* Frees what l holds (not l itself); l is empty after. */
+void kvlist_release(struct kvlist *l);
 /* Frees what s holds (not s itself). */
 void service_release(struct service *s);
+/* Free what v and b hold (b itself too; NULL is fine). */
+void volume_release(struct volume *v);
+void build_free(struct build *b);
 const struct project *project_set_find(const struct project_set *set,
 				       const char *name);
 const struct service *project_find_service(const struct project *p,

@@ -18,3 +18,8 @@ char *name_volume(const char *project, const char *volume)
 {
 	return xasprintf(NAME_PREFIX "%s-%s", project, volume);
 }
+
+char *name_ingress_proxy(const char *owner)
+{
+	return xasprintf(NAME_PREFIX "ingress-%.12s", owner && *owner ? owner : "local");
+}

@@ -16,16 +16,28 @@
 /* A cluster's services only (backend/swarm/): the mode cara asked for,
  * "3", "global" or "job:1", so that one scaled by hand is seen. */
 #define LABEL_REPLICAS    "cara.replicas"
+/* The ingress proxy's container (it has no cara.project: it is no
+ * project's, and no prune or mass-prune guard counts it). */
+#define LABEL_INGRESS     "cara.ingress"
 /* Volumes only: Ephemeral or Managed, as created (labels cannot change). */
 #define LABEL_VOLUME_TYPE "cara.volume.type"
+/* on images cara builds: the project (not cara.project, which containers
+ * made from the image would inherit) */
+#define LABEL_BUILT_FOR   "cara.built-for"
 
 /* What starts the name of every network and volume cara makes: a volume
  * of another's so named is never mounted as an External one. */
 #define NAME_PREFIX "cara-"
+/* the repository of images cara builds: cara-build/{project}-{service}:HEX */
+#define NAME_BUILD_REPO "cara-build/"
 
 /* Docker object names (caller frees). */
 char *name_network(const char *project);                         /* cara-{p} */
 char *name_container(const char *project, const char *service);  /* {p}-{s} */
 char *name_volume(const char *project, const char *volume);      /* cara-{p}-{v} */
+/* The ingress proxy of the state whose identity is owner:
+ * cara-ingress-{first 12 of owner} (one a state, so two states of one
+ * host never fight over it). */
+char *name_ingress_proxy(const char *owner);
 
 #endif

@@ -10,7 +10,8 @@ int outcome_of_pass(const struct pass_tally *t, const char **outcome)
 
 	if (t->interrupted)
 		rc = EXIT_ERROR;
-	else if (!t->failed && !t->mass_refused && !t->manifest_errors)
+	else if (!t->failed && !t->mass_refused && !t->manifest_errors &&
+		 !t->ingress_failed)
 		rc = EXIT_CONVERGED;
 	else
 		rc = t->ok ? EXIT_PARTIAL : EXIT_ERROR;

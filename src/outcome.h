@@ -27,11 +27,13 @@ struct pass_tally {
 	bool mass_refused;         /* the mass-prune guard held the prune */
 	bool interrupted;          /* SIGTERM / SIGINT */
 	bool state_failed;         /* the state database missed a write */
+	bool ingress_failed;       /* the proxy does not serve the routes */
 };
 
 /*
  * sync and gc: 0 when every project converged and nothing was refused;
- * trouble (a failed project, an invalid manifest, a refused prune) next
+ * trouble (a failed project, an invalid manifest, a refused prune, an
+ * ingress proxy that refused its new routes) next
  * to converged projects is a partial success (4), else 1.  An interrupted
  * pass, or one the state could not record, is 1.  *outcome (static):
  * "converged", "partial", "failed" or "interrupted"; a missed state write

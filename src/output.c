@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ingress.h"
 #include "output.h"
 
 bool output_use_color(int fd, bool no_color)
@@ -72,6 +73,7 @@ static const char *verdict_name(enum project_verdict v)
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
 	case VERDICT_REFUSED: return "refused";
+	case VERDICT_ELSEWHERE: return "elsewhere";
 	}
 	return "?";
 }
@@ -84,6 +86,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_CREATE_NETWORK: *mark = "+"; *noun = "network"; break;
 	case ACTION_CREATE_VOLUME: *mark = "+"; *noun = "volume"; break;
 	case ACTION_PULL_IMAGE: *mark = "+"; *noun = "pull image"; break;
+	case ACTION_BUILD_IMAGE: *mark = "+"; *noun = "build image"; break;
 	case ACTION_CREATE_CONTAINER: *mark = "+"; *noun = "container"; break;
 	case ACTION_START_CONTAINER:
 		*mark = ">";
@@ -113,8 +116,14 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			continue;
 		buf_printf(out, "%s%s%s", color ? "\033[1m" : "", pp->name,
 			   color ? "\033[0m" : "");
-		if (pp->verdict == VERDICT_TEARDOWN)
+		if (pp->verdict == VERDICT_TEARDOWN && pp->message)
+			buf_printf(out, " (teardown: %s: %s)", action_cause_name(pp->cause),
+				   pp->message);
+		else if (pp->verdict == VERDICT_TEARDOWN)
 			buf_printf(out, " (teardown: %s)", action_cause_name(pp->cause));
+		else if (pp->verdict == VERDICT_ELSEWHERE)
+			buf_printf(out, " (%s: %s%s)", action_cause_name(pp->cause),
+				   pp->message, pp->held ? "; its objects here are kept" : "");
 		else if (pp->verdict == VERDICT_INVALID)
 			buf_puts(out, " (invalid manifest: left as it is)");
 		else if (pp->verdict == VERDICT_REFUSED)
@@ -177,13 +186,19 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			   "%zu to remove.\n", ncreate, nrecreate, nstart, nremove);
 }
 
-void output_plan_json(struct buf *out, const struct plan *p)
+void output_plan_json(struct buf *out, const struct plan *p,
+		      const struct strvec *routes)
 {
 	size_t i, j, k;
 	bool first = true;
 
-	buf_printf(out, "{\"changes\": %s, \"projects\": [",
-		   plan_is_empty(p) ? "false" : "true");
+	buf_printf(out, "{\"changes\": %s, \"routes\": [",
+		   plan_is_empty(p) && (!routes || !routes->n) ? "false" : "true");
+	for (i = 0; routes && i < routes->n; i++) {
+		buf_puts(out, i ? ", " : "");
+		buf_json_str(out, routes->v[i]);
+	}
+	buf_puts(out, "], \"projects\": [");
 	for (i = 0; i < p->nprojects; i++) {
 		const struct plan_project *pp = &p->projects[i];
 
@@ -192,10 +207,17 @@ void output_plan_json(struct buf *out, const struct plan *p)
 		buf_json_str(out, pp->name);
 		buf_puts(out, ", \"verdict\": ");
 		buf_json_str(out, verdict_name(pp->verdict));
-		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE) {
+		if (pp->verdict == VERDICT_TEARDOWN || pp->verdict == VERDICT_GONE ||
+		    pp->verdict == VERDICT_ELSEWHERE) {
 			buf_puts(out, ", \"cause\": ");
 			buf_json_str(out, action_cause_name(pp->cause));
 		}
+		if (pp->cause == CAUSE_PLACED_ELSEWHERE && pp->message) {
+			buf_puts(out, ", \"placement\": ");
+			buf_json_str(out, pp->message);
+		}
+		if (pp->verdict == VERDICT_ELSEWHERE)
+			buf_puts(out, pp->held ? ", \"held\": true" : ", \"held\": false");
 		if (pp->verdict == VERDICT_REFUSED) {
 			buf_puts(out, ", \"reason\": \"OwnedElsewhere\", \"message\": ");
 			buf_json_str(out, pp->message);
@@ -291,8 +313,39 @@ static void status_images_json(struct buf *out, const char *name,
 	buf_putc(out, ']');
 }
 
+/* "routes": [{"host", "service", "port", "scope", "served"}] of project */
+static void status_routes_json(struct buf *out, const char *project,
+			       const struct routes *r, const struct strvec *served)
+{
+	size_t i;
+	bool any = false;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		char *line;
+
+		if (strcmp(r->v[i].project, project))
+			continue;
+		buf_puts(out, any ? ", {\"host\": " : ", \"routes\": [{\"host\": ");
+		any = true;
+		buf_json_str(out, r->v[i].host);
+		buf_puts(out, ", \"service\": ");
+		buf_json_str(out, r->v[i].service);
+		buf_printf(out, ", \"port\": %d, \"scope\": ", r->v[i].port);
+		buf_json_str(out, route_scope_name(r->v[i].scope));
+		line = route_line(&r->v[i]);
+		buf_printf(out, ", \"served\": %s}",
+			   served && strvec_has(served, line) ? "true" : "false");
+		free(line);
+	}
+	if (any)
+		buf_putc(out, ']');
+}
+
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n, const struct observed *obs)
+			size_t n, const struct observed *obs,
+			const struct routes *routes, const struct strvec *served)
 {
 	size_t i;
 
@@ -317,6 +370,7 @@ void output_status_json(struct buf *out, const struct project_status *v,
 		format_rfc3339(v[i].updated, t);
 		json_opt_str(out, "lastTransitionTime", t);
 		status_images_json(out, v[i].name, obs);
+		status_routes_json(out, v[i].name, routes, served);
 		buf_putc(out, '}');
 	}
 	buf_puts(out, n ? "\n]\n" : "]\n");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "ingress.h"
 #include "observed.h"
 #include "plan.h"
 #include "state.h"
@@ -21,13 +22,17 @@ void output_diags_json(struct buf *out, const struct diags *d);
 
 /* Plan grouped by project with +/~/- marks; secret values never appear. */
 void output_plan_text(struct buf *out, const struct plan *p, bool color);
-void output_plan_json(struct buf *out, const struct plan *p);
+/* routes: the route changes (proxy_diff lines, "+ route ..."), or NULL. */
+void output_plan_json(struct buf *out, const struct plan *p,
+		      const struct strvec *routes);
 
 void output_status_table(struct buf *out, const struct project_status *v,
 			 size_t n, int64_t now);
-/* obs (NULL: none kept) gives each project's {service, image, digest}. */
+/* obs (NULL: none kept) gives each project's {service, image, digest};
+ * routes (NULL: none) its routes, served when among served's lines. */
 void output_status_json(struct buf *out, const struct project_status *v,
-			size_t n, const struct observed *obs);
+			size_t n, const struct observed *obs,
+			const struct routes *routes, const struct strvec *served);
 
 /* Write buf to stdout, flush, check for errors (a full disk is an error). */
 int output_write_stdout(const struct buf *b);

@@ -41,7 +41,17 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 	p->mopts.compose_profiles = (const char *const *)p->profiles.v;
 	p->mopts.ncompose_profiles = p->profiles.n;
 	config_adopt(cfg, &p->adopt);
+	/* checked by config_load: a bad list never gets this far */
+	if (placement_parse_labels(&p->node_labels, cfg->node_labels) < 0)
+		kvlist_release(&p->node_labels);
+	p->host.node = cfg->node;
+	p->host.labels = &p->node_labels;
 	p->mopts.cluster = p->ops->caps->cluster;
+}
+
+bool pass_placed_here(const struct pass *p, const struct project *pr)
+{
+	return placement_decide(&pr->placement, &p->host, NULL) == PLACEMENT_HERE;
 }
 
 /* Does one of s's constraints keep it on one node? */
@@ -143,6 +153,7 @@ void pass_release(struct pass *p)
 	strvec_release(&p->adoptions);
 	strvec_release(&p->adopt);
 	strvec_release(&p->volume_types);
+	kvlist_release(&p->node_labels);
 	free(p->owner);
 	memset(p, 0, sizeof(*p));
 }
@@ -240,6 +251,11 @@ out:
 	return rc;
 }
 
+static bool placed_here(const struct project *pr, void *arg)
+{
+	return pass_placed_here(arg, pr);
+}
+
 int pass_read_source(struct pass *p, bool with_secrets)
 {
 	const char *dir;
@@ -261,7 +277,8 @@ int pass_read_source(struct pass *p, bool with_secrets)
 	}
 	cluster_prepare(p);
 	if (with_secrets)
-		spec_compute(&p->desired, p->cfg->secrets_dir, &p->diags);
+		spec_compute_where(&p->desired, p->cfg->secrets_dir, &p->diags,
+				   placed_here, p);
 	diags_sort(&p->diags);
 	p->source_ok = true;
 	return 0;
@@ -309,6 +326,20 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 	    state_volume_types(p->st, &p->volume_types) < 0)
 		return -1;
 	return 0;
+}
+
+int pass_observe_after(struct pass *p)
+{
+	struct observed after = OBSERVED_INIT;
+	int rc = -1;
+
+	if (!p->st || !p->backend)
+		return 0;
+	if (p->ops->observe(p->backend, &after) == 0 &&
+	    state_record_observed(p->st, p->pass_id, &after) == 0)
+		rc = 0;
+	observed_release(&after);
+	return rc;
 }
 
 int pass_observe(struct pass *p)
@@ -415,7 +446,7 @@ void pass_check_images(struct pass *p, bool record)
 	for (i = 0; i < p->desired.n; i++) {
 		const struct project *pr = &p->desired.v[i];
 
-		if (!pr->valid)
+		if (!pr->valid || !pass_placed_here(p, pr))
 			continue;
 		for (k = 0; k < pr->nservices; k++) {
 			const struct service *s = &pr->services[k];
@@ -451,6 +482,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.known = &p->known;
 	po.caps = p->ops->caps;
 	po.image_updates = &p->image_updates;
+	po.host = &p->host;
 	if (p->st) {
 		po.owner = p->owner;
 		po.adoptions = &p->adoptions;
@@ -481,7 +513,8 @@ void pass_finish(struct pass *p, const char *outcome,
 void pass_report_mass_refused(const struct pass *p)
 {
 	log_msg(LOG_ERROR, NULL, "refusing to prune %zu of %zu managed projects "
-		"(more than %ld%%); nothing is pruned in this pass. Check the "
+		"(more than %ld%%; removed from the source or placed on another "
+		"node); nothing is pruned in this pass. Check the "
 		"source, or pass --allow-mass-prune", p->plan.mass_removed,
 		p->plan.mass_managed, p->cfg->mass_prune_percent);
 }

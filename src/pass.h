@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "input/manifest.h"
 #include "observed.h"
+#include "placement.h"
 #include "plan.h"
 #include "source/source.h"
 #include "state.h"
@@ -48,6 +49,9 @@ struct pass {
 	struct strvec adopt;            /* --adopt projects */
 	struct strvec volume_types;     /* "volume\ttype" last declared */
 	struct strvec image_updates;    /* "ref\tdigest": tags that moved */
+	/* this host for placement: --node, --node-labels */
+	struct kvlist node_labels;
+	struct placement_host host;
 };
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now);
@@ -56,6 +60,10 @@ void pass_release(struct pass *p);
 int pass_read_source(struct pass *p, bool with_secrets);
 int pass_open_state(struct pass *p, const char *command, bool lock);
 int pass_observe(struct pass *p);
+/* After apply changed the host: the pass's snapshot replaced by what is
+ * there now, so that `cara status` shows the containers (and digests) the
+ * pass left, not those it found.  p->obs (the plan's) is kept. */
+int pass_observe_after(struct pass *p);
 /*
  * Ask the registries (through the backend) for the digest of every tag
  * the desired projects use whose check is due (--image-check; policy
@@ -66,6 +74,9 @@ int pass_observe(struct pass *p);
  */
 void pass_check_images(struct pass *p, bool record);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
+/* Is project pr placed on this host (placement_decide with --node and
+ * --node-labels)? */
+bool pass_placed_here(const struct pass *p, const struct project *pr);
 /* Print the diagnostics to stderr (text), with a summary line. */
 void pass_report_diags(const struct pass *p);
 /* The line that sums up a validation on stderr: "2 files, 1 project: 0

@@ -35,6 +35,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_CREATE_NETWORK: return "create-network";
 	case ACTION_CREATE_VOLUME: return "create-volume";
 	case ACTION_PULL_IMAGE: return "pull-image";
+	case ACTION_BUILD_IMAGE: return "build-image";
 	case ACTION_CREATE_CONTAINER: return "create-container";
 	case ACTION_START_CONTAINER: return "start-container";
 	case ACTION_RECREATE_CONTAINER: return "recreate-container";
@@ -64,6 +65,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_ADOPTED: return "Adopted";
 	case CAUSE_TYPE_CHANGED: return "TypeChanged";
 	case CAUSE_IMAGE_UPDATED: return "ImageUpdated";
+	case CAUSE_PLACED_ELSEWHERE: return "PlacedElsewhere";
 	}
 	return "Unknown";
 }
@@ -709,6 +711,16 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		if (!s->image || strvec_has(&images, s->image))
 			continue;
 		strvec_push(&images, s->image);
+		if (s->build) {
+			/* its tag names its context: there is nothing to update */
+			if (!observed_has_image(o, s->image)) {
+				a = add_action(pl, ACTION_BUILD_IMAGE, CAUSE_MISSING,
+					       p->name, s->name, xstrdup(s->image), NULL);
+				a->proj = p;
+				a->svc = s;
+			}
+			continue;
+		}
 		if ((moved = image_update(opts, s)) && observed_has_image(o, s->image)) {
 			char *repo = image_ref_repo(s->image);
 			const char *was = observed_image_digest(o,
@@ -1003,7 +1015,8 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 	static const struct observed empty;
 	struct strvec names = STRVEC_INIT;
 	struct verdict_owner vo = { NULL, NULL, STRVEC_INIT };
-	bool may_prune;
+	char *where = NULL;
+	bool may_prune, elsewhere;
 	size_t i;
 
 	if (!obs)
@@ -1023,10 +1036,30 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		 * or objects made by hand, would weaken it) */
 		if (live && (p || prunable(name, opts->known)))
 			out->nmanaged++;
+		/* a valid project placed on another host is not this one's to
+		 * apply, nor to refuse: only what it left here matters */
+		free(where);
+		where = NULL;
+		elsewhere = p && p->valid && opts->host &&
+			    placement_decide(&p->placement, opts->host, &where) ==
+			    PLACEMENT_ELSEWHERE;
 		/* before anything is expired, pruned or applied */
 		vo.name = name;
 		if (!p || p->valid)
 			check_ownership(&vo, p, obs, opts);
+		if (vo.message && elsewhere) {
+			/* another state's objects: not ours to tear down */
+			pp = add_project(out, name, p);
+			pp->verdict = VERDICT_ELSEWHERE;
+			pp->cause = CAUSE_PLACED_ELSEWHERE;
+			pp->message = where;
+			pp->held = live;
+			where = NULL;
+			free(vo.message);
+			vo.message = NULL;
+			strvec_release(&vo.adopted);
+			continue;
+		}
 		if (vo.message && p) {
 			pp = add_project(out, name, p);
 			pp->verdict = VERDICT_REFUSED;
@@ -1054,6 +1087,22 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 				plan_teardown(out, name, p, obs, CAUSE_EXPIRED, opts);
 			} else {
 				pp->verdict = VERDICT_GONE;
+			}
+		} else if (elsewhere) {
+			pp = add_project(out, name, p);
+			pp->cause = CAUSE_PLACED_ELSEWHERE;
+			pp->message = where;
+			where = NULL;
+			if (live && opts->prune && prunable(name, opts->known)) {
+				/* moved away: torn down as a prune is, and
+				 * counted by the guard as one */
+				pp->verdict = VERDICT_TEARDOWN;
+				plan_teardown(out, name, p, obs,
+					      CAUSE_PLACED_ELSEWHERE, opts);
+				out->nremoved++;
+			} else {
+				pp->verdict = VERDICT_ELSEWHERE;
+				pp->held = live;
 			}
 		} else if (p) {
 			pp = add_project(out, name, p);
@@ -1083,6 +1132,7 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		pp->adopted = vo.adopted;
 		memset(&vo.adopted, 0, sizeof(vo.adopted));
 	}
+	free(where);
 	strvec_release(&names);
 	return 0;
 }

@@ -9,7 +9,9 @@
  * reverse dependency order, then the network, then Ephemeral volumes
  * (Managed ones only with purge).  A project that is invalid in the source
  * gets no action at all and is never torn down; nothing is torn down for
- * RemovedFromSource when the source was incomplete.
+ * RemovedFromSource when the source was incomplete.  A project placed on
+ * another host (placement.h) is torn down here as PlacedElsewhere, like a
+ * prune.
  */
 #ifndef CARA_PLAN_H
 #define CARA_PLAN_H
@@ -21,12 +23,14 @@
 #include "model.h"
 #include "names.h"
 #include "observed.h"
+#include "placement.h"
 #include "util.h"
 
 enum action_kind {
 	ACTION_CREATE_NETWORK,
 	ACTION_CREATE_VOLUME,
 	ACTION_PULL_IMAGE,
+	ACTION_BUILD_IMAGE,         /* a build's image is not on the host */
 	ACTION_CREATE_CONTAINER,    /* create, then start (a job: run once) */
 	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
 	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */
@@ -54,6 +58,7 @@ enum action_cause {
 	CAUSE_ADOPTED,             /* another state's container, taken over */
 	CAUSE_TYPE_CHANGED,        /* a volume's declared type is not its recorded one */
 	CAUSE_IMAGE_UPDATED,       /* the registry's digest for the tag moved */
+	CAUSE_PLACED_ELSEWHERE,    /* the project's placement names another host */
 };
 
 struct plan_action {
@@ -76,6 +81,7 @@ enum project_verdict {
 	VERDICT_INVALID,           /* invalid manifest: left alone */
 	VERDICT_GONE,              /* torn down already, nothing left */
 	VERDICT_REFUSED,           /* its objects are not this state's: left alone */
+	VERDICT_ELSEWHERE,         /* placed on another host: nothing here to do */
 };
 
 struct plan_project {
@@ -84,7 +90,10 @@ struct plan_project {
 	enum action_cause cause;   /* for VERDICT_TEARDOWN */
 	const struct project *proj;/* NULL when not in the source */
 	size_t first, count;       /* its slice of plan.actions */
-	char *message;             /* VERDICT_REFUSED: whose the objects are */
+	char *message;             /* VERDICT_REFUSED: whose the objects are;
+	                              PlacedElsewhere: which placement */
+	bool held;                 /* VERDICT_ELSEWHERE: its objects here are
+	                              kept (no prune, or the mass-prune guard) */
 	struct strvec adopted;     /* owners --adopt takes it over from */
 };
 
@@ -95,7 +104,8 @@ struct plan {
 	size_t nprojects, capprojects;
 	size_t nmanaged;           /* projects with objects on the host that
 	                              are in the source or known to the state */
-	size_t nremoved;           /* of those, torn down as RemovedFromSource */
+	size_t nremoved;           /* of those, torn down as RemovedFromSource
+	                              or PlacedElsewhere */
 	size_t nheld;              /* gone from the source but not pruned */
 	/* the mass-prune guard refused: the plan prunes nothing, and these
 	 * are what it would have pruned of how many managed */
@@ -148,6 +158,15 @@ struct plan_options {
 	const struct strvec *image_updates;
 	/* What the backend does itself (NULL: the Engine's). */
 	const struct backend_caps *caps;
+	/*
+	 * This host for placement (NULL: not checked, every project is
+	 * here).  A valid project placed elsewhere (placement_decide) gets no
+	 * apply action; when it has objects here that this state may prune,
+	 * and prune is set, it is torn down (CAUSE_PLACED_ELSEWHERE) and
+	 * counted in nremoved, so the mass-prune guard weighs a mass move
+	 * like a mass removal; else it is VERDICT_ELSEWHERE.
+	 */
+	const struct placement_host *host;
 };
 
 int plan_compute(struct plan *out, const struct project_set *desired,

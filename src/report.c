@@ -6,7 +6,6 @@
  * logged, only its host.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@
 
 
 static const enum action_kind kinds[] = {
-	ACTION_CREATE_NETWORK, ACTION_CREATE_VOLUME, ACTION_PULL_IMAGE,
+	ACTION_CREATE_NETWORK, ACTION_CREATE_VOLUME, ACTION_PULL_IMAGE, ACTION_BUILD_IMAGE,
 	ACTION_CREATE_CONTAINER, ACTION_START_CONTAINER, ACTION_RECREATE_CONTAINER,
 	ACTION_CONNECT_CONTAINER, ACTION_RETYPE_VOLUME,
 	ACTION_REMOVE_CONTAINER, ACTION_REMOVE_NETWORK, ACTION_REMOVE_VOLUME,
@@ -78,43 +77,11 @@ void report_metrics_text(struct buf *out, const struct pass_summary *s)
 int report_metrics_write(const char *file, const struct pass_summary *s)
 {
 	struct buf text = BUF_INIT;
-	char *tmp = xasprintf("%s.tmp.%ld", file, (long)getpid());
-	int fd = -1, rc = -1;
-	size_t off = 0;
+	int rc;
 
 	report_metrics_text(&text, s);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		error_set("cannot write metrics file '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < text.len) {
-		ssize_t w = write(fd, text.ptr + off, text.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set("cannot write metrics file '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		error_set("cannot write metrics file '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, file) < 0) {
-		error_set("cannot replace metrics file '%s': %s", file, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
+	rc = write_file_atomic(file, text.ptr ? text.ptr : "", text.len, 0644,
+			       "metrics file");
 	buf_release(&text);
 	return rc;
 }

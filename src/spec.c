@@ -616,12 +616,19 @@ int spec_service(char out_hash[65], char **out_fields,
 void spec_compute(struct project_set *set, const char *secrets_dir,
 		  struct diags *d)
 {
+	spec_compute_where(set, secrets_dir, d, NULL, NULL);
+}
+
+void spec_compute_where(struct project_set *set, const char *secrets_dir,
+			struct diags *d,
+			bool (*want)(const struct project *p, void *arg), void *arg)
+{
 	size_t i, j, k;
 
 	for (i = 0; i < set->n; i++) {
 		struct project *p = &set->v[i];
 
-		if (!p->valid)
+		if (!p->valid || (want && !want(p, arg)))
 			continue;
 		for (j = 0; j < p->nservices; j++) {
 			struct service *s = &p->services[j];

@@ -40,6 +40,12 @@ char *secret_path(const char *secrets_dir, const char *name, const char *key);
  */
 void spec_compute(struct project_set *set, const char *secrets_dir,
 		  struct diags *d);
+/* The same for the valid projects `want` accepts (want NULL: all); the
+ * others keep NULL hashes and their secrets are not read (a project placed
+ * on another host needs none of this host's secrets). */
+void spec_compute_where(struct project_set *set, const char *secrets_dir,
+			struct diags *d,
+			bool (*want)(const struct project *p, void *arg), void *arg);
 
 /* For tests only. */
 /* Compute one service's hash and fields label (caller frees *out_fields);

@@ -160,7 +160,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE image_checks ("
 	"  ref TEXT PRIMARY KEY, checked INTEGER NOT NULL, digest TEXT"
 	");",
-	/* 6: a cluster service's tasks and what is wrong with them */
+	/* 6: ingress: the routes each project's rules made when it was last
+	 * valid (an invalid project keeps them), one line a route
+	 * (ingress.h route_line) */
+	"CREATE TABLE ingress_routes ("
+	"  project TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (project, line)"
+	");",
+	/* 7: a cluster service's tasks and what is wrong with them */
 	"ALTER TABLE observed_containers ADD COLUMN tasks TEXT;"
 	"ALTER TABLE observed_containers ADD COLUMN problem TEXT;",
 };
@@ -1226,6 +1232,54 @@ int state_image_check(struct state *st, const char *ref, const char *digest,
 		   "INSERT INTO image_checks(ref, checked, digest) VALUES(?1, ?2, ?3)"
 		   " ON CONFLICT(ref) DO UPDATE SET checked = ?2, digest = ?3",
 		   "sls", ref, now, digest);
+}
+
+int state_ingress_routes(struct state *st, struct strvec *out)
+{
+	return column_list(st, out, "cannot list the ingress routes",
+			   "SELECT line FROM ingress_routes ORDER BY project, line", "");
+}
+
+int state_ingress_set_routes(struct state *st, const char *project,
+			     const struct strvec *lines)
+{
+	bool own;
+	size_t i;
+	int rc;
+
+	if (tx_enter(st, &own) < 0)
+		return -1;
+	rc = run(st, "cannot record the ingress routes",
+		 "DELETE FROM ingress_routes WHERE project = ?1", "s", project);
+	for (i = 0; rc == 0 && lines && i < lines->n; i++)
+		rc = run(st, "cannot record the ingress routes",
+			 "INSERT OR IGNORE INTO ingress_routes(project, line) VALUES(?1, ?2)",
+			 "ss", project, lines->v[i]);
+	return tx_leave(st, own, rc);
+}
+
+int state_meta_get(struct state *st, const char *key, char **out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	if (query(st, &s, "cannot read the state's settings",
+		  "SELECT value FROM meta WHERE key = ?1", "s", key) < 0)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*out = col_str(s, 0);
+	else if (rc != SQLITE_DONE)
+		rc = db_error(st->db, "cannot read the state's settings");
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int state_meta_set(struct state *st, const char *key, const char *value)
+{
+	return run(st, "cannot record the state's settings",
+		   "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+		   " ON CONFLICT(key) DO UPDATE SET value = ?2", "ss", key, value);
 }
 
 int state_adoptions(struct state *st, struct strvec *out)

@@ -57,7 +57,7 @@ int state_record_observed(struct state *st, int64_t pass_id,
 			  const struct observed *obs);
 int state_load_observed(struct state *st, int64_t pass_id,
 			struct observed *out);
-/* The newest snapshot (what the last pass saw before it applied);
+/* The newest snapshot (what the last pass left: pass_observe_after);
  * ERR_NOTFOUND when none is kept. */
 int state_load_last_observed(struct state *st, struct observed *out);
 
@@ -90,6 +90,16 @@ int state_identity(struct state *st, char **out);
 /* Owners whose objects a project was taken over from (--adopt), as
  * "project\towner" ("" owner: objects without the label). */
 int state_adoptions(struct state *st, struct strvec *out);
+/* Ingress: every project's recorded routes, one route_line() a string
+ * (ingress.h), and the replacement of one project's (NULL or empty:
+ * it has none any more). */
+int state_ingress_routes(struct state *st, struct strvec *out);
+int state_ingress_set_routes(struct state *st, const char *project,
+			     const struct strvec *lines);
+/* Small values of the state kept in meta (the proxy's: "ingress.*");
+ * *out NULL when key is not set. */
+int state_meta_get(struct state *st, const char *key, char **out);
+int state_meta_set(struct state *st, const char *key, const char *value);
 int state_adopt(struct state *st, const char *project, const char *owner,
 		int64_t now);
 /* The type a volume (Docker name) was last declared with, and all of

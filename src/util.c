@@ -1029,3 +1029,47 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	}
 	out[64] = '\0';
 }
+
+int write_file_atomic(const char *file, const void *data, size_t len, int mode,
+		      const char *what)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", file, (long)getpid());
+	const char *p = data;
+	size_t off = 0;
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0) {
+		error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, file) < 0) {
+		error_set("cannot replace %s '%s': %s", what, file, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}

@@ -102,6 +102,11 @@ char *path_resolve_beneath(const char *root, const char *path);
  * file, EFBIG: larger than max) and out wiped.
  */
 int read_regular_file(const char *path, size_t max, struct buf *out);
+/* Replace file with data (mode, fsync'd, then rename(2) over it), so a
+ * reader sees the old file or the new one, never part of one; what names
+ * the file in messages ("metrics file"). */
+int write_file_atomic(const char *file, const void *data, size_t len, int mode,
+		      const char *what);
 /* Zero the whole allocation (for secrets) and empty b. */
 void buf_wipe(struct buf *b);
 

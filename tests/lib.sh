@@ -39,6 +39,15 @@ cleanup_docker() {
 	vols=$(docker volume ls --filter label=cara.project --format '{{.Name}} {{.Label "cara.project"}}' |
 		awk -v u="$UNIQ" 'index($2, u) == 1 { print $1 }')
 	[ -n "$vols" ] && docker volume rm -f $vols >/dev/null 2>&1
+	# the ingress proxy of this test's state (it has no cara.project)
+	if [ -f "$CARA_STATE_DIR/state.db" ] && command -v sqlite3 >/dev/null 2>&1; then
+		owner=$(sqlite3 "$CARA_STATE_DIR/state.db" \
+			"SELECT value FROM meta WHERE key = 'identity'" 2>/dev/null)
+		ids=
+		[ -n "$owner" ] &&
+			ids=$(docker ps -aq --filter label=cara.ingress --filter "label=cara.owner=$owner")
+		[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	fi
 	return 0
 }
 

@@ -1,6 +1,7 @@
 /*
  * backend/backend.c - the table of backends, looked up by name.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
@@ -16,4 +17,17 @@ const struct backend_ops *backend_find(const char *name)
 		if (!strcmp(backends[i]->name, name))
 			return backends[i];
 	return NULL;
+}
+
+void workload_info_release(struct workload_info *w)
+{
+	if (!w)
+		return;
+	free(w->owner);
+	free(w->spec_hash);
+	free(w->role);
+	free(w->project);
+	free(w->service);
+	free(w->address);
+	memset(w, 0, sizeof(*w));
 }

@@ -51,6 +51,18 @@ struct workload_mount {
 	const struct buf *secret;
 };
 
+/* An image to build from a tar of its context (compose's build). */
+struct image_build_spec {
+	const char *tag;                 /* cara-build/...:HEX */
+	const char *also_tag;            /* compose's image: beside build, or NULL */
+	const char *dockerfile;          /* within the context */
+	const char *target;              /* NULL: the last stage */
+	const struct kvlist *args;
+	const char *project;             /* the image's label cara.built-for */
+	const char *tar;
+	size_t tar_len;
+};
+
 /* One workload (a container on the Engine) as apply wants it. */
 struct workload_spec {
 	const char *name;
@@ -102,6 +114,19 @@ struct workload_state {
 	char id[72];               /* the workload's full id */
 	int64_t started_ns;        /* when it last started, backend clock, unix ns */
 };
+
+/* One workload's state with what the ingress proxy asks of it: a few of
+ * its labels and its address on one network (all owned; release). */
+struct workload_info {
+	struct workload_state st;
+	char *owner;               /* label cara.owner, "" if absent */
+	char *spec_hash;           /* label cara.spec-hash, "" if absent */
+	char *role;                /* label cara.ingress, "" if absent */
+	char *project, *service;   /* labels cara.project, cara.service */
+	char *address;             /* IP on the network asked; NULL: none */
+};
+
+void workload_info_release(struct workload_info *w);
 
 /* What the pass's watcher heard last of one workload name. */
 struct watch_entry {
@@ -171,6 +196,8 @@ struct backend_ops {
 			    char **out_digest);
 	int (*image_pull)(struct backend *b, const char *ref, const char *registry_auth,
 			  void (*note)(void *arg, const char *summary), void *arg);
+	/* Build spec->tar into spec->tag; NULL: this backend builds nothing. */
+	int (*image_build)(struct backend *b, const struct image_build_spec *spec);
 	/* The local images, as observe() has them, in one call. */
 	int (*images)(struct backend *b, struct observed *out);
 
@@ -187,6 +214,9 @@ struct backend_ops {
 	int (*workload_remove)(struct backend *b, const char *name, bool force);
 	int (*workload_state)(struct backend *b, const char *name,
 			      struct workload_state *out);
+	/* network NULL: no address asked */
+	int (*workload_inspect)(struct backend *b, const char *name,
+				const char *network, struct workload_info *out);
 	/* Until it is not running: 0 (*out_exit set), 1 still running after
 	 * timeout_ms, or an error. */
 	int (*workload_wait_exit)(struct backend *b, const char *name,

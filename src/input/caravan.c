@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "input/schema.h"
+#include "placement.h"
 
 /* ---- services ---- */
 
@@ -384,7 +385,7 @@ static const struct field service_fields[] = {
 	FN("replicas", read_replicas, false),
 	FN("mode", read_mode, false),
 	FN("endpointMode", read_endpoint_mode, false),
-	FN("placement", read_placement, false),
+	FN("placement", read_service_placement, false),
 	END
 };
 
@@ -601,6 +602,66 @@ void read_expire_at(struct pctx *c, const struct ynode *v, void *obj)
 	free(t);
 }
 
+/* spec.placement (a compose file's x-cara.placement): placement.h */
+static void f_placement_node(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct project_placement *pl = obj;
+	const char *why;
+	char *t = get_str(c, v);
+
+	if (!t)
+		return;
+	if ((why = placement_check_node(t))) {
+		perr(c, v, "invalid node name '%.64s%s': %s", t,
+		     strlen(t) > 64 ? "..." : "", why);
+		free(t);
+		return;
+	}
+	free(pl->node);
+	pl->node = t;
+}
+
+static void f_placement_selector(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct project_placement *pl = obj;
+	const char *why;
+	size_t i, o;
+
+	get_kvlist(c, v, &pl->selector, false);
+	for (i = 0; i < pl->selector.n; i++) {
+		const struct kv *kv = &pl->selector.v[i];
+		struct ynode at = { .pos = kv->pos };
+
+		o = path_key(c, kv->key);
+		if ((why = placement_check_label_key(kv->key)))
+			perr(c, &at, "invalid label key '%.64s': %s", kv->key, why);
+		else if ((why = placement_check_label_value(kv->value)))
+			perr(c, &at, "invalid label value '%.64s': %s", kv->value, why);
+		path_pop(c, o);
+	}
+}
+
+static const struct field placement_fields[] = {
+	FN("node", f_placement_node, false),
+	FN("nodeSelector", f_placement_selector, false),
+	END
+};
+
+void read_placement(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct project_placement *pl = &((struct project *)obj)->placement;
+	size_t errors = c->d->nerrors + c->hidden_errors;
+
+	pl->present = true;
+	pl->pos = v->pos;
+	if (!walk_map(c, v, placement_fields, pl))
+		return;
+	/* an empty placement would run everywhere: say so rather than guess */
+	if (!pl->node && !pl->selector.n && c->d->nerrors + c->hidden_errors == errors)
+		perr(c, v, "names no node and no nodeSelector (leave placement "
+		     "out to run the project on every host)");
+}
+
 static void f_project_name(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct project *p = obj;
@@ -641,6 +702,7 @@ static const struct field spec_fields[] = {
 	LIST("volumes", volume_item, false),
 	LIST("ingress", read_ingress_item, false),
 	FN("expireAt", read_expire_at, false),
+	FN("placement", read_placement, false),
 	END
 };
 

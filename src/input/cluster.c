@@ -163,7 +163,7 @@ static const struct field placement_fields[] = {
 	END
 };
 
-void read_placement(struct pctx *c, const struct ynode *v, void *obj)
+void read_service_placement(struct pctx *c, const struct ynode *v, void *obj)
 {
 	walk_map(c, v, placement_fields, obj);
 }

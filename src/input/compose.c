@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "input/schema.h"
+#include "names.h"
 #include "source/source.h"
 
 #define MAX_PORT_RANGE 1024      /* ports one "a-b:c-d" entry may expand to */
@@ -38,6 +39,9 @@ struct reader {
 	const struct ynode *configs; /* the top-level configs */
 	const struct ynode *secrets; /* the top-level secrets */
 	struct kvlist secret_refs;   /* compose name -> "name/key" */
+	const struct ynode *pull_build; /* pull_policy: build, of the service */
+	const struct ynode *build_ctx;  /* build.context, of the service */
+	bool build_map;                 /* build: {context: ...}, not build: DIR */
 };
 
 static void kvlist_free(struct kvlist *l)
@@ -1630,8 +1634,7 @@ static void f_pull_policy(struct pctx *c, const struct ynode *v, void *obj)
 	size_t i;
 
 	if (t && !strcmp(t, "build"))
-		perr(c, v, "not supported by cara: pull_policy build (cara builds "
-		     "no images; push the image to a registry)");
+		((struct reader *)c->reader)->pull_build = v;   /* needs build: (read_service) */
 	else if (t && pick(c, v, t, names, ARRAY_SIZE(names), "pull policy", &i))
 		s->pull_policy = policy[i];
 	free(t);
@@ -1787,14 +1790,227 @@ static const struct field deploy_fields[] = {
 	FN("replicas", read_replicas, false),
 	FN("mode", read_compose_mode, false),
 	FN("endpoint_mode", read_endpoint_mode, false),
-	FN("placement", read_placement, false),
+	FN("placement", read_service_placement, false),
 	END
 };
 
+
+/* ---- build: an image from files of the source ---- */
+
+/* image: required unless there is a build (read_service checks) */
+static void f_image(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	const char *why;
+	char *t;
+
+	if (!(t = get_str(c, v)))
+		return;
+	if ((why = manifest_check_image(t)))
+		perr(c, v, "invalid image reference '%.64s': %s", t, why);
+	free(s->image);
+	s->image = t;
+}
+
+static void f_build_context(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+
+	(void)obj;
+	r->build_ctx = v;
+	r->build_map = true;
+}
+
+static void f_build_args(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct build *b = obj;
+	size_t i, o;
+
+	/* an arg without a value would be taken from cara's environment */
+	if (v->type == Y_MAP) {
+		for (i = 0; i + 1 < v->n; i += 2)
+			if (v->kid[i]->type == Y_SCALAR && ynode_is_null(v->kid[i + 1])) {
+				o = path_key(c, v->kid[i]->str);
+				perr(c, v->kid[i], "not supported by cara: a build "
+				     "arg without a value (write its value, "
+				     "${VAR} if it comes from the environment)");
+				path_pop(c, o);
+			}
+	} else if (v->type == Y_SEQ) {
+		for (i = 0; i < v->n; i++)
+			if (v->kid[i]->type == Y_SCALAR && !strchr(v->kid[i]->str, '=')) {
+				o = path_index(c, i);
+				perr(c, v->kid[i], "not supported by cara: a build "
+				     "arg without a value (write NAME=value)");
+				path_pop(c, o);
+			}
+	}
+	get_kv_pairs(c, v, &b->args);
+}
+
+static const struct field build_fields[] = {
+	FN("context", f_build_context, false),
+	STR("dockerfile", struct build, dockerfile, false),
+	FN("args", f_build_args, false),
+	STR("target", struct build, target, false),
+	END
+};
+
+static void f_build(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+
+	((struct reader *)c->reader)->build_ctx = NULL;
+	((struct reader *)c->reader)->build_map = false;
+	build_free(s->build);
+	s->build = xcalloc(1, sizeof(*s->build));
+	if (v->type == Y_SCALAR)
+		((struct reader *)c->reader)->build_ctx = v;
+	else if (v->type == Y_MAP)
+		walk_map(c, v, build_fields, s->build);
+	else
+		perr(c, v, "must be a context path or a mapping, not %s",
+		     ynode_type_name(v));
+}
+
+static int kv_by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+/* Is e the .dockerignore or the Dockerfile (always sent, as docker does)? */
+static bool build_keeps(const struct build *b, const struct file_entry *e)
+{
+	return !strcmp(e->path, ".dockerignore") || !strcmp(e->path, b->dockerfile);
+}
+
+/*
+ * The context of s's build from the snapshot, less what its .dockerignore
+ * excludes, and the image it makes: cara-build/{project}-{service}:HEX16
+ * of the context and the settings.
+ */
+static void build_context(struct pctx *c, const struct project *p,
+			  struct service *s, const struct ynode *at)
+{
+	struct reader *r = c->reader;
+	struct build *b = s->build;
+	const struct ynode *ctx = r->build_ctx;
+	struct volume *v;
+	struct strvec ign = STRVEC_INIT;
+	struct sha256 h;
+	unsigned char md[32];
+	char hex[65], num[64];
+	size_t i, o;
+	const char *rel;
+
+	if (!ctx) {
+		perr(c, at, "build needs a context (a directory of the source)");
+		return;
+	}
+	rel = ctx->type == Y_SCALAR ? ctx->str : "";
+	if (strstr(rel, "://") || !strncmp(rel, "git@", 4)) {
+		perr(c, ctx, "not supported by cara: a remote build context ('%.64s'): "
+		     "the context is a directory of the source", rel);
+		return;
+	}
+	if (!b->dockerfile) {
+		b->dockerfile = xstrdup("Dockerfile");
+	} else {
+		char *df = input_join_rel("", b->dockerfile);
+
+		if (!df || !*df || *b->dockerfile == '/') {
+			perr(c, ctx, "build.dockerfile '%.64s' is not a file within the "
+			     "context", b->dockerfile);
+			free(df);
+			return;
+		}
+		free(b->dockerfile);
+		b->dockerfile = df;
+	}
+	b->context = v = xcalloc(1, sizeof(*v));
+	if (!input_file_volume(c, ctx, v, rel))
+		return;
+	if (!v->is_dir) {
+		perr(c, ctx, "'%.64s' is a file: a build context is a directory", rel);
+		return;
+	}
+	for (i = 0; i < v->nfiles; i++)
+		if (!strcmp(v->files[i].path, ".dockerignore"))
+			dockerignore_parse(v->files[i].data, v->files[i].len, &ign);
+	for (i = o = 0; i < v->nfiles; i++) {
+		if (!ign.n || build_keeps(b, &v->files[i]) ||
+		    !dockerignore_excludes(&ign, v->files[i].path)) {
+			v->files[o++] = v->files[i];
+			continue;
+		}
+		free(v->files[i].path);
+		free(v->files[i].data);
+	}
+	v->nfiles = o;
+	strvec_release(&ign);
+	for (i = 0; i < v->nfiles && strcmp(v->files[i].path, b->dockerfile); i++)
+		;
+	if (i == v->nfiles) {
+		perr(c, ctx, "no %s in the build context '%s' (dockerfile names it, "
+		     "relative to the context)", b->dockerfile,
+		     *v->source_path ? v->source_path : ".");
+		return;
+	}
+	dockerfile_from_images(v->files[i].data, v->files[i].len, &b->from);
+	files_digest(v);
+	/* the image: of this context and these settings */
+	sha256_init(&h);
+	sha256_update(&h, "cara/build/1", 13);
+	sha256_update(&h, v->digest, strlen(v->digest));
+	snprintf(num, sizeof(num), ";%zu:", strlen(b->dockerfile));
+	sha256_update(&h, num, strlen(num));
+	sha256_update(&h, b->dockerfile, strlen(b->dockerfile));
+	snprintf(num, sizeof(num), ";%zu:", b->target ? strlen(b->target) : 0);
+	sha256_update(&h, num, strlen(num));
+	if (b->target)
+		sha256_update(&h, b->target, strlen(b->target));
+	if (b->args.n > 1)
+		qsort(b->args.v, b->args.n, sizeof(*b->args.v), kv_by_key);
+	for (i = 0; i < b->args.n; i++) {
+		snprintf(num, sizeof(num), ";%zu:%zu:", strlen(b->args.v[i].key),
+			 strlen(b->args.v[i].value));
+		sha256_update(&h, num, strlen(num));
+		sha256_update(&h, b->args.v[i].key, strlen(b->args.v[i].key));
+		sha256_update(&h, b->args.v[i].value, strlen(b->args.v[i].value));
+	}
+	sha256_final(&h, md);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(b->digest, sizeof(b->digest), "sha256-%s", hex);
+	/* compose tags the build with image: when both are given */
+	if (s->image && *s->image)
+		b->tag = s->image;
+	else
+		free(s->image);
+	s->image = xasprintf(NAME_BUILD_REPO "%s-%s:%.16s",
+			     p->name ? p->name : "invalid", s->name, hex);
+	s->pull_policy = PULL_NEVER;   /* built here, never pulled */
+}
+
+/* build_context with the errors at services.NAME.build(.context) */
+static void build_finish(struct pctx *c, const struct project *p,
+			 struct service *s, const struct ynode *at)
+{
+	struct reader *r = c->reader;
+	size_t o = path_key(c, "build"), o2 = 0;
+
+	if (r->build_map)
+		o2 = path_key(c, "context");
+	build_context(c, p, s, at);
+	if (r->build_map)
+		path_pop(c, o2);
+	path_pop(c, o);
+}
+
 static const struct field service_fields[] = {
-	NAME("image", struct service, image, manifest_check_image,
-	     "image reference"),
+	FN("image", f_image, false),
 	FN("pull_policy", f_pull_policy, false),
+	FN("build", f_build, false),
 	FN("command", f_command, false),
 	FN("entrypoint", f_entrypoint, false),
 	FN("environment", f_environment, false),
@@ -1848,6 +2064,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	s->restart = RESTART_NO;     /* compose's default */
 	s->name = xstrdup(k->str);
 	r->has_mem = false;
+	r->pull_build = r->build_ctx = NULL;
 	strvec_release(&r->profiles);
 	if ((why = manifest_check_object_name(s->name)))
 		perr(c, k, "invalid service name '%.64s': %s", s->name, why);
@@ -1859,6 +2076,16 @@ static void read_service(struct pctx *c, const struct ynode *k,
 		perr(c, v, "mem_limit and deploy.resources.limits.memory differ");
 	}
 	env_finish(r, s);
+	if (s->build)
+		build_finish(c, p, s, k);
+	else if (r->pull_build)
+		perr(c, r->pull_build, "pull_policy build needs a build section");
+	if (!s->build && !s->image && v->type == Y_MAP) {
+		size_t o = path_key(c, "image");
+
+		perr(c, k, "required (or build)");
+		path_pop(c, o);
+	}
 	if (!s->image)
 		s->image = xstrdup("");
 	if (!profile_enabled(c, &r->profiles)) {
@@ -2021,6 +2248,7 @@ static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)
  * (its own fields, so an unknown one is warned about, not refused). */
 static const struct field x_cara_fields[] = {
 	FN("expireAt", read_expire_at, false),
+	FN("placement", read_placement, false),
 	LIST("ingress", read_ingress_item, false),
 	FN("labels", read_project_labels, false),
 	FN("annotations", read_project_annotations, false),

@@ -277,14 +277,13 @@ void read_shm_size(struct pctx *c, const struct ynode *v, void *obj)
 	free(t);
 }
 
-/* A mapping or a list of "key=value". */
-void read_sysctls(struct pctx *c, const struct ynode *v, void *obj)
+/* A mapping or a list of "key=value" into l (sysctls, build args). */
+void get_kv_pairs(struct pctx *c, const struct ynode *v, struct kvlist *l)
 {
-	struct service *s = obj;
 	size_t i, o;
 
 	if (v->type != Y_SEQ) {
-		get_kvlist(c, v, &s->sysctls, false);
+		get_kvlist(c, v, l, false);
 		return;
 	}
 	for (i = 0; i < v->n; i++) {
@@ -296,16 +295,20 @@ void read_sysctls(struct pctx *c, const struct ynode *v, void *obj)
 				perr(c, v->kid[i], "must be \"key=value\", not "
 				     "'%.64s'", t);
 			else {
-				GROW(s->sysctls.v, s->sysctls.cap, s->sysctls.n + 1);
-				s->sysctls.v[s->sysctls.n].key =
-					xstrndup(t, (size_t)(eq - t));
-				s->sysctls.v[s->sysctls.n].value = xstrdup(eq + 1);
-				s->sysctls.v[s->sysctls.n++].pos = v->kid[i]->pos;
+				GROW(l->v, l->cap, l->n + 1);
+				l->v[l->n].key = xstrndup(t, (size_t)(eq - t));
+				l->v[l->n].value = xstrdup(eq + 1);
+				l->v[l->n++].pos = v->kid[i]->pos;
 			}
 			free(t);
 		}
 		path_pop(c, o);
 	}
+}
+
+void read_sysctls(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_kv_pairs(c, v, &((struct service *)obj)->sysctls);
 }
 
 static const struct field ulimit_fields[] = {

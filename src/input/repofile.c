@@ -9,8 +9,11 @@
  * (files_digest), so that the spec hash of the services mounting it
  * changes exactly when the content or the mode does.
  */
+#include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "input/schema.h"
 #include "source/source.h"
@@ -192,4 +195,182 @@ out:
 	free(path);
 	free(dir);
 	return ok;
+}
+
+/* ---- Dockerfile FROM lines ---- */
+
+/* The next word of *p (spaces skipped), or NULL at the end. */
+static char *next_word(const char **p)
+{
+	const char *s = *p, *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	for (e = s; *e && *e != ' ' && *e != '\t'; e++)
+		;
+	*p = e;
+	return xstrndup(s, (size_t)(e - s));
+}
+
+static bool is_stage(const struct strvec *stages, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < stages->n; i++)
+		if (!strcasecmp(stages->v[i], ref))
+			return true;
+	return false;
+}
+
+void dockerfile_from_images(const char *text, size_t len, struct strvec *out)
+{
+	struct strvec stages = STRVEC_INIT;
+	struct buf line = BUF_INIT;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end, *s;
+		char *word, *ref, *as, *name;
+		size_t n;
+
+		/* a line ending in a backslash goes on (comment lines do not) */
+		n = (size_t)(e - p);
+		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		if (n && p[n - 1] == '\\') {
+			buf_add(&line, p, n - 1);
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		buf_add(&line, p, n);
+		p = nl ? nl + 1 : end;
+		s = buf_cstr(&line);
+		word = next_word(&s);
+		if (!word || strcasecmp(word, "FROM")) {
+			free(word);
+			buf_reset(&line);
+			continue;
+		}
+		free(word);
+		while ((ref = next_word(&s)) && !strncmp(ref, "--", 2))
+			free(ref);   /* --platform=... */
+		as = ref ? next_word(&s) : NULL;
+		name = as && !strcasecmp(as, "AS") ? next_word(&s) : NULL;
+		if (ref && !strchr(ref, '$') && strcmp(ref, "scratch") &&
+		    !is_stage(&stages, ref)) {
+			const char *last = strrchr(ref, '/');
+			char *want;
+
+			last = last ? last + 1 : ref;
+			want = !strchr(last, ':') && !strchr(ref, '@') ?
+			       xasprintf("%s:latest", ref) : xstrdup(ref);
+			if (strvec_has(out, want))
+				free(want);
+			else
+				strvec_push_nodup(out, want);
+		}
+		if (name)   /* a stage: compared without regard to case */
+			strvec_push_nodup(&stages, name);
+		free(as);
+		free(ref);
+		buf_reset(&line);
+	}
+	strvec_release(&stages);
+	buf_release(&line);
+}
+
+/* ---- .dockerignore ---- */
+
+void dockerignore_parse(const char *text, size_t len, struct strvec *out)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		char *line, *clean;
+		bool neg = false;
+		size_t n;
+
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		n = (size_t)(e - p);
+		if (n && *p != '#') {
+			line = xstrndup(p, n);
+			if (*line == '!')
+				neg = true;
+			/* cleaned as a path: no leading '/', no "." or ".." parts */
+			clean = input_join_rel("", line + neg);
+			if (clean && *clean)
+				strvec_push_nodup(out, neg ? xasprintf("!%s", clean) :
+						  xstrdup(clean));
+			free(clean);
+			free(line);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Do the segments pat[pi..np) match seg[si..ns)?  "**" spans any number
+ * of segments, the others are fnmatch patterns of one segment. */
+static bool match_segments(char **pat, size_t pi, size_t np, char **seg,
+			   size_t si, size_t ns)
+{
+	for (; pi < np; pi++, si++) {
+		if (!strcmp(pat[pi], "**")) {
+			size_t k;
+
+			for (k = si; k <= ns; k++)
+				if (match_segments(pat, pi + 1, np, seg, k, ns))
+					return true;
+			return false;
+		}
+		if (si >= ns || fnmatch(pat[pi], seg[si], 0))
+			return false;
+	}
+	return si == ns;
+}
+
+static void split_path(const char *s, struct strvec *out)
+{
+	const char *p = s, *slash;
+
+	while (*p) {
+		slash = strchr(p, '/');
+		strvec_push_nodup(out, slash ? xstrndup(p, (size_t)(slash - p)) :
+				  xstrdup(p));
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+}
+
+bool dockerignore_excludes(const struct strvec *patterns, const char *path)
+{
+	struct strvec seg = STRVEC_INIT;
+	bool out = false;
+	size_t i, k;
+
+	split_path(path, &seg);
+	for (i = 0; i < patterns->n; i++) {
+		const char *p = patterns->v[i];
+		bool neg = *p == '!';
+		struct strvec pat = STRVEC_INIT;
+
+		split_path(p + neg, &pat);
+		/* the path itself, or a directory it is in */
+		for (k = seg.n; k >= 1; k--)
+			if (match_segments(pat.v, 0, pat.n, seg.v, 0, k)) {
+				out = !neg;
+				break;
+			}
+		strvec_release(&pat);
+	}
+	strvec_release(&seg);
+	return out;
 }

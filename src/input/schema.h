@@ -116,6 +116,8 @@ bool get_int(struct pctx *c, const struct ynode *n, long long min,
 bool get_bool(struct pctx *c, const struct ynode *n, bool *out);
 bool get_duration(struct pctx *c, const struct ynode *n, int64_t *out);
 bool get_strlist(struct pctx *c, const struct ynode *n, struct strvec *out);
+/* A mapping, or a list of "key=value" (input/hostcfg.c). */
+void get_kv_pairs(struct pctx *c, const struct ynode *v, struct kvlist *l);
 /* A mapping of strings (labels, annotations) into l; with service_labels,
  * keys starting with "cara." are refused. */
 void get_kvlist(struct pctx *c, const struct ynode *n, struct kvlist *l,
@@ -142,16 +144,16 @@ field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
 /* Project fields both formats share (caravan.c; a compose file's x-cara):
  * obj is a struct project; read_ingress_item reads one list item. */
 field_fn read_expire_at, read_ingress_item, read_project_labels,
-	 read_project_annotations;
+	 read_project_annotations, read_placement;
 /* The host settings (input/hostcfg.c); obj is a struct service. */
 field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_init, read_tmpfs, read_hostname, read_stop_signal,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases;
 /* The fields a cluster backend honours (input/cluster.c); obj is a
- * struct service.  read_placement reads {constraints: [...]}. */
+ * struct service.  read_service_placement reads {constraints: [...]}. */
 field_fn read_replicas, read_mode, read_compose_mode, read_endpoint_mode,
-	 read_constraints, read_placement;
+	 read_constraints, read_service_placement;
 /* NULL when c is a placement constraint Swarm understands, else why not. */
 const char *manifest_check_constraint(const char *c);
 
@@ -173,6 +175,19 @@ bool input_file_volume(struct pctx *c, const struct ynode *at,
 		       struct volume *v, const char *rel);
 /* Sort v's files and set v->digest ("sha256-HEX" of layout, mode, data). */
 void files_digest(struct volume *v);
+/*
+ * .dockerignore (input/repofile.c): patterns, one a line ('#' comments,
+ * '!' exceptions, '**' any number of directories), the last that matches
+ * a path or one of its parent directories deciding.  Does the file at
+ * path (relative to the context) stay out of the build context?
+ */
+bool dockerignore_excludes(const struct strvec *patterns, const char *path);
+/* The images a Dockerfile's FROM lines name, with ":latest" where no tag
+ * or digest is written; not a stage of its own, not one with a ${ARG}, not
+ * scratch. */
+void dockerfile_from_images(const char *text, size_t len, struct strvec *out);
+/* The patterns of a .dockerignore's text (cleaned; '!' kept in front). */
+void dockerignore_parse(const char *text, size_t len, struct strvec *out);
 
 /*
  * A project a reader has filled (*p is taken): checked as a whole and

@@ -422,6 +422,42 @@ static void check_cycles(struct vctx *v, const struct name_ix *six)
 	free(color);
 }
 
+/*
+ * A rule's port that its service is known not to listen on: known when
+ * the service declares the ports it serves (ports' containerPort,
+ * compose's expose); a service that declares none may listen anywhere.
+ */
+static void check_ingress_port(struct vctx *v, const struct ingress *in, size_t i)
+{
+	const struct service *s = project_find_service(v->p, in->target_service);
+	struct buf known = BUF_INIT;
+	size_t k;
+
+	if (!s || (!s->nports && !s->expose.n) || in->target_port <= 0)
+		return;
+	for (k = 0; k < s->nports; k++) {
+		if (s->ports[k].container_port == in->target_port)
+			goto out;
+		buf_printf(&known, "%s%d", known.len ? ", " : "", s->ports[k].container_port);
+	}
+	for (k = 0; k < s->expose.n; k++) {
+		long long port;
+		const char *e = s->expose.v[k], *slash = strchr(e, '/');
+		char *num = slash ? xstrndup(e, (size_t)(slash - e)) : xstrdup(e);
+		int r = parse_ll(num, 1, 65535, &port);
+
+		free(num);
+		if (r == 0 && port == in->target_port)
+			goto out;
+		buf_printf(&known, "%s%s", known.len ? ", " : "", e);
+	}
+	vwarn(v, in->pos, "spec.ingress[%zu].target.port|service '%s' does not "
+	      "listen on port %d (it declares %s): the route will answer 502", i,
+	      s->name, in->target_port, buf_cstr(&known));
+out:
+	buf_release(&known);
+}
+
 static void check_ingress(struct vctx *v, const struct name_ix *six,
 			  const char *const *svcnames)
 {
@@ -438,6 +474,8 @@ static void check_ingress(struct vctx *v, const struct name_ix *six,
 			verr(v, in->pos, "spec.ingress[%zu].target.service|unknown "
 			     "service '%s'%s", i, in->target_service,
 			     hint(&h, in->target_service, svcnames, p->nservices));
+		else
+			check_ingress_port(v, in, i);
 	}
 	buf_release(&h);
 }
@@ -654,9 +692,16 @@ struct binding {
 	int port;
 	const char *proto;
 	const char *ip;          /* normalised by the parser; "" = any address */
+	const char *node;        /* its project's placement.node, or NULL */
 	size_t proj, svc, idx;   /* file order */
 	size_t order;
 };
+
+/* Is p placed on the node called `node` by name (placement.node)? */
+static bool placed_on(const struct project *p, const char *node)
+{
+	return p->placement.node && !strcasecmp(p->placement.node, node);
+}
 
 static bool wildcard(const char *ip)
 {
@@ -701,7 +746,8 @@ static void report_binding(struct sctx *s, const struct binding *b,
  * address, on any address (wildcard), or, being a wildcard itself, with
  * the earliest earlier binding of the group.
  */
-static void check_port_group(struct sctx *s, struct binding *g, size_t n)
+static void check_port_group(struct sctx *s, struct binding *g, size_t n,
+			     const char *focus)
 {
 	const struct binding *first_any = NULL, *first_wild = NULL;
 	size_t i, run = 0;
@@ -725,9 +771,69 @@ static void check_port_group(struct sctx *s, struct binding *g, size_t n)
 		if (wildcard(g[i].ip) && first_any->order < g[i].order &&
 		    (!partner || first_any->order < partner->order))
 			partner = first_any;
-		if (partner)
+		if (partner && (!focus || placed_on(&s->set->v[g[i].proj], focus) ||
+				placed_on(&s->set->v[partner->proj], focus)))
 			report_binding(s, &g[i], partner);
 	}
+}
+
+/*
+ * Host ports bound twice on one host.  Projects placed on different nodes
+ * by name (placement.node) never share a host; a project that names no
+ * node (unplaced: every host; nodeSelector only: any host) may share one
+ * with any other.  So within one (port, protocol) group the bindings
+ * that name no node are checked against each other, then those of each
+ * node against themselves and the ones that name no node, reporting only
+ * conflicts that involve that node (none twice).  Linear in the bindings
+ * after sorting, unless many bindings that name no node share a port
+ * with many nodes.
+ */
+struct port_run {
+	struct binding *v;
+	size_t n, cap;
+};
+
+static void run_add(struct port_run *r, const struct binding *b)
+{
+	GROW(r->v, r->cap, r->n + 1);
+	r->v[r->n++] = *b;
+}
+
+static int binding_node_cmp(const void *a, const void *b)
+{
+	const struct binding *x = a, *y = b;
+	int c = strcasecmp(x->node, y->node);
+
+	return c ? c : binding_cmp(a, b);
+}
+
+static void check_port_nodes(struct sctx *s, struct binding *g, size_t n)
+{
+	struct port_run any = { 0 }, placed = { 0 }, run = { 0 };
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		run_add(g[i].node ? &placed : &any, &g[i]);
+	if (any.n > 1)
+		check_port_group(s, any.v, any.n, NULL);
+	sort_items(placed.v, placed.n, sizeof(*placed.v), binding_node_cmp);
+	for (i = 0; i < placed.n; i = j) {
+		for (j = i + 1; j < placed.n &&
+		     !strcasecmp(placed.v[j].node, placed.v[i].node); j++)
+			;
+		run.n = 0;
+		for (k = i; k < j; k++)
+			run_add(&run, &placed.v[k]);
+		for (k = 0; k < any.n; k++)
+			run_add(&run, &any.v[k]);
+		if (run.n > 1) {
+			sort_items(run.v, run.n, sizeof(*run.v), binding_cmp);
+			check_port_group(s, run.v, run.n, placed.v[i].node);
+		}
+	}
+	free(any.v);
+	free(placed.v);
+	free(run.v);
 }
 
 static void set_ports(struct sctx *s)
@@ -735,6 +841,7 @@ static void set_ports(struct sctx *s)
 	struct project_set *set = s->set;
 	struct binding *v = NULL;
 	size_t n = 0, cap = 0, i, j, k, start;
+	bool nodes;
 
 	for (i = 0; i < set->n; i++) {
 		const struct project *p = &set->v[i];
@@ -752,6 +859,7 @@ static void set_ports(struct sctx *s)
 				v[n].ip = pt->host_ip ? pt->host_ip : "";
 				if (wildcard(v[n].ip))
 					v[n].ip = "";
+				v[n].node = p->placement.node;
 				v[n].proj = i;
 				v[n].svc = j;
 				v[n].idx = k;
@@ -761,11 +869,14 @@ static void set_ports(struct sctx *s)
 	}
 	sort_items(v, n, sizeof(*v), binding_cmp);
 	for (start = 0; start < n; start = i) {
+		nodes = v[start].node != NULL;
 		for (i = start + 1; i < n && v[i].port == v[start].port &&
 		     !strcmp(v[i].proto, v[start].proto); i++)
-			;
-		if (i - start > 1)
-			check_port_group(s, v + start, i - start);
+			nodes = nodes || v[i].node;
+		if (i - start > 1 && nodes)
+			check_port_nodes(s, v + start, i - start);
+		else if (i - start > 1)
+			check_port_group(s, v + start, i - start, NULL);
 	}
 	free(v);
 }

@@ -2,7 +2,7 @@
  * source/dir.c - the local directory source: the same snapshot as a git
  * commit (source.h), with the same file-name rule and caps.  Every
  * *.yaml / *.yml below the directory, recursively and sorted; names
- * starting with '.' skipped (but .env); a symbolic link followed only while
+ * starting with '.' skipped (but .env and .dockerignore); a symbolic link followed only while
  * it stays inside the tree; a directory reached twice read once.  A compose
  * file given alone is read with the .env and *.env files beside it.
  */
@@ -170,8 +170,8 @@ static void collect(struct dirwalk *w, const char *rel, int depth)
 		goto out;
 	}
 	while ((de = readdir(dir)))
-		/* ., .., .git, .github, dotfiles; but a compose .env */
-		if (de->d_name[0] != '.' || source_manifest_name(de->d_name))
+		/* not ., .., .git, .github, dotfiles; but .env, .dockerignore */
+		if (source_kept_name(de->d_name))
 			strvec_push(&names, de->d_name);
 	closedir(dir);
 	if (names.n > 1)

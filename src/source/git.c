@@ -1510,7 +1510,7 @@ static int walk_tree(struct fetch_ctx *c, git_repository *repo,
 	for (i = 0; i < n; i++) {
 		e = git_tree_entry_byindex(tree, i);
 		name = git_tree_entry_name(e);
-		if (name[0] == '.' && !source_manifest_name(name))
+		if (!source_kept_name(name))
 			continue;
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
 			path = xasprintf("%s%s/", prefix, name);

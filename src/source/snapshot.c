@@ -63,6 +63,12 @@ bool source_manifest_name(const char *name)
 	       (n > 4 && !strcmp(name + n - 4, ".env"));
 }
 
+bool source_kept_name(const char *name)
+{
+	return name[0] != '.' || source_manifest_name(name) ||
+	       !strcmp(name, ".dockerignore");
+}
+
 const char *const source_compose_names[SOURCE_COMPOSE_NAMES] = {
 	"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
 };

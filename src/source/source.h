@@ -48,6 +48,9 @@ bool source_manifest_name(const char *name);   /* also .env, *.env */
 #define SOURCE_MAX_EXTRA_FILES 2000
 #define SOURCE_MAX_EXTRA_BYTES ((size_t)64 << 20)
 bool source_yaml_name(const char *name);       /* the YAML ones among them */
+/* Is a file or directory of that name read at all?  Not .git, .github or
+ * other dotfiles, but .env and a build context's .dockerignore. */
+bool source_kept_name(const char *name);
 /* compose's file names, in its order of precedence within a directory;
  * the rank of a base name among them, or -1 */
 #define SOURCE_COMPOSE_NAMES 4

@@ -70,6 +70,10 @@ flag_value() {
 	--output|--log-format) echo text ;;
 	--notify-url) echo http://localhost/ ;;
 	--interpolate-allow) echo HOME ;;
+	--node-labels) echo zone=a ;;
+	--ingress) echo caddy ;;
+	--ingress-internal-address|--ingress-public-address) echo 127.0.0.1 ;;
+	--ingress-tls) echo off ;;
 	--backend) echo engine ;;
 	--swarm-endpoint-mode) echo vip ;;
 	*) echo 1 ;;

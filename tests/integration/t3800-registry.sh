@@ -16,6 +16,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 REG="127.0.0.1:$PORT"
 IMG1="$REG/cara-$UNIQ/app:1"
 IMG2="$REG/cara-$UNIQ/app:2"
+IMG3="$REG/cara-$UNIQ/base:1"
 USER_NAME=cara
 PASSWORD="pw-$UNIQ-Zq7"
 WRONG="wrong-$UNIQ-Xk4"
@@ -26,7 +27,9 @@ REG_PID=
 
 registry_cleanup() {
 	cleanup_docker
-	docker rmi "$IMG1" "$IMG2" >/dev/null 2>&1
+	docker rmi "$IMG1" "$IMG2" "$IMG3" >/dev/null 2>&1
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^cara-build/$UNIQ-" |
+		xargs -r docker rmi -f >/dev/null 2>&1
 	if [ -n "$REG_PID" ]; then
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
@@ -131,6 +134,26 @@ test_expect_success '--registry-auth-file (and CARA_REGISTRY_AUTH_FILE) with the
 	expect_state "$Q-s" running &&
 	$CARA config --registry-auth-file "$TEST_DIR/right.json" >out 2>err && collect &&
 	expect_contains out "$TEST_DIR/right.json"
+'
+
+B="$UNIQ-built"
+test_expect_success 'a compose build FROM a private image: its base pulled with the credentials' '
+	docker tag "$CARA_TEST_IMAGE" "$IMG3" &&
+	DOCKER_CONFIG="$TEST_DIR/login" docker push "$IMG3" >/dev/null &&
+	docker rmi "$IMG3" >/dev/null &&
+	mkdir -p m/$B/ctx &&
+	printf "FROM %s AS base\nFROM base\nRUN echo built > /built\n" "$IMG3" > m/$B/ctx/Dockerfile &&
+	printf "services:\n  s:\n    build: ctx\n    command: [sh, -c, \"%s\"]\n    stop_grace_period: 1s\n" \
+		"$TRAP_SLEEP" > m/$B/compose.yaml &&
+	expect_exit 4 env DOCKER_CONFIG="$TEST_DIR/nocreds" $CARA sync --path m 2>err >out &&
+	collect &&
+	expect_contains err "registry $REG needs credentials" &&
+	! docker image inspect "$IMG3" >/dev/null 2>&1 &&
+	DOCKER_CONFIG="$TEST_DIR/login" $CARA sync --path m 2>err >out &&
+	collect &&
+	expect_contains err "pulling image $IMG3" &&
+	expect_state "$B-s" running &&
+	[ "$(docker exec $B-s cat /built)" = built ]
 '
 
 test_expect_success 'the password is nowhere: output, status, describe, state.db' '

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "input/manifest.h"
+#include "input/schema.h"
 #include "source/source.h"
 #include "tap.h"
 
@@ -437,7 +438,7 @@ static const struct refusal refusals[] = {
 	{ "    networks: {default: {ipv4_address: 10.0.0.2}}\n",
 	  "networks.default.ipv4_address: not supported by cara" },
 	{ "    profiles: [\"-x\"]\n", "invalid profile name '-x'" },
-	{ "    build: .\n", "services.s.build: not supported by cara" },
+	{ "    build: .\n", "services.s.build: no Dockerfile in the build context 'app'" },
 	{ "    container_name: x\n", "container_name: not supported by cara" },
 	{ "    pull_policy: build\n", "pull_policy build" },
 	{ "    pull_policy: sometimes\n", "invalid pull policy 'sometimes'" },
@@ -691,6 +692,30 @@ static void test_x_cara(void)
 	      "  ingress:\n    - {name: a, host: a.example.com, "
 	      "target: {service: nope, port: 80}}\n");
 	expect(&t, "nope", "an ingress target checked as a Project's");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  placement: {node: node2, nodeSelector: {zone: b}}\n");
+	clean(&t, "x-cara.placement read");
+	p = t.set.n ? &t.set.v[0] : NULL;
+	ok(p && p->placement.present && p->placement.node &&
+	   !strcmp(p->placement.node, "node2") && p->placement.selector.n == 1 &&
+	   !strcmp(p->placement.selector.v[0].key, "zone") &&
+	   !strcmp(p->placement.selector.v[0].value, "b"),
+	   "  node and nodeSelector, as a Project's");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n"
+	      "  placement: {node: -bad}\n");
+	expect(&t, "app/compose.yaml:4:21: x-cara.placement.node: invalid node name "
+	       "'-bad'", "a bad node name: file, line, field");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\nx-cara:\n  placement: {}\n");
+	expect(&t, "x-cara.placement: names no node and no nodeSelector",
+	       "an empty x-cara.placement is an error");
+	t_free(&t);
+	t_one(&t, "services:\n  s: {image: busybox}\n");
+	ok(t.set.n == 1 && !t.set.v[0].placement.present,
+	   "no x-cara.placement: every host");
 	t_free(&t);
 	t_one(&t, "services:\n  s: {image: busybox}\nx-cara: [1]\n");
 	expect(&t, "x-cara: must be a mapping, not a list", "x-cara a mapping");
@@ -1479,6 +1504,180 @@ static void test_single_file(void)
 	t_free(&t);
 }
 
+
+static const char *build_image_of(struct t *t)
+{
+	const struct service *s = t->set.n ? project_find_service(&t->set.v[0], "web") : NULL;
+
+	return s ? s->image : "";
+}
+
+static void test_build(void)
+{
+	static const char *const base[] = {
+		"app/compose.yaml", "services:\n  web:\n    build: {context: ./ctx, "
+		"args: {A: one}, target: run}\n    image: shop/web:dev\n",
+		"app/ctx/.dockerignore", "# comment\n*.log\n/cache\n!keep.log\n",
+		"app/ctx/Dockerfile", "FROM busybox\nCOPY . /app\n",
+		"app/ctx/cache/blob", "big",
+		"app/ctx/keep.log", "kept",
+		"app/ctx/main.txt", "one",
+		"app/ctx/x.log", "ignored",
+		NULL };
+	const char *files[ARRAY_SIZE(base)];
+	const struct service *s;
+	char *img;
+	struct t t;
+	size_t i;
+
+	memcpy(files, base, sizeof(base));
+	t_load(&t, files);
+	clean(&t, "a build with context, args and target is read");
+	s = svc(&t, "web");
+	ok(s && s->build && !strncmp(s->image, "cara-build/app-web:", 19) &&
+	   strlen(s->image) == 19 + 16, "the image is cara-build/PROJECT-SERVICE:HEX16");
+	ok(s && s->pull_policy == PULL_NEVER, "  and never pulled");
+	ok(s && s->build && s->build->tag && !strcmp(s->build->tag, "shop/web:dev"),
+	   "  image: beside build is a tag of it");
+	ok(s && s->build && s->build->target && !strcmp(s->build->target, "run") &&
+	   s->build->args.n == 1 && !strcmp(s->build->args.v[0].value, "one"),
+	   "  target and args");
+	if (s && s->build) {
+		const struct volume *v = s->build->context;
+		bool cache = false, xlog = false, keep = false, df = false, ign = false;
+
+		for (i = 0; i < v->nfiles; i++) {
+			cache |= !strcmp(v->files[i].path, "cache/blob");
+			xlog |= !strcmp(v->files[i].path, "x.log");
+			keep |= !strcmp(v->files[i].path, "keep.log");
+			df |= !strcmp(v->files[i].path, "Dockerfile");
+			ign |= !strcmp(v->files[i].path, ".dockerignore");
+		}
+		ok(!cache && !xlog, ".dockerignore: a directory and a glob stay out");
+		ok(keep, "  an exception (!) comes back");
+		ok(df && ign, "  the Dockerfile and .dockerignore are always sent");
+	}
+	img = xstrdup(build_image_of(&t));
+	t_free(&t);
+
+	files[13] = "ignored, changed";
+	t_load(&t, files);
+	is_str(build_image_of(&t), img, "a change to an ignored file: the same image");
+	t_free(&t);
+	files[13] = base[13];
+	files[11] = "two";
+	t_load(&t, files);
+	ok(strcmp(build_image_of(&t), img), "a change to a file of the context: a new image");
+	t_free(&t);
+	files[11] = base[11];
+	files[1] = "services:\n  web:\n    build: {context: ./ctx, args: {A: two}, "
+		   "target: run}\n    image: shop/web:dev\n";
+	t_load(&t, files);
+	ok(strcmp(build_image_of(&t), img), "another build arg: a new image");
+	t_free(&t);
+	files[1] = "services:\n  web:\n    build: ctx\n";
+	t_load(&t, files);
+	clean(&t, "build: DIR, no image");
+	s = svc(&t, "web");
+	ok(s && s->build && !s->build->tag && !s->build->target, "  no tag, no target");
+	t_free(&t);
+	free(img);
+
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "    build: ../..\n", "services.web.build: '../..' leaves the source" },
+		{ "    build: {context: ./ctx, dockerfile: Nope}\n",
+		  "services.web.build.context: no Nope in the build context 'app/ctx'" },
+		{ "    build: {context: ./ctx, dockerfile: ../Dockerfile}\n",
+		  "is not a file within the context" },
+		{ "    build: {context: 'https://example.com/r.git'}\n",
+		  "not supported by cara: a remote build context" },
+		{ "    build: {context: ./ctx, args: {A: }}\n",
+		  "services.web.build.args.A: not supported by cara: a build arg without a value" },
+		{ "    build: {context: ./ctx, args: [A]}\n", "a build arg without a value" },
+		{ "    build: {context: ./ctx, ssh: [default]}\n",
+		  "services.web.build.ssh: not supported by cara: ssh" },
+		{ "    build: {dockerfile: Dockerfile}\n", "build needs a context" },
+		{ "    build: ./ctx/main.txt\n", "is a file: a build context is a directory" },
+		{ "    image: busybox\n    pull_policy: build\n",
+		  "pull_policy build needs a build section" },
+		{ "    command: [true]\n", "services.web.image: required (or build)" },
+	};
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *y = xasprintf("services:\n  web:\n%s", bad[i].yaml);
+
+		files[1] = y;
+		t_load(&t, files);
+		expect(&t, bad[i].want, "refused: %s", bad[i].want);
+		ok(!t.set.n || !t.set.v[0].valid, "  the project is invalid");
+		t_free(&t);
+		free(y);
+	}
+}
+
+
+static void test_dockerfile_from(void)
+{
+	static const char df[] =
+		"# syntax=docker/dockerfile:1\n"
+		"ARG BASE=alpine\n"
+		"FROM --platform=linux/amd64 golang:1.22 AS Build\n"
+		"RUN go build\n"
+		"from registry.example.com:5000/team/base AS runtime\n"
+		"FROM ${BASE}\n"
+		"FROM build AS again\n"
+		"FROM scratch\n"
+		"FROM \\\n    busybox@sha256:0123\n"
+		"FROM golang:1.22\n"
+		"RUN echo FROM not-an-image\n";
+	struct strvec v = STRVEC_INIT;
+
+	dockerfile_from_images(df, strlen(df), &v);
+	ok(v.n == 3, "three images to pull (got %zu)", v.n);
+	is_str(v.n > 0 ? v.v[0] : "", "golang:1.22", "  a tag as written, --platform skipped");
+	is_str(v.n > 1 ? v.v[1] : "", "registry.example.com:5000/team/base:latest",
+	       "  no tag: latest (a port is not a tag), lower-case from");
+	is_str(v.n > 2 ? v.v[2] : "", "busybox@sha256:0123", "  a digest, on a continued line");
+	ok(!strvec_has(&v, "build:latest") && !strvec_has(&v, "scratch:latest"),
+	   "  not a stage (any case), not scratch, not an ${ARG}, once each");
+	strvec_release(&v);
+}
+
+static void test_dockerignore(void)
+{
+	static const struct { const char *pats, *path; bool out; } cases[] = {
+		{ "*.log", "a.log", true },
+		{ "*.log", "sub/a.log", false },       /* * stays in one directory */
+		{ "**/*.log", "sub/deep/a.log", true },
+		{ "**/*.log", "a.log", true },         /* ** is also no directory */
+		{ "cache", "cache/x/y", true },        /* a directory: all below it */
+		{ "/cache/", "cache/x", true },        /* cleaned */
+		{ "./cache", "cache", true },
+		{ "cache", "sub/cache", false },
+		{ "*\n!keep", "keep", false },          /* the last match decides */
+		{ "!keep\n*", "keep", true },
+		{ "docs\n!docs/README", "docs/README", false },
+		{ "docs\n!docs/README", "docs/other", true },
+		{ "# a comment\n\n   ", "# a comment", false },
+		{ "a?c", "abc", true },
+		{ "a?c", "a/c", false },
+		{ "[ab]x", "bx", true },
+		{ "src/**/test", "src/test", true },
+		{ "src/**/test", "src/a/b/test/f", true },
+		{ "../up", "up", false },               /* leaves: dropped */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct strvec p = STRVEC_INIT;
+
+		dockerignore_parse(cases[i].pats, strlen(cases[i].pats), &p);
+		ok(dockerignore_excludes(&p, cases[i].path) == cases[i].out,
+		   ".dockerignore case %zu: %s %s", i, cases[i].path,
+		   cases[i].out ? "out" : "in");
+		strvec_release(&p);
+	}
+}
+
 int main(void)
 {
 	test_mapping();
@@ -1505,6 +1704,9 @@ int main(void)
 	test_dir_source();
 	test_dir_links();
 	test_single_file();
+	test_build();
+	test_dockerignore();
+	test_dockerfile_from();
 	error_clear();
 	return tap_done();
 }

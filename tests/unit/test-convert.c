@@ -205,6 +205,9 @@ static void cmp_project(const struct project *a, const struct project *b)
 	DIFF(kv_ne(&a->annotations, &b->annotations), "metadata.annotations");
 	DIFF(a->has_expire != b->has_expire || a->expire_at != b->expire_at,
 	     "expireAt");
+	DIFF(a->placement.present != b->placement.present ||
+	     str_ne(a->placement.node, b->placement.node) ||
+	     kv_ne(&a->placement.selector, &b->placement.selector), "placement");
 	DIFF(a->valid != b->valid, "valid");
 	DIFF(a->nservices != b->nservices, "services");
 	for (i = 0; !why && i < a->nservices; i++)
@@ -312,6 +315,7 @@ static const char rich_manifest[] =
 	"  annotations: {note: \"a # b\", empty: \"\", colon: \":x\"}\n"
 	"spec:\n"
 	"  expireAt: 2030-06-30T18:00:00+02:00\n"
+	"  placement: {node: node-1, nodeSelector: {zone: a, example.com/disk: ssd}}\n"
 	"  services:\n"
 	"    - name: web\n"
 	"      image: nginx:${TAG}\n"

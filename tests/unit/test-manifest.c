@@ -353,7 +353,7 @@ static void test_extensions(void)
 		"    - {name: shared, type: External, externalName: shared-data}\n"
 		"    - {name: logs, type: External}\n"
 		"  ingress:\n"
-		"    - {name: web, host: web, target: {service: web, port: 80}}\n", &o);
+		"    - {name: web, host: web, target: {service: web, port: 53}}\n", &o);
 	clean(&t, "every extension field: no finding");
 	p = first(&t);
 	s = p ? project_find_service(p, "web") : NULL;
@@ -821,6 +821,11 @@ static const struct rule_case rules[] = {
 	  "    - {name: i, host: a.example.com, target: {service: a, port: 80}}\n"
 	  "    - {name: i, host: b.example.com, target: {service: a, port: 80}}\n",
 	  "spec.ingress[1].name: duplicate ingress name 'i' (first declared at line 8)", true },
+	{ "ingress to a port its service does not declare",
+	  "  services: [{name: a, image: x, ports: [{containerPort: 8080}]}]\n  ingress:\n"
+	  "    - {name: i, host: a.example.com, target: {service: a, port: 80}}\n",
+	  "t.yaml:8:7: warning: spec.ingress[0].target.port: service 'a' does not listen on port 80 "
+	  "(it declares 8080): the route will answer 502", false },
 	{ "ingress to an unknown service",
 	  "  services: [{name: app, image: x}]\n  ingress:\n"
 	  "    - {name: i, host: a.example.com, target: {service: ap, port: 80}}\n",
@@ -1530,9 +1535,94 @@ static void test_load_dir(void)
 #undef W
 }
 
+/* ---- spec.placement ---- */
+
+static void test_placement(void)
+{
+	struct t t;
+	const struct project *p;
+
+	t_parse(&t, HEAD "  placement:\n    node: node1\n"
+		"    nodeSelector: {zone: a, example.com/disk: ssd}\n"
+		"  services: [{name: a, image: x}]\n");
+	clean(&t, "placement read");
+	p = first(&t);
+	ok(p && p->placement.present && p->placement.node &&
+	   !strcmp(p->placement.node, "node1") && p->placement.selector.n == 2 &&
+	   !strcmp(p->placement.selector.v[0].key, "zone") &&
+	   !strcmp(p->placement.selector.v[0].value, "a") &&
+	   !strcmp(p->placement.selector.v[1].key, "example.com/disk") &&
+	   p->placement.pos.line == 7, "  node and nodeSelector into the model");
+	t_free(&t);
+	t_parse(&t, HEAD "  services: [{name: a, image: x}]\n");
+	p = first(&t);
+	ok(p && !p->placement.present, "no placement: not present (every host)");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement: {node: \"web 1\"}\n  services: [{name: a, image: x}]\n");
+	expect(&t, "t.yaml:6:21: spec.placement.node: invalid node name 'web 1': only "
+	       "letters, digits", "a bad node name: file, line, field");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement: {}\n  services: [{name: a, image: x}]\n");
+	expect(&t, "t.yaml:6:14: spec.placement: names no node and no nodeSelector",
+	       "an empty placement is an error, not 'everywhere'");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement: {nodee: n1}\n  services: [{name: a, image: x}]\n");
+	expect(&t, "spec.placement.nodee: unknown field 'nodee' (ignored); did you "
+	       "mean 'node'?", "a misspelt key: a suggestion");
+	expect(&t, "spec.placement: names no node and no nodeSelector",
+	       "  and no silent 'every host'");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement:\n    nodeSelector: {zone: \"a b\"}\n"
+		"  services: [{name: a, image: x}]\n");
+	expect(&t, "t.yaml:7:20: spec.placement.nodeSelector.zone: invalid label value "
+	       "'a b'", "a bad selector value: its line and key");
+	ok(!strstr(buf_cstr(&t.text), "names no node"), "  and no second error");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement:\n    nodeSelector: {zone: a, zone: b}\n"
+		"  services: [{name: a, image: x}]\n");
+	expect(&t, "duplicate key 'zone'", "a selector key twice");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement:\n    nodeSelector: [zone=a]\n"
+		"  services: [{name: a, image: x}]\n");
+	expect(&t, "spec.placement.nodeSelector: must be a mapping of strings",
+	       "a selector that is not a mapping");
+	t_free(&t);
+	t_parse(&t, HEAD "  placement: node1\n  services: [{name: a, image: x}]\n");
+	expect(&t, "spec.placement: must be a mapping", "placement: NAME is not the form");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+
+	/* host ports: only projects that may share a host conflict */
+#define PORT80(name, placement) \
+	"---\napiVersion: caravanserai/v1\nkind: Project\nmetadata: {name: " name "}\n" \
+	"spec:\n" placement "  services: [{name: a, image: x, ports: " \
+	"[{hostPort: 80, containerPort: 80}]}]\n"
+	t_parse(&t, PORT80("a", "  placement: {node: n1}\n")
+		PORT80("b", "  placement: {node: n2}\n")
+		PORT80("c", "  placement: {node: N3}\n")
+		PORT80("d", "  placement: {node: n3, nodeSelector: {zone: a}}\n"));
+	expect(&t, "t.yaml:28:42: spec.services[0].ports[0].hostPort: host port "
+	       "0.0.0.0:80/tcp is already bound by project 'c'",
+	       "one host port on N3 and n3: the same node, a conflict");
+	ok(t.set.n == 4 && t.set.v[0].valid && t.set.v[1].valid && t.set.v[2].valid &&
+	   !t.set.v[3].valid, "  on n1 and n2 none: both valid");
+	t_free(&t);
+	t_parse(&t, PORT80("a", "  placement: {node: n1}\n") PORT80("b", "")
+		PORT80("c", "  placement: {nodeSelector: {zone: a}}\n"));
+	ok(t.set.n == 3 && !t.set.v[1].valid && !t.set.v[2].valid,
+	   "an unplaced project and one placed by selector run anywhere: conflicts");
+	expect(&t, "already bound by project 'a'", "  named against the placed one");
+	expect(&t, "already bound by project 'b'", "  and against each other");
+	t_free(&t);
+#undef PORT80
+}
+
 int main(void)
 {
 	test_caravanserai_examples();
+	test_placement();
 	test_design_example();
 	test_extensions();
 	test_host_settings();

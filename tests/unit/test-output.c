@@ -75,9 +75,9 @@ static void test_plan_json(void)
 	const char *s;
 
 	build(&p);
-	output_plan_json(&b, &p);
+	output_plan_json(&b, &p, NULL);
 	s = buf_cstr(&b);
-	ok(!strncmp(s, "{\"changes\": true, \"projects\": [", 31), "json header");
+	ok(!strncmp(s, "{\"changes\": true, \"routes\": [], \"projects\": [", 45), "json header");
 	ok(strstr(s, "\"action\": \"recreate-container\", \"object\": \"shop-app\", "
 		  "\"service\": \"app\", \"cause\": \"SpecChanged\", \"changed\": [\"env\", "
 		  "\"image\"]") != NULL, "json recreate action");
@@ -87,8 +87,8 @@ static void test_plan_json(void)
 	plan_release(&p);
 
 	memset(&p, 0, sizeof(p));
-	output_plan_json(&b, &p);
-	is_str(buf_cstr(&b), "{\"changes\": false, \"projects\": []}\n", "empty plan json");
+	output_plan_json(&b, &p, NULL);
+	is_str(buf_cstr(&b), "{\"changes\": false, \"routes\": [], \"projects\": []}\n", "empty plan json");
 	buf_reset(&b);
 	output_plan_text(&b, &p, false);
 	is_str(buf_cstr(&b), "No changes: the host matches the source.\n", "empty plan text");
@@ -113,7 +113,7 @@ static void test_status(void)
 	ok(strstr(buf_cstr(&b), "ImagePullError        -        2h\n") != NULL,
 	   "missing commit shown as '-', age in hours");
 	buf_reset(&b);
-	output_status_json(&b, v, 2, NULL);
+	output_status_json(&b, v, 2, NULL, NULL, NULL);
 	ok(strstr(buf_cstr(&b), "\"phase\": \"Running\", \"reason\": \"ContainersRunning\"") != NULL,
 	   "status json");
 	ok(strstr(buf_cstr(&b), "\"commit\": null") != NULL, "missing values are null");
@@ -157,7 +157,7 @@ static void test_status_images(void)
 	   "digest for the repository of the reference");
 	ok(observed_container_digest(&o, &o.containers[1]) == NULL,
 	   "a locally built image has no digest");
-	output_status_json(&b, v, 1, &o);
+	output_status_json(&b, v, 1, &o, NULL, NULL);
 	ok(strstr(buf_cstr(&b), "\"images\": [{\"service\": \"web\", \"image\": "
 		  "\"127.0.0.1:5000/web:1\", \"digest\": \"sha256:222\"}, "
 		  "{\"service\": \"tool\", \"image\": \"tool:dev\", \"digest\": null}, "
@@ -206,9 +206,51 @@ static void test_report(void)
 	plan_release(&p);
 }
 
+/* Placed on another node: said where, with no action; a move's teardown. */
+static void test_plan_elsewhere(void)
+{
+	struct plan p;
+	struct plan_project *pp;
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	memset(&p, 0, sizeof(p));
+	pp = tb_plan_project(&p, "away", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("placed on node 'n2' (this host is 'n1')");
+	pp = tb_plan_project(&p, "kept", VERDICT_ELSEWHERE, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("placed on node 'n2' (this host is 'n1')");
+	pp->held = true;
+	tb_plan_action(&p, ACTION_REMOVE_CONTAINER, CAUSE_PLACED_ELSEWHERE, "moved", "s",
+		       "moved-s");
+	pp = tb_plan_project(&p, "moved", VERDICT_TEARDOWN, CAUSE_PLACED_ELSEWHERE, 0);
+	pp->message = xstrdup("nodeSelector zone=b: this host has no label zone");
+	output_plan_text(&b, &p, false);
+	s = buf_cstr(&b);
+	ok(strstr(s, "away (PlacedElsewhere: placed on node 'n2' (this host is 'n1'))\n")
+	   != NULL, "elsewhere: where, no action");
+	ok(strstr(s, "kept (PlacedElsewhere: placed on node 'n2' (this host is 'n1'); "
+		  "its objects here are kept)\n") != NULL, "held: says its objects stay");
+	ok(strstr(s, "moved (teardown: PlacedElsewhere: nodeSelector zone=b: this host "
+		  "has no label zone)\n  - container moved-s\n") != NULL,
+	   "a move's teardown says why");
+	buf_reset(&b);
+	output_plan_json(&b, &p, NULL);
+	s = buf_cstr(&b);
+	ok(strstr(s, "{\"name\": \"away\", \"verdict\": \"elsewhere\", \"cause\": "
+		  "\"PlacedElsewhere\", \"placement\": \"placed on node 'n2' (this host "
+		  "is 'n1')\", \"held\": false, \"actions\": []}") != NULL, "json elsewhere");
+	ok(strstr(s, "\"name\": \"kept\", \"verdict\": \"elsewhere\"") &&
+	   strstr(s, "\"held\": true"), "json held");
+	ok(strstr(s, "{\"name\": \"moved\", \"verdict\": \"teardown\", \"cause\": "
+		  "\"PlacedElsewhere\", \"placement\": ") != NULL, "json teardown of a move");
+	buf_release(&b);
+	plan_release(&p);
+}
+
 int main(void)
 {
 	test_plan_text();
+	test_plan_elsewhere();
 	test_plan_unpause();
 	test_plan_json();
 	test_status();

@@ -117,6 +117,7 @@ static const char *verdict_str(enum project_verdict v)
 	case VERDICT_INVALID: return "invalid";
 	case VERDICT_GONE: return "gone";
 	case VERDICT_REFUSED: return "refused";
+	case VERDICT_ELSEWHERE: return "elsewhere";
 	}
 	return "?";
 }
@@ -1220,12 +1221,14 @@ static void test_purity(void)
 	fixture_release(&f);
 }
 
+
 static void test_names(void)
 {
 	static const struct { enum action_kind k; const char *n; } kinds[] = {
 		{ ACTION_CREATE_NETWORK, "create-network" },
 		{ ACTION_CREATE_VOLUME, "create-volume" },
 		{ ACTION_PULL_IMAGE, "pull-image" },
+		{ ACTION_BUILD_IMAGE, "build-image" },
 		{ ACTION_CREATE_CONTAINER, "create-container" },
 		{ ACTION_START_CONTAINER, "start-container" },
 		{ ACTION_RECREATE_CONTAINER, "recreate-container" },
@@ -1357,6 +1360,46 @@ static const struct plan_action *find_action(const struct plan *p, enum action_k
 	return NULL;
 }
 
+/*
+ * A service built from the source (compose build): its image is built
+ * when it is not on the host, never pulled, never checked for updates
+ * (its tag names its context), and not built again once it is there.
+ */
+static void test_build_images(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec updates = STRVEC_INIT;
+	struct service *s;
+	const struct plan_action *a;
+
+	fixture_init(&f);
+	s = &f.set.v[0].services[0];
+	tb_set(&s->image, "cara-build/shop-app:0123456789abcdef");
+	s->build = xcalloc(1, sizeof(*s->build));
+	s->pull_policy = PULL_NEVER;
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	a = find_action(&p, ACTION_BUILD_IMAGE, s->image);
+	ok(a && a->svc == s && a->proj == &f.set.v[0], "a missing built image is built");
+	ok(!find_action(&p, ACTION_PULL_IMAGE, s->image), "  not pulled");
+	ok(a && a < find_action(&p, ACTION_CREATE_CONTAINER, "shop-app"),
+	   "  before its container is created");
+	plan_release(&p);
+	converge(&f, find_p(&f, "shop"));
+	observed_add_image_id(&f.obs, s->image, "sha256:built");
+	observed_sort(&f.obs);
+	strvec_push(&updates, "cara-build/shop-app:0123456789abcdef\tsha256:other");
+	f.opts.image_updates = &updates;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(!find_action(&p, ACTION_BUILD_IMAGE, s->image) &&
+	   !find_action(&p, ACTION_PULL_IMAGE, s->image),
+	   "on the host: not built again, and no update for it");
+	plan_release(&p);
+	strvec_release(&updates);
+	fixture_release(&f);
+}
+
 static void test_images(void)
 {
 	struct fixture f;
@@ -1468,9 +1511,191 @@ static void test_digest_mismatch(void)
 	observed_release(&o);
 }
 
+/* ---- placement: this host is n1 (zone=a) ---- */
+
+static const struct kvlist *host_labels(void)
+{
+	static struct kvlist l;
+
+	if (!l.n && placement_parse_labels(&l, "zone=a") < 0)
+		printf("# %s\n", error_last());
+	return &l;
+}
+
+static void place(struct fixture *f, const char *project, const char *node,
+		  const char *selector)
+{
+	struct project *p = find_p(f, project);
+
+	p->placement.present = true;
+	tb_set(&p->placement.node, node);
+	kvlist_release(&p->placement.selector);
+	if (selector && placement_parse_labels(&p->placement.selector, selector) < 0)
+		printf("# %s\n", error_last());
+}
+
+/* A plan of the fixture as the host n1 with zone=a makes it, rendered. */
+static void plan_on_n1(struct plan *p, struct fixture *f, struct buf *b)
+{
+	struct placement_host h = { "n1", host_labels() };
+
+	f->opts.host = &h;
+	plan_release(p);
+	plan_compute(p, &f->set, &f->obs, f->now, &f->opts);
+	f->opts.host = NULL;
+	render(b, p);
+}
+
+#define SHOP_MOVED \
+	"shop teardown PlacedElsewhere\n" \
+	"  remove-container shop-app PlacedElsewhere\n" \
+	"  remove-container shop-migrate PlacedElsewhere\n" \
+	"  remove-container shop-db PlacedElsewhere\n" \
+	"  remove-network cara-shop PlacedElsewhere\n" \
+	"  remove-volume cara-shop-cache PlacedElsewhere\n"
+
+static void test_placement(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct buf b = BUF_INIT;
+	const char *names[] = { "a", "b", "c" };
+	size_t i, teardowns;
+
+	fixture_init(&f);
+	place(&f, "shop", "n2", NULL);
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop elsewhere\n", "placed on n2, nothing here: "
+	       "elsewhere, no action");
+	ok(p.nprojects == 1 && p.projects[0].cause == CAUSE_PLACED_ELSEWHERE &&
+	   !p.projects[0].held && p.projects[0].message &&
+	   !strcmp(p.projects[0].message, "placed on node 'n2' (this host is 'n1')") &&
+	   !p.nmanaged && !p.nremoved && !p.nheld && plan_is_empty(&p),
+	   "  says where, not counted, not held");
+	place(&f, "shop", "N1", NULL);
+	plan_on_n1(&p, &f, &b);
+	ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_APPLY,
+	   "placed on this host (N1 = n1): applied");
+	place(&f, "shop", NULL, "zone=a");
+	plan_on_n1(&p, &f, &b);
+	ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_APPLY,
+	   "nodeSelector zone=a on a zone=a host: applied");
+	place(&f, "shop", NULL, "zone=b");
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop elsewhere\n", "nodeSelector zone=b: elsewhere");
+	plan_release(&p);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_APPLY,
+	   "no host given (opts.host NULL): placement is not checked");
+
+	/* it ran here, this state applied it, and it moved to n2 */
+	converge(&f, find_p(&f, "shop"));
+	strvec_push(&f.known, "shop");
+	place(&f, "shop", "n2", NULL);
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), SHOP_MOVED, "moved to n2: torn down here in reverse "
+	       "dependency order, the Managed volume kept");
+	ok(p.nmanaged == 1 && p.nremoved == 1 && p.projects[0].message,
+	   "  counted like a prune, with its reason");
+	f.opts.purge_volumes = true;
+	plan_on_n1(&p, &f, &b);
+	ok(strstr(buf_cstr(&b), "remove-volume cara-shop-data PlacedElsewhere") != NULL,
+	   "  --purge-volumes: the Managed volume too");
+	f.opts.purge_volumes = false;
+	f.opts.gc_only = true;
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), SHOP_MOVED, "  gc tears it down too");
+	f.opts.gc_only = false;
+	f.opts.prune = false;
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop elsewhere\n", "  --no-prune: left running here");
+	ok(p.projects[0].held && !p.nremoved && plan_is_empty(&p), "  held, no action");
+	f.opts.prune = true;
+	strvec_release(&f.known);
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop elsewhere\n", "  a project this state never "
+	       "applied: left alone");
+	ok(p.projects[0].held, "  held");
+	strvec_push(&f.known, "shop");
+
+	/* an invalid manifest keeps its old placement: nothing moves */
+	find_p(&f, "shop")->valid = false;
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop invalid\n", "invalid and placed elsewhere: "
+	       "never torn down");
+	find_p(&f, "shop")->valid = true;
+	/* another project's typo does not hold a move (the moved one is
+	 * valid and says where it is) */
+	shop(&f.set, "other")->valid = false;
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "other invalid\n" SHOP_MOVED, "a move beside an "
+	       "invalid project still tears down");
+	project_set_release(&f.set);
+	shop(&f.set, "shop");
+	recompute(&f);
+	place(&f, "shop", "n2", NULL);
+
+	/* expired wins: torn down everywhere as Expired, not guarded */
+	find_p(&f, "shop")->has_expire = true;
+	find_p(&f, "shop")->expire_at = NOW - 1;
+	plan_on_n1(&p, &f, &b);
+	ok(p.nprojects == 1 && p.projects[0].verdict == VERDICT_TEARDOWN &&
+	   p.projects[0].cause == CAUSE_EXPIRED && !p.nremoved,
+	   "expired and placed elsewhere: Expired");
+	find_p(&f, "shop")->has_expire = false;
+
+	/* another state's objects of a project placed elsewhere: none of ours */
+	f.opts.owner = "me";
+	tb_obs_own(&f.obs, "shop", "them");
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), "shop elsewhere\n", "another state's objects, placed "
+	       "elsewhere: not refused, not torn down");
+	ok(p.projects[0].held && !p.projects[0].count, "  held");
+	tb_obs_own(&f.obs, "shop", "me");
+	plan_on_n1(&p, &f, &b);
+	is_str(buf_cstr(&b), SHOP_MOVED, "our own objects: torn down");
+	f.opts.owner = NULL;
+
+	/* a bad push places everything on a node that does not exist */
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		shop(&f.set, names[i]);
+		recompute(&f);
+		converge(&f, find_p(&f, names[i]));
+		strvec_push(&f.known, names[i]);
+	}
+	for (i = 0; i < f.set.n; i++)
+		place(&f, f.set.v[i].name, "nowhere", NULL);
+	f.opts.mass_guard = true;
+	f.opts.mass_prune_percent = 50;
+	plan_on_n1(&p, &f, &b);
+	for (i = 0, teardowns = 0; i < p.nprojects; i++)
+		teardowns += p.projects[i].verdict == VERDICT_TEARDOWN;
+	ok(p.mass_refused && p.mass_removed == 4 && p.mass_managed == 4 && !teardowns &&
+	   plan_is_empty(&p), "4 of 4 re-placed on a missing node: the guard "
+	   "refuses, nothing torn down");
+	for (i = 0, teardowns = 0; i < p.nprojects; i++)
+		teardowns += p.projects[i].verdict == VERDICT_ELSEWHERE &&
+			     p.projects[i].held;
+	ok(teardowns == 4, "  each elsewhere and held");
+	place(&f, "a", "n1", NULL);
+	place(&f, "b", "n1", NULL);
+	plan_on_n1(&p, &f, &b);
+	ok(!p.mass_refused && p.nremoved == 2 && p.nmanaged == 4,
+	   "2 of 4 moved away (50%%): allowed");
+	f.opts.mass_guard = false;
+	for (i = 0; i < f.set.n; i++)
+		place(&f, f.set.v[i].name, "nowhere", NULL);
+	plan_on_n1(&p, &f, &b);
+	ok(!p.mass_refused && p.nremoved == 4, "--allow-mass-prune: all four go");
+	plan_release(&p);
+	buf_release(&b);
+	fixture_release(&f);
+}
+
 int main(void)
 {
 	test_images();
+	test_placement();
 	test_digest_mismatch();
 	test_names();
 	test_cases();
@@ -1485,5 +1710,6 @@ int main(void)
 	test_external_volume();
 	test_purity();
 	test_long_chain();
+	test_build_images();
 	return tap_done();
 }

@@ -536,6 +536,33 @@ static void test_spec_compute(void)
 	project_set_release(&set);
 }
 
+static bool not_shop(const struct project *p, void *arg)
+{
+	(void)arg;
+	return strcmp(p->name, "shop") != 0;
+}
+
+/* A project placed on another host: its secrets are not this host's. */
+static void test_spec_compute_where(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct diags d = DIAGS_INIT;
+	struct project *p, *q;
+
+	p = base(&set);
+	tb_secret(&p->services[0], "X", "db", "missing1");
+	q = tb_project(&set, "other");
+	tb_service(q, "web", "nginx:1");
+	spec_compute_where(&set, secrets_dir, &d, not_shop, NULL);
+	p = &set.v[0];
+	q = &set.v[1];
+	ok(p->valid && !d.nerrors && !p->secret_missing && !p->services[0].spec_hash,
+	   "a project left out: its missing secret is not read, no error, no hash");
+	ok(q->valid && q->services[0].spec_hash, "the others get their hashes");
+	diags_release(&d);
+	project_set_release(&set);
+}
+
 static void test_changed_fields(void)
 {
 	static const struct { const char *old, *new_, *want; } cases[] = {
@@ -568,6 +595,7 @@ static void test_changed_fields(void)
 
 int main(void)
 {
+	test_spec_compute_where();
 	snprintf(secrets_dir, sizeof(secrets_dir), "/tmp/cara-test-spec-XXXXXX");
 	if (!mkdtemp(secrets_dir)) {
 		printf("Bail out! mkdtemp\n");

@@ -1,5 +1,6 @@
 /*
- * test-util.c - buffers, durations, timestamps, sizes, base64, sha256.
+ * test-util.c - buffers, durations, timestamps, sizes, base64, sha256,
+ * the tar of a build context (files_tar, read back by tar(1)).
  */
 /* Fixtures are made and removed with shell commands (see banned.h). */
 #define CARA_BANNED_ALLOW_SHELL
@@ -10,6 +11,7 @@
 #include <errno.h>
 
 #include "config.h"
+#include "files.h"
 #include "tap.h"
 #include "util.h"
 
@@ -344,8 +346,64 @@ static void test_image_check(void)
 	is_int(config_parse_image_check("500ms", &v), -1, "less than a second is refused");
 }
 
+
+static void test_files_tar(void)
+{
+	char longp[300], longer[300], dir[] = "/tmp/cara-tar.XXXXXX", *cmd;
+	struct file_entry f[4];
+	struct buf tar = BUF_INIT, name = BUF_INIT;
+	FILE *fp;
+	int rc;
+
+	/* a long path: 120 bytes of directories, then the name */
+	memset(longp, 'd', 120);
+	longp[60] = '/';
+	longp[120] = '/';
+	memcpy(longp + 121, "file.txt", 9);
+	memset(longer, 'x', 270);
+	longer[270] = '\0';
+	memset(f, 0, sizeof(f));
+	f[0].path = "Dockerfile"; f[0].data = "FROM busybox\n"; f[0].len = 13;
+	f[1].path = "bin/run.sh"; f[1].data = "#!/bin/sh\n"; f[1].len = 10; f[1].exec = true;
+	f[2].path = longp; f[2].data = "long"; f[2].len = 4;
+	f[3].path = "empty"; f[3].data = ""; f[3].len = 0;
+	ok(files_tar(&tar, f, 4) == 0 && tar.len % 512 == 0, "a tar of four files");
+	ok(mkdtemp(dir) != NULL, "a directory to read it back in");
+	buf_printf(&name, "%s/c.tar", dir);
+	fp = fopen(buf_cstr(&name), "wb");
+	ok(fp && fwrite(tar.ptr, 1, tar.len, fp) == tar.len, "  written");
+	if (fp)
+		fclose(fp);
+	cmd = xasprintf("cd %s && tar -xf c.tar && test \"$(cat Dockerfile)\" = 'FROM busybox' "
+			"&& test -x bin/run.sh && test ! -x Dockerfile && test \"$(cat %s)\" = long "
+			"&& test -f empty && test ! -s empty", dir, longp);
+	rc = system(cmd);
+	ok(rc == 0, "tar(1) reads it back: contents, modes, a 129-byte path");
+	free(cmd);
+	buf_reset(&tar);
+	ok(files_tar(&tar, f, 4) == 0, "the same files again");
+	{
+		struct buf again = BUF_INIT;
+
+		files_tar(&again, f, 4);
+		ok(again.len == tar.len && !memcmp(again.ptr, tar.ptr, tar.len),
+		   "  the same bytes (no time, no owner in it)");
+		buf_release(&again);
+	}
+	f[0].path = longer;
+	buf_reset(&tar);
+	ok(files_tar(&tar, f, 1) < 0 && strstr(error_last(), "too long"),
+	   "a path past 255 bytes is refused");
+	cmd = xasprintf("rm -rf %s", dir);
+	ok(system(cmd) == 0, "cleaned up");
+	free(cmd);
+	buf_release(&tar);
+	buf_release(&name);
+}
+
 int main(void)
 {
+	test_files_tar();
 	test_image_check();
 	test_path_resolve_beneath();
 	test_path_clean();

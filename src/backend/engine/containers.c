@@ -293,13 +293,23 @@ int docker_container_unpause(struct docker *d, const char *id_or_name)
 	return container_post(d, id_or_name, "unpause");
 }
 
+static char *label_of(const json_t *j, const char *key)
+{
+	const char *v = jget_str(json_object_get(json_object_get(j, "Config"), "Labels"),
+				 key);
+
+	return xstrdup(v ? v : "");
+}
+
 /*
  * GET /containers/{id}/json into out; *out_stop_timeout (may be NULL) gets
- * Config.StopTimeout, the Engine's 10 s when unset.
+ * Config.StopTimeout, the Engine's 10 s when unset; info (may be NULL)
+ * the labels and address of struct workload_info.
  */
 static int inspect_container(struct docker *d, const char *id_or_name,
 			     const char *what, struct workload_state *out,
-			     int *out_stop_timeout)
+			     int *out_stop_timeout, const char *network,
+			     struct workload_info *info)
 {
 	char *path = engine_obj_path("containers", id_or_name, "/json");
 	json_t *j = NULL, *st, *v;
@@ -308,6 +318,19 @@ static int inspect_container(struct docker *d, const char *id_or_name,
 	memset(out, 0, sizeof(*out));
 	if ((rc = engine_get_json(d, path, what, &j)) < 0)
 		goto out;
+	if (info) {
+		const char *ip = NULL;
+
+		info->owner = label_of(j, LABEL_OWNER);
+		info->spec_hash = label_of(j, LABEL_SPEC_HASH);
+		info->role = label_of(j, LABEL_INGRESS);
+		info->project = label_of(j, LABEL_PROJECT);
+		info->service = label_of(j, LABEL_SERVICE);
+		if (network)
+			ip = jget_str(json_object_get(json_object_get(json_object_get(
+				j, "NetworkSettings"), "Networks"), network), "IPAddress");
+		info->address = ip && *ip ? xstrdup(ip) : NULL;
+	}
 	st = json_object_get(j, "State");
 	out->state = obs_state_parse(jget_str(st, "Status"));
 	out->health = obs_health_parse(jget_str(json_object_get(st, "Health"), "Status"));
@@ -337,8 +360,22 @@ int docker_container_state(struct docker *d, const char *id_or_name,
 			   struct workload_state *out)
 {
 	char *what = xasprintf("inspect container '%s'", id_or_name);
-	int rc = inspect_container(d, id_or_name, what, out, NULL);
+	int rc = inspect_container(d, id_or_name, what, out, NULL, NULL, NULL);
 
+	free(what);
+	return rc;
+}
+
+int docker_container_info(struct docker *d, const char *id_or_name,
+			  const char *network, struct workload_info *out)
+{
+	char *what = xasprintf("inspect container '%s'", id_or_name);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = inspect_container(d, id_or_name, what, &out->st, NULL, network, out);
+	if (rc < 0)
+		workload_info_release(out);
 	free(what);
 	return rc;
 }
@@ -360,7 +397,7 @@ int docker_container_stop(struct docker *d, const char *id_or_name,
 	 * read it first (a stopped container needs no stop at all).
 	 */
 	if (timeout_s < 0) {
-		if ((rc = inspect_container(d, id_or_name, what, &cs, &grace)) < 0)
+		if ((rc = inspect_container(d, id_or_name, what, &cs, &grace, NULL, NULL)) < 0)
 			goto out;
 		if (!obs_state_up(cs.state))
 			goto out;

@@ -78,6 +78,9 @@ int docker_image_inspect(struct docker *d, const char *ref);
 #define IMAGE_DIGEST_TIMEOUT_MS 15000L
 int docker_image_digest(struct docker *d, const char *ref, const char *registry_auth,
 			char **out_digest);
+/* POST /build of spec->tar, streamed like a pull; an in-band error (a
+ * step that failed) is the error. */
+int docker_image_build(struct docker *d, const struct image_build_spec *spec);
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg);
 
@@ -99,6 +102,9 @@ int docker_container_remove(struct docker *d, const char *id_or_name,
 
 int docker_container_state(struct docker *d, const char *id_or_name,
 			   struct workload_state *out);
+/* The state, some labels and the address on network (NULL: none asked). */
+int docker_container_info(struct docker *d, const char *id_or_name,
+			  const char *network, struct workload_info *out);
 
 /*
  * Block until the container is not running, or timeout_ms passes

@@ -128,6 +128,11 @@ static int e_image_pull(struct backend *b, const char *ref, const char *registry
 	return docker_image_pull(D(b), ref, registry_auth, note, arg);
 }
 
+static int e_image_build(struct backend *b, const struct image_build_spec *spec)
+{
+	return docker_image_build(D(b), spec);
+}
+
 static int e_create(struct backend *b, const struct workload_spec *spec, char **out_id)
 {
 	return docker_container_create(D(b), spec, out_id);
@@ -156,6 +161,12 @@ static int e_remove(struct backend *b, const char *name, bool force)
 static int e_state(struct backend *b, const char *name, struct workload_state *out)
 {
 	return docker_container_state(D(b), name, out);
+}
+
+static int e_inspect(struct backend *b, const char *name, const char *network,
+		     struct workload_info *out)
+{
+	return docker_container_info(D(b), name, network, out);
 }
 
 static int e_wait_exit(struct backend *b, const char *name, long timeout_ms,
@@ -210,6 +221,7 @@ const struct backend_ops backend_engine = {
 	.volume_exists = e_volume_exists,
 	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
+	.image_build = e_image_build,
 	.images = e_images,
 	.workload_create = e_create,
 	.workload_start = e_start,
@@ -217,6 +229,7 @@ const struct backend_ops backend_engine = {
 	.workload_stop = e_stop,
 	.workload_remove = e_remove,
 	.workload_state = e_state,
+	.workload_inspect = e_inspect,
 	.workload_wait_exit = e_wait_exit,
 	.watch_start = e_watch_start,
 	.watch_stop = e_watch_stop,

@@ -618,8 +618,13 @@ int engine_perform(struct docker *d, const struct req *r, const char *what,
 	SETOPT(CURLOPT_HTTPHEADER, d->headers);
 	if (!strcmp(r->method, "POST")) {
 		SETOPT(CURLOPT_POST, 1L);
-		SETOPT(CURLOPT_POSTFIELDS, r->json ? r->json : "");
-		SETOPT(CURLOPT_POSTFIELDSIZE, (long)(r->json ? strlen(r->json) : 0));
+		if (r->body) {
+			SETOPT(CURLOPT_POSTFIELDS, r->body);
+			SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		} else {
+			SETOPT(CURLOPT_POSTFIELDS, r->json ? r->json : "");
+			SETOPT(CURLOPT_POSTFIELDSIZE, (long)(r->json ? strlen(r->json) : 0));
+		}
 	} else if (strcmp(r->method, "GET")) {
 		SETOPT(CURLOPT_CUSTOMREQUEST, r->method);
 	}

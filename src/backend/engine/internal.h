@@ -30,6 +30,7 @@
 #define CONNECT_TIMEOUT_MS 5000L
 #define PULL_TIMEOUT_MS (30L * 60 * 1000)
 #define PULL_IDLE_S 120L
+#define BUILD_IDLE_S 600L        /* a RUN step may print nothing for long */
 #define PULL_NOTE_MS 5000
 #define MAX_RESPONSE ((size_t)64 << 20)
 #define MAX_EVENT_LINE ((size_t)1 << 20)
@@ -80,6 +81,8 @@ struct req {
 	const char *method;      /* "GET", "POST", "DELETE" */
 	const char *path;        /* escaped, without the version prefix */
 	const char *json;        /* request body, or NULL */
+	const char *body;        /* else a body of body_len bytes (a tar) */
+	size_t body_len;
 	long timeout_ms;         /* 0: the handle's */
 	long idle_s;             /* abort when nothing arrives for this long */
 	bool unversioned;

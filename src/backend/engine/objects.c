@@ -353,6 +353,84 @@ out:
 	return rc;
 }
 
+int docker_image_build(struct docker *d, const struct image_build_spec *spec)
+{
+	struct req r = { .method = "POST", .stream = true, .idle_s = BUILD_IDLE_S,
+			 .body = spec->tar, .body_len = spec->tar_len };
+	char *what = xasprintf("build %s", spec->tag);
+	struct curl_slist *saved = d->headers, *h;
+	struct buf path = BUF_INIT;
+	json_t *args, *labels;
+	bool bad = false;
+	char *s;
+	size_t i;
+	long code;
+	int rc = -1;
+
+	args = json_object();
+	for (i = 0; spec->args && i < spec->args->n; i++)
+		jset(args, spec->args->v[i].key, jstr(spec->args->v[i].value), &bad);
+	/* not cara.project: a container made from the image by hand would
+	 * inherit it and pass for one of cara's */
+	labels = json_object();
+	jset(labels, LABEL_BUILT_FOR, jstr(spec->project), &bad);
+	buf_puts(&path, "/build?rm=1&forcerm=1&t=");
+	docker_url_escape(&path, spec->tag, false);
+	if (spec->also_tag) {
+		buf_puts(&path, "&t=");
+		docker_url_escape(&path, spec->also_tag, false);
+	}
+	buf_puts(&path, "&dockerfile=");
+	docker_url_escape(&path, spec->dockerfile, false);
+	if (spec->target) {
+		buf_puts(&path, "&target=");
+		docker_url_escape(&path, spec->target, false);
+	}
+	if (!(s = jdump(args, bad, what))) {
+		json_decref(labels);
+		goto out;
+	}
+	buf_puts(&path, "&buildargs=");
+	docker_url_escape(&path, s, false);
+	free(s);
+	if ((s = jdump(labels, bad, what))) {
+		buf_puts(&path, "&labels=");
+		docker_url_escape(&path, s, false);
+		free(s);
+	} else {
+		goto out;
+	}
+	r.path = buf_cstr(&path);
+	r.timeout_ms = d->timeout_ms > PULL_TIMEOUT_MS ? d->timeout_ms : PULL_TIMEOUT_MS;
+	h = curl_slist_append(NULL, "Content-Type: application/x-tar");
+	if (h && !curl_slist_append(h, "Expect:")) {
+		curl_slist_free_all(h);
+		h = NULL;
+	}
+	if (!h) {
+		error_set("docker: %s: out of memory for request headers", what);
+		goto out;
+	}
+	d->headers = h;
+	rc = engine_perform(d, &r, what, &code);
+	d->headers = saved;
+	curl_slist_free_all(h);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (code != 200)
+		engine_http_error(d, what, code);
+	else if (docker_pull_progress_finish(&d->progress) < 0)
+		error_set("docker: %s: %s", what, d->progress.error);
+	else
+		rc = 0;
+out:
+	docker_pull_progress_release(&d->progress);
+	buf_release(&path);
+	free(what);
+	return rc;
+}
+
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg)
 {

@@ -1,0 +1,170 @@
+/*
+ * test-placement.c - the placement decision, table-driven: a project's
+ * placement (none, node, nodeSelector, both) against a host's --node and
+ * --node-labels, and what it says when the answer is "elsewhere"; then
+ * --node-labels parsing and the name and label rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "placement.h"
+#include "tap.h"
+
+struct dcase {
+	const char *title;
+	bool present;
+	const char *node;          /* placement.node */
+	const char *selector;      /* placement.nodeSelector as k=v,... */
+	const char *host_node;     /* --node */
+	const char *host_labels;   /* --node-labels */
+	enum placement_verdict want;
+	const char *why;           /* for ELSEWHERE */
+};
+
+static const struct dcase dcases[] = {
+	{ "no placement: every host", false, NULL, NULL, "n1", NULL,
+	  PLACEMENT_HERE, NULL },
+	{ "no placement, host without a name: here", false, NULL, NULL, NULL, NULL,
+	  PLACEMENT_HERE, NULL },
+	{ "node matches", true, "n1", NULL, "n1", NULL, PLACEMENT_HERE, NULL },
+	{ "node matches without regard to case", true, "Web-1", NULL, "web-1", NULL,
+	  PLACEMENT_HERE, NULL },
+	{ "node differs", true, "n2", NULL, "n1", NULL, PLACEMENT_ELSEWHERE,
+	  "placed on node 'n2' (this host is 'n1')" },
+	{ "node, host without a name", true, "n2", NULL, NULL, NULL,
+	  PLACEMENT_ELSEWHERE, "placed on node 'n2' (this host has no node name)" },
+	{ "node prefix is not the node", true, "n1", NULL, "n10", NULL,
+	  PLACEMENT_ELSEWHERE, "placed on node 'n1' (this host is 'n10')" },
+	{ "selector matches", true, NULL, "zone=a", "n1", "zone=a,disk=ssd",
+	  PLACEMENT_HERE, NULL },
+	{ "selector of two, both match", true, NULL, "disk=ssd,zone=a", "n1",
+	  "zone=a,disk=ssd", PLACEMENT_HERE, NULL },
+	{ "selector value differs", true, NULL, "zone=b", "n1", "zone=a",
+	  PLACEMENT_ELSEWHERE, "nodeSelector zone=b: this host's label zone is 'a'" },
+	{ "selector value is exact (case)", true, NULL, "zone=A", "n1", "zone=a",
+	  PLACEMENT_ELSEWHERE, "nodeSelector zone=A: this host's label zone is 'a'" },
+	{ "selector label missing", true, NULL, "gpu=yes", "n1", "zone=a",
+	  PLACEMENT_ELSEWHERE, "nodeSelector gpu=yes: this host has no label gpu" },
+	{ "selector, host without labels", true, NULL, "zone=a", "n1", NULL,
+	  PLACEMENT_ELSEWHERE, "nodeSelector zone=a: this host has no label zone" },
+	{ "selector of two, one misses", true, NULL, "zone=a,disk=ssd", "n1",
+	  "zone=a,disk=hdd", PLACEMENT_ELSEWHERE,
+	  "nodeSelector disk=ssd: this host's label disk is 'hdd'" },
+	{ "selector with an empty value matches an empty label", true, NULL, "edge=",
+	  "n1", "edge=", PLACEMENT_HERE, NULL },
+	{ "node and selector: both match", true, "n1", "zone=a", "n1", "zone=a",
+	  PLACEMENT_HERE, NULL },
+	{ "node and selector: node misses", true, "n2", "zone=a", "n1", "zone=a",
+	  PLACEMENT_ELSEWHERE, "placed on node 'n2' (this host is 'n1')" },
+	{ "node and selector: selector misses", true, "n1", "zone=b", "n1", "zone=a",
+	  PLACEMENT_ELSEWHERE, "nodeSelector zone=b: this host's label zone is 'a'" },
+};
+
+static void test_decide(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(dcases); i++) {
+		const struct dcase *c = &dcases[i];
+		struct project_placement pl;
+		struct kvlist labels = { 0 };
+		struct placement_host h;
+		enum placement_verdict v;
+		char *why = NULL;
+
+		memset(&pl, 0, sizeof(pl));
+		pl.present = c->present;
+		pl.node = c->node ? xstrdup(c->node) : NULL;
+		if (c->selector && placement_parse_labels(&pl.selector, c->selector) < 0)
+			printf("# bad selector in the table: %s\n", error_last());
+		if (c->host_labels && placement_parse_labels(&labels, c->host_labels) < 0)
+			printf("# bad labels in the table: %s\n", error_last());
+		h.node = c->host_node;
+		h.labels = c->host_labels ? &labels : NULL;
+		v = placement_decide(&pl, &h, &why);
+		ok(v == c->want, "%s: %s", c->title,
+		   c->want == PLACEMENT_HERE ? "here" : "elsewhere");
+		if (c->why)
+			is_str(why ? why : "(null)", c->why, "%s: says why", c->title);
+		else
+			ok(!why, "%s: no reason when here", c->title);
+		free(why);
+		ok(placement_decide(&pl, &h, NULL) == c->want, "%s: the same without why",
+		   c->title);
+		free(pl.node);
+		kvlist_release(&pl.selector);
+		kvlist_release(&labels);
+	}
+	ok(placement_decide(NULL, &(struct placement_host){ "n1", NULL }, NULL) ==
+	   PLACEMENT_HERE, "no placement at all (NULL): here");
+}
+
+static void test_parse_labels(void)
+{
+	struct kvlist l = { 0 };
+	struct {
+		const char *in, *err;
+	} bad[] = {
+		{ "zone", "--node-labels: 'zone' is not KEY=VALUE" },
+		{ "=a", "--node-labels: label key '': empty" },
+		{ "zo ne=a", "--node-labels: label key 'zo ne': only letters" },
+		{ "zone=a b", "--node-labels: value 'a b' of label zone: only letters" },
+		{ "zone=a,zone=b", "--node-labels: label zone is given twice" },
+		{ "-zone=a", "--node-labels: label key '-zone': must start and end" },
+		{ "zone=a/b", "--node-labels: value 'a/b' of label zone: only letters" },
+	};
+	size_t i;
+
+	ok(placement_parse_labels(&l, " zone=a , disk=ssd,,example.com/tier=db ") == 0 &&
+	   l.n == 3 && !strcmp(l.v[0].key, "zone") && !strcmp(l.v[0].value, "a") &&
+	   !strcmp(l.v[1].key, "disk") && !strcmp(l.v[1].value, "ssd") &&
+	   !strcmp(l.v[2].key, "example.com/tier") && !strcmp(l.v[2].value, "db"),
+	   "--node-labels: items trimmed, empty ones dropped, a prefixed key");
+	kvlist_release(&l);
+	ok(placement_parse_labels(&l, "") == 0 && l.n == 0 &&
+	   placement_parse_labels(&l, NULL) == 0 && l.n == 0, "empty and NULL: no labels");
+	ok(placement_parse_labels(&l, "edge=") == 0 && l.n == 1 && !*l.v[0].value,
+	   "a label with an empty value");
+	kvlist_release(&l);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int rc = placement_parse_labels(&l, bad[i].in);
+
+		ok(rc < 0 && !strncmp(error_last(), bad[i].err, strlen(bad[i].err)),
+		   "--node-labels '%s' refused: %s", bad[i].in, bad[i].err);
+		if (rc == 0 || strncmp(error_last(), bad[i].err, strlen(bad[i].err)))
+			printf("#   got: %s\n", rc < 0 ? error_last() : "accepted");
+		kvlist_release(&l);
+	}
+}
+
+static void test_checks(void)
+{
+	char longname[300];
+
+	ok(!placement_check_node("node1") && !placement_check_node("web-1.example.com") &&
+	   !placement_check_node("Host_2"), "node names: host names");
+	ok(placement_check_node("") && placement_check_node("-a") &&
+	   placement_check_node("a.") && placement_check_node("a b") &&
+	   placement_check_node("a/b"), "node names: empty, bad ends, space, '/' refused");
+	memset(longname, 'a', 254);
+	longname[254] = '\0';
+	ok(placement_check_node(longname) != NULL, "a node name of 254 refused");
+	longname[253] = '\0';
+	ok(placement_check_node(longname) == NULL, "253 accepted");
+	ok(placement_check_label_key(longname) == NULL &&
+	   !placement_check_label_key("example.com/zone"), "label keys");
+	longname[64] = '\0';
+	ok(placement_check_label_value(longname) != NULL, "a label value of 64 refused");
+	longname[63] = '\0';
+	ok(!placement_check_label_value(longname) && !placement_check_label_value(""),
+	   "63 and empty accepted");
+}
+
+int main(void)
+{
+	test_decide();
+	test_parse_labels();
+	test_checks();
+	return tap_done();
+}
