@@ -862,6 +862,36 @@ static int s_state(struct backend *b, const char *name, struct workload_state *o
 	return 0;
 }
 
+static char *label_dup(const json_t *labels, const char *key)
+{
+	const char *v = jget_str(labels, key);
+
+	return xstrdup(v ? v : "");
+}
+
+/* A service's labels and state; no address (a service has one a task). */
+static int s_inspect(struct backend *b, const char *name, const char *network,
+		     struct workload_info *out)
+{
+	json_t *svc = NULL, *labels;
+	int rc;
+
+	(void)network;
+	memset(out, 0, sizeof(*out));
+	if ((rc = service_get(b, name, &svc)) < 0)
+		return rc;
+	labels = json_object_get(json_object_get(svc, "Spec"), "Labels");
+	out->owner = label_dup(labels, LABEL_OWNER);
+	out->spec_hash = label_dup(labels, LABEL_SPEC_HASH);
+	out->role = label_dup(labels, LABEL_INGRESS);
+	out->project = label_dup(labels, LABEL_PROJECT);
+	out->service = label_dup(labels, LABEL_SERVICE);
+	json_decref(svc);
+	if ((rc = s_state(b, name, &out->st)) < 0)
+		workload_info_release(out);
+	return rc;
+}
+
 static int s_wait_exit(struct backend *b, const char *name, long timeout_ms,
 		       int *out_exit)
 {
@@ -934,6 +964,7 @@ const struct backend_ops backend_swarm = {
 	.workload_stop = s_stop,
 	.workload_remove = s_remove,
 	.workload_state = s_state,
+	.workload_inspect = s_inspect,
 	.workload_wait_exit = s_wait_exit,
 	.watch_start = s_watch_start,
 	.watch_stop = s_watch_stop,
