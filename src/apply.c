@@ -606,16 +606,22 @@ static int external_volume_check(struct backend *b, const struct service *s,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Create (not start) the container of service s. */
-static int create_container(struct backend *b, const struct project *p,
-			    const struct service *s, struct started *st,
-			    const struct apply_options *o, struct apply_result *r)
+/*
+ * Create (not start) the container of service s; with update, have the
+ * backend update the existing one in place to the same spec instead
+ * (caps.updates_in_place).
+ */
+static int make_container(struct backend *b, const struct project *p,
+			  const struct service *s, struct started *st,
+			  const struct apply_options *o, struct apply_result *r,
+			  bool update)
 {
 	struct workload_spec cs;
 	struct strvec env = STRVEC_INIT;
 	struct kv *labels = NULL;
 	struct workload_mount *mounts = NULL;
 	struct buf secret = BUF_INIT;
+	struct buf *shipped = NULL;    /* the secrets' bytes, for a cluster */
 	char *name = name_container(p->name, s->name);
 	char *network = name_network(p->name);
 	char *id = NULL;
@@ -673,6 +679,19 @@ static int create_container(struct backend *b, const struct project *p,
 		wm->source = vol_names[s->nmounts + i];
 		wm->target = s->secrets[i].target;
 		wm->read_only = true;
+		if (b->ops->caps->cluster) {
+			/* the nodes have no secrets directory: the bytes go to
+			 * the backend (wiped below) */
+			if (!shipped)
+				shipped = xcalloc(s->nsecrets, sizeof(*shipped));
+			if (secret_read_file(o->secrets_dir, s->secrets[i].secret_name,
+					     s->secrets[i].secret_key, &shipped[i]) < 0) {
+				fail(r, REASON_SECRET_MISSING, "service '%s': %s", s->name,
+				     error_last());
+				goto out;
+			}
+			wm->secret = &shipped[i];
+		}
 	}
 	for (i = 0; i < s->nenv; i++) {
 		const struct env_var *e = &s->env[i];
@@ -746,6 +765,25 @@ static int create_container(struct backend *b, const struct project *p,
 	cs.sysctls = &s->sysctls;
 	cs.ulimits = s->ulimits;
 	cs.nulimits = s->nulimits;
+	cs.replicas = s->has_replicas ? s->replicas : -1;
+	cs.global = s->global;
+	cs.job = s->restart == RESTART_NO;
+	cs.endpoint_mode = s->endpoint_mode;
+	cs.constraints = &s->constraints;
+	if (update) {
+		if (!b->ops->workload_update) {
+			fail(r, REASON_RECONCILE_ERROR, "backend %s updates nothing in "
+			     "place", b->ops->name);
+			goto out;
+		}
+		if (b->ops->workload_update(b, &cs) < 0) {
+			fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
+			goto out;
+		}
+		log_msg(LOG_INFO, p->name, "updated service %s", name);
+		rc = 0;
+		goto out;
+	}
 	if (b->ops->workload_create(b, &cs, &id) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
@@ -769,9 +807,21 @@ out:
 	if (secret.ptr)
 		memset(secret.ptr, 0, secret.cap);
 	buf_release(&secret);
+	for (i = 0; shipped && i < s->nsecrets; i++) {
+		buf_wipe(&shipped[i]);
+		buf_release(&shipped[i]);
+	}
+	free(shipped);
 	free(network);
 	free(name);
 	return rc;
+}
+
+static int create_container(struct backend *b, const struct project *p,
+			    const struct service *s, struct started *st,
+			    const struct apply_options *o, struct apply_result *r)
+{
+	return make_container(b, p, s, st, o, r, false);
 }
 
 /*
@@ -878,7 +928,8 @@ static void check_running(struct backend *b, const struct plan *plan,
 
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER))
+				a->kind != ACTION_RECREATE_CONTAINER &&
+				a->kind != ACTION_UPDATE_CONTAINER))
 			continue;
 		if (b->ops->workload_state(b, a->object, &cs) < 0) {
 			fail(r, REASON_CONTAINER_MISSING, "%s", error_last());
@@ -1290,6 +1341,11 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				return;
 			r->recreated++;
 			break;
+		case ACTION_UPDATE_CONTAINER:
+			if (make_container(b, a->proj, a->svc, st, o, r, true) < 0)
+				return;
+			r->recreated++;
+			break;
 		case ACTION_REMOVE_CONTAINER:
 			if (remove_container(b, pp->name, a->object, r) < 0)
 				return;
@@ -1394,7 +1450,8 @@ static bool plan_waits(const struct plan *plan)
 
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER))
+				a->kind != ACTION_RECREATE_CONTAINER &&
+				a->kind != ACTION_UPDATE_CONTAINER))
 			continue;
 		for (k = 0; k < a->svc->ndeps; k++)
 			if (a->svc->deps[k].condition != DEP_STARTED)

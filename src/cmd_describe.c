@@ -18,7 +18,8 @@
 static void describe_objects(struct buf *out, const struct config *cfg,
 			     const char *name)
 {
-	const struct backend_ops *ops = &backend_engine;
+	const struct backend_ops *ops = backend_find(cfg->backend) ?
+					backend_find(cfg->backend) : &backend_engine;
 	struct backend_options bopts = { cfg->docker_host, cfg->docker_timeout_s * 1000, NULL };
 	struct backend *b = NULL;
 	struct observed o = OBSERVED_INIT;
@@ -43,13 +44,18 @@ static void describe_objects(struct buf *out, const struct config *cfg,
 		if (strcmp(c->project, name))
 			continue;
 		digest = observed_container_digest(&o, c);
-		buf_printf(out, "  container  %s  service=%s image=%s digest=%s state=%s",
-			   c->name, c->service, c->image, digest ? digest : "-",
+		buf_printf(out, "  %s  %s  service=%s image=%s digest=%s state=%s",
+			   c->tasks ? "service  " : "container", c->name, c->service, c->image, digest ? digest : "-",
 			   obs_state_name(c->state));
 		if (c->health != HEALTH_NONE)
 			buf_printf(out, " health=%s", obs_health_name(c->health));
 		if (c->state == OBS_EXITED)
 			buf_printf(out, " exit=%d", c->exit_code);
+		if (c->tasks)
+			/* a cluster's service: its tasks, their nodes, what is wrong */
+			buf_printf(out, " tasks=\"%s\"%s%s", c->tasks,
+				   c->problem && *c->problem ? " problem=" : "",
+				   c->problem ? c->problem : "");
 		buf_printf(out, " spec=%.12s\n", c->spec_hash);
 	}
 out:

@@ -308,6 +308,9 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 					pv.message);
 				t->failed++;
 			} else {
+				if (pv.phase == PHASE_DEGRADED)
+					log_msg(LOG_WARN, pp->name, "%s: %s",
+						reason_name(pv.reason), pv.message);
 				t->ok++;
 			}
 			free(pv.message);
@@ -380,7 +383,8 @@ static void record_image_updates(struct pass *p, const struct apply_report *rep)
 			for (k = pp->first; k < pp->first + pp->count; k++) {
 				const struct plan_action *r = &p->plan.actions[k];
 
-				if (r->kind == ACTION_RECREATE_CONTAINER && r->svc &&
+				if ((r->kind == ACTION_RECREATE_CONTAINER ||
+				     r->kind == ACTION_UPDATE_CONTAINER) && r->svc &&
 				    r->cause == CAUSE_IMAGE_UPDATED &&
 				    r->svc->image && !strcmp(r->svc->image, a->object)) {
 					buf_printf(&msg, "%s%s", any ? ", " : "; recreated ",

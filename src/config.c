@@ -145,6 +145,13 @@ static const struct opt opts[] = {
 	  "unix:///var/run/docker.sock", 0, 0, MASK_NONE, "Docker Engine address", OPTS_ENGINE },
 	{ "docker-timeout", "CARA_DOCKER_TIMEOUT", "dockerTimeout", L(docker_timeout_s), "30",
 	  1, 3600, MASK_NONE, "seconds to wait for one Engine request", OPTS_ENGINE },
+	{ "backend", "CARA_BACKEND", "backend", S(backend), "engine", 0, 0, MASK_NONE,
+	  "what the Docker host is: engine (containers on one host) or swarm "
+	  "(a Swarm manager: services over its nodes)", OPTS_ENGINE },
+	{ "swarm-endpoint-mode", "CARA_SWARM_ENDPOINT_MODE", "swarmEndpointMode",
+	  S(swarm_endpoint_mode), "vip", 0, 0, MASK_NONE,
+	  "with --backend swarm, a service's endpoint mode unless it sets "
+	  "endpointMode: vip or dnsrr", OPTS_ENGINE },
 	{ "registry-auth-file", "CARA_REGISTRY_AUTH_FILE", "registryAuthFile",
 	  S(registry_auth_file), NULL, 0, 0, MASK_NONE,
 	  "registry credentials for pulls, in config.json format (default: "
@@ -476,6 +483,13 @@ int config_load(struct config *cfg, int argc, char **argv, unsigned groups,
 		return error_set("--output: '%s' is not 'text' or 'json'", cfg->output);
 	if (config_parse_image_check(cfg->image_check, &cfg->image_check_s) < 0)
 		return -1;
+	if (strcmp(cfg->backend, "engine") && strcmp(cfg->backend, "swarm"))
+		return error_set("--backend: '%.64s' is not 'engine' or 'swarm'",
+				 cfg->backend);
+	if (strcmp(cfg->swarm_endpoint_mode, "vip") &&
+	    strcmp(cfg->swarm_endpoint_mode, "dnsrr"))
+		return error_set("--swarm-endpoint-mode: '%.64s' is not 'vip' or "
+				 "'dnsrr'", cfg->swarm_endpoint_mode);
 	if (strcmp(cfg->ingress, "caddy") && strcmp(cfg->ingress, "none"))
 		return error_set("--ingress: '%.64s' is not 'caddy' or 'none'", cfg->ingress);
 	if (config_check_ingress(cfg) < 0)

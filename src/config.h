@@ -34,6 +34,8 @@ struct config {
 	bool allow_rewind;
 	char *registry_auth_file;       /* pulls' credentials, Docker CLI format */
 	long docker_timeout_s;
+	char *backend;                  /* "engine" or "swarm" (backend.h) */
+	char *swarm_endpoint_mode;      /* a service's default: vip or dnsrr */
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;
 	long mass_prune_percent;

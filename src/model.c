@@ -218,6 +218,8 @@ void service_release(struct service *s)
 	strvec_release(&s->devices);
 	free(s->log_driver);
 	kvlist_release(&s->log_opts);
+	free(s->endpoint_mode);
+	strvec_release(&s->constraints);
 	build_free(s->build);
 	free(s->spec_hash);
 	free(s->spec_fields);

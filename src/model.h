@@ -181,6 +181,13 @@ struct service {
 	char *log_driver;          /* NULL: the Engine's default */
 	struct kvlist log_opts;    /* the log driver's options */
 	struct build *build;       /* NULL: the image is pulled, not built */
+	/* On a cluster backend (--backend swarm); the Engine refuses all
+	 * but one replica and no constraint (manifest_options.cluster). */
+	bool has_replicas;
+	int replicas;              /* tasks wanted; has_replicas false: 1 */
+	bool global;               /* mode: Global, one task a node */
+	char *endpoint_mode;       /* "vip", "dnsrr"; NULL: the host's default */
+	struct strvec constraints; /* placement.constraints: "node.role==worker" */
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */
 	char *spec_hash;           /* label cara.spec-hash */

@@ -13,6 +13,9 @@
 #define LABEL_SERVICE     "cara.service"
 #define LABEL_SPEC_HASH   "cara.spec-hash"
 #define LABEL_SPEC_FIELDS "cara.spec-fields"
+/* A cluster's services only (backend/swarm/): the mode cara asked for,
+ * "3", "global" or "job:1", so that one scaled by hand is seen. */
+#define LABEL_REPLICAS    "cara.replicas"
 /* The ingress proxy's container (it has no cara.project: it is no
  * project's, and no prune or mass-prune guard counts it). */
 #define LABEL_INGRESS     "cara.ingress"

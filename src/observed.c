@@ -68,6 +68,7 @@ void observed_release(struct observed *o)
 		free(c->id); free(c->name); free(c->project); free(c->service);
 		free(c->spec_hash); free(c->spec_fields); free(c->image);
 		free(c->networks); free(c->owner); free(c->image_id);
+		free(c->tasks); free(c->problem);
 	}
 	for (i = 0; i < o->nnetworks; i++) {
 		free(o->networks[i].id);

@@ -60,6 +60,11 @@ struct obs_container {
 	char *networks;
 	char *owner;         /* label cara.owner: the state that made it; "" if absent */
 	char *image_id;      /* the image it runs ("sha256:..."); "" if not known */
+	/* A cluster's service (backend/swarm/): its tasks ("2/3 running on
+	 * node1, node2") and what is wrong with them, naming the task's node
+	 * ("" when nothing is); NULL on the Engine. */
+	char *tasks;
+	char *problem;
 };
 
 struct obs_network {

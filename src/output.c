@@ -98,6 +98,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
 	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
+	case ACTION_UPDATE_CONTAINER: *mark = "~"; *noun = "update service"; break;
 	default: *mark = "?"; *noun = "?"; break;
 	}
 	*color = **mark == '+' ? "\033[32m" : **mark == '~' ? "\033[33m" :
@@ -136,7 +137,8 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			action_look(a, &mark, &col, &noun);
 			buf_printf(out, "  %s%s%s %s %s", color ? col : "", mark,
 				   color ? "\033[0m" : "", noun, a->object);
-			if (a->kind == ACTION_RECREATE_CONTAINER) {
+			if (a->kind == ACTION_RECREATE_CONTAINER ||
+			    a->kind == ACTION_UPDATE_CONTAINER) {
 				buf_puts(out, " (changed:");
 				for (k = 0; k < a->changed.n; k++)
 					buf_printf(out, "%s %s", k ? "," : "", a->changed.v[k]);
@@ -241,7 +243,8 @@ void output_plan_json(struct buf *out, const struct plan *p,
 				buf_puts(out, ", \"newDigest\": ");
 				buf_json_str(out, a->changed.v[1]);
 			}
-			if (a->kind == ACTION_RECREATE_CONTAINER) {
+			if (a->kind == ACTION_RECREATE_CONTAINER ||
+			    a->kind == ACTION_UPDATE_CONTAINER) {
 				buf_puts(out, ", \"changed\": [");
 				for (k = 0; k < a->changed.n; k++) {
 					if (k)

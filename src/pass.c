@@ -23,7 +23,9 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
-	p->ops = &backend_engine;
+	p->ops = backend_find(cfg->backend);
+	if (!p->ops)
+		p->ops = &backend_engine;
 	p->now = now;
 	config_hostpath_roots(cfg, &p->roots);
 	p->mopts.hostpath_roots = (const char *const *)p->roots.v;
@@ -44,11 +46,93 @@ void pass_init(struct pass *p, struct config *cfg, int64_t now)
 		kvlist_release(&p->node_labels);
 	p->host.node = cfg->node;
 	p->host.labels = &p->node_labels;
+	p->mopts.cluster = p->ops->caps->cluster;
 }
 
 bool pass_placed_here(const struct pass *p, const struct project *pr)
 {
 	return placement_decide(&pr->placement, &p->host, NULL) == PLACEMENT_HERE;
+}
+
+/* Does one of s's constraints keep it on one node? */
+static bool pinned(const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->constraints.n; i++) {
+		const char *c = s->constraints.v[i];
+
+		while (*c == ' ')
+			c++;
+		if ((!strncmp(c, "node.hostname", 13) || !strncmp(c, "node.id", 7)) &&
+		    strstr(c, "=="))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What a cluster needs of a project (file, line and field named; the
+ * project invalid): a volume of the host cara runs on (HostPath, File) is
+ * not on the nodes; a Managed volume is local to the node that made it, so
+ * its service must stay there (placement node.hostname== or node.id==),
+ * or its data would be left behind by a rescheduled task.
+ */
+static void cluster_check(struct pass *p, struct project *pr)
+{
+	size_t k, m;
+
+	for (k = 0; k < pr->nservices; k++) {
+		const struct service *s = &pr->services[k];
+
+		for (m = 0; m < s->nmounts; m++) {
+			const struct volume *v = project_find_volume(pr, s->mounts[m].name);
+			const char *why = NULL;
+			char *path;
+
+			if (!v)
+				continue;
+			if (v->type == VOLUME_HOSTPATH || v->type == VOLUME_FILE)
+				why = "is a file of the host cara runs on, not of the "
+				      "Swarm's nodes: not supported with --backend swarm";
+			else if (v->type == VOLUME_MANAGED && !pinned(s))
+				why = "is local to the node that holds it: with --backend "
+				      "swarm the service needs a placement constraint "
+				      "node.hostname==NAME or node.id==ID";
+			if (!why)
+				continue;
+			path = xasprintf("spec.services[%zu].volumeMounts[%zu].name", k, m);
+			diags_add(&p->diags, DIAG_ERROR, pr->file, s->mounts[m].pos.line,
+				  s->mounts[m].pos.col, path, "%s volume '%s' %s",
+				  volume_type_name(v->type), v->name, why);
+			free(path);
+			pr->valid = false;
+		}
+	}
+}
+
+/*
+ * On a cluster, every project is checked as cluster_check says, and a
+ * service without endpointMode gets the host's (--swarm-endpoint-mode)
+ * before its spec is hashed: a new default updates the services that
+ * follow it.
+ */
+static void cluster_prepare(struct pass *p)
+{
+	size_t i, k;
+
+	if (!p->ops->caps->cluster || !p->cfg->swarm_endpoint_mode)
+		return;
+	for (i = 0; i < p->desired.n; i++) {
+		if (p->desired.v[i].valid)
+			cluster_check(p, &p->desired.v[i]);
+		for (k = 0; k < p->desired.v[i].nservices; k++) {
+			struct service *s = &p->desired.v[i].services[k];
+
+			if (!s->endpoint_mode)
+				s->endpoint_mode = xstrdup(p->cfg->swarm_endpoint_mode);
+		}
+	}
 }
 
 void pass_release(struct pass *p)
@@ -191,6 +275,7 @@ int pass_read_source(struct pass *p, bool with_secrets)
 		if (manifest_load_dir(&p->desired, dir, &p->mopts, &p->diags) < 0)
 			return -1;
 	}
+	cluster_prepare(p);
 	if (with_secrets)
 		spec_compute_where(&p->desired, p->cfg->secrets_dir, &p->diags,
 				   placed_here, p);

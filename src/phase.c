@@ -9,7 +9,7 @@
 #include "util.h"
 
 static const char *const names[PHASE_COUNT] = {
-	"Pending", "Running", "Failed", "Terminating", "Terminated",
+	"Pending", "Running", "Failed", "Terminating", "Terminated", "Degraded",
 };
 
 const char *phase_name(enum phase p)
@@ -33,6 +33,7 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_VOLUME_MISSING] = "VolumeMissing",
 	[REASON_BUILD_FAILED] = "BuildFailed",
 	[REASON_INGRESS_FAILED] = "IngressFailed",
+	[REASON_TASKS_NOT_RUNNING] = "TasksNotRunning",
 };
 
 const char *reason_name(enum reason r)
@@ -65,7 +66,13 @@ void phase_observed(struct phase_verdict *out, const char *name,
 		s = by_name ? project_lookup_service(by_name, p->nservices, c->service)
 			    : NULL;
 		out->phase = PHASE_FAILED;
-		if (c->health == HEALTH_UNHEALTHY) {
+		if (c->problem && *c->problem &&
+		    !(s && s->restart == RESTART_NO)) {
+			/* a cluster's service: what its tasks say, naming a node */
+			out->phase = PHASE_DEGRADED;
+			out->reason = REASON_TASKS_NOT_RUNNING;
+			out->message = xstrdup(c->problem);
+		} else if (c->health == HEALTH_UNHEALTHY) {
 			out->reason = REASON_HEALTHCHECK_FAILED;
 			out->message = xasprintf("'%s' is unhealthy", c->service);
 		} else if (c->state == OBS_RESTARTING) {

@@ -17,8 +17,11 @@ enum phase {
 	PHASE_FAILED,
 	PHASE_TERMINATING,
 	PHASE_TERMINATED,
+	/* a cluster's: up, but not every task runs (a node down, tasks
+	 * failing, an update rolled back); Swarm is on it */
+	PHASE_DEGRADED,
 };
-#define PHASE_COUNT (PHASE_TERMINATED + 1)
+#define PHASE_COUNT (PHASE_DEGRADED + 1)
 
 const char *phase_name(enum phase p);     /* "Running" */
 
@@ -44,8 +47,9 @@ enum reason {
 	REASON_BUILD_FAILED,       /* Failed: an image of a build did not build */
 	REASON_INGRESS_FAILED,     /* the ingress proxy: not run, or refused
 				    * the new routes (it serves the old ones) */
+	REASON_TASKS_NOT_RUNNING,  /* Degraded: fewer tasks run than wanted */
 };
-#define REASON_COUNT (REASON_INGRESS_FAILED + 1)
+#define REASON_COUNT (REASON_TASKS_NOT_RUNNING + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

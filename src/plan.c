@@ -44,6 +44,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_REMOVE_CONTAINER: return "remove-container";
 	case ACTION_REMOVE_NETWORK: return "remove-network";
 	case ACTION_REMOVE_VOLUME: return "remove-volume";
+	case ACTION_UPDATE_CONTAINER: return "update-container";
 	}
 	return "unknown";
 }
@@ -608,6 +609,9 @@ static void plan_service(struct plan *pl, const struct project *p,
 		free(cname);
 		return;
 	}
+	/* one rule for every cause a replacement has */
+	if (a->kind == ACTION_RECREATE_CONTAINER && opts->caps->updates_in_place)
+		a->kind = ACTION_UPDATE_CONTAINER;
 	a->proj = p;
 	a->svc = s;
 }

@@ -39,6 +39,9 @@ enum action_kind {
 	ACTION_REMOVE_CONTAINER,
 	ACTION_REMOVE_NETWORK,
 	ACTION_REMOVE_VOLUME,
+	/* the backend updates it in place (caps.updates_in_place): where the
+	 * Engine would recreate, a rolling update of the same workload */
+	ACTION_UPDATE_CONTAINER,
 };
 
 enum action_cause {

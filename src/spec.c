@@ -46,7 +46,8 @@ enum group {
 	G_RESTART_RETRIES = G_OPTIONAL, G_CAPABILITIES, G_PRIVILEGED,
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
-	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_COUNT
+	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_REPLICAS, G_PLACEMENT,
+	G_ENDPOINT_MODE, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -56,7 +57,7 @@ static const char *const group_names[G_COUNT] = {
 	"restartRetries", "capabilities", "privileged", "readOnly", "tmpfs",
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
-	"secrets", "devices", "logging",
+	"secrets", "devices", "logging", "replicas", "placement", "endpointMode",
 };
 
 /* ---- secrets ---- */
@@ -517,6 +518,14 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 		if (s->log_opts.n)
 			ser_labels(&g[G_LOGGING], &s->log_opts);
 	}
+	/* a cluster's (backend/swarm/) */
+	if (s->has_replicas)
+		put_int(&g[G_REPLICAS], s->replicas);
+	if (s->global)
+		put_str(&g[G_REPLICAS], "global");
+	put_set(&g[G_PLACEMENT], &s->constraints);
+	if (s->endpoint_mode)
+		put_str(&g[G_ENDPOINT_MODE], s->endpoint_mode);
 }
 
 /*

@@ -11,7 +11,8 @@
  * Field groups: image, command, entrypoint, workingDir, user, env, mounts,
  * ports, healthcheck, restart, stopGracePeriod, labels, resources, network,
  * then the optional ones, set only when used (..., files: the content of
- * the source files a service mounts).
+ * the source files a service mounts; replicas, placement, endpointMode:
+ * a cluster's, backend/swarm/).
  */
 #ifndef CARA_SPEC_H
 #define CARA_SPEC_H

@@ -166,6 +166,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE ingress_routes ("
 	"  project TEXT NOT NULL, line TEXT NOT NULL, PRIMARY KEY (project, line)"
 	");",
+	/* 7: a cluster service's tasks and what is wrong with them */
+	"ALTER TABLE observed_containers ADD COLUMN tasks TEXT;"
+	"ALTER TABLE observed_containers ADD COLUMN problem TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -791,8 +794,8 @@ static int record_containers(struct state *st, int64_t pass_id,
 	if (query(st, &s, "cannot record the observed containers",
 		  "INSERT INTO observed_containers(pass_id, docker_id, name, project,"
 		  " service, spec_hash, spec_fields, image, state, health, exit_code,"
-		  " created, networks, owner, image_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-		  " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		  " created, networks, owner, image_id, tasks, problem) VALUES(?1, ?2,"
+		  " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 		  "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < obs->ncontainers && rc == SQLITE_DONE; i++) {
@@ -817,6 +820,14 @@ static int record_containers(struct state *st, int64_t pass_id,
 		sqlite3_bind_text(s, 14, c->owner ? c->owner : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 15, c->image_id ? c->image_id : "", -1,
 				  SQLITE_STATIC);
+		if (c->tasks)
+			sqlite3_bind_text(s, 16, c->tasks, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 16);
+		if (c->problem)
+			sqlite3_bind_text(s, 17, c->problem, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 17);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
@@ -922,8 +933,8 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 
 	if (query(st, &s, "cannot load the observed containers",
 		  "SELECT docker_id, name, project, service, spec_hash, spec_fields,"
-		  " image, state, health, exit_code, created, networks, owner, image_id"
-		  " FROM observed_containers"
+		  " image, state, health, exit_code, created, networks, owner, image_id,"
+		  " tasks, problem FROM observed_containers"
 		  " WHERE pass_id = ?1 ORDER BY rowid", "l", pass_id) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -944,6 +955,10 @@ static int load_containers(struct state *st, int64_t pass_id, struct observed *o
 			c->networks = col_str_nn(s, 11);
 		c->owner = col_str_nn(s, 12);
 		c->image_id = col_str_nn(s, 13);
+		if (sqlite3_column_type(s, 14) != SQLITE_NULL)
+			c->tasks = col_str_nn(s, 14);
+		if (sqlite3_column_type(s, 15) != SQLITE_NULL)
+			c->problem = col_str_nn(s, 15);
 	}
 	if (rc != SQLITE_DONE)
 		db_error(st->db, "cannot load the observed containers");

@@ -7,7 +7,7 @@
 #include "backend/backend.h"
 #include "util.h"
 
-static const struct backend_ops *const backends[] = { &backend_engine };
+static const struct backend_ops *const backends[] = { &backend_engine, &backend_swarm };
 
 const struct backend_ops *backend_find(const char *name)
 {

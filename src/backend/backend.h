@@ -4,6 +4,7 @@
  *   backend.h   what every backend provides, and what it can do itself
  *               (its capabilities, which the planner asks)
  *   engine/     a Docker Engine: containers on one host
+ *   swarm/      a Docker Swarm manager: services over its nodes
  *
  * The planner sees only struct backend_caps; apply, the observation of a
  * pass and describe call a backend only through its operations, with the
@@ -28,6 +29,13 @@ struct backend_caps {
 	const char *name;          /* "engine" */
 	bool pulls_images;         /* creating a workload fetches its image */
 	bool starts_stopped;       /* a stopped workload can be started again */
+	/* A workload whose spec changed is updated where it stands (a
+	 * Swarm service's rolling update, same id), not removed and
+	 * created again: the planner emits ACTION_UPDATE_CONTAINER. */
+	bool updates_in_place;
+	/* Workloads spread over nodes: replicas, mode Global and placement
+	 * constraints mean something (manifest_options.cluster). */
+	bool cluster;
 };
 
 /* ---- what crosses the interface ---- */
@@ -37,6 +45,10 @@ struct workload_mount {
 	const char *source;        /* volume name or host path */
 	const char *target;
 	bool read_only;
+	/* A secret mounted as a file (source: its file): on a cluster
+	 * (caps.cluster) its bytes, which the backend ships to the nodes as
+	 * a secret object of its own; NULL on the Engine, which binds it. */
+	const struct buf *secret;
 };
 
 /* An image to build from a tar of its context (compose's build). */
@@ -85,6 +97,12 @@ struct workload_spec {
 	const struct kvlist *sysctls;
 	const struct ulimit *ulimits;
 	size_t nulimits;
+	/* a cluster's (caps.cluster); the Engine ignores them */
+	int replicas;                    /* -1: not set (1) */
+	bool global;
+	bool job;                        /* runs to completion once a spec */
+	const char *endpoint_mode;       /* "vip", "dnsrr"; NULL: vip */
+	const struct strvec *constraints;
 };
 
 /* A workload's state now, normalised. */
@@ -187,6 +205,9 @@ struct backend_ops {
 
 	int (*workload_create)(struct backend *b, const struct workload_spec *spec,
 			       char **out_id);
+	/* With caps.updates_in_place: the existing workload of spec->name
+	 * takes spec as it runs (a rolling update); NULL otherwise. */
+	int (*workload_update)(struct backend *b, const struct workload_spec *spec);
 	int (*workload_start)(struct backend *b, const char *name);
 	int (*workload_resume)(struct backend *b, const char *name);   /* unpause */
 	/* grace -1: the workload's own; a stopped one is fine */
@@ -220,6 +241,8 @@ struct backend_ops {
 
 extern const struct backend_caps backend_engine_caps;
 extern const struct backend_ops backend_engine;
+extern const struct backend_caps backend_swarm_caps;
+extern const struct backend_ops backend_swarm;
 
 /* The backend named `name` ("engine"), or NULL. */
 const struct backend_ops *backend_find(const char *name);

@@ -384,6 +384,10 @@ static const struct field service_fields[] = {
 	FN("devices", read_devices, false),
 	FN("logging", read_logging, false),
 	FN("aliases", read_aliases, false),
+	FN("replicas", read_replicas, false),
+	FN("mode", read_mode, false),
+	FN("endpointMode", read_endpoint_mode, false),
+	FN("placement", read_service_placement, false),
 	END
 };
 

@@ -1787,6 +1787,10 @@ static const struct field resources_fields[] = {
 
 static const struct field deploy_fields[] = {
 	MAP("resources", resources_fields, false),
+	FN("replicas", read_replicas, false),
+	FN("mode", read_compose_mode, false),
+	FN("endpoint_mode", read_endpoint_mode, false),
+	FN("placement", read_service_placement, false),
 	END
 };
 

@@ -37,6 +37,10 @@ struct manifest_options {
 	/* compose profiles enabled on this host (--compose-profiles) */
 	const char *const *compose_profiles;
 	size_t ncompose_profiles;
+	/* the backend spreads services over nodes (--backend swarm):
+	 * replicas, mode Global and placement constraints mean something;
+	 * false: they are refused rather than silently ignored */
+	bool cluster;
 };
 
 /*

@@ -151,6 +151,12 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases,
 	 read_devices, read_logging;
+/* The fields a cluster backend honours (input/cluster.c); obj is a
+ * struct service.  read_service_placement reads {constraints: [...]}. */
+field_fn read_replicas, read_mode, read_compose_mode, read_endpoint_mode,
+	 read_constraints, read_service_placement;
+/* NULL when c is a placement constraint Swarm understands, else why not. */
+const char *manifest_check_constraint(const char *c);
 
 /* A secret name and key are each one path component that is not hidden
  * (a secretKeyRef's, a compose secret's): NULL, or why not. */

@@ -74,6 +74,8 @@ flag_value() {
 	--ingress) echo caddy ;;
 	--ingress-internal-address|--ingress-public-address) echo 127.0.0.1 ;;
 	--ingress-tls) echo off ;;
+	--backend) echo engine ;;
+	--swarm-endpoint-mode) echo vip ;;
 	*) echo 1 ;;
 	esac
 }

@@ -985,6 +985,51 @@ static void test_backend_caps(void)
 	fixture_release(&f);
 }
 
+/*
+ * A backend that updates in place (a Swarm service): a changed spec is an
+ * update of the same workload, with the changed field groups, never a
+ * remove and create; replicas are a field group of their own.
+ */
+static void test_updates_in_place(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct service *s;
+	size_t i;
+	const struct plan_action *a = NULL;
+
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	s = find_s(&f, "shop", "app");
+	tb_set(&s->env[0].value, "db.internal");
+	s->has_replicas = true;
+	s->replicas = 3;
+	recompute(&f);
+	f.opts.caps = &backend_swarm_caps;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	for (i = 0; i < p.nactions; i++)
+		if (p.actions[i].kind == ACTION_UPDATE_CONTAINER)
+			a = &p.actions[i];
+	ok(a && count_kind(&p, ACTION_UPDATE_CONTAINER, CAUSE_SPEC_CHANGED) == 1 &&
+	   count_kind(&p, ACTION_RECREATE_CONTAINER, -1) == 0 &&
+	   count_kind(&p, ACTION_REMOVE_CONTAINER, -1) == 0 &&
+	   count_kind(&p, ACTION_PULL_IMAGE, -1) == 0,
+	   "swarm: a changed spec is one update, no recreate, no pull");
+	ok(a && a->changed.n == 2 && !strcmp(a->changed.v[0], "env") &&
+	   !strcmp(a->changed.v[1], "replicas"),
+	   "  naming the changed groups: env, replicas");
+	is_str(action_kind_name(ACTION_UPDATE_CONTAINER), "update-container",
+	       "  its name");
+	plan_release(&p);
+	f.opts.caps = &backend_engine_caps;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED) == 1 &&
+	   count_kind(&p, ACTION_UPDATE_CONTAINER, -1) == 0,
+	   "the Engine recreates the same change");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 static void test_mass_prune_guard(void)
 {
 	struct fixture f;
@@ -1660,6 +1705,7 @@ int main(void)
 	test_phase_observed();
 	test_mass_prune_guard();
 	test_backend_caps();
+	test_updates_in_place();
 	test_volume_type_change();
 	test_external_volume();
 	test_purity();

@@ -6,7 +6,7 @@
 
 /* ---- containers ---- */
 
-static void add_health(json_t *cfg, const struct healthcheck *h, bool *bad)
+void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad)
 {
 	json_t *o = json_object();
 
@@ -229,7 +229,7 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 		jset(cfg, "Labels", labels, bad);
 	}
 	if (s->health && s->health->present && s->health->test.n)
-		add_health(cfg, s->health, bad);
+		engine_json_health(cfg, s->health, bad);
 	if (s->stop_timeout_s >= 0)
 		jset(cfg, "StopTimeout", json_integer(s->stop_timeout_s), bad);
 	if (s->hostname && *s->hostname)

@@ -1,7 +1,8 @@
 /*
  * backend/engine/internal.h - what the files of the Engine client share
- * and nothing outside backend/engine/ sees: the handle, a request, the
- * transport and the JSON helpers.
+ * and nothing outside backend/engine/ sees but the Swarm backend, which
+ * speaks the same API over the same transport: the handle, a request,
+ * the transport and the JSON helpers.
  */
 #ifndef CARA_ENGINE_INTERNAL_H
 #define CARA_ENGINE_INTERNAL_H
@@ -121,5 +122,15 @@ int engine_get_json(struct docker *d, const char *path, const char *what,
 		    json_t **out);
 int engine_remove_object(struct docker *d, const char *kind, const char *name,
 			 const char *query);
+/* What the Swarm backend (backend/swarm/) shares with the Engine's: the
+ * Swarm API is the Engine API.  A create where an existing object of the
+ * name is fine (takes root); one network of a name; ERR_FOREIGN unless
+ * its labels are project's and owner's; a container's Healthcheck. */
+int engine_create_object(struct docker *d, const char *kind, const char *name,
+			 json_t *root, bool bad);
+int engine_network_dedupe(struct docker *d, const char *name);
+int engine_check_owner(struct docker *d, const char *kind, const char *name,
+		       const char *project, const char *owner);
+void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad);
 
 #endif

@@ -10,7 +10,7 @@
  * POST a create of a named object labelled for its project; an object of
  * that name that exists already is what we wanted (409).  Takes root.
  */
-static int create_object(struct docker *d, const char *kind, const char *name,
+int engine_create_object(struct docker *d, const char *kind, const char *name,
 			 json_t *root, bool bad)
 {
 	char *what = xasprintf("create %s '%s'", kind, name);
@@ -59,7 +59,7 @@ int engine_remove_object(struct docker *d, const char *kind, const char *name,
  * create, keep the network with the smallest id (the planner keeps the same
  * one) and remove the others.
  */
-static int network_dedupe(struct docker *d, const char *name)
+int engine_network_dedupe(struct docker *d, const char *name)
 {
 	json_t *filter = json_pack("{s{sb}}", "name", name, 1);
 	char *fs = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
@@ -106,7 +106,7 @@ out:
  * 409, a volume's silent 201): it is ours only when its labels say so.
  * ERR_FOREIGN with a message naming what the labels say otherwise.
  */
-static int check_owner(struct docker *d, const char *kind, const char *name,
+int engine_check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner)
 {
 	char *what = xasprintf("inspect %s '%s'", kind, name);
@@ -155,10 +155,10 @@ int docker_network_create(struct docker *d, const char *name,
 	jset(root, "Driver", jstr("bridge"), &bad);
 	jset(root, "CheckDuplicate", json_true(), &bad);
 	jset(root, "Labels", jlabels(project, owner, NULL, NULL, &bad), &bad);
-	if (create_object(d, "network", name, root, bad) < 0 ||
-	    network_dedupe(d, name) < 0)
+	if (engine_create_object(d, "network", name, root, bad) < 0 ||
+	    engine_network_dedupe(d, name) < 0)
 		return -1;
-	return check_owner(d, "network", name, project, owner);
+	return engine_check_owner(d, "network", name, project, owner);
 }
 
 int docker_network_connect(struct docker *d, const char *network,
@@ -201,9 +201,9 @@ int docker_volume_create(struct docker *d, const char *name,
 	jset(root, "Name", jstr(name), &bad);
 	jset(root, "Labels", jlabels(project, owner, LABEL_VOLUME_TYPE, type, &bad),
 	     &bad);
-	if (create_object(d, "volume", name, root, bad) < 0)
+	if (engine_create_object(d, "volume", name, root, bad) < 0)
 		return -1;
-	return check_owner(d, "volume", name, project, owner);
+	return engine_check_owner(d, "volume", name, project, owner);
 }
 
 int docker_volume_remove(struct docker *d, const char *name)

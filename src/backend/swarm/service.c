@@ -1,0 +1,323 @@
+/*
+ * backend/swarm/service.c - the Swarm service spec of a workload spec
+ * (pure: unit-tested), the body of both a create and an update, so that
+ * an update sets every field a create would and nothing lingers.
+ *
+ * Mapping: the container's entrypoint is ContainerSpec.Command, its
+ * command Args (as `docker service create`); restart unless-stopped and
+ * always are Condition any, no a replicated job that runs once a spec;
+ * the project network is the service's one network, with the service's
+ * name and aliases; published ports are host-mode with endpoint mode
+ * dnsrr (which has no routing mesh) and ingress with vip; a secret
+ * mounted as a file is a Swarm secret (secret_ids, made beforehand by
+ * swarm.c) at its target, 0444.  Updates go one
+ * task at a time, start-first unless a host port is published (two tasks
+ * of one node cannot hold it), monitored 5 s, and roll back on failure.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/engine/internal.h"
+#include "backend/swarm/swarm.h"
+
+#define MONITOR_NS (5LL * 1000000000)
+
+static int replicas_of(const struct workload_spec *s)
+{
+	return s->replicas < 0 ? 1 : s->replicas;
+}
+
+char *swarm_mode_label(const struct workload_spec *s)
+{
+	if (s->job)
+		return xasprintf("job:%d", replicas_of(s));
+	if (s->global)
+		return xstrdup("global");
+	return xasprintf("%d", replicas_of(s));
+}
+
+static json_t *labels_of(const struct workload_spec *s, bool *bad)
+{
+	json_t *o = json_object();
+	char *mode = swarm_mode_label(s);
+	size_t i;
+
+	for (i = 0; i < s->nlabels; i++)
+		jset(o, s->labels[i].key, jstr(s->labels[i].value), bad);
+	jset(o, LABEL_REPLICAS, jstr(mode), bad);
+	free(mode);
+	return o;
+}
+
+char *swarm_secret_name(const char *service, const struct workload_mount *m)
+{
+	struct sha256 c;
+	unsigned char d[32];
+	char hex[13];
+	size_t i, keep = strlen(service);
+
+	sha256_init(&c);
+	sha256_update(&c, m->target, strlen(m->target) + 1);
+	sha256_update(&c, m->secret->ptr ? m->secret->ptr : "", m->secret->len);
+	sha256_final(&c, d);
+	for (i = 0; i < 6; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	if (keep > 64 - 13)
+		keep = 64 - 13;
+	return xasprintf("%.*s-%s", (int)keep, service, hex);
+}
+
+static json_t *secrets_of(const struct workload_spec *s, const char *const *ids,
+			  bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; ids && i < s->nmounts; i++) {
+		const struct workload_mount *m = &s->mounts[i];
+		json_t *o, *f;
+		char *name;
+
+		if (!m->secret || !ids[i])
+			continue;
+		o = json_object();
+		f = json_object();
+		name = swarm_secret_name(s->name, m);
+		jset(f, "Name", jstr(m->target), bad);
+		jset(f, "UID", jstr("0"), bad);
+		jset(f, "GID", jstr("0"), bad);
+		jset(f, "Mode", json_integer(0444), bad);
+		jset(o, "File", f, bad);
+		jset(o, "SecretID", jstr(ids[i]), bad);
+		jset(o, "SecretName", jstr(name), bad);
+		jpush(a, o, bad);
+		free(name);
+	}
+	return a;
+}
+
+/* Named volumes carry cara's labels to the node that creates them. */
+static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct workload_mount *m = &s->mounts[i];
+		json_t *o = json_object();
+
+		if (m->secret) {
+			/* shipped as a Swarm secret (secrets_of) */
+			json_decref(o);
+			continue;
+		}
+
+		jset(o, "Type", jstr(m->type), bad);
+		jset(o, "Source", jstr(m->source), bad);
+		jset(o, "Target", jstr(m->target), bad);
+		if (m->read_only)
+			jset(o, "ReadOnly", json_true(), bad);
+		if (!strcmp(m->type, "volume")) {
+			json_t *vo = json_object();
+			const char *k;
+			json_t *v;
+			json_t *vl = json_object();
+
+			json_object_foreach(labels, k, v)
+				if (!strcmp(k, LABEL_PROJECT) || !strcmp(k, LABEL_OWNER))
+					jset(vl, k, json_incref(v), bad);
+			jset(vo, "Labels", vl, bad);
+			jset(o, "VolumeOptions", vo, bad);
+		}
+		jpush(a, o, bad);
+	}
+	return a;
+}
+
+static json_t *container_of(const struct workload_spec *s, json_t *labels,
+			    const char *const *ids, bool *bad)
+{
+	json_t *c = json_object(), *cl = json_object();
+	size_t i;
+
+	jset(c, "Image", jstr(s->image), bad);
+	if (s->entrypoint)
+		jset(c, "Command", jstrvec(s->entrypoint, bad), bad);
+	if (s->cmd)
+		jset(c, "Args", jstrvec(s->cmd, bad), bad);
+	if (s->env)
+		jset(c, "Env", jstrvec(s->env, bad), bad);
+	if (s->working_dir)
+		jset(c, "Dir", jstr(s->working_dir), bad);
+	if (s->user)
+		jset(c, "User", jstr(s->user), bad);
+	if (s->hostname)
+		jset(c, "Hostname", jstr(s->hostname), bad);
+	if (s->stop_signal)
+		jset(c, "StopSignal", jstr(s->stop_signal), bad);
+	if (s->stop_timeout_s >= 0)
+		jset(c, "StopGracePeriod",
+		     json_integer((json_int_t)s->stop_timeout_s * 1000000000), bad);
+	if (s->has_init)
+		jset(c, "Init", json_boolean(s->init), bad);
+	if (s->read_only)
+		jset(c, "ReadOnly", json_true(), bad);
+	if (s->cap_add && s->cap_add->n)
+		jset(c, "CapabilityAdd", jstrvec(s->cap_add, bad), bad);
+	if (s->cap_drop && s->cap_drop->n)
+		jset(c, "CapabilityDrop", jstrvec(s->cap_drop, bad), bad);
+	if (s->dns && s->dns->n) {
+		json_t *d = json_object();
+
+		jset(d, "Nameservers", jstrvec(s->dns, bad), bad);
+		jset(c, "DNSConfig", d, bad);
+	}
+	if (s->sysctls && s->sysctls->n) {
+		json_t *o = json_object();
+
+		for (i = 0; i < s->sysctls->n; i++)
+			jset(o, s->sysctls->v[i].key, jstr(s->sysctls->v[i].value), bad);
+		jset(c, "Sysctls", o, bad);
+	}
+	if (s->health)
+		engine_json_health(c, s->health, bad);
+	/* the task's containers say whose they are too */
+	jset(cl, LABEL_PROJECT, json_incref(json_object_get(labels, LABEL_PROJECT)), bad);
+	jset(cl, LABEL_SERVICE, json_incref(json_object_get(labels, LABEL_SERVICE)), bad);
+	jset(c, "Labels", cl, bad);
+	jset(c, "Mounts", mounts_of(s, labels, bad), bad);
+	jset(c, "Secrets", secrets_of(s, ids, bad), bad);
+	return c;
+}
+
+static const char *condition_of(const struct workload_spec *s)
+{
+	if (s->job || (s->restart && !strcmp(s->restart, "no")))
+		return "none";
+	if (s->restart && !strcmp(s->restart, "on-failure"))
+		return "on-failure";
+	return "any";
+}
+
+static json_t *task_of(const struct workload_spec *s, json_t *labels,
+		       const char *const *ids, bool *bad)
+{
+	json_t *t = json_object(), *rp = json_object(), *res = json_object();
+	json_t *lim = json_object(), *nets = json_array();
+
+	jset(t, "ContainerSpec", container_of(s, labels, ids, bad), bad);
+	jset(rp, "Condition", jstr(condition_of(s)), bad);
+	if (s->restart_retries > 0)
+		jset(rp, "MaxAttempts", json_integer(s->restart_retries), bad);
+	jset(t, "RestartPolicy", rp, bad);
+	if (s->memory_bytes > 0)
+		jset(lim, "MemoryBytes", json_integer(s->memory_bytes), bad);
+	if (s->nano_cpus > 0)
+		jset(lim, "NanoCPUs", json_integer(s->nano_cpus), bad);
+	jset(res, "Limits", lim, bad);
+	jset(t, "Resources", res, bad);
+	if (s->constraints && s->constraints->n) {
+		json_t *pl = json_object();
+
+		jset(pl, "Constraints", jstrvec(s->constraints, bad), bad);
+		jset(t, "Placement", pl, bad);
+	}
+	if (s->network) {
+		json_t *n = json_object(), *al = json_array();
+		size_t i;
+
+		jset(n, "Target", jstr(s->network), bad);
+		if (s->alias && *s->alias)
+			jpush(al, jstr(s->alias), bad);
+		for (i = 0; s->aliases && i < s->aliases->n; i++)
+			jpush(al, jstr(s->aliases->v[i]), bad);
+		jset(n, "Aliases", al, bad);
+		jpush(nets, n, bad);
+	}
+	jset(t, "Networks", nets, bad);
+	return t;
+}
+
+static json_t *mode_of(const struct workload_spec *s, bool *bad)
+{
+	json_t *m = json_object(), *o = json_object();
+
+	if (s->job) {
+		jset(o, "MaxConcurrent", json_integer(replicas_of(s)), bad);
+		jset(o, "TotalCompletions", json_integer(replicas_of(s)), bad);
+		jset(m, "ReplicatedJob", o, bad);
+	} else if (s->global) {
+		jset(m, "Global", o, bad);
+	} else {
+		jset(o, "Replicas", json_integer(replicas_of(s)), bad);
+		jset(m, "Replicated", o, bad);
+	}
+	return m;
+}
+
+static bool dnsrr(const struct workload_spec *s)
+{
+	return s->endpoint_mode && !strcmp(s->endpoint_mode, "dnsrr");
+}
+
+static json_t *endpoint_of(const struct workload_spec *s, bool *bad)
+{
+	json_t *e = json_object(), *ports = json_array();
+	size_t i;
+
+	jset(e, "Mode", jstr(dnsrr(s) ? "dnsrr" : "vip"), bad);
+	for (i = 0; i < s->nports; i++) {
+		const struct port *p = &s->ports[i];
+		json_t *o = json_object();
+
+		jset(o, "Protocol", jstr(p->protocol && *p->protocol ? p->protocol : "tcp"),
+		     bad);
+		jset(o, "TargetPort", json_integer(p->container_port), bad);
+		if (p->host_port)
+			jset(o, "PublishedPort", json_integer(p->host_port), bad);
+		jset(o, "PublishMode", jstr(dnsrr(s) ? "host" : "ingress"), bad);
+		jpush(ports, o, bad);
+	}
+	jset(e, "Ports", ports, bad);
+	return e;
+}
+
+static json_t *update_of(const struct workload_spec *s, bool rollback, bool *bad)
+{
+	json_t *u = json_object();
+	bool host_ports = false;
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		host_ports |= s->ports[i].host_port != 0 && dnsrr(s);
+	jset(u, "Parallelism", json_integer(1), bad);
+	jset(u, "Delay", json_integer(0), bad);
+	jset(u, "FailureAction", jstr(rollback ? "pause" : "rollback"), bad);
+	jset(u, "Monitor", json_integer(MONITOR_NS), bad);
+	jset(u, "MaxFailureRatio", json_real(0), bad);
+	jset(u, "Order", jstr(host_ports ? "stop-first" : "start-first"), bad);
+	return u;
+}
+
+char *swarm_service_json(const struct workload_spec *s, const char *const *ids)
+{
+	json_t *root = json_object();
+	json_t *labels;
+	bool bad = false;
+	char *what = xasprintf("service '%s'", s->name);
+	char *out;
+
+	labels = labels_of(s, &bad);
+	jset(root, "Name", jstr(s->name), &bad);
+	jset(root, "TaskTemplate", task_of(s, labels, ids, &bad), &bad);
+	jset(root, "Mode", mode_of(s, &bad), &bad);
+	if (!s->job) {
+		jset(root, "UpdateConfig", update_of(s, false, &bad), &bad);
+		jset(root, "RollbackConfig", update_of(s, true, &bad), &bad);
+	}
+	jset(root, "EndpointSpec", endpoint_of(s, &bad), &bad);
+	jset(root, "Labels", labels, &bad);
+	out = jdump(root, bad, what);
+	free(what);
+	return out;
+}

@@ -1,0 +1,341 @@
+#!/bin/sh
+# --backend swarm on a 3-node Swarm made of dockerds in network namespaces
+# (tests/lib-nodes.sh), brought up once for the whole script: a project
+# becomes Swarm services on an attachable overlay, spread over the nodes
+# and resolving each other across them (endpoint mode dnsrr: this kernel
+# has no IPVS for virtual IPs); scaled, updated in place one task at a
+# time, repaired when scaled by hand, pruned, expired; a no-op pass costs
+# a constant number of Engine calls whatever the number of projects.
+. "$srcdir/tests/lib.sh"
+. "$srcdir/tests/lib-nodes.sh"
+
+mkdir -p v
+cat > v/p.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-v}
+spec:
+  services:
+    - name: web
+      image: $CARA_TEST_IMAGE
+      replicas: 3
+      mode: Replicated
+      endpointMode: dnsrr
+      placement: {constraints: ["node.role==worker", "node.lables.x==1"]}
+EOT
+
+test_expect_success 'the engine backend refuses what only a cluster does, naming file, line and field' '
+	expect_exit 1 $CARA validate v 2>err &&
+	expect_contains err "p.yaml:8:17: spec.services[0].replicas: replicas: 3 needs --backend swarm" &&
+	expect_contains err "spec.services[0].placement.constraints: placement constraints needs --backend swarm"
+'
+
+test_expect_success 'the swarm backend takes them, and checks each constraint' '
+	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
+	expect_not_contains err "needs --backend swarm" &&
+	expect_contains err "constraints[1]: invalid placement constraint '"'"'node.lables.x==1'"'"': the attribute must be" &&
+	sed -i "s/, \"node.lables.x==1\"//" v/p.yaml &&
+	CARA_BACKEND=swarm $CARA validate v 2>err
+'
+
+cat > v/q.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-q}
+spec:
+  volumes: [{name: data, type: Managed}, {name: cache, type: Ephemeral}]
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      volumeMounts: [{name: cache, mountPath: /c}, {name: data, mountPath: /d}]
+EOT
+
+test_expect_success 'a Managed volume on a Swarm needs its service pinned to a node' '
+	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
+	expect_contains err "q.yaml:9:52: spec.services[0].volumeMounts[1].name: Managed volume '"'"'data'"'"' is local to the node that holds it" &&
+	expect_not_contains err "cache" &&
+	sed -i "s/      volumeMounts/      placement: {constraints: [node.hostname==node1]}\n      volumeMounts/" v/q.yaml &&
+	CARA_BACKEND=swarm $CARA validate v 2>err
+'
+
+# the nodes' dockerds inherit it: a task uses the image its node has
+# rather than ask a registry first (there is none here)
+export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
+if ! nodes_up 3 || ! swarm_up; then
+	test_skip 'a Swarm of three nodes' "$NODES_WHY"
+	test_done
+	exit 0
+fi
+
+export CARA_BACKEND=swarm
+export CARA_SWARM_ENDPOINT_MODE=dnsrr
+DOCKER_HOST="unix://$(node_sock 1)"
+export DOCKER_HOST
+P="$UNIQ-sw"
+IMG2="cara-local/busybox:2$UNIQ"
+i=1
+while [ $i -le 3 ]; do
+	node_docker $i tag "$CARA_TEST_IMAGE" "$IMG2"
+	i=$((i + 1))
+done
+mkdir -p m
+
+# project NAME [REPLICAS] [IMAGE]: three services; "web" has REPLICAS tasks
+project() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+    - name: api
+      image: $CARA_TEST_IMAGE
+      replicas: 2
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      dependsOn: [{service: db}]
+    - name: web
+      image: ${3:-$CARA_TEST_IMAGE}
+      replicas: ${2:-3}
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+EOT
+}
+
+svc() { node_docker 1 service inspect -f "$2" "$1"; }
+running_tasks() {
+	node_docker 1 service ps --filter desired-state=running \
+		--format '{{.CurrentState}} {{.Node}}' "$1" | grep -c '^Running'
+}
+# a task container of service $1 on node $2 (empty when none)
+task_on() {
+	node_docker "$2" ps -q --filter "label=com.docker.swarm.service.name=$1" | head -n 1
+}
+
+test_expect_success 'a project converges: services on an attachable overlay, spread over the nodes' '
+	project "$P" > m/p.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(node_docker 1 network inspect -f "{{.Driver}} {{.Attachable}} {{index .Labels \"cara.project\"}}" cara-$P)" = "overlay true $P" ] &&
+	[ "$(svc $P-web "{{.Spec.Mode.Replicated.Replicas}} {{.Spec.EndpointSpec.Mode}}")" = "3 dnsrr" ] &&
+	[ "$(svc $P-api "{{index .Spec.Labels \"cara.project\"}} {{index .Spec.Labels \"cara.service\"}}")" = "$P api" ] &&
+	[ "$(running_tasks $P-web)" -eq 3 ] && [ "$(running_tasks $P-api)" -eq 2 ] &&
+	[ "$(node_docker 1 service ps --filter desired-state=running --format "{{.Node}}" $P-web | sort -u | wc -l)" -eq 3 ] &&
+	$CARA status >out && grep -E "^$P +Running" out
+'
+
+test_expect_success 'service names resolve across nodes' '
+	c=$(task_on $P-api 2) ; n=2 ;
+	[ -n "$c" ] || { c=$(task_on $P-api 3); n=3; } ;
+	[ -n "$c" ] || { c=$(task_on $P-api 1); n=1; } ;
+	node_docker $n exec "$c" nslookup db >out 2>&1 &&
+	node_docker $n exec "$c" nslookup web >web 2>&1 &&
+	[ "$(grep -c "^Address" web | tr -d " ")" -ge 3 ]
+'
+
+test_expect_success 'a second pass changes nothing' '
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
+test_expect_success 'scale up and down: an update of the same service' '
+	id=$(svc $P-web "{{.ID}}") &&
+	project "$P" 5 > m/p.yaml &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: replicas)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $P-web)" -eq 5 ] &&
+	project "$P" 1 > m/p.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.ID}} {{.Spec.Mode.Replicated.Replicas}}")" = "$id 1" ]
+'
+
+test_expect_success 'a new image rolls one task at a time, same service' '
+	project "$P" 3 > m/p.yaml && $CARA sync --path m 2>err &&
+	id=$(svc $P-web "{{.ID}}") &&
+	project "$P" 3 "$IMG2" > m/p.yaml &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: image)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.ID}} {{.Spec.TaskTemplate.ContainerSpec.Image}} {{.Spec.UpdateConfig.Parallelism}}")" = "$id $IMG2 1" ] &&
+	[ "$(svc $P-web "{{.UpdateStatus.State}}")" = completed ] &&
+	[ "$(running_tasks $P-web)" -eq 3 ]
+'
+
+test_expect_success 'a service scaled by hand is scaled back' '
+	node_docker 1 service scale -d $P-web=1 >/dev/null &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: replicas)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.Spec.Mode.Replicated.Replicas}}")" = 3 ]
+'
+
+test_expect_success 'a service removed by hand is made again' '
+	node_docker 1 service rm $P-db >/dev/null &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $P-db)" -eq 1 ]
+'
+
+test_expect_success 'a no-op pass costs the same Engine calls for 1 and 3 projects' '
+	$CARA sync --path m --verbose 2>err1 &&
+	n1=$(sed -n "s/.*; \([0-9]*\) Engine API calls.*/\1/p" err1) &&
+	project "$P-b" 1 > m/b.yaml && project "$P-c" 1 > m/c.yaml &&
+	$CARA sync --path m 2>err &&
+	$CARA sync --path m --verbose 2>err3 &&
+	n3=$(sed -n "s/.*; \([0-9]*\) Engine API calls.*/\1/p" err3) &&
+	echo "calls: $n1 $n3" && [ -n "$n1" ] && [ "$n1" = "$n3" ]
+'
+
+test_expect_success 'a project removed from the source is pruned' '
+	rm m/b.yaml &&
+	$CARA sync --path m 2>err &&
+	! node_docker 1 service inspect $P-b-web >/dev/null 2>&1 &&
+	! node_docker 1 network inspect cara-$P-b >/dev/null 2>&1 &&
+	node_docker 1 service inspect $P-web >/dev/null
+'
+
+test_expect_success 'a project past its expireAt is torn down' '
+	{ project "$P-e" 1; echo "  expireAt: 2020-01-01T00:00:00Z"; } > m/e.yaml &&
+	$CARA sync --path m 2>err &&
+	! node_docker 1 service inspect $P-e-web >/dev/null 2>&1 &&
+	$CARA status >out && grep -E "^$P-e +Terminated +Expired" out
+'
+
+# jobs NAME [HEALTH] [MSG]: a job, a healthchecked service, and one that
+# waits for both
+jobs() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: migrate
+      image: $CARA_TEST_IMAGE
+      restart: "no"
+      command: ["sh", "-c", "sleep 1; echo ${3:-one}"]
+    - name: hc
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      healthcheck: {test: ["CMD", "${2:-true}"], interval: 1s, retries: 1}
+    - name: app
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      dependsOn: [{service: migrate, condition: Completed}, {service: hc, condition: Healthy}]
+EOT
+}
+J="$UNIQ-j"
+
+test_expect_success 'a replicated job runs once a spec; its dependent waits for it and for health' '
+	jobs "$J" > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "waiting for job '"'"'migrate'"'"' to complete" &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 0 ] &&
+	node_docker 1 service ps --format "{{.CurrentState}}" $J-migrate | grep -q ^Complete &&
+	[ "$(running_tasks $J-app)" -eq 1 ] &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 0 ] &&
+	jobs "$J" true two > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $J-migrate "{{.JobStatus.JobIteration.Index}}")" = 1 ]
+'
+
+test_expect_success 'an update whose healthcheck fails rolls back, and the project says so' '
+	jobs "$J" false two > m/j.yaml &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "the update of service '"'"'$J-hc'"'"' rolled back" &&
+	[ "$(svc $J-hc "{{index .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test 1}} {{.UpdateStatus.State}}")" = "true rollback_completed" ] &&
+	[ "$(running_tasks $J-hc)" -eq 1 ] &&
+	$CARA status >out && grep -E "^$J +Failed" out &&
+	jobs "$J" true two > m/j.yaml &&
+	$CARA sync --path m 2>err &&
+	$CARA status >out && grep -E "^$J +Running" out
+'
+
+# until CMD succeeds, at most N times a second apart
+retry() {
+	n=$1; shift
+	while ! "$@"; do
+		n=$((n - 1)); [ $n -gt 0 ] || { echo "never: $*" >&2; return 1; }
+		sleep 1
+	done
+}
+phase_is() { $CARA sync --path m >/dev/null 2>&1; $CARA status | grep -qE "^$1 +$2"; }
+S="$UNIQ-sec"
+export CARA_SECRETS_DIR="$TEST_DIR/secrets"
+mkdir -p "secrets/$S" "m/$S"
+cat > "m/$S/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    restart: always
+    secrets: [db_pass]
+secrets:
+  db_pass: {external: true}
+EOT
+# what the task of service $1 reads at $2, on whichever node runs it
+read_in_task() {
+	for n in 1 2 3; do
+		c=$(task_on "$1" $n)
+		[ -n "$c" ] && { node_docker $n exec "$c" cat "$2"; return; }
+	done
+	return 1
+}
+
+test_expect_success 'a secret is a Swarm secret, rotated by an update, the old version removed' '
+	printf pw-one > "secrets/$S/db_pass" &&
+	$CARA sync --path m 2>err &&
+	[ "$(read_in_task $S-app /run/secrets/db_pass)" = pw-one ] &&
+	old=$(node_docker 1 secret ls -q --filter label=cara.service=$S-app) &&
+	[ -n "$old" ] &&
+	printf pw-two > "secrets/$S/db_pass" &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $S-app (changed: secrets)" &&
+	id=$(svc $S-app "{{.ID}}") &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $S-app "{{.ID}}")" = "$id" ] &&
+	[ "$(read_in_task $S-app /run/secrets/db_pass)" = pw-two ] &&
+	now=$(node_docker 1 secret ls -q --filter label=cara.service=$S-app) &&
+	[ -n "$now" ] && [ "$now" != "$old" ] && [ $(echo "$now" | wc -l) -eq 1 ]
+'
+
+G="$UNIQ-g"
+# the three tasks of web run, none of them on node3
+web_off_node3() {
+	[ "$(node_docker 1 service ps --filter desired-state=running \
+		--format '{{.Node}}:{{.CurrentState}}' $P-web | grep -v ^node3 |
+		grep -c :Running)" -eq 3 ]
+}
+
+test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running once it is back' '
+	cat > m/g.yaml <<-EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: $G}
+	spec:
+	  services:
+	    - name: agent
+	      image: $CARA_TEST_IMAGE
+	      mode: Global
+	      command: ["sh", "-c", "$TRAP_SLEEP"]
+	      stopGracePeriod: 1s
+	EOT
+	$CARA sync --path m 2>err &&
+	{ [ "$(running_tasks $G-agent)" -eq 3 ] || { node_docker 1 service ps $G-agent; false; }; } &&
+	node_kill 3 &&
+	retry 90 phase_is "$G" "Degraded +TasksNotRunning" &&
+	$CARA status >out && cat out &&
+	$CARA describe "$G" >out && expect_contains out "node node3 is down" &&
+	retry 90 web_off_node3 &&
+	node_restart 3 &&
+	retry 90 phase_is "$G" "Running"
+'
+
+test_done

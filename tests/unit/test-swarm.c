@@ -1,0 +1,214 @@
+/*
+ * test-swarm.c - the pure parts of the Swarm backend: the service spec a
+ * workload spec becomes, and the verdict a service's tasks give (state,
+ * health, the problem naming a node).  No Docker.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/swarm/swarm.h"
+#include "names.h"
+#include "tap.h"
+
+static bool has(const char *json, const char *part)
+{
+	bool found = json && strstr(json, part);
+
+	if (!found)
+		printf("# '%s' not in %s\n", part, json ? json : "(null)");
+	return found;
+}
+
+static void base_spec(struct workload_spec *s, struct kv *labels)
+{
+	memset(s, 0, sizeof(*s));
+	labels[0].key = LABEL_PROJECT; labels[0].value = "shop";
+	labels[1].key = LABEL_SERVICE; labels[1].value = "web";
+	labels[2].key = LABEL_SPEC_HASH; labels[2].value = "abc";
+	s->name = "shop-web";
+	s->image = "busybox:1";
+	s->labels = labels;
+	s->nlabels = 3;
+	s->network = "cara-shop";
+	s->alias = "web";
+	s->stop_timeout_s = -1;
+	s->replicas = -1;
+	s->restart = "unless-stopped";
+}
+
+static void test_service_json(void)
+{
+	struct workload_spec s;
+	struct kv labels[3];
+	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT, cons = STRVEC_INIT;
+	struct port port = { NULL, 8080, 80, NULL, { 0, 0 } };
+	char *j;
+
+	base_spec(&s, labels);
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Name\":\"shop-web\"") && has(j, "\"Image\":\"busybox:1\""),
+	   "name and image");
+	ok(has(j, "\"Replicated\":{\"Replicas\":1}"), "replicas unset: one");
+	ok(has(j, "\"cara.replicas\":\"1\"") && has(j, "\"cara.project\":\"shop\"") &&
+	   has(j, "\"cara.spec-hash\":\"abc\""), "cara's labels, with the mode asked for");
+	ok(has(j, "\"Networks\":[{\"Target\":\"cara-shop\",\"Aliases\":[\"web\"]}]"),
+	   "the project network, aliased by the service name");
+	ok(has(j, "\"Condition\":\"any\""), "unless-stopped: restart any");
+	ok(has(j, "\"UpdateConfig\":{\"Parallelism\":1") &&
+	   has(j, "\"FailureAction\":\"rollback\"") && has(j, "\"Order\":\"start-first\""),
+	   "updates one task at a time, start-first, rolled back on failure");
+	ok(has(j, "\"EndpointSpec\":{\"Mode\":\"vip\""), "endpoint mode vip by default");
+	free(j);
+
+	strvec_push(&cmd, "serve");
+	strvec_push(&ep, "/bin/app");
+	strvec_push(&cons, "node.role==worker");
+	s.cmd = &cmd;
+	s.entrypoint = &ep;
+	s.replicas = 3;
+	s.endpoint_mode = "dnsrr";
+	s.constraints = &cons;
+	s.ports = &port;
+	s.nports = 1;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Command\":[\"/bin/app\"]") && has(j, "\"Args\":[\"serve\"]"),
+	   "entrypoint is Command, command is Args");
+	ok(has(j, "\"Replicas\":3") && has(j, "\"cara.replicas\":\"3\""), "three replicas");
+	ok(has(j, "\"Placement\":{\"Constraints\":[\"node.role==worker\"]}"),
+	   "placement constraints");
+	ok(has(j, "\"Mode\":\"dnsrr\"") && has(j, "\"PublishMode\":\"host\"") &&
+	   has(j, "\"PublishedPort\":8080") && has(j, "\"TargetPort\":80"),
+	   "dnsrr: ports published in host mode");
+	ok(has(j, "\"Order\":\"stop-first\""),
+	   "a host port: stop-first (two tasks of a node cannot hold it)");
+	free(j);
+
+	s.global = true;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Mode\":{\"Global\":{}}") && has(j, "\"cara.replicas\":\"global\""),
+	   "mode Global");
+	free(j);
+	s.global = false;
+	s.job = true;
+	s.replicas = -1;
+	s.restart = "no";
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"ReplicatedJob\":{\"MaxConcurrent\":1,\"TotalCompletions\":1}") &&
+	   has(j, "\"Condition\":\"none\"") && has(j, "\"cara.replicas\":\"job:1\"") &&
+	   !strstr(j, "UpdateConfig"),
+	   "a job: a replicated job run once, never restarted");
+	free(j);
+	strvec_release(&cmd);
+	strvec_release(&ep);
+	strvec_release(&cons);
+}
+
+#define T(state, desired, node) { "t", node, state, desired, NULL, 0, 1, false, true }
+
+static void test_verdict(void)
+{
+	struct swarm_service_view v = { "web", false, false, 3, false, NULL, NULL };
+	struct swarm_task t[4] = {
+		T("running", "running", "node1"), T("running", "running", "node2"),
+		T("running", "running", "node3"), T("shutdown", "shutdown", "node1"),
+	};
+	struct swarm_verdict out;
+
+	swarm_tasks_verdict(&out, &v, t, 4);
+	ok(out.state == OBS_RUNNING && !out.problem[0] && out.settled,
+	   "3 of 3 running: running, nothing wrong");
+	is_str(out.tasks, "3/3 running on node1, node2, node3", "  the tasks and their nodes");
+
+	t[2].node_down = true;
+	swarm_tasks_verdict(&out, &v, t, 4);
+	ok(out.state == OBS_RESTARTING && strstr(out.problem, "node node3 is down"),
+	   "a node down: its task named with the node (%s)", out.problem);
+
+	v.global = true;
+	t[2].desired = "shutdown";
+	swarm_tasks_verdict(&out, &v, t, 4);
+	ok(out.state == OBS_RESTARTING && strstr(out.problem, "2/3 tasks running; node node3 is down"),
+	   "Global: the task of a node down is lost, not placed elsewhere (%s)", out.problem);
+	swarm_tasks_verdict(&out, &v, t, 0);
+	ok(out.state == OBS_RESTARTING && !out.settled,
+	   "Global: no task placed yet is on its way, not settled");
+	v.global = false;
+	t[2].desired = "running";
+
+	t[2].node_down = false;
+	t[2].state = "failed";
+	t[2].err = "task: non-zero exit (1)";
+	t[2].exit_code = 1;
+	t[3].state = "pending";
+	t[3].desired = "running";
+	swarm_tasks_verdict(&out, &v, t, 4);
+	ok(out.state == OBS_RESTARTING &&
+	   strstr(out.problem, "2/3 tasks running; task on node3 failed: task: non-zero exit (1)"),
+	   "a failed task: the service, the node and Swarm's words (%s)", out.problem);
+	ok(!out.settled, "  not settled while its replacement is on its way");
+
+	t[2].state = "running";
+	t[2].err = NULL;
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(out.state == OBS_RUNNING && !out.problem[0], "back to 3/3: running");
+
+	v.update_state = "rollback_completed";
+	v.update_message = "rollback completed";
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(out.state == OBS_RUNNING && !out.problem[0],
+	   "an update rolled back in full: the old spec runs, nothing wrong now");
+	v.update_state = "rollback_paused";
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(strstr(out.problem, "update rolled back in part"),
+	   "a rollback stuck half-way is a problem though every task runs");
+
+	v.update_state = "updating";
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(!out.settled, "an update under way is not settled");
+
+	v.update_state = NULL;
+	v.has_health = true;
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(out.health == HEALTH_HEALTHY, "with a healthcheck, running tasks are healthy");
+
+	v.want = 5;
+	t[0].state = "starting";
+	swarm_tasks_verdict(&out, &v, t, 3);
+	ok(out.state == OBS_RESTARTING && out.health == HEALTH_STARTING &&
+	   strstr(out.problem, "2/5 tasks running, 1 on their way"),
+	   "scaling: on its way, said (%s)", out.problem);
+}
+
+static void test_job_verdict(void)
+{
+	struct swarm_service_view v = { "migrate", false, true, 1, false, NULL, NULL };
+	struct swarm_task t[2] = {
+		T("complete", "complete", "node2"), T("failed", "shutdown", "node1"),
+	};
+	struct swarm_verdict out;
+
+	t[1].current = false;    /* an earlier iteration's */
+	swarm_tasks_verdict(&out, &v, t, 2);
+	ok(out.state == OBS_EXITED && out.exit_code == 0 && out.settled,
+	   "a job whose task completed: exited 0 (an earlier run's failure aside)");
+	t[0].state = "running";
+	t[0].desired = "complete";
+	swarm_tasks_verdict(&out, &v, t, 2);
+	ok(out.state == OBS_RUNNING, "a job under way: running");
+	t[0].state = "failed";
+	t[0].exit_code = 3;
+	t[0].err = "task: non-zero exit (3)";
+	swarm_tasks_verdict(&out, &v, t, 2);
+	ok(out.state == OBS_EXITED && out.exit_code == 3 &&
+	   strstr(out.problem, "job 'migrate': task on node2 failed"),
+	   "a failed job: its exit code and node (%s)", out.problem);
+}
+
+int main(void)
+{
+	test_service_json();
+	test_verdict();
+	test_job_verdict();
+	return tap_done();
+}
