@@ -84,6 +84,33 @@ static void cluster_check(struct pass *p, struct project *pr)
 
 	for (k = 0; k < pr->nservices; k++) {
 		const struct service *s = &pr->services[k];
+		/* what a Swarm service cannot carry: refused, never dropped */
+		const struct { bool set; const char *field; } host[] = {
+			{ s->privileged, "privileged" },
+			{ s->tmpfs.n > 0, "tmpfs" },
+			{ s->extra_hosts.n > 0, "extraHosts" },
+			{ s->security_opt.n > 0, "securityOpt" },
+			{ s->devices.n > 0, "devices" },
+			{ s->shm_bytes > 0, "shmSize" },
+			{ s->nulimits > 0, "ulimits" },
+			{ s->build != NULL, "build" },
+		};
+
+		for (m = 0; m < ARRAY_SIZE(host); m++) {
+			char *path;
+
+			if (!host[m].set)
+				continue;
+			path = xasprintf("spec.services[%zu].%s", k, host[m].field);
+			diags_add(&p->diags, DIAG_ERROR, pr->file, s->pos.line, s->pos.col,
+				  path, "not supported with --backend swarm: %s",
+				  !strcmp(host[m].field, "build") ?
+				  "a Swarm's nodes pull their images, they build none "
+				  "(push the image to a registry)" :
+				  "cara's Swarm services do not carry it");
+			free(path);
+			pr->valid = false;
+		}
 
 		for (m = 0; m < s->nmounts; m++) {
 			const struct volume *v = project_find_volume(pr, s->mounts[m].name);

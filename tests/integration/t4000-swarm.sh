@@ -58,6 +58,28 @@ test_expect_success 'a Managed volume on a Swarm needs its service pinned to a n
 	CARA_BACKEND=swarm $CARA validate v 2>err
 '
 
+mkdir -p h
+cat > h/h.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-h}
+spec:
+  services:
+    - name: s
+      image: $CARA_TEST_IMAGE
+      privileged: true
+      tmpfs: [/run]
+      logging: {driver: json-file, options: {max-size: 1m}}
+EOT
+
+test_expect_success 'what a Swarm service cannot carry is refused on the swarm backend, not dropped' '
+	CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
+	expect_exit 1 env CARA_BACKEND=swarm CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
+	expect_contains err "spec.services[0].privileged: not supported with --backend swarm" &&
+	expect_contains err "spec.services[0].tmpfs: not supported with --backend swarm" &&
+	expect_not_contains err "logging"
+'
+
 # the nodes' dockerds inherit it: a task uses the image its node has
 # rather than ask a registry first (there is none here)
 export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1

@@ -235,6 +235,16 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 		jpush(nets, n, bad);
 	}
 	jset(t, "Networks", nets, bad);
+	if (s->log_driver) {
+		json_t *ld = json_object(), *o = json_object();
+		size_t i;
+
+		jset(ld, "Name", jstr(s->log_driver), bad);
+		for (i = 0; s->log_opts && i < s->log_opts->n; i++)
+			jset(o, s->log_opts->v[i].key, jstr(s->log_opts->v[i].value), bad);
+		jset(ld, "Options", o, bad);
+		jset(t, "LogDriver", ld, bad);
+	}
 	return t;
 }
 
