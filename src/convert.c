@@ -305,6 +305,45 @@ static void write_ulimits(struct buf *out, int level, const struct service *s)
 	}
 }
 
+static void write_policy(struct buf *out, int level, const char *k,
+			 const struct update_policy *u)
+{
+	bool any = u->parallelism >= 0 || u->delay_ms >= 0 || u->monitor_ms >= 0 ||
+		   *u->order || *u->failure_action;
+
+	if (!u->set)
+		return;
+	key(out, level, k);
+	buf_puts(out, any ? "\n" : " {}\n");
+	if (u->parallelism >= 0)
+		kv_int(out, level + 1, "parallelism", u->parallelism);
+	if (u->delay_ms >= 0)
+		kv_duration(out, level + 1, "delay", u->delay_ms);
+	if (u->monitor_ms >= 0)
+		kv_duration(out, level + 1, "monitor", u->monitor_ms);
+	if (*u->order)
+		kv_str(out, level + 1, "order", u->order);
+	if (*u->failure_action)
+		kv_str(out, level + 1, "failureAction", u->failure_action);
+}
+
+/* What only a cluster backend honours (input/cluster.c). */
+static void write_cluster(struct buf *out, int level, const struct service *s)
+{
+	if (s->has_replicas)
+		kv_int(out, level, "replicas", s->replicas);
+	if (s->global)
+		kv_str(out, level, "mode", "Global");
+	kv_str(out, level, "endpointMode", s->endpoint_mode);
+	if (s->constraints.n) {
+		key(out, level, "placement");
+		buf_putc(out, '\n');
+		list(out, level + 1, "constraints", &s->constraints, false);
+	}
+	write_policy(out, level, "updateConfig", &s->update);
+	write_policy(out, level, "rollbackConfig", &s->rollback);
+}
+
 static void write_service(struct buf *out, int level, const struct service *s)
 {
 	static const char *const pulls[] = { "IfNotPresent", "Always", "Never" };
@@ -374,6 +413,7 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	list(out, level, "expose", &s->expose, false);
 	list(out, level, "aliases", &s->aliases, false);
 	list(out, level, "devices", &s->devices, false);
+	write_cluster(out, level, s);
 	if (s->log_driver) {
 		key(out, level, "logging");
 		buf_putc(out, '\n');

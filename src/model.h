@@ -115,6 +115,21 @@ enum pull_policy { PULL_IF_NOT_PRESENT, PULL_ALWAYS, PULL_NEVER };
 struct volume;
 
 /*
+ * How a cluster rolls a changed service out, or back (updateConfig /
+ * rollbackConfig; compose's deploy.update_config / rollback_config).
+ * Unset fields are -1 (parallelism, delay, monitor) or "" (the words):
+ * the backend's defaults.  The Engine has nothing to roll: it ignores it.
+ */
+struct update_policy {
+	bool set;
+	int parallelism;           /* tasks at a time; 0: all */
+	int64_t delay_ms;          /* between batches */
+	int64_t monitor_ms;        /* how long a new task is watched */
+	char order[12];            /* "start-first", "stop-first" */
+	char failure_action[12];   /* "rollback", "pause", "continue" */
+};
+
+/*
  * An image built from files of the source (compose's build): the context
  * directory's files as the snapshot has them, less what .dockerignore
  * excludes, and the build's settings.  The service's image is then
@@ -188,6 +203,7 @@ struct service {
 	bool global;               /* mode: Global, one task a node */
 	char *endpoint_mode;       /* "vip", "dnsrr"; NULL: the host's default */
 	struct strvec constraints; /* placement.constraints: "node.role==worker" */
+	struct update_policy update, rollback;
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */
 	char *spec_hash;           /* label cara.spec-hash */

@@ -47,7 +47,7 @@ enum group {
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
 	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_REPLICAS, G_PLACEMENT,
-	G_ENDPOINT_MODE, G_COUNT
+	G_ENDPOINT_MODE, G_UPDATE, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -58,6 +58,7 @@ static const char *const group_names[G_COUNT] = {
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
 	"secrets", "devices", "logging", "replicas", "placement", "endpointMode",
+	"updateConfig",
 };
 
 /* ---- secrets ---- */
@@ -438,6 +439,20 @@ static void ser_labels(struct buf *b, const struct kvlist *l)
 }
 
 /* A list whose order carries no meaning, sorted; nothing when empty. */
+/* An update policy that is set: which one, then each field (-1 / "":
+ * the backend's default). */
+static void put_policy(struct buf *b, const char *which, const struct update_policy *u)
+{
+	if (!u->set)
+		return;
+	put_str(b, which);
+	put_int(b, u->parallelism);
+	put_int(b, u->delay_ms);
+	put_int(b, u->monitor_ms);
+	put_str(b, u->order);
+	put_str(b, u->failure_action);
+}
+
 static void put_set(struct buf *b, const struct strvec *sv)
 {
 	struct strvec entries = STRVEC_INIT;
@@ -526,6 +541,8 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 	put_set(&g[G_PLACEMENT], &s->constraints);
 	if (s->endpoint_mode)
 		put_str(&g[G_ENDPOINT_MODE], s->endpoint_mode);
+	put_policy(&g[G_UPDATE], "update", &s->update);
+	put_policy(&g[G_UPDATE], "rollback", &s->rollback);
 }
 
 /*

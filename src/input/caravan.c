@@ -388,6 +388,8 @@ static const struct field service_fields[] = {
 	FN("mode", read_mode, false),
 	FN("endpointMode", read_endpoint_mode, false),
 	FN("placement", read_service_placement, false),
+	FN("updateConfig", read_update_config, false),
+	FN("rollbackConfig", read_rollback_config, false),
 	END
 };
 

@@ -1,14 +1,14 @@
 /*
  * input/cluster.c - the service fields that only a cluster backend
  * (--backend swarm) honours, both readers share: replicas, mode (one task
- * a node), endpoint mode and placement constraints; obj is a struct
- * service.
+ * a node), endpoint mode, placement constraints and the update and
+ * rollback policies; obj is a struct service.
  *
  * Invariant: on a backend that runs one container a service (the Engine)
  * a field that would ask for more than that (replicas other than 1, mode
  * Global, a constraint) is an error at its own node, never silently
- * ignored (manifest_options.cluster).  An endpoint mode means nothing on
- * one host and is accepted there.
+ * ignored (manifest_options.cluster).  An endpoint mode and an update
+ * policy mean nothing on one host and are accepted there.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -166,4 +166,122 @@ static const struct field placement_fields[] = {
 void read_service_placement(struct pctx *c, const struct ynode *v, void *obj)
 {
 	walk_map(c, v, placement_fields, obj);
+}
+
+/* ---- update and rollback policies ---- */
+
+static void policy_words(struct pctx *c, const struct ynode *v, char *out,
+			 size_t cap, const char *const *names, size_t n,
+			 const char *what)
+{
+	char *t = get_str(c, v);
+	size_t i;
+
+	if (t && pick(c, v, t, names, n, what, &i))
+		snprintf(out, cap, "%s", names[i]);
+	free(t);
+}
+
+static void f_parallelism(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct update_policy *u = obj;
+	long long n;
+
+	if (get_int(c, v, 0, MAX_REPLICAS, &n))
+		u->parallelism = (int)n;
+}
+
+static void f_delay(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_duration(c, v, &((struct update_policy *)obj)->delay_ms);
+}
+
+static void f_monitor(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_duration(c, v, &((struct update_policy *)obj)->monitor_ms);
+}
+
+static void f_order(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const names[] = { "start-first", "stop-first" };
+	struct update_policy *u = obj;
+
+	policy_words(c, v, u->order, sizeof(u->order), names, 2, "order");
+}
+
+static void f_failure_action(struct pctx *c, const struct ynode *v, void *obj)
+{
+	static const char *const names[] = { "rollback", "pause", "continue" };
+	struct update_policy *u = obj;
+
+	policy_words(c, v, u->failure_action, sizeof(u->failure_action), names, 3,
+		     "failure action");
+}
+
+/* the Project's spelling, then compose's */
+static const struct field policy_fields[] = {
+	FN("parallelism", f_parallelism, false),
+	FN("delay", f_delay, false),
+	FN("monitor", f_monitor, false),
+	FN("order", f_order, false),
+	FN("failureAction", f_failure_action, false),
+	END
+};
+
+static const struct field compose_policy_fields[] = {
+	FN("parallelism", f_parallelism, false),
+	FN("delay", f_delay, false),
+	FN("monitor", f_monitor, false),
+	FN("order", f_order, false),
+	FN("failure_action", f_failure_action, false),
+	END
+};
+
+static void read_policy(struct pctx *c, const struct ynode *v,
+			struct update_policy *u, const struct field *fields)
+{
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	u->set = true;
+	u->parallelism = -1;
+	u->delay_ms = u->monitor_ms = -1;
+	u->order[0] = u->failure_action[0] = '\0';
+	walk_map(c, v, fields, u);
+}
+
+void read_update_config(struct pctx *c, const struct ynode *v, void *obj)
+{
+	read_policy(c, v, &((struct service *)obj)->update, policy_fields);
+}
+
+/* a rollback that fails can pause or go on; it cannot roll back */
+static void rollback_action(struct pctx *c, const struct ynode *v,
+			    const struct update_policy *u)
+{
+	if (!strcmp(u->failure_action, "rollback"))
+		perr(c, v, "a rollback's failure action is pause or continue, not "
+		     "rollback");
+}
+
+void read_rollback_config(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct update_policy *u = &((struct service *)obj)->rollback;
+
+	read_policy(c, v, u, policy_fields);
+	rollback_action(c, v, u);
+}
+
+void read_compose_update_config(struct pctx *c, const struct ynode *v, void *obj)
+{
+	read_policy(c, v, &((struct service *)obj)->update, compose_policy_fields);
+}
+
+void read_compose_rollback_config(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct update_policy *u = &((struct service *)obj)->rollback;
+
+	read_policy(c, v, u, compose_policy_fields);
+	rollback_action(c, v, u);
 }

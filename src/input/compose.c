@@ -1791,6 +1791,8 @@ static const struct field deploy_fields[] = {
 	FN("mode", read_compose_mode, false),
 	FN("endpoint_mode", read_endpoint_mode, false),
 	FN("placement", read_service_placement, false),
+	FN("update_config", read_compose_update_config, false),
+	FN("rollback_config", read_compose_rollback_config, false),
 	END
 };
 

@@ -154,7 +154,9 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 /* The fields a cluster backend honours (input/cluster.c); obj is a
  * struct service.  read_service_placement reads {constraints: [...]}. */
 field_fn read_replicas, read_mode, read_compose_mode, read_endpoint_mode,
-	 read_constraints, read_service_placement;
+	 read_constraints, read_service_placement, read_update_config,
+	 read_rollback_config, read_compose_update_config,
+	 read_compose_rollback_config;
 /* NULL when c is a placement constraint Swarm understands, else why not. */
 const char *manifest_check_constraint(const char *c);
 

@@ -187,6 +187,20 @@ test_expect_success 'a new image rolls one task at a time, same service' '
 	[ "$(running_tasks $P-web)" -eq 3 ]
 '
 
+test_expect_success 'the update and rollback policies of the manifest are the service'"'"'s' '
+	id=$(svc $P-web "{{.ID}}") &&
+	{ project "$P" 3 "$IMG2"
+	  echo "      updateConfig: {parallelism: 2, delay: 1s, order: stop-first, monitor: 2s}"
+	  echo "      rollbackConfig: {failureAction: continue}"; } > m/p.yaml &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $P-web (changed: updateConfig)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.ID}} {{.Spec.UpdateConfig.Parallelism}} {{.Spec.UpdateConfig.Delay}} {{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.Monitor}}")" = "$id 2 1s stop-first 2s" ] &&
+	[ "$(svc $P-web "{{.Spec.RollbackConfig.FailureAction}} {{.Spec.RollbackConfig.Parallelism}}")" = "continue 1" ] &&
+	project "$P" 3 "$IMG2" > m/p.yaml && $CARA sync --path m 2>err &&
+	[ "$(svc $P-web "{{.Spec.UpdateConfig.Parallelism}} {{.Spec.UpdateConfig.Order}}")" = "1 start-first" ]
+'
+
 test_expect_success 'a service scaled by hand is scaled back' '
 	node_docker 1 service scale -d $P-web=1 >/dev/null &&
 	expect_exit 2 $CARA diff --path m >out 2>err &&

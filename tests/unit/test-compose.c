@@ -1695,6 +1695,35 @@ static void test_devices_logging(void)
 	t_allow_privileged = false;
 }
 
+
+static void test_update_policy(void)
+{
+	const struct service *s;
+	struct t t;
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    deploy:\n"
+		  "      update_config: {parallelism: 2, delay: 1m30s, order: stop-first,"
+		  " failure_action: pause}\n      rollback_config: {monitor: 10s}\n");
+	clean(&t, "update_config and rollback_config are read on the engine backend too");
+	s = svc(&t, "s");
+	ok(s && s->update.set && s->update.parallelism == 2 && s->update.delay_ms == 90000 &&
+	   !strcmp(s->update.order, "stop-first") &&
+	   !strcmp(s->update.failure_action, "pause") && s->update.monitor_ms == -1,
+	   "  the update policy, unset fields -1 or empty");
+	ok(s && s->rollback.set && s->rollback.monitor_ms == 10000 &&
+	   s->rollback.parallelism == -1, "  the rollback policy");
+	t_free(&t);
+	t_one(&t, "services:\n  s:\n    image: busybox\n    deploy:\n"
+		  "      update_config: {order: sideways, max_failure_ratio: 0.5}\n"
+		  "      rollback_config: {failure_action: rollback}\n");
+	expect(&t, "services.s.deploy.update_config.order", "a bad order is refused");
+	expect(&t, "update_config.max_failure_ratio: not supported by cara",
+	       "  a field cara does not map, too");
+	expect(&t, "a rollback's failure action is pause or continue",
+	       "  a rollback cannot roll back");
+	t_free(&t);
+}
+
 static void test_dockerignore(void)
 {
 	static const struct { const char *pats, *path; bool out; } cases[] = {
@@ -1761,6 +1790,7 @@ int main(void)
 	test_dockerignore();
 	test_dockerfile_from();
 	test_devices_logging();
+	test_update_policy();
 	error_clear();
 	return tap_done();
 }

@@ -292,20 +292,33 @@ static json_t *endpoint_of(const struct workload_spec *s, bool *bad)
 	return e;
 }
 
+/*
+ * UpdateConfig / RollbackConfig: the manifest's policy where it sets a
+ * field, else cara's defaults: one task at a time, no delay, a new task
+ * watched 5 s, a failed update rolled back (a failed rollback paused),
+ * the new task started before the old one stops unless a host port is
+ * published (two tasks of one node cannot hold it).
+ */
 static json_t *update_of(const struct workload_spec *s, bool rollback, bool *bad)
 {
+	const struct update_policy *p = rollback ? s->rollback : s->update;
 	json_t *u = json_object();
 	bool host_ports = false;
 	size_t i;
 
 	for (i = 0; i < s->nports; i++)
 		host_ports |= s->ports[i].host_port != 0 && dnsrr(s);
-	jset(u, "Parallelism", json_integer(1), bad);
-	jset(u, "Delay", json_integer(0), bad);
-	jset(u, "FailureAction", jstr(rollback ? "pause" : "rollback"), bad);
-	jset(u, "Monitor", json_integer(MONITOR_NS), bad);
+	jset(u, "Parallelism", json_integer(p && p->parallelism >= 0 ?
+					    p->parallelism : 1), bad);
+	jset(u, "Delay", json_integer(p && p->delay_ms >= 0 ?
+				      (json_int_t)p->delay_ms * 1000000 : 0), bad);
+	jset(u, "FailureAction", jstr(p && *p->failure_action ? p->failure_action :
+				      rollback ? "pause" : "rollback"), bad);
+	jset(u, "Monitor", json_integer(p && p->monitor_ms >= 0 ?
+					(json_int_t)p->monitor_ms * 1000000 : MONITOR_NS), bad);
 	jset(u, "MaxFailureRatio", json_real(0), bad);
-	jset(u, "Order", jstr(host_ports ? "stop-first" : "start-first"), bad);
+	jset(u, "Order", jstr(p && *p->order ? p->order :
+			      host_ports ? "stop-first" : "start-first"), bad);
 	return u;
 }
 
