@@ -1,0 +1,109 @@
+#!/bin/sh
+# Compose conformance: every case of tests/compose-corpus/, a compose
+# project written from the compose specification, read by cara convert
+# and compared field by field with what docker-compose config (Debian's
+# 1.29.2) says it means, by tests/integration/compose-compare.py (which
+# holds the table of the intended differences, each with its reason).
+#
+# A case directory holds the compose project and, for the test only:
+# - vars: KEY=VALUE lines exported for both cara and docker-compose
+#   (COMPOSE_PROFILES is also given to cara as --compose-profiles);
+# - expected.yaml: for a file docker-compose 1.29 cannot read (top-level
+#   name, include, nested defaults ...), what it would print for it,
+#   written by hand, compared instead of its output;
+# - error: lines stderr of `cara validate` must hold (FILE:LINE:COL: path
+#   and message); the case is refused, exit 1, nothing converted;
+# - compose-error: docker-compose config must refuse it too, saying this.
+# Each case is copied to its own source ($TEST_DIR/CASE/src/CASE), so the
+# directory names the project and a relative bind is a file of the
+# source.  Only files are read: no Docker object is made.
+. "$srcdir/tests/lib.sh"
+
+corpus="$srcdir/tests/compose-corpus"
+compare="$srcdir/tests/integration/compose-compare.py"
+# absolute binds of the corpus are under /srv/corpus
+export CARA_HOSTPATH_ROOTS=/srv/corpus
+# capabilities and security options beyond Docker's defaults need it
+# (t3710 shows them refused without it)
+export CARA_ALLOW_PRIVILEGED=true
+unset COMPOSE_FILE COMPOSE_PROFILES COMPOSE_PROJECT_NAME CARA_COMPOSE_PROFILES
+
+if ! command -v docker-compose >/dev/null 2>&1 ||
+	! python3 -c 'import yaml' 2>/dev/null; then
+	test_skip 'compose conformance corpus' 'needs docker-compose and python3-yaml'
+	test_done
+	exit
+fi
+
+# in_case CASE CMD...: CMD in the copy of CASE, with its vars exported
+in_case() {
+	c=$1; shift
+	(
+		cd "$TEST_DIR/$c/src/$c" || exit 1
+		if [ -f "$corpus/$c/vars" ]; then
+			while IFS= read -r kv; do
+				export "${kv%%=*}=${kv#*=}"
+			done <"$corpus/$c/vars"
+		fi
+		if [ -n "${COMPOSE_PROFILES:-}" ]; then
+			CARA_COMPOSE_PROFILES=$COMPOSE_PROFILES
+			export CARA_COMPOSE_PROFILES
+		fi
+		"$@"
+	)
+}
+
+# the compose project, without the test's own files
+copy_case() {
+	mkdir -p "$TEST_DIR/$1/src" &&
+	cp -R "$corpus/$1" "$TEST_DIR/$1/src/" &&
+	rm -f "$TEST_DIR/$1/src/$1/vars" "$TEST_DIR/$1/src/$1/expected.yaml" \
+		"$TEST_DIR/$1/src/$1/error" "$TEST_DIR/$1/src/$1/compose-error"
+}
+
+conform() {
+	c=$1 w="$TEST_DIR/$1"
+	copy_case "$c" || return 1
+	in_case "$c" sh -c 'cd .. && "$CARA" convert .' >"$w/cara.yaml" 2>"$w/cara.err" ||
+		{ cat "$w/cara.err"; return 1; }
+	if [ -f "$corpus/$c/expected.yaml" ]; then
+		cp "$corpus/$c/expected.yaml" "$w/oracle.yaml"
+	else
+		in_case "$c" docker-compose config >"$w/oracle.yaml" 2>"$w/oracle.err" ||
+			{ cat "$w/oracle.err"; return 1; }
+	fi
+	in_case "$c" python3 "$compare" "$w/cara.yaml" "$w/oracle.yaml" "$c" "$w/src" >"$w/diffs" ||
+		{ cat "$w/diffs"; return 1; }
+}
+
+refused() {
+	c=$1 w="$TEST_DIR/$1"
+	copy_case "$c" || return 1
+	rc=0
+	in_case "$c" sh -c 'cd .. && "$CARA" validate .' >"$w/out" 2>"$w/err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$w/err"; echo "validate exits $rc, not 1"; return 1; }
+	while IFS= read -r line; do
+		grep -qF "$c/$line" "$w/err" ||
+			{ cat "$w/err"; echo "missing: $c/$line"; return 1; }
+	done <"$corpus/$c/error"
+	rc=0
+	in_case "$c" sh -c 'cd .. && "$CARA" convert .' >"$w/conv" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] && [ ! -s "$w/conv" ] ||
+		{ echo "convert exits $rc, or printed a project"; return 1; }
+	if [ -f "$corpus/$c/compose-error" ]; then
+		! in_case "$c" docker-compose config >/dev/null 2>"$w/oracle.err" &&
+		grep -qF "$(cat "$corpus/$c/compose-error")" "$w/oracle.err" ||
+			{ cat "$w/oracle.err"; echo "docker-compose does not refuse it"; return 1; }
+	fi
+}
+
+for d in "$corpus"/*/; do
+	c=$(basename "$d")
+	if [ -f "$d/error" ]; then
+		test_expect_success "$c: refused, naming file, line and field" "refused '$c'"
+	else
+		test_expect_success "$c: cara reads what compose reads" "conform '$c'"
+	fi
+done
+
+test_done
