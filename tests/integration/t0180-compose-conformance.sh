@@ -74,6 +74,18 @@ conform() {
 	fi
 	in_case "$c" python3 "$compare" "$w/cara.yaml" "$w/oracle.yaml" "$c" "$w/src" >"$w/diffs" ||
 		{ cat "$w/diffs"; return 1; }
+	# the Project convert printed, in place of the compose files, is a
+	# manifest of the same source: it validates with no error and
+	# converts to itself (its File volumes name the same files)
+	cp -R "$w/src" "$w/rt" &&
+	rm -f "$w/rt/$c"/compose.y*ml "$w/rt/$c"/compose.override.y*ml \
+		"$w/rt/$c"/docker-compose.y*ml "$w/rt/$c"/docker-compose.override.y*ml &&
+	cp "$w/cara.yaml" "$w/rt/$c/project.yaml" &&
+	(cd "$w/rt" && "$CARA" validate . >"$w/rt.out" 2>"$w/rt.err") ||
+		{ cat "$w/rt.err"; return 1; }
+	expect_contains "$w/rt.err" " 0 errors," &&
+	(cd "$w/rt" && "$CARA" convert .) >"$w/rt.yaml" &&
+	grep -v "^ *# built by cara" "$w/cara.yaml" | diff - "$w/rt.yaml"
 }
 
 refused() {
