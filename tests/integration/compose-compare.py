@@ -84,22 +84,6 @@ def scalar(v):
 
 # ---- the compose side ----
 
-def volume_name_of(prefix, s):
-    """cara's name of a File volume (input/compose.c volume_name_of)."""
-    name = prefix
-    for ch in s:
-        if len(name) >= 50:
-            break
-        ch = ch.lower()
-        if not (ch.isascii() and ch.isalnum()):
-            ch = "-"
-        if ch != "-" or not name or name[-1] != "-":
-            name += ch
-    while len(name) > len(prefix) and name[-1] == "-":
-        name = name[:-1]
-    return name
-
-
 def compose_port(p, where):
     """A compose port, short or long, as (hostIP, hostPort, containerPort,
     protocol) tuples (a range gives one a port)."""
@@ -134,8 +118,7 @@ def compose_port(p, where):
     return [(ip, h, c, proto) for h, c in zip(hosts, conts)]
 
 
-def compose_mounts(svc, top_volumes, where, out):
-    mounts = {}
+def compose_mounts(svc, top_volumes, where, mounts, out):
     for v in svc.get("volumes", []):
         if isinstance(v, str):
             parts = v.split(":")
@@ -169,8 +152,8 @@ def compose_mounts(svc, top_volumes, where, out):
                 desc = ("HostPath", src)
             else:
                 # INTENDED: a bind of a file or directory of the source is
-                # a read-only copy of it (a File volume named for its path)
-                desc = ("File", volume_name_of("file-", rel))
+                # a read-only copy of it (a File volume of that path)
+                desc = ("File", rel)
                 ro = True
         elif t == "volume":
             tv = top_volumes.get(src) or {}
@@ -182,8 +165,6 @@ def compose_mounts(svc, top_volumes, where, out):
             differ(where, "compose volume type %r not compared" % t)
             continue
         mounts[target] = (desc, ro)
-    if mounts:
-        out["volumeMounts"] = mounts
 
 
 def expose_ports(s):
@@ -194,6 +175,27 @@ def expose_ports(s):
     return ["%d/%s" % (p, proto) for p in range(int(a), int(b or a) + 1)]
 
 
+def compose_configs(svc, top_configs, where, out):
+    """configs: files of the source, mounted read-only at target (default
+    /NAME), as File volumes."""
+    mounts = out.setdefault("volumeMounts", {})
+    for c in svc["configs"]:
+        if isinstance(c, str):
+            c = {"source": c}
+        unknown = set(c) - {"source", "target", "mode"}
+        if unknown:
+            differ(where, "compose config keys not compared: %s" % sorted(unknown))
+        # not compared: mode, which a Project cannot say (convert drops it)
+        top = top_configs.get(c["source"]) or {}
+        if set(top) != {"file"}:
+            differ(where, "compose config %s not compared: %r" % (c["source"], top))
+            continue
+        mounts[c.get("target", "/" + c["source"])] = (
+            ("File", os.path.relpath(top["file"], source_root)), True)
+
+
+PULL = {"always": "Always", "never": "Never", "missing": None,
+        "if_not_present": None}
 CONDITIONS = {"service_started": "Started", "service_healthy": "Healthy",
               "service_completed_successfully": "Completed"}
 LIST_FIELDS = {"cap_add": "capAdd", "cap_drop": "capDrop",
@@ -203,11 +205,27 @@ PLAIN_FIELDS = {"image": "image", "user": "user", "working_dir": "workingDir",
 BOOL_FIELDS = {"privileged": "privileged", "read_only": "readOnly"}
 
 
-def compose_service(name, svc, top_volumes):
+def compose_service(name, svc, top_volumes, top_configs):
     where = "service %s" % name
     out = {}
     for k, v in svc.items():
-        if k in PLAIN_FIELDS:
+        if k == "image" and "build" in svc:
+            continue   # the tag of the built image (below)
+        if k == "build":
+            # INTENDED: cara tags what it builds with its own name and the
+            # hash of the context, and never pulls it
+            out["image"] = "cara-build/%s-%s:HASH" % (project, name)
+            out["imagePullPolicy"] = "Never"
+            unknown = set(v) - {"context", "dockerfile", "args", "target"} \
+                if isinstance(v, dict) else set()
+            if unknown:
+                differ(where, "compose build keys not compared: %s" % sorted(unknown))
+        elif k == "pull_policy":
+            if "build" not in svc and PULL.get(v):
+                out["imagePullPolicy"] = PULL[v]
+        elif k == "configs":
+            compose_configs(svc, top_configs, where, out)
+        elif k in PLAIN_FIELDS:
             out[PLAIN_FIELDS[k]] = scalar(v)
         elif k in ("command", "entrypoint"):
             # a string is split as compose splits it (shlex, no shell)
@@ -222,7 +240,7 @@ def compose_service(name, svc, top_volumes):
             # range one a port, "/tcp" written
             out["expose"] = [e for x in v for e in expose_ports(scalar(x))]
         elif k == "volumes":
-            compose_mounts(svc, top_volumes, where, out)
+            compose_mounts(svc, top_volumes, where, out.setdefault("volumeMounts", {}), out)
         elif k == "healthcheck":
             h = {}
             for hk, hv in v.items():
@@ -300,6 +318,8 @@ def compose_service(name, svc, top_volumes):
     # INTENDED: a compose service without restart is restart: "no", which
     # cara writes out (a Project's default is unless-stopped)
     out.setdefault("restart", "no")
+    if not out.get("volumeMounts"):   # only tmpfs ones
+        out.pop("volumeMounts", None)
     return out
 
 
@@ -308,7 +328,8 @@ def compose_side(doc):
     for k in doc:
         # version is ignored by compose and cara; the default network has
         # no settings (others are refused); x- keys are ignored
-        if k not in ("services", "volumes", "networks", "version", "name") \
+        if k not in ("services", "volumes", "networks", "version", "name",
+                     "configs") \
                 and not k.startswith("x-"):
             differ("top level", "compose field %s not compared" % k)
     for n in doc.get("networks") or {}:
@@ -319,7 +340,8 @@ def compose_side(doc):
         prof = svc.get("profiles")
         if prof and not set(prof) & set(profiles):
             continue   # not part of the project under these profiles
-        services[name] = compose_service(name, svc, top_volumes)
+        services[name] = compose_service(name, svc, top_volumes,
+                                         doc.get("configs") or {})
     volumes = {}
     for name, v in top_volumes.items():
         v = v or {}
@@ -334,7 +356,7 @@ def compose_side(doc):
 
 # ---- the cara side ----
 
-CARA_PLAIN = {"image", "user", "workingDir", "hostname", "stopSignal",
+CARA_PLAIN = {"user", "workingDir", "hostname", "stopSignal",
               "restart"}
 CARA_LIST = {"command", "entrypoint", "capAdd", "capDrop", "securityOpt",
              "dns", "tmpfs", "expose", "aliases", "extraHosts"}
@@ -346,7 +368,10 @@ def cara_side(doc):
     for v in spec.get("volumes", []):
         t = v.get("type") or ("HostPath" if "hostPath" in v else "Managed")
         ref = {"HostPath": v.get("hostPath"),
-               "External": v.get("externalName", v["name"])}.get(t, v["name"])
+               "External": v.get("externalName", v["name"]),
+               # the path is relative to the compose file's directory
+               "File": os.path.normpath(os.path.join(project, v.get("path", "?")))
+               }.get(t, v["name"])
         vols[v["name"]] = (t, ref)
     services = {}
     for s in spec["services"]:
@@ -355,7 +380,9 @@ def cara_side(doc):
         for k, v in s.items():
             if k == "name":
                 continue
-            if k in CARA_PLAIN:
+            if k == "image":
+                out[k] = re.sub(r"^(cara-build/.*):[0-9a-f]{16}$", r"\1:HASH", v)
+            elif k in CARA_PLAIN or k == "imagePullPolicy":
                 out[k] = scalar(v)
             elif k in CARA_LIST:
                 out[k] = [scalar(x) for x in v]
