@@ -318,6 +318,8 @@ def compose_service(name, svc, top_volumes, top_configs):
     # INTENDED: a compose service without restart is restart: "no", which
     # cara writes out (a Project's default is unless-stopped)
     out.setdefault("restart", "no")
+    if "tmpfs" in out:   # the order of mounts does not matter
+        out["tmpfs"] = sorted(out["tmpfs"])
     if not out.get("volumeMounts"):   # only tmpfs ones
         out.pop("volumeMounts", None)
     return out
@@ -340,8 +342,12 @@ def compose_side(doc):
         prof = svc.get("profiles")
         if prof and not set(prof) & set(profiles):
             continue   # not part of the project under these profiles
-        services[name] = compose_service(name, svc, top_volumes,
-                                         doc.get("configs") or {})
+        try:
+            services[name] = compose_service(name, svc, top_volumes,
+                                             doc.get("configs") or {})
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            # a form this script does not read: a difference, not a crash
+            differ("service %s" % name, "compose side not compared: %r" % e)
     volumes = {}
     for name, v in top_volumes.items():
         v = v or {}
@@ -377,59 +383,68 @@ def cara_side(doc):
     for s in spec["services"]:
         name, out = s["name"], {}
         where = "service %s" % name
-        for k, v in s.items():
-            if k == "name":
-                continue
-            if k == "image":
-                out[k] = re.sub(r"^(cara-build/.*):[0-9a-f]{16}$", r"\1:HASH", v)
-            elif k in CARA_PLAIN or k == "imagePullPolicy":
-                out[k] = scalar(v)
-            elif k in CARA_LIST:
-                out[k] = [scalar(x) for x in v]
-            elif k == "env":
-                out["env"] = {e["name"]: e.get("value", "") for e in v}
-            elif k == "volumeMounts":
-                out["volumeMounts"] = {m["mountPath"]: (vols.get(m["name"]),
-                                                        bool(m.get("readOnly")))
-                                       for m in v}
-            elif k == "ports":
-                out["ports"] = sorted((p.get("hostIP", ""), p.get("hostPort", 0),
-                                       p["containerPort"], p.get("protocol", "tcp"))
-                                      for p in v)
-            elif k == "healthcheck":
-                h = {}
-                for hk, hv in v.items():
-                    h[hk] = duration_ms(hv) if hk in ("interval", "timeout",
-                                                       "startPeriod") else hv
-                out["healthcheck"] = h
-            elif k == "dependsOn":
-                out["dependsOn"] = {d: "Started" for d in v if isinstance(d, str)}
-                out["dependsOn"].update({d["service"]: d["condition"]
-                                         for d in v if isinstance(d, dict)})
-            elif k == "restartRetries":
-                out[k] = int(v)
-            elif k == "stopGracePeriod":
-                out[k] = duration_ms(v)
-            elif k in ("labels", "sysctls"):
-                out[k] = {lk: scalar(lv) for lk, lv in v.items()}
-            elif k == "resources":
-                if "memory" in v:
-                    out["memory"] = size_bytes(v["memory"])
-                if "cpus" in v:
-                    out["cpus"] = nano_cpus(v["cpus"])
-            elif k in ("privileged", "readOnly", "init"):
-                out[k] = bool(v)
-            elif k == "shmSize":
-                out[k] = size_bytes(v)
-            elif k == "ulimits":
-                out[k] = {u: (x, x) if not isinstance(x, dict)
-                          else (x["soft"], x["hard"]) for u, x in v.items()}
-            else:
-                differ(where, "cara field %s not compared" % k)
+        try:
+            cara_service(s, vols, where, out)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            differ(where, "cara side not compared: %r" % e)
         services[name] = out
     volumes = {n: d for n, d in vols.items() if d[0] in ("Managed", "External")}
     return {"name": doc["metadata"]["name"], "services": services,
             "volumes": volumes}
+
+
+def cara_service(s, vols, where, out):
+    for k, v in s.items():
+        if k == "name":
+            continue
+        if k == "image":
+            out[k] = re.sub(r"^(cara-build/.*):[0-9a-f]{16}$", r"\1:HASH", v)
+        elif k in CARA_PLAIN or k == "imagePullPolicy":
+            out[k] = scalar(v)
+        elif k in CARA_LIST:
+            out[k] = [scalar(x) for x in v]
+            if k == "tmpfs":
+                out[k].sort()
+        elif k == "env":
+            out["env"] = {e["name"]: e.get("value", "") for e in v}
+        elif k == "volumeMounts":
+            out["volumeMounts"] = {m["mountPath"]: (vols.get(m["name"]),
+                                                    bool(m.get("readOnly")))
+                                   for m in v}
+        elif k == "ports":
+            out["ports"] = sorted((p.get("hostIP", ""), p.get("hostPort", 0),
+                                   p["containerPort"], p.get("protocol", "tcp"))
+                                  for p in v)
+        elif k == "healthcheck":
+            h = {}
+            for hk, hv in v.items():
+                h[hk] = duration_ms(hv) if hk in ("interval", "timeout",
+                                                   "startPeriod") else hv
+            out["healthcheck"] = h
+        elif k == "dependsOn":
+            out["dependsOn"] = {d: "Started" for d in v if isinstance(d, str)}
+            out["dependsOn"].update({d["service"]: d["condition"]
+                                     for d in v if isinstance(d, dict)})
+        elif k == "restartRetries":
+            out[k] = int(v)
+        elif k == "stopGracePeriod":
+            out[k] = duration_ms(v)
+        elif k in ("labels", "sysctls"):
+            out[k] = {lk: scalar(lv) for lk, lv in v.items()}
+        elif k == "resources":
+            if "memory" in v:
+                out["memory"] = size_bytes(v["memory"])
+            if "cpus" in v:
+                out["cpus"] = nano_cpus(v["cpus"])
+        elif k in ("privileged", "readOnly", "init"):
+            out[k] = bool(v)
+        elif k == "shmSize":
+            out[k] = size_bytes(v)
+        elif k == "ulimits":
+            out[k] = {u: (x, x) if not isinstance(x, dict)
+                      else (x["soft"], x["hard"]) for u, x in v.items()}
+        else:
+            differ(where, "cara field %s not compared" % k)
 
 
 # ---- compare ----
@@ -439,7 +454,7 @@ if len(cara_docs) != 1:
     print("cara convert gave %d projects, not 1" % len(cara_docs))
     sys.exit(1)
 cara = cara_side(unescape(cara_docs[0]))
-compose = compose_side(unescape(yaml.safe_load(open(oracle_file))))
+compose = compose_side(unescape(yaml.safe_load(open(oracle_file)) or {}))
 
 if os.environ.get("COMPARE_DUMP"):   # both sides, to read a case
     import pprint
