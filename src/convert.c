@@ -422,7 +422,38 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	}
 }
 
-static void write_volume(struct buf *out, int level, const struct volume *v)
+/* path (of the source) relative to the directory of file (of the source
+ * too), as a File volume's path is read: "conf", "../shared/x", "."
+ * (caller frees). */
+static char *path_from(const char *file, const char *path)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = slash ? (size_t)(slash - file) : 0;
+	struct buf b = BUF_INIT;
+
+	/* up from the file's directory until it holds path */
+	while (n && !(strncmp(path, file, n) == 0 &&
+		      (path[n] == '/' || path[n] == '\0'))) {
+		buf_puts(&b, "../");
+		while (n && file[n - 1] != '/')
+			n--;
+		if (n)
+			n--;          /* the '/' before the component */
+	}
+	path += n;
+	if (*path == '/')
+		path++;
+	if (*path)
+		buf_puts(&b, path);
+	else if (!b.len)
+		buf_putc(&b, '.');
+	else
+		b.ptr[--b.len] = '\0';   /* "../" to ".." */
+	return buf_detach(&b);
+}
+
+static void write_volume(struct buf *out, int level, const struct project *p,
+			 const struct volume *v)
 {
 	enum volume_type implied = v->host_path ? VOLUME_HOSTPATH : VOLUME_MANAGED;
 
@@ -432,7 +463,14 @@ static void write_volume(struct buf *out, int level, const struct volume *v)
 	buf_putc(out, '\n');
 	if (v->type != implied)
 		kv_str(out, level + 1, "type", volume_type_name(v->type));
-	kv_str(out, level + 1, "hostPath", v->host_path);
+	if (v->type == VOLUME_FILE && v->source_path && p->file) {
+		char *rel = path_from(p->file, v->source_path);
+
+		kv_str(out, level + 1, "path", rel);
+		free(rel);
+	} else {
+		kv_str(out, level + 1, "hostPath", v->host_path);
+	}
 	if (v->type == VOLUME_EXTERNAL && v->external_name &&
 	    strcmp(v->external_name, v->name))
 		kv_str(out, level + 1, "externalName", v->external_name);
@@ -473,7 +511,7 @@ void convert_write_project(struct buf *out, const struct project *p)
 		key(out, 1, "volumes");
 		buf_putc(out, '\n');
 		for (i = 0; i < p->nvolumes; i++)
-			write_volume(out, 1, &p->volumes[i]);
+			write_volume(out, 1, p, &p->volumes[i]);
 	}
 	if (p->ningress) {
 		key(out, 1, "ingress");

@@ -592,7 +592,9 @@ static void f_environment(struct pctx *c, const struct ynode *v, void *obj)
 	}
 }
 
-static void env_file_one(struct pctx *c, const struct ynode *v)
+/* One env_file entry at v; a file not in the source is skipped when not
+ * required (long syntax, required: false), as compose skips it. */
+static void env_file_one(struct pctx *c, const struct ynode *v, bool required)
 {
 	struct reader *r = c->reader;
 	const struct source_file *f;
@@ -606,11 +608,12 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 		     "the source, relative to the compose file", t);
 	else if (!(path = input_join_rel(dir, t)))
 		perr(c, v, "'%.64s' leaves the source", t);
-	else if (!(f = sibling(c, path)))
-		perr(c, v, "'%.64s' is not in the source (cara keeps files named "
-		     ".env or *.env beside *.yaml and *.yml ones, each at most "
-		     "%zu bytes)", path, (size_t)SOURCE_MAX_FILE_BYTES);
-	else {
+	else if (!(f = sibling(c, path))) {
+		if (required)
+			perr(c, v, "'%.64s' is not in the source (cara keeps files named "
+			     ".env or *.env beside *.yaml and *.yml ones, each at most "
+			     "%zu bytes)", path, (size_t)SOURCE_MAX_FILE_BYTES);
+	} else {
 		size_t i = r->envf.n;
 
 		parse_env_file(c, f, &r->envf);
@@ -634,13 +637,28 @@ static void env_file_one(struct pctx *c, const struct ynode *v)
 	free(t);
 }
 
+/* env_file's long syntax: {path: FILE, required: BOOL} */
+struct envf_opts { const struct ynode *path; bool required; };
+
+static void f_envf_path(struct pctx *c, const struct ynode *v, void *obj)
+{
+	(void)c;
+	((struct envf_opts *)obj)->path = v;
+}
+
+static const struct field envf_fields[] = {
+	FN("path", f_envf_path, true),
+	BOOL("required", struct envf_opts, required),
+	END
+};
+
 static void f_env_file(struct pctx *c, const struct ynode *v, void *obj)
 {
 	size_t i, o;
 
 	(void)obj;
 	if (v->type == Y_SCALAR) {
-		env_file_one(c, v);
+		env_file_one(c, v, true);
 		return;
 	}
 	if (v->type != Y_SEQ) {
@@ -650,7 +668,15 @@ static void f_env_file(struct pctx *c, const struct ynode *v, void *obj)
 	}
 	for (i = 0; i < v->n; i++) {
 		o = path_index(c, i);
-		env_file_one(c, v->kid[i]);
+		if (v->kid[i]->type == Y_MAP) {
+			struct envf_opts e = { NULL, true };
+
+			walk_map(c, v->kid[i], envf_fields, &e);
+			if (e.path)
+				env_file_one(c, e.path, e.required);
+		} else {
+			env_file_one(c, v->kid[i], true);
+		}
 		path_pop(c, o);
 	}
 }

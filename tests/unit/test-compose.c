@@ -841,6 +841,52 @@ static void test_env_files(void)
 	t_free(&t);
 }
 
+/* env_file in long syntax: {path, required}; a missing file that is not
+ * required is skipped, a missing required one is an error. */
+static void test_env_file_long(void)
+{
+	const char *files[] = {
+		"app/a.env", "A=a\nB=a\n",
+		"app/b.env", "B=b\n",
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file:\n"
+		"      - path: a.env\n"
+		"      - {path: missing.env, required: false}\n"
+		"      - {path: ./b.env, required: true}\n",
+		NULL
+	};
+	const char *bad[] = {
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n    env_file:\n"
+		"      - {path: missing.env}\n"
+		"      - {path: ../../x.env, required: false}\n"
+		"      - {required: false}\n"
+		"      - {path: a.env, format: raw}\n",
+		NULL
+	};
+	const struct service *s;
+	struct t t;
+
+	t_load(&t, files);
+	clean(&t, "env_file long syntax: no finding");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	is_str(envval(s, "A"), "a", "env_file {path}: read");
+	is_str(envval(s, "B"), "b", "env_file {path, required: true}: the later wins");
+	t_free(&t);
+	t_load(&t, bad);
+	expect(&t, "app/compose.yaml:5:16: services.s.env_file[0]: "
+	       "'app/missing.env' is not in the source",
+	       "env_file {path}: required by default");
+	expect(&t, "services.s.env_file[1]: '../../x.env' leaves the source",
+	       "env_file {required: false}: still refused out of the source");
+	expect(&t, "services.s.env_file[2].path: required",
+	       "env_file {}: path is required");
+	expect(&t, "services.s.env_file[3].format: not supported by cara",
+	       "env_file {format}: refused");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+}
+
 /* ---- hostile input ---- */
 
 static void test_merge_keys(void)
@@ -1773,6 +1819,7 @@ int main(void)
 	test_names();
 	test_interpolation();
 	test_env_files();
+	test_env_file_long();
 	test_merge_keys();
 	test_override();
 	test_override_rules();

@@ -461,6 +461,76 @@ static void test_round_trips(void)
 	round_trip("compose", compose, 1);
 }
 
+/* A compose project's binds of source files (File volumes) converted:
+ * each File volume's path, relative to the directory of the compose file
+ * (up to another directory for an extends), so that the Project, in place
+ * of the compose file, mounts the same files. */
+static void test_file_volumes(void)
+{
+	const char *compose[] = {
+		"app/compose.yaml",
+		"services:\n"
+		"  web:\n"
+		"    extends: {file: ../shared/base.yml, service: base}\n"
+		"    volumes: [./conf:/etc/conf, ./conf/a.ini:/etc/a.ini:ro]\n"
+		"  all:\n"
+		"    image: busybox\n"
+		"    volumes: [.:/src]\n",
+		"app/conf/a.ini", "[a]\n",
+		"shared/base.yml",
+		"services:\n  base:\n    image: busybox\n"
+		"    volumes: [./site:/site]\n",
+		"shared/site/index.html", "<p>\n",
+		NULL
+	};
+	const char *project[] = {
+		"app/conf/a.ini", "[a]\n",
+		"app/project.yaml", NULL,
+		"shared/site/index.html", "<p>\n",
+		NULL
+	};
+	struct project_set a = PROJECT_SET_INIT, b = PROJECT_SET_INIT;
+	struct diags da = DIAGS_INIT, db = DIAGS_INIT;
+	struct buf yaml = BUF_INIT;
+	size_t i, same = 0;
+
+	load(&a, &da, compose);
+	if (!ok(da.nerrors == 0 && a.n == 1, "file volumes: the compose project reads"))
+		show_diags(&da);
+	if (a.n)
+		convert_write_project(&yaml, &a.v[0]);
+	if (!ok(strstr(buf_cstr(&yaml), "path: conf\n") &&
+	   strstr(buf_cstr(&yaml), "path: conf/a.ini\n") &&
+	   strstr(buf_cstr(&yaml), "path: ../shared/site\n") &&
+	   strstr(buf_cstr(&yaml), "path: \".\"\n"),
+	   "file volumes: each path relative to the compose file's directory"))
+		printf("%s", buf_cstr(&yaml));
+	project[3] = buf_cstr(&yaml);
+	load(&b, &db, project);
+	if (!ok(db.nerrors == 0 && b.n == 1, "file volumes: the converted "
+		"Project reads with no error in the same source")) {
+		show_diags(&db);
+		printf("%s", buf_cstr(&yaml));
+	}
+	for (i = 0; a.n && b.n && i < a.v[0].nvolumes; i++) {
+		const struct volume *va = &a.v[0].volumes[i];
+		const struct volume *vb = project_find_volume(&b.v[0], va->name);
+
+		/* "." holds the manifest itself, which is not the same file */
+		same += vb && vb->type == VOLUME_FILE &&
+			!strcmp(vb->source_path, va->source_path) &&
+			(!strcmp(va->name, "file-app") ||
+			 !strcmp(vb->digest, va->digest));
+	}
+	ok(a.n && same == a.v[0].nvolumes && same == 4,
+	   "file volumes: the same files, the same digests");
+	buf_release(&yaml);
+	project_set_release(&a);
+	project_set_release(&b);
+	diags_release(&da);
+	diags_release(&db);
+}
+
 /* ---- scalars ---- */
 
 /* The one scalar of "v: TEXT" as libyaml reads it, or NULL; *plain set. */
@@ -549,6 +619,7 @@ int main(void)
 	}
 	write_secret("web", "token");
 	test_round_trips();
+	test_file_volumes();
 	test_scalars();
 	{
 		char *cmd = xasprintf("%s/web", secrets_dir), *f;
