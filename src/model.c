@@ -260,7 +260,15 @@ void project_set_release(struct project_set *set)
 	for (i = 0; i < set->n; i++)
 		project_release(&set->v[i]);
 	free(set->v);
+	strvec_release(&set->included);
 	memset(set, 0, sizeof(*set));
+}
+
+void project_set_remove(struct project_set *set, size_t i)
+{
+	project_release(&set->v[i]);
+	memmove(&set->v[i], &set->v[i + 1], (set->n - i - 1) * sizeof(*set->v));
+	set->n--;
 }
 
 const struct project *project_set_find(const struct project_set *set,

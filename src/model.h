@@ -303,11 +303,16 @@ struct project_set {
 	bool incomplete;           /* some file declared projects we could not name */
 	size_t expanded_bytes;     /* alias expansion so far, over every file */
 	size_t nfiles;             /* manifest files read */
+	/* compose files another compose file includes: part of that
+	 * project, not projects of their own (input.c drops those) */
+	struct strvec included;
 };
 
-#define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0 }
+#define PROJECT_SET_INIT { NULL, 0, 0, false, 0, 0, STRVEC_INIT }
 
 void project_set_release(struct project_set *set);
+/* Remove and free set->v[i], keeping the order of the others. */
+void project_set_remove(struct project_set *set, size_t i);
 /* Frees what l holds (not l itself); l is empty after. */
 void kvlist_release(struct kvlist *l);
 /* Frees what s holds (not s itself). */

@@ -192,6 +192,31 @@ static bool compose_override(struct project_set *set,
 	return true;
 }
 
+/*
+ * A compose file that another one includes is part of that project, as
+ * in compose: it is not a project of its own too (which would run its
+ * services twice).  Said once, as a warning at the file.
+ */
+static void drop_included(struct project_set *set, struct diags *d)
+{
+	size_t i = 0;
+
+	while (i < set->n) {
+		const struct project *p = &set->v[i];
+
+		if (p->file && compose_rank(p->file) >= 0 &&
+		    strvec_has(&set->included, p->file)) {
+			diags_add(d, DIAG_WARNING, p->file, 1, 1, "", "'%s' is included "
+				  "by another compose file: it is read as part of that "
+				  "project, not as project '%s'", p->file,
+				  p->name ? p->name : "?");
+			project_set_remove(set, i);
+			continue;
+		}
+		i++;
+	}
+}
+
 /* ---- a snapshot: the one way files become projects ---- */
 
 int manifest_load_snapshot(struct project_set *set,
@@ -238,6 +263,7 @@ int manifest_load_snapshot(struct project_set *set,
 		if (rc < 0)
 			return -1;
 	}
+	drop_included(set, d);
 	manifest_validate_set(set, d);
 	return 0;
 }

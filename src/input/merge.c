@@ -906,6 +906,8 @@ static void include_one(struct loader *l, struct ynode *root, const char *path,
 		return;
 	}
 	strvec_push(&l->included, ip);
+	if (c->set && !strvec_has(&c->set->included, ip))
+		strvec_push(&c->set->included, ip);
 	inc = load(l, p, ip, &stored);
 	if (inc) {
 		strvec_push(&l->including, ip);

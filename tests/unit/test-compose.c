@@ -1770,6 +1770,28 @@ static void test_update_policy(void)
 	t_free(&t);
 }
 
+
+static void test_included_not_own(void)
+{
+	static const char *const files[] = {
+		"app/compose.yaml", "include: [../db/compose.yaml]\nservices:\n  web: {image: busybox}\n",
+		"db/compose.yaml", "services:\n  pg: {image: postgres}\n",
+		"solo/compose.yaml", "services:\n  s: {image: busybox}\n",
+		NULL };
+	struct t t;
+
+	t_load(&t, files);
+	ok(t.set.n == 2 && !strcmp(t.set.v[0].name, "app") &&
+	   !strcmp(t.set.v[1].name, "solo"),
+	   "an included compose file is not a project of its own (got %zu)", t.set.n);
+	ok(t.set.n && project_find_service(&t.set.v[0], "pg") != NULL,
+	   "  its services are the includer's");
+	expect(&t, "db/compose.yaml:1:1: warning: 'db/compose.yaml' is included by "
+	       "another compose file", "  said once, as a warning");
+	ok(t.d.nerrors == 0, "  no error");
+	t_free(&t);
+}
+
 static void test_dockerignore(void)
 {
 	static const struct { const char *pats, *path; bool out; } cases[] = {
@@ -1838,6 +1860,7 @@ int main(void)
 	test_dockerfile_from();
 	test_devices_logging();
 	test_update_policy();
+	test_included_not_own();
 	error_clear();
 	return tap_done();
 }
