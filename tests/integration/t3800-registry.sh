@@ -136,6 +136,26 @@ test_expect_success '--registry-auth-file (and CARA_REGISTRY_AUTH_FILE) with the
 	expect_contains out "$TEST_DIR/right.json"
 '
 
+test_expect_success 'a credential helper (credHelpers) gives the credentials: pulled' '
+	mkdir -p helper/bin helper/conf &&
+	cat > helper/bin/docker-credential-t3800 <<-EOH &&
+	#!/bin/sh
+	[ "\$1" = get ] || exit 1
+	read -r server
+	[ "\$server" = "$REG" ] || exit 1
+	printf "{\"ServerURL\":\"%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}" "\$server" "$USER_NAME" "$PASSWORD"
+	EOH
+	chmod 755 helper/bin/docker-credential-t3800 &&
+	printf "{\"credHelpers\": {\"%s\": \"t3800\"}}\n" "$REG" > helper/conf/config.json &&
+	{ docker rm -f "$Q-s" >/dev/null 2>&1; docker rmi "$IMG2" >/dev/null 2>&1; true; } &&
+	! docker image inspect "$IMG2" >/dev/null 2>&1 &&
+	PATH="$TEST_DIR/helper/bin:$PATH" DOCKER_CONFIG="$TEST_DIR/helper/conf" \
+		$CARA sync --path m --verbose 2>err >out &&
+	collect &&
+	expect_state "$Q-s" running &&
+	expect_contains err "credentials for $REG from docker-credential-t3800"
+'
+
 B="$UNIQ-built"
 test_expect_success 'a compose build FROM a private image: its base pulled with the credentials' '
 	docker tag "$CARA_TEST_IMAGE" "$IMG3" &&
