@@ -572,6 +572,20 @@ static int ensure_container(struct pass *p, const struct proxy_spec *s,
 	return 0;
 }
 
+/* May this state have a proxy container (ingress.proxy in its meta, set
+ * before one is made)?  When it cannot tell, yes. */
+static bool proxy_made(struct pass *p)
+{
+	char *v = NULL;
+	bool made;
+
+	if (!p->st || state_meta_get(p->st, "ingress.proxy", &v) < 0)
+		return true;
+	made = v && *v;
+	free(v);
+	return made;
+}
+
 static int remove_proxy(struct pass *p, const char *name)
 {
 	struct workload_info wi;
@@ -783,13 +797,23 @@ int proxy_sync(struct pass *p, struct proxy_result *res)
 	}
 	res->nroutes = r.n;
 	if (!strcmp(p->cfg->ingress, "none") || !r.n) {
+		/* a state that never ran a proxy asks the Engine nothing */
+		if (!proxy_made(p))
+			goto out;
 		if (remove_proxy(p, name) < 0)
 			fail(res, error_last());
-		else if (state_meta_set(p->st, "ingress.served", "") < 0)
+		else if (state_meta_set(p->st, "ingress.served", "") < 0 ||
+			 state_meta_set(p->st, "ingress.proxy", "") < 0)
 			pass_state_error(p, NULL);
 		goto out;
 	}
 	res->active = true;
+	/* before the container: a proxy made is always known to be there */
+	if (state_meta_set(p->st, "ingress.proxy", "1") < 0) {
+		pass_state_error(p, NULL);
+		rc = -1;
+		goto out;
+	}
 	if (proxy_settings(&set, p->cfg) < 0 || paths_of(&pp, p->cfg->state_dir) < 0) {
 		fail(res, error_last());
 		goto out;
