@@ -17,16 +17,20 @@
 #include "ingress.h"
 #include "input/manifest.h"
 
+static void route_free(struct route *rt)
+{
+	free(rt->project);
+	free(rt->rule);
+	free(rt->host);
+	free(rt->service);
+}
+
 void routes_release(struct routes *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		free(r->v[i].project);
-		free(r->v[i].rule);
-		free(r->v[i].host);
-		free(r->v[i].service);
-	}
+	for (i = 0; i < r->n; i++)
+		route_free(&r->v[i]);
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
@@ -40,10 +44,7 @@ size_t routes_drop_scope(struct routes *r, enum route_scope scope)
 			r->v[o++] = r->v[i];
 			continue;
 		}
-		free(r->v[i].project);
-		free(r->v[i].rule);
-		free(r->v[i].host);
-		free(r->v[i].service);
+		route_free(&r->v[i]);
 		dropped++;
 	}
 	r->n = o;
