@@ -176,6 +176,20 @@ test_expect_success 'a compose build FROM a private image: its base pulled with 
 	[ "$(docker exec $B-s cat /built)" = built ]
 '
 
+test_expect_success 'the registry down: a pull fails ImagePullError naming it, what runs keeps running (exit 4)' '
+	kill "$REG_PID" && sleep 1 &&
+	docker rmi "$IMG1" >/dev/null 2>&1; docker rm -f "$P-s" >/dev/null 2>&1;
+	docker rmi "$IMG1" >/dev/null 2>&1; true &&
+	expect_exit 4 env DOCKER_CONFIG="$TEST_DIR/login" $CARA sync --path m 2>err >out &&
+	collect &&
+	expect_contains err "$P: ImagePullError" &&
+	expect_contains err "$REG" &&
+	expect_state "$Q-s" running && expect_state "$B-s" running &&
+	expect_exit 4 env DOCKER_CONFIG="$TEST_DIR/login" $CARA sync --path m --image-check always 2>err >out &&
+	collect &&
+	expect_state "$Q-s" running
+'
+
 test_expect_success 'the password is nowhere: output, status, describe, state.db' '
 	$CARA status --output json >out 2>err && collect &&
 	$CARA describe "$P" >out 2>err && collect &&
