@@ -84,21 +84,6 @@ static int rm_tree(int at, const char *name)
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* mkdir -p of the directories of rel below dirfd (each 0755 for now). */
 static int make_parents(int at, const char *rel)
 {
@@ -126,7 +111,7 @@ static int write_file(int at, const char *rel, const struct file_entry *e,
 		    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, e->data, e->len) == 0 && fchmod(fd, (mode_t)mode) == 0 &&
+	if (write_full(fd, e->data, e->len) == 0 && fchmod(fd, (mode_t)mode) == 0 &&
 	    fsync(fd) == 0)
 		rc = 0;
 	if (close(fd) < 0)

@@ -1030,12 +1030,30 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
+int write_full(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int write_file_atomic(const char *file, const void *data, size_t len, int mode,
 		      const char *what)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", file, (long)getpid());
-	const char *p = data;
-	size_t off = 0;
 	int fd, rc = -1;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
@@ -1043,16 +1061,9 @@ int write_file_atomic(const char *file, const void *data, size_t len, int mode,
 		error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
 		goto out;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, p + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
+	if (write_full(fd, data, len) < 0) {
+		error_set("cannot write %s '%s': %s", what, tmp, strerror(errno));
+		goto out;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;

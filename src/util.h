@@ -102,6 +102,8 @@ char *path_resolve_beneath(const char *root, const char *path);
  * file, EFBIG: larger than max) and out wiped.
  */
 int read_regular_file(const char *path, size_t max, struct buf *out);
+/* All of data to fd (EINTR retried); -1 with errno on failure. */
+int write_full(int fd, const void *data, size_t len);
 /* Replace file with data (mode, fsync'd, then rename(2) over it), so a
  * reader sees the old file or the new one, never part of one; what names
  * the file in messages ("metrics file"). */

@@ -117,23 +117,14 @@ static char *other_lines(const struct buf *b, const char *skip)
 
 static int write_all(const char *path, const char *data, size_t len)
 {
-	ssize_t n;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return error_set("cannot create '%s': %s", path, strerror(errno));
-	while (len) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			error_set("cannot write '%s': %s", path,
-				  n < 0 ? strerror(errno) : "short write");
-			close(fd);
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
+	if (write_full(fd, data, len) < 0) {
+		error_set("cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	if (close(fd) < 0)
 		return error_set("cannot write '%s': %s", path, strerror(errno));
