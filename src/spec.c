@@ -438,7 +438,6 @@ static void ser_labels(struct buf *b, const struct kvlist *l)
 	strvec_release(&entries);
 }
 
-/* A list whose order carries no meaning, sorted; nothing when empty. */
 /* An update policy that is set: which one, then each field (-1 / "":
  * the backend's default). */
 static void put_policy(struct buf *b, const char *which, const struct update_policy *u)
@@ -453,6 +452,7 @@ static void put_policy(struct buf *b, const char *which, const struct update_pol
 	put_str(b, u->failure_action);
 }
 
+/* A list whose order carries no meaning, sorted; nothing when empty. */
 static void put_set(struct buf *b, const struct strvec *sv)
 {
 	struct strvec entries = STRVEC_INIT;

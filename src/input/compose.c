@@ -1923,11 +1923,6 @@ static void f_build(struct pctx *c, const struct ynode *v, void *obj)
 		     ynode_type_name(v));
 }
 
-static int kv_by_key(const void *a, const void *b)
-{
-	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
-}
-
 /* Is e the .dockerignore or the Dockerfile (always sent, as docker does)? */
 static bool build_keeps(const struct build *b, const struct file_entry *e)
 {
@@ -2019,8 +2014,7 @@ static void build_context(struct pctx *c, const struct project *p,
 	sha256_update(&h, num, strlen(num));
 	if (b->target)
 		sha256_update(&h, b->target, strlen(b->target));
-	if (b->args.n > 1)
-		qsort(b->args.v, b->args.n, sizeof(*b->args.v), kv_by_key);
+	kvlist_last_wins(&b->args);   /* "A=1", "A=2": A is 2, as in compose */
 	for (i = 0; i < b->args.n; i++) {
 		snprintf(num, sizeof(num), ";%zu:%zu:", strlen(b->args.v[i].key),
 			 strlen(b->args.v[i].value));

@@ -1621,6 +1621,12 @@ static void test_build(void)
 	t_load(&t, files);
 	ok(strcmp(build_image_of(&t), img), "another build arg: a new image");
 	t_free(&t);
+	files[1] = "services:\n  web:\n    build: {context: ./ctx, args: [A=1, B=x, A=2]}\n";
+	t_load(&t, files);
+	s = svc(&t, "web");
+	ok(s && s->build && s->build->args.n == 2 && !strcmp(s->build->args.v[0].key, "A") &&
+	   !strcmp(s->build->args.v[0].value, "2"), "an arg given twice: the last one, once");
+	t_free(&t);
 	files[1] = "services:\n  web:\n    build: ctx\n";
 	t_load(&t, files);
 	clean(&t, "build: DIR, no image");
