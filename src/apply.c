@@ -606,6 +606,23 @@ static int external_volume_check(struct backend *b, const struct service *s,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The aliases s has on the network whose Docker name is dname. */
+static const struct strvec *join_aliases(const struct project *p,
+					 const struct service *s, const char *dname)
+{
+	const struct strvec *al = NULL, *found = NULL;
+	size_t k;
+
+	for (k = 0; k < network_joins(s) && !found; k++) {
+		char *n = network_docker_name(p, network_join(s, k, &al));
+
+		if (!strcmp(n, dname))
+			found = al;
+		free(n);
+	}
+	return found;
+}
+
 /*
  * Create (not start) the container of service s; with update, have the
  * backend update the existing one in place to the same spec instead
@@ -623,7 +640,9 @@ static int make_container(struct backend *b, const struct project *p,
 	struct buf secret = BUF_INIT;
 	struct buf *shipped = NULL;    /* the secrets' bytes, for a cluster */
 	char *name = name_container(p->name, s->name);
-	char *network = name_network(p->name);
+	size_t nnets = network_joins(s);
+	struct workload_net *nets = xcalloc(nnets, sizeof(*nets));
+	char **net_names = xcalloc(nnets, sizeof(*net_names));
 	char *id = NULL;
 	char **vol_names = NULL;
 	size_t i, nl = 0;
@@ -741,7 +760,13 @@ static int make_container(struct backend *b, const struct project *p,
 			    (int)((s->stop_grace_ms + 999) / 1000);
 	cs.memory_bytes = s->memory_bytes;
 	cs.nano_cpus = s->nano_cpus;
-	cs.network = network;
+	for (i = 0; i < nnets; i++) {
+		net_names[i] = network_docker_name(p, network_join(s, i,
+								   &nets[i].aliases));
+		nets[i].name = net_names[i];
+	}
+	cs.nets = nets;
+	cs.nnets = nnets;
 	cs.alias = s->name;
 	cs.restart_retries = s->restart == RESTART_ON_FAILURE ? s->restart_retries : 0;
 	cs.cap_add = &s->cap_add;
@@ -754,7 +779,6 @@ static int make_container(struct backend *b, const struct project *p,
 	cs.log_driver = s->log_driver;
 	cs.log_opts = &s->log_opts;
 	cs.expose = &s->expose;
-	cs.aliases = &s->aliases;
 	cs.privileged = s->privileged;
 	cs.read_only = s->read_only;
 	cs.has_init = s->has_init;
@@ -814,7 +838,10 @@ out:
 		buf_release(&shipped[i]);
 	}
 	free(shipped);
-	free(network);
+	for (i = 0; i < nnets; i++)
+		free(net_names[i]);
+	free(net_names);
+	free(nets);
 	free(name);
 	return rc;
 }
@@ -1219,7 +1246,7 @@ static pthread_mutex_t network_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool network_unanswered;
 
 static int network_op(struct backend *b, const struct apply_options *o,
-		      const char *name, const char *project)
+		      const char *name, const char *project, bool internal)
 {
 	int64_t t;
 	int rc;
@@ -1231,7 +1258,8 @@ static int network_op(struct backend *b, const struct apply_options *o,
 			       project ? "created" : "removed", o->docker_timeout_ms);
 	} else {
 		t = monotonic_ms();
-		rc = project ? b->ops->network_ensure(b, name, project, o->owner)
+		rc = project ? b->ops->network_ensure(b, name, project, o->owner,
+						      internal)
 			     : b->ops->network_remove(b, name);
 		if (rc < 0 && o->docker_timeout_ms > 0 &&
 		    monotonic_ms() - t >= o->docker_timeout_ms)
@@ -1258,7 +1286,8 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 		}
 		switch (a->kind) {
 		case ACTION_CREATE_NETWORK:
-			if ((rc = network_op(b, o, a->object, pp->name)) < 0)
+			if ((rc = network_op(b, o, a->object, pp->name,
+					     a->net && a->net->internal)) < 0)
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "created network %s", a->object);
 			break;
@@ -1323,19 +1352,16 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				"label stays %s; teardown obeys the declared type)",
 				a->object, a->changed.v[1], a->changed.v[0]);
 			break;
-		case ACTION_CONNECT_CONTAINER: {
-			char *net = name_network(pp->name);
-			int c = b->ops->network_connect(b, net, a->object, a->svc->name);
-
-			free(net);
-			if (c < 0) {
+		case ACTION_CONNECT_CONTAINER:
+			if (b->ops->network_connect(b, a->network, a->object, a->svc->name,
+						    join_aliases(a->proj, a->svc,
+								 a->network)) < 0) {
 				fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 				return;
 			}
-			log_msg(LOG_INFO, pp->name, "connected container %s to its "
-				"network again", a->object);
+			log_msg(LOG_INFO, pp->name, "connected container %s to network "
+				"%s again", a->object, a->network);
 			break;
-		}
 		case ACTION_RECREATE_CONTAINER:
 			if (remove_container(b, pp->name, a->object, r) < 0 ||
 			    create_container(b, a->proj, a->svc, st, o, r) < 0 ||
@@ -1355,8 +1381,16 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 			break;
 		case ACTION_REMOVE_NETWORK:
 			if (network_op(b, o, a->object_id ? a->object_id
-				       : a->object, NULL) < 0)
+				       : a->object, NULL, false) < 0) {
+				/* one no service joins, still used by a container
+				 * cara did not put there: kept, tried next pass */
+				if (a->cause == CAUSE_NETWORK_UNUSED) {
+					log_msg(LOG_WARN, pp->name, "network %s is not "
+						"removed yet: %s", a->object, error_last());
+					break;
+				}
 				goto engine_error;
+			}
 			log_msg(LOG_INFO, pp->name, "removed network %s", a->object);
 			break;
 		case ACTION_REMOVE_VOLUME:

@@ -344,6 +344,23 @@ static void write_cluster(struct buf *out, int level, const struct service *s)
 	write_policy(out, level, "rollbackConfig", &s->rollback);
 }
 
+static void write_service_nets(struct buf *out, int level, const struct service *s)
+{
+	size_t i;
+
+	if (!s->nnets)
+		return;
+	key(out, level, "networks");
+	buf_putc(out, '\n');
+	for (i = 0; i < s->nnets; i++) {
+		item(out, level);
+		buf_puts(out, "name: ");
+		value(out, s->nets[i].name);
+		buf_putc(out, '\n');
+		list(out, level + 1, "aliases", &s->nets[i].aliases, false);
+	}
+}
+
 static void write_service(struct buf *out, int level, const struct service *s)
 {
 	static const char *const pulls[] = { "IfNotPresent", "Always", "Never" };
@@ -412,6 +429,7 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	list(out, level, "securityOpt", &s->security_opt, false);
 	list(out, level, "expose", &s->expose, false);
 	list(out, level, "aliases", &s->aliases, false);
+	write_service_nets(out, level, s);
 	list(out, level, "devices", &s->devices, false);
 	write_cluster(out, level, s);
 	if (s->log_driver) {
@@ -476,6 +494,18 @@ static void write_volume(struct buf *out, int level, const struct project *p,
 		kv_str(out, level + 1, "externalName", v->external_name);
 }
 
+static void write_network(struct buf *out, int level, const struct network *n)
+{
+	item(out, level);
+	buf_puts(out, "name: ");
+	value(out, n->name);
+	buf_putc(out, '\n');
+	kv_true(out, level + 1, "external", n->external);
+	if (n->external && n->external_name && strcmp(n->external_name, n->name))
+		kv_str(out, level + 1, "externalName", n->external_name);
+	kv_true(out, level + 1, "internal", n->internal);
+}
+
 static void write_ingress(struct buf *out, int level, const struct ingress *in)
 {
 	item(out, level);
@@ -512,6 +542,12 @@ void convert_write_project(struct buf *out, const struct project *p)
 		buf_putc(out, '\n');
 		for (i = 0; i < p->nvolumes; i++)
 			write_volume(out, 1, p, &p->volumes[i]);
+	}
+	if (p->nnetworks) {
+		key(out, 1, "networks");
+		buf_putc(out, '\n');
+		for (i = 0; i < p->nnetworks; i++)
+			write_network(out, 1, &p->networks[i]);
 	}
 	if (p->ningress) {
 		key(out, 1, "ingress");

@@ -215,6 +215,11 @@ void service_release(struct service *s)
 	strvec_release(&s->security_opt);
 	strvec_release(&s->expose);
 	strvec_release(&s->aliases);
+	for (i = 0; i < s->nnets; i++) {
+		free(s->nets[i].name);
+		strvec_release(&s->nets[i].aliases);
+	}
+	free(s->nets);
 	strvec_release(&s->devices);
 	free(s->log_driver);
 	kvlist_release(&s->log_opts);
@@ -240,6 +245,11 @@ static void project_release(struct project *p)
 	for (i = 0; i < p->nvolumes; i++)
 		volume_release(&p->volumes[i]);
 	free(p->volumes);
+	for (i = 0; i < p->nnetworks; i++) {
+		free(p->networks[i].name);
+		free(p->networks[i].external_name);
+	}
+	free(p->networks);
 	for (i = 0; i < p->ningress; i++) {
 		free(p->ingress[i].name);
 		free(p->ingress[i].host);
@@ -334,6 +344,110 @@ const struct volume *project_find_volume(const struct project *p,
 	for (i = 0; name && i < p->nvolumes; i++)
 		if (p->volumes[i].name && !strcmp(p->volumes[i].name, name))
 			return &p->volumes[i];
+	return NULL;
+}
+
+const struct network *project_find_network(const struct project *p,
+					   const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < p->nnetworks; i++)
+		if (p->networks[i].name && !strcmp(p->networks[i].name, name))
+			return &p->networks[i];
+	return NULL;
+}
+
+size_t network_joins(const struct service *s)
+{
+	return s->nnets ? s->nnets : 1;
+}
+
+const char *network_join(const struct service *s, size_t i,
+			 const struct strvec **aliases)
+{
+	if (!s->nnets) {
+		*aliases = &s->aliases;
+		return NETWORK_DEFAULT;
+	}
+	*aliases = &s->nets[i].aliases;
+	return s->nets[i].name ? s->nets[i].name : "";
+}
+
+bool network_is_external(const struct project *p, const char *name)
+{
+	const struct network *n = project_find_network(p, name);
+
+	return n && n->external;
+}
+
+char *network_docker_name(const struct project *p, const char *name)
+{
+	const struct network *n = project_find_network(p, name);
+
+	if (n && n->external)
+		return xstrdup(n->external_name ? n->external_name : n->name);
+	return name_project_network(p->name, name);
+}
+
+static bool network_joined(const struct project *p, const char *name)
+{
+	const struct strvec *al;
+	size_t i, k;
+
+	for (i = 0; i < p->nservices; i++)
+		for (k = 0; k < network_joins(&p->services[i]); k++)
+			if (!strcmp(network_join(&p->services[i], k, &al), name))
+				return true;
+	return false;
+}
+
+void project_made_networks(const struct project *p, struct strvec *out)
+{
+	size_t i;
+
+	if (!network_is_external(p, NETWORK_DEFAULT) &&
+	    network_joined(p, NETWORK_DEFAULT))
+		strvec_push(out, NETWORK_DEFAULT);
+	for (i = 0; i < p->nnetworks; i++) {
+		const struct network *n = &p->networks[i];
+
+		if (n->name && strcmp(n->name, NETWORK_DEFAULT) && !n->external &&
+		    network_joined(p, n->name) && !strvec_has(out, n->name))
+			strvec_push(out, n->name);
+	}
+}
+
+/*
+ * An External network may be any Docker network of the host but three
+ * kinds: `host` and `none` are not networks but a container's lack of its
+ * own namespace (the host's: everything cara isolates); Docker's default
+ * `bridge` knows no names, so a service could not be found on it; and a
+ * cara-* network is some project's.
+ */
+const char *network_check_external_name(const char *name)
+{
+	size_t i, n = name ? strlen(name) : 0;
+
+	if (!n)
+		return "an External network needs the name of a Docker network";
+	if (n > 255 || !isalnum((unsigned char)name[0]))
+		return "not a Docker network name (up to 255 of letters, digits, "
+		       "'_', '.', '-', first a letter or digit)";
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return "not a Docker network name (up to 255 of letters, "
+			       "digits, '_', '.', '-', first a letter or digit)";
+	if (!strcmp(name, "host") || !strcmp(name, "none"))
+		return "the host's network and none are not networks a project "
+		       "joins (cara gives every container its own namespace)";
+	if (!strcmp(name, "bridge"))
+		return "Docker's default bridge resolves no names (a service "
+		       "could not be found on it): make a network "
+		       "(docker network create NAME) and join that";
+	if (!strncmp(name, NAME_PREFIX, strlen(NAME_PREFIX)))
+		return "names starting with '" NAME_PREFIX "' are the networks cara "
+		       "makes for its projects: cara never joins one as External";
 	return NULL;
 }
 

@@ -148,6 +148,14 @@ struct build {
 	char digest[72];           /* "sha256-HEX" of context and settings */
 };
 
+/* One project network a service joins, and its names there besides the
+ * service's own. */
+struct service_net {
+	char *name;                /* a key of the project's networks */
+	struct strvec aliases;
+	struct pos pos;
+};
+
 struct service {
 	char *name;
 	char *image;
@@ -191,7 +199,11 @@ struct service {
 	size_t nulimits, capulimits;
 	struct strvec security_opt;
 	struct strvec expose;      /* "80/tcp": exposed, not published */
-	struct strvec aliases;     /* on the project network, besides the name */
+	struct strvec aliases;     /* on the default network, besides the name */
+	/* the project networks it joins; none: the default one, with aliases
+	 * (network_joins() walks both cases) */
+	struct service_net *nets;
+	size_t nnets, capnets;
 	struct strvec devices;     /* "/dev/host[:/dev/ctr[:rwm]]" (privileged) */
 	char *log_driver;          /* NULL: the Engine's default */
 	struct kvlist log_opts;    /* the log driver's options */
@@ -253,6 +265,24 @@ char *volume_docker_name(const char *project, const struct volume *v);
 /* NULL when name may be an External volume's, else why not (static). */
 const char *volume_check_external_name(const char *name);
 
+/*
+ * A project network (spec.networks; a compose file's top-level networks):
+ * a bridge (an overlay on a cluster) cara makes and owns, named
+ * cara-{project} for the default one and cara-{project}_{name} for the
+ * others (names.h), or an External one, some Docker network of the host
+ * joined by its own name and never created, labelled or removed.  A
+ * project that declares none has the default network, undeclared.
+ */
+#define NETWORK_DEFAULT "default"
+
+struct network {
+	char *name;                /* the project's key: "default", "back" */
+	bool external;
+	char *external_name;       /* External: the Docker network's name */
+	bool internal;             /* no route off the host */
+	struct pos pos;
+};
+
 struct ingress {
 	char *name;
 	char *host;                /* as written */
@@ -288,6 +318,8 @@ struct project {
 	size_t nservices, capservices;
 	struct volume *volumes;
 	size_t nvolumes, capvolumes;
+	struct network *networks;  /* declared; the default one may be absent */
+	size_t nnetworks, capnetworks;
 	struct ingress *ingress;
 	size_t ningress, capingress;
 	struct project_placement placement;
@@ -326,6 +358,28 @@ const struct service *project_find_service(const struct project *p,
 					   const char *name);
 const struct volume *project_find_volume(const struct project *p,
 					 const char *name);
+/* NULL when name is not declared (the default network may not be). */
+const struct network *project_find_network(const struct project *p,
+					   const char *name);
+
+/*
+ * The networks service s joins: its nets, or when it names none the
+ * default network with its aliases.  network_joins() is how many;
+ * network_join() the i-th one's key and aliases.
+ */
+size_t network_joins(const struct service *s);
+const char *network_join(const struct service *s, size_t i,
+			 const struct strvec **aliases);
+/* The Docker name of p's network `name` (caller frees): cara's name for
+ * the ones it makes, the real one for an External one. */
+char *network_docker_name(const struct project *p, const char *name);
+bool network_is_external(const struct project *p, const char *name);
+/* The networks cara makes for p: the ones some service joins that are
+ * not External, the default one first, then in declaration order; keys
+ * pushed to out. */
+void project_made_networks(const struct project *p, struct strvec *out);
+/* NULL when name may be an External network's, else why not (static). */
+const char *network_check_external_name(const char *name);
 /* For many lookups: p's services sorted by name (caller frees the array),
  * then project_lookup_service() in log time. */
 const struct service **project_services_by_name(const struct project *p);

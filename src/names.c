@@ -1,12 +1,21 @@
 /*
  * names.c - Docker object names (names.h).
  */
+#include <string.h>
+
 #include "names.h"
 #include "util.h"
 
 char *name_network(const char *project)
 {
 	return xasprintf(NAME_PREFIX "%s", project);
+}
+
+char *name_project_network(const char *project, const char *n)
+{
+	if (!n || !strcmp(n, "default"))
+		return name_network(project);
+	return xasprintf(NAME_PREFIX "%s_%s", project, n);
 }
 
 char *name_container(const char *project, const char *service)

@@ -33,6 +33,10 @@
 
 /* Docker object names (caller frees). */
 char *name_network(const char *project);                         /* cara-{p} */
+/* A project network other than the default one: cara-{p}_{n} (a project
+ * name has no '_', so no other project's network is so named); n NULL or
+ * "default": name_network(). */
+char *name_project_network(const char *project, const char *n);
 char *name_container(const char *project, const char *service);  /* {p}-{s} */
 char *name_volume(const char *project, const char *volume);      /* cara-{p}-{v} */
 /* The ingress proxy of the state whose identity is owner:

@@ -105,6 +105,7 @@ struct obs_network *observed_add_network(struct observed *o)
 {
 	GROW(o->networks, o->capnetworks, o->nnetworks + 1);
 	memset(&o->networks[o->nnetworks], 0, sizeof(struct obs_network));
+	o->networks[o->nnetworks].internal = -1;
 	return &o->networks[o->nnetworks++];
 }
 

@@ -72,6 +72,7 @@ struct obs_network {
 	char *name;
 	char *project;
 	char *owner;         /* label cara.owner, "" if absent */
+	int internal;        /* 1, 0; -1: not known (a snapshot does not say) */
 };
 
 struct obs_volume {

@@ -159,18 +159,18 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 					   a->changed.v[1]);
 				nrecreate++;
 			} else if (a->kind == ACTION_CONNECT_CONTAINER) {
-				char *net = name_network(a->project);
-
-				buf_printf(out, " to network %s (%s)", net,
+				buf_printf(out, " to network %s (%s)",
+					   a->network ? a->network : "?",
 					   action_cause_name(a->cause));
-				free(net);
 				nstart++;   /* brought back up, as a start is */
 			} else if (a->kind == ACTION_START_CONTAINER) {
 				buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nstart++;
 			} else if (*mark == '-') {
 				if (a->cause == CAUSE_SERVICE_REMOVED ||
-				    a->cause == CAUSE_DUPLICATE)
+				    a->cause == CAUSE_DUPLICATE ||
+				    a->cause == CAUSE_NETWORK_UNUSED ||
+				    a->cause == CAUSE_SPEC_CHANGED)
 					buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nremove++;
 			} else {
@@ -237,6 +237,10 @@ void output_plan_json(struct buf *out, const struct plan *p,
 			}
 			buf_puts(out, ", \"cause\": ");
 			buf_json_str(out, action_cause_name(a->cause));
+			if (a->network) {
+				buf_puts(out, ", \"network\": ");
+				buf_json_str(out, a->network);
+			}
 			if (a->kind == ACTION_PULL_IMAGE && a->changed.n == 2) {
 				buf_puts(out, ", \"digest\": ");
 				buf_json_str(out, a->changed.v[0]);

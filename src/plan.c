@@ -66,6 +66,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_TYPE_CHANGED: return "TypeChanged";
 	case CAUSE_IMAGE_UPDATED: return "ImageUpdated";
 	case CAUSE_PLACED_ELSEWHERE: return "PlacedElsewhere";
+	case CAUSE_NETWORK_UNUSED: return "NetworkUnused";
 	}
 	return "Unknown";
 }
@@ -86,6 +87,7 @@ void plan_release(struct plan *p)
 		free(a->service);
 		free(a->object);
 		free(a->object_id);
+		free(a->network);
 		strvec_release(&a->changed);
 	}
 	for (i = 0; i < p->nprojects; i++) {
@@ -542,44 +544,75 @@ static bool runs_moved_image(const struct observed *o, const struct plan_options
 	return id && !strcmp(id, c->image_id);
 }
 
+/*
+ * The Docker names of the networks of s that c is not on, pushed to out.
+ * External networks are not observed: they count as joined (a container
+ * created on one is on it).
+ */
+static void missing_networks(const struct project *p, const struct service *s,
+			     const struct obs_container *c, const struct observed *o,
+			     struct strvec *out)
+{
+	const struct strvec *al;
+	size_t k;
+
+	for (k = 0; k < network_joins(s); k++) {
+		const char *key = network_join(s, k, &al);
+		char *dn;
+
+		if (network_is_external(p, key))
+			continue;
+		dn = name_project_network(p->name, key);
+		if (!on_network(c, kept_network_id(o, p->name, dn)))
+			strvec_push_nodup(out, dn);
+		else
+			free(dn);
+	}
+}
+
 static void plan_service(struct plan *pl, const struct project *p,
 			 const struct service *s, const struct cindex *byname,
-			 const char *net_id, const struct plan_options *opts,
-			 bool adopting, const struct observed *o)
+			 const struct plan_options *opts, bool adopting,
+			 const struct observed *o)
 {
 	const char *owner = opts->owner;
 	char *cname = name_container(p->name, s->name);
 	const struct obs_container *c = find_container(byname, cname);
+	struct strvec missing = STRVEC_INIT;
 	struct plan_action *a;
 	enum action_cause cause;
 	bool start;
+	size_t k;
 
-	if (c && !on_network(c, net_id) &&
+	if (c)
+		missing_networks(p, s, c, o, &missing);
+	if (missing.n &&
 	    !(s->spec_hash && strcmp(s->spec_hash, c->spec_hash ? c->spec_hash : ""))) {
 		/*
-		 * The project network was removed by hand (or the container
+		 * A project network was removed by hand (or the container
 		 * disconnected): a running container is connected again, as
 		 * it is; one that must start is recreated, since its start
 		 * would fail on the network it still names.
 		 */
 		start = container_needs_start(s, c, &cause);
 		if (obs_state_up(c->state)) {
-			a = add_action(pl, ACTION_CONNECT_CONTAINER, CAUSE_DISCONNECTED,
-				       p->name, s->name, xstrdup(cname), c->id);
-			a->proj = p;
-			a->svc = s;
-			if (!start) {
-				free(cname);
-				return;
+			for (k = 0; k < missing.n; k++) {
+				a = add_action(pl, ACTION_CONNECT_CONTAINER,
+					       CAUSE_DISCONNECTED, p->name, s->name,
+					       xstrdup(cname), c->id);
+				a->network = xstrdup(missing.v[k]);
+				a->proj = p;
+				a->svc = s;
 			}
+			if (!start)
+				goto none;
 			a = add_start(pl, opts->caps, cause, p, s, cname, c);
 		} else if (start) {
 			a = add_action(pl, ACTION_RECREATE_CONTAINER, CAUSE_DISCONNECTED,
 				       p->name, s->name, cname, c->id);
 			strvec_push(&a->changed, "network");
 		} else {
-			free(cname);   /* a finished job: nothing to run on it */
-			return;
+			goto none;   /* a finished job: nothing to run on it */
 		}
 	} else if (!c) {
 		a = add_action(pl, ACTION_CREATE_CONTAINER, CAUSE_MISSING, p->name,
@@ -606,14 +639,76 @@ static void plan_service(struct plan *pl, const struct project *p,
 	} else if (container_needs_start(s, c, &cause)) {
 		a = add_start(pl, opts->caps, cause, p, s, cname, c);
 	} else {
-		free(cname);
-		return;
+		goto none;
 	}
 	/* one rule for every cause a replacement has */
 	if (a->kind == ACTION_RECREATE_CONTAINER && opts->caps->updates_in_place)
 		a->kind = ACTION_UPDATE_CONTAINER;
 	a->proj = p;
 	a->svc = s;
+	strvec_release(&missing);
+	return;
+none:
+	free(cname);
+	strvec_release(&missing);
+}
+
+/* Drop c from x (it is to be made anew). */
+static void cindex_drop(struct cindex *x, const struct obs_container *c)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < x->n; i++)
+		if (x->v[i] != c)
+			x->v[k++] = x->v[i];
+	x->n = k;
+}
+
+/*
+ * The network named n (all of that name) has a setting the Engine cannot
+ * change on it (internal): the project's containers on it go, then the
+ * network; the caller makes it again, and plan_service the containers
+ * (they are dropped from byname).
+ */
+static void rebuild_network(struct plan *pl, const struct observed *o,
+			    const struct project *p, struct cindex *byname,
+			    const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < o->nnetworks; i++) {
+		const struct obs_network *on = &o->networks[i];
+		size_t k;
+
+		if (!same(on->name, n) || !on->id)
+			continue;
+		for (k = byname->n; k-- > 0;) {
+			const struct obs_container *c = byname->v[k];
+
+			if (c->networks && on_network(c, on->id)) {
+				remove_container(pl, c, CAUSE_SPEC_CHANGED);
+				cindex_drop(byname, c);
+			}
+		}
+		add_action(pl, ACTION_REMOVE_NETWORK, CAUSE_SPEC_CHANGED, p->name,
+			   NULL, xstrdup(on->name), on->id);
+	}
+}
+
+/* Is `dname` the Docker name of one of the networks (keys) made? */
+static bool made_network(const struct project *p, const struct strvec *made,
+			 const char *dname)
+{
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < made->n && !found; i++) {
+		char *n = name_project_network(p->name, made->v[i]);
+
+		found = !strcmp(n, dname);
+		free(n);
+	}
+	return found;
 }
 
 /* Is `vname` the Docker name of one of p's Docker-backed volumes? */
@@ -658,8 +753,8 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	struct strvec images = STRVEC_INIT;
 	const char *moved;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
+	struct strvec made = STRVEC_INIT;
 	struct plan_action *a;
-	const char *net_id = NULL;
 	char *n;
 	size_t i;
 
@@ -667,15 +762,26 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	cindex_build(&byname, o, p->name, false);
 	snames = project_services_by_name(p);
 
-	n = name_network(p->name);
-	net_id = kept_network_id(o, p->name, n);
-	if (!find_network(o, n)) {
-		a = add_action(pl, ACTION_CREATE_NETWORK, CAUSE_MISSING, p->name,
-			       NULL, n, NULL);
-		a->proj = p;
-	} else {
-		remove_duplicate_networks(pl, o, p->name, n);
-		free(n);
+	project_made_networks(p, &made);
+	for (i = 0; i < made.n; i++) {
+		const struct network *nw = project_find_network(p, made.v[i]);
+		const struct obs_network *on;
+
+		n = name_project_network(p->name, made.v[i]);
+		if ((on = find_network(o, n)) && on->internal >= 0 &&
+		    on->internal != (nw && nw->internal)) {
+			rebuild_network(pl, o, p, &byname, n);
+			on = NULL;
+		}
+		if (!on) {
+			a = add_action(pl, ACTION_CREATE_NETWORK, CAUSE_MISSING, p->name,
+				       NULL, n, NULL);
+			a->proj = p;
+			a->net = project_find_network(p, made.v[i]);
+		} else {
+			remove_duplicate_networks(pl, o, p->name, n);
+			free(n);
+		}
 	}
 
 	for (i = 0; i < p->nvolumes; i++) {
@@ -764,8 +870,19 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++)
-		plan_service(pl, p, &p->services[order[i]], &byname, net_id, opts,
+		plan_service(pl, p, &p->services[order[i]], &byname, opts,
 			     opts->adopt && strvec_has(opts->adopt, p->name), o);
+
+	/* Networks no service joins now: once the containers that were on
+	 * them are gone or recreated (apply keeps one still in use). */
+	for (i = 0; i < o->nnetworks; i++) {
+		const struct obs_network *on = &o->networks[i];
+
+		if (same(on->project, p->name) && on->name &&
+		    !made_network(p, &made, on->name))
+			add_action(pl, ACTION_REMOVE_NETWORK, CAUSE_NETWORK_UNUSED,
+				   p->name, NULL, xstrdup(on->name), on->id);
+	}
 
 	/* Ephemeral volumes no longer declared, once nothing uses them. */
 	for (i = 0; i < o->nvolumes; i++) {
@@ -780,6 +897,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 				   p->name, NULL, xstrdup(v->name), NULL);
 	}
 
+	strvec_release(&made);
 	strvec_release(&images);
 	cindex_release(&byname);
 	free(snames);
@@ -958,8 +1076,9 @@ static void judge_owner(struct verdict_owner *pp, const char *kind,
 static void check_ownership(struct verdict_owner *pp, const struct project *p,
 			    const struct observed *o, const struct plan_options *opts)
 {
+	struct strvec made = STRVEC_INIT;
 	char *n;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < o->ncontainers; i++)
 		if (same(o->containers[i].project, pp->name))
@@ -1000,12 +1119,18 @@ static void check_ownership(struct verdict_owner *pp, const struct project *p,
 						"it is not replaced", c->name, c->project);
 	}
 	free(n);
-	n = name_network(p->name);
-	for (i = 0; i < o->nnetworks && !pp->message; i++)
-		if (same(o->networks[i].name, n) && !same(o->networks[i].project, p->name))
-			pp->message = xasprintf("network '%s' belongs to project '%s': "
-						"it is not used", n, o->networks[i].project);
-	free(n);
+	project_made_networks(p, &made);
+	for (k = 0; k < made.n && !pp->message; k++) {
+		n = name_project_network(p->name, made.v[k]);
+		for (i = 0; i < o->nnetworks && !pp->message; i++)
+			if (same(o->networks[i].name, n) &&
+			    !same(o->networks[i].project, p->name))
+				pp->message = xasprintf("network '%s' belongs to project "
+							"'%s': it is not used", n,
+							o->networks[i].project);
+		free(n);
+	}
+	strvec_release(&made);
 }
 
 static int plan_once(struct plan *out, const struct project_set *desired,

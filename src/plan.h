@@ -34,7 +34,7 @@ enum action_kind {
 	ACTION_CREATE_CONTAINER,    /* create, then start (a job: run once) */
 	ACTION_START_CONTAINER,     /* exists with the right spec, not running */
 	ACTION_RECREATE_CONTAINER,  /* spec hash differs: stop, remove, create, start */
-	ACTION_CONNECT_CONTAINER,   /* running, but not on the project network */
+	ACTION_CONNECT_CONTAINER,   /* running, but not on one of its networks */
 	ACTION_RETYPE_VOLUME,       /* declared type changed: recorded, not relabelled */
 	ACTION_REMOVE_CONTAINER,
 	ACTION_REMOVE_NETWORK,
@@ -52,13 +52,14 @@ enum action_cause {
 	CAUSE_SERVICE_REMOVED,     /* service no longer in the project */
 	CAUSE_EXPIRED,             /* project past expireAt */
 	CAUSE_REMOVED_FROM_SOURCE, /* project no longer in the repository */
-	CAUSE_DUPLICATE,           /* a second network of the project's name */
+	CAUSE_DUPLICATE,           /* a second network of one of the project's names */
 	CAUSE_PAUSED,              /* container paused: unpaused, not restarted */
-	CAUSE_DISCONNECTED,        /* not attached to the project network */
+	CAUSE_DISCONNECTED,        /* not attached to one of its networks */
 	CAUSE_ADOPTED,             /* another state's container, taken over */
 	CAUSE_TYPE_CHANGED,        /* a volume's declared type is not its recorded one */
 	CAUSE_IMAGE_UPDATED,       /* the registry's digest for the tag moved */
 	CAUSE_PLACED_ELSEWHERE,    /* the project's placement names another host */
+	CAUSE_NETWORK_UNUSED,      /* a project network no service joins now */
 };
 
 struct plan_action {
@@ -69,9 +70,11 @@ struct plan_action {
 	char *object;              /* Docker object name (or image reference) */
 	char *object_id;           /* observed id, for existing objects */
 	struct strvec changed;     /* field groups, for a recreate */
+	char *network;             /* a connect's network (Docker name) */
 	/* Borrowed from the desired set (NULL for teardown actions): */
 	const struct project *proj;
 	const struct service *svc;
+	const struct network *net; /* a create's, when declared */
 };
 
 enum project_verdict {

@@ -411,6 +411,7 @@ static int paths_of(struct proxy_paths *pp, const char *state_dir)
 
 struct proxy_spec {
 	struct workload_spec w;
+	struct workload_net host;
 	struct workload_mount mounts[3];
 	struct kv labels[3];
 	struct strvec cmd, env;
@@ -468,7 +469,9 @@ static void spec_of(struct proxy_spec *s, const char *name, const struct config 
 	s->w.restart = "unless-stopped";
 	s->w.stop_timeout_s = 10;
 	/* the host's network: each listener binds its scope's address */
-	s->w.network = "host";
+	s->host.name = "host";
+	s->w.nets = &s->host;
+	s->w.nnets = 1;
 }
 
 static int pull_image(struct pass *p, const char *ref)
@@ -701,6 +704,29 @@ static bool owned(const struct pass *p, const char *project, const char *owner)
 	return ok;
 }
 
+/*
+ * The network the proxy dials service `service` of project `project` on:
+ * the first of its networks that cara makes and that is not internal (an
+ * internal bridge has no route from the host), else the default one.
+ */
+static char *dial_network(const struct pass *p, const char *project,
+			  const char *service)
+{
+	const struct project *pr = project_set_find(&p->desired, project);
+	const struct service *s = pr ? project_find_service(pr, service) : NULL;
+	const struct strvec *al;
+	size_t k;
+
+	for (k = 0; s && k < network_joins(s); k++) {
+		const char *key = network_join(s, k, &al);
+		const struct network *n = project_find_network(pr, key);
+
+		if (!n || (!n->external && !n->internal))
+			return name_project_network(project, key);
+	}
+	return name_network(project);
+}
+
 /* Where each route's service answers: "IP:port" of the container this
  * state made for it, NULL when there is none running. */
 static void dials_of(struct pass *p, const struct routes *r, char **dials)
@@ -709,7 +735,7 @@ static void dials_of(struct pass *p, const struct routes *r, char **dials)
 
 	for (i = 0; i < r->n; i++) {
 		char *cn = name_container(r->v[i].project, r->v[i].service);
-		char *net = name_network(r->v[i].project);
+		char *net = dial_network(p, r->v[i].project, r->v[i].service);
 		struct workload_info wi;
 
 		dials[i] = NULL;

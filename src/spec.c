@@ -526,7 +526,6 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 	if (s->security_opt.n)
 		put_argv(&g[G_SECURITY_OPT], true, &s->security_opt);
 	put_set(&g[G_EXPOSE], &s->expose);
-	put_set(&g[G_ALIASES], &s->aliases);
 	put_set(&g[G_DEVICES], &s->devices);
 	if (s->log_driver) {
 		put_str(&g[G_LOGGING], s->log_driver);
@@ -546,6 +545,44 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 }
 
 /*
+ * The networks s joins and its names there.  On the default network alone
+ * (most services) the form is the one it had before a service could join
+ * more; else each network, sorted, with the service's aliases on it.
+ */
+static void ser_networks(struct buf g[G_COUNT], const struct project *p,
+			 const struct service *s)
+{
+	struct strvec entries = STRVEC_INIT;
+	const struct strvec *al;
+	struct buf e = BUF_INIT;
+	size_t k;
+
+	if (network_joins(s) == 1 &&
+	    !strcmp(network_join(s, 0, &al), NETWORK_DEFAULT)) {
+		char *dn = network_docker_name(p, NETWORK_DEFAULT);
+
+		put_str(&g[G_NETWORK], dn);
+		put_str(&g[G_NETWORK], s->name);
+		put_set(&g[G_ALIASES], al);
+		free(dn);
+		return;
+	}
+	for (k = 0; k < network_joins(s); k++) {
+		char *dn = network_docker_name(p, network_join(s, k, &al));
+
+		buf_reset(&e);
+		put_str(&e, dn);
+		put_str(&e, s->name);
+		put_set(&e, al);
+		strvec_push(&entries, buf_cstr(&e));
+		free(dn);
+	}
+	put_sorted(&g[G_NETWORK], &entries);
+	buf_release(&e);
+	strvec_release(&entries);
+}
+
+/*
  * Serialise every group of s into g[].  On a secret that cannot be read,
  * returns -1 with error_last() set and *bad_env its index in s->env, or
  * s->nenv + its index in s->secrets.
@@ -555,7 +592,6 @@ static int ser_service(struct buf g[G_COUNT], const struct project *p,
 		       size_t *bad_env)
 {
 	char *image = image_effective(s->image);
-	char *network = name_network(p->name);
 	int rc = -1;
 
 	put_str(&g[G_IMAGE], image);
@@ -578,12 +614,10 @@ static int ser_service(struct buf g[G_COUNT], const struct project *p,
 	ser_labels(&g[G_LABELS], &s->labels);
 	put_int(&g[G_RESOURCES], s->memory_bytes);
 	put_int(&g[G_RESOURCES], s->nano_cpus);
-	put_str(&g[G_NETWORK], network);
-	put_str(&g[G_NETWORK], s->name);
+	ser_networks(g, p, s);
 	ser_host(g, s);
 	rc = 0;
 out:
-	free(network);
 	free(image);
 	return rc;
 }

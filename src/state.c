@@ -169,6 +169,9 @@ static const char *const migrations[] = {
 	/* 7: a cluster service's tasks and what is wrong with them */
 	"ALTER TABLE observed_containers ADD COLUMN tasks TEXT;"
 	"ALTER TABLE observed_containers ADD COLUMN problem TEXT;",
+	/* 8: whether each observed network is internal (it cannot change on
+	 * a network: one that must is made again) */
+	"ALTER TABLE observed_networks ADD COLUMN internal INTEGER;",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -837,30 +840,34 @@ static int record_containers(struct state *st, int64_t pass_id,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Insert rows of up to three strings each, given by a callback. */
-typedef void (*row_fn)(const struct observed *obs, size_t i, const char *v[4]);
+/* Insert rows of up to ROW_COLS strings each, given by a callback. */
+#define ROW_COLS 5
+typedef void (*row_fn)(const struct observed *obs, size_t i, const char *v[ROW_COLS]);
 
-static void network_row(const struct observed *obs, size_t i, const char *v[4])
+static void network_row(const struct observed *obs, size_t i, const char *v[ROW_COLS])
 {
 	v[0] = obs->networks[i].id;
 	v[1] = obs->networks[i].name;
 	v[2] = obs->networks[i].project;
 	v[3] = obs->networks[i].owner ? obs->networks[i].owner : "";
+	v[4] = obs->networks[i].internal < 0 ? NULL :
+	       obs->networks[i].internal ? "1" : "0";
 }
 
-static void volume_row(const struct observed *obs, size_t i, const char *v[4])
+static void volume_row(const struct observed *obs, size_t i, const char *v[ROW_COLS])
 {
 	v[0] = obs->volumes[i].name;
 	v[1] = obs->volumes[i].project;
 	v[2] = obs->volumes[i].type;
 	v[3] = obs->volumes[i].owner ? obs->volumes[i].owner : "";
+	v[4] = NULL;
 }
 
-static void image_row(const struct observed *obs, size_t i, const char *v[4])
+static void image_row(const struct observed *obs, size_t i, const char *v[ROW_COLS])
 {
 	v[0] = obs->images[i];
 	v[1] = obs->image_ids ? obs->image_ids[i] : "";
-	v[2] = v[3] = NULL;
+	v[2] = v[3] = v[4] = NULL;
 }
 
 static int record_rows(struct state *st, int64_t pass_id, const struct observed *obs,
@@ -874,7 +881,7 @@ static int record_rows(struct state *st, int64_t pass_id, const struct observed 
 	if (query(st, &s, what, sql, "l", pass_id) < 0)
 		return -1;
 	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
-		const char *v[4];
+		const char *v[ROW_COLS];
 
 		fn(obs, i, v);
 		for (k = 0; k < ncols; k++)
@@ -907,7 +914,7 @@ int state_record_observed(struct state *st, int64_t pass_id,
 	    record_containers(st, pass_id, obs) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed networks",
 			"INSERT INTO observed_networks(pass_id, docker_id, name, project,"
-			" owner) VALUES(?1, ?2, ?3, ?4, ?5)", obs->nnetworks, 4,
+			" owner, internal) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", obs->nnetworks, 5,
 			network_row) < 0 ||
 	    record_rows(st, pass_id, obs, "cannot record the observed volumes",
 			"INSERT INTO observed_volumes(pass_id, name, project, type, owner)"
@@ -972,11 +979,11 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 	int rc;
 
 	if (query(st, &s, "cannot load the observed snapshot",
-		  "SELECT 'n' AS k, docker_id, name, project, owner, rowid AS r"
-		  " FROM observed_networks WHERE pass_id = ?1"
-		  " UNION ALL SELECT 'v', name, project, type, owner, rowid"
+		  "SELECT 'n' AS k, docker_id, name, project, owner, rowid AS r,"
+		  " internal FROM observed_networks WHERE pass_id = ?1"
+		  " UNION ALL SELECT 'v', name, project, type, owner, rowid, NULL"
 		  " FROM observed_volumes WHERE pass_id = ?1"
-		  " UNION ALL SELECT 'i', ref, image_id, NULL, NULL, rowid"
+		  " UNION ALL SELECT 'i', ref, image_id, NULL, NULL, rowid, NULL"
 		  " FROM observed_images WHERE pass_id = ?1 ORDER BY k, r",
 		  "l", pass_id) < 0)
 		return -1;
@@ -991,6 +998,8 @@ static int load_others(struct state *st, int64_t pass_id, struct observed *out)
 			n->name = col_str_nn(s, 2);
 			n->project = col_str_nn(s, 3);
 			n->owner = col_str_nn(s, 4);
+			if (sqlite3_column_type(s, 6) != SQLITE_NULL)
+				n->internal = sqlite3_column_int(s, 6) != 0;
 		} else if (kind[0] == 'v') {
 			v = observed_add_volume(out);
 			v->name = col_str_nn(s, 1);

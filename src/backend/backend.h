@@ -63,6 +63,12 @@ struct image_build_spec {
 	size_t tar_len;
 };
 
+/* A network a workload joins, with its names there besides its own. */
+struct workload_net {
+	const char *name;                /* the Docker network's name */
+	const struct strvec *aliases;    /* NULL: none */
+};
+
 /* One workload (a container on the Engine) as apply wants it. */
 struct workload_spec {
 	const char *name;
@@ -83,12 +89,16 @@ struct workload_spec {
 	int stop_timeout_s;              /* -1: the backend's default */
 	int64_t memory_bytes;
 	int64_t nano_cpus;
-	const char *network;             /* joined with `alias` */
+	/* the networks it joins, each with `alias` and its own aliases (the
+	 * Engine creates on the first and connects the others before any
+	 * start) */
+	const struct workload_net *nets;
+	size_t nnets;
 	const char *alias;
 	/* host settings (model.h); NULL or empty: the backend's default */
 	int restart_retries;             /* on-failure's limit; 0: none */
 	const struct strvec *cap_add, *cap_drop, *tmpfs, *extra_hosts, *dns;
-	const struct strvec *security_opt, *expose, *aliases, *devices;
+	const struct strvec *security_opt, *expose, *devices;
 	const char *log_driver;          /* NULL: the Engine's default */
 	const struct kvlist *log_opts;
 	bool privileged, read_only, has_init, init;
@@ -182,10 +192,12 @@ struct backend_ops {
 	/* Create with cara's labels; an existing one is fine when its labels
 	 * are the same project's and owner's, else ERR_FOREIGN. */
 	int (*network_ensure)(struct backend *b, const char *name,
-			      const char *project, const char *owner);
+			      const char *project, const char *owner, bool internal);
 	int (*network_remove)(struct backend *b, const char *id_or_name);
+	/* aliases NULL: alias only */
 	int (*network_connect)(struct backend *b, const char *network,
-			       const char *workload, const char *alias);
+			       const char *workload, const char *alias,
+			       const struct strvec *aliases);
 	int (*volume_ensure)(struct backend *b, const char *name, const char *project,
 			     const char *type, const char *owner);
 	int (*volume_remove)(struct backend *b, const char *name);

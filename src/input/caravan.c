@@ -346,6 +346,25 @@ static const struct field resource_fields[] = {
 	END
 };
 
+static const struct field service_net_fields[] = {
+	FN("name", read_net_name, true),
+	FN("aliases", read_net_aliases, false),
+	END
+};
+
+/* networks: [back, {name: front, aliases: [www]}] */
+static void service_net_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct service_net *sn = service_add_net(obj, n);
+
+	if (n->type == Y_SCALAR)
+		read_net_name(c, n, sn);
+	else
+		walk_map(c, n, service_net_fields, sn);
+	if (!sn->name)
+		sn->name = xstrdup("");
+}
+
 static const struct field service_fields[] = {
 	NAME("name", struct service, name, manifest_check_object_name,
 	     "service name"),
@@ -384,6 +403,7 @@ static const struct field service_fields[] = {
 	FN("devices", read_devices, false),
 	FN("logging", read_logging, false),
 	FN("aliases", read_aliases, false),
+	LIST("networks", service_net_item, false),
 	FN("replicas", read_replicas, false),
 	FN("mode", read_mode, false),
 	FN("endpointMode", read_endpoint_mode, false),
@@ -409,6 +429,14 @@ static void service_item(struct pctx *c, const struct ynode *n, void *obj)
 
 		perr(c, ynode_map_get(n, "restartRetries"), "only with restart: "
 		     "on-failure");
+		path_pop(c, o);
+	}
+	if (s->nnets && s->aliases.n) {
+		size_t o = path_key(c, "aliases");
+
+		perr(c, ynode_map_get(n, "aliases"), "with networks, give each "
+		     "network its aliases there (aliases alone are the default "
+		     "network's)");
 		path_pop(c, o);
 	}
 	if (!s->name)
@@ -527,6 +555,52 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 	free(why);
 	file_volume(c, n, v);
 	external_volume(c, n, v);
+}
+
+static const struct field network_fields[] = {
+	NAME("name", struct network, name, manifest_check_object_name,
+	     "network name"),
+	BOOL("external", struct network, external),
+	STR("externalName", struct network, external_name, false),
+	BOOL("internal", struct network, internal),
+	END
+};
+
+/*
+ * spec.networks: the default one (with settings) and others, each a
+ * network cara makes, or External: a Docker network made outside cara,
+ * joined by its own name (externalName, else name), never made or removed.
+ */
+static void network_item(struct pctx *c, const struct ynode *n, void *obj)
+{
+	struct project *p = obj;
+	const struct ynode *en = ynode_map_get(n, "externalName");
+	struct network *nw;
+	const char *why;
+	size_t o;
+
+	GROW(p->networks, p->capnetworks, p->nnetworks + 1);
+	nw = &p->networks[p->nnetworks++];
+	memset(nw, 0, sizeof(*nw));
+	nw->pos = n->pos;
+	walk_map(c, n, network_fields, nw);
+	if (!nw->name)
+		nw->name = xstrdup("");
+	o = path_key(c, "externalName");
+	if (!nw->external && !ynode_is_null(en))
+		perr(c, en, "only an external network has an externalName");
+	if (nw->external && !nw->external_name)
+		nw->external_name = xstrdup(nw->name);
+	if (nw->external && (why = network_check_external_name(nw->external_name)))
+		perr(c, ynode_is_null(en) ? n : en, "external network '%.64s': %s",
+		     nw->external_name, why);
+	path_pop(c, o);
+	if (nw->external && nw->internal) {
+		o = path_key(c, "internal");
+		perr(c, ynode_map_get(n, "internal"), "an external network's "
+		     "settings are its own: internal is for the networks cara makes");
+		path_pop(c, o);
+	}
 }
 
 static void f_scope(struct pctx *c, const struct ynode *v, void *obj)
@@ -704,6 +778,7 @@ static const struct field metadata_fields[] = {
 static const struct field spec_fields[] = {
 	FN("services", f_services, true),
 	LIST("volumes", volume_item, false),
+	LIST("networks", network_item, false),
 	LIST("ingress", read_ingress_item, false),
 	FN("expireAt", read_expire_at, false),
 	FN("placement", read_placement, false),

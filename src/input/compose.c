@@ -1692,43 +1692,6 @@ static void f_labels(struct pctx *c, const struct ynode *v, void *obj)
 	}
 }
 
-/* Only the default network: cara gives each project one network. */
-static void only_default_network(struct pctx *c, const struct ynode *v,
-				 bool top)
-{
-	size_t i, o;
-
-	if (v->type == Y_SEQ) {
-		for (i = 0; i < v->n; i++)
-			if (v->kid[i]->type != Y_SCALAR || strcmp(v->kid[i]->str,
-								  "default")) {
-				o = path_index(c, i);
-				perr(c, v->kid[i], "not supported by cara: networks "
-				     "other than default");
-				path_pop(c, o);
-			}
-		return;
-	}
-	if (v->type != Y_MAP) {
-		perr(c, v, "must be a mapping or a list, not %s", ynode_type_name(v));
-		return;
-	}
-	for (i = 0; i + 1 < v->n; i += 2) {
-		const struct ynode *k = v->kid[i], *val = v->kid[i + 1];
-
-		if (k->type != Y_SCALAR || !strncmp(k->str, "x-", 2))
-			continue;
-		o = path_key(c, k->str);
-		if (strcmp(k->str, "default"))
-			perr(c, k, "not supported by cara: networks other than "
-			     "default");
-		else if (!ynode_is_null(val) && (val->type != Y_MAP || val->n))
-			perr(c, val, "not supported by cara: settings of the "
-			     "default network%s", top ? "" : " (aliases, addresses)");
-		path_pop(c, o);
-	}
-}
-
 /* profiles: the service runs only when the host enables one of them. */
 static void f_profiles(struct pctx *c, const struct ynode *v, void *obj)
 {
@@ -1763,17 +1726,37 @@ static bool profile_enabled(const struct pctx *c, const struct strvec *prof)
 }
 
 static const struct field svc_net_fields[] = {
-	FN("aliases", read_aliases, false),
+	FN("aliases", read_net_aliases, false),
 	END
 };
 
-/* The default network, optionally with aliases: the project network. */
+/*
+ * A service's networks: a list of names, or a mapping of names to their
+ * settings (aliases).  Without networks a service is on the default one.
+ */
 static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 {
+	struct service *s = obj;
+	struct service_net *sn;
 	size_t i, o;
 
+	if (v->type == Y_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			o = path_index(c, i);
+			sn = service_add_net(s, v->kid[i]);
+			if (v->kid[i]->type != Y_SCALAR)
+				perr(c, v->kid[i], "must be a network name, not %s",
+				     ynode_type_name(v->kid[i]));
+			else
+				read_net_name(c, v->kid[i], sn);
+			if (!sn->name)
+				sn->name = xstrdup("");
+			path_pop(c, o);
+		}
+		return;
+	}
 	if (v->type != Y_MAP) {
-		only_default_network(c, v, false);
+		perr(c, v, "must be a mapping or a list, not %s", ynode_type_name(v));
 		return;
 	}
 	for (i = 0; i + 1 < v->n; i += 2) {
@@ -1782,11 +1765,12 @@ static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 		if (k->type != Y_SCALAR || !strncmp(k->str, "x-", 2))
 			continue;
 		o = path_key(c, k->str);
-		if (strcmp(k->str, "default"))
-			perr(c, k, "not supported by cara: networks other than "
-			     "default");
-		else if (!ynode_is_null(val))
-			walk_map(c, val, svc_net_fields, obj);
+		sn = service_add_net(s, k);
+		read_net_name(c, k, sn);
+		if (!sn->name)
+			sn->name = xstrdup("");
+		if (!ynode_is_null(val))
+			walk_map(c, val, svc_net_fields, sn);
 		path_pop(c, o);
 	}
 }
@@ -2288,10 +2272,104 @@ static void each_pair(struct pctx *c, const struct ynode *v, struct project *p,
 	}
 }
 
+/*
+ * A top-level network: one cara makes (a bridge; an overlay on a cluster),
+ * or with external: true a Docker network made outside cara, joined by
+ * its real name (name:, else the key, as compose does) and never created
+ * or removed.  The settings cara does not map are refused, not dropped.
+ */
+static void f_top_network(struct pctx *c, const struct ynode *k,
+			  const struct ynode *v, struct project *p)
+{
+	const struct ynode *ext = NULL, *name = NULL, *internal = NULL;
+	bool cluster = c->opts && c->opts->cluster;
+	struct network *nw;
+	const char *why;
+	size_t i, o;
+
+	if ((why = manifest_check_object_name(k->str)))
+		perr(c, k, "invalid network name '%.64s': %s", k->str, why);
+	GROW(p->networks, p->capnetworks, p->nnetworks + 1);
+	nw = &p->networks[p->nnetworks++];
+	memset(nw, 0, sizeof(*nw));
+	nw->name = xstrdup(k->str);
+	nw->pos = k->pos;
+	if (ynode_is_null(v))
+		return;
+	if (v->type != Y_MAP) {
+		perr(c, v, "must be a mapping, not %s", ynode_type_name(v));
+		return;
+	}
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *key = v->kid[i], *val = v->kid[i + 1];
+		bool flag = false;
+		char *t;
+
+		if (key->type != Y_SCALAR || !strncmp(key->str, "x-", 2))
+			continue;
+		o = path_key(c, key->str);
+		if (!strcmp(key->str, "driver")) {
+			if ((t = get_str(c, val)) && strcmp(t, cluster ? "overlay" : "bridge"))
+				perr(c, val, "not supported by cara: network driver "
+				     "'%.32s' (cara makes %s networks)", t,
+				     cluster ? "overlay" : "bridge");
+			free(t);
+		} else if (!strcmp(key->str, "external")) {
+			ext = key;
+			if (val->type == Y_MAP) {
+				/* the old form: external: {name: NAME} */
+				const struct ynode *en = ynode_map_get(val, "name");
+
+				nw->external = true;
+				if (en)
+					name = en;
+				if (val->n > (en ? 2u : 0u))
+					perr(c, val, "not supported by cara: external "
+					     "settings besides name");
+			} else {
+				get_bool(c, val, &nw->external);
+			}
+		} else if (!strcmp(key->str, "name")) {
+			name = val;
+		} else if (!strcmp(key->str, "internal")) {
+			internal = key;
+			get_bool(c, val, &nw->internal);
+		} else if (!strcmp(key->str, "attachable")) {
+			/* cara's overlays are attachable; a bridge is anyway */
+			get_bool(c, val, &flag);
+		} else {
+			perr(c, key, "not supported by cara: %.64s", key->str);
+		}
+		path_pop(c, o);
+	}
+	if (!nw->external) {
+		if (name) {
+			o = path_key(c, "name");
+			perr(c, name, "not supported by cara: the name of a network "
+			     "cara makes (it names it cara-PROJECT_NETWORK); name is "
+			     "for an external one (a network shared by projects)");
+			path_pop(c, o);
+		}
+		return;
+	}
+	if (internal) {
+		o = path_key(c, "internal");
+		perr(c, internal, "an external network's settings are its own "
+		     "(it exists already)");
+		path_pop(c, o);
+	}
+	o = path_key(c, name ? "name" : "external");
+	nw->external_name = name ? get_str(c, name) : xstrdup(k->str);
+	if (nw->external_name &&
+	    (why = network_check_external_name(nw->external_name)))
+		perr(c, name ? name : ext, "external network '%.64s': %s",
+		     nw->external_name, why);
+	path_pop(c, o);
+}
+
 static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)
 {
-	(void)obj;
-	only_default_network(c, v, true);
+	each_pair(c, v, obj, f_top_network);
 }
 
 /* x-cara: what a Project says beyond compose, read as a Project reads it

@@ -410,22 +410,56 @@ void read_expose(struct pctx *c, const struct ynode *v, void *obj)
 	strvec_release(&tmp);
 }
 
-void read_aliases(struct pctx *c, const struct ynode *v, void *obj)
+static void alias_list(struct pctx *c, const struct ynode *v, struct strvec *out)
 {
-	struct service *s = obj;
-	size_t i, first = s->aliases.n;
+	size_t i, first = out->n;
 	const char *why;
 
-	if (!str_or_list(c, v, &s->aliases))
+	if (!str_or_list(c, v, out))
 		return;
-	for (i = first; i < s->aliases.n; i++) {
+	for (i = first; i < out->n; i++) {
 		size_t o;
 		const struct ynode *at = item_at(c, v, i - first, &o);
 
-		if ((why = manifest_check_object_name(s->aliases.v[i])))
-			perr(c, at, "invalid alias '%.64s': %s", s->aliases.v[i], why);
+		if ((why = manifest_check_object_name(out->v[i])))
+			perr(c, at, "invalid alias '%.64s': %s", out->v[i], why);
 		path_pop(c, o);
 	}
+}
+
+void read_aliases(struct pctx *c, const struct ynode *v, void *obj)
+{
+	alias_list(c, v, &((struct service *)obj)->aliases);
+}
+
+void read_net_aliases(struct pctx *c, const struct ynode *v, void *obj)
+{
+	alias_list(c, v, &((struct service_net *)obj)->aliases);
+}
+
+/* The name of a network a service joins (obj: its struct service_net). */
+void read_net_name(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service_net *sn = obj;
+	const char *why;
+
+	free(sn->name);
+	if (!(sn->name = get_str(c, v)))
+		return;
+	if ((why = manifest_check_object_name(sn->name)))
+		perr(c, v, "invalid network name '%.64s': %s", sn->name, why);
+}
+
+/* A network joined, added to service s at n's position. */
+struct service_net *service_add_net(struct service *s, const struct ynode *n)
+{
+	struct service_net *sn;
+
+	GROW(s->nets, s->capnets, s->nnets + 1);
+	sn = &s->nets[s->nnets++];
+	memset(sn, 0, sizeof(*sn));
+	sn->pos = n->pos;
+	return sn;
 }
 
 /* devices: "/dev/HOST", "/dev/HOST:/dev/CONTAINER", with ":rwm" or less. */

@@ -151,6 +151,10 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases,
 	 read_devices, read_logging;
+/* A network a service joins (obj: a struct service_net): its name and
+ * aliases; service_add_net() adds one to a service at n's position. */
+field_fn read_net_name, read_net_aliases;
+struct service_net *service_add_net(struct service *s, const struct ynode *n);
 /* The fields a cluster backend honours (input/cluster.c); obj is a
  * struct service.  read_service_placement reads {constraints: [...]}. */
 field_fn read_replicas, read_mode, read_compose_mode, read_endpoint_mode,

@@ -231,6 +231,48 @@ static void check_names(struct vctx *v)
 	}
 }
 
+/* Networks declared once, joined only when declared (or the default one),
+ * each once a service. */
+static void check_networks(struct vctx *v)
+{
+	const struct project *p = v->p;
+	const char **names = xcalloc(p->nnetworks + 1, sizeof(*names));
+	struct pos *pos = xcalloc(p->nnetworks + 1, sizeof(*pos));
+	struct buf h = BUF_INIT;
+	size_t i, k, j;
+
+	for (i = 0; i < p->nnetworks; i++) {
+		names[i] = p->networks[i].name;
+		pos[i] = p->networks[i].pos;
+	}
+	check_duplicates(v, names, pos, p->nnetworks, "spec.networks", "network");
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+
+		for (k = 0; k < s->nnets; k++) {
+			const char *n = s->nets[k].name;
+
+			if (!n || !n[0])
+				continue;
+			if (strcmp(n, NETWORK_DEFAULT) && !project_find_network(p, n))
+				verr(v, s->nets[k].pos, "spec.services[%zu].networks[%zu]|"
+				     "network '%s' is not declared in spec.networks%s",
+				     i, k, n, hint(&h, n, names, p->nnetworks));
+			for (j = 0; j < k; j++)
+				if (s->nets[j].name && !strcmp(s->nets[j].name, n)) {
+					verr(v, s->nets[k].pos, "spec.services[%zu]."
+					     "networks[%zu]|network '%s' is joined twice "
+					     "(also at line %d)", i, k, n,
+					     s->nets[j].pos.line);
+					break;
+				}
+		}
+	}
+	buf_release(&h);
+	free(pos);
+	free(names);
+}
+
 static void check_env(struct vctx *v, size_t si)
 {
 	const struct service *s = &v->p->services[si];
@@ -493,6 +535,7 @@ void manifest_validate_project(struct project *p, struct diags *d)
 	for (i = 0; i < p->nvolumes; i++)
 		volnames[i] = p->volumes[i].name ? p->volumes[i].name : "";
 	check_names(&v);
+	check_networks(&v);
 	for (i = 0; i < p->nservices; i++) {
 		check_env(&v, i);
 		check_mounts(&v, i, volnames);

@@ -877,8 +877,8 @@ static int observe(struct docker *d, struct observed *o, const char *when)
 
 static void test_networks_volumes(struct docker *d)
 {
-	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create");
-	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create again is fine");
+	is_int(docker_network_create(d, net, prefix, NULL, false), 0, "network create");
+	is_int(docker_network_create(d, net, prefix, NULL, false), 0, "network create again is fine");
 	is_sh(prefix, "network has the project label",
 	      "docker network inspect -f '{{index .Labels \"cara.project\"}}' %s", net);
 	is_sh("bridge", "network is a bridge", "docker network inspect -f '{{.Driver}}' %s",
@@ -891,7 +891,7 @@ static void test_networks_volumes(struct docker *d)
 	      "\"CheckDuplicate\":false,\"Labels\":{\"cara.project\":\"%s\"}}' "
 	      "http://localhost/networks/create; "
 	      "docker network ls -q --filter name='^%s$' | wc -l", net, prefix, net);
-	is_int(docker_network_create(d, net, prefix, NULL), 0, "network create with a duplicate");
+	is_int(docker_network_create(d, net, prefix, NULL, false), 0, "network create with a duplicate");
 	is_sh("1", "create leaves one network of the name",
 	      "docker network ls -q --filter name='^%s$' | wc -l", net);
 	is_int(docker_volume_create(d, vol, prefix, "Ephemeral", NULL), 0, "volume create");
@@ -903,7 +903,7 @@ static void test_networks_volumes(struct docker *d)
 	is_int(docker_volume_create(d, vol, "someone-else", "Ephemeral", NULL),
 	       ERR_FOREIGN, "a volume of another project is refused");
 	ok(strstr(error_last(), "belongs to project"), "saying whose: %s", error_last());
-	is_int(docker_network_create(d, net, prefix, "0123owner"), ERR_FOREIGN,
+	is_int(docker_network_create(d, net, prefix, "0123owner", false), ERR_FOREIGN,
 	       "a network without our owner label is refused");
 	ok(strstr(error_last(), "another cara state"), "saying so: %s", error_last());
 	{
@@ -951,6 +951,7 @@ static int create_web(struct docker *d, char **out_id)
 	struct workload_mount mounts[2];
 	struct healthcheck h;
 	struct workload_spec s;
+	struct workload_net wn = { NULL, NULL };
 	int rc;
 
 	strvec_push(&cmd, "sh");
@@ -1001,7 +1002,9 @@ static int create_web(struct docker *d, char **out_id)
 	s.stop_timeout_s = 7;
 	s.memory_bytes = 64 << 20;
 	s.nano_cpus = 500000000;
-	s.network = net;
+	wn.name = net;
+	s.nets = &wn;
+	s.nnets = 1;
 	s.alias = "web";
 	rc = docker_container_create(d, &s, out_id);
 	if (rc == 0) {
@@ -1190,6 +1193,7 @@ static void test_job(struct docker *d)
 	struct watch_entry ec;
 	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT;
 	struct workload_spec s;
+	struct workload_net wn = { NULL, NULL };
 	struct workload_state cs;
 	struct observed o = OBSERVED_INIT;
 	const struct obs_container *c;
@@ -1213,7 +1217,9 @@ static void test_job(struct docker *d)
 	s.nlabels = ARRAY_SIZE(labels);
 	s.restart = "no";
 	s.stop_timeout_s = -1;
-	s.network = net;
+	wn.name = net;
+	s.nets = &wn;
+	s.nnets = 1;
 	s.alias = "job";
 	is_int(docker_container_create(d, &s, &id), 0, "create job: %s",
 	       id ? "" : error_last());

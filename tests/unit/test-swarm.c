@@ -22,6 +22,8 @@ static bool has(const char *json, const char *part)
 
 static void base_spec(struct workload_spec *s, struct kv *labels)
 {
+	static const struct workload_net net = { "cara-shop", NULL };
+
 	memset(s, 0, sizeof(*s));
 	labels[0].key = LABEL_PROJECT; labels[0].value = "shop";
 	labels[1].key = LABEL_SERVICE; labels[1].value = "web";
@@ -30,7 +32,8 @@ static void base_spec(struct workload_spec *s, struct kv *labels)
 	s->image = "busybox:1";
 	s->labels = labels;
 	s->nlabels = 3;
-	s->network = "cara-shop";
+	s->nets = &net;
+	s->nnets = 1;
 	s->alias = "web";
 	s->stop_timeout_s = -1;
 	s->replicas = -1;

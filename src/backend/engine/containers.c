@@ -194,8 +194,8 @@ static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad
 		jset(hc, "Memory", json_integer(s->memory_bytes), bad);
 	if (s->nano_cpus > 0)
 		jset(hc, "NanoCpus", json_integer(s->nano_cpus), bad);
-	if (s->network && *s->network)
-		jset(hc, "NetworkMode", jstr(s->network), bad);
+	if (s->nnets && *s->nets[0].name)
+		jset(hc, "NetworkMode", jstr(s->nets[0].name), bad);
 	add_host_settings(hc, s, bad);
 	return hc;
 }
@@ -237,15 +237,17 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 	if (s->stop_signal && *s->stop_signal)
 		jset(cfg, "StopSignal", jstr(s->stop_signal), bad);
 	jset(cfg, "HostConfig", host_config(cfg, s, bad), bad);
-	if (s->network && *s->network && s->alias && *s->alias) {
+	/* API 1.41 takes one endpoint at create: the others are connected
+	 * after it (docker_container_create) */
+	if (s->nnets && s->alias && *s->alias) {
 		json_t *ep = json_object(), *eps = json_object(), *nc = json_object();
 		json_t *aliases = json_array();
 
 		jpush(aliases, jstr(s->alias), bad);
-		for (i = 0; s->aliases && i < s->aliases->n; i++)
-			jpush(aliases, jstr(s->aliases->v[i]), bad);
+		for (i = 0; s->nets[0].aliases && i < s->nets[0].aliases->n; i++)
+			jpush(aliases, jstr(s->nets[0].aliases->v[i]), bad);
 		jset(ep, "Aliases", aliases, bad);
-		jset(eps, s->network, ep, bad);
+		jset(eps, s->nets[0].name, ep, bad);
 		jset(nc, "EndpointsConfig", eps, bad);
 		jset(cfg, "NetworkingConfig", nc, bad);
 	}
@@ -262,6 +264,7 @@ int docker_container_create(struct docker *d, const struct workload_spec *spec,
 	json_t *j = NULL;
 	const char *id;
 	long code;
+	size_t i;
 	int rc = -1;
 
 	*out_id = NULL;
@@ -279,6 +282,11 @@ int docker_container_create(struct docker *d, const struct workload_spec *spec,
 		goto out;
 	}
 	*out_id = xstrdup(id);
+	/* the other networks before any start: a start must find them all */
+	for (i = 1; i < spec->nnets; i++)
+		if (docker_network_connect(d, spec->nets[i].name, *out_id, spec->alias,
+					   spec->nets[i].aliases) < 0)
+			goto out;
 	rc = 0;
 out:
 	json_decref(j);

@@ -51,7 +51,7 @@ int docker_images(struct docker *d, struct observed *out);
  * ERR_FOREIGN, error_last() saying whose it is.
  */
 int docker_network_create(struct docker *d, const char *name,
-			  const char *project, const char *owner);
+			  const char *project, const char *owner, bool internal);
 int docker_network_remove(struct docker *d, const char *id_or_name);
 int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type, const char *owner);
@@ -89,8 +89,10 @@ int docker_container_create(struct docker *d, const struct workload_spec *spec,
 			    char **out_id);
 int docker_container_start(struct docker *d, const char *id_or_name);
 /* Attach a container to a network, known there as alias (may be NULL). */
+/* aliases NULL: alias only */
 int docker_network_connect(struct docker *d, const char *network,
-			   const char *container, const char *alias);
+			   const char *container, const char *alias,
+			   const struct strvec *aliases);
 /* Resume a paused container (the processes and writable layer it has). */
 int docker_container_unpause(struct docker *d, const char *id_or_name);
 /* Stop with timeout_s grace (-1: container's own); a stopped one is fine. */

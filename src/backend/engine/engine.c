@@ -79,9 +79,9 @@ static int e_observe(struct backend *b, struct observed *out)
 }
 
 static int e_network_ensure(struct backend *b, const char *name, const char *project,
-			    const char *owner)
+			    const char *owner, bool internal)
 {
-	return docker_network_create(D(b), name, project, owner);
+	return docker_network_create(D(b), name, project, owner, internal);
 }
 
 static int e_network_remove(struct backend *b, const char *id_or_name)
@@ -90,9 +90,10 @@ static int e_network_remove(struct backend *b, const char *id_or_name)
 }
 
 static int e_network_connect(struct backend *b, const char *network,
-			     const char *workload, const char *alias)
+			     const char *workload, const char *alias,
+			     const struct strvec *aliases)
 {
-	return docker_network_connect(D(b), network, workload, alias);
+	return docker_network_connect(D(b), network, workload, alias, aliases);
 }
 
 static int e_volume_ensure(struct backend *b, const char *name, const char *project,

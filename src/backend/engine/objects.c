@@ -146,13 +146,15 @@ out:
 }
 
 int docker_network_create(struct docker *d, const char *name,
-			  const char *project, const char *owner)
+			  const char *project, const char *owner, bool internal)
 {
 	json_t *root = json_object();
 	bool bad = false;
 
 	jset(root, "Name", jstr(name), &bad);
 	jset(root, "Driver", jstr("bridge"), &bad);
+	if (internal)
+		jset(root, "Internal", json_true(), &bad);
 	jset(root, "CheckDuplicate", json_true(), &bad);
 	jset(root, "Labels", jlabels(project, owner, NULL, NULL, &bad), &bad);
 	if (engine_create_object(d, "network", name, root, bad) < 0 ||
@@ -162,7 +164,8 @@ int docker_network_create(struct docker *d, const char *name,
 }
 
 int docker_network_connect(struct docker *d, const char *network,
-			   const char *container, const char *alias)
+			   const char *container, const char *alias,
+			   const struct strvec *more)
 {
 	json_t *root = json_object(), *ep = json_object(), *aliases = json_array();
 	char *what = xasprintf("connect container '%s' to network '%s'", container,
@@ -174,8 +177,12 @@ int docker_network_connect(struct docker *d, const char *network,
 	int rc = -1;
 
 	jset(root, "Container", jstr(container), &bad);
+	size_t i;
+
 	if (alias && *alias)
 		jpush(aliases, jstr(alias), &bad);
+	for (i = 0; more && i < more->n; i++)
+		jpush(aliases, jstr(more->v[i]), &bad);
 	jset(ep, "Aliases", aliases, &bad);
 	jset(root, "EndpointConfig", ep, &bad);
 	if ((body = jdump(root, bad, what))) {

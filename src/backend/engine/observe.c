@@ -176,6 +176,7 @@ static int add_network(void *arg, const json_t *j)
 	n->name = jdup(j, "Name");
 	n->project = jdup(json_object_get(j, "Labels"), LABEL_PROJECT);
 	n->owner = jdup(json_object_get(j, "Labels"), LABEL_OWNER);
+	n->internal = json_is_true(json_object_get(j, "Internal"));
 	return 0;
 }
 

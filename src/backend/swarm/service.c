@@ -204,6 +204,7 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 {
 	json_t *t = json_object(), *rp = json_object(), *res = json_object();
 	json_t *lim = json_object(), *nets = json_array();
+	size_t k;
 
 	jset(t, "ContainerSpec", container_of(s, labels, ids, bad), bad);
 	jset(rp, "Condition", jstr(condition_of(s)), bad);
@@ -222,15 +223,16 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 		jset(pl, "Constraints", jstrvec(s->constraints, bad), bad);
 		jset(t, "Placement", pl, bad);
 	}
-	if (s->network) {
+	for (k = 0; k < s->nnets; k++) {
+		const struct strvec *more = s->nets[k].aliases;
 		json_t *n = json_object(), *al = json_array();
 		size_t i;
 
-		jset(n, "Target", jstr(s->network), bad);
+		jset(n, "Target", jstr(s->nets[k].name), bad);
 		if (s->alias && *s->alias)
 			jpush(al, jstr(s->alias), bad);
-		for (i = 0; s->aliases && i < s->aliases->n; i++)
-			jpush(al, jstr(s->aliases->v[i]), bad);
+		for (i = 0; more && i < more->n; i++)
+			jpush(al, jstr(more->v[i]), bad);
 		jset(n, "Aliases", al, bad);
 		jpush(nets, n, bad);
 	}

@@ -249,7 +249,7 @@ static char *network_ids(const json_t *svc)
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	/* one network: no sorting needed beyond the order it has */
+	/* in the spec's order: the planner looks ids up, order aside */
 	for (i = 0; i < json_array_size(nets); i++) {
 		const char *t = jget_str(json_array_get(nets, i), "Target");
 
@@ -348,6 +348,7 @@ static int s_observe(struct backend *b, struct observed *out)
 		n->name = jdup(j, "Name");
 		n->project = jdup(json_object_get(j, "Labels"), LABEL_PROJECT);
 		n->owner = jdup(json_object_get(j, "Labels"), LABEL_OWNER);
+		n->internal = json_is_true(json_object_get(j, "Internal"));
 	}
 	a = json_object_get(vols, "Volumes");
 	for (i = 0; i < json_array_size(a); i++) {
@@ -381,7 +382,7 @@ out:
 /* ---- networks and volumes ---- */
 
 static int s_network_ensure(struct backend *b, const char *name, const char *project,
-			    const char *owner)
+			    const char *owner, bool internal)
 {
 	json_t *root = json_object();
 	bool bad = false;
@@ -389,6 +390,8 @@ static int s_network_ensure(struct backend *b, const char *name, const char *pro
 	jset(root, "Name", jstr(name), &bad);
 	jset(root, "Driver", jstr("overlay"), &bad);
 	jset(root, "Attachable", json_true(), &bad);
+	if (internal)
+		jset(root, "Internal", json_true(), &bad);
 	jset(root, "CheckDuplicate", json_true(), &bad);
 	jset(root, "Labels", jlabels(project, owner, NULL, NULL, &bad), &bad);
 	if (engine_create_object(D(b), "network", name, root, bad) < 0 ||
@@ -431,9 +434,10 @@ static int s_network_remove(struct backend *b, const char *id_or_name)
 }
 
 static int s_network_connect(struct backend *b, const char *network,
-			     const char *workload, const char *alias)
+			     const char *workload, const char *alias,
+			     const struct strvec *aliases)
 {
-	(void)b; (void)alias;
+	(void)b; (void)alias; (void)aliases;
 	return error_set("swarm: service '%s' is not on network '%s': a service "
 			 "is attached by an update, not a connect", workload, network);
 }
