@@ -1730,6 +1730,20 @@ static const struct field svc_net_fields[] = {
 	END
 };
 
+/* A network joined must be the default one or declared at the top. */
+static void net_declared(struct pctx *c, const struct ynode *at,
+			 struct service_net *sn)
+{
+	struct reader *r = c->reader;
+
+	if (!sn->name || !*sn->name || !strcmp(sn->name, NETWORK_DEFAULT) ||
+	    project_find_network(r->p, sn->name))
+		return;
+	perr(c, at, "network '%.64s' is not declared under the top-level "
+	     "networks", sn->name);
+	sn->name[0] = '\0';   /* reported: not again by the validator */
+}
+
 /*
  * A service's networks: a list of names, or a mapping of names to their
  * settings (aliases).  Without networks a service is on the default one.
@@ -1751,6 +1765,7 @@ static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 				read_net_name(c, v->kid[i], sn);
 			if (!sn->name)
 				sn->name = xstrdup("");
+			net_declared(c, v->kid[i], sn);
 			path_pop(c, o);
 		}
 		return;
@@ -1769,6 +1784,7 @@ static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 		read_net_name(c, k, sn);
 		if (!sn->name)
 			sn->name = xstrdup("");
+		net_declared(c, k, sn);
 		if (!ynode_is_null(val))
 			walk_map(c, val, svc_net_fields, sn);
 		path_pop(c, o);

@@ -304,11 +304,15 @@ def compose_service(name, svc, top_volumes, top_configs):
                               else (int(x["soft"]), int(x["hard"]))
                               for u, x in v.items()}
         elif k == "networks":
-            for n, opts in v.items():
-                if n != "default":
-                    differ(where, "compose network %s not compared" % n)
-                for a in (opts or {}).get("aliases", []):
-                    out.setdefault("aliases", []).append(a)
+            # a list names networks; a mapping gives their settings
+            nets = {n: None for n in v} if isinstance(v, list) else v
+            out["networks"] = {}
+            for n, opts in nets.items():
+                unknown = set(opts or {}) - {"aliases"}
+                if unknown:
+                    differ(where, "compose network keys not compared: %s"
+                           % sorted(unknown))
+                out["networks"][n] = sorted((opts or {}).get("aliases", []))
         elif k == "profiles":
             pass   # decided by the caller: the service is there or not
         elif k.startswith("x-"):
@@ -318,6 +322,8 @@ def compose_service(name, svc, top_volumes, top_configs):
     # INTENDED: a compose service without restart is restart: "no", which
     # cara writes out (a Project's default is unless-stopped)
     out.setdefault("restart", "no")
+    # without networks, a service is on the default one
+    out.setdefault("networks", {"default": []})
     if "tmpfs" in out:   # the order of mounts does not matter
         out["tmpfs"] = sorted(out["tmpfs"])
     if not out.get("volumeMounts"):   # only tmpfs ones
@@ -334,9 +340,19 @@ def compose_side(doc):
                      "configs") \
                 and not k.startswith("x-"):
             differ("top level", "compose field %s not compared" % k)
-    for n in doc.get("networks") or {}:
-        if n != "default":
-            differ("top level", "compose network %s not compared" % n)
+    networks = {}
+    for n, v in (doc.get("networks") or {}).items():
+        v = v or {}
+        unknown = set(v) - {"external", "name", "internal", "driver", "attachable"}
+        if unknown:
+            differ("network %s" % n, "compose keys not compared: %s" % sorted(unknown))
+        ext = v.get("external")
+        if isinstance(ext, dict):   # the old form, external: {name: N}
+            networks[n] = ("External", ext.get("name", n))
+        elif ext:
+            networks[n] = ("External", v.get("name", n))
+        else:
+            networks[n] = ("Made", bool(v.get("internal")))
     services = {}
     for name, svc in (doc.get("services") or {}).items():
         prof = svc.get("profiles")
@@ -357,7 +373,7 @@ def compose_side(doc):
         volumes[name] = ("External", v.get("name", name)) if v.get("external") \
             else ("Managed", name)
     return {"name": doc.get("name", project), "services": services,
-            "volumes": volumes}
+            "volumes": volumes, "networks": networks}
 
 
 # ---- the cara side ----
@@ -389,8 +405,11 @@ def cara_side(doc):
             differ(where, "cara side not compared: %r" % e)
         services[name] = out
     volumes = {n: d for n, d in vols.items() if d[0] in ("Managed", "External")}
+    networks = {n["name"]: ("External", n.get("externalName", n["name"]))
+                if n.get("external") else ("Made", bool(n.get("internal")))
+                for n in spec.get("networks", [])}
     return {"name": doc["metadata"]["name"], "services": services,
-            "volumes": volumes}
+            "volumes": volumes, "networks": networks}
 
 
 def cara_service(s, vols, where, out):
@@ -443,8 +462,13 @@ def cara_service(s, vols, where, out):
         elif k == "ulimits":
             out[k] = {u: (x, x) if not isinstance(x, dict)
                       else (x["soft"], x["hard"]) for u, x in v.items()}
+        elif k == "networks":
+            out[k] = {n["name"]: sorted(n.get("aliases", [])) for n in v}
         else:
             differ(where, "cara field %s not compared" % k)
+    # aliases alone are the default network's
+    if "networks" not in out:
+        out["networks"] = {"default": sorted(out.pop("aliases", []))}
 
 
 # ---- compare ----
@@ -472,6 +496,8 @@ for name in sorted(set(compose["services"]) | set(cara["services"])):
                    % (f, a.get(f), b.get(f)))
 if compose["volumes"] != cara["volumes"]:
     differ("volumes", "compose %r, cara %r" % (compose["volumes"], cara["volumes"]))
+if compose["networks"] != cara["networks"]:
+    differ("networks", "compose %r, cara %r" % (compose["networks"], cara["networks"]))
 
 for d in diffs:
     print(d)
