@@ -4,12 +4,13 @@
 # (they would publish the same ports): the two sets of containers, read back
 # with docker inspect, are the same in image, command, entrypoint, env,
 # mounts, ports, healthcheck, restart policy, resources, user, capabilities,
-# host settings and network aliases.
+# host settings, networks (which, internal or not) and the aliases on each.
 #
 # The documented differences, and only those, are normalised:
-# - names: docker-compose's PROJECT_SERVICE_1, PROJECT_VOLUME and
-#   PROJECT_default are cara's PROJECT-SERVICE, cara-PROJECT-VOLUME and
-#   cara-PROJECT (cara-manifest(5) NAMES);
+# - names: docker-compose's PROJECT_SERVICE_1, PROJECT_VOLUME,
+#   PROJECT_default and PROJECT_NET are cara's PROJECT-SERVICE,
+#   cara-PROJECT-VOLUME, cara-PROJECT and cara-PROJECT_NET (cara-manifest(5)
+#   NAMES); an external network is its own name in both;
 # - labels: com.docker.compose.* against cara.*; the labels the file sets
 #   must be on both;
 # - network aliases: both give the service name; docker-compose adds the
@@ -34,6 +35,7 @@ echo "side by side" > "$ROOT/www/index.html"
 cleanup_compose() {
 	(cd "$TEST_DIR/m/$P" 2>/dev/null && docker-compose -p "$P" down -v) >/dev/null 2>&1
 	test_cleanup
+	docker network rm "$P-ext" >/dev/null 2>&1
 }
 trap cleanup_compose EXIT
 
@@ -80,6 +82,8 @@ services:
       options: {max-size: 1m, max-file: "2"}
     networks:
       default: {aliases: [www, front]}
+      back: {aliases: [api]}
+      shared:
     depends_on:
       db: {condition: service_healthy}
   db:
@@ -98,9 +102,17 @@ services:
       resources:
         limits: {memory: 32m}
     volumes: [data:/data]
+    networks: [back]
 volumes:
   data:
+networks:
+  back:
+    internal: true
+  shared:
+    external: true
+    name: $P-ext
 EOT
+docker network create "$P-ext" >/dev/null
 printf 'DOT=from-dotenv\n' > "m/$P/.env"
 printf 'FILE_VAR=from file\n' > "m/$P/web.env"
 
@@ -121,9 +133,20 @@ for svc in ("web", "db"):
     tmpfs.update({m["Destination"]: "" for m in c["Mounts"] if m["Type"] == "tmpfs"})
     mounts = sorted((m["Type"], vol(m["Name"]) if m["Type"] == "volume" else m["Source"],
                      m["Destination"], m["RW"]) for m in c["Mounts"] if m["Type"] != "tmpfs")
-    nets = list(c["NetworkSettings"]["Networks"].values())
     drop = {c["Id"][:12], c["Name"].lstrip("/")}
-    aliases = sorted(a for n in nets for a in (n["Aliases"] or []) if a not in drop)
+    own = project + "_" if kind == "compose" else "cara-" + project
+    def net(n):   # the network's name in the file
+        if n == own or n == own + "default":
+            return "default"
+        if kind != "compose" and n.startswith(own + "_"):
+            return n[len(own) + 1:]
+        return n[len(own):] if kind == "compose" and n.startswith(own) else n
+    networks = {}
+    for n, ep in c["NetworkSettings"]["Networks"].items():
+        internal = json.loads(subprocess.check_output(
+            ["docker", "network", "inspect", "-f", "{{json .Internal}}", n]))
+        networks[net(n)] = (internal, sorted(a for a in (ep["Aliases"] or [])
+                                             if a not in drop))
     labels = {k: v for k, v in (conf["Labels"] or {}).items()
               if not k.startswith(("com.docker.compose.", "cara."))}
     ports = {k: sorted((b["HostIp"], b["HostPort"] if b["HostPort"] not in ("", "0") else "any")
@@ -141,9 +164,9 @@ for svc in ("web", "db"):
         "extra_hosts": host.get("ExtraHosts"), "init": host.get("Init"),
         "read_only": host.get("ReadonlyRootfs"), "tmpfs": tmpfs,
         "ulimits": host.get("Ulimits"), "sysctls": host.get("Sysctls"), "shm": host.get("ShmSize"),
-        "privileged": host.get("Privileged"), "aliases": aliases,
+        "privileged": host.get("Privileged"),
         "devices": host.get("Devices"), "log": host.get("LogConfig"),
-        "networks": len(nets),
+        "networks": networks,
     }
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()
