@@ -671,8 +671,8 @@ static void cindex_drop(struct cindex *x, const struct obs_container *c)
  * (they are dropped from byname).
  */
 static void rebuild_network(struct plan *pl, const struct observed *o,
-			    const struct project *p, struct cindex *byname,
-			    const char *n)
+			    const struct project *p, const size_t *order,
+			    struct cindex *byname, const char *n)
 {
 	size_t i;
 
@@ -682,6 +682,17 @@ static void rebuild_network(struct plan *pl, const struct observed *o,
 
 		if (!same(on->name, n) || !on->id)
 			continue;
+		/* dependents first, then what no service of p names */
+		for (k = p->nservices; k-- > 0;) {
+			char *cn = name_container(p->name, p->services[order[k]].name);
+			const struct obs_container *c = find_container(byname, cn);
+
+			free(cn);
+			if (c && c->networks && on_network(c, on->id)) {
+				remove_container(pl, c, CAUSE_SPEC_CHANGED);
+				cindex_drop(byname, c);
+			}
+		}
 		for (k = byname->n; k-- > 0;) {
 			const struct obs_container *c = byname->v[k];
 
@@ -770,7 +781,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		n = name_project_network(p->name, made.v[i]);
 		if ((on = find_network(o, n)) && on->internal >= 0 &&
 		    on->internal != (nw && nw->internal)) {
-			rebuild_network(pl, o, p, &byname, n);
+			rebuild_network(pl, o, p, order, &byname, n);
 			on = NULL;
 		}
 		if (!on) {

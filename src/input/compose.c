@@ -1744,6 +1744,21 @@ static void net_declared(struct pctx *c, const struct ynode *at,
 	sn->name[0] = '\0';   /* reported: not again by the validator */
 }
 
+/* On the default network alone: said the way a Project says it (aliases,
+ * no networks), so both forms give one model. */
+static void default_only(struct service *s)
+{
+	size_t i;
+
+	if (s->nnets != 1 || strcmp(s->nets[0].name, NETWORK_DEFAULT))
+		return;
+	for (i = 0; i < s->nets[0].aliases.n; i++)
+		strvec_push(&s->aliases, s->nets[0].aliases.v[i]);
+	strvec_release(&s->nets[0].aliases);
+	free(s->nets[0].name);
+	s->nnets = 0;
+}
+
 /*
  * A service's networks: a list of names, or a mapping of names to their
  * settings (aliases).  Without networks a service is on the default one.
@@ -1768,6 +1783,7 @@ static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 			net_declared(c, v->kid[i], sn);
 			path_pop(c, o);
 		}
+		default_only(s);
 		return;
 	}
 	if (v->type != Y_MAP) {
@@ -1789,6 +1805,7 @@ static void f_svc_networks(struct pctx *c, const struct ynode *v, void *obj)
 			walk_map(c, val, svc_net_fields, sn);
 		path_pop(c, o);
 	}
+	default_only(s);
 }
 
 static void f_mem_limit(struct pctx *c, const struct ynode *v, void *obj)

@@ -97,6 +97,40 @@ struct volume *tb_volume(struct project *p, const char *name, enum volume_type t
 	return v;
 }
 
+struct network *tb_network(struct project *p, const char *name,
+			   const char *external_name, bool internal)
+{
+	struct network *n = APPEND(p->networks, p->nnetworks, p->capnetworks);
+
+	n->name = xstrdup(name);
+	n->external = external_name != NULL;
+	n->external_name = xstrdup(external_name);
+	n->internal = internal;
+	return n;
+}
+
+struct service_net *tb_join(struct service *s, const char *net, const char *alias)
+{
+	struct service_net *sn = APPEND(s->nets, s->nnets, s->capnets);
+
+	sn->name = xstrdup(net);
+	if (alias)
+		strvec_push(&sn->aliases, alias);
+	return sn;
+}
+
+struct obs_network *tb_obs_net(struct observed *o, const char *project,
+			       const char *net, bool internal)
+{
+	struct obs_network *n = observed_add_network(o);
+
+	n->name = name_project_network(project, net);
+	n->id = xasprintf("net-%s_%s", project, net);
+	n->project = xstrdup(project);
+	n->internal = internal;
+	return n;
+}
+
 struct mount *tb_mount(struct service *s, const char *volume, const char *path)
 {
 	struct mount *m = APPEND(s->mounts, s->nmounts, s->capmounts);

@@ -35,6 +35,15 @@ void tb_kv(struct kvlist *l, const char *key, const char *value);
 struct volume *tb_volume(struct project *p, const char *name, enum volume_type type,
 			 const char *host_path);
 struct mount *tb_mount(struct service *s, const char *volume, const char *path);
+/* A declared network; external_name non-NULL: an External one. */
+struct network *tb_network(struct project *p, const char *name,
+			   const char *external_name, bool internal);
+/* s joins network `net`, with one alias there (NULL: none). */
+struct service_net *tb_join(struct service *s, const char *net, const char *alias);
+/* An observed network of the project: cara-{project}_{net} ("default":
+ * cara-{project}), id "net-{project}_{net}". */
+struct obs_network *tb_obs_net(struct observed *o, const char *project,
+			       const char *net, bool internal);
 struct port *tb_port(struct service *s, int host_port, int container_port);
 struct dependency *tb_dep(struct service *s, const char *on, enum dep_condition cond);
 

@@ -449,7 +449,8 @@ static const struct refusal refusals[] = {
 	{ "    volumes: [/data]\n", "anonymous volumes" },
 	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },
 	{ "    volumes: [/srv/x:/x:z]\n", "volume mode 'z'" },
-	{ "    networks: [back]\n", "networks other than default" },
+	{ "    networks: [back]\n", "network 'back' is not declared under the "
+	  "top-level networks" },
 	{ "    ports: [\"1000-1002:80\"]\n", "host and container port ranges differ" },
 	{ "    ports: [\"80:80:80:80\"]\n", "'80:80' is not an IP address" },
 	{ "    labels: {cara.project: x}\n", "reserved for cara" },
@@ -546,12 +547,118 @@ static void test_external_volumes(void)
 	}
 }
 
+/* Networks: the default one, the project's own, External ones. */
+static void test_networks(void)
+{
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "  n: {name: shared}\n", "networks.n.name: not supported by cara: "
+		  "the name of a network cara makes" },
+		{ "  n: {driver: host}\n", "networks.n.driver: not supported by "
+		  "cara: network driver 'host'" },
+		{ "  n: {driver_opts: {com.docker.network.bridge.name: eth0}}\n",
+		  "networks.n.driver_opts: not supported by cara" },
+		{ "  n: {enable_ipv6: true}\n", "networks.n.enable_ipv6: not supported" },
+		{ "  n: {external: true, name: host}\n", "external network 'host'" },
+		{ "  n: {external: true, name: none}\n", "external network 'none'" },
+		{ "  n: {external: true, name: bridge}\n", "default bridge resolves no names" },
+		{ "  n: {external: true, name: cara-other}\n", "names starting with 'cara-'" },
+		{ "  cara-x: {external: true}\n", "external network 'cara-x'" },
+		{ "  n: {external: true, internal: true}\n",
+		  "networks.n.internal: an external network's settings are its own" },
+		{ "  n: {external: {name: x, labels: {a: b}}}\n", "external settings "
+		  "besides name" },
+		{ "  N: {}\n", "invalid network name 'N'" },
+	};
+	const struct service *s;
+	const struct network *n;
+	const struct project *p;
+	struct t t;
+	size_t i;
+
+	t_one(&t, "services:\n"
+		  "  web:\n    image: busybox\n"
+		  "    networks:\n      front: {aliases: [www]}\n      back:\n"
+		  "      shared: {aliases: [shop]}\n"
+		  "  db: {image: busybox, networks: [back]}\n"
+		  "  solo: {image: busybox, networks: {default: {aliases: [one]}}}\n"
+		  "  plain: {image: busybox}\n"
+		  "networks:\n  front:\n  back: {internal: true, driver: bridge,"
+		  " attachable: true}\n"
+		  "  shared: {external: true, name: traefik-public}\n"
+		  "  legacy: {external: {name: old-net}}\n  edge: {external: true}\n");
+	clean(&t, "networks accepted");
+	p = t.set.n ? &t.set.v[0] : NULL;
+	ok(p && p->nnetworks == 5, "five declared");
+	n = p ? project_find_network(p, "back") : NULL;
+	ok(n && n->internal && !n->external, "back: internal, cara's");
+	n = p ? project_find_network(p, "shared") : NULL;
+	ok(n && n->external && !strcmp(n->external_name, "traefik-public"),
+	   "shared: External, by its name");
+	n = p ? project_find_network(p, "legacy") : NULL;
+	ok(n && n->external && !strcmp(n->external_name, "old-net"),
+	   "the old external: {name:} form");
+	n = p ? project_find_network(p, "edge") : NULL;
+	ok(n && n->external && !strcmp(n->external_name, "edge"),
+	   "without name: the key, as compose");
+	s = p ? project_find_service(p, "web") : NULL;
+	ok(s && s->nnets == 3 && !strcmp(s->nets[0].name, "front") &&
+	   !strcmp(joined(&s->nets[0].aliases), "[www]") &&
+	   !strcmp(s->nets[1].name, "back") && !s->nets[1].aliases.n &&
+	   !strcmp(joined(&s->nets[2].aliases), "[shop]"),
+	   "web joins front (www), back, shared (shop)");
+	s = p ? project_find_service(p, "db") : NULL;
+	ok(s && s->nnets == 1 && !strcmp(s->nets[0].name, "back"), "db: back only");
+	s = p ? project_find_service(p, "solo") : NULL;
+	ok(s && !s->nnets && !strcmp(joined(&s->aliases), "[one]"),
+	   "the default network alone is a Project's aliases");
+	s = p ? project_find_service(p, "plain") : NULL;
+	ok(s && !s->nnets && network_joins(s) == 1, "no networks: the default one");
+	if (p) {
+		struct strvec made = STRVEC_INIT;
+		char *dn = network_docker_name(p, "front");
+
+		project_made_networks(p, &made);
+		is_str(joined(&made), "[default] [front] [back]",
+		       "made: the ones joined that are not External");
+		is_str(dn, "cara-app_front", "named cara-PROJECT_NETWORK");
+		free(dn);
+		dn = network_docker_name(p, "shared");
+		is_str(dn, "traefik-public", "an External one by its own name");
+		free(dn);
+		strvec_release(&made);
+	}
+	t_free(&t);
+
+	t_one(&t, "services:\n  s: {image: busybox, networks: [front, front]}\n"
+		  "networks:\n  front:\n");
+	expect(&t, "network 'front' is joined twice", "joined twice: refused");
+	t_free(&t);
+	t_one(&t, "services:\n  s:\n    image: busybox\n    networks:\n"
+		  "      front: {ipv4_address: 10.1.0.5, priority: 3}\n"
+		  "networks:\n  front:\n");
+	expect(&t, "networks.front.ipv4_address: not supported by cara",
+	       "a fixed address: refused");
+	t_free(&t);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct buf y = BUF_INIT;
+
+		buf_printf(&y, "services:\n  s: {image: busybox}\nnetworks:\n%s",
+			   bad[i].yaml);
+		t_one(&t, buf_cstr(&y));
+		expect(&t, bad[i].want, "refused: %s", bad[i].want);
+		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+		t_free(&t);
+		buf_release(&y);
+	}
+}
+
 static void test_top_level(void)
 {
 	struct t t;
 
-	t_one(&t, "services:\n  s: {image: busybox}\nnetworks:\n  back: {}\n");
-	expect(&t, "networks.back: not supported by cara", "networks refused");
+	t_one(&t, "services:\n  s: {image: busybox}\nnetworks:\n  back:\n"
+	      "    labels: {a: b}\n");
+	expect(&t, "networks.back.labels: not supported by cara", "network labels refused");
 	t_free(&t);
 	t_one(&t, "version: '3.8'\nx-a: 1\nservices:\n  s: {image: busybox}\n");
 	clean(&t, "version and x-* keys accepted");
@@ -1842,6 +1949,7 @@ int main(void)
 	test_host_fields();
 	test_profiles();
 	test_top_level();
+	test_networks();
 	test_external_volumes();
 	test_x_cara();
 	test_names();

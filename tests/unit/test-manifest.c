@@ -342,6 +342,7 @@ static void test_extensions(void)
 		"        - {name: cfg, mountPath: /etc/web, readOnly: true}\n"
 		"        - {name: data, mountPath: /data}\n"
 		"      dependsOn: [db]\n"
+		"      networks: [default, {name: back, aliases: [api]}, proxy]\n"
 		"    - name: db\n"
 		"      image: postgres\n"
 		"      resources: {memory: 1g, cpus: 250m}\n"
@@ -352,6 +353,9 @@ static void test_extensions(void)
 		"    - {name: data, type: Ephemeral}\n"
 		"    - {name: shared, type: External, externalName: shared-data}\n"
 		"    - {name: logs, type: External}\n"
+		"  networks:\n"
+		"    - {name: back, internal: true}\n"
+		"    - {name: proxy, external: true, externalName: traefik-public}\n"
 		"  ingress:\n"
 		"    - {name: web, host: web, target: {service: web, port: 53}}\n", &o);
 	clean(&t, "every extension field: no finding");
@@ -395,6 +399,15 @@ static void test_extensions(void)
 	   !strcmp(p->volumes[3].external_name, "logs"),
 	   "External volume without externalName: its name");
 	is_str(p->ingress[0].fqdn, "web", "without an environment a short host stays");
+	ok(p->nnetworks == 2 && p->networks[0].internal && !p->networks[0].external &&
+	   p->networks[1].external &&
+	   !strcmp(p->networks[1].external_name, "traefik-public"),
+	   "networks: back internal, proxy External by its name");
+	s = project_find_service(p, "web");
+	ok(s && s->nnets == 3 && !strcmp(s->nets[0].name, "default") &&
+	   !strcmp(s->nets[1].name, "back") && s->nets[1].aliases.n == 1 &&
+	   !strcmp(s->nets[1].aliases.v[0], "api") && !strcmp(s->nets[2].name, "proxy"),
+	   "a service's networks: names, or name and aliases");
 out:
 	t_free(&t);
 }
@@ -800,6 +813,24 @@ static const struct rule_case rules[] = {
 	{ "hostPath on a Managed volume",
 	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, type: Managed, hostPath: /x}]\n",
 	  "spec.volumes[0].hostPath: only a HostPath volume has a hostPath", true },
+	{ "undeclared network",
+	  "  services:\n    - {name: a, image: x, networks: [frnt]}\n"
+	  "  networks: [{name: front}]\n",
+	  "spec.services[0].networks[0]: network 'frnt' is not declared in "
+	  "spec.networks; did you mean 'front'?", true },
+	{ "duplicate network",
+	  "  services: [{name: a, image: x}]\n  networks:\n    - {name: n}\n    - {name: n}\n",
+	  "spec.networks[1].name: duplicate network name 'n' (first declared at line 8)", true },
+	{ "aliases beside networks",
+	  "  services:\n    - {name: a, image: x, aliases: [w], networks: [default]}\n",
+	  "spec.services[0].aliases: with networks, give each network its aliases there", true },
+	{ "externalName on a network cara makes",
+	  "  services: [{name: a, image: x}]\n  networks: [{name: n, externalName: y}]\n",
+	  "spec.networks[0].externalName: only an external network has an externalName", true },
+	{ "External network of the host's",
+	  "  services: [{name: a, image: x}]\n  networks: [{name: n, external: true, "
+	  "externalName: host}]\n",
+	  "spec.networks[0].externalName: external network 'host': the host's network", true },
 	{ "externalName on a Managed volume",
 	  "  services: [{name: a, image: x}]\n  volumes: [{name: v, externalName: x1}]\n",
 	  "spec.volumes[0].externalName: only an External volume has an externalName "

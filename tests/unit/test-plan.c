@@ -151,7 +151,7 @@ static void render(struct buf *b, const struct plan *p)
 	}
 }
 
-/* ---- the cases ---- */
+
 
 static void c_empty_host(struct fixture *f) { (void)f; }
 static void c_converged(struct fixture *f) { converge(f, find_p(f, "shop")); }
@@ -618,6 +618,181 @@ static void fixture_release(struct fixture *f)
 	observed_release(&f->obs);
 	strvec_release(&f->known);
 }
+
+/*
+ * Several networks: "web" on front (alias www) and back, "db" on back
+ * (internal) only, "edge" on the default network and an External one.
+ */
+static struct project *netted(struct project_set *set)
+{
+	struct project *p = tb_project(set, "net");
+	struct service *web, *db, *edge;
+
+	tb_network(p, "front", NULL, false);
+	tb_network(p, "back", NULL, true);
+	tb_network(p, "spare", NULL, false);
+	tb_network(p, "proxy", "traefik-public", false);
+	web = tb_service(p, "web", "web:1");
+	tb_join(web, "front", "www");
+	tb_join(web, "back", NULL);
+	db = tb_service(p, "db", "db:1");
+	tb_join(db, "back", NULL);
+	edge = tb_service(p, "edge", "edge:1");
+	tb_join(edge, NETWORK_DEFAULT, NULL);
+	tb_join(edge, "proxy", NULL);
+	return p;
+}
+
+/* The host as a pass leaves net: its networks, each container on them. */
+static void converge_netted(struct fixture *f, bool back_internal)
+{
+	static const char *const on[][2] = {
+		{ "web", "net-net_back net-net_front" },
+		{ "db", "net-net_back" },
+		{ "edge", "net-net_default" },
+	};
+	const struct project *p = find_p(f, "net");
+	size_t i;
+
+	tb_obs_net(&f->obs, "net", "default", false);
+	tb_obs_net(&f->obs, "net", "front", false);
+	tb_obs_net(&f->obs, "net", "back", back_internal);
+	for (i = 0; i < ARRAY_SIZE(on); i++) {
+		const struct service *s = project_find_service(p, on[i][0]);
+		struct obs_container *c;
+
+		observed_add_image(&f->obs, s->image);
+		c = tb_obs_container(&f->obs, "net", s->name, s->spec_hash,
+				     s->spec_fields, "running", 0);
+		tb_set(&c->networks, on[i][1]);
+	}
+	observed_sort(&f->obs);
+}
+
+static void test_networks(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct buf b = BUF_INIT;
+	struct service *web;
+	char *hash;
+
+	memset(&f, 0, sizeof(f));
+	netted(&f.set);
+	recompute(&f);
+	f.opts.prune = true;
+	f.opts.known = &f.known;
+	f.now = NOW;
+
+	/* each network a service joins, once; an External one never */
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "net apply\n"
+	       "  create-network cara-net Missing\n"
+	       "  create-network cara-net_front Missing\n"
+	       "  create-network cara-net_back Missing\n"
+	       "  pull-image web:1 Missing\n"
+	       "  pull-image db:1 Missing\n"
+	       "  pull-image edge:1 Missing\n"
+	       "  create-container net-web Missing\n"
+	       "  create-container net-db Missing\n"
+	       "  create-container net-edge Missing\n",
+	       "the networks joined are made, not spare, not the External one");
+	ok(p.nactions > 2 && p.actions[2].net && p.actions[2].net->internal,
+	   "the create of back carries its settings (internal)");
+	plan_release(&p);
+
+	converge_netted(&f, true);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "net converged\n", "converged on several networks");
+	plan_release(&p);
+
+	/* disconnected from one of its networks by hand: connected again */
+	tb_set(&tb_obs_find(&f.obs, "net", "web")->networks, "net-net_front");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "net apply\n"
+	       "  connect-container net-web NetworkDisconnected\n",
+	       "disconnected from back: one connect");
+	ok(p.nactions == 1 && p.actions[0].network &&
+	   !strcmp(p.actions[0].network, "cara-net_back"),
+	   "the connect names the network: %s",
+	   p.nactions ? p.actions[0].network : "none");
+	plan_release(&p);
+	observed_release(&f.obs);
+
+	/* the network's internal setting changed: made again, with the
+	 * containers on it, the others left alone */
+	converge_netted(&f, false);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "net apply\n"
+	       "  remove-container net-db SpecChanged\n"
+	       "  remove-container net-web SpecChanged\n"
+	       "  remove-network cara-net_back SpecChanged\n"
+	       "  create-network cara-net_back Missing\n"
+	       "  create-container net-web Missing\n"
+	       "  create-container net-db Missing\n",
+	       "internal changed: back and what is on it made again");
+	plan_release(&p);
+	observed_release(&f.obs);
+
+	/* web leaves front: recreated, and front removed after it */
+	converge_netted(&f, true);
+	web = find_s(&f, "net", "web");
+	hash = xstrdup(web->spec_hash);
+	free(web->nets[0].name);
+	strvec_release(&web->nets[0].aliases);
+	web->nets[0] = web->nets[1];
+	web->nnets = 1;
+	recompute(&f);
+	ok(strcmp(hash, web->spec_hash) != 0, "the networks joined are in the hash");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "net apply\n"
+	       "  recreate-container net-web SpecChanged [network]\n"
+	       "  remove-network cara-net_front NetworkUnused\n",
+	       "a network no service joins goes, after its last container");
+	plan_release(&p);
+	free(hash);
+
+	/* an alias on one network changes the hash */
+	hash = xstrdup(web->spec_hash);
+	strvec_push(&web->nets[0].aliases, "api");
+	recompute(&f);
+	ok(strcmp(hash, web->spec_hash) != 0, "an alias on a network is in the hash");
+	free(hash);
+
+	/* teardown: cara's networks go, the External one is not cara's */
+	find_p(&f, "net")->has_expire = true;
+	find_p(&f, "net")->expire_at = NOW;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-network cara-net_back Expired") &&
+	   strstr(buf_cstr(&b), "remove-network cara-net_front Expired") &&
+	   !strstr(buf_cstr(&b), "traefik"), "teardown removes cara's networks "
+	   "only: %s", buf_cstr(&b));
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* another project's network of a name this one needs: left alone */
+	memset(&f, 0, sizeof(f));
+	netted(&f.set);
+	recompute(&f);
+	f.opts.known = &f.known;
+	f.now = NOW;
+	tb_set(&tb_obs_net(&f.obs, "other", "x", false)->name, "cara-net_front");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(p.nprojects && p.projects[0].verdict == VERDICT_REFUSED &&
+	   strstr(p.projects[0].message, "cara-net_front"),
+	   "a made network's name taken by another project: refused (%s)",
+	   p.nprojects && p.projects[0].message ? p.projects[0].message : "");
+	plan_release(&p);
+	fixture_release(&f);
+	buf_release(&b);
+}
+
 
 static void test_cases(void)
 {
@@ -1711,5 +1886,6 @@ int main(void)
 	test_purity();
 	test_long_chain();
 	test_build_images();
+	test_networks();
 	return tap_done();
 }

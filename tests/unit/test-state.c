@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 7
-#define SCHEMA_NOW_S "7"
+#define SCHEMA_NOW 8
+#define SCHEMA_NOW_S "8"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -164,6 +164,7 @@ static void test_ownership_upgrade(void)
 		    " ALTER TABLE observed_containers DROP COLUMN owner;"
 		    " ALTER TABLE observed_containers DROP COLUMN networks;"
 		    " ALTER TABLE observed_networks DROP COLUMN owner;"
+		    " ALTER TABLE observed_networks DROP COLUMN internal;"
 		    " ALTER TABLE observed_volumes DROP COLUMN owner;"
 		    " PRAGMA user_version = 1") == 0, "aged to schema 1");
 	ok(state_open(&st, dir) == 0, "schema 1 migrates");
@@ -202,6 +203,7 @@ static void test_images_upgrade(void)
 		    " ALTER TABLE observed_containers DROP COLUMN problem;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
 		    " ALTER TABLE observed_images DROP COLUMN image_id;"
+		    " ALTER TABLE observed_networks DROP COLUMN internal;"
 		    " PRAGMA user_version = 4") == 0, "aged to schema 4");
 	ok(state_open(&st, dir) == 0, "schema 4 migrates");
 	is_int(raw_int(dir, "PRAGMA user_version"), SCHEMA_NOW, "to the current schema");
@@ -425,6 +427,7 @@ static struct observed sample_observed(int variant)
 	c->health = HEALTH_HEALTHY;
 	c->created = -5;
 	tb_obs_network(&o, "shop");
+	tb_obs_net(&o, "shop", "back", true);
 	tb_obs_volume(&o, "shop", "data", "Managed");
 	tb_obs_volume(&o, "shop", "tmp", "Ephemeral");
 	observed_add_image_id(&o, "postgres:16", "sha256:pg16");
@@ -469,11 +472,14 @@ static void test_observed(void)
 		check_same_container(&out.containers[0], &in.containers[0], "container 0");
 		check_same_container(&out.containers[1], &in.containers[1], "container 1");
 	}
-	is_int(out.nnetworks, 1, "one network");
-	if (out.nnetworks == 1) {
+	is_int(out.nnetworks, 2, "two networks");
+	if (out.nnetworks == 2) {
 		is_str(out.networks[0].id, "net-shop", "network id");
 		is_str(out.networks[0].name, "cara-shop", "network name");
 		is_str(out.networks[0].project, "shop", "network project");
+		is_int(out.networks[0].internal, -1, "not known whether internal: -1");
+		is_str(out.networks[1].name, "cara-shop_back", "second network name");
+		is_int(out.networks[1].internal, 1, "internal round-trips");
 	}
 	is_int(out.nvolumes, 2, "two volumes");
 	if (out.nvolumes == 2) {
