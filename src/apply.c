@@ -606,6 +606,56 @@ static int external_volume_check(struct backend *b, const struct service *s,
 	return rc < 0 ? -1 : 0;
 }
 
+/* An External network must be there: cara never makes one. */
+static int external_network_check(struct backend *b, const struct service *s,
+				  const char *name, struct apply_result *r)
+{
+	int rc = b->ops->network_exists(b, name);
+
+	if (rc == ERR_NOTFOUND)
+		fail(r, REASON_NETWORK_MISSING, "service '%s': external network '%s' "
+		     "does not exist (cara never creates an External network: "
+		     "docker network create %s)", s->name, name, name);
+	else if (rc < 0)
+		fail(r, REASON_RECONCILE_ERROR, "service '%s': %s", s->name,
+		     error_last());
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * The External volumes and networks s needs are there: asked before its
+ * old container is removed, so that a missing one leaves it running.
+ */
+static int externals_present(struct backend *b, const struct project *p,
+			     const struct service *s, struct apply_result *r)
+{
+	const struct strvec *al;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->nmounts && rc == 0; i++) {
+		const struct volume *v = project_find_volume(p, s->mounts[i].name);
+		char *n;
+
+		if (!v || v->type != VOLUME_EXTERNAL)
+			continue;
+		n = volume_docker_name(p->name, v);
+		rc = external_volume_check(b, s, n, r);
+		free(n);
+	}
+	for (i = 0; i < network_joins(s) && rc == 0; i++) {
+		const char *key = network_join(s, i, &al);
+		char *n;
+
+		if (!network_is_external(p, key))
+			continue;
+		n = network_docker_name(p, key);
+		rc = external_network_check(b, s, n, r);
+		free(n);
+	}
+	return rc;
+}
+
 /* The aliases s has on the network whose Docker name is dname. */
 static const struct strvec *join_aliases(const struct project *p,
 					 const struct service *s, const char *dname)
@@ -761,9 +811,15 @@ static int make_container(struct backend *b, const struct project *p,
 	cs.memory_bytes = s->memory_bytes;
 	cs.nano_cpus = s->nano_cpus;
 	for (i = 0; i < nnets; i++) {
-		net_names[i] = network_docker_name(p, network_join(s, i,
-								   &nets[i].aliases));
+		const char *key = network_join(s, i, &nets[i].aliases);
+
+		net_names[i] = network_docker_name(p, key);
 		nets[i].name = net_names[i];
+		/* observe() lists cara's networks only: ask, so that a missing
+		 * one is named before anything is made */
+		if (network_is_external(p, key) &&
+		    external_network_check(b, s, net_names[i], r) < 0)
+			goto out;
 	}
 	cs.nets = nets;
 	cs.nnets = nnets;
@@ -1363,7 +1419,8 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				"%s again", a->object, a->network);
 			break;
 		case ACTION_RECREATE_CONTAINER:
-			if (remove_container(b, pp->name, a->object, r) < 0 ||
+			if (externals_present(b, a->proj, a->svc, r) < 0 ||
+			    remove_container(b, pp->name, a->object, r) < 0 ||
 			    create_container(b, a->proj, a->svc, st, o, r) < 0 ||
 			    start_service(b, a->proj, a->svc, st, o, r) < 0)
 				return;

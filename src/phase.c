@@ -31,6 +31,7 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_OWNED_ELSEWHERE] = "OwnedElsewhere",
 	[REASON_RECONCILE_ERROR] = "ReconcileError",
 	[REASON_VOLUME_MISSING] = "VolumeMissing",
+	[REASON_NETWORK_MISSING] = "NetworkMissing",
 	[REASON_BUILD_FAILED] = "BuildFailed",
 	[REASON_INGRESS_FAILED] = "IngressFailed",
 	[REASON_TASKS_NOT_RUNNING] = "TasksNotRunning",

@@ -44,6 +44,7 @@ enum reason {
 	REASON_OWNED_ELSEWHERE,
 	REASON_RECONCILE_ERROR,
 	REASON_VOLUME_MISSING,     /* Failed: an External volume is not there */
+	REASON_NETWORK_MISSING,    /* Failed: an External network is not there */
 	REASON_BUILD_FAILED,       /* Failed: an image of a build did not build */
 	REASON_INGRESS_FAILED,     /* the ingress proxy: not run, or refused
 				    * the new routes (it serves the old ones) */

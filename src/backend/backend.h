@@ -204,6 +204,8 @@ struct backend_ops {
 	/* 0 when a volume of that name is there (anyone's), ERR_NOTFOUND
 	 * when not: for External volumes, which observe() does not list. */
 	int (*volume_exists)(struct backend *b, const char *name);
+	/* the same for External networks */
+	int (*network_exists)(struct backend *b, const char *name);
 	/* registry_auth: the credentials header value, or NULL. */
 	/* The digest the registry has for ref now ("sha256:...", the
 	 * caller's), without pulling; a bounded wait. */

@@ -57,7 +57,9 @@ int docker_volume_create(struct docker *d, const char *name,
 			 const char *project, const char *type, const char *owner);
 int docker_volume_remove(struct docker *d, const char *name);
 /* 0 present (whoever made it), ERR_NOTFOUND missing, -1 error. */
-int docker_volume_inspect(struct docker *d, const char *name);
+/* 0 when the volume or network (kind) of that name is there, ERR_NOTFOUND
+ * when not. */
+int docker_object_inspect(struct docker *d, const char *kind, const char *name);
 
 /* For tests only. */
 /* 0 present, ERR_NOTFOUND missing, -1 error. */

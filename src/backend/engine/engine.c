@@ -109,7 +109,12 @@ static int e_volume_remove(struct backend *b, const char *name)
 
 static int e_volume_exists(struct backend *b, const char *name)
 {
-	return docker_volume_inspect(D(b), name);
+	return docker_object_inspect(D(b), "volume", name);
+}
+
+static int e_network_exists(struct backend *b, const char *name)
+{
+	return docker_object_inspect(D(b), "network", name);
 }
 
 static int e_image_digest(struct backend *b, const char *ref,
@@ -220,6 +225,7 @@ const struct backend_ops backend_engine = {
 	.volume_ensure = e_volume_ensure,
 	.volume_remove = e_volume_remove,
 	.volume_exists = e_volume_exists,
+	.network_exists = e_network_exists,
 	.image_digest = e_image_digest,
 	.image_pull = e_image_pull,
 	.image_build = e_image_build,

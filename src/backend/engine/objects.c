@@ -218,15 +218,17 @@ int docker_volume_remove(struct docker *d, const char *name)
 	return engine_remove_object(d, "volume", name, NULL);
 }
 
-int docker_volume_inspect(struct docker *d, const char *name)
+int docker_object_inspect(struct docker *d, const char *kind, const char *name)
 {
-	char *what = xasprintf("inspect volume '%s'", name);
-	char *path = engine_obj_path("volumes", name, NULL);
+	char *what = xasprintf("inspect %s '%s'", kind, name);
+	char *coll = xasprintf("%ss", kind);
+	char *path = engine_obj_path(coll, name, NULL);
 	long code;
 	int rc;
 
 	rc = engine_simple(d, "GET", path, NULL, what, &code);
 	free(path);
+	free(coll);
 	free(what);
 	return rc;
 }

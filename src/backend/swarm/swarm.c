@@ -455,7 +455,12 @@ static int s_volume_remove(struct backend *b, const char *name)
 
 static int s_volume_exists(struct backend *b, const char *name)
 {
-	return docker_volume_inspect(D(b), name);
+	return docker_object_inspect(D(b), "volume", name);
+}
+
+static int s_network_exists(struct backend *b, const char *name)
+{
+	return docker_object_inspect(D(b), "network", name);
 }
 
 static int s_image_pull(struct backend *b, const char *ref, const char *registry_auth,
@@ -958,6 +963,7 @@ const struct backend_ops backend_swarm = {
 	.volume_ensure = s_volume_ensure,
 	.volume_remove = s_volume_remove,
 	.volume_exists = s_volume_exists,
+	.network_exists = s_network_exists,
 	.image_digest = NULL,
 	.image_pull = s_image_pull,
 	.images = NULL,
