@@ -490,9 +490,64 @@ out:
 	strvec_release(&seen);
 }
 
+/*
+ * A compose file another includes is part of that project.  When a file
+ * cannot be read, what it includes is not known: the files the last
+ * complete read found included are held (invalid: neither applied as
+ * projects of their own nor pruned) until it can, so that a broken
+ * includer does not make them projects for a while.  A complete read
+ * records what it found.
+ */
+#define META_INCLUDED "compose-included"
+
+static int hold_included(struct pass *p)
+{
+	struct project_set *set = &p->desired;
+	struct buf b = BUF_INIT;
+	char *last = NULL, *line, *next;
+	size_t i;
+	int rc = 0;
+
+	if (!set->incomplete) {
+		for (i = 0; i < set->included.n; i++)
+			buf_printf(&b, "%s\n", set->included.v[i]);
+		if (state_meta_get(p->st, META_INCLUDED, &last) < 0 ||
+		    ((last || b.len) && strcmp(last ? last : "", buf_cstr(&b))))
+			rc = state_meta_set(p->st, META_INCLUDED, buf_cstr(&b));
+		goto out;
+	}
+	if (state_meta_get(p->st, META_INCLUDED, &last) < 0 || !last)
+		goto out;
+	for (line = last; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (next > line && next[-1] == '\n')
+			next[-1] = '\0';
+		for (i = 0; i < set->n; i++) {
+			struct project *pr = &set->v[i];
+
+			if (!pr->valid || !pr->file || strcmp(pr->file, line))
+				continue;
+			pr->valid = false;
+			/* (the source's findings are reported already) */
+			log_msg(LOG_WARN, pr->name, "%s was included by another "
+				"compose file when the source was last read whole; "
+				"with a file that cannot be read now, it is left as "
+				"it is", pr->file);
+		}
+	}
+out:
+	free(last);
+	buf_release(&b);
+	return rc;
+}
+
 int pass_plan(struct pass *p, bool gc_only, bool prune)
 {
 	struct plan_options po;
+
+	if (p->st && p->source_ok && !p->single_file && hold_included(p) < 0)
+		return -1;
 
 	/* --purge-volumes also reaches the Managed volumes that projects torn
 	 * down earlier left behind, as their teardown kept them */

@@ -109,4 +109,30 @@ test_expect_success 'removing the compose file prunes the project' '
 	expect_state $P-web missing && expect_state $P-other missing
 '
 
+test_expect_success 'an included compose file stays part of its includer while the includer cannot be read' '
+	I="$UNIQ-inc" D="$UNIQ-db" &&
+	mkdir -p mi/$I mi/$D &&
+	cat >mi/$I/compose.yaml <<-EOT &&
+	include:
+	  - ../$D/compose.yaml
+	services:
+	  web: {image: $CARA_TEST_IMAGE, command: ["sh", "-c", "$TRAP_SLEEP"], stop_grace_period: 1s}
+	EOT
+	cat >mi/$D/compose.yaml <<-EOT &&
+	services:
+	  db: {image: $CARA_TEST_IMAGE, command: ["sh", "-c", "$TRAP_SLEEP"], stop_grace_period: 1s}
+	EOT
+	$CARA sync --path mi 2>err || { cat err; false; } &&
+	expect_state $I-web running && expect_state $I-db running &&
+	echo "services: [" >>mi/$I/compose.yaml &&
+	expect_exit 1 $CARA sync --path mi >out 2>err &&
+	expect_contains err "$D/compose.yaml was included by another compose file" &&
+	! docker inspect $D-db >/dev/null 2>&1 &&
+	expect_state $I-web running && expect_state $I-db running &&
+	sed -i "\$d" mi/$I/compose.yaml &&
+	$CARA sync --path mi 2>err || { cat err; false; } &&
+	expect_contains err " 0 created, 0 recreated, 0 started, 0 removed, 0 failed" &&
+	expect_state $I-web running && expect_state $I-db running
+'
+
 test_done
