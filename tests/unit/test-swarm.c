@@ -63,6 +63,22 @@ static void test_service_json(void)
 	   "updates one task at a time, start-first, rolled back on failure");
 	ok(has(j, "\"EndpointSpec\":{\"Mode\":\"vip\""), "endpoint mode vip by default");
 	free(j);
+	{
+		struct strvec al = STRVEC_INIT;
+		struct workload_net two[2] = { { "cara-shop_front", NULL },
+					       { "proxy-net", &al } };
+
+		strvec_push(&al, "shop");
+		s.nets = two;
+		s.nnets = 2;
+		j = swarm_service_json(&s, NULL);
+		ok(has(j, "\"Networks\":[{\"Target\":\"cara-shop_front\",\"Aliases\":"
+		       "[\"web\"]},{\"Target\":\"proxy-net\",\"Aliases\":[\"web\",\"shop\"]}]"),
+		   "each network joined, with the name and its aliases there");
+		free(j);
+		strvec_release(&al);
+		base_spec(&s, labels);
+	}
 
 	strvec_push(&cmd, "serve");
 	strvec_push(&ep, "/bin/app");
