@@ -588,34 +588,22 @@ static char *secret_bind_source(const struct apply_options *o,
 }
 
 /*
- * An External volume must be there before a container mounts it: the
- * Engine would create a missing one empty (and unlabelled) in silence.
+ * An External volume or network must be there before a container uses
+ * it: the Engine would create a missing volume empty (and unlabelled) in
+ * silence, and cara never makes either.
  */
-static int external_volume_check(struct backend *b, const struct service *s,
-				 const char *name, struct apply_result *r)
+static int external_check(struct backend *b, const struct service *s,
+			  bool network, const char *name, struct apply_result *r)
 {
-	int rc = b->ops->volume_exists(b, name);
+	const char *kind = network ? "network" : "volume";
+	int rc = network ? b->ops->network_exists(b, name) :
+			   b->ops->volume_exists(b, name);
 
 	if (rc == ERR_NOTFOUND)
-		fail(r, REASON_VOLUME_MISSING, "service '%s': external volume '%s' "
-		     "does not exist (cara never creates an External volume: "
-		     "docker volume create %s)", s->name, name, name);
-	else if (rc < 0)
-		fail(r, REASON_RECONCILE_ERROR, "service '%s': %s", s->name,
-		     error_last());
-	return rc < 0 ? -1 : 0;
-}
-
-/* An External network must be there: cara never makes one. */
-static int external_network_check(struct backend *b, const struct service *s,
-				  const char *name, struct apply_result *r)
-{
-	int rc = b->ops->network_exists(b, name);
-
-	if (rc == ERR_NOTFOUND)
-		fail(r, REASON_NETWORK_MISSING, "service '%s': external network '%s' "
-		     "does not exist (cara never creates an External network: "
-		     "docker network create %s)", s->name, name, name);
+		fail(r, network ? REASON_NETWORK_MISSING : REASON_VOLUME_MISSING,
+		     "service '%s': external %s '%s' does not exist (cara never "
+		     "creates an External %s: docker %s create %s)", s->name, kind,
+		     name, kind, kind, name);
 	else if (rc < 0)
 		fail(r, REASON_RECONCILE_ERROR, "service '%s': %s", s->name,
 		     error_last());
@@ -640,7 +628,7 @@ static int externals_present(struct backend *b, const struct project *p,
 		if (!v || v->type != VOLUME_EXTERNAL)
 			continue;
 		n = volume_docker_name(p->name, v);
-		rc = external_volume_check(b, s, n, r);
+		rc = external_check(b, s, false, n, r);
 		free(n);
 	}
 	for (i = 0; i < network_joins(s) && rc == 0; i++) {
@@ -650,7 +638,7 @@ static int externals_present(struct backend *b, const struct project *p,
 		if (!network_is_external(p, key))
 			continue;
 		n = network_docker_name(p, key);
-		rc = external_network_check(b, s, n, r);
+		rc = external_check(b, s, true, n, r);
 		free(n);
 	}
 	return rc;
@@ -725,7 +713,7 @@ static int make_container(struct backend *b, const struct project *p,
 			 * missing one is named, not created empty by the Engine */
 			mounts[i].type = "volume";
 			vol_names[i] = volume_docker_name(p->name, v);
-			if (external_volume_check(b, s, vol_names[i], r) < 0)
+			if (external_check(b, s, false, vol_names[i], r) < 0)
 				goto out;
 		} else {
 			mounts[i].type = "volume";
@@ -818,7 +806,7 @@ static int make_container(struct backend *b, const struct project *p,
 		/* observe() lists cara's networks only: ask, so that a missing
 		 * one is named before anything is made */
 		if (network_is_external(p, key) &&
-		    external_network_check(b, s, net_names[i], r) < 0)
+		    external_check(b, s, true, net_names[i], r) < 0)
 			goto out;
 	}
 	cs.nets = nets;

@@ -2205,6 +2205,24 @@ static void deps_check_profiles(struct pctx *c, struct reader *r,
 /* ---- the top level ---- */
 
 /*
+ * The real name of an external volume or network (what: which) whose key
+ * is k: name:, else the key, as compose does; checked (caller frees).
+ */
+static char *external_name(struct pctx *c, const struct ynode *k,
+			   const struct ynode *name, const struct ynode *ext,
+			   const char *what, const char *(*check)(const char *))
+{
+	size_t o = path_key(c, name ? "name" : "external");
+	char *n = name ? get_str(c, name) : xstrdup(k->str);
+	const char *why;
+
+	if (n && (why = check(n)))
+		perr(c, name ? name : ext, "external %s '%.64s': %s", what, n, why);
+	path_pop(c, o);
+	return n;
+}
+
+/*
  * A top-level volume: cara's own (Managed), or with external: true a
  * Docker volume made outside cara, mounted by its real name (name:, else
  * the key, as compose does) and never created or removed.
@@ -2271,13 +2289,8 @@ static void f_top_volume(struct pctx *c, const struct ynode *k,
 		perr(c, driver, "an external volume has no driver (it exists already)");
 		path_pop(c, o);
 	}
-	o = path_key(c, name ? "name" : "external");
-	vol->external_name = name ? get_str(c, name) : xstrdup(k->str);
-	if (vol->external_name &&
-	    (why = volume_check_external_name(vol->external_name)))
-		perr(c, name ? name : ext, "external volume '%.64s': %s",
-		     vol->external_name, why);
-	path_pop(c, o);
+	vol->external_name = external_name(c, k, name, ext, "volume",
+					   volume_check_external_name);
 }
 
 /* Each pair of mapping v as (key, value), with the path; key must be a
@@ -2391,13 +2404,8 @@ static void f_top_network(struct pctx *c, const struct ynode *k,
 		     "(it exists already)");
 		path_pop(c, o);
 	}
-	o = path_key(c, name ? "name" : "external");
-	nw->external_name = name ? get_str(c, name) : xstrdup(k->str);
-	if (nw->external_name &&
-	    (why = network_check_external_name(nw->external_name)))
-		perr(c, name ? name : ext, "external network '%.64s': %s",
-		     nw->external_name, why);
-	path_pop(c, o);
+	nw->external_name = external_name(c, k, name, ext, "network",
+					  network_check_external_name);
 }
 
 static void f_top_networks(struct pctx *c, const struct ynode *v, void *obj)

@@ -495,10 +495,32 @@ static const struct volume *t_volume(const struct t *t, const char *name)
 	return t->set.n ? project_find_volume(&t->set.v[0], name) : NULL;
 }
 
+struct bad_case { const char *yaml, *want; };
+
+/* Each top-level `section` entry of bad is refused, saying want, and its
+ * project is invalid. */
+static void refused_each(const char *section, const struct bad_case *bad, size_t n)
+{
+	struct t t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct buf y = BUF_INIT;
+
+		buf_printf(&y, "services:\n  s: {image: busybox}\n%s:\n%s", section,
+			   bad[i].yaml);
+		t_one(&t, buf_cstr(&y));
+		expect(&t, bad[i].want, "refused: %s", bad[i].want);
+		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+		t_free(&t);
+		buf_release(&y);
+	}
+}
+
 /* external: true mounts a volume made outside cara by its real name. */
 static void test_external_volumes(void)
 {
-	static const struct { const char *yaml, *want; } bad[] = {
+	static const struct bad_case bad[] = {
 		{ "  v: {external: true, name: cara-other-data}\n",
 		  "volumes.v.name: external volume 'cara-other-data': names starting "
 		  "with 'cara-' are the volumes cara makes" },
@@ -514,7 +536,6 @@ static void test_external_volumes(void)
 	const struct volume *v;
 	const struct service *s;
 	struct t t;
-	size_t i;
 
 	t_one(&t, "services:\n  s: {image: busybox, volumes: [\"v:/v\", \"wv:/w:ro\"]}\n"
 		  "volumes:\n  v: {external: true, name: shared-data}\n"
@@ -534,23 +555,13 @@ static void test_external_volumes(void)
 	v = t_volume(&t, "v");
 	ok(v && !volume_is_docker(v), "not a volume cara makes");
 	t_free(&t);
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct buf y = BUF_INIT;
-
-		buf_printf(&y, "services:\n  s: {image: busybox}\nvolumes:\n%s",
-			   bad[i].yaml);
-		t_one(&t, buf_cstr(&y));
-		expect(&t, bad[i].want, "refused: %s", bad[i].want);
-		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
-		t_free(&t);
-		buf_release(&y);
-	}
+	refused_each("volumes", bad, ARRAY_SIZE(bad));
 }
 
 /* Networks: the default one, the project's own, External ones. */
 static void test_networks(void)
 {
-	static const struct { const char *yaml, *want; } bad[] = {
+	static const struct bad_case bad[] = {
 		{ "  n: {name: shared}\n", "networks.n.name: not supported by cara: "
 		  "the name of a network cara makes" },
 		{ "  n: {driver: host}\n", "networks.n.driver: not supported by "
@@ -573,7 +584,6 @@ static void test_networks(void)
 	const struct network *n;
 	const struct project *p;
 	struct t t;
-	size_t i;
 
 	t_one(&t, "services:\n"
 		  "  web:\n    image: busybox\n"
@@ -639,17 +649,7 @@ static void test_networks(void)
 	expect(&t, "networks.front.ipv4_address: not supported by cara",
 	       "a fixed address: refused");
 	t_free(&t);
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct buf y = BUF_INIT;
-
-		buf_printf(&y, "services:\n  s: {image: busybox}\nnetworks:\n%s",
-			   bad[i].yaml);
-		t_one(&t, buf_cstr(&y));
-		expect(&t, bad[i].want, "refused: %s", bad[i].want);
-		ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
-		t_free(&t);
-		buf_release(&y);
-	}
+	refused_each("networks", bad, ARRAY_SIZE(bad));
 }
 
 static void test_top_level(void)
