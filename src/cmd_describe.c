@@ -63,6 +63,32 @@ out:
 	ops->close(b);
 }
 
+/* On a Swarm, the node each Managed volume is pinned to (only when the
+ * project has pins: nothing on the Engine). */
+static void describe_pins(struct buf *out, struct state *st, const char *name)
+{
+	struct strvec pins = STRVEC_INIT;
+	size_t i, nl = strlen(name), shown = 0;
+
+	if (state_volume_pins(st, &pins) < 0) {
+		buf_printf(out, "Volume pins:\n  (cannot list: %s)\n", error_last());
+		goto out;
+	}
+	for (i = 0; i < pins.n; i++) {
+		const char *vol = pins.v[i] + nl + 1, *id, *host;
+
+		if (strncmp(pins.v[i], name, nl) || pins.v[i][nl] != '\t' ||
+		    !(id = strchr(vol, '\t')) || !(host = strchr(id + 1, '\t')))
+			continue;
+		if (!shown++)
+			buf_puts(out, "Volume pins:\n");
+		buf_printf(out, "  %.*s  node %s (%.*s)\n", (int)(id - vol), vol, host + 1,
+			   (int)(host - id - 1), id + 1);
+	}
+out:
+	strvec_release(&pins);
+}
+
 static int cmd_describe_exec(struct config *cfg, int argc, char **argv)
 {
 	struct state *st = NULL;
@@ -107,6 +133,7 @@ static int cmd_describe_exec(struct config *cfg, int argc, char **argv)
 		buf_printf(&out, "Expires:    %s\n", t);
 	}
 	describe_objects(&out, cfg, name);
+	describe_pins(&out, st, name);
 	{
 		struct routes r = ROUTES_INIT;
 		struct strvec served = STRVEC_INIT;

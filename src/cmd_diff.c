@@ -43,7 +43,8 @@ static int cmd_diff_exec(struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	pass_report_diags(&p);
-	if (pass_open_state(&p, "diff", false) < 0 || pass_observe(&p) < 0) {
+	if (pass_open_state(&p, "diff", false) < 0 || pass_observe(&p) < 0 ||
+	    pass_pin_volumes(&p, false) < 0) {
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		pass_finish(&p, "error", NULL);
 		goto out;

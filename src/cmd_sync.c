@@ -471,6 +471,11 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		pass_finish(&p, "error", NULL);
 		goto out;
 	}
+	if (!gc_only && pass_pin_volumes(&p, !cfg->dry_run) < 0) {
+		log_msg(LOG_ERROR, NULL, "%s", error_last());
+		pass_finish(&p, "error", NULL);
+		goto out;
+	}
 	if (!gc_only)
 		pass_check_images(&p, !cfg->dry_run);
 	if (pass_plan(&p, gc_only, cfg->prune) < 0) {

@@ -152,6 +152,11 @@ static const struct opt opts[] = {
 	  S(swarm_endpoint_mode), "vip", 0, 0, MASK_NONE,
 	  "with --backend swarm, a service's endpoint mode unless it sets "
 	  "endpointMode: vip or dnsrr", OPTS_ENGINE },
+	{ "swarm-shared-volume-drivers", "CARA_SWARM_SHARED_VOLUME_DRIVERS",
+	  "swarmSharedVolumeDrivers", S(swarm_shared_volume_drivers), NULL, 0, 0,
+	  MASK_NONE, "with --backend swarm, the volume drivers whose data every "
+	  "node sees (DRIVER,...): a Managed volume of one is not pinned to a node",
+	  OPTS_ENGINE },
 	{ "registry-auth-file", "CARA_REGISTRY_AUTH_FILE", "registryAuthFile",
 	  S(registry_auth_file), NULL, 0, 0, MASK_NONE,
 	  "registry credentials for pulls, in config.json format (default: "
@@ -700,6 +705,11 @@ void config_interpolate_allow(const struct config *cfg, struct strvec *out)
 void config_compose_profiles(const struct config *cfg, struct strvec *out)
 {
 	split_list(cfg->compose_profiles, ", \t", out);
+}
+
+void config_swarm_shared_drivers(const struct config *cfg, struct strvec *out)
+{
+	split_list(cfg->swarm_shared_volume_drivers, ", \t", out);
 }
 
 void config_adopt(const struct config *cfg, struct strvec *out)

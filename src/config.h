@@ -36,6 +36,7 @@ struct config {
 	long docker_timeout_s;
 	char *backend;                  /* "engine" or "swarm" (backend.h) */
 	char *swarm_endpoint_mode;      /* a service's default: vip or dnsrr */
+	char *swarm_shared_volume_drivers; /* ','-separated: volumes not pinned */
 	/* behaviour */
 	bool dry_run, allow_mass_prune, purge_volumes, prune;
 	long mass_prune_percent;
@@ -101,6 +102,8 @@ void config_hostpath_roots(const struct config *cfg, struct strvec *out);
 /* Split interpolate_allow into a vector (empty: no allowlist). */
 void config_interpolate_allow(const struct config *cfg, struct strvec *out);
 void config_compose_profiles(const struct config *cfg, struct strvec *out);
+/* --swarm-shared-volume-drivers as a list. */
+void config_swarm_shared_drivers(const struct config *cfg, struct strvec *out);
 /* Split adopt (--adopt P[,P...]) into a vector. */
 void config_adopt(const struct config *cfg, struct strvec *out);
 

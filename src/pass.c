@@ -17,6 +17,7 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "pin.h"
 #include "spec.h"
 
 void pass_init(struct pass *p, struct config *cfg, int64_t now)
@@ -54,29 +55,11 @@ bool pass_placed_here(const struct pass *p, const struct project *pr)
 	return placement_decide(&pr->placement, &p->host, NULL) == PLACEMENT_HERE;
 }
 
-/* Does one of s's constraints keep it on one node? */
-static bool pinned(const struct service *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->constraints.n; i++) {
-		const char *c = s->constraints.v[i];
-
-		while (*c == ' ')
-			c++;
-		if ((!strncmp(c, "node.hostname", 13) || !strncmp(c, "node.id", 7)) &&
-		    strstr(c, "=="))
-			return true;
-	}
-	return false;
-}
-
 /*
  * What a cluster needs of a project (file, line and field named; the
  * project invalid): a volume of the host cara runs on (HostPath, File) is
- * not on the nodes; a Managed volume is local to the node that made it, so
- * its service must stay there (placement node.hostname== or node.id==),
- * or its data would be left behind by a rescheduled task.
+ * not on the nodes (a Managed volume is pinned to a node instead:
+ * pass_pin_volumes).
  */
 static void cluster_check(struct pass *p, struct project *pr)
 {
@@ -122,10 +105,6 @@ static void cluster_check(struct pass *p, struct project *pr)
 			if (v->type == VOLUME_HOSTPATH || v->type == VOLUME_FILE)
 				why = "is a file of the host cara runs on, not of the "
 				      "Swarm's nodes: not supported with --backend swarm";
-			else if (v->type == VOLUME_MANAGED && !pinned(s))
-				why = "is local to the node that holds it: with --backend "
-				      "swarm the service needs a placement constraint "
-				      "node.hostname==NAME or node.id==ID";
 			if (!why)
 				continue;
 			path = xasprintf("spec.services[%zu].volumeMounts[%zu].name", k, m);
@@ -539,6 +518,164 @@ static int hold_included(struct pass *p)
 out:
 	free(last);
 	buf_release(&b);
+	return rc;
+}
+
+/* ---- Managed volumes pinned to a node of a cluster (pin.h) ---- */
+
+static bool is_project(const struct project *pr, void *arg)
+{
+	return pr == arg;
+}
+
+/* The pin of (project, volume) among pins ("project\tvolume\tid\thost"):
+ * its node id and host name, copied; false when there is none. */
+static bool pin_find(const struct strvec *pins, const char *project,
+		     const char *volume, char **id, char **host)
+{
+	size_t i, lp = strlen(project), lv = strlen(volume);
+
+	for (i = 0; i < pins->n; i++) {
+		const char *r = pins->v[i], *t;
+
+		if (strncmp(r, project, lp) || r[lp] != '\t' ||
+		    strncmp(r + lp + 1, volume, lv) || r[lp + 1 + lv] != '\t')
+			continue;
+		r += lp + lv + 2;
+		t = strchr(r, '\t');
+		*id = t ? xstrndup(r, (size_t)(t - r)) : xstrdup(r);
+		*host = xstrdup(t ? t + 1 : "");
+		return true;
+	}
+	return false;
+}
+
+/* The node ids of pins, one entry a pin (what pin_choose counts). */
+static void pin_nodes(const struct strvec *pins, struct strvec *out)
+{
+	size_t i;
+
+	for (i = 0; i < pins->n; i++) {
+		const char *a = strchr(pins->v[i], '\t');
+		const char *b = a ? strchr(a + 1, '\t') : NULL;
+		const char *c = b ? strchr(b + 1, '\t') : NULL;
+
+		if (b)
+			strvec_push_nodup(out, c ? xstrndup(b + 1, (size_t)(c - b - 1)) :
+					  xstrdup(b + 1));
+	}
+}
+
+/*
+ * Volume v of project pr: its pin, made now when it has none (a node
+ * chosen by pin_choose, recorded when record), and the constraint added
+ * to every service that mounts it.  1 when a constraint was added, 0 when
+ * no service mounts it, -1 when no node can hold it (pr made invalid) or
+ * the state or the backend failed.
+ */
+static int pin_volume(struct pass *p, struct project *pr, const struct volume *v,
+		      struct strvec *pins, struct backend_node **nodes, size_t *nnodes,
+		      bool record)
+{
+	const struct strvec **cons = xcalloc(pr->nservices + 1, sizeof(*cons));
+	struct strvec counts = STRVEC_INIT;
+	char *id = NULL, *host = NULL, *why = NULL, *c = NULL, *row;
+	size_t k, m, ncons = 0;
+	long at;
+	int rc = -1;
+
+	for (k = 0; k < pr->nservices; k++)
+		for (m = 0; m < pr->services[k].nmounts; m++)
+			if (!strcmp(pr->services[k].mounts[m].name, v->name)) {
+				cons[ncons++] = &pr->services[k].constraints;
+				break;
+			}
+	if (!ncons) {
+		rc = 0;
+		goto out;
+	}
+	if (!pin_find(pins, pr->name, v->name, &id, &host)) {
+		if (!*nodes && p->ops->nodes(p->backend, nodes, nnodes) < 0)
+			goto out;
+		pin_nodes(pins, &counts);
+		if ((at = pin_choose(*nodes, *nnodes, cons, ncons, &counts, &why)) < 0) {
+			log_msg(LOG_ERROR, pr->name, "%s: Managed volume '%s' cannot be "
+				"placed: %s", pr->file, v->name, why);
+			row = xasprintf("spec.volumes[%zu]", (size_t)(v - pr->volumes));
+			diags_add(&p->diags, DIAG_ERROR, pr->file, v->pos.line, v->pos.col,
+				  row, "Managed volume '%s' cannot be placed: %s",
+				  v->name, why);
+			free(row);
+			pr->valid = false;
+			goto out;
+		}
+		id = xstrdup((*nodes)[at].id);
+		host = xstrdup((*nodes)[at].hostname);
+		if (record && p->st &&
+		    state_volume_pin(p->st, pr->name, v->name, id, host, p->now) < 0) {
+			pass_state_error(p, pr->name);
+			goto out;
+		}
+		log_msg(LOG_INFO, pr->name, "volume '%s' %s to node %s (%s): ready, "
+			"active, fitting its services' constraints, the fewest pins, "
+			"then the first by name", v->name, record ? "pinned" :
+			"would be pinned", host, id);
+		row = xasprintf("%s\t%s\t%s\t%s", pr->name, v->name, id, host);
+		strvec_push_nodup(pins, row);
+	}
+	c = pin_constraint(id);
+	for (k = 0; k < ncons; k++)
+		if (!strvec_has(cons[k], c))
+			strvec_push((struct strvec *)cons[k], c);
+	rc = 1;
+out:
+	free(cons);
+	strvec_release(&counts);
+	free(id);
+	free(host);
+	free(why);
+	free(c);
+	return rc;
+}
+
+int pass_pin_volumes(struct pass *p, bool record)
+{
+	struct strvec pins = STRVEC_INIT, shared = STRVEC_INIT;
+	struct backend_node *nodes = NULL;
+	size_t i, j, nnodes = 0;
+	int rc = 0;
+
+	if (!p->ops->caps->cluster || !p->ops->nodes || !p->backend)
+		return 0;
+	if (p->st && state_volume_pins(p->st, &pins) < 0) {
+		pass_state_error(p, NULL);
+		return -1;
+	}
+	config_swarm_shared_drivers(p->cfg, &shared);
+	for (i = 0; i < p->desired.n && rc == 0; i++) {
+		struct project *pr = &p->desired.v[i];
+		bool changed = false;
+		int r;
+
+		if (!pr->valid || !pass_placed_here(p, pr))
+			continue;
+		for (j = 0; j < pr->nvolumes && pr->valid; j++) {
+			if (!pin_wanted(&pr->volumes[j], &shared))
+				continue;
+			r = pin_volume(p, pr, &pr->volumes[j], &pins, &nodes, &nnodes,
+				       record);
+			if (r < 0 && pr->valid)
+				rc = -1;    /* the state or the backend */
+			changed |= r > 0;
+		}
+		if (changed && pr->valid)
+			/* the constraint is part of each service's spec */
+			spec_compute_where(&p->desired, p->cfg->secrets_dir, &p->diags,
+					   is_project, pr);
+	}
+	backend_nodes_free(nodes, nnodes);
+	strvec_release(&pins);
+	strvec_release(&shared);
 	return rc;
 }
 

@@ -73,6 +73,15 @@ int pass_observe_after(struct pass *p);
  * warning.  record: remember when each tag was checked (not for diff).
  */
 void pass_check_images(struct pass *p, bool record);
+/*
+ * On a cluster: every Managed volume of the valid projects placed here
+ * held to its node (pin.h): the pin the state has, or one chosen now and,
+ * with record, recorded (not for diff or --dry-run); the services that
+ * mount it constrained to node.id==ID and their specs hashed again.  A
+ * volume no node can hold makes its project invalid.  After
+ * pass_observe, before pass_plan.
+ */
+int pass_pin_volumes(struct pass *p, bool record);
 int pass_plan(struct pass *p, bool gc_only, bool prune);
 /* Is project pr placed on this host (placement_decide with --node and
  * --node-labels)? */

@@ -172,6 +172,14 @@ static const char *const migrations[] = {
 	/* 8: whether each observed network is internal (it cannot change on
 	 * a network: one that must is made again) */
 	"ALTER TABLE observed_networks ADD COLUMN internal INTEGER;",
+	/* 9: on a cluster, the node each Managed volume of a project is
+	 * pinned to (pin.h): this state's, as every row here is; kept until
+	 * the operator drops it (cara state unpin) */
+	"CREATE TABLE volume_pins ("
+	"  project TEXT NOT NULL, volume TEXT NOT NULL, node_id TEXT NOT NULL,"
+	"  hostname TEXT NOT NULL, time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project, volume)"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -1225,6 +1233,37 @@ int state_volume_types(struct state *st, struct strvec *out)
 {
 	return column_list(st, out, "cannot list the volume types",
 			   "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "");
+}
+
+int state_volume_pins(struct state *st, struct strvec *out)
+{
+	return column_list(st, out, "cannot list the volume pins",
+			   "SELECT project || char(9) || volume || char(9) || node_id ||"
+			   " char(9) || hostname FROM volume_pins ORDER BY 1", "");
+}
+
+int state_volume_pin(struct state *st, const char *project, const char *volume,
+		     const char *node_id, const char *hostname, int64_t now)
+{
+	return run(st, "cannot record a volume pin",
+		   "INSERT INTO volume_pins(project, volume, node_id, hostname, time)"
+		   " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(project, volume) DO UPDATE"
+		   " SET node_id = ?3, hostname = ?4, time = ?5",
+		   "ssssl", project, volume, node_id, hostname, now);
+}
+
+int state_volume_unpin(struct state *st, const char *project, const char *volume)
+{
+	if (run(st, "cannot drop a volume pin",
+		"DELETE FROM volume_pins WHERE project = ?1 AND volume = ?2",
+		"ss", project, volume) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		error_set("state: volume '%s' of project '%s' is not pinned", volume,
+			  project);
+		return ERR_NOTFOUND;
+	}
+	return 0;
 }
 
 int state_image_checked(struct state *st, const char *ref, int64_t *out)

@@ -108,6 +108,15 @@ int state_volume_type(struct state *st, const char *name, const char *project,
 		      const char *type);
 int state_volume_types(struct state *st, struct strvec *out);
 /*
+ * On a cluster, the node each Managed volume is pinned to (pin.h): every
+ * pin as "project\tvolume\tnode_id\thostname", sorted; one recorded; one
+ * dropped (ERR_NOTFOUND when there is none).
+ */
+int state_volume_pins(struct state *st, struct strvec *out);
+int state_volume_pin(struct state *st, const char *project, const char *volume,
+		     const char *node_id, const char *hostname, int64_t now);
+int state_volume_unpin(struct state *st, const char *project, const char *volume);
+/*
  * When the tag ref was last checked against its registry (--image-check):
  * *out 0 if never; and a check made now, with the digest it found.
  */

@@ -31,3 +31,19 @@ void workload_info_release(struct workload_info *w)
 	free(w->address);
 	memset(w, 0, sizeof(*w));
 }
+
+void backend_nodes_free(struct backend_node *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].hostname);
+		free(v[i].role);
+		free(v[i].os);
+		free(v[i].arch);
+		strvec_release(&v[i].labels);
+		strvec_release(&v[i].engine_labels);
+	}
+	free(v);
+}

@@ -153,6 +153,21 @@ struct watch_entry {
 	unsigned long seq;         /* events applied to the entry; 0: none yet */
 };
 
+/* One node of a cluster (caps.cluster), as placing a volume needs it
+ * (all owned; backend_nodes_free). */
+struct backend_node {
+	char *id;
+	char *hostname;
+	char *role;                /* "manager", "worker" */
+	char *os, *arch;           /* Description.Platform */
+	bool ready;                /* Status.State ready */
+	bool active;               /* Spec.Availability active (not drain, pause) */
+	struct strvec labels;      /* node labels, "KEY=VALUE" */
+	struct strvec engine_labels;
+};
+
+void backend_nodes_free(struct backend_node *v, size_t n);
+
 struct backend_options {
 	const char *host;          /* where the backend listens; NULL: its default */
 	long timeout_ms;           /* per request; 0: the backend's default */
@@ -238,6 +253,9 @@ struct backend_ops {
 	 * timeout_ms, or an error. */
 	int (*workload_wait_exit)(struct backend *b, const char *name,
 				  long timeout_ms, int *out_exit);
+	/* A cluster's nodes, in one call (*out the caller's:
+	 * backend_nodes_free); NULL: no nodes to choose between. */
+	int (*nodes)(struct backend *b, struct backend_node **out, size_t *n);
 
 	/*
 	 * The pass's watcher of what happens to cara's workloads (events.h

@@ -50,12 +50,9 @@ spec:
       volumeMounts: [{name: cache, mountPath: /c}, {name: data, mountPath: /d}]
 EOT
 
-test_expect_success 'a Managed volume on a Swarm needs its service pinned to a node' '
-	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
-	expect_contains err "q.yaml:9:52: spec.services[0].volumeMounts[1].name: Managed volume '"'"'data'"'"' is local to the node that holds it" &&
-	expect_not_contains err "cache" &&
-	sed -i "s/      volumeMounts/      placement: {constraints: [node.hostname==node1]}\n      volumeMounts/" v/q.yaml &&
-	CARA_BACKEND=swarm $CARA validate v 2>err
+test_expect_success 'a Managed volume on a Swarm needs no constraint of the manifest: a pass pins it' '
+	CARA_BACKEND=swarm $CARA validate v 2>err &&
+	expect_not_contains err "data"
 '
 
 mkdir -p h
@@ -373,5 +370,92 @@ test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running
 	node_restart 3 &&
 	retry 90 phase_is "$G" "Running"
 '
+
+V="$UNIQ-vol"
+# vols NAME [VALUE]: db and backup share the Managed volume data (db on a
+# worker), db has an Ephemeral one too
+vols() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  volumes: [{name: data, type: Managed}, {name: cache, type: Ephemeral}]
+  services:
+    - name: db
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      env: [{name: V, value: "${2:-one}"}]
+      placement: {constraints: ["node.role==worker"]}
+      volumeMounts: [{name: data, mountPath: /d}, {name: cache, mountPath: /c}]
+    - name: backup
+      image: $CARA_TEST_IMAGE
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+      volumeMounts: [{name: data, mountPath: /d, readOnly: true}]
+EOT
+}
+pin_of() {
+	sqlite3 "$CARA_STATE_DIR/state.db" \
+		"SELECT hostname FROM volume_pins WHERE project = '$1' AND volume = '$2'"
+}
+node_id() { node_docker 1 node inspect -f '{{.ID}}' "$1"; }
+# the node of the running task of service $1
+task_node() {
+	node_docker 1 service ps --filter desired-state=running \
+		--format '{{.Node}} {{.CurrentState}}' "$1" | awk '$2 == "Running" { print $1; exit }'
+}
+constraints() { svc "$1" "{{json .Spec.TaskTemplate.Placement.Constraints}}"; }
+
+test_expect_success 'a Managed volume is pinned to a node, in state and describe; both its services run there' '
+	vols "$V" > m/v.yaml &&
+	expect_exit 2 env CARA_SWARM_SHARED_VOLUME_DRIVERS=nfs,local $CARA sync --dry-run --path m >out 2>err &&
+	expect_not_contains err "pinned" &&
+	expect_exit 2 $CARA sync --dry-run --path m >out 2>err &&
+	expect_contains err "volume '"'"'data'"'"' would be pinned to node node2" &&
+	expect_not_contains err "volume '"'"'cache'"'"'" &&
+	[ -z "$(pin_of $V data)" ] &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "volume '"'"'data'"'"' pinned to node node2" &&
+	[ "$(pin_of $V data)" = node2 ] && [ -z "$(pin_of $V cache)" ] &&
+	id2=$(node_id node2) &&
+	[ "$(constraints $V-db)" = "[\"node.role==worker\",\"node.id==$id2\"]" ] &&
+	[ "$(constraints $V-backup)" = "[\"node.id==$id2\"]" ] &&
+	[ "$(task_node $V-db)" = node2 ] && [ "$(task_node $V-backup)" = node2 ] &&
+	$CARA describe "$V" >out &&
+	expect_contains out "Volume pins:" && expect_contains out "  data  node node2 ($id2)"
+'
+
+test_expect_success 'a second pass keeps the pin; what the volume holds survives an update, on the same node' '
+	c=$(task_on $V-db 2) && [ -n "$c" ] &&
+	node_docker 2 exec "$c" sh -c "echo row1 > /d/rows" &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed" &&
+	expect_not_contains err "pinned" &&
+	vols "$V" two > m/v.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $V-db "{{index .Spec.TaskTemplate.ContainerSpec.Env 0}}")" = V=two ] &&
+	[ "$(task_node $V-db)" = node2 ] && [ "$(pin_of $V data)" = node2 ] &&
+	c2=$(task_on $V-db 2) && [ -n "$c2" ] && [ "$c2" != "$c" ] &&
+	[ "$(node_docker 2 exec "$c2" cat /d/rows)" = row1 ]
+'
+
+test_expect_success 'the pinned node lost: Degraded naming it and the volume; unpinned, the volume moves' '
+	node_kill 2 &&
+	retry 90 phase_is "$V" "Degraded +TasksNotRunning" &&
+	$CARA describe "$V" >out && cat out &&
+	expect_contains out "node node2 is down, and volume '"'"'data'"'"' of the service is pinned there" &&
+	[ "$(pin_of $V data)" = node2 ] &&
+	$CARA state unpin "$V" data 2>err &&
+	expect_exit 1 $CARA state unpin "$V" data 2>err &&
+	expect_contains err "volume '"'"'data'"'"' of project '"'"'$V'"'"' is not pinned" &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "volume '"'"'data'"'"' pinned to node node3" &&
+	[ "$(pin_of $V data)" = node3 ] &&
+	[ "$(task_node $V-db)" = node3 ] && [ "$(task_node $V-backup)" = node3 ] &&
+	$CARA status >out && grep -E "^$V +Running" out
+'
+node_restart 2
 
 test_done

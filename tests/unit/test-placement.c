@@ -2,12 +2,14 @@
  * test-placement.c - the placement decision, table-driven: a project's
  * placement (none, node, nodeSelector, both) against a host's --node and
  * --node-labels, and what it says when the answer is "elsewhere"; then
- * --node-labels parsing and the name and label rules.
+ * --node-labels parsing and the name and label rules; then the node a
+ * Managed volume is pinned to on a Swarm (pin.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pin.h"
 #include "placement.h"
 #include "tap.h"
 
@@ -161,10 +163,98 @@ static void test_checks(void)
 	   "63 and empty accepted");
 }
 
+static void node_set(struct backend_node *n, const char *id, const char *host,
+		     const char *role, bool ready, bool active, const char *labels)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = xstrdup(id);
+	n->hostname = xstrdup(host);
+	n->role = xstrdup(role);
+	n->os = xstrdup("linux");
+	n->arch = xstrdup("x86_64");
+	n->ready = ready;
+	n->active = active;
+	if (labels)
+		strvec_push(&n->labels, labels);
+	strvec_push(&n->engine_labels, "disk=ssd");
+}
+
+static void test_pins(void)
+{
+	struct backend_node *n = xcalloc(4, sizeof(*n));
+	struct strvec c1 = STRVEC_INIT, c2 = STRVEC_INIT, pinned = STRVEC_INIT;
+	const struct strvec *cons[2] = { &c1, &c2 };
+	char *why = NULL, *c;
+	struct volume v;
+
+	node_set(&n[0], "idb", "node-b", "worker", true, true, "zone=a");
+	node_set(&n[1], "ida", "node-a", "manager", true, true, NULL);
+	node_set(&n[2], "idc", "node-c", "worker", false, true, "zone=b");
+	node_set(&n[3], "idd", "node-d", "worker", true, false, "zone=b");
+
+	ok(pin_node_matches(&n[0], "node.role==worker"), "role matches");
+	ok(pin_node_matches(&n[0], "node.role == WORKER"), "spaces, any case");
+	ok(!pin_node_matches(&n[1], "node.role==worker"), "a manager is not a worker");
+	ok(pin_node_matches(&n[1], "node.role!=worker"), "!=");
+	ok(pin_node_matches(&n[0], "node.labels.zone==a"), "a node label");
+	ok(!pin_node_matches(&n[1], "node.labels.zone==a"), "a label it lacks is ''");
+	ok(pin_node_matches(&n[1], "node.labels.zone!=a"), "so != holds");
+	ok(!pin_node_matches(&n[0], "node.labels.zon==a"), "a label name is exact");
+	ok(pin_node_matches(&n[0], "engine.labels.disk==ssd"), "an engine label");
+	ok(pin_node_matches(&n[0], "node.hostname==node-b") &&
+	   pin_node_matches(&n[0], "node.id==idb") &&
+	   !pin_node_matches(&n[0], "node.id==id"), "host name and id, in full");
+	ok(pin_node_matches(&n[0], "node.platform.os==linux"), "platform");
+
+	is_int(pin_choose(n, 4, cons, 2, &pinned, &why), 1,
+	       "no constraints: the first ready, active node by name");
+	ok(why == NULL, "no why");
+	strvec_push(&pinned, "ida");
+	is_int(pin_choose(n, 4, cons, 2, &pinned, &why), 0,
+	       "the one holding fewer pins goes first");
+	strvec_push(&pinned, "idb");
+	is_int(pin_choose(n, 4, cons, 2, &pinned, &why), 1, "a tie again: by name");
+	strvec_push(&c1, "node.role==worker");
+	is_int(pin_choose(n, 4, cons, 2, &pinned, &why), 0,
+	       "a service's constraint is honoured (down and drained nodes are not "
+	       "candidates)");
+	strvec_push(&c2, "node.labels.zone==b");
+	is_int(pin_choose(n, 4, cons, 2, &pinned, &why), -1,
+	       "every service's: none fits both");
+	ok(why && !strcmp(why, "none of the 2 ready, active nodes satisfies the "
+			  "placement constraints of the services that mount it"),
+	   "why: %s", why ? why : "(null)");
+	free(why);
+	n[0].ready = n[1].ready = false;
+	is_int(pin_choose(n, 4, cons, 0, &pinned, &why), -1, "no node ready");
+	ok(why && !strcmp(why, "no node of the Swarm is ready and active"),
+	   "why: %s", why ? why : "(null)");
+	free(why);
+
+	memset(&v, 0, sizeof(v));
+	v.type = VOLUME_MANAGED;
+	ok(pin_wanted(&v, NULL), "a Managed volume is pinned");
+	strvec_release(&c1);
+	strvec_push(&c1, "nfs");
+	ok(pin_wanted(&v, &c1), "its driver (local) is not among the shared ones");
+	strvec_push(&c1, "local");
+	ok(!pin_wanted(&v, &c1), "now it is: not pinned");
+	v.type = VOLUME_EPHEMERAL;
+	ok(!pin_wanted(&v, NULL), "an Ephemeral volume is not pinned");
+	c = pin_constraint("abc");
+	is_str(c, "node.id==abc", "the constraint");
+	free(c);
+	backend_nodes_free(n, 4);
+	strvec_release(&c1);
+	strvec_release(&c2);
+	strvec_release(&pinned);
+}
+
 int main(void)
 {
 	test_decide();
 	test_parse_labels();
 	test_checks();
+	test_pins();
 	return tap_done();
 }

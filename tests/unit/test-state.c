@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 8
-#define SCHEMA_NOW_S "8"
+#define SCHEMA_NOW 9
+#define SCHEMA_NOW_S "9"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -156,6 +156,7 @@ static void test_ownership_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
+		    " DROP TABLE volume_pins;"
 		    " DROP TABLE image_checks; DROP TABLE ingress_routes;"
 		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
 		    " ALTER TABLE observed_containers DROP COLUMN problem;"
@@ -199,6 +200,7 @@ static void test_images_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE image_checks; DROP TABLE ingress_routes;"
+		    " DROP TABLE volume_pins;"
 		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
 		    " ALTER TABLE observed_containers DROP COLUMN problem;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
@@ -835,6 +837,39 @@ static void test_backup_restore(void)
 	free(nope);
 }
 
+/* A Managed volume's node on a cluster: recorded once, kept, dropped. */
+static void test_volume_pins(void)
+{
+	char *dir = path("pins");
+	struct state *st = NULL;
+	struct strvec v = STRVEC_INIT;
+
+	ok(state_open(&st, dir) == 0, "pins: open");
+	is_int(state_volume_pins(st, &v), 0, "no pins");
+	is_int(v.n, 0, "none yet");
+	is_int(state_volume_pin(st, "shop", "data", "id2", "node2", 10), 0, "pin shop/data");
+	is_int(state_volume_pin(st, "blog", "db", "id3", "node3", 11), 0, "pin blog/db");
+	is_int(state_volume_pin(st, "shop", "logs", "id2", "node2", 12), 0, "pin shop/logs");
+	strvec_release(&v);
+	is_int(state_volume_pins(st, &v), 0, "list");
+	is_int(v.n, 3, "three pins");
+	if (v.n == 3) {
+		is_str(v.v[0], "blog\tdb\tid3\tnode3", "sorted, project first");
+		is_str(v.v[1], "shop\tdata\tid2\tnode2", "with node id and host name");
+	}
+	is_int(state_volume_unpin(st, "shop", "data"), 0, "unpin");
+	is_int(state_volume_unpin(st, "shop", "data"), ERR_NOTFOUND, "twice: not pinned");
+	ok(has(error_last(), "volume 'data' of project 'shop' is not pinned"),
+	   "says so: %s", error_last());
+	is_int(state_volume_unpin(st, "shop", "nothing"), ERR_NOTFOUND, "never pinned");
+	strvec_release(&v);
+	is_int(state_volume_pins(st, &v), 0, "list again");
+	is_int(v.n, 2, "the others stay");
+	strvec_release(&v);
+	state_close(st);
+	free(dir);
+}
+
 static void test_not_a_database(void)
 {
 	char *dir = path("notdb"), *db = path("notdb/state.db");
@@ -875,6 +910,7 @@ int main(void)
 	test_verbatim();
 	test_backup_restore();
 	test_not_a_database();
+	test_volume_pins();
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	ok(!exists(tmp), "temporary directory removed");
 	return tap_done();

@@ -259,6 +259,76 @@ static char *network_ids(const json_t *svc)
 	return buf_detach(&b);
 }
 
+/*
+ * A service held to one node by a node.id==ID constraint (cara's pin of a
+ * Managed volume, or the manifest's own) cannot run elsewhere: once its
+ * tasks do not run and that node is down, drained or gone, that is the
+ * problem, naming the node and the volumes the service keeps there.
+ * Writes nothing when the service is not pinned or its node is fine.
+ */
+static void pinned_problem(char *out, size_t cap, const char *service, const json_t *svc,
+			   const json_t *nodes)
+{
+	const json_t *tt = json_object_get(json_object_get(svc, "Spec"), "TaskTemplate");
+	const json_t *cons = json_object_get(json_object_get(tt, "Placement"), "Constraints");
+	const json_t *mounts = json_object_get(json_object_get(tt, "ContainerSpec"), "Mounts");
+	const char *project = jpath_str(svc, "Spec", "Labels", LABEL_PROJECT);
+	const char *id = NULL, *host = NULL, *why = NULL;
+	char *prefix = name_volume(project ? project : "", "");
+	struct buf vols = BUF_INIT;
+	size_t i, np = strlen(prefix);
+
+	for (i = 0; i < json_array_size(cons) && !id; i++) {
+		const char *c = json_string_value(json_array_get(cons, i));
+		const char *op = c ? strstr(c, "==") : NULL;
+
+		while (c && *c == ' ')
+			c++;
+		if (op && !strncmp(c, "node.id", 7) && (c[7] == ' ' || c + 7 == op))
+			for (id = op + 2; *id == ' '; id++)
+				;
+	}
+	if (!id || !*id)
+		goto out;
+	why = "is no longer in the Swarm";
+	for (i = 0; i < json_array_size(nodes); i++) {
+		const json_t *n = json_array_get(nodes, i);
+		const char *st = jpath_str(n, "Status", "State", NULL);
+		const char *av = jpath_str(n, "Spec", "Availability", NULL);
+
+		if (!jget_str(n, "ID") || strcmp(jget_str(n, "ID"), id))
+			continue;
+		host = jpath_str(n, "Description", "Hostname", NULL);
+		why = st && strcmp(st, "ready") ? "is down" :
+		      av && !strcmp(av, "drain") ? "is drained" : NULL;
+	}
+	if (!why)
+		goto out;
+	for (i = 0; i < json_array_size(mounts); i++) {
+		const json_t *m = json_array_get(mounts, i);
+		const char *src = jget_str(m, "Source");
+
+		if (!src || !jget_str(m, "Type") || strcmp(jget_str(m, "Type"), "volume"))
+			continue;
+		if (!strncmp(src, prefix, np) && src[np])
+			src += np;
+		buf_printf(&vols, "%s'%s'", vols.len ? ", " : "", src);
+	}
+	if (vols.len)
+		snprintf(out, cap, "service '%s': node %s %s, and volume%s %s of the "
+			 "service %s pinned there (node.id==%s): the service waits for "
+			 "it", service, host && *host ? host : id, why,
+			 strchr(buf_cstr(&vols), ',') ? "s" : "", buf_cstr(&vols),
+			 strchr(buf_cstr(&vols), ',') ? "are" : "is", id);
+	else
+		snprintf(out, cap, "service '%s': node %s %s, and the service is "
+			 "pinned there (node.id==%s)", service, host && *host ? host : id,
+			 why, id);
+out:
+	buf_release(&vols);
+	free(prefix);
+}
+
 static void add_service(struct observed *o, const json_t *svc, const json_t *tasks,
 			const json_t *nodes)
 {
@@ -276,6 +346,8 @@ static void add_service(struct observed *o, const json_t *svc, const json_t *tas
 	t = tasks_of(svc, tasks, nodes, &n);
 	swarm_tasks_verdict(&vd, &v, t, n);
 	free(t);
+	if (vd.problem[0])
+		pinned_problem(vd.problem, sizeof(vd.problem), v.name, svc, nodes);
 	c->id = jdup(svc, "ID");
 	c->name = jdup(spec, "Name");
 	c->project = jdup(labels, LABEL_PROJECT);
@@ -921,6 +993,61 @@ static int s_wait_exit(struct backend *b, const char *name, long timeout_ms,
 	}
 }
 
+static void labels_into(struct strvec *out, const json_t *labels)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)labels, k, v)
+		if (json_is_string(v))
+			strvec_push_nodup(out, xasprintf("%s=%s", k, json_string_value(v)));
+}
+
+static char *str_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+/* The Swarm's nodes: one request. */
+static int s_nodes(struct backend *b, struct backend_node **out, size_t *out_n)
+{
+	struct backend_node *v;
+	json_t *a = NULL;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*out_n = 0;
+	if (get_list(D(b), "/nodes", NULL, "list nodes", &a) < 0)
+		return -1;
+	v = xcalloc(json_array_size(a) + 1, sizeof(*v));
+	for (i = 0; i < json_array_size(a); i++) {
+		const json_t *j = json_array_get(a, i);
+		const json_t *spec = json_object_get(j, "Spec");
+		const json_t *desc = json_object_get(j, "Description");
+		const char *st = jpath_str(j, "Status", "State", NULL);
+		const char *av = jget_str(spec, "Availability");
+		struct backend_node *x;
+
+		if (!jget_str(j, "ID"))
+			continue;
+		x = &v[n++];
+		x->id = jdup(j, "ID");
+		x->hostname = str_or_empty(jpath_str(desc, "Hostname", NULL, NULL));
+		x->role = str_or_empty(jget_str(spec, "Role"));
+		x->os = str_or_empty(jpath_str(desc, "Platform", "OS", NULL));
+		x->arch = str_or_empty(jpath_str(desc, "Platform", "Architecture", NULL));
+		x->ready = st && !strcmp(st, "ready");
+		x->active = av && !strcmp(av, "active");
+		labels_into(&x->labels, json_object_get(spec, "Labels"));
+		labels_into(&x->engine_labels,
+			    json_object_get(json_object_get(desc, "Engine"), "Labels"));
+	}
+	json_decref(a);
+	*out = v;
+	*out_n = n;
+	return 0;
+}
+
 /* No watcher: apply polls (workload_state) instead. */
 static int s_watch_start(struct backend_watch **out, const struct backend_options *o,
 			 int64_t since_s)
@@ -976,6 +1103,7 @@ const struct backend_ops backend_swarm = {
 	.workload_state = s_state,
 	.workload_inspect = s_inspect,
 	.workload_wait_exit = s_wait_exit,
+	.nodes = s_nodes,
 	.watch_start = s_watch_start,
 	.watch_stop = s_watch_stop,
 	.watch_ready = s_watch_ready,
