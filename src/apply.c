@@ -838,6 +838,7 @@ static int make_container(struct backend *b, const struct project *p,
 	cs.job = s->restart == RESTART_NO;
 	cs.endpoint_mode = s->endpoint_mode;
 	cs.constraints = &s->constraints;
+	cs.preferences = &s->preferences;
 	cs.update = s->update.set ? &s->update : NULL;
 	cs.rollback = s->rollback.set ? &s->rollback : NULL;
 	if (update) {

@@ -327,6 +327,22 @@ static void write_policy(struct buf *out, int level, const char *k,
 		kv_str(out, level + 1, "failureAction", u->failure_action);
 }
 
+/* placement.preferences: "- spread: node.labels.zone", in order */
+static void write_preferences(struct buf *out, int level, const struct strvec *p)
+{
+	size_t i;
+
+	key(out, level, "preferences");
+	buf_putc(out, '\n');
+	for (i = 0; i < p->n; i++) {
+		item(out, level);
+		yaml_out_scalar(out, "spread");
+		buf_puts(out, ": ");
+		value(out, p->v[i]);
+		buf_putc(out, '\n');
+	}
+}
+
 /* What only a cluster backend honours (input/cluster.c). */
 static void write_cluster(struct buf *out, int level, const struct service *s)
 {
@@ -335,10 +351,13 @@ static void write_cluster(struct buf *out, int level, const struct service *s)
 	if (s->global)
 		kv_str(out, level, "mode", "Global");
 	kv_str(out, level, "endpointMode", s->endpoint_mode);
-	if (s->constraints.n) {
+	if (s->constraints.n || s->preferences.n) {
 		key(out, level, "placement");
 		buf_putc(out, '\n');
-		list(out, level + 1, "constraints", &s->constraints, false);
+		if (s->constraints.n)
+			list(out, level + 1, "constraints", &s->constraints, false);
+		if (s->preferences.n)
+			write_preferences(out, level + 1, &s->preferences);
 	}
 	write_policy(out, level, "updateConfig", &s->update);
 	write_policy(out, level, "rollbackConfig", &s->rollback);

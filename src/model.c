@@ -225,6 +225,7 @@ void service_release(struct service *s)
 	kvlist_release(&s->log_opts);
 	free(s->endpoint_mode);
 	strvec_release(&s->constraints);
+	strvec_release(&s->preferences);
 	build_free(s->build);
 	free(s->spec_hash);
 	free(s->spec_fields);

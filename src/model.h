@@ -215,6 +215,8 @@ struct service {
 	bool global;               /* mode: Global, one task a node */
 	char *endpoint_mode;       /* "vip", "dnsrr"; NULL: the host's default */
 	struct strvec constraints; /* placement.constraints: "node.role==worker" */
+	struct strvec preferences; /* placement.preferences spread descriptors, in
+				    * order: "node.labels.zone" */
 	struct update_policy update, rollback;
 	struct pos pos;
 	/* Filled by spec_compute() (spec.h), NULL before: */

@@ -538,6 +538,11 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 	if (s->global)
 		put_str(&g[G_REPLICAS], "global");
 	put_set(&g[G_PLACEMENT], &s->constraints);
+	if (s->preferences.n) {
+		/* in order: Swarm spreads by the first, then within by the next */
+		put_str(&g[G_PLACEMENT], "spread");
+		put_argv(&g[G_PLACEMENT], true, &s->preferences);
+	}
 	if (s->endpoint_mode)
 		put_str(&g[G_ENDPOINT_MODE], s->endpoint_mode);
 	put_policy(&g[G_UPDATE], "update", &s->update);

@@ -113,6 +113,7 @@ struct workload_spec {
 	bool job;                        /* runs to completion once a spec */
 	const char *endpoint_mode;       /* "vip", "dnsrr"; NULL: vip */
 	const struct strvec *constraints;
+	const struct strvec *preferences;  /* spread descriptors, in order */
 	const struct update_policy *update, *rollback;   /* NULL: defaults */
 };
 

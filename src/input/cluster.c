@@ -1,8 +1,8 @@
 /*
  * input/cluster.c - the service fields that only a cluster backend
  * (--backend swarm) honours, both readers share: replicas, mode (one task
- * a node), endpoint mode, placement constraints and the update and
- * rollback policies; obj is a struct service.
+ * a node), endpoint mode, placement constraints and preferences, and
+ * the update and rollback policies; obj is a struct service.
  *
  * Invariant: on a backend that runs one container a service (the Engine)
  * a field that would ask for more than that (replicas other than 1, mode
@@ -158,8 +158,91 @@ out:
 	strvec_release(&tmp);
 }
 
+/*
+ * What Swarm may spread a service's tasks by: a node label, an engine
+ * label or a node attribute.  NULL when d is one, else why not (static).
+ */
+static const char *check_spread(const char *d)
+{
+	static const char *const attrs[] = {
+		"node.id", "node.hostname", "node.role", "node.platform.os",
+		"node.platform.arch",
+	};
+	const char *name = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++)
+		if (!strcmp(d, attrs[i]))
+			return NULL;
+	if (!strncmp(d, "node.labels.", 12))
+		name = d + 12;
+	else if (!strncmp(d, "engine.labels.", 14))
+		name = d + 14;
+	if (name && *name) {
+		for (i = 0; name[i]; i++)
+			if (iscntrl((unsigned char)name[i]) || name[i] == ' ' ||
+			    name[i] == '=')
+				return "the label name has a space, '=' or a control "
+				       "character";
+		return NULL;
+	}
+	return "spread by node.labels.NAME, engine.labels.NAME, node.id, "
+	       "node.hostname, node.role, node.platform.os or node.platform.arch";
+}
+
+static void f_spread(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct strvec *out = obj;
+	char *t = get_str(c, v);
+	const char *why;
+
+	if (!t)
+		return;
+	if ((why = check_spread(t)))
+		perr(c, v, "invalid spread descriptor '%.64s': %s", t, why);
+	else
+		strvec_push(out, t);
+	free(t);
+}
+
+/* a preference is a spread: Swarm has no other kind */
+static const struct field preference_fields[] = {
+	FN("spread", f_spread, true),
+	END
+};
+
+/* placement.preferences: [{spread: node.labels.zone}, ...], in order */
+static void read_preferences(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	struct strvec tmp = STRVEC_INIT;
+	size_t i, o;
+
+	if (v->type != Y_SEQ) {
+		perr(c, v, "must be a list, not %s", ynode_type_name(v));
+		return;
+	}
+	if (v->n && !cluster(c)) {
+		perr(c, v, "placement preferences %s", CLUSTER_HINT);
+		return;
+	}
+	if (v->n + s->preferences.n > MAX_CONSTRAINTS) {
+		perr(c, v, "more than %d placement preferences", MAX_CONSTRAINTS);
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		o = path_index(c, i);
+		walk_map(c, v->kid[i], preference_fields, &tmp);
+		path_pop(c, o);
+	}
+	for (i = 0; i < tmp.n; i++)
+		strvec_push(&s->preferences, tmp.v[i]);
+	strvec_release(&tmp);
+}
+
 static const struct field placement_fields[] = {
 	FN("constraints", read_constraints, false),
+	FN("preferences", read_preferences, false),
 	END
 };
 

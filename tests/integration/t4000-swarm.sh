@@ -21,20 +21,35 @@ spec:
       replicas: 3
       mode: Replicated
       endpointMode: dnsrr
-      placement: {constraints: ["node.role==worker", "node.lables.x==1"]}
+      placement: {constraints: ["node.role==worker", "node.lables.x==1"],
+                  preferences: [{spread: node.labels.zone}, {spread: rack}]}
+EOT
+mkdir -p v/c
+cat > v/c/compose.yaml <<EOT
+name: $UNIQ-c
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    deploy:
+      placement:
+        preferences: [{spread: node.labels.rack}]
 EOT
 
 test_expect_success 'the engine backend refuses what only a cluster does, naming file, line and field' '
 	expect_exit 1 $CARA validate v 2>err &&
 	expect_contains err "p.yaml:8:17: spec.services[0].replicas: replicas: 3 needs --backend swarm" &&
-	expect_contains err "spec.services[0].placement.constraints: placement constraints needs --backend swarm"
+	expect_contains err "spec.services[0].placement.constraints: placement constraints needs --backend swarm" &&
+	expect_contains err "spec.services[0].placement.preferences: placement preferences needs --backend swarm" &&
+	expect_contains err "compose.yaml:7:22: services.app.deploy.placement.preferences: placement preferences needs --backend swarm"
 '
 
 test_expect_success 'the swarm backend takes them, and checks each constraint' '
 	expect_exit 1 env CARA_BACKEND=swarm $CARA validate v 2>err &&
 	expect_not_contains err "needs --backend swarm" &&
 	expect_contains err "constraints[1]: invalid placement constraint '"'"'node.lables.x==1'"'"': the attribute must be" &&
-	sed -i "s/, \"node.lables.x==1\"//" v/p.yaml &&
+	expect_contains err "p.yaml:12:70: spec.services[0].placement.preferences[1].spread: invalid spread descriptor '"'"'rack'"'"': spread by node.labels.NAME" &&
+	expect_not_contains err "compose.yaml" &&
+	sed -i "s/, \"node.lables.x==1\"//; s/, {spread: rack}//" v/p.yaml &&
 	CARA_BACKEND=swarm $CARA validate v 2>err
 '
 
@@ -369,6 +384,47 @@ test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running
 	retry 90 web_off_node3 &&
 	node_restart 3 &&
 	retry 90 phase_is "$G" "Running"
+'
+
+Z="$UNIQ-z"
+# spread NAME [PREFERENCE]: six tasks of service w
+spread() {
+	cat <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $1}
+spec:
+  services:
+    - name: w
+      image: $CARA_TEST_IMAGE
+      replicas: 6
+      command: ["sh", "-c", "$TRAP_SLEEP"]
+      stopGracePeriod: 1s
+EOT
+	[ -z "$2" ] || echo "      placement: {preferences: [$2]}"
+}
+# how many running tasks of service $1 node $2 has
+tasks_on() {
+	node_docker 1 service ps --filter desired-state=running \
+		--format '{{.Node}} {{.CurrentState}}' "$1" | grep -c "^$2 Running"
+}
+
+test_expect_success 'placement preferences spread the tasks by a node label; a change is an update' '
+	node_docker 1 node update --label-add zone=a node1 >/dev/null &&
+	node_docker 1 node update --label-add zone=b node2 >/dev/null &&
+	node_docker 1 node update --label-add zone=b node3 >/dev/null &&
+	spread "$Z" "{spread: node.labels.zone}" > m/z.yaml &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $Z-w "{{json .Spec.TaskTemplate.Placement.Preferences}}")" = "[{\"Spread\":{\"SpreadDescriptor\":\"node.labels.zone\"}}]" ] &&
+	[ "$(running_tasks $Z-w)" -eq 6 ] &&
+	[ "$(tasks_on $Z-w node1)" -eq 3 ] &&
+	id=$(svc $Z-w "{{.ID}}") &&
+	spread "$Z" > m/z.yaml &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $Z-w (changed: placement)" &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $Z-w "{{.ID}} {{json .Spec.TaskTemplate.Placement}}")" = "$id {}" ] &&
+	rm m/z.yaml && $CARA sync --path m 2>err
 '
 
 V="$UNIQ-vol"

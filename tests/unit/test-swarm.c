@@ -45,6 +45,7 @@ static void test_service_json(void)
 	struct workload_spec s;
 	struct kv labels[3];
 	struct strvec cmd = STRVEC_INIT, ep = STRVEC_INIT, cons = STRVEC_INIT;
+	struct strvec prefs = STRVEC_INIT;
 	struct port port = { NULL, 8080, 80, NULL, { 0, 0 } };
 	char *j;
 
@@ -58,6 +59,8 @@ static void test_service_json(void)
 	ok(has(j, "\"Networks\":[{\"Target\":\"cara-shop\",\"Aliases\":[\"web\"]}]"),
 	   "the project network, aliased by the service name");
 	ok(has(j, "\"Condition\":\"any\""), "unless-stopped: restart any");
+	ok(has(j, "\"Placement\":{}"),
+	   "no placement: an empty one (a nil one crashes an update of Docker 20.10)");
 	ok(has(j, "\"UpdateConfig\":{\"Parallelism\":1") &&
 	   has(j, "\"FailureAction\":\"rollback\"") && has(j, "\"Order\":\"start-first\""),
 	   "updates one task at a time, start-first, rolled back on failure");
@@ -96,6 +99,15 @@ static void test_service_json(void)
 	ok(has(j, "\"Replicas\":3") && has(j, "\"cara.replicas\":\"3\""), "three replicas");
 	ok(has(j, "\"Placement\":{\"Constraints\":[\"node.role==worker\"]}"),
 	   "placement constraints");
+	free(j);
+	strvec_push(&prefs, "node.labels.zone");
+	strvec_push(&prefs, "node.labels.rack");
+	s.preferences = &prefs;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Placement\":{\"Constraints\":[\"node.role==worker\"],"
+	       "\"Preferences\":[{\"Spread\":{\"SpreadDescriptor\":\"node.labels.zone\"}},"
+	       "{\"Spread\":{\"SpreadDescriptor\":\"node.labels.rack\"}}]}"),
+	   "placement preferences: spreads, in order");
 	ok(has(j, "\"Mode\":\"dnsrr\"") && has(j, "\"PublishMode\":\"host\"") &&
 	   has(j, "\"PublishedPort\":8080") && has(j, "\"TargetPort\":80"),
 	   "dnsrr: ports published in host mode");
@@ -121,6 +133,7 @@ static void test_service_json(void)
 	strvec_release(&cmd);
 	strvec_release(&ep);
 	strvec_release(&cons);
+	strvec_release(&prefs);
 }
 
 #define T(state, desired, node) { "t", node, state, desired, NULL, 0, 1, false, true }

@@ -199,6 +199,22 @@ static const char *condition_of(const struct workload_spec *s)
 	return "any";
 }
 
+/* [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}, ...], in order */
+static json_t *preferences_of(const struct strvec *p, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		json_t *o = json_object(), *sp = json_object();
+
+		jset(sp, "SpreadDescriptor", jstr(p->v[i]), bad);
+		jset(o, "Spread", sp, bad);
+		jpush(a, o, bad);
+	}
+	return a;
+}
+
 static json_t *task_of(const struct workload_spec *s, json_t *labels,
 		       const char *const *ids, bool *bad)
 {
@@ -217,10 +233,15 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 		jset(lim, "NanoCPUs", json_integer(s->nano_cpus), bad);
 	jset(res, "Limits", lim, bad);
 	jset(t, "Resources", res, bad);
-	if (s->constraints && s->constraints->n) {
+	{
+		/* always there, empty or not: the Swarm of Docker 20.10 crashes
+		 * on an update that takes a placement away (nil Placement) */
 		json_t *pl = json_object();
 
-		jset(pl, "Constraints", jstrvec(s->constraints, bad), bad);
+		if (s->constraints && s->constraints->n)
+			jset(pl, "Constraints", jstrvec(s->constraints, bad), bad);
+		if (s->preferences && s->preferences->n)
+			jset(pl, "Preferences", preferences_of(s->preferences, bad), bad);
 		jset(t, "Placement", pl, bad);
 	}
 	for (k = 0; k < s->nnets; k++) {
