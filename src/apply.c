@@ -847,8 +847,10 @@ static int make_container(struct backend *b, const struct project *p,
 			     "place", b->ops->name);
 			goto out;
 		}
-		if (b->ops->workload_update(b, &cs) < 0) {
-			fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
+		if ((rc = b->ops->workload_update(b, &cs)) < 0) {
+			fail(r, rc == ERR_ROLLED_BACK ? REASON_ROLLED_BACK :
+			     REASON_RECONCILE_ERROR, "%s", error_last());
+			rc = -1;
 			goto out;
 		}
 		log_msg(LOG_INFO, p->name, "updated service %s", name);

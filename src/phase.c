@@ -35,6 +35,7 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_BUILD_FAILED] = "BuildFailed",
 	[REASON_INGRESS_FAILED] = "IngressFailed",
 	[REASON_TASKS_NOT_RUNNING] = "TasksNotRunning",
+	[REASON_ROLLED_BACK] = "RolledBack",
 };
 
 const char *reason_name(enum reason r)

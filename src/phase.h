@@ -49,8 +49,9 @@ enum reason {
 	REASON_INGRESS_FAILED,     /* the ingress proxy: not run, or refused
 				    * the new routes (it serves the old ones) */
 	REASON_TASKS_NOT_RUNNING,  /* Degraded: fewer tasks run than wanted */
+	REASON_ROLLED_BACK,        /* Failed: a cluster rolled an update back */
 };
-#define REASON_COUNT (REASON_TASKS_NOT_RUNNING + 1)
+#define REASON_COUNT (REASON_ROLLED_BACK + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
 

@@ -131,6 +131,7 @@ enum cara_error {
 	ERR_INPUT = -5,         /* the user's ref, path or file is wrong */
 	ERR_UNREACHABLE = -6,   /* could not connect (a remote, the Engine) */
 	ERR_REFUSED = -7,       /* credentials or a host key refused; fatal */
+	ERR_ROLLED_BACK = -8,   /* a cluster undid an update (it runs the old spec) */
 };
 
 /* Set the calling thread's error message; always returns -1 (ERR_FAIL). */

@@ -237,7 +237,8 @@ struct backend_ops {
 	int (*workload_create)(struct backend *b, const struct workload_spec *spec,
 			       char **out_id);
 	/* With caps.updates_in_place: the existing workload of spec->name
-	 * takes spec as it runs (a rolling update); NULL otherwise. */
+	 * takes spec as it runs (a rolling update); NULL otherwise.
+	 * ERR_ROLLED_BACK when the backend undid it (the old spec runs). */
 	int (*workload_update)(struct backend *b, const struct workload_spec *spec);
 	int (*workload_start)(struct backend *b, const char *name);
 	int (*workload_resume)(struct backend *b, const char *name);   /* unpause */

@@ -296,10 +296,13 @@ test_expect_success 'a replicated job runs once a spec; its dependent waits for 
 test_expect_success 'an update whose healthcheck fails rolls back, and the project says so' '
 	jobs "$J" false two > m/j.yaml &&
 	expect_exit 4 $CARA sync --path m 2>err &&
-	expect_contains err "the update of service '"'"'$J-hc'"'"' rolled back" &&
+	expect_contains err "RolledBack: swarm: the update of service '"'"'$J-hc'"'"' rolled back: " &&
+	expect_not_contains err ReconcileError &&
 	[ "$(svc $J-hc "{{index .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test 1}} {{.UpdateStatus.State}}")" = "true rollback_completed" ] &&
+	msg=$(svc $J-hc "{{.UpdateStatus.Message}}") && [ -n "$msg" ] &&
+	expect_contains err "rolled back: $msg" &&
 	[ "$(running_tasks $J-hc)" -eq 1 ] &&
-	$CARA status >out && grep -E "^$J +Failed" out &&
+	$CARA status >out && grep -E "^$J +Failed +RolledBack" out &&
 	jobs "$J" true two > m/j.yaml &&
 	$CARA sync --path m 2>err &&
 	$CARA status >out && grep -E "^$J +Running" out

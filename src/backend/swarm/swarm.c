@@ -598,7 +598,7 @@ out:
  * Until the service's tasks settled (or the bound): an update is seen
  * as started once UpdateStatus.StartedAt is not `was` (or after a short
  * while: an update that replaces no task reports no status).  0, or an
- * error; ERR_FAIL with the message when the update rolled back.
+ * error; ERR_ROLLED_BACK with Swarm's message when the update rolled back.
  */
 static int converge(struct backend *b, const char *name, const char *was, bool update)
 {
@@ -621,12 +621,14 @@ static int converge(struct backend *b, const char *name, const char *was, bool u
 			monotonic_ms() - start >= 2000;
 		if (begun && vd.settled) {
 			if (update && at && (!was || strcmp(at, was)) && st &&
-			    !strncmp(st, "rollback", 8))
-				rc = error_set("swarm: the update of service '%s' rolled "
-					       "back: %s", name,
-					       jpath_str(svc, "UpdateStatus", "Message", NULL) ?
-					       jpath_str(svc, "UpdateStatus", "Message", NULL) :
-					       "no message");
+			    !strncmp(st, "rollback", 8)) {
+				error_set("swarm: the update of service '%s' rolled "
+					  "back: %s", name,
+					  jpath_str(svc, "UpdateStatus", "Message", NULL) ?
+					  jpath_str(svc, "UpdateStatus", "Message", NULL) :
+					  "no message");
+				rc = ERR_ROLLED_BACK;
+			}
 			break;
 		}
 		if (monotonic_ms() >= end)
