@@ -51,12 +51,14 @@ static void describe_objects(struct buf *out, const struct config *cfg,
 			buf_printf(out, " health=%s", obs_health_name(c->health));
 		if (c->state == OBS_EXITED)
 			buf_printf(out, " exit=%d", c->exit_code);
-		if (c->tasks)
-			/* a cluster's service: its tasks, their nodes, what is wrong */
-			buf_printf(out, " tasks=\"%s\"%s%s", c->tasks,
-				   c->problem && *c->problem ? " problem=" : "",
-				   c->problem ? c->problem : "");
 		buf_printf(out, " spec=%.12s\n", c->spec_hash);
+		if (c->tasks) {
+			/* a cluster's service: its tasks, their nodes, what is
+			 * wrong, each on a line of its own */
+			buf_printf(out, "             tasks:   %s\n", *c->tasks ? c->tasks : "-");
+			if (c->problem && *c->problem)
+				buf_printf(out, "             problem: %s\n", c->problem);
+		}
 	}
 out:
 	observed_release(&o);

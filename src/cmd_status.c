@@ -1,6 +1,7 @@
 /*
  * cmd_status.c - cara status: one line per project known to the state
- * database (NAME PHASE CONDITION COMMIT AGE), or --output json, which also
+ * database (NAME PHASE CONDITION COMMIT AGE; on a Swarm, then one line per
+ * service with its tasks and nodes), or --output json, which also
  * lists each project's containers with the image and the registry digest
  * they run, as the newest observed snapshot has them (taken at the end of
  * the last pass that changed something, else at its start).  Reads state only: it works while a pass runs and
@@ -42,18 +43,21 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 		log_msg(LOG_ERROR, NULL, "%s", error_last());
 		goto out;
 	}
-	if (!strcmp(cfg->output, "json")) {
-		if (st) {
-			r = state_load_last_observed(st, &obs);
-			if (r < 0 && r != ERR_NOTFOUND) {
-				log_msg(LOG_ERROR, NULL, "%s", error_last());
-				goto out;
-			}
-			have_obs = r == 0;
+	if (st) {
+		r = state_load_last_observed(st, &obs);
+		if (r < 0 && r != ERR_NOTFOUND) {
+			log_msg(LOG_ERROR, NULL, "%s", error_last());
+			goto out;
 		}
+		have_obs = r == 0;
+	}
+	if (!strcmp(cfg->output, "json")) {
 		output_status_json(&out, v, n, have_obs ? &obs : NULL, &rt, &served);
 	} else {
 		output_status_table(&out, v, n, (int64_t)time(NULL));
+		/* a cluster's services, their tasks and nodes */
+		if (have_obs)
+			output_services_table(&out, &obs, v, n);
 		/* the routes, when there are any, after the projects */
 		if (rt.n) {
 			buf_puts(&out, "\nROUTES\n");

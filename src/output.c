@@ -287,6 +287,51 @@ void output_status_table(struct buf *out, const struct project_status *v,
 	}
 }
 
+/* Is a service of project name one of v[0..n)'s? */
+static bool known_project(const struct project_status *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return true;
+	return false;
+}
+
+void output_services_table(struct buf *out, const struct observed *obs,
+			   const struct project_status *v, size_t n)
+{
+	size_t i, wp = 7, ws = 7;
+	bool any = false;
+
+	for (i = 0; i < obs->ncontainers; i++) {
+		const struct obs_container *c = &obs->containers[i];
+
+		if (!c->tasks || !known_project(v, n, c->project))
+			continue;
+		any = true;
+		if (strlen(c->project) > wp)
+			wp = strlen(c->project);
+		if (strlen(c->service) > ws)
+			ws = strlen(c->service);
+	}
+	if (!any)
+		return;
+	buf_printf(out, "\nSERVICES\n%-*s  %-*s  %-10s  %s\n", (int)wp, "PROJECT", (int)ws,
+		   "SERVICE", "STATE", "TASKS");
+	for (i = 0; i < obs->ncontainers; i++) {
+		const struct obs_container *c = &obs->containers[i];
+
+		if (!c->tasks || !known_project(v, n, c->project))
+			continue;
+		buf_printf(out, "%-*s  %-*s  %-10s  %s\n", (int)wp, c->project, (int)ws,
+			   c->service, obs_state_name(c->state), *c->tasks ? c->tasks : "-");
+		if (c->problem && *c->problem)
+			buf_printf(out, "%-*s  %-*s  problem: %s\n", (int)wp, "", (int)ws, "",
+				   c->problem);
+	}
+}
+
 static void json_opt_str(struct buf *out, const char *key, const char *val)
 {
 	buf_printf(out, ", \"%s\": ", key);
@@ -312,6 +357,12 @@ static void status_images_json(struct buf *out, const char *name,
 		buf_json_str(out, c->service);
 		json_opt_str(out, "image", c->image);
 		json_opt_str(out, "digest", observed_container_digest(obs, c));
+		if (c->tasks) {
+			/* a cluster's service: its tasks, what is wrong with them */
+			json_opt_str(out, "state", obs_state_name(c->state));
+			json_opt_str(out, "tasks", c->tasks);
+			json_opt_str(out, "problem", c->problem);
+		}
 		buf_putc(out, '}');
 	}
 	buf_putc(out, ']');

@@ -30,6 +30,15 @@ void output_status_table(struct buf *out, const struct project_status *v,
 			 size_t n, int64_t now);
 /* obs (NULL: none kept) gives each project's {service, image, digest};
  * routes (NULL: none) its routes, served when among served's lines. */
+/*
+ * After the projects, on a cluster: one line a service (PROJECT SERVICE
+ * STATE TASKS: replicas running, their nodes, the tasks that do not run
+ * by state) and its problem below it, from the newest snapshot, for the
+ * projects v[0..n) of this state.  Nothing when no such workload has
+ * tasks (the Engine).
+ */
+void output_services_table(struct buf *out, const struct observed *obs,
+			   const struct project_status *v, size_t n);
 void output_status_json(struct buf *out, const struct project_status *v,
 			size_t n, const struct observed *obs,
 			const struct routes *routes, const struct strvec *served);

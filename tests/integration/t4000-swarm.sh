@@ -161,6 +161,19 @@ test_expect_success 'a project converges: services on an attachable overlay, spr
 	$CARA status >out && grep -E "^$P +Running" out
 '
 
+test_expect_success 'status and describe show each service'"'"'s tasks and their nodes' '
+	$CARA status >out && cat out &&
+	grep -E "^PROJECT +SERVICE +STATE +TASKS$" out &&
+	grep -E "^$P +web +running +3/3 running on node[123], node[123], node[123]$" out &&
+	grep -E "^$P +api +running +2/2 running on node[123], node[123]$" out &&
+	$CARA status --output json >out &&
+	expect_contains out "\"service\": \"db\", \"image\": \"$CARA_TEST_IMAGE\", \"digest\": null, \"state\": \"running\", \"tasks\": \"1/1 running on node" &&
+	$CARA describe "$P" >out && cat out &&
+	grep -E "^  service    $P-web  service=web .* state=running spec=[0-9a-f]{12}$" out &&
+	grep -E "^ +tasks: +3/3 running on node[123], node[123], node[123]$" out &&
+	expect_not_contains out "problem:"
+'
+
 test_expect_success 'service names resolve across nodes' '
 	c=$(task_on $P-api 2) ; n=2 ;
 	[ -n "$c" ] || { c=$(task_on $P-api 3); n=3; } ;
@@ -383,6 +396,8 @@ test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running
 	node_kill 3 &&
 	retry 90 phase_is "$G" "Degraded +TasksNotRunning" &&
 	$CARA status >out && cat out &&
+	grep -E "^$G +agent +restarting +2/3 running on node[12], node[12]; 1 on a down node$" out &&
+	grep -E "^ +problem: service '"'"'agent'"'"': 2/3 tasks running; node node3 is down$" out &&
 	$CARA describe "$G" >out && expect_contains out "node node3 is down" &&
 	retry 90 web_off_node3 &&
 	node_restart 3 &&

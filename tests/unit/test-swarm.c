@@ -179,11 +179,15 @@ static void test_verdict(void)
 	   strstr(out.problem, "2/3 tasks running; task on node3 failed: task: non-zero exit (1)"),
 	   "a failed task: the service, the node and Swarm's words (%s)", out.problem);
 	ok(!out.settled, "  not settled while its replacement is on its way");
+	is_str(out.tasks, "2/3 running on node1, node2; 1 failed, 1 on its way",
+	       "  the tasks that do not run, by state");
 
 	t[2].state = "running";
 	t[2].err = NULL;
 	swarm_tasks_verdict(&out, &v, t, 3);
 	ok(out.state == OBS_RUNNING && !out.problem[0], "back to 3/3: running");
+	is_str(out.tasks, "3/3 running on node1, node2, node3",
+	       "  a failed task of the past is not shown once all run");
 
 	v.update_state = "rollback_completed";
 	v.update_message = "rollback completed";

@@ -56,6 +56,27 @@ static void add_node(char *buf, size_t cap, const char *node)
 	snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", node);
 }
 
+/* "; 2 failed, 1 on its way, 1 on a down node": the tasks that do not
+ * run, by what holds them (nothing when every task runs). */
+static void add_states(char *buf, size_t cap, int failed, int pending, int lost)
+{
+	const struct { int n; const char *what; } st[] = {
+		{ failed, "failed" }, { pending, "on its way" },
+		{ lost, "on a down node" },
+	};
+	size_t i, len;
+	bool first = true;
+
+	for (i = 0; i < ARRAY_SIZE(st); i++) {
+		if (st[i].n <= 0)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, cap - len, "%s%d %s", first ? "; " : ", ", st[i].n,
+			 st[i].what);
+		first = false;
+	}
+}
+
 void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_view *v,
 			 const struct swarm_task *t, size_t n)
 {
@@ -121,6 +142,9 @@ void swarm_tasks_verdict(struct swarm_verdict *out, const struct swarm_service_v
 	}
 	snprintf(out->tasks, sizeof(out->tasks), "%d/%d running%s%s", out->running, want,
 		 nodes[0] ? " on " : "", nodes);
+	if (out->running < want)
+		/* the history of a service that runs in full is not news */
+		add_states(out->tasks, sizeof(out->tasks), out->failed, pending, lost);
 	if (out->running >= want) {
 		out->state = OBS_RUNNING;
 		out->health = v->has_health ? HEALTH_HEALTHY : HEALTH_NONE;
