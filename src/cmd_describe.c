@@ -80,8 +80,9 @@ static void describe_pins(struct buf *out, struct state *st, const char *name)
 		const char *vol = pins.v[i] + nl + 1, *id, *host;
 
 		if (strncmp(pins.v[i], name, nl) || pins.v[i][nl] != '\t' ||
-		    !(id = strchr(vol, '\t')) || !(host = strchr(id + 1, '\t')))
-			continue;
+		    !(id = strchr(vol, '\t')) || !(host = strchr(id + 1, '\t')) ||
+		    host == id + 1)
+			continue;      /* not this project's, or dropped */
 		if (!shown++)
 			buf_puts(out, "Volume pins:\n");
 		buf_printf(out, "  %.*s  node %s (%.*s)\n", (int)(id - vol), vol, host + 1,

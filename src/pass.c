@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "names.h"
 #include "output.h"
 #include "pass.h"
 #include "pin.h"
@@ -560,10 +561,41 @@ static void pin_nodes(const struct strvec *pins, struct strvec *out)
 		const char *b = a ? strchr(a + 1, '\t') : NULL;
 		const char *c = b ? strchr(b + 1, '\t') : NULL;
 
-		if (b)
+		if (b && b[1] && b[1] != '\t')     /* not a dropped one */
 			strvec_push_nodup(out, c ? xstrndup(b + 1, (size_t)(c - b - 1)) :
 					  xstrdup(b + 1));
 	}
+}
+
+/*
+ * The node a service of pr that mounts v and exists already is held to
+ * (node.id==ID: a pin this state lost, another state's, or one the
+ * manifest wrote): 0 with *id, ERR_NOTFOUND when there is none, -1 when
+ * the backend failed.  A pin is never chosen afresh under running data.
+ */
+static int pin_existing(struct pass *p, const struct project *pr, const struct volume *v,
+			char **id)
+{
+	size_t k, m, i;
+	int rc = ERR_NOTFOUND;
+
+	*id = NULL;
+	if (!p->ops->workload_node)
+		return rc;
+	for (k = 0; k < pr->nservices && rc == ERR_NOTFOUND; k++) {
+		const struct service *s = &pr->services[k];
+		char *name = name_container(pr->name, s->name);
+		bool mounts = false, seen = false;
+
+		for (m = 0; m < s->nmounts; m++)
+			mounts |= !strcmp(s->mounts[m].name, v->name);
+		for (i = 0; mounts && i < p->obs.ncontainers && !seen; i++)
+			seen = !strcmp(p->obs.containers[i].name, name);
+		if (seen)
+			rc = p->ops->workload_node(p->backend, name, id);
+		free(name);
+	}
+	return rc;
 }
 
 /*
@@ -580,9 +612,11 @@ static int pin_volume(struct pass *p, struct project *pr, const struct volume *v
 	const struct strvec **cons = xcalloc(pr->nservices + 1, sizeof(*cons));
 	struct strvec counts = STRVEC_INIT;
 	char *id = NULL, *host = NULL, *why = NULL, *c = NULL, *row;
+	const char *how = "ready, active, fitting its services' constraints, the "
+			  "fewest pins, then the first by name";
 	size_t k, m, ncons = 0;
 	long at;
-	int rc = -1;
+	int rc = -1, r = ERR_NOTFOUND;
 
 	for (k = 0; k < pr->nservices; k++)
 		for (m = 0; m < pr->services[k].nmounts; m++)
@@ -594,8 +628,26 @@ static int pin_volume(struct pass *p, struct project *pr, const struct volume *v
 		rc = 0;
 		goto out;
 	}
-	if (!pin_find(pins, pr->name, v->name, &id, &host)) {
+	if (!pin_find(pins, pr->name, v->name, &id, &host) || !*id) {
+		/* a row without a node: dropped (cara state unpin), to be
+		 * placed afresh, not where its services are held now */
+		bool dropped = id != NULL;
+
+		free(id);
+		free(host);
+		id = host = NULL;
 		if (!*nodes && p->ops->nodes(p->backend, nodes, nnodes) < 0)
+			goto out;
+		if (!dropped && (r = pin_existing(p, pr, v, &id)) == 0) {
+			for (k = 0; k < *nnodes && !host; k++)
+				if (!strcmp((*nodes)[k].id, id))
+					host = xstrdup((*nodes)[k].hostname);
+			if (!host)
+				host = xstrdup("");
+			how = "where a service that mounts it is held already";
+			goto found;
+		}
+		if (!dropped && r != ERR_NOTFOUND)
 			goto out;
 		pin_nodes(pins, &counts);
 		if ((at = pin_choose(*nodes, *nnodes, cons, ncons, &counts, &why)) < 0) {
@@ -611,15 +663,15 @@ static int pin_volume(struct pass *p, struct project *pr, const struct volume *v
 		}
 		id = xstrdup((*nodes)[at].id);
 		host = xstrdup((*nodes)[at].hostname);
+found:
 		if (record && p->st &&
 		    state_volume_pin(p->st, pr->name, v->name, id, host, p->now) < 0) {
 			pass_state_error(p, pr->name);
 			goto out;
 		}
-		log_msg(LOG_INFO, pr->name, "volume '%s' %s to node %s (%s): ready, "
-			"active, fitting its services' constraints, the fewest pins, "
-			"then the first by name", v->name, record ? "pinned" :
-			"would be pinned", host, id);
+		log_msg(LOG_INFO, pr->name, "volume '%s' %s to node %s (%s): %s", v->name,
+			record ? "pinned" : "would be pinned", *host ? host : "(gone)",
+			id, how);
 		row = xasprintf("%s\t%s\t%s\t%s", pr->name, v->name, id, host);
 		strvec_push_nodup(pins, row);
 	}

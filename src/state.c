@@ -1254,8 +1254,11 @@ int state_volume_pin(struct state *st, const char *project, const char *volume,
 
 int state_volume_unpin(struct state *st, const char *project, const char *volume)
 {
+	/* kept, emptied: the next pass places it afresh, not where its
+	 * services are held now (which is what it does without a row) */
 	if (run(st, "cannot drop a volume pin",
-		"DELETE FROM volume_pins WHERE project = ?1 AND volume = ?2",
+		"UPDATE volume_pins SET node_id = '', hostname = ''"
+		" WHERE project = ?1 AND volume = ?2 AND node_id != ''",
 		"ss", project, volume) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {

@@ -110,7 +110,8 @@ int state_volume_types(struct state *st, struct strvec *out);
 /*
  * On a cluster, the node each Managed volume is pinned to (pin.h): every
  * pin as "project\tvolume\tnode_id\thostname", sorted; one recorded; one
- * dropped (ERR_NOTFOUND when there is none).
+ * dropped (ERR_NOTFOUND when there is none), which leaves the row with an
+ * empty node id and host name: "to be placed afresh".
  */
 int state_volume_pins(struct state *st, struct strvec *out);
 int state_volume_pin(struct state *st, const char *project, const char *volume,

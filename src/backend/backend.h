@@ -258,6 +258,10 @@ struct backend_ops {
 	/* A cluster's nodes, in one call (*out the caller's:
 	 * backend_nodes_free); NULL: no nodes to choose between. */
 	int (*nodes)(struct backend *b, struct backend_node **out, size_t *n);
+	/* The node id the existing workload `name` is held to (a
+	 * node.id==ID constraint; *out the caller's), ERR_NOTFOUND when
+	 * there is no such workload or constraint; NULL with nodes. */
+	int (*workload_node)(struct backend *b, const char *name, char **out);
 
 	/*
 	 * The pass's watcher of what happens to cara's workloads (events.h

@@ -532,4 +532,21 @@ test_expect_success 'the pinned node lost: Degraded naming it and the volume; un
 '
 node_restart 2
 
+test_expect_success 'a second cara on the same Swarm leaves the first'"'"'s services alone, naming both owners' '
+	B2="$TEST_DIR/state2" &&
+	web=$(svc $P-web "{{.ID}} {{.Version.Index}}") &&
+	db=$(svc $V-db "{{.ID}} {{.Version.Index}}") &&
+	vols "$V" three > m/v.yaml &&
+	expect_exit 1 env CARA_STATE_DIR="$B2" $CARA sync --path m 2>err &&
+	expect_contains err "OwnedElsewhere" &&
+	expect_contains err "another cara state ($($CARA state identity); this one is $(CARA_STATE_DIR="$B2" $CARA state identity))" &&
+	[ "$(svc $P-web "{{.ID}} {{.Version.Index}}")" = "$web" ] &&
+	[ "$(svc $V-db "{{.ID}} {{.Version.Index}}")" = "$db" ] &&
+	CARA_STATE_DIR="$B2" $CARA status >out && grep -E "^$V +Failed +OwnedElsewhere" out &&
+	[ "$(CARA_STATE_DIR="$B2" pin_of $V data)" = node3 ] &&
+	vols "$V" two > m/v.yaml &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
 test_done

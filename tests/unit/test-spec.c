@@ -185,6 +185,8 @@ static void m_ulimits(struct project *p, struct service *s)
 static void m_security_opt(struct project *p, struct service *s) { (void)p; strvec_push(&s->security_opt, "no-new-privileges"); }
 static void m_expose(struct project *p, struct service *s) { (void)p; strvec_push(&s->expose, "90/tcp"); }
 static void m_aliases(struct project *p, struct service *s) { (void)p; strvec_push(&s->aliases, "www"); }
+static void m_constraint(struct project *p, struct service *s) { (void)p; strvec_push(&s->constraints, "node.id==abc"); }
+static void m_preference(struct project *p, struct service *s) { (void)p; strvec_push(&s->preferences, "node.labels.zone"); }
 
 static void test_every_group(void)
 {
@@ -235,6 +237,8 @@ static void test_every_group(void)
 		{ "security_opt", m_security_opt, "securityOpt" },
 		{ "expose", m_expose, "expose" },
 		{ "aliases", m_aliases, "aliases" },
+		{ "a constraint (a volume's pin)", m_constraint, "placement" },
+		{ "a spread preference", m_preference, "placement" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;
@@ -302,6 +306,35 @@ static void test_optional_groups(void)
 	hash_of(p, &p->services[0], h, &f);
 	ok(f && strstr(f, ",privileged="), "privileged: its group is there");
 	free(f);
+	project_set_release(&set);
+}
+
+/* Constraints are a set; spread preferences apply in order. */
+static void test_placement_order(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct project *p = base(&set);
+	struct service *s = &p->services[0];
+	char h0[65], h1[65], *f0, *f1;
+
+	strvec_push(&s->constraints, "node.role==worker");
+	strvec_push(&s->constraints, "node.labels.a==1");
+	strvec_push(&s->preferences, "node.labels.zone");
+	strvec_push(&s->preferences, "node.labels.rack");
+	hash_of(p, s, h0, &f0);
+	strvec_release(&s->constraints);
+	strvec_push(&s->constraints, "node.labels.a==1");
+	strvec_push(&s->constraints, "node.role==worker");
+	hash_of(p, s, h1, &f1);
+	ok(h0[0] && !strcmp(h0, h1), "constraints in another order: the same spec");
+	free(f1);
+	strvec_release(&s->preferences);
+	strvec_push(&s->preferences, "node.labels.rack");
+	strvec_push(&s->preferences, "node.labels.zone");
+	hash_of(p, s, h1, &f1);
+	ok(h1[0] && strcmp(h0, h1), "preferences in another order: another spread");
+	free(f0);
+	free(f1);
 	project_set_release(&set);
 }
 
@@ -604,6 +637,7 @@ int main(void)
 	test_determinism();
 	test_every_group();
 	test_optional_groups();
+	test_placement_order();
 	test_same_meaning();
 	test_no_ambiguity();
 	test_secret_read();

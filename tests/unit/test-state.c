@@ -864,7 +864,14 @@ static void test_volume_pins(void)
 	is_int(state_volume_unpin(st, "shop", "nothing"), ERR_NOTFOUND, "never pinned");
 	strvec_release(&v);
 	is_int(state_volume_pins(st, &v), 0, "list again");
-	is_int(v.n, 2, "the others stay");
+	is_int(v.n, 3, "the others stay");
+	if (v.n == 3)
+		is_str(v.v[1], "shop\tdata\t\t", "the dropped one: to be placed afresh");
+	is_int(state_volume_pin(st, "shop", "data", "id3", "node3", 13), 0, "pinned again");
+	strvec_release(&v);
+	is_int(state_volume_pins(st, &v), 0, "list");
+	if (v.n == 3)
+		is_str(v.v[1], "shop\tdata\tid3\tnode3", "the new node");
 	strvec_release(&v);
 	state_close(st);
 	free(dir);

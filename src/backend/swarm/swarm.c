@@ -266,17 +266,13 @@ static char *network_ids(const json_t *svc)
  * problem, naming the node and the volumes the service keeps there.
  * Writes nothing when the service is not pinned or its node is fine.
  */
-static void pinned_problem(char *out, size_t cap, const char *service, const json_t *svc,
-			   const json_t *nodes)
+/* The node id of svc's node.id==ID constraint (borrowed), or NULL. */
+static const char *pinned_id(const json_t *svc)
 {
 	const json_t *tt = json_object_get(json_object_get(svc, "Spec"), "TaskTemplate");
 	const json_t *cons = json_object_get(json_object_get(tt, "Placement"), "Constraints");
-	const json_t *mounts = json_object_get(json_object_get(tt, "ContainerSpec"), "Mounts");
-	const char *project = jpath_str(svc, "Spec", "Labels", LABEL_PROJECT);
-	const char *id = NULL, *host = NULL, *why = NULL;
-	char *prefix = name_volume(project ? project : "", "");
-	struct buf vols = BUF_INIT;
-	size_t i, np = strlen(prefix);
+	const char *id = NULL;
+	size_t i;
 
 	for (i = 0; i < json_array_size(cons) && !id; i++) {
 		const char *c = json_string_value(json_array_get(cons, i));
@@ -288,7 +284,21 @@ static void pinned_problem(char *out, size_t cap, const char *service, const jso
 			for (id = op + 2; *id == ' '; id++)
 				;
 	}
-	if (!id || !*id)
+	return id && *id ? id : NULL;
+}
+
+static void pinned_problem(char *out, size_t cap, const char *service, const json_t *svc,
+			   const json_t *nodes)
+{
+	const json_t *tt = json_object_get(json_object_get(svc, "Spec"), "TaskTemplate");
+	const json_t *mounts = json_object_get(json_object_get(tt, "ContainerSpec"), "Mounts");
+	const char *project = jpath_str(svc, "Spec", "Labels", LABEL_PROJECT);
+	const char *id = pinned_id(svc), *host = NULL, *why = NULL;
+	char *prefix = name_volume(project ? project : "", "");
+	struct buf vols = BUF_INIT;
+	size_t i, np = strlen(prefix);
+
+	if (!id)
 		goto out;
 	why = "is no longer in the Swarm";
 	for (i = 0; i < json_array_size(nodes); i++) {
@@ -1050,6 +1060,20 @@ static int s_nodes(struct backend *b, struct backend_node **out, size_t *out_n)
 	return 0;
 }
 
+static int s_workload_node(struct backend *b, const char *name, char **out)
+{
+	json_t *svc = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = service_get(b, name, &svc)) < 0)
+		return rc;
+	if (pinned_id(svc))
+		*out = xstrdup(pinned_id(svc));
+	json_decref(svc);
+	return *out ? 0 : ERR_NOTFOUND;
+}
+
 /* No watcher: apply polls (workload_state) instead. */
 static int s_watch_start(struct backend_watch **out, const struct backend_options *o,
 			 int64_t since_s)
@@ -1106,6 +1130,7 @@ const struct backend_ops backend_swarm = {
 	.workload_inspect = s_inspect,
 	.workload_wait_exit = s_wait_exit,
 	.nodes = s_nodes,
+	.workload_node = s_workload_node,
 	.watch_start = s_watch_start,
 	.watch_stop = s_watch_stop,
 	.watch_ready = s_watch_ready,
