@@ -45,10 +45,13 @@ static int cmd_status_exec(struct config *cfg, int argc, char **argv)
 	}
 	if (st) {
 		r = state_load_last_observed(st, &obs);
-		if (r < 0 && r != ERR_NOTFOUND) {
+		if (r < 0 && r != ERR_NOTFOUND && !strcmp(cfg->output, "json")) {
 			log_msg(LOG_ERROR, NULL, "%s", error_last());
 			goto out;
 		}
+		if (r < 0 && r != ERR_NOTFOUND)
+			/* the text's projects do not need it: only the services */
+			log_msg(LOG_WARN, NULL, "%s", error_last());
 		have_obs = r == 0;
 	}
 	if (!strcmp(cfg->output, "json")) {

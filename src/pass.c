@@ -587,7 +587,7 @@ static int pin_existing(struct pass *p, const struct project *pr, const struct v
 		char *name = name_container(pr->name, s->name);
 		bool mounts = false, seen = false;
 
-		for (m = 0; m < s->nmounts; m++)
+		for (m = 0; !s->global && m < s->nmounts; m++)
 			mounts |= !strcmp(s->mounts[m].name, v->name);
 		for (i = 0; mounts && i < p->obs.ncontainers && !seen; i++)
 			seen = !strcmp(p->obs.containers[i].name, name);
@@ -618,8 +618,10 @@ static int pin_volume(struct pass *p, struct project *pr, const struct volume *v
 	long at;
 	int rc = -1, r = ERR_NOTFOUND;
 
+	/* a Global service runs on every node, each task on that node's
+	 * volume: held to one node it would be one task */
 	for (k = 0; k < pr->nservices; k++)
-		for (m = 0; m < pr->services[k].nmounts; m++)
+		for (m = 0; !pr->services[k].global && m < pr->services[k].nmounts; m++)
 			if (!strcmp(pr->services[k].mounts[m].name, v->name)) {
 				cons[ncons++] = &pr->services[k].constraints;
 				break;
