@@ -384,12 +384,14 @@ test_expect_success 'a node lost: Degraded naming it, tasks rescheduled; Running
 	kind: Project
 	metadata: {name: $G}
 	spec:
+	  volumes: [{name: state, type: Managed}]
 	  services:
 	    - name: agent
 	      image: $CARA_TEST_IMAGE
 	      mode: Global
 	      command: ["sh", "-c", "$TRAP_SLEEP"]
 	      stopGracePeriod: 1s
+	      volumeMounts: [{name: state, mountPath: /s}]
 	EOT
 	$CARA sync --path m 2>err &&
 	{ [ "$(running_tasks $G-agent)" -eq 3 ] || { node_docker 1 service ps $G-agent; false; }; } &&
@@ -498,7 +500,9 @@ test_expect_success 'a Managed volume is pinned to a node, in state and describe
 	[ "$(constraints $V-backup)" = "[\"node.id==$id2\"]" ] &&
 	[ "$(task_node $V-db)" = node2 ] && [ "$(task_node $V-backup)" = node2 ] &&
 	$CARA describe "$V" >out &&
-	expect_contains out "Volume pins:" && expect_contains out "  data  node node2 ($id2)"
+	expect_contains out "Volume pins:" && expect_contains out "  data  node node2 ($id2)" &&
+	[ -z "$(pin_of $G state)" ] && [ "$(constraints $G-agent)" = null ] &&
+	$CARA describe "$G" >out && expect_not_contains out "Volume pins:"
 '
 
 test_expect_success 'a second pass keeps the pin; what the volume holds survives an update, on the same node' '
