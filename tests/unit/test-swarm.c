@@ -295,6 +295,15 @@ static void test_configs(void)
 	free(n1);
 	free(n2);
 	free(n3);
+
+	n1 = swarm_versioned_name("shop-a-service-whose-name-is-much-longer-than-fifty-one-"
+				  "characters-1", "/etc/a", "x", 1);
+	n2 = swarm_versioned_name("shop-a-service-whose-name-is-much-longer-than-fifty-one-"
+				  "characters-2", "/etc/a", "x", 1);
+	ok(strlen(n1) == 64 && strlen(n2) == 64 && strcmp(n1, n2),
+	   "names cut to 64 characters, two services of one prefix apart (%s, %s)", n1, n2);
+	free(n1);
+	free(n2);
 }
 
 int main(void)

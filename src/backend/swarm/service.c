@@ -59,13 +59,17 @@ char *swarm_versioned_name(const char *service, const char *target,
 	size_t i, keep = strlen(service);
 
 	sha256_init(&c);
+	/* a name cut short: two services of one prefix differ by the hash
+	 * (the others keep the names they always had) */
+	if (keep > 64 - 13) {
+		keep = 64 - 13;
+		sha256_update(&c, service, strlen(service) + 1);
+	}
 	sha256_update(&c, target, strlen(target) + 1);
 	sha256_update(&c, data ? data : "", len);
 	sha256_final(&c, d);
 	for (i = 0; i < 6; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	if (keep > 64 - 13)
-		keep = 64 - 13;
 	return xasprintf("%.*s-%s", (int)keep, service, hex);
 }
 

@@ -15,7 +15,12 @@
  *   SWARM_CONVERGE_MS passed): what apply reads next is Swarm's verdict,
  *   not a moment of the rollout;
  * - a service whose mode is not the one cara labelled (scaled by hand)
- *   is observed with a spec hash that matches nothing, and updated.
+ *   is observed with a spec hash that matches nothing, and updated;
+ * - a secret mounted as a file and each file of a File volume are
+ *   immutable Swarm objects (secrets, configs) named for their target and
+ *   bytes: a new content is a new object the service's update swaps in;
+ *   the versions it no longer refers to are removed once the update
+ *   converged, all of them with the service, never another owner's.
  */
 #include <time.h>
 

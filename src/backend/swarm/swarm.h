@@ -38,7 +38,8 @@ char *swarm_secret_name(const char *service, const struct workload_mount *m);
 /*
  * The name of an immutable Swarm object (a secret, a config) of service
  * `service` holding data[0..len) at target (caller frees): "SERVICE-HASH12",
- * HASH12 of the target and the bytes, at most 64 characters.
+ * HASH12 of the target and the bytes, at most 64 characters (SERVICE cut
+ * to 51, and then in the hash too).
  */
 char *swarm_versioned_name(const char *service, const char *target,
 			   const char *data, size_t len);
