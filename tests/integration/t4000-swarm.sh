@@ -467,6 +467,22 @@ test_expect_success 'teardown removes the configs, and no other owner'"'"'s' '
 	node_docker 1 config rm $C-foreign >/dev/null
 '
 
+test_expect_success 'a config of cara'"'"'s name that another owner made is not used' '
+	h=$({ printf "/etc/app.ini\0"; cat "$C.away/app.ini"; } | sha256sum | cut -c1-12) &&
+	node_docker 1 config create --label cara.project=$C --label cara.owner=someone-else \
+		--label cara.service=$C-app $C-app-$h "$C.away/app.ini" >/dev/null &&
+	mv "$C.away" "m/$C" &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "config '"'"'$C-app-$h'"'"' is owned by another cara state (someone-else)" &&
+	! node_docker 1 service inspect $C-app >/dev/null 2>&1 &&
+	[ "$(node_docker 1 config inspect -f "{{index .Spec.Labels \"cara.owner\"}}" $C-app-$h)" = someone-else ] &&
+	node_docker 1 config rm $C-app-$h >/dev/null &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $C-app)" -eq 3 ] &&
+	rm -r "m/$C" && $CARA sync --path m 2>err &&
+	[ -z "$(node_docker 1 config ls -q --filter label=cara.project=$C)" ]
+'
+
 G="$UNIQ-g"
 # the three tasks of web run, none of them on node3
 web_off_node3() {
