@@ -5,7 +5,10 @@
 # and resolving each other across them (endpoint mode dnsrr: this kernel
 # has no IPVS for virtual IPs); scaled, updated in place one task at a
 # time, repaired when scaled by hand, pruned, expired; a no-op pass costs
-# a constant number of Engine calls whatever the number of projects.
+# a constant number of Engine calls whatever the number of projects; a
+# secret and the files of a File volume travel as Swarm secrets and
+# configs, rotated by an update and removed once unused, never another
+# owner's.
 . "$srcdir/tests/lib.sh"
 . "$srcdir/tests/lib-nodes.sh"
 
