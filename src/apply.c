@@ -700,6 +700,9 @@ static int make_container(struct backend *b, const struct project *p,
 			mounts[i].type = "bind";
 			mounts[i].read_only = true;
 			vol_names[i] = files_path(o->files_dir, v);
+			/* the nodes have no copy: the backend ships the files */
+			if (b->ops->caps->cluster)
+				mounts[i].files = v;
 		} else if (v && v->type == VOLUME_HOSTPATH) {
 			mounts[i].type = "bind";
 			if (!(vol_names[i] = host_path_source(o, v->host_path))) {
@@ -1477,8 +1480,9 @@ static void apply_project(struct backend *b, const struct plan *plan,
 
 	/* the copies of source files first: a disk too full for them fails
 	 * the project before anything is removed, and the containers keep
-	 * the copies they mount */
-	if (pp->proj && pp->verdict == VERDICT_APPLY &&
+	 * the copies they mount (a cluster's nodes mount none: the backend
+	 * ships the files itself) */
+	if (pp->proj && pp->verdict == VERDICT_APPLY && !b->ops->caps->cluster &&
 	    files_materialise(o->files_dir, pp->proj) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		return;

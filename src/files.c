@@ -31,6 +31,11 @@ static const char *entry_name(const struct volume *v)
 	return s ? s + 1 : v->source_path;
 }
 
+int files_mode(const struct volume *v, const struct file_entry *e)
+{
+	return v->file_mode ? v->file_mode : e->exec ? 0555 : 0444;
+}
+
 char *files_path(const char *files_dir, const struct volume *v)
 {
 	return xasprintf("%s/%s/%s", files_dir, v->digest, entry_name(v));
@@ -183,19 +188,15 @@ static int materialise_one(int top, const char *files_dir, const struct volume *
 			 O_CLOEXEC)) < 0)
 		goto fail;
 	if (!v->is_dir) {
-		int mode = v->file_mode ? v->file_mode :
-			   v->files[0].exec ? 0555 : 0444;
-
-		if (write_file(fd, name, &v->files[0], mode) < 0)
+		if (write_file(fd, name, &v->files[0], files_mode(v, &v->files[0])) < 0)
 			goto fail;
 	} else {
 		if (mkdirat(fd, name, 0755) < 0)
 			goto fail;
 		for (i = 0; i < v->nfiles; i++) {
 			char *rel = xasprintf("%s/%s", name, v->files[i].path);
-			int mode = v->file_mode ? v->file_mode :
-				   v->files[i].exec ? 0555 : 0444;
-			int w = write_file(fd, rel, &v->files[i], mode);
+			int w = write_file(fd, rel, &v->files[i],
+					   files_mode(v, &v->files[i]));
 
 			free(rel);
 			if (w < 0)

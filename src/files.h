@@ -23,6 +23,10 @@
 /* All the copies one pass may write together. */
 #define FILES_MAX_PASS_BYTES ((size_t)128 << 20)
 
+/* The mode file e of File volume v is mounted with: the volume's own, or
+ * 0555 for an executable, 0444 for the others. */
+int files_mode(const struct volume *v, const struct file_entry *e);
+
 /* The path a container mounts for File volume v (caller frees). */
 char *files_path(const char *files_dir, const struct volume *v);
 

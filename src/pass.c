@@ -57,9 +57,61 @@ bool pass_placed_here(const struct pass *p, const struct project *pr)
 }
 
 /*
+ * On a backend that ships each file of a File volume as an object of its
+ * own (a Swarm config: caps.file_object_bytes), every file mounted by
+ * service k fits one, and the service mounts no more of them than
+ * caps.file_objects_max: refused here, before anything is applied.
+ */
+static void cluster_files_check(struct pass *p, struct project *pr, size_t k)
+{
+	const struct backend_caps *caps = p->ops->caps;
+	const struct service *s = &pr->services[k];
+	size_t m, f, total = 0;
+
+	if (!caps->file_object_bytes)
+		return;
+	for (m = 0; m < s->nmounts; m++) {
+		const struct volume *v = project_find_volume(pr, s->mounts[m].name);
+
+		if (!v || v->type != VOLUME_FILE)
+			continue;
+		total += v->nfiles;
+		for (f = 0; f < v->nfiles; f++) {
+			const struct file_entry *e = &v->files[f];
+			char *path;
+
+			if (e->len && e->len < caps->file_object_bytes)
+				continue;
+			path = xasprintf("spec.services[%zu].volumeMounts[%zu].name", k, m);
+			diags_add(&p->diags, DIAG_ERROR, pr->file, s->mounts[m].pos.line,
+				  s->mounts[m].pos.col, path, "File volume '%s': '%s%s%s' "
+				  "%s: with --backend swarm each file is a Swarm config, "
+				  "of 1 byte to less than %zu KiB", v->name, v->source_path,
+				  *e->path ? "/" : "", e->path,
+				  e->len ? "is too large" : "is empty",
+				  caps->file_object_bytes >> 10);
+			free(path);
+			pr->valid = false;
+		}
+	}
+	if (total > caps->file_objects_max) {
+		char *path = xasprintf("spec.services[%zu].volumeMounts", k);
+
+		diags_add(&p->diags, DIAG_ERROR, pr->file, s->pos.line, s->pos.col, path,
+			  "the File volumes of service '%s' hold %zu files: with "
+			  "--backend swarm each file is a Swarm config, at most %zu a "
+			  "service (put a larger tree in the image or a volume)",
+			  s->name, total, caps->file_objects_max);
+		free(path);
+		pr->valid = false;
+	}
+}
+
+/*
  * What a cluster needs of a project (file, line and field named; the
- * project invalid): a volume of the host cara runs on (HostPath, File) is
- * not on the nodes (a Managed volume is pinned to a node instead:
+ * project invalid): a volume of the host cara runs on (HostPath) is not
+ * on the nodes (a File volume's files travel as configs: checked by
+ * cluster_files_check; a Managed volume is pinned to a node instead:
  * pass_pin_volumes).
  */
 static void cluster_check(struct pass *p, struct project *pr)
@@ -103,7 +155,7 @@ static void cluster_check(struct pass *p, struct project *pr)
 
 			if (!v)
 				continue;
-			if (v->type == VOLUME_HOSTPATH || v->type == VOLUME_FILE)
+			if (v->type == VOLUME_HOSTPATH)
 				why = "is a file of the host cara runs on, not of the "
 				      "Swarm's nodes: not supported with --backend swarm";
 			if (!why)
@@ -115,6 +167,7 @@ static void cluster_check(struct pass *p, struct project *pr)
 			free(path);
 			pr->valid = false;
 		}
+		cluster_files_check(p, pr, k);
 	}
 }
 

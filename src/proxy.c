@@ -440,12 +440,14 @@ static void spec_of(struct proxy_spec *s, const char *name, const struct config 
 	strvec_push(&s->cmd, PROXY_ETC "/caddy.json");
 	strvec_push(&s->env, "XDG_DATA_HOME=" PROXY_DATA);
 	strvec_push(&s->env, "XDG_CONFIG_HOME=/config");
-	s->mounts[n++] = (struct workload_mount){ "bind", pp->etc, PROXY_ETC, false, NULL };
-	s->mounts[n++] = (struct workload_mount){ "bind", pp->data, PROXY_DATA, false, NULL };
+	s->mounts[n++] = (struct workload_mount){ .type = "bind", .source = pp->etc,
+						  .target = PROXY_ETC };
+	s->mounts[n++] = (struct workload_mount){ .type = "bind", .source = pp->data,
+						  .target = PROXY_DATA };
 	(void)ingress_tls_parse(cfg->ingress_tls, &tls);
 	if (tls == INGRESS_TLS_DIR)
-		s->mounts[n++] = (struct workload_mount){ "bind", cfg->ingress_tls,
-							  PROXY_CERTS, true, NULL };
+		s->mounts[n++] = (struct workload_mount){ .type = "bind",
+			.source = cfg->ingress_tls, .target = PROXY_CERTS, .read_only = true };
 	buf_printf(&h, "image=%s\n", cfg->ingress_image);
 	for (i = 0; i < s->cmd.n; i++)
 		buf_printf(&h, "cmd=%s\n", s->cmd.v[i]);

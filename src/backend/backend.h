@@ -36,6 +36,11 @@ struct backend_caps {
 	/* Workloads spread over nodes: replicas, mode Global and placement
 	 * constraints mean something (manifest_options.cluster). */
 	bool cluster;
+	/* The files of a File volume shipped to the nodes one object each
+	 * (a Swarm config): what one may hold (bytes, fewer than), and how
+	 * many one workload may mount; 0: bound from the host, no limit. */
+	size_t file_object_bytes;
+	size_t file_objects_max;
 };
 
 /* ---- what crosses the interface ---- */
@@ -49,6 +54,10 @@ struct workload_mount {
 	 * (caps.cluster) its bytes, which the backend ships to the nodes as
 	 * a secret object of its own; NULL on the Engine, which binds it. */
 	const struct buf *secret;
+	/* A File volume on a cluster (caps.cluster): its files, which the
+	 * backend ships to the nodes as objects of its own, each at its path
+	 * below target; NULL on the Engine, which binds the copy (source). */
+	const struct volume *files;
 };
 
 /* An image to build from a tar of its context (compose's build). */

@@ -5,7 +5,10 @@
 # and resolving each other across them (endpoint mode dnsrr: this kernel
 # has no IPVS for virtual IPs); scaled, updated in place one task at a
 # time, repaired when scaled by hand, pruned, expired; a no-op pass costs
-# a constant number of Engine calls whatever the number of projects.
+# a constant number of Engine calls whatever the number of projects; a
+# secret and the files of a File volume travel as Swarm secrets and
+# configs, rotated by an update and removed once unused, never another
+# owner's.
 . "$srcdir/tests/lib.sh"
 . "$srcdir/tests/lib-nodes.sh"
 
@@ -82,14 +85,52 @@ spec:
       privileged: true
       tmpfs: [/run]
       logging: {driver: json-file, options: {max-size: 1m}}
+      volumeMounts: [{name: conf, mountPath: /etc/conf}]
+  volumes: [{name: conf, type: File, path: conf}]
 EOT
+mkdir -p h/conf && echo x=1 > h/conf/x.conf
 
 test_expect_success 'what a Swarm service cannot carry is refused on the swarm backend, not dropped' '
 	CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
 	expect_exit 1 env CARA_BACKEND=swarm CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
 	expect_contains err "spec.services[0].privileged: not supported with --backend swarm" &&
 	expect_contains err "spec.services[0].tmpfs: not supported with --backend swarm" &&
-	expect_not_contains err "logging"
+	expect_not_contains err "logging" &&
+	expect_not_contains err "volumeMounts"
+'
+
+# File volumes on a Swarm: one config a file, each of 1 byte to less
+# than 500 KiB, 64 a service at most
+mkdir -p fv/big fv/many
+cat > fv/p.yaml <<EOT
+apiVersion: caravanserai/v1
+kind: Project
+metadata: {name: $UNIQ-fv}
+spec:
+  volumes: [{name: big, type: File, path: big}, {name: many, type: File, path: many}]
+  services:
+    - name: a
+      image: $CARA_TEST_IMAGE
+      volumeMounts: [{name: big, mountPath: /etc/big}]
+    - name: b
+      image: $CARA_TEST_IMAGE
+      volumeMounts: [{name: many, mountPath: /etc/many}]
+EOT
+head -c 512000 /dev/zero > fv/big/huge.bin
+head -c 511999 /dev/zero > fv/big/fits.bin
+: > fv/big/empty.conf
+i=1
+while [ $i -le 65 ]; do echo $i > fv/many/$i.conf; i=$((i + 1)); done
+
+test_expect_success 'a file a Swarm config cannot hold is refused naming it, and a tree of too many files' '
+	$CARA validate fv 2>err &&
+	expect_exit 1 env CARA_BACKEND=swarm $CARA validate fv 2>err &&
+	expect_contains err "p.yaml:9:22: spec.services[0].volumeMounts[0].name: File volume '"'"'big'"'"': '"'"'big/huge.bin'"'"' is too large: with --backend swarm each file is a Swarm config, of 1 byte to less than 500 KiB" &&
+	expect_contains err "'"'"'big/empty.conf'"'"' is empty" &&
+	expect_not_contains err "fits.bin" &&
+	expect_contains err "spec.services[1].volumeMounts: the File volumes of service '"'"'b'"'"' hold 65 files: with --backend swarm each file is a Swarm config, at most 64 a service" &&
+	rm fv/big/huge.bin fv/big/empty.conf fv/many/65.conf &&
+	CARA_BACKEND=swarm $CARA validate fv 2>err
 '
 
 # the nodes' dockerds inherit it: a task uses the image its node has
@@ -333,13 +374,20 @@ phase_is() { $CARA sync --path m >/dev/null 2>&1; $CARA status | grep -qE "^$1 +
 S="$UNIQ-sec"
 export CARA_SECRETS_DIR="$TEST_DIR/secrets"
 mkdir -p "secrets/$S" "m/$S"
-cat > "m/$S/compose.yaml" <<EOT
+# app_compose: a compose file of one long-running service "app", the lines
+# of stdin added to it (and after them, top-level keys)
+app_compose() {
+	cat <<EOT
 services:
   app:
     image: $CARA_TEST_IMAGE
     command: ["sh", "-c", "$TRAP_SLEEP"]
     stop_grace_period: 1s
     restart: always
+EOT
+	cat
+}
+app_compose > "m/$S/compose.yaml" <<EOT
     secrets: [db_pass]
 secrets:
   db_pass: {external: true}
@@ -368,6 +416,102 @@ test_expect_success 'a secret is a Swarm secret, rotated by an update, the old v
 	[ "$(read_in_task $S-app /run/secrets/db_pass)" = pw-two ] &&
 	now=$(node_docker 1 secret ls -q --filter label=cara.service=$S-app) &&
 	[ -n "$now" ] && [ "$now" != "$old" ] && [ $(echo "$now" | wc -l) -eq 1 ]
+'
+
+C="$UNIQ-cf"
+mkdir -p "m/$C/conf.d/sub"
+app_compose > "m/$C/compose.yaml" <<EOT
+    deploy: {mode: global}
+    configs:
+      - {source: app, target: /etc/app.ini, mode: 0440}
+    volumes:
+      - ./conf.d:/etc/conf.d:ro
+configs:
+  app: {file: ./app.ini}
+EOT
+echo "[app]" > "m/$C/app.ini"
+echo "a=1" > "m/$C/conf.d/a.conf"
+echo "b=1" > "m/$C/conf.d/sub/b.conf"
+printf '#!/bin/sh\necho ran\n' > "m/$C/conf.d/run.sh" && chmod +x "m/$C/conf.d/run.sh"
+# what every node's task of service $1 reads at $2: one line a node
+read_on_nodes() {
+	for n in 1 2 3; do
+		c=$(task_on "$1" $n)
+		[ -n "$c" ] || { echo "no task on node$n" >&2; return 1; }
+		node_docker $n exec "$c" sh -c "$2" || return 1
+	done
+}
+configs_of() {
+	node_docker 1 config ls --filter "label=cara.service=$1" --format '{{.Name}}' | sort
+}
+
+test_expect_success 'File volumes are Swarm configs: every file readable in a task on every node' '
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $C-app)" -eq 3 ] &&
+	[ "$(read_on_nodes $C-app "cat /etc/app.ini" | sort -u)" = "[app]" ] &&
+	[ "$(read_on_nodes $C-app "cat /etc/conf.d/a.conf /etc/conf.d/sub/b.conf" | sort | uniq -c | tr -s " ")" = "$(printf " 3 a=1\n 3 b=1")" ] &&
+	[ "$(read_on_nodes $C-app "/etc/conf.d/run.sh" | sort -u)" = ran ] &&
+	[ "$(read_on_nodes $C-app "stat -c %a:%u /etc/app.ini /etc/conf.d/a.conf /etc/conf.d/run.sh" | sort -u | tr "\n" " ")" = "440:0 444:0 555:0 " ] &&
+	[ "$(configs_of $C-app | wc -l)" -eq 4 ] &&
+	[ "$(node_docker 1 config ls -q --filter label=cara.project=$C | wc -l)" -eq 4 ] &&
+	[ "$(svc $C-app "{{len .Spec.TaskTemplate.ContainerSpec.Mounts}}")" = 0 ] &&
+	[ -z "$(ls "$CARA_STATE_DIR/files" 2>/dev/null)" ] &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
+test_expect_success 'a new content rotates its config: the service updated in place, the old version removed' '
+	before=$(configs_of $C-app) && id=$(svc $C-app "{{.ID}}") &&
+	echo "a=2" > "m/$C/conf.d/a.conf" &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "update service $C-app (changed: files)" &&
+	expect_exit 2 $CARA sync --dry-run --path m >out 2>err &&
+	expect_contains out "update service $C-app (changed: files)" &&
+	[ "$(configs_of $C-app)" = "$before" ] &&
+	$CARA sync --path m 2>err &&
+	[ "$(svc $C-app "{{.ID}}")" = "$id" ] &&
+	[ "$(read_on_nodes $C-app "cat /etc/conf.d/a.conf" | sort -u)" = "a=2" ] &&
+	after=$(configs_of $C-app) &&
+	[ "$(echo "$after" | wc -l)" -eq 4 ] &&
+	[ "$(echo "$before" "$after" | tr " " "\n" | sort | uniq -u | wc -l)" -eq 2 ]
+'
+
+test_expect_success 'a file too large for a config fails its project before anything changes' '
+	before=$(configs_of $C-app) && v=$(svc $C-app "{{.Version.Index}}") &&
+	head -c 600000 /dev/zero > "m/$C/conf.d/big.bin" &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "$C/compose.yaml:11:9: spec.services[0].volumeMounts[1].name: " &&
+	expect_contains err "'"'"'$C/conf.d/big.bin'"'"' is too large: with --backend swarm each file is a Swarm config" &&
+	[ "$(svc $C-app "{{.Version.Index}}")" = "$v" ] &&
+	[ "$(configs_of $C-app)" = "$before" ] &&
+	rm "m/$C/conf.d/big.bin"
+'
+
+test_expect_success 'teardown removes the configs, and no other owner'"'"'s' '
+	echo x > other && node_docker 1 config create --label cara.project=$C \
+		--label cara.owner=someone-else --label cara.service=$C-app $C-foreign other &&
+	mv "m/$C" "$C.away" &&
+	$CARA sync --path m 2>err &&
+	! node_docker 1 service inspect $C-app >/dev/null 2>&1 &&
+	[ "$(node_docker 1 config ls -q --filter label=cara.project=$C | wc -l)" -eq 1 ] &&
+	node_docker 1 config inspect $C-foreign >/dev/null &&
+	node_docker 1 config rm $C-foreign >/dev/null
+'
+
+test_expect_success 'a config of cara'"'"'s name that another owner made is not used' '
+	h=$({ printf "/etc/app.ini\0"; cat "$C.away/app.ini"; } | sha256sum | cut -c1-12) &&
+	node_docker 1 config create --label cara.project=$C --label cara.owner=someone-else \
+		--label cara.service=$C-app $C-app-$h "$C.away/app.ini" >/dev/null &&
+	mv "$C.away" "m/$C" &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "config '"'"'$C-app-$h'"'"' is owned by another cara state (someone-else)" &&
+	! node_docker 1 service inspect $C-app >/dev/null 2>&1 &&
+	[ "$(node_docker 1 config inspect -f "{{index .Spec.Labels \"cara.owner\"}}" $C-app-$h)" = someone-else ] &&
+	node_docker 1 config rm $C-app-$h >/dev/null &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $C-app)" -eq 3 ] &&
+	rm -r "m/$C" && $CARA sync --path m 2>err &&
+	[ -z "$(node_docker 1 config ls -q --filter label=cara.project=$C)" ]
 '
 
 G="$UNIQ-g"

@@ -241,9 +241,92 @@ static void test_job_verdict(void)
 	   "a failed job: its exit code and node (%s)", out.problem);
 }
 
+/*
+ * A File volume on a Swarm: one config a file, at its path below the
+ * mount, mode from the volume (0444 / 0555 by default), named for target
+ * and bytes; a deeper mount of the same target wins; the service refers
+ * to each by id and name, and binds none of them.
+ */
+static void test_configs(void)
+{
+	struct workload_spec s;
+	struct kv labels[3];
+	struct file_entry conf[] = {
+		{ "a.conf", "one", 3, false },
+		{ "bin/run", "#!/bin/sh", 9, true },
+	};
+	struct file_entry over = { "", "two", 3, false };
+	struct volume dir = { 0 }, file = { 0 };
+	struct workload_mount mounts[2];
+	struct swarm_configs c;
+	char *j, *n1, *n2, *n3;
+
+	base_spec(&s, labels);
+	dir.is_dir = true;
+	dir.files = conf;
+	dir.nfiles = 2;
+	file.files = &over;
+	file.nfiles = 1;
+	file.file_mode = 0440;
+	memset(mounts, 0, sizeof(mounts));
+	mounts[0] = (struct workload_mount){ .type = "bind", .source = "/x",
+					     .target = "/etc/app/", .files = &dir };
+	mounts[1] = (struct workload_mount){ .type = "bind", .source = "/y",
+					     .target = "/etc/app/a.conf", .files = &file };
+	s.mounts = mounts;
+	s.nmounts = 1;
+	swarm_configs_of(&c, &s);
+	ok(c.n == 2 && !strcmp(c.v[0].target, "/etc/app/a.conf") && c.v[0].mode == 0444 &&
+	   !strcmp(c.v[1].target, "/etc/app/bin/run") && c.v[1].mode == 0555,
+	   "a directory: one config a file, below the target, 0444 / 0555");
+	ok(c.v[0].len == 3 && !strncmp(c.v[0].name, "shop-web-", 9) &&
+	   strlen(c.v[0].name) == 9 + 12 && strcmp(c.v[0].name, c.v[1].name),
+	   "  named SERVICE-HASH12, one name a file (%s)", c.v[0].name);
+	n1 = xstrdup(c.v[0].name);
+	swarm_configs_release(&c);
+
+	s.nmounts = 2;
+	swarm_configs_of(&c, &s);
+	ok(c.n == 2 && !strcmp(c.v[0].target, "/etc/app/a.conf") && c.v[0].mode == 0440 &&
+	   !strncmp(c.v[0].data, "two", 3) && strcmp(c.v[0].name, n1),
+	   "a file mounted over one of the directory: its config (and mode) wins");
+	n2 = xstrdup(c.v[0].name);
+	n3 = xstrdup(c.v[1].name);
+	c.v[0].id = xstrdup("cid0");
+	c.v[1].id = xstrdup("cid1");
+	j = swarm_service_json_configs(&s, NULL, &c);
+	ok(has(j, "\"Configs\":[{\"File\":{\"Name\":\"/etc/app/a.conf\",\"UID\":\"0\","
+		  "\"GID\":\"0\",\"Mode\":288},\"ConfigID\":\"cid0\",\"ConfigName\":\"") &&
+	   has(j, n2) && has(j, "\"ConfigID\":\"cid1\"") && has(j, "\"Mode\":365"),
+	   "the service refers to each config by id and name, uid and gid 0");
+	ok(has(j, "\"Mounts\":[]"), "  and binds none of the host's files");
+	free(j);
+	swarm_configs_release(&c);
+
+	over.data = "three";
+	over.len = 5;
+	swarm_configs_of(&c, &s);
+	ok(c.n == 2 && strcmp(c.v[0].name, n2) && !strcmp(c.v[1].name, n3),
+	   "a new content is a new name, the others keep theirs");
+	swarm_configs_release(&c);
+	free(n1);
+	free(n2);
+	free(n3);
+
+	n1 = swarm_versioned_name("shop-a-service-whose-name-is-much-longer-than-fifty-one-"
+				  "characters-1", "/etc/a", "x", 1);
+	n2 = swarm_versioned_name("shop-a-service-whose-name-is-much-longer-than-fifty-one-"
+				  "characters-2", "/etc/a", "x", 1);
+	ok(strlen(n1) == 64 && strlen(n2) == 64 && strcmp(n1, n2),
+	   "names cut to 64 characters, two services of one prefix apart (%s, %s)", n1, n2);
+	free(n1);
+	free(n2);
+}
+
 int main(void)
 {
 	test_service_json();
+	test_configs();
 	test_verdict();
 	test_job_verdict();
 	return tap_done();

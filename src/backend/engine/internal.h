@@ -129,6 +129,10 @@ int engine_remove_object(struct docker *d, const char *kind, const char *name,
 int engine_create_object(struct docker *d, const char *kind, const char *name,
 			 json_t *root, bool bad);
 int engine_network_dedupe(struct docker *d, const char *name);
+/* 0 when labels (an object's) are project's and owner's, else ERR_FOREIGN
+ * with error_last() naming kind and name. */
+int engine_labels_owned(const json_t *labels, const char *kind, const char *name,
+			const char *project, const char *owner);
 int engine_check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner);
 void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad);

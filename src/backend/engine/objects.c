@@ -106,38 +106,38 @@ out:
  * 409, a volume's silent 201): it is ours only when its labels say so.
  * ERR_FOREIGN with a message naming what the labels say otherwise.
  */
+int engine_labels_owned(const json_t *labels, const char *kind, const char *name,
+			const char *project, const char *owner)
+{
+	const char *lp = jget_str(labels, LABEL_PROJECT);
+	const char *lo = jget_str(labels, LABEL_OWNER);
+
+	if (!lp)
+		error_set("%s '%s' exists and is not cara's (it has no cara.project "
+			  "label): cara does not use it; remove or rename it", kind, name);
+	else if (strcmp(lp, project))
+		error_set("%s '%s' belongs to project '%s', not '%s': cara does not "
+			  "use it", kind, name, lp, project);
+	else if (owner && *owner && strcmp(lo ? lo : "", owner))
+		error_set("%s '%s' is owned by another cara state (%s), not this one "
+			  "(%s)", kind, name, lo && *lo ? lo : "no owner label", owner);
+	else
+		return 0;
+	return ERR_FOREIGN;
+}
+
 int engine_check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner)
 {
 	char *what = xasprintf("inspect %s '%s'", kind, name);
 	char *coll = xasprintf("%ss", kind);
 	char *path = engine_obj_path(coll, name, NULL);
-	const char *lp, *lo;
-	json_t *j = NULL, *labels;
+	json_t *j = NULL;
 	int rc;
 
-	if ((rc = engine_get_json(d, path, what, &j)) < 0)
-		goto out;
-	rc = -1;
-	labels = json_object_get(j, "Labels");
-	lp = jget_str(labels, LABEL_PROJECT);
-	lo = jget_str(labels, LABEL_OWNER);
-	if (!lp)
-		rc = error_set("%s '%s' exists and is not cara's (it has no cara.project "
-			       "label): cara does not use it; remove or rename it",
-			       kind, name);
-	else if (strcmp(lp, project))
-		rc = error_set("%s '%s' belongs to project '%s', not '%s': cara does "
-			       "not use it", kind, name, lp, project);
-	else if (owner && *owner && strcmp(lo ? lo : "", owner))
-		rc = error_set("%s '%s' is owned by another cara state (%s), not "
-			       "this one (%s)", kind, name, lo && *lo ? lo : "no owner label",
-			       owner);
-	else
-		rc = 0;
-	if (rc < 0)
-		rc = ERR_FOREIGN;
-out:
+	if ((rc = engine_get_json(d, path, what, &j)) == 0)
+		rc = engine_labels_owned(json_object_get(j, "Labels"), kind, name,
+					 project, owner);
 	json_decref(j);
 	free(path);
 	free(coll);

@@ -10,7 +10,8 @@
  * name and aliases; published ports are host-mode with endpoint mode
  * dnsrr (which has no routing mesh) and ingress with vip; a secret
  * mounted as a file is a Swarm secret (secret_ids, made beforehand by
- * swarm.c) at its target, 0444.  Updates go one
+ * swarm.c) at its target, 0444; each file of a File volume a Swarm config
+ * (configs.c) at its path below the mount's target.  Updates go one
  * task at a time, start-first unless a host port is published (two tasks
  * of one node cannot hold it), monitored 5 s, and roll back on failure.
  */
@@ -49,7 +50,8 @@ static json_t *labels_of(const struct workload_spec *s, bool *bad)
 	return o;
 }
 
-char *swarm_secret_name(const char *service, const struct workload_mount *m)
+char *swarm_versioned_name(const char *service, const char *target,
+			   const char *data, size_t len)
 {
 	struct sha256 c;
 	unsigned char d[32];
@@ -57,14 +59,43 @@ char *swarm_secret_name(const char *service, const struct workload_mount *m)
 	size_t i, keep = strlen(service);
 
 	sha256_init(&c);
-	sha256_update(&c, m->target, strlen(m->target) + 1);
-	sha256_update(&c, m->secret->ptr ? m->secret->ptr : "", m->secret->len);
+	/* a name cut short: two services of one prefix differ by the hash
+	 * (the others keep the names they always had) */
+	if (keep > 64 - 13) {
+		keep = 64 - 13;
+		sha256_update(&c, service, strlen(service) + 1);
+	}
+	sha256_update(&c, target, strlen(target) + 1);
+	sha256_update(&c, data ? data : "", len);
 	sha256_final(&c, d);
 	for (i = 0; i < 6; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	if (keep > 64 - 13)
-		keep = 64 - 13;
 	return xasprintf("%.*s-%s", (int)keep, service, hex);
+}
+
+char *swarm_secret_name(const char *service, const struct workload_mount *m)
+{
+	return swarm_versioned_name(service, m->target, m->secret->ptr, m->secret->len);
+}
+
+/* A secret's or config's reference (kind "Secret", "Config"): a file at
+ * target, owned by root. */
+static json_t *file_ref(const char *kind, const char *target, int mode,
+			const char *id, const char *name, bool *bad)
+{
+	json_t *o = json_object(), *f = json_object();
+	char *k_id = xasprintf("%sID", kind), *k_name = xasprintf("%sName", kind);
+
+	jset(f, "Name", jstr(target), bad);
+	jset(f, "UID", jstr("0"), bad);
+	jset(f, "GID", jstr("0"), bad);
+	jset(f, "Mode", json_integer(mode), bad);
+	jset(o, "File", f, bad);
+	jset(o, k_id, jstr(id), bad);
+	jset(o, k_name, jstr(name), bad);
+	free(k_id);
+	free(k_name);
+	return o;
 }
 
 static json_t *secrets_of(const struct workload_spec *s, const char *const *ids,
@@ -75,24 +106,26 @@ static json_t *secrets_of(const struct workload_spec *s, const char *const *ids,
 
 	for (i = 0; ids && i < s->nmounts; i++) {
 		const struct workload_mount *m = &s->mounts[i];
-		json_t *o, *f;
 		char *name;
 
 		if (!m->secret || !ids[i])
 			continue;
-		o = json_object();
-		f = json_object();
 		name = swarm_secret_name(s->name, m);
-		jset(f, "Name", jstr(m->target), bad);
-		jset(f, "UID", jstr("0"), bad);
-		jset(f, "GID", jstr("0"), bad);
-		jset(f, "Mode", json_integer(0444), bad);
-		jset(o, "File", f, bad);
-		jset(o, "SecretID", jstr(ids[i]), bad);
-		jset(o, "SecretName", jstr(name), bad);
-		jpush(a, o, bad);
+		jpush(a, file_ref("Secret", m->target, 0444, ids[i], name, bad), bad);
 		free(name);
 	}
+	return a;
+}
+
+static json_t *configs_of(const struct swarm_configs *c, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; c && i < c->n; i++)
+		if (c->v[i].id)
+			jpush(a, file_ref("Config", c->v[i].target, c->v[i].mode, c->v[i].id,
+					  c->v[i].name, bad), bad);
 	return a;
 }
 
@@ -106,8 +139,9 @@ static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *ba
 		const struct workload_mount *m = &s->mounts[i];
 		json_t *o = json_object();
 
-		if (m->secret) {
-			/* shipped as a Swarm secret (secrets_of) */
+		if (m->secret || m->files) {
+			/* shipped as Swarm secrets and configs (secrets_of,
+			 * configs_of) */
 			json_decref(o);
 			continue;
 		}
@@ -347,6 +381,12 @@ static json_t *update_of(const struct workload_spec *s, bool rollback, bool *bad
 
 char *swarm_service_json(const struct workload_spec *s, const char *const *ids)
 {
+	return swarm_service_json_configs(s, ids, NULL);
+}
+
+char *swarm_service_json_configs(const struct workload_spec *s, const char *const *ids,
+				 const struct swarm_configs *c)
+{
 	json_t *root = json_object();
 	json_t *labels;
 	bool bad = false;
@@ -356,6 +396,8 @@ char *swarm_service_json(const struct workload_spec *s, const char *const *ids)
 	labels = labels_of(s, &bad);
 	jset(root, "Name", jstr(s->name), &bad);
 	jset(root, "TaskTemplate", task_of(s, labels, ids, &bad), &bad);
+	jset(json_object_get(json_object_get(root, "TaskTemplate"), "ContainerSpec"),
+	     "Configs", configs_of(c, &bad), &bad);
 	jset(root, "Mode", mode_of(s, &bad), &bad);
 	if (!s->job) {
 		jset(root, "UpdateConfig", update_of(s, false, &bad), &bad);

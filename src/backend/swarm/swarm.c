@@ -15,20 +15,33 @@
  *   SWARM_CONVERGE_MS passed): what apply reads next is Swarm's verdict,
  *   not a moment of the rollout;
  * - a service whose mode is not the one cara labelled (scaled by hand)
- *   is observed with a spec hash that matches nothing, and updated.
+ *   is observed with a spec hash that matches nothing, and updated;
+ * - a secret mounted as a file and each file of a File volume are
+ *   immutable Swarm objects (secrets, configs) named for their target and
+ *   bytes: a new content is a new object the service's update swaps in;
+ *   the versions it no longer refers to are removed once the update
+ *   converged, all of them with the service, never another owner's.
  */
 #include <time.h>
 
 #include "backend/engine/internal.h"
 #include "backend/swarm/swarm.h"
 
-/* Swarm's nodes pull images; a service is updated in place. */
+/*
+ * Swarm's nodes pull images; a service is updated in place.  A file of a
+ * File volume is a Swarm config: less than 500 KiB (Swarm's own limit in
+ * the Docker releases that have the smallest, and not empty: pass.c), at
+ * most 64 a service (each one an object in the managers' Raft store and a
+ * mount in every task: a larger tree belongs in the image or a volume).
+ */
 const struct backend_caps backend_swarm_caps = {
 	.name = "swarm",
 	.pulls_images = true,
 	.starts_stopped = true,
 	.updates_in_place = true,
 	.cluster = true,
+	.file_object_bytes = 500 * 1024,
+	.file_objects_max = 64,
 };
 
 struct swarm {
@@ -655,11 +668,11 @@ static int no_binds(const struct workload_spec *spec)
 	size_t i;
 
 	for (i = 0; i < spec->nmounts; i++)
-		if (!strcmp(spec->mounts[i].type, "bind") && !spec->mounts[i].secret)
+		if (!strcmp(spec->mounts[i].type, "bind") && !spec->mounts[i].secret &&
+		    !spec->mounts[i].files)
 			return error_set("swarm: service '%s': %s is a file of the host "
-					 "cara runs on (a HostPath or File volume, or a "
-					 "secret mounted as a file): not supported with "
-					 "--backend swarm", spec->name,
+					 "cara runs on (a HostPath volume): not supported "
+					 "with --backend swarm", spec->name,
 					 spec->mounts[i].target);
 	return 0;
 }
@@ -684,16 +697,83 @@ static void ids_free(char **ids, size_t n)
 }
 
 /*
- * The Swarm secret of each secret mount of spec, made when missing (one of
- * that name is the same bytes: its name holds their hash); *out_ids[i]
- * the id of mount i's, NULL for other mounts.  The bytes are wiped from
- * the request body once sent.
+ * The immutable Swarm object of kind ("secret", "config") named name,
+ * holding data[0..len) for service spec->name and labelled as it
+ * (cara.project, cara.owner, cara.service), made when missing: one of
+ * that name is the same bytes (its name holds their hash), used when it is
+ * the project's and owner's, else ERR_FOREIGN.  *out_id its id (caller
+ * frees).  The request body is wiped once sent (a secret's bytes).
+ */
+static int object_ensure(struct backend *b, const char *kind,
+			 const struct workload_spec *spec, const char *name,
+			 const char *data, size_t len, char **out_id)
+{
+	const char *project = label_of(spec, LABEL_PROJECT);
+	const char *owner = label_of(spec, LABEL_OWNER);
+	char *what = xasprintf("create %s '%s'", kind, name);
+	char *path = xasprintf("/%ss/create", kind);
+	struct buf body = BUF_INIT;
+	json_t *j = NULL;
+	long code;
+	int rc;
+
+	*out_id = NULL;
+	/* room first, so that no regrowth leaves the bytes behind (a secret
+	 * is at most 1 MiB: spec.c; a config less than 500 KiB: pass.c) */
+	buf_printf(&body, "%*s", (int)((len + 2) / 3 * 4 + 1024 + 2 * strlen(spec->name) +
+				       (project ? strlen(project) : 0) +
+				       (owner ? strlen(owner) : 0)), "");
+	buf_reset(&body);
+	buf_puts(&body, "{\"Name\":");
+	buf_json_str(&body, name);
+	buf_puts(&body, ",\"Labels\":{\"" LABEL_PROJECT "\":");
+	buf_json_str(&body, project ? project : "");
+	if (owner && *owner) {
+		buf_puts(&body, ",\"" LABEL_OWNER "\":");
+		buf_json_str(&body, owner);
+	}
+	buf_puts(&body, ",\"" LABEL_SERVICE "\":");
+	buf_json_str(&body, spec->name);
+	buf_puts(&body, "},\"Data\":\"");
+	base64_encode(&body, data ? data : "", len, 0);
+	buf_puts(&body, "\"}");
+	rc = engine_simple(D(b), "POST", path, buf_cstr(&body), what, &code);
+	buf_wipe(&body);
+	buf_release(&body);
+	free(path);
+	if (rc == 0) {
+		j = engine_parse_body(D(b), what);
+		*out_id = jdup(j, "ID");
+	} else if (code == 409) {
+		char *coll = xasprintf("%ss", kind);
+
+		error_clear();
+		free(what);
+		what = xasprintf("inspect %s '%s'", kind, name);
+		path = engine_obj_path(coll, name, NULL);
+		free(coll);
+		if ((rc = engine_get_json(D(b), path, what, &j)) == 0 &&
+		    (rc = engine_labels_owned(json_object_get(json_object_get(j, "Spec"),
+							      "Labels"),
+					      kind, name, project ? project : "",
+					      owner)) == 0)
+			*out_id = jdup(j, "ID");
+		free(path);
+	}
+	if (rc == 0 && !*out_id)
+		rc = error_set("docker: %s: no ID in the answer", what);
+	json_decref(j);
+	free(what);
+	return rc;
+}
+
+/*
+ * The Swarm secret of each secret mount of spec, made when missing;
+ * *out_ids[i] the id of mount i's, NULL for other mounts.
  */
 static int ensure_secrets(struct backend *b, const struct workload_spec *spec,
 			  char ***out_ids)
 {
-	const char *project = label_of(spec, LABEL_PROJECT);
-	const char *owner = label_of(spec, LABEL_OWNER);
 	char **ids = xcalloc(spec->nmounts + 1, sizeof(*ids));
 	size_t i;
 	int rc = 0;
@@ -701,93 +781,65 @@ static int ensure_secrets(struct backend *b, const struct workload_spec *spec,
 	*out_ids = ids;
 	for (i = 0; i < spec->nmounts && rc == 0; i++) {
 		const struct workload_mount *m = &spec->mounts[i];
-		char *name, *what, *path;
-		struct buf body = BUF_INIT;
-		json_t *j = NULL;
-		long code;
+		char *name;
 
 		if (!m->secret)
 			continue;
 		name = swarm_secret_name(spec->name, m);
-		what = xasprintf("create secret '%s'", name);
-		/* room first, so that no regrowth leaves the bytes behind (a
-		 * secret is at most 1 MiB: spec.c) */
-		buf_printf(&body, "%*s", (int)((m->secret->len + 2) / 3 * 4 + 1024 +
-						2 * strlen(spec->name) +
-						(project ? strlen(project) : 0) +
-						(owner ? strlen(owner) : 0)), "");
-		buf_reset(&body);
-		buf_puts(&body, "{\"Name\":");
-		buf_json_str(&body, name);
-		buf_puts(&body, ",\"Labels\":{\"" LABEL_PROJECT "\":");
-		buf_json_str(&body, project ? project : "");
-		if (owner && *owner) {
-			buf_puts(&body, ",\"" LABEL_OWNER "\":");
-			buf_json_str(&body, owner);
-		}
-		buf_puts(&body, ",\"" LABEL_SERVICE "\":");
-		buf_json_str(&body, spec->name);
-		buf_puts(&body, "},\"Data\":\"");
-		base64_encode(&body, m->secret->ptr ? m->secret->ptr : "", m->secret->len, 0);
-		buf_puts(&body, "\"}");
-		rc = engine_simple(D(b), "POST", "/secrets/create", buf_cstr(&body), what,
-				   &code);
-		buf_wipe(&body);
-		buf_release(&body);
-		if (rc == 0) {
-			j = engine_parse_body(D(b), what);
-			ids[i] = jdup(j, "ID");
-		} else if (code == 409) {
-			error_clear();
-			path = engine_obj_path("secrets", name, NULL);
-			if ((rc = engine_get_json(D(b), path, what, &j)) == 0) {
-				const char *lp = jpath_str(j, "Spec", "Labels", LABEL_PROJECT);
-
-				if (!lp || !project || strcmp(lp, project))
-					rc = error_set("swarm: secret '%s' exists and is not "
-						       "project '%s''s: cara does not use it",
-						       name, project ? project : "");
-				else
-					ids[i] = jdup(j, "ID");
-			}
-			free(path);
-		}
-		if (rc == 0 && !ids[i])
-			rc = error_set("docker: %s: no ID in the answer", what);
-		json_decref(j);
-		free(what);
+		rc = object_ensure(b, "secret", spec, name, m->secret->ptr, m->secret->len,
+				   &ids[i]);
 		free(name);
 	}
 	return rc;
 }
 
+/* The Swarm config of each file of spec's File mounts, made when missing. */
+static int ensure_configs(struct backend *b, const struct workload_spec *spec,
+			  struct swarm_configs *out)
+{
+	size_t i;
+	int rc = 0;
+
+	swarm_configs_of(out, spec);
+	for (i = 0; i < out->n && rc == 0; i++)
+		rc = object_ensure(b, "config", spec, out->v[i].name, out->v[i].data,
+				   out->v[i].len, &out->v[i].id);
+	return rc;
+}
+
 /*
- * Remove the secrets made for service `name` that keep[0..n) does not
- * hold (the versions it no longer uses; keep NULL: all).  One in use
- * still (a task not yet gone) is left for a later update or teardown;
- * with wait, tried again for a while (a teardown's tasks are stopping).
+ * Remove the objects of kind ("secret", "config") made for service `name`
+ * of project and owner that keep[0..n) does not hold (the versions it no
+ * longer uses; keep NULL: all); another owner's are never touched.  One in
+ * use still is left for a later update or teardown; with wait, tried again
+ * for a while (a teardown's tasks are stopping).
  */
-static void prune_secrets(struct backend *b, const char *name, char **keep, size_t n,
-			  bool wait)
+static void prune_objects(struct backend *b, const char *kind, const char *name,
+			  const char *project, const char *owner,
+			  char *const *keep, size_t n, bool wait)
 {
 	int64_t end = monotonic_ms() + (wait ? SWARM_CONVERGE_MS : 0);
 	json_t *f = json_pack("{s[s+]}", "label", LABEL_SERVICE "=", name);
 	json_t *a = NULL;
 	char *fs = f ? json_dumps(f, JSON_COMPACT) : NULL;
+	char *base = xasprintf("/%ss", kind), *what = xasprintf("list %ss", kind);
 	size_t i, k;
 
 	json_decref(f);
-	if (!fs || get_list(D(b), "/secrets", fs, "list secrets", &a) < 0)
+	if (!fs || get_list(D(b), base, fs, what, &a) < 0)
 		goto out;
 	for (i = 0; i < json_array_size(a); i++) {
-		const char *id = jget_str(json_array_get(a, i), "ID");
+		const json_t *o = json_array_get(a, i);
+		const char *id = jget_str(o, "ID");
 		bool kept = false;
 
 		for (k = 0; keep && k < n && !kept; k++)
 			kept = keep[k] && id && !strcmp(keep[k], id);
-		if (!id || kept)
+		if (!id || kept ||
+		    engine_labels_owned(json_object_get(json_object_get(o, "Spec"), "Labels"),
+					kind, id, project ? project : "", owner) < 0)
 			continue;
-		while (engine_remove_object(D(b), "secret", id, NULL) < 0 &&
+		while (engine_remove_object(D(b), kind, id, NULL) < 0 &&
 		       strstr(error_last(), "in use") && monotonic_ms() < end)
 			nap_ms(SWARM_POLL_MS * 2);
 	}
@@ -795,18 +847,40 @@ out:
 	error_clear();
 	json_decref(a);
 	free(fs);
+	free(base);
+	free(what);
+}
+
+/* The secrets and configs of service `name` that keep does not hold
+ * (NULL: all of them, a teardown's). */
+static void prune_shipped(struct backend *b, const char *name, const char *project,
+			  const char *owner, char *const *secret_ids, size_t nsecrets,
+			  const struct swarm_configs *keep, bool wait)
+{
+	char **cids = xcalloc(keep ? keep->n + 1 : 1, sizeof(*cids));
+	size_t i;
+
+	for (i = 0; keep && i < keep->n; i++)
+		cids[i] = keep->v[i].id;
+	prune_objects(b, "secret", name, project, owner, secret_ids, nsecrets, wait);
+	prune_objects(b, "config", name, project, owner, keep ? cids : NULL,
+		      keep ? keep->n : 0, wait);
+	free(cids);
 }
 
 static int s_create(struct backend *b, const struct workload_spec *spec, char **out_id)
 {
 	struct swarm *s = (struct swarm *)b;
+	struct swarm_configs cfgs = { 0 };
 	char *json = NULL;
 	char **ids = NULL;
 
 	*out_id = NULL;
-	if (no_binds(spec) == 0 && ensure_secrets(b, spec, &ids) == 0)
-		json = swarm_service_json(spec, (const char *const *)ids);
+	if (no_binds(spec) == 0 && ensure_secrets(b, spec, &ids) == 0 &&
+	    ensure_configs(b, spec, &cfgs) == 0)
+		json = swarm_service_json_configs(spec, (const char *const *)ids, &cfgs);
 	ids_free(ids, spec->nmounts);
+	swarm_configs_release(&cfgs);
 	if (!json)
 		return -1;
 	free(s->pending_name);
@@ -885,8 +959,10 @@ static int s_update(struct backend *b, const struct workload_spec *spec)
 	json_t *svc = NULL;
 	char *what = xasprintf("update service '%s'", spec->name);
 	char **ids = NULL;
-	char *body = no_binds(spec) < 0 || ensure_secrets(b, spec, &ids) < 0 ? NULL :
-		     swarm_service_json(spec, (const char *const *)ids);
+	struct swarm_configs cfgs = { 0 };
+	char *body = no_binds(spec) < 0 || ensure_secrets(b, spec, &ids) < 0 ||
+		     ensure_configs(b, spec, &cfgs) < 0 ? NULL :
+		     swarm_service_json_configs(spec, (const char *const *)ids, &cfgs);
 	char *path = NULL, *was = NULL;
 	long code;
 	int rc = -1;
@@ -902,9 +978,11 @@ static int s_update(struct backend *b, const struct workload_spec *spec)
 	rc = spec->job ? 0 : converge(b, spec->name, was, true);
 	if (rc == 0)
 		/* the versions the update swapped out */
-		prune_secrets(b, spec->name, ids, spec->nmounts, false);
+		prune_shipped(b, spec->name, label_of(spec, LABEL_PROJECT),
+			      label_of(spec, LABEL_OWNER), ids, spec->nmounts, &cfgs, false);
 out:
 	ids_free(ids, spec->nmounts);
+	swarm_configs_release(&cfgs);
 	json_decref(svc);
 	free(body);
 	free(path);
@@ -925,13 +1003,22 @@ static int s_stop(struct backend *b, const char *name, int grace_s)
 	return 0;
 }
 
+/* The service's secrets and configs go with it: those of its project and
+ * owner (read from it first: a service already gone leaves them). */
 static int s_remove(struct backend *b, const char *name, bool force)
 {
+	json_t *svc = NULL, *labels;
 	int rc;
 
 	(void)force;
-	if ((rc = engine_remove_object(D(b), "service", name, NULL)) == 0)
-		prune_secrets(b, name, NULL, 0, true);
+	if (service_get(b, name, &svc) < 0)
+		error_clear();
+	labels = json_object_get(json_object_get(svc, "Spec"), "Labels");
+	if ((rc = engine_remove_object(D(b), "service", name, NULL)) == 0 &&
+	    jget_str(labels, LABEL_PROJECT))
+		prune_shipped(b, name, jget_str(labels, LABEL_PROJECT),
+			      jget_str(labels, LABEL_OWNER), NULL, 0, NULL, true);
+	json_decref(svc);
 	return rc;
 }
 

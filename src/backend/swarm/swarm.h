@@ -35,6 +35,46 @@ char *swarm_service_json(const struct workload_spec *spec,
  * new secret, swapped in by the service's update.
  */
 char *swarm_secret_name(const char *service, const struct workload_mount *m);
+/*
+ * The name of an immutable Swarm object (a secret, a config) of service
+ * `service` holding data[0..len) at target (caller frees): "SERVICE-HASH12",
+ * HASH12 of the target and the bytes, at most 64 characters (SERVICE cut
+ * to 51, and then in the hash too).
+ */
+char *swarm_versioned_name(const char *service, const char *target,
+			   const char *data, size_t len);
+
+/*
+ * A file of a File volume as the Swarm config a service mounts (configs.c):
+ * one per file, at its path below the mount's target, uid and gid 0.
+ */
+struct swarm_config {
+	char *name;                /* swarm_versioned_name */
+	char *target;              /* where a task reads it */
+	int mode;                  /* files_mode: 0444, 0555, the volume's */
+	const char *data;          /* borrowed from the spec's volume */
+	size_t len;
+	size_t depth;              /* its mount's target length */
+	char *id;                  /* once made (swarm.c), else NULL */
+};
+
+struct swarm_configs {
+	struct swarm_config *v;
+	size_t n, cap;
+};
+
+/*
+ * The configs of the File mounts (m->files) of spec, in mount then path
+ * order; two of one target: the deeper mount's (as nested binds).  Pure.
+ */
+void swarm_configs_of(struct swarm_configs *out, const struct workload_spec *spec);
+void swarm_configs_release(struct swarm_configs *c);
+
+/* swarm_service_json, the configs c (made, with their ids) mounted too. */
+char *swarm_service_json_configs(const struct workload_spec *spec,
+				 const char *const *secret_ids,
+				 const struct swarm_configs *c);
+
 /* LABEL_REPLICAS's value for spec (caller frees). */
 char *swarm_mode_label(const struct workload_spec *spec);
 
