@@ -541,6 +541,10 @@ static int hold_included(struct pass *p)
 	size_t i;
 	int rc = 0;
 
+	if (!p->st || !p->source_ok || p->single_file || p->includes_held)
+		return 0;
+	p->includes_held = true;
+
 	if (!set->incomplete) {
 		for (i = 0; i < set->included.n; i++)
 			buf_printf(&b, "%s\n", set->included.v[i]);
@@ -754,6 +758,9 @@ int pass_pin_volumes(struct pass *p, bool record)
 
 	if (!p->ops->caps->cluster || !p->ops->nodes || !p->backend)
 		return 0;
+	/* a project held for its includer gets no pin */
+	if (hold_included(p) < 0)
+		return -1;
 	if (p->st && state_volume_pins(p->st, &pins) < 0) {
 		pass_state_error(p, NULL);
 		return -1;
@@ -790,7 +797,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 {
 	struct plan_options po;
 
-	if (p->st && p->source_ok && !p->single_file && hold_included(p) < 0)
+	if (hold_included(p) < 0)
 		return -1;
 
 	/* --purge-volumes also reaches the Managed volumes that projects torn

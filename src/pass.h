@@ -24,6 +24,7 @@ struct pass {
 	struct project_set desired;
 	struct diags diags;
 	bool source_ok;                 /* the source could be read in full */
+	bool includes_held;        /* hold_included ran (pass.c) */
 	bool single_file;               /* one manifest file: prunes nothing else */
 	bool state_failed;              /* a write to state.db failed: exit 1 */
 	bool scratch_cache;             /* fetch into a throw-away cache (validate) */

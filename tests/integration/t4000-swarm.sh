@@ -697,4 +697,45 @@ test_expect_success 'a second cara on the same Swarm leaves the first'"'"'s serv
 	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
 '
 
+test_expect_success 'several networks: overlays of the project, a service found only on its own' '
+	N="$UNIQ-nets" &&
+	cat > m/n.yaml <<-EOT &&
+	apiVersion: caravanserai/v1
+	kind: Project
+	metadata: {name: $N}
+	spec:
+	  networks:
+	    - {name: front}
+	    - {name: back, internal: true}
+	  services:
+	    - {name: db, image: $CARA_TEST_IMAGE, command: ["sh", "-c", "$TRAP_SLEEP"],
+	       stopGracePeriod: 1s, networks: [back]}
+	    - {name: web, image: $CARA_TEST_IMAGE, command: ["sh", "-c", "$TRAP_SLEEP"],
+	       stopGracePeriod: 1s, replicas: 3,
+	       networks: [front, {name: back, aliases: [api]}]}
+	    - {name: edge, image: $CARA_TEST_IMAGE, command: ["sh", "-c", "$TRAP_SLEEP"],
+	       stopGracePeriod: 1s, networks: [front]}
+	EOT
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	[ "$(node_docker 1 network inspect -f "{{.Driver}} {{.Attachable}} {{.Internal}}" cara-${N}_back)" = "overlay true true" ] &&
+	[ "$(node_docker 1 network inspect -f "{{.Driver}} {{.Internal}}" cara-${N}_front)" = "overlay false" ] &&
+	! node_docker 1 network inspect cara-$N >/dev/null 2>&1 &&
+	[ "$(svc $N-web "{{len .Spec.TaskTemplate.Networks}}")" = 2 ] &&
+	c= n= && for i in 1 2 3; do
+		c=$(task_on $N-edge $i); [ -n "$c" ] && { n=$i; break; }; done &&
+	[ -n "$c" ] &&
+	node_docker $n exec "$c" nslookup web >/dev/null 2>&1 &&
+	! node_docker $n exec "$c" nslookup db >/dev/null 2>&1 &&
+	! node_docker $n exec "$c" nslookup api >/dev/null 2>&1 &&
+	c= && for i in 1 2 3; do
+		c=$(task_on $N-db $i); [ -n "$c" ] && { n=$i; break; }; done &&
+	node_docker $n exec "$c" nslookup api >/dev/null 2>&1 &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed" &&
+	rm m/n.yaml &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	! node_docker 1 network inspect cara-${N}_front >/dev/null 2>&1 &&
+	! node_docker 1 network inspect cara-${N}_back >/dev/null 2>&1
+'
+
 test_done
