@@ -129,6 +129,11 @@ static void cluster_check(struct pass *p, struct project *pr)
 			{ s->devices.n > 0, "devices" },
 			{ s->shm_bytes > 0, "shmSize" },
 			{ s->nulimits > 0, "ulimits" },
+			{ s->tty || s->stdin_open, "tty" },
+			{ s->domainname != NULL, "domainname" },
+			{ s->pids_limit > 0, "pidsLimit" },
+			{ s->has_oom_score_adj, "oomScoreAdj" },
+			{ s->group_add.n > 0, "groupAdd" },
 			{ s->build != NULL, "build" },
 		};
 

@@ -43,6 +43,7 @@ struct t {
 
 /* Host settings the next loads use. */
 static bool t_allow_privileged;
+static bool t_cluster;
 static const char *const *t_profiles;
 static size_t t_nprofiles;
 
@@ -58,6 +59,7 @@ static void t_load(struct t *t, const char *const *files)
 	memset(&snap, 0, sizeof(snap));
 	o.getenv = t_getenv;
 	o.allow_privileged = t_allow_privileged;
+	o.cluster = t_cluster;
 	o.compose_profiles = t_profiles;
 	o.ncompose_profiles = t_nprofiles;
 	for (i = 0; files[i]; i += 2) {
@@ -349,6 +351,85 @@ static void test_host_fields(void)
 	t_free(&t);
 }
 
+/* Fields of files found in the wild, mapped to the engine's settings. */
+static void test_wild_fields(void)
+{
+	const struct service *s, *db, *w;
+	struct t t;
+
+	t_one(&t, "version: \"2.4\"\n"
+		  "services:\n  s:\n    image: busybox\n"
+		  "    tty: true\n    stdin_open: true\n"
+		  "    domainname: example.internal\n"
+		  "    pids_limit: 200\n    oom_score_adj: 500\n"
+		  "    group_add: [\"109\", audio]\n"
+		  "    scale: 1\n"
+		  "    links: [db, \"db:mysql\", \"cache:db-cache\"]\n"
+		  "    depends_on: {db: {condition: service_healthy}}\n"
+		  "  db:\n    image: busybox\n    group_add: \"0\"\n"
+		  "    healthcheck: {test: [CMD, \"true\"]}\n"
+		  "    networks: {default: {aliases: [mysql]}}\n"
+		  "  cache:\n    image: busybox\n"
+		  "  w:\n    image: busybox\n    links: [\"db:mysql\"]\n"
+		  "    deploy: {replicas: 1}\n    scale: 1\n");
+	clean(&t, "tty, stdin_open, domainname, pids_limit, oom_score_adj, "
+	      "group_add, scale, links: accepted");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	db = t.set.n ? project_find_service(&t.set.v[0], "db") : NULL;
+	w = t.set.n ? project_find_service(&t.set.v[0], "w") : NULL;
+	ok(s && db && w, "the services");
+	if (!s || !db || !w) {
+		t_free(&t);
+		return;
+	}
+	ok(s->tty && s->stdin_open && !db->tty && !db->stdin_open, "tty, stdin_open");
+	is_str(s->domainname, "example.internal", "domainname");
+	ok(s->pids_limit == 200 && !db->pids_limit, "pids_limit");
+	ok(s->has_oom_score_adj && s->oom_score_adj == 500 &&
+	   !db->has_oom_score_adj, "oom_score_adj");
+	is_str(joined(&s->group_add), "[109] [audio]", "group_add: a list");
+	is_str(joined(&db->group_add), "[0]", "group_add: a string");
+	ok(s->has_replicas && s->replicas == 1, "scale: 1 is one replica");
+	ok(s->ndeps == 2 && !strcmp(s->deps[0].service, "db") &&
+	   s->deps[0].condition == DEP_HEALTHY && !strcmp(s->deps[1].service, "cache") &&
+	   s->deps[1].condition == DEP_STARTED,
+	   "links: a dependency on each target, depends_on's condition kept");
+	is_str(joined(&db->aliases), "[mysql]", "an alias a link and networks both give, once");
+	is_str(joined(&project_find_service(&t.set.v[0], "cache")->aliases),
+	       "[db-cache]", "a link's alias is a name of its target");
+	ok(w->ndeps == 1, "a link from another service to the same alias");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [\"a:x\", \"b:x\"]\n"
+		  "  a: {image: busybox}\n  b: {image: busybox}\n");
+	expect(&t, "app/compose.yaml:4:20: services.s.links[1]: alias 'x' already "
+	       "names service 'a' on the project network",
+	       "one alias for two services refused");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [db]\n"
+		  "  db:\n    image: busybox\n    profiles: [debug]\n");
+	expect(&t, "services.s.links[0]: service 'db' is in a profile not enabled",
+	       "a link onto a disabled profile refused");
+	t_free(&t);
+
+	t_cluster = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    scale: 3\n"
+		  "    deploy: {replicas: 2}\n");
+	t_cluster = false;
+	expect(&t, "services.s.scale: scale and deploy.replicas differ",
+	       "scale and deploy.replicas must agree");
+	t_free(&t);
+
+	t_allow_privileged = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    oom_score_adj: -900\n");
+	t_allow_privileged = false;
+	clean(&t, "a negative oom_score_adj with --allow-privileged");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->has_oom_score_adj && s->oom_score_adj == -900, "  and kept");
+	t_free(&t);
+}
+
 static void test_profiles(void)
 {
 	static const char *const dbg[] = { "debug" };
@@ -448,7 +529,44 @@ static const struct refusal refusals[] = {
 	{ "    configs: [nope]\n", "config 'nope' is not declared" },
 	{ "    volumes: [/data]\n", "anonymous volumes" },
 	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },
-	{ "    volumes: [/srv/x:/x:z]\n", "volume mode 'z'" },
+	{ "    volumes: [/srv/x:/x:z]\n", "services.s.volumes[0]: not supported by "
+	  "cara: SELinux relabelling ('z')" },
+	{ "    volumes: [\"/srv/x:/x:ro,Z\"]\n", "SELinux relabelling ('ro,Z')" },
+	{ "    volumes: [/srv/x:/x:nocopy]\n", "volume mode 'nocopy'" },
+	{ "    network_mode: \"service:db\"\n", "services.s.network_mode: not "
+	  "supported by cara: network_mode: service:db (a container in another "
+	  "one's namespace" },
+	{ "    mac_address: 02:42:ac:11:00:02\n", "services.s.mac_address: not "
+	  "supported by cara: mac_address (a fixed MAC address" },
+	{ "    cgroup_parent: x\n", "cgroup_parent (it would put the container" },
+	{ "    userns_mode: host\n", "userns_mode (it would take the container" },
+	{ "    volumes_from: [db]\n", "services.s.volumes_from: not supported by "
+	  "cara: volumes_from (declare the volumes" },
+	{ "    external_links: [redis_1]\n", "external_links (a container outside" },
+	{ "    platform: linux/arm64\n", "services.s.platform: not supported by cara: "
+	  "platform (cara pulls and runs the image of the host's own platform" },
+	{ "    mem_reservation: 64m\n", "mem_reservation (cara sets the hard limit" },
+	{ "    cpu_shares: 512\n", "cpu_shares (cara sets the CPU limit only" },
+	{ "    deploy: {restart_policy: {condition: on-failure}}\n",
+	  "services.s.deploy.restart_policy: not supported by cara: restart_policy "
+	  "(the service's restart says it" },
+	{ "    oom_score_adj: -500\n", "services.s.oom_score_adj: an OOM score adjustment of -500 "
+	  "makes the kernel kill the host's other processes before this "
+	  "container's: needs --allow-privileged on this host" },
+	{ "    oom_score_adj: 1001\n", "1001 is out of range (-1000 to 1000)" },
+	{ "    pids_limit: -1\n", "services.s.pids_limit: not supported by cara: -1 "
+	  "(no limit, which would lift the host's default one)" },
+	{ "    pids_limit: 0\n", "not supported by cara: 0 (no limit" },
+	{ "    group_add: [\"a b\"]\n", "services.s.group_add[0]: invalid group 'a b'" },
+	{ "    domainname: -x\n", "invalid domain name '-x'" },
+	{ "    tty: maybe\n", "services.s.tty: must be true or false" },
+	{ "    scale: 2\n", "services.s.scale: replicas: 2 needs --backend swarm" },
+	{ "    links: [nope]\n", "services.s.links[0]: service 'nope' is not a "
+	  "service of this project" },
+	{ "    links: [s]\n", "services.s.links[0]: a service cannot link to itself" },
+	{ "    links: [\"db:s\"]\n", "services.s.links[0]: alias 's' is the name of "
+	  "another service" },
+	{ "    links: [\"db:Bad!\"]\n", "services.s.links[0]: invalid link 'db:Bad!'" },
 	{ "    networks: [back]\n", "network 'back' is not declared under the "
 	  "top-level networks" },
 	{ "    ports: [\"1000-1002:80\"]\n", "host and container port ranges differ" },
@@ -1947,6 +2065,7 @@ int main(void)
 	test_refusals();
 	test_secrets();
 	test_host_fields();
+	test_wild_fields();
 	test_profiles();
 	test_top_level();
 	test_networks();

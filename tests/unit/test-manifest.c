@@ -441,7 +441,13 @@ static void test_host_settings(void)
 		"      ulimits: {nofile: {soft: 10, hard: 20}}\n"
 		"      securityOpt: [apparmor=unconfined]\n"
 		"      expose: [\"8080\"]\n"
-		"      aliases: [www]\n";
+		"      aliases: [www]\n"
+		"      tty: true\n"
+		"      stdinOpen: true\n"
+		"      domainname: example.internal\n"
+		"      pidsLimit: 64\n"
+		"      oomScoreAdj: -10\n"
+		"      groupAdd: [audio]\n";
 
 	t_parse_opts(&t, y, &o);
 	expect(&t, "t.yaml:11:16: spec.services[0].capAdd[0]: capability NET_ADMIN",
@@ -451,6 +457,8 @@ static void test_host_settings(void)
 	       "privileged: refused");
 	expect(&t, "spec.services[0].securityOpt[0]: security option",
 	       "securityOpt: refused");
+	expect(&t, "spec.services[0].oomScoreAdj: an OOM score adjustment of -10 makes the "
+	       "kernel kill the host's other processes", "oomScoreAdj below 0: refused");
 	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
 	t_free(&t);
 	o.allow_privileged = true;
@@ -469,6 +477,10 @@ static void test_host_settings(void)
 	   s->aliases.n == 1, "every host setting read");
 	is_str(s->hostname, "web1", "hostname");
 	is_str(s->stop_signal, "SIGQUIT", "stopSignal");
+	ok(s->tty && s->stdin_open && s->pids_limit == 64 && s->has_oom_score_adj &&
+	   s->oom_score_adj == -10 && s->group_add.n == 1, "tty, stdinOpen, "
+	   "pidsLimit, oomScoreAdj, groupAdd");
+	is_str(s->domainname, "example.internal", "domainname");
 out:
 	t_free(&t);
 	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
