@@ -1626,6 +1626,18 @@ static const struct field health_fields[] = {
 	END
 };
 
+/* Does healthcheck v say nothing but disable (and x- keys)? */
+static bool only_disable(const struct ynode *v)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < v->n; i += 2)
+		if (v->kid[i]->type != Y_SCALAR || (strcmp(v->kid[i]->str, "disable") &&
+						    strncmp(v->kid[i]->str, "x-", 2)))
+			return false;
+	return true;
+}
+
 static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct reader *r = c->reader;
@@ -1639,6 +1651,9 @@ static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 	if (r->hc_disable) {
 		strvec_release(&s->health.test);
 		strvec_push(&s->health.test, "NONE");
+	} else if (!s->health.test.n && only_disable(v)) {
+		/* disable: false alone changes nothing: the image's own check */
+		memset(&s->health, 0, sizeof(s->health));
 	} else if (!s->health.test.n) {
 		perr(c, v, "not supported by cara: a healthcheck without test "
 		     "(the image's own test is not known when the file is read)");

@@ -259,7 +259,8 @@ def compose_service(name, svc, top_volumes, top_configs):
                     h["retries"] = int(hv)
                 else:
                     differ(where, "compose healthcheck key %s not compared" % hk)
-            out["healthcheck"] = h
+            if h:   # disable: false alone: the image's own healthcheck
+                out["healthcheck"] = h
         elif k == "depends_on":
             out["dependsOn"] = {d: CONDITIONS[c.get("condition", "service_started")]
                                 for d, c in v.items()}

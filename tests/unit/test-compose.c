@@ -400,6 +400,13 @@ static void test_wild_fields(void)
 	ok(w->ndeps == 1, "a link from another service to the same alias");
 	t_free(&t);
 
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    healthcheck: {disable: false}\n");
+	clean(&t, "healthcheck: {disable: false} alone");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && !s->health.present, "  is the image's own healthcheck, as in compose");
+	t_free(&t);
+
 	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [\"a:x\", \"b:x\"]\n"
 		  "  a: {image: busybox}\n  b: {image: busybox}\n");
 	expect(&t, "app/compose.yaml:4:20: services.s.links[1]: alias 'x' already "
