@@ -1107,6 +1107,50 @@ static void test_hostpath_roots(void)
 	buf_release(&yaml);
 }
 
+/* The Engine's socket, or a directory above it, under an allowed root:
+ * root power over the host, refused without the host's allowance. */
+static void test_hostpath_engine_socket(void)
+{
+	static const char *const roots[] = { "/" };
+	static const struct { const char *path; const char *want; } cases[] = {
+		{ "/var/run/docker.sock", "hostPath '/var/run/docker.sock' is the Docker "
+		  "Engine's socket (/var/run/docker.sock), which gives root power over "
+		  "the host and every container on it: needs --allow-privileged on this host" },
+		{ "/run/docker.sock", "is the Docker Engine's socket (/run/docker.sock)" },
+		{ "/run/./docker.sock", "is the Docker Engine's socket (/run/docker.sock)" },
+		{ "/run", "hostPath '/run' holds the Docker Engine's socket (/run/docker.sock)" },
+		{ "//var/run/", "holds the Docker Engine's socket (/var/run/docker.sock)" },
+		{ "/", "hostPath '/' holds the Docker Engine's socket" },
+		{ "/run/dbus", NULL },
+		{ "/run/docker.sockets", NULL },
+		{ "/srv/data", NULL },
+	};
+	struct manifest_options o = t_opts();
+	struct buf yaml = BUF_INIT;
+	struct t t;
+	size_t i;
+
+	o.hostpath_roots = roots;
+	o.nhostpath_roots = 1;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		buf_reset(&yaml);
+		buf_printf(&yaml, HEAD "  services: [{name: a, image: x}]\n"
+			   "  volumes: [{name: v, hostPath: \"%s\"}]\n", cases[i].path);
+		o.allow_privileged = false;
+		t_parse_opts(&t, buf_cstr(&yaml), &o);
+		if (cases[i].want)
+			expect(&t, cases[i].want, "HostPath %s refused", cases[i].path);
+		else
+			clean(&t, "HostPath %s allowed", cases[i].path);
+		t_free(&t);
+		o.allow_privileged = true;
+		t_parse_opts(&t, buf_cstr(&yaml), &o);
+		clean(&t, "HostPath %s allowed with --allow-privileged", cases[i].path);
+		t_free(&t);
+	}
+	buf_release(&yaml);
+}
+
 /* ---- documents and files ---- */
 
 static void test_documents(void)
@@ -1676,6 +1720,7 @@ int main(void)
 	test_rules();
 	test_every_problem();
 	test_hostpath_roots();
+	test_hostpath_engine_socket();
 	test_documents();
 	test_positions();
 	test_hostile();
