@@ -4,7 +4,8 @@
 # (they would publish the same ports): the two sets of containers, read back
 # with docker inspect, are the same in image, command, entrypoint, env,
 # mounts, ports, healthcheck, restart policy, resources, user, capabilities,
-# host settings, networks (which, internal or not) and the aliases on each.
+# host settings (tty, stdin_open, domainname, pids_limit, oom_score_adj and
+# group_add too), networks (which, internal or not) and the aliases on each.
 #
 # The documented differences, and only those, are normalised:
 # - names: docker-compose's PROJECT_SERVICE_1, PROJECT_VOLUME,
@@ -76,6 +77,12 @@ services:
     ulimits: {nofile: {soft: 1024, hard: 2048}}
     sysctls: {net.core.somaxconn: 1024}
     shm_size: 16m
+    tty: true
+    stdin_open: true
+    domainname: shop.internal
+    pids_limit: 100
+    oom_score_adj: 250
+    group_add: ["4242"]
     devices: ["/dev/zero:/dev/cara-zero:rw"]
     logging:
       driver: json-file
@@ -167,6 +174,9 @@ for svc in ("web", "db"):
         "privileged": host.get("Privileged"),
         "devices": host.get("Devices"), "log": host.get("LogConfig"),
         "networks": networks,
+        "tty": conf.get("Tty"), "stdin": conf.get("OpenStdin"),
+        "domainname": conf.get("Domainname"), "pids": host.get("PidsLimit"),
+        "oom": host.get("OomScoreAdj"), "groups": host.get("GroupAdd"),
     }
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()
