@@ -1858,12 +1858,13 @@ static const struct field limit_fields[] = {
 	END
 };
 
+static void f_refused(struct pctx *c, const struct ynode *v, void *obj);
+
 static const struct field resources_fields[] = {
 	MAP("limits", limit_fields, false),
+	FN("reservations", f_refused, false),
 	END
 };
-
-static void f_refused(struct pctx *c, const struct ynode *v, void *obj);
 
 static const struct field deploy_fields[] = {
 	MAP("resources", resources_fields, false),
@@ -1937,6 +1938,8 @@ static const struct { const char *field, *why; } refused[] = {
 	{ "cpu_shares", "cara sets the CPU limit only: cpus" },
 	{ "restart_policy", "the service's restart says it: no, always, "
 	  "unless-stopped, on-failure or on-failure:N" },
+	{ "reservations", "cara sets limits only; no memory, CPU or device "
+	  "(GPU) is reserved" },
 };
 
 static void f_refused(struct pctx *c, const struct ynode *v, void *obj)

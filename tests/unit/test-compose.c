@@ -553,6 +553,9 @@ static const struct refusal refusals[] = {
 	{ "    platform: linux/arm64\n", "services.s.platform: not supported by cara: "
 	  "platform (cara pulls and runs the image of the host's own platform" },
 	{ "    mem_reservation: 64m\n", "mem_reservation (cara sets the hard limit" },
+	{ "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n",
+	  "services.s.deploy.resources.reservations: not supported by cara: "
+	  "reservations (cara sets limits only; no memory, CPU or device (GPU)" },
 	{ "    cpu_shares: 512\n", "cpu_shares (cara sets the CPU limit only" },
 	{ "    deploy: {restart_policy: {condition: on-failure}}\n",
 	  "services.s.deploy.restart_policy: not supported by cara: restart_policy "
