@@ -1058,6 +1058,12 @@ static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
 		}
 		if (!(name = file_volume(c, at, src, NULL, 0)))
 			return;
+		if (!ro)
+			pwarn(c, at, "'%.64s' is mounted read-only (files of the source "
+			      "are cara's copy, which no container may change, where "
+			      "compose would mount them read-write): write ':ro' to "
+			      "say so, or mount a named volume where the container "
+			      "writes", src);
 		ro = true;
 	} else {
 		v = project_find_volume(r->p, src);
@@ -1190,9 +1196,10 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 			     "(volume, bind or tmpfs)", l.type);
 		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/')) {
 			/* a bind's relative source is a path, never a volume */
-			char *rel = xasprintf("./%s", l.source ? l.source : "");
+			char *rel = l.source && *l.source == '.' ? xstrdup(l.source) :
+				    xasprintf("./%s", l.source ? l.source : "");
 
-			mount_add(c, n, obj, rel, l.target, true, ro_false(n));
+			mount_add(c, n, obj, rel, l.target, l.read_only, ro_false(n));
 			free(rel);
 		}
 		else

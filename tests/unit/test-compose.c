@@ -1602,6 +1602,35 @@ static void test_include_file_volume(void)
 	t_free(&t);
 }
 
+/* A relative bind is read-only: said so, or warned about (compose's is
+ * read-write), short and long syntax alike. */
+static void test_relative_bind_ro(void)
+{
+	const char *files[] = {
+		"app/compose.yaml", "services:\n  web:\n    image: nginx\n"
+		"    volumes:\n      - ./conf:/etc/a\n      - ./conf:/etc/b:ro\n"
+		"      - {type: bind, source: ./conf, target: /etc/c}\n"
+		"      - {type: bind, source: ./conf, target: /etc/d, read_only: true}\n",
+		"app/conf", "x\n", NULL };
+	const struct service *s;
+	struct t t;
+	size_t i;
+
+	t_load(&t, files);
+	expect(&t, "app/compose.yaml:5:9: warning: services.web.volumes[0]: './conf' "
+	       "is mounted read-only (files of the source are cara's copy, which no "
+	       "container may change, where compose would mount them read-write)",
+	       "a relative bind without :ro: a warning");
+	expect(&t, "app/compose.yaml:7:9: warning: services.web.volumes[2]: './conf' "
+	       "is mounted read-only", "and in the long syntax without read_only");
+	ok(t.d.nwarnings == 2 && t.d.nerrors == 0, "  only those two");
+	s = t.set.n ? project_find_service(&t.set.v[0], "web") : NULL;
+	for (i = 0; s && i < s->nmounts && s->mounts[i].read_only; i++)
+		;
+	ok(s && s->nmounts == 4 && i == 4, "all four mounted read-only");
+	t_free(&t);
+}
+
 /* Hostile input: chains of files and copies stop at the caps. */
 static void test_compose_bombs(void)
 {
@@ -2092,6 +2121,7 @@ int main(void)
 	test_extends();
 	test_include();
 	test_include_file_volume();
+	test_relative_bind_ro();
 	test_compose_bombs();
 	test_extends_many();
 	test_huge_env_file();
