@@ -465,6 +465,8 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	if (s->has_oom_score_adj)
 		kv_int(out, level, "oomScoreAdj", s->oom_score_adj);
 	list(out, level, "groupAdd", &s->group_add, false);
+	list(out, level, "dnsSearch", &s->dns_search, false);
+	list(out, level, "dnsOptions", &s->dns_opt, false);
 }
 
 /* path (of the source) relative to the directory of file (of the source

@@ -225,6 +225,8 @@ void service_release(struct service *s)
 	kvlist_release(&s->log_opts);
 	free(s->domainname);
 	strvec_release(&s->group_add);
+	strvec_release(&s->dns_search);
+	strvec_release(&s->dns_opt);
 	free(s->endpoint_mode);
 	strvec_release(&s->constraints);
 	strvec_release(&s->preferences);

@@ -135,6 +135,8 @@ static void cluster_check(struct pass *p, struct project *pr)
 			{ s->pids_limit > 0, "pidsLimit" },
 			{ s->has_oom_score_adj, "oomScoreAdj" },
 			{ s->group_add.n > 0, "groupAdd" },
+			{ s->dns_search.n > 0, "dnsSearch" },
+			{ s->dns_opt.n > 0, "dnsOptions" },
 			{ s->build != NULL, "build" },
 		};
 

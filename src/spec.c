@@ -48,7 +48,7 @@ enum group {
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
 	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_REPLICAS, G_PLACEMENT,
 	G_ENDPOINT_MODE, G_UPDATE, G_TTY, G_DOMAINNAME, G_PIDS_LIMIT,
-	G_OOM_SCORE_ADJ, G_GROUP_ADD, G_COUNT
+	G_OOM_SCORE_ADJ, G_GROUP_ADD, G_DNS_SEARCH, G_DNS_OPT, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -60,7 +60,7 @@ static const char *const group_names[G_COUNT] = {
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
 	"secrets", "devices", "logging", "replicas", "placement", "endpointMode",
 	"updateConfig", "tty", "domainname", "pidsLimit", "oomScoreAdj",
-	"groupAdd",
+	"groupAdd", "dnsSearch", "dnsOptions",
 };
 
 /* ---- secrets ---- */
@@ -560,6 +560,10 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 	if (s->has_oom_score_adj)
 		put_int(&g[G_OOM_SCORE_ADJ], s->oom_score_adj);
 	put_set(&g[G_GROUP_ADD], &s->group_add);
+	/* the resolver tries the domains in order */
+	if (s->dns_search.n)
+		put_argv(&g[G_DNS_SEARCH], true, &s->dns_search);
+	put_set(&g[G_DNS_OPT], &s->dns_opt);
 }
 
 /*

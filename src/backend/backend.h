@@ -122,6 +122,7 @@ struct workload_spec {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	const struct strvec *group_add;
+	const struct strvec *dns_search, *dns_opt;
 	/* a cluster's (caps.cluster); the Engine ignores them */
 	int replicas;                    /* -1: not set (1) */
 	bool global;

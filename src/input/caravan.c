@@ -410,6 +410,8 @@ static const struct field service_fields[] = {
 	FN("pidsLimit", read_pids_limit, false),
 	FN("oomScoreAdj", read_oom_score_adj, false),
 	FN("groupAdd", read_group_add, false),
+	FN("dnsSearch", read_dns_search, false),
+	FN("dnsOptions", read_dns_opt, false),
 	FN("replicas", read_replicas, false),
 	FN("mode", read_mode, false),
 	FN("endpointMode", read_endpoint_mode, false),

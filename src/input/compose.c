@@ -2365,6 +2365,8 @@ static const struct field service_fields[] = {
 	FN("pids_limit", read_pids_limit, false),
 	FN("oom_score_adj", read_oom_score_adj, false),
 	FN("group_add", read_group_add, false),
+	FN("dns_search", read_dns_search, false),
+	FN("dns_opt", read_dns_opt, false),
 	FN("links", f_links, false),
 	FN("scale", f_scale, false),
 	FN("mac_address", f_refused, false),

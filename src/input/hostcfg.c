@@ -336,6 +336,50 @@ void read_dns(struct pctx *c, const struct ynode *v, void *obj)
 	str_or_list(c, v, &((struct service *)obj)->dns);
 }
 
+/* Search domains, each a domain name ("." for none, as resolv.conf). */
+void read_dns_search(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->dns_search.n;
+
+	if (!str_or_list(c, v, &s->dns_search))
+		return;
+	for (i = first; i < s->dns_search.n; i++) {
+		const char *d = s->dns_search.v[i];
+		size_t o, n = strlen(d);
+		const struct ynode *at = item_at(c, v, i - first, &o);
+
+		if (strcmp(d, ".") && (!n || n > 253 || d[0] == '-' || d[0] == '.' ||
+				       strspn(d, "abcdefghijklmnopqrstuvwxyz"
+					      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789-.") != n))
+			perr(c, at, "invalid search domain '%.64s' (letters, digits, "
+			     "'-' and '.')", d);
+		path_pop(c, o);
+	}
+}
+
+/* resolv.conf options: "ndots:2", "use-vc", "timeout:1" (one word each). */
+void read_dns_opt(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->dns_opt.n;
+
+	if (!str_or_list(c, v, &s->dns_opt))
+		return;
+	for (i = first; i < s->dns_opt.n; i++) {
+		const char *d = s->dns_opt.v[i];
+		size_t o, n = strlen(d);
+		const struct ynode *at = item_at(c, v, i - first, &o);
+
+		if (!n || n > 64 || strspn(d, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:.") != n)
+			perr(c, at, "invalid resolver option '%.64s' (e.g. ndots:2 or "
+			     "use-vc)", d);
+		path_pop(c, o);
+	}
+}
+
 void read_shm_size(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;

@@ -299,8 +299,10 @@ def compose_service(name, svc, top_volumes, top_configs):
             out[INT_FIELDS[k]] = int(v)
         elif k == "domainname":
             out["domainname"] = scalar(v)
-        elif k == "group_add":
-            out["groupAdd"] = [scalar(x) for x in v]
+        elif k in ("group_add", "dns_search", "dns_opt"):
+            f = {"group_add": "groupAdd", "dns_search": "dnsSearch",
+                 "dns_opt": "dnsOptions"}[k]
+            out[f] = [v] if isinstance(v, str) else [scalar(x) for x in v]
         elif k == "links":
             # INTENDED: a link is a dependency (started) and its alias a
             # name of the target on the project network (compose_side)
@@ -411,7 +413,8 @@ def compose_side(doc):
 CARA_PLAIN = {"user", "workingDir", "hostname", "stopSignal",
               "restart"}
 CARA_LIST = {"command", "entrypoint", "capAdd", "capDrop", "securityOpt",
-             "dns", "tmpfs", "expose", "aliases", "extraHosts", "groupAdd"}
+             "dns", "tmpfs", "expose", "aliases", "extraHosts", "groupAdd",
+             "dnsSearch", "dnsOptions"}
 
 
 def cara_side(doc):

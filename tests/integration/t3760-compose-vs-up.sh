@@ -4,8 +4,9 @@
 # (they would publish the same ports): the two sets of containers, read back
 # with docker inspect, are the same in image, command, entrypoint, env,
 # mounts, ports, healthcheck, restart policy, resources, user, capabilities,
-# host settings (tty, stdin_open, domainname, pids_limit, oom_score_adj and
-# group_add too), networks (which, internal or not) and the aliases on each.
+# host settings (tty, stdin_open, domainname, pids_limit, oom_score_adj,
+# group_add, dns_search and dns_opt too), networks (which, internal or
+# not) and the aliases on each.
 #
 # The documented differences, and only those, are normalised:
 # - names: docker-compose's PROJECT_SERVICE_1, PROJECT_VOLUME,
@@ -83,6 +84,8 @@ services:
     pids_limit: 100
     oom_score_adj: 250
     group_add: ["4242"]
+    dns_search: [shop.internal, example.org]
+    dns_opt: ["ndots:2"]
     devices: ["/dev/zero:/dev/cara-zero:rw"]
     logging:
       driver: json-file
@@ -177,6 +180,7 @@ for svc in ("web", "db"):
         "tty": conf.get("Tty"), "stdin": conf.get("OpenStdin"),
         "domainname": conf.get("Domainname"), "pids": host.get("PidsLimit"),
         "oom": host.get("OomScoreAdj"), "groups": host.get("GroupAdd"),
+        "dns_search": host.get("DnsSearch"), "dns_opt": host.get("DnsOptions"),
     }
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

@@ -363,6 +363,8 @@ static void test_wild_fields(void)
 		  "    domainname: example.internal\n"
 		  "    pids_limit: 200\n    oom_score_adj: 500\n"
 		  "    group_add: [\"109\", audio]\n"
+		  "    dns_search: [b.example, a.example]\n"
+		  "    dns_opt: use-vc\n"
 		  "    scale: 1\n"
 		  "    links: [db, \"db:mysql\", \"cache:db-cache\"]\n"
 		  "    depends_on: {db: {condition: service_healthy}}\n"
@@ -389,6 +391,8 @@ static void test_wild_fields(void)
 	   !db->has_oom_score_adj, "oom_score_adj");
 	is_str(joined(&s->group_add), "[109] [audio]", "group_add: a list");
 	is_str(joined(&db->group_add), "[0]", "group_add: a string");
+	is_str(joined(&s->dns_search), "[b.example] [a.example]", "dns_search, in order");
+	is_str(joined(&s->dns_opt), "[use-vc]", "dns_opt: a string");
 	ok(s->has_replicas && s->replicas == 1, "scale: 1 is one replica");
 	ok(s->ndeps == 2 && !strcmp(s->deps[0].service, "db") &&
 	   s->deps[0].condition == DEP_HEALTHY && !strcmp(s->deps[1].service, "cache") &&
@@ -569,6 +573,8 @@ static const struct refusal refusals[] = {
 	{ "    pids_limit: 0\n", "not supported by cara: 0 (no limit" },
 	{ "    group_add: [\"a b\"]\n", "services.s.group_add[0]: invalid group 'a b'" },
 	{ "    domainname: -x\n", "invalid domain name '-x'" },
+	{ "    dns_search: [\"a b\"]\n", "services.s.dns_search[0]: invalid search domain 'a b'" },
+	{ "    dns_opt: [\"ndots 2\"]\n", "services.s.dns_opt[0]: invalid resolver option 'ndots 2'" },
 	{ "    tty: maybe\n", "services.s.tty: must be true or false" },
 	{ "    scale: 2\n", "services.s.scale: replicas: 2 needs --backend swarm" },
 	{ "    links: [nope]\n", "services.s.links[0]: service 'nope' is not a "

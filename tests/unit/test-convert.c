@@ -201,6 +201,8 @@ static void cmp_service(const struct service *a, const struct service *b)
 	DIFF(a->has_oom_score_adj != b->has_oom_score_adj ||
 	     a->oom_score_adj != b->oom_score_adj, "oomScoreAdj");
 	DIFF(vec_ne(&a->group_add, &b->group_add), "groupAdd");
+	DIFF(vec_ne(&a->dns_search, &b->dns_search), "dnsSearch");
+	DIFF(vec_ne(&a->dns_opt, &b->dns_opt), "dnsOptions");
 }
 
 static void cmp_project(const struct project *a, const struct project *b)
@@ -383,6 +385,8 @@ static const char rich_manifest[] =
 	"      pidsLimit: 100\n"
 	"      oomScoreAdj: 0\n"
 	"      groupAdd: [\"109\", audio]\n"
+	"      dnsSearch: [b.example, a.example]\n"
+	"      dnsOptions: [\"ndots:2\", use-vc]\n"
 	"    - name: db\n"
 	"      image: postgres:16\n"
 	"      healthcheck: {test: [CMD, pg_isready], interval: 5s}\n"

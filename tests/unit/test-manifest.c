@@ -447,7 +447,9 @@ static void test_host_settings(void)
 		"      domainname: example.internal\n"
 		"      pidsLimit: 64\n"
 		"      oomScoreAdj: -10\n"
-		"      groupAdd: [audio]\n";
+		"      groupAdd: [audio]\n"
+		"      dnsSearch: example.com\n"
+		"      dnsOptions: [\"ndots:2\"]\n";
 
 	t_parse_opts(&t, y, &o);
 	expect(&t, "t.yaml:11:16: spec.services[0].capAdd[0]: capability NET_ADMIN",
@@ -478,8 +480,9 @@ static void test_host_settings(void)
 	is_str(s->hostname, "web1", "hostname");
 	is_str(s->stop_signal, "SIGQUIT", "stopSignal");
 	ok(s->tty && s->stdin_open && s->pids_limit == 64 && s->has_oom_score_adj &&
-	   s->oom_score_adj == -10 && s->group_add.n == 1, "tty, stdinOpen, "
-	   "pidsLimit, oomScoreAdj, groupAdd");
+	   s->oom_score_adj == -10 && s->group_add.n == 1 && s->dns_search.n == 1 &&
+	   s->dns_opt.n == 1, "tty, stdinOpen, pidsLimit, oomScoreAdj, groupAdd, "
+	   "dnsSearch, dnsOptions");
 	is_str(s->domainname, "example.internal", "domainname");
 out:
 	t_free(&t);

@@ -193,6 +193,8 @@ static void m_domainname(struct project *p, struct service *s) { (void)p; tb_set
 static void m_pids_limit(struct project *p, struct service *s) { (void)p; s->pids_limit = 100; }
 static void m_oom(struct project *p, struct service *s) { (void)p; s->has_oom_score_adj = true; }
 static void m_group_add(struct project *p, struct service *s) { (void)p; strvec_push(&s->group_add, "audio"); }
+static void m_dns_search(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_search, "example.com"); }
+static void m_dns_opt(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_opt, "ndots:2"); }
 
 static void test_every_group(void)
 {
@@ -251,6 +253,8 @@ static void test_every_group(void)
 		{ "pids_limit", m_pids_limit, "pidsLimit" },
 		{ "oom_score_adj: 0 differs from unset", m_oom, "oomScoreAdj" },
 		{ "group_add", m_group_add, "groupAdd" },
+		{ "dns_search", m_dns_search, "dnsSearch" },
+		{ "dns_opt", m_dns_opt, "dnsOptions" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;

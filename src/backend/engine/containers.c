@@ -172,6 +172,10 @@ static void add_host_settings(json_t *hc, const struct workload_spec *s,
 		jset(hc, "OomScoreAdj", json_integer(s->oom_score_adj), bad);
 	if (has(s->group_add))
 		jset(hc, "GroupAdd", jstrvec(s->group_add, bad), bad);
+	if (has(s->dns_search))
+		jset(hc, "DnsSearch", jstrvec(s->dns_search, bad), bad);
+	if (has(s->dns_opt))
+		jset(hc, "DnsOptions", jstrvec(s->dns_opt, bad), bad);
 	if (s->log_driver) {
 		json_t *lc = json_object(), *opts = json_object();
 
