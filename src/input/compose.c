@@ -1083,10 +1083,73 @@ static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
 	m->pos = at->pos;
 }
 
+/*
+ * The options of a short volume, comma-separated: ro or rw; Docker
+ * Desktop's cached, delegated and consistent, which have no effect on
+ * Linux (as for Docker); the rest refused with why.  False once reported.
+ */
+static bool volume_options(struct pctx *c, const struct ynode *v, const char *b,
+			   bool *ro, bool *rw)
+{
+	static const char *const noop[] = { "cached", "delegated", "consistent" };
+	static const char *const propagation[] = { "shared", "slave", "private",
+						   "rshared", "rslave", "rprivate" };
+	struct strvec w = STRVEC_INIT;
+	const char *o, *comma;
+	bool ok = true;
+	size_t i, k;
+
+	if (strchr(b, 'z') || strchr(b, 'Z')) {
+		/* relabelling rewrites the labels of the host's files */
+		perr(c, v, "not supported by cara: SELinux relabelling ('%.32s'): "
+		     "cara does not change the labels of host files; label the "
+		     "path on the host (e.g. chcon -Rt container_file_t) or "
+		     "leave it to the volume, and drop ':z' or ':Z'", b);
+		return false;
+	}
+	for (o = b; ; o = comma + 1) {
+		comma = strchr(o, ',');
+		strvec_push_nodup(&w, comma ? xstrndup(o, (size_t)(comma - o)) :
+				  xstrdup(o));
+		if (!comma)
+			break;
+	}
+	for (i = 0; ok && i < w.n; i++) {
+		o = w.v[i];
+		if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
+			*(o[1] == 'o' ? ro : rw) = true;
+			continue;
+		}
+		for (k = 0; k < ARRAY_SIZE(noop) && strcmp(o, noop[k]); k++)
+			;
+		if (k < ARRAY_SIZE(noop))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(propagation) && strcmp(o, propagation[k]); k++)
+			;
+		ok = false;
+		if (k < ARRAY_SIZE(propagation))
+			perr(c, v, "not supported by cara: mount propagation ('%.32s'): "
+			     "mounts would pass between the host and the container; "
+			     "drop it", o);
+		else if (!strcmp(o, "nocopy"))
+			perr(c, v, "not supported by cara: nocopy (a new volume gets "
+			     "the image's files at its mount path, as Docker does)");
+		else
+			perr(c, v, "not supported by cara: volume mode '%.32s' (ro or "
+			     "rw)", b);
+	}
+	if (ok && *ro && *rw) {
+		perr(c, v, "a volume is ro or rw, not both ('%.32s')", b);
+		ok = false;
+	}
+	strvec_release(&w);
+	return ok;
+}
+
 static void volume_short(struct pctx *c, const struct ynode *v, struct service *s)
 {
 	char *t = get_str(c, v), *a, *b;
-	bool ro = false;
+	bool ro = false, rw = false;
 
 	if (!t)
 		return;
@@ -1097,23 +1160,10 @@ static void volume_short(struct pctx *c, const struct ynode *v, struct service *
 	*a++ = '\0';
 	if ((b = strchr(a, ':'))) {
 		*b++ = '\0';
-		if (strchr(b, 'z') || strchr(b, 'Z')) {
-			/* relabelling rewrites the labels of the host's files */
-			perr(c, v, "not supported by cara: SELinux relabelling ('%.32s'): "
-			     "cara does not change the labels of host files; label the "
-			     "path on the host (e.g. chcon -Rt container_file_t) or "
-			     "leave it to the volume, and drop ':z' or ':Z'", b);
+		if (!volume_options(c, v, b, &ro, &rw))
 			goto out;
-		}
-		if (!strcmp(b, "ro"))
-			ro = true;
-		else if (strcmp(b, "rw")) {
-			perr(c, v, "not supported by cara: volume mode '%.32s' (ro or "
-			     "rw)", b);
-			goto out;
-		}
 	}
-	mount_add(c, v, s, t, a, ro, b && !ro);
+	mount_add(c, v, s, t, a, ro, rw);
 out:
 	free(t);
 }

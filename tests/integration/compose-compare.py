@@ -131,9 +131,12 @@ def compose_mounts(svc, top_volumes, where, mounts, out):
                 differ(where, "compose volume %r not compared" % v)
                 continue
             kind = "bind" if src.startswith("/") else "volume"
+            opts = mode.split(",")
             v = {"type": kind, "source": src, "target": target,
-                 "read_only": mode == "ro"}
-            if mode not in ("ro", "rw"):
+                 "read_only": "ro" in opts}
+            # INTENDED: Docker Desktop's consistency options do nothing on
+            # Linux, for the Engine as for cara
+            if set(opts) - {"ro", "rw", "cached", "delegated", "consistent"}:
                 differ(where, "compose volume mode %r not compared" % mode)
         unknown = set(v) - {"type", "source", "target", "read_only", "tmpfs"}
         if unknown:

@@ -404,6 +404,15 @@ static void test_wild_fields(void)
 	ok(w->ndeps == 1, "a link from another service to the same alias");
 	t_free(&t);
 
+	t_one(&t, "services:\n  s:\n    image: busybox\n    volumes:\n"
+		  "      - \"/srv/a:/a:cached\"\n      - \"/srv/b:/b:ro,delegated\"\n"
+		  "      - \"/srv/c:/c:consistent,rw\"\n");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->nmounts == 3 && !s->mounts[0].read_only && s->mounts[1].read_only &&
+	   !s->mounts[2].read_only, "cached, delegated, consistent: no effect on "
+	   "Linux, ro and rw kept beside them");
+	t_free(&t);
+
 	t_one(&t, "services:\n  s:\n    image: busybox\n"
 		  "    healthcheck: {disable: false}\n");
 	clean(&t, "healthcheck: {disable: false} alone");
@@ -543,7 +552,13 @@ static const struct refusal refusals[] = {
 	{ "    volumes: [/srv/x:/x:z]\n", "services.s.volumes[0]: not supported by "
 	  "cara: SELinux relabelling ('z')" },
 	{ "    volumes: [\"/srv/x:/x:ro,Z\"]\n", "SELinux relabelling ('ro,Z')" },
-	{ "    volumes: [/srv/x:/x:nocopy]\n", "volume mode 'nocopy'" },
+	{ "    volumes: [/srv/x:/x:nocopy]\n", "services.s.volumes[0]: not supported by "
+	  "cara: nocopy (a new volume gets the image's files" },
+	{ "    volumes: [\"/srv/x:/x:ro,rslave\"]\n", "services.s.volumes[0]: not "
+	  "supported by cara: mount propagation ('rslave'): mounts would pass "
+	  "between the host and the container" },
+	{ "    volumes: [\"/srv/x:/x:ro,rw\"]\n", "a volume is ro or rw, not both ('ro,rw')" },
+	{ "    volumes: [\"/srv/x:/x:ro,fast\"]\n", "volume mode 'ro,fast' (ro or rw)" },
 	{ "    network_mode: \"service:db\"\n", "services.s.network_mode: not "
 	  "supported by cara: network_mode: service:db (a container in another "
 	  "one's namespace" },
