@@ -2591,6 +2591,12 @@ static void f_top_volume(struct pctx *c, const struct ynode *k,
 				get_bool(c, val, &external);
 		} else if (!strcmp(key->str, "name")) {
 			name = val;
+		} else if (!strcmp(key->str, "driver_opts")) {
+			/* type: none, o: bind, device: /any/path is a bind */
+			perr(c, key, "not supported by cara: driver_opts (a local "
+			     "volume's options mount a device, a network share or "
+			     "a host path of the file's choosing, outside the "
+			     "host's allowed roots)");
 		} else if (strcmp(key->str, "driver")) {
 			perr(c, key, "not supported by cara: %.64s", key->str);
 		}

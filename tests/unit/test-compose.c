@@ -681,6 +681,9 @@ static void test_external_volumes(void)
 		{ "  v: {external: maybe}\n", "must be true or false" },
 		{ "  v: {name: x}\n", "volumes.v.name: not supported by cara: the name "
 		  "of a volume cara makes" },
+		{ "  v: {driver_opts: {type: none, o: bind, device: /etc}}\n",
+		  "volumes.v.driver_opts: not supported by cara: driver_opts (a local "
+		  "volume's options mount a device, a network share or a host path" },
 	};
 	const struct volume *v;
 	const struct service *s;
