@@ -427,6 +427,17 @@ static void test_wild_fields(void)
 	       "one alias for two services refused");
 	t_free(&t);
 
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [\"db:database\", cache]\n"
+		  "  db:\n    image: busybox\n    networks: [back]\n"
+		  "  cache:\n    image: busybox\n    networks: [back]\n"
+		  "networks:\n  back:\n");
+	expect(&t, "services.s.links[0]: not supported by cara: a link's alias for "
+	       "services on networks other than the default one (write 'database' "
+	       "under the networks of service 'db', as aliases)",
+	       "a link's alias where the target is on a named network refused");
+	ok(t.d.nerrors == 1, "  a link without alias there is only a dependency");
+	t_free(&t);
+
 	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [db]\n"
 		  "  db:\n    image: busybox\n    profiles: [debug]\n");
 	expect(&t, "services.s.links[0]: service 'db' is in a profile not enabled",
