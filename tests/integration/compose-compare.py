@@ -395,10 +395,12 @@ def compose_side(doc):
         for link in out.pop("links", []):
             target, _, alias = link.partition(":")
             out.setdefault("dependsOn", {}).setdefault(target, "Started")
+            # (cara refuses an alias where the services are on networks
+            # other than the default one)
             t = services.get(target)
-            if alias and alias != target and t is not None and \
-                    alias not in t.get("aliases", []):
-                t.setdefault("aliases", []).append(alias)
+            on = t.get("networks", {}).get("default") if t else None
+            if alias and alias != target and on is not None and alias not in on:
+                t["networks"]["default"] = sorted(on + [alias])
     volumes = {}
     for name, v in top_volumes.items():
         v = v or {}
