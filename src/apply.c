@@ -836,6 +836,15 @@ static int make_container(struct backend *b, const struct project *p,
 	cs.sysctls = &s->sysctls;
 	cs.ulimits = s->ulimits;
 	cs.nulimits = s->nulimits;
+	cs.tty = s->tty;
+	cs.stdin_open = s->stdin_open;
+	cs.domainname = s->domainname;
+	cs.pids_limit = s->pids_limit;
+	cs.has_oom_score_adj = s->has_oom_score_adj;
+	cs.oom_score_adj = s->oom_score_adj;
+	cs.group_add = &s->group_add;
+	cs.dns_search = &s->dns_search;
+	cs.dns_opt = &s->dns_opt;
 	cs.replicas = s->has_replicas ? s->replicas : -1;
 	cs.global = s->global;
 	cs.job = s->restart == RESTART_NO;

@@ -457,6 +457,16 @@ static void write_service(struct buf *out, int level, const struct service *s)
 		kv_str(out, level + 1, "driver", s->log_driver);
 		map(out, level + 1, "options", &s->log_opts);
 	}
+	kv_true(out, level, "tty", s->tty);
+	kv_true(out, level, "stdinOpen", s->stdin_open);
+	kv_str(out, level, "domainname", s->domainname);
+	if (s->pids_limit)
+		kv_int(out, level, "pidsLimit", s->pids_limit);
+	if (s->has_oom_score_adj)
+		kv_int(out, level, "oomScoreAdj", s->oom_score_adj);
+	list(out, level, "groupAdd", &s->group_add, false);
+	list(out, level, "dnsSearch", &s->dns_search, false);
+	list(out, level, "dnsOptions", &s->dns_opt, false);
 }
 
 /* path (of the source) relative to the directory of file (of the source

@@ -223,6 +223,10 @@ void service_release(struct service *s)
 	strvec_release(&s->devices);
 	free(s->log_driver);
 	kvlist_release(&s->log_opts);
+	free(s->domainname);
+	strvec_release(&s->group_add);
+	strvec_release(&s->dns_search);
+	strvec_release(&s->dns_opt);
 	free(s->endpoint_mode);
 	strvec_release(&s->constraints);
 	strvec_release(&s->preferences);

@@ -207,6 +207,14 @@ struct service {
 	struct strvec devices;     /* "/dev/host[:/dev/ctr[:rwm]]" (privileged) */
 	char *log_driver;          /* NULL: the Engine's default */
 	struct kvlist log_opts;    /* the log driver's options */
+	bool tty, stdin_open;      /* a terminal; stdin kept open */
+	char *domainname;          /* NULL: none */
+	int64_t pids_limit;        /* 0: the host's default */
+	bool has_oom_score_adj;
+	int oom_score_adj;         /* -1000..1000; below 0 is privileged */
+	struct strvec group_add;   /* supplementary groups, names or GIDs */
+	struct strvec dns_search;  /* resolv.conf search domains, in order */
+	struct strvec dns_opt;     /* resolv.conf options ("ndots:2") */
 	struct build *build;       /* NULL: the image is pulled, not built */
 	/* On a cluster backend (--backend swarm); the Engine refuses all
 	 * but one replica and no constraint (manifest_options.cluster). */

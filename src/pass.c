@@ -129,6 +129,14 @@ static void cluster_check(struct pass *p, struct project *pr)
 			{ s->devices.n > 0, "devices" },
 			{ s->shm_bytes > 0, "shmSize" },
 			{ s->nulimits > 0, "ulimits" },
+			{ s->tty, "tty" },
+			{ s->stdin_open, "stdinOpen" },
+			{ s->domainname != NULL, "domainname" },
+			{ s->pids_limit > 0, "pidsLimit" },
+			{ s->has_oom_score_adj, "oomScoreAdj" },
+			{ s->group_add.n > 0, "groupAdd" },
+			{ s->dns_search.n > 0, "dnsSearch" },
+			{ s->dns_opt.n > 0, "dnsOptions" },
 			{ s->build != NULL, "build" },
 		};
 

@@ -47,7 +47,8 @@ enum group {
 	G_READ_ONLY, G_TMPFS, G_HOSTNAME, G_INIT, G_STOP_SIGNAL, G_EXTRA_HOSTS,
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
 	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_REPLICAS, G_PLACEMENT,
-	G_ENDPOINT_MODE, G_UPDATE, G_COUNT
+	G_ENDPOINT_MODE, G_UPDATE, G_TTY, G_DOMAINNAME, G_PIDS_LIMIT,
+	G_OOM_SCORE_ADJ, G_GROUP_ADD, G_DNS_SEARCH, G_DNS_OPT, G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -58,7 +59,8 @@ static const char *const group_names[G_COUNT] = {
 	"hostname", "init", "stopSignal", "extraHosts", "dns", "shmSize",
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
 	"secrets", "devices", "logging", "replicas", "placement", "endpointMode",
-	"updateConfig",
+	"updateConfig", "tty", "domainname", "pidsLimit", "oomScoreAdj",
+	"groupAdd", "dnsSearch", "dnsOptions",
 };
 
 /* ---- secrets ---- */
@@ -547,6 +549,21 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 		put_str(&g[G_ENDPOINT_MODE], s->endpoint_mode);
 	put_policy(&g[G_UPDATE], "update", &s->update);
 	put_policy(&g[G_UPDATE], "rollback", &s->rollback);
+	if (s->tty || s->stdin_open) {
+		put_int(&g[G_TTY], s->tty);
+		put_int(&g[G_TTY], s->stdin_open);
+	}
+	if (s->domainname)
+		put_str(&g[G_DOMAINNAME], s->domainname);
+	if (s->pids_limit)
+		put_int(&g[G_PIDS_LIMIT], s->pids_limit);
+	if (s->has_oom_score_adj)
+		put_int(&g[G_OOM_SCORE_ADJ], s->oom_score_adj);
+	put_set(&g[G_GROUP_ADD], &s->group_add);
+	/* the resolver tries the domains in order */
+	if (s->dns_search.n)
+		put_argv(&g[G_DNS_SEARCH], true, &s->dns_search);
+	put_set(&g[G_DNS_OPT], &s->dns_opt);
 }
 
 /*

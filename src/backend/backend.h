@@ -116,6 +116,13 @@ struct workload_spec {
 	const struct kvlist *sysctls;
 	const struct ulimit *ulimits;
 	size_t nulimits;
+	bool tty, stdin_open;
+	const char *domainname;
+	int64_t pids_limit;              /* 0: the host's default */
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	const struct strvec *group_add;
+	const struct strvec *dns_search, *dns_opt;
 	/* a cluster's (caps.cluster); the Engine ignores them */
 	int replicas;                    /* -1: not set (1) */
 	bool global;

@@ -278,6 +278,55 @@ static bool under_root(const char *path, const char *root)
 	return !strncmp(path, root, rl) && (path[rl] == '\0' || path[rl] == '/');
 }
 
+/* The Docker Engine's socket where dockerd makes it (/var/run is a link
+ * to /run on current systems, and either may be bound). */
+static const char *const engine_sockets[] = {
+	"/run/docker.sock", "/var/run/docker.sock",
+};
+
+/*
+ * NULL, or why a bind of path (absolute, no '..') reaches the Engine's
+ * socket: the socket itself or a directory that holds it (compared
+ * without empty and '.' components).  Whoever can connect to it is root
+ * on the host and can change every container, another cara's too; a
+ * read-only bind does not stop a connect.
+ */
+static char *engine_socket_exposed(const char *path,
+				   const struct manifest_options *opts)
+{
+	struct buf norm = BUF_INIT;
+	const char *p, *hit = NULL;
+	char *why = NULL;
+	size_t i;
+
+	if (opts && opts->allow_privileged)
+		return NULL;
+	for (p = path; *p; ) {
+		const char *e = strchr(p, '/');
+		size_t cl = e ? (size_t)(e - p) : strlen(p);
+
+		if (cl && !(cl == 1 && *p == '.')) {
+			buf_putc(&norm, '/');
+			buf_add(&norm, p, cl);
+		}
+		p += cl;
+		if (*p)
+			p++;
+	}
+	for (i = 0; i < ARRAY_SIZE(engine_sockets); i++)
+		if (!hit && under_root(engine_sockets[i], norm.len ? buf_cstr(&norm) :
+					       "/"))
+			hit = engine_sockets[i];
+	if (hit)
+		why = xasprintf("hostPath '%s' %s the Docker Engine's socket (%s), "
+				"which gives root power over the host and every "
+				"container on it: needs --allow-privileged on this "
+				"host", path, strcmp(buf_cstr(&norm), hit) ? "holds" :
+				"is", hit);
+	buf_release(&norm);
+	return why;
+}
+
 char *manifest_check_host_path(const char *path,
 			       const struct manifest_options *opts)
 {
@@ -300,7 +349,7 @@ char *manifest_check_host_path(const char *path,
 		const char *r = opts->hostpath_roots[i];
 
 		if (r && r[0] == '/' && under_root(path, r))
-			return NULL;
+			return engine_socket_exposed(path, opts);
 	}
 	if (!n)
 		return xasprintf("hostPath '%s' is not allowed: this host allows "

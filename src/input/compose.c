@@ -42,6 +42,18 @@ struct reader {
 	const struct ynode *pull_build; /* pull_policy: build, of the service */
 	const struct ynode *build_ctx;  /* build.context, of the service */
 	bool build_map;                 /* build: {context: ...}, not build: DIR */
+	struct link *links;             /* of every service, resolved at the end */
+	size_t nlinks, caplinks;
+	bool has_scale;                 /* scale: of the service being read */
+	int scale;
+	const struct ynode *scale_at;
+};
+
+/* links: SERVICE[:ALIAS] of service `from` (links_finish) */
+struct link {
+	char *from, *target, *alias;
+	struct pos pos;
+	size_t index;                   /* in the links list */
 };
 
 static void kvlist_free(struct kvlist *l)
@@ -1046,6 +1058,12 @@ static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
 		}
 		if (!(name = file_volume(c, at, src, NULL, 0)))
 			return;
+		if (!ro)
+			pwarn(c, at, "'%.64s' is mounted read-only (files of the source "
+			      "are cara's copy, which no container may change, where "
+			      "compose would mount them read-write): write ':ro' to "
+			      "say so, or mount a named volume where the container "
+			      "writes", src);
 		ro = true;
 	} else {
 		v = project_find_volume(r->p, src);
@@ -1065,10 +1083,73 @@ static void mount_add(struct pctx *c, const struct ynode *at, struct service *s,
 	m->pos = at->pos;
 }
 
+/*
+ * The options of a short volume, comma-separated: ro or rw; Docker
+ * Desktop's cached, delegated and consistent, which have no effect on
+ * Linux (as for Docker); the rest refused with why.  False once reported.
+ */
+static bool volume_options(struct pctx *c, const struct ynode *v, const char *b,
+			   bool *ro, bool *rw)
+{
+	static const char *const noop[] = { "cached", "delegated", "consistent" };
+	static const char *const propagation[] = { "shared", "slave", "private",
+						   "rshared", "rslave", "rprivate" };
+	struct strvec w = STRVEC_INIT;
+	const char *o, *comma;
+	bool ok = true;
+	size_t i, k;
+
+	if (strchr(b, 'z') || strchr(b, 'Z')) {
+		/* relabelling rewrites the labels of the host's files */
+		perr(c, v, "not supported by cara: SELinux relabelling ('%.32s'): "
+		     "cara does not change the labels of host files; label the "
+		     "path on the host (e.g. chcon -Rt container_file_t) or "
+		     "leave it to the volume, and drop ':z' or ':Z'", b);
+		return false;
+	}
+	for (o = b; ; o = comma + 1) {
+		comma = strchr(o, ',');
+		strvec_push_nodup(&w, comma ? xstrndup(o, (size_t)(comma - o)) :
+				  xstrdup(o));
+		if (!comma)
+			break;
+	}
+	for (i = 0; ok && i < w.n; i++) {
+		o = w.v[i];
+		if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
+			*(o[1] == 'o' ? ro : rw) = true;
+			continue;
+		}
+		for (k = 0; k < ARRAY_SIZE(noop) && strcmp(o, noop[k]); k++)
+			;
+		if (k < ARRAY_SIZE(noop))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(propagation) && strcmp(o, propagation[k]); k++)
+			;
+		ok = false;
+		if (k < ARRAY_SIZE(propagation))
+			perr(c, v, "not supported by cara: mount propagation ('%.32s'): "
+			     "mounts would pass between the host and the container; "
+			     "drop it", o);
+		else if (!strcmp(o, "nocopy"))
+			perr(c, v, "not supported by cara: nocopy (a new volume gets "
+			     "the image's files at its mount path, as Docker does)");
+		else
+			perr(c, v, "not supported by cara: volume mode '%.32s' (ro or "
+			     "rw)", b);
+	}
+	if (ok && *ro && *rw) {
+		perr(c, v, "a volume is ro or rw, not both ('%.32s')", b);
+		ok = false;
+	}
+	strvec_release(&w);
+	return ok;
+}
+
 static void volume_short(struct pctx *c, const struct ynode *v, struct service *s)
 {
 	char *t = get_str(c, v), *a, *b;
-	bool ro = false;
+	bool ro = false, rw = false;
 
 	if (!t)
 		return;
@@ -1079,15 +1160,10 @@ static void volume_short(struct pctx *c, const struct ynode *v, struct service *
 	*a++ = '\0';
 	if ((b = strchr(a, ':'))) {
 		*b++ = '\0';
-		if (!strcmp(b, "ro"))
-			ro = true;
-		else if (strcmp(b, "rw")) {
-			perr(c, v, "not supported by cara: volume mode '%.32s' (ro or "
-			     "rw)", b);
+		if (!volume_options(c, v, b, &ro, &rw))
 			goto out;
-		}
 	}
-	mount_add(c, v, s, t, a, ro, b && !ro);
+	mount_add(c, v, s, t, a, ro, rw);
 out:
 	free(t);
 }
@@ -1170,9 +1246,10 @@ static void volume_item(struct pctx *c, const struct ynode *n, void *obj)
 			     "(volume, bind or tmpfs)", l.type);
 		else if (!strcmp(l.type, "bind") && (!l.source || *l.source != '/')) {
 			/* a bind's relative source is a path, never a volume */
-			char *rel = xasprintf("./%s", l.source ? l.source : "");
+			char *rel = l.source && *l.source == '.' ? xstrdup(l.source) :
+				    xasprintf("./%s", l.source ? l.source : "");
 
-			mount_add(c, n, obj, rel, l.target, true, ro_false(n));
+			mount_add(c, n, obj, rel, l.target, l.read_only, ro_false(n));
 			free(rel);
 		}
 		else
@@ -1606,6 +1683,18 @@ static const struct field health_fields[] = {
 	END
 };
 
+/* Does healthcheck v say nothing but disable (and x- keys)? */
+static bool only_disable(const struct ynode *v)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < v->n; i += 2)
+		if (v->kid[i]->type != Y_SCALAR || (strcmp(v->kid[i]->str, "disable") &&
+						    strncmp(v->kid[i]->str, "x-", 2)))
+			return false;
+	return true;
+}
+
 static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct reader *r = c->reader;
@@ -1619,6 +1708,9 @@ static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 	if (r->hc_disable) {
 		strvec_release(&s->health.test);
 		strvec_push(&s->health.test, "NONE");
+	} else if (!s->health.test.n && only_disable(v)) {
+		/* disable: false alone changes nothing: the image's own check */
+		memset(&s->health, 0, sizeof(s->health));
 	} else if (!s->health.test.n) {
 		perr(c, v, "not supported by cara: a healthcheck without test "
 		     "(the image's own test is not known when the file is read)");
@@ -1823,8 +1915,11 @@ static const struct field limit_fields[] = {
 	END
 };
 
+static void f_refused(struct pctx *c, const struct ynode *v, void *obj);
+
 static const struct field resources_fields[] = {
 	MAP("limits", limit_fields, false),
+	FN("reservations", f_refused, false),
 	END
 };
 
@@ -1836,6 +1931,7 @@ static const struct field deploy_fields[] = {
 	FN("placement", read_service_placement, false),
 	FN("update_config", read_compose_update_config, false),
 	FN("rollback_config", read_compose_rollback_config, false),
+	FN("restart_policy", f_refused, false),
 	END
 };
 
@@ -1857,11 +1953,211 @@ static void f_container_name(struct pctx *c, const struct ynode *v, void *obj)
 static void f_host_namespace(struct pctx *c, const struct ynode *v, void *obj)
 {
 	const char *path = buf_cstr(&c->path), *key = strrchr(path, '.');
+	const char *mode = v->type == Y_SCALAR ? v->str : "";
 
 	(void)obj;
-	perr(c, v, "not supported by cara: %s (a project's containers are on "
-	     "its own network, each with namespaces of its own)",
-	     key ? key + 1 : path);
+	key = key ? key + 1 : path;
+	if (!strcmp(mode, "host"))
+		perr(c, v, "not supported by cara: %s: host (the host's own %s "
+		     "namespace would give the container %s; a project's "
+		     "containers are on its own network, each with namespaces of "
+		     "its own%s)", key, !strcmp(key, "network_mode") ? "network" :
+		     key, !strcmp(key, "network_mode") ? "every address and port "
+		     "of the host" : "a view of the host's processes",
+		     !strcmp(key, "network_mode") ? ": publish the ports it "
+		     "serves under ports" : "");
+	else if (!strncmp(mode, "service:", 8) || !strncmp(mode, "container:", 10))
+		perr(c, v, "not supported by cara: %s: %.64s (a container in "
+		     "another one's namespace; each of a project's containers has "
+		     "namespaces of its own, and they reach each other by service "
+		     "name on the project network)", key, mode);
+	else
+		perr(c, v, "not supported by cara: %s (a project's containers are "
+		     "on its own network, each with namespaces of its own)", key);
+}
+
+/* Compose fields cara refuses, each with why and what to do instead. */
+static const struct { const char *field, *why; } refused[] = {
+	{ "mac_address", "a fixed MAC address on the project network could "
+	  "clash with another container's; Docker picks one" },
+	{ "cgroup_parent", "it would put the container in a cgroup of the "
+	  "host of the file's choosing, outside the one the host gives its "
+	  "containers" },
+	{ "userns_mode", "it would take the container out of the host's "
+	  "user namespace remapping" },
+	{ "volumes_from", "declare the volumes under the top-level volumes "
+	  "and mount them in each service that shares them" },
+	{ "external_links", "a container outside the project is not cara's "
+	  "to name; a project's containers are on its own network" },
+	{ "platform", "cara pulls and runs the image of the host's own "
+	  "platform: drop it" },
+	{ "mem_reservation", "cara sets the hard limit only: mem_limit" },
+	{ "cpu_shares", "cara sets the CPU limit only: cpus" },
+	{ "restart_policy", "the service's restart says it: no, always, "
+	  "unless-stopped, on-failure or on-failure:N" },
+	{ "reservations", "cara sets limits only; no memory, CPU or device "
+	  "(GPU) is reserved" },
+};
+
+static void f_refused(struct pctx *c, const struct ynode *v, void *obj)
+{
+	const char *path = buf_cstr(&c->path), *key = strrchr(path, '.');
+	size_t i;
+
+	(void)obj;
+	key = key ? key + 1 : path;
+	for (i = 0; i < ARRAY_SIZE(refused) && strcmp(refused[i].field, key); i++)
+		;
+	perr(c, v, "not supported by cara: %s (%s)", key,
+	     i < ARRAY_SIZE(refused) ? refused[i].why : "no mapping");
+}
+
+/* links: SERVICE or SERVICE:ALIAS, names of this project's services. */
+static void f_links(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+	const struct service *s = obj;
+	struct strvec l = STRVEC_INIT;
+	size_t i, o;
+
+	if (!get_strlist(c, v, &l))
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		char *t = l.v[i], *colon = strchr(t, ':');
+		const struct ynode *at = v->type == Y_SEQ && i < v->n ? v->kid[i] : v;
+		const char *why;
+		struct link *k;
+
+		o = path_index(c, i);
+		if (colon)
+			*colon++ = '\0';
+		if ((why = manifest_check_object_name(t)) ||
+		    (colon && (why = manifest_check_object_name(colon)))) {
+			perr(c, at, "invalid link '%.64s%s%.64s': %s (write SERVICE "
+			     "or SERVICE:ALIAS)", t, colon ? ":" : "",
+			     colon ? colon : "", why);
+			path_pop(c, o);
+			continue;
+		}
+		GROW(r->links, r->caplinks, r->nlinks + 1);
+		k = &r->links[r->nlinks++];
+		k->from = xstrdup(s->name);
+		k->target = xstrdup(t);
+		k->alias = colon && strcmp(colon, t) ? xstrdup(colon) : NULL;
+		k->pos = at->pos;
+		k->index = i;
+		path_pop(c, o);
+	}
+out:
+	strvec_release(&l);
+}
+
+static void link_error(struct pctx *c, const struct link *k, const char *fmt,
+		       ...) PRINTF_LIKE(3, 4);
+static void link_error(struct pctx *c, const struct link *k, const char *fmt,
+		       ...)
+{
+	char *path = xasprintf("services.%s.links[%zu]", k->from, k->index);
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	c->bad = true;
+	diags_add(c->d, DIAG_ERROR, c->file, k->pos.line, k->pos.col, path, "%s",
+		  buf_cstr(&m));
+	buf_release(&m);
+	free(path);
+}
+
+/*
+ * Each link as compose has it: the service starts after its target, and
+ * the alias is one more name of the target on the project network (for
+ * every service of the project, where compose's is the linking
+ * container's only: an alias that another service or name already has is
+ * refused, so no name changes meaning).
+ */
+static void links_finish(struct pctx *c, struct reader *r, struct project *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nlinks; i++) {
+		const struct link *k = &r->links[i];
+		struct service *from = (struct service *)project_find_service(p, k->from);
+		struct service *to = (struct service *)project_find_service(p, k->target);
+
+		if (!from)
+			continue;   /* of a disabled profile */
+		if (!to) {
+			link_error(c, k, strvec_has(&r->disabled, k->target) ?
+				   "service '%s' is in a profile not enabled on this "
+				   "host (--compose-profiles)" : "service '%s' is not a "
+				   "service of this project (a container outside it "
+				   "would be external_links, which cara refuses)",
+				   k->target);
+			continue;
+		}
+		if (to == from) {
+			link_error(c, k, "a service cannot link to itself");
+			continue;
+		}
+		for (j = 0; j < from->ndeps && strcmp(from->deps[j].service,
+						      k->target); j++)
+			;
+		if (j == from->ndeps)
+			dep_add(from, xstrdup(k->target), DEP_STARTED, k->pos);
+		if (!k->alias || strvec_has(&to->aliases, k->alias))
+			continue;
+		if (to->nnets || from->nnets) {
+			/* an alias is per network: which one is the file's to say */
+			link_error(c, k, "not supported by cara: a link's alias for "
+				   "services on networks other than the default "
+				   "one (write '%s' under the networks of service "
+				   "'%s', as aliases)", k->alias, k->target);
+			continue;
+		}
+		if (project_find_service(p, k->alias)) {
+			link_error(c, k, "alias '%s' is the name of another service",
+				   k->alias);
+			continue;
+		}
+		for (j = 0; j < p->nservices; j++)
+			if (&p->services[j] != to &&
+			    strvec_has(&p->services[j].aliases, k->alias))
+				break;
+		if (j < p->nservices) {
+			link_error(c, k, "alias '%s' already names service '%s' on "
+				   "the project network", k->alias,
+				   p->services[j].name);
+			continue;
+		}
+		strvec_push(&to->aliases, k->alias);
+	}
+	for (i = 0; i < r->nlinks; i++) {
+		free(r->links[i].from);
+		free(r->links[i].target);
+		free(r->links[i].alias);
+	}
+	free(r->links);
+	r->links = NULL;
+	r->nlinks = r->caplinks = 0;
+}
+
+/* scale: as deploy.replicas (1 on the engine backend); both must agree */
+static void f_scale(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+	struct service tmp;
+
+	(void)obj;
+	memset(&tmp, 0, sizeof(tmp));
+	read_replicas(c, v, &tmp);
+	if (tmp.has_replicas) {
+		r->has_scale = true;
+		r->scale = tmp.replicas;
+		r->scale_at = v;
+	}
 }
 
 /* image: required unless there is a build (read_service checks) */
@@ -2113,6 +2409,24 @@ static const struct field service_fields[] = {
 	FN("pid", f_host_namespace, false),
 	FN("ipc", f_host_namespace, false),
 	FN("profiles", f_profiles, false),
+	BOOL("tty", struct service, tty),
+	BOOL("stdin_open", struct service, stdin_open),
+	FN("domainname", read_domainname, false),
+	FN("pids_limit", read_pids_limit, false),
+	FN("oom_score_adj", read_oom_score_adj, false),
+	FN("group_add", read_group_add, false),
+	FN("dns_search", read_dns_search, false),
+	FN("dns_opt", read_dns_opt, false),
+	FN("links", f_links, false),
+	FN("scale", f_scale, false),
+	FN("mac_address", f_refused, false),
+	FN("cgroup_parent", f_refused, false),
+	FN("userns_mode", f_refused, false),
+	FN("volumes_from", f_refused, false),
+	FN("external_links", f_refused, false),
+	FN("platform", f_refused, false),
+	FN("mem_reservation", f_refused, false),
+	FN("cpu_shares", f_refused, false),
 	END
 };
 
@@ -2130,7 +2444,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	s->stop_grace_ms = -1;
 	s->restart = RESTART_NO;     /* compose's default */
 	s->name = xstrdup(k->str);
-	r->has_mem = false;
+	r->has_mem = r->has_scale = false;
 	r->pull_build = r->build_ctx = NULL;
 	strvec_release(&r->profiles);
 	if ((why = manifest_check_object_name(s->name)))
@@ -2141,6 +2455,15 @@ static void read_service(struct pctx *c, const struct ynode *k,
 		walk_map(c, v, service_fields, s);
 	if (r->has_mem && s->memory_bytes != r->mem_limit) {
 		perr(c, v, "mem_limit and deploy.resources.limits.memory differ");
+	}
+	if (r->has_scale) {
+		size_t o = path_key(c, "scale");
+
+		if (s->has_replicas && s->replicas != r->scale)
+			perr(c, r->scale_at, "scale and deploy.replicas differ");
+		s->has_replicas = true;
+		s->replicas = r->scale;
+		path_pop(c, o);
 	}
 	env_finish(r, s);
 	if (s->build)
@@ -2268,6 +2591,12 @@ static void f_top_volume(struct pctx *c, const struct ynode *k,
 				get_bool(c, val, &external);
 		} else if (!strcmp(key->str, "name")) {
 			name = val;
+		} else if (!strcmp(key->str, "driver_opts")) {
+			/* type: none, o: bind, device: /any/path is a bind */
+			perr(c, key, "not supported by cara: driver_opts (a local "
+			     "volume's options mount a device, a network share or "
+			     "a host path of the file's choosing, outside the "
+			     "host's allowed roots)");
 		} else if (strcmp(key->str, "driver")) {
 			perr(c, key, "not supported by cara: %.64s", key->str);
 		}
@@ -2562,6 +2891,7 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 		size_t o = path_key(c, "services");
 
 		each_pair(c, n, &p, read_service);
+		links_finish(c, &r, &p);
 		deps_check_profiles(c, &r, &p);
 		if (n->type == Y_MAP && !p.nservices && !r.disabled.n)
 			perr(c, n, "a project needs at least one service");

@@ -176,9 +176,10 @@ void read_tmpfs(struct pctx *c, const struct ynode *v, void *obj)
 	}
 }
 
-void read_hostname(struct pctx *c, const struct ynode *v, void *obj)
+/* A host or domain name at v into *out; what names the kind. */
+static void read_dns_name(struct pctx *c, const struct ynode *v, char **out,
+			  const char *what)
 {
-	struct service *s = obj;
 	char *t = get_str(c, v);
 	size_t i, n = t ? strlen(t) : 0;
 
@@ -188,13 +189,80 @@ void read_hostname(struct pctx *c, const struct ynode *v, void *obj)
 		if (!isalnum((unsigned char)t[i]) && t[i] != '-' && t[i] != '.')
 			break;
 	if (!n || n > 253 || i < n || t[0] == '-' || t[0] == '.') {
-		perr(c, v, "invalid hostname '%.64s' (letters, digits, '-' and '.', "
-		     "at most 253)", t);
+		perr(c, v, "invalid %s '%.64s' (letters, digits, '-' and '.', "
+		     "at most 253)", what, t);
 		free(t);
 		return;
 	}
-	free(s->hostname);
-	s->hostname = t;
+	free(*out);
+	*out = t;
+}
+
+void read_hostname(struct pctx *c, const struct ynode *v, void *obj)
+{
+	read_dns_name(c, v, &((struct service *)obj)->hostname, "hostname");
+}
+
+void read_domainname(struct pctx *c, const struct ynode *v, void *obj)
+{
+	read_dns_name(c, v, &((struct service *)obj)->domainname, "domain name");
+}
+
+/* A positive limit: -1 and 0 (none) would lift the host's default one. */
+void read_pids_limit(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	long long n;
+
+	if (v->type == Y_SCALAR && (!strcmp(v->str, "-1") || !strcmp(v->str, "0"))) {
+		perr(c, v, "not supported by cara: %s (no limit, which would lift "
+		     "the host's default one): write a positive number of "
+		     "processes", v->str);
+		return;
+	}
+	if (get_int(c, v, 1, 4194304, &n))
+		s->pids_limit = n;
+}
+
+/* Below 0 the kernel's OOM killer spares this container and kills the
+ * host's other processes first: power over the host. */
+void read_oom_score_adj(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	long long n;
+
+	if (!get_int(c, v, -1000, 1000, &n))
+		return;
+	if (n < 0 && !allowed(c)) {
+		perr(c, v, "an OOM score adjustment of %lld makes the kernel "
+		     "kill the host's other processes before this container's: "
+		     PRIV_HINT, n);
+		return;
+	}
+	s->has_oom_score_adj = true;
+	s->oom_score_adj = (int)n;
+}
+
+/* Supplementary groups of the process: names of the image's groups or
+ * GIDs (no more than user: can already say). */
+void read_group_add(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->group_add.n;
+
+	if (!str_or_list(c, v, &s->group_add))
+		return;
+	for (i = first; i < s->group_add.n; i++) {
+		const char *g = s->group_add.v[i];
+		size_t o;
+		const struct ynode *at = item_at(c, v, i - first, &o);
+
+		if (!*g || strlen(g) > 64 || g[0] == '-' ||
+		    strspn(g, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_.-") != strlen(g))
+			perr(c, at, "invalid group '%.64s' (a group name or a GID)", g);
+		path_pop(c, o);
+	}
 }
 
 void read_stop_signal(struct pctx *c, const struct ynode *v, void *obj)
@@ -266,6 +334,50 @@ void read_extra_hosts(struct pctx *c, const struct ynode *v, void *obj)
 void read_dns(struct pctx *c, const struct ynode *v, void *obj)
 {
 	str_or_list(c, v, &((struct service *)obj)->dns);
+}
+
+/* Search domains, each a domain name ("." for none, as resolv.conf). */
+void read_dns_search(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->dns_search.n;
+
+	if (!str_or_list(c, v, &s->dns_search))
+		return;
+	for (i = first; i < s->dns_search.n; i++) {
+		const char *d = s->dns_search.v[i];
+		size_t o, n = strlen(d);
+		const struct ynode *at = item_at(c, v, i - first, &o);
+
+		if (strcmp(d, ".") && (!n || n > 253 || d[0] == '-' || d[0] == '.' ||
+				       strspn(d, "abcdefghijklmnopqrstuvwxyz"
+					      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789-.") != n))
+			perr(c, at, "invalid search domain '%.64s' (letters, digits, "
+			     "'-' and '.')", d);
+		path_pop(c, o);
+	}
+}
+
+/* resolv.conf options: "ndots:2", "use-vc", "timeout:1" (one word each). */
+void read_dns_opt(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	size_t i, first = s->dns_opt.n;
+
+	if (!str_or_list(c, v, &s->dns_opt))
+		return;
+	for (i = first; i < s->dns_opt.n; i++) {
+		const char *d = s->dns_opt.v[i];
+		size_t o, n = strlen(d);
+		const struct ynode *at = item_at(c, v, i - first, &o);
+
+		if (!n || n > 64 || strspn(d, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:.") != n)
+			perr(c, at, "invalid resolver option '%.64s' (e.g. ndots:2 or "
+			     "use-vc)", d);
+		path_pop(c, o);
+	}
 }
 
 void read_shm_size(struct pctx *c, const struct ynode *v, void *obj)

@@ -150,7 +150,8 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_init, read_tmpfs, read_hostname, read_stop_signal,
 	 read_extra_hosts, read_dns, read_shm_size, read_sysctls, read_ulimits,
 	 read_expose, read_aliases,
-	 read_devices, read_logging;
+	 read_devices, read_logging, read_domainname, read_pids_limit,
+	 read_oom_score_adj, read_group_add, read_dns_search, read_dns_opt;
 /* A network a service joins (obj: a struct service_net): its name and
  * aliases; service_add_net() adds one to a service at n's position. */
 field_fn read_net_name, read_net_aliases;

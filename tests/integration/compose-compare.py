@@ -131,9 +131,12 @@ def compose_mounts(svc, top_volumes, where, mounts, out):
                 differ(where, "compose volume %r not compared" % v)
                 continue
             kind = "bind" if src.startswith("/") else "volume"
+            opts = mode.split(",")
             v = {"type": kind, "source": src, "target": target,
-                 "read_only": mode == "ro"}
-            if mode not in ("ro", "rw"):
+                 "read_only": "ro" in opts}
+            # INTENDED: Docker Desktop's consistency options do nothing on
+            # Linux, for the Engine as for cara
+            if set(opts) - {"ro", "rw", "cached", "delegated", "consistent"}:
                 differ(where, "compose volume mode %r not compared" % mode)
         unknown = set(v) - {"type", "source", "target", "read_only", "tmpfs"}
         if unknown:
@@ -202,7 +205,9 @@ LIST_FIELDS = {"cap_add": "capAdd", "cap_drop": "capDrop",
                "security_opt": "securityOpt", "dns": "dns", "tmpfs": "tmpfs"}
 PLAIN_FIELDS = {"image": "image", "user": "user", "working_dir": "workingDir",
                 "hostname": "hostname", "stop_signal": "stopSignal"}
-BOOL_FIELDS = {"privileged": "privileged", "read_only": "readOnly"}
+BOOL_FIELDS = {"privileged": "privileged", "read_only": "readOnly",
+               "tty": "tty", "stdin_open": "stdinOpen"}
+INT_FIELDS = {"pids_limit": "pidsLimit", "oom_score_adj": "oomScoreAdj"}
 
 
 def compose_service(name, svc, top_volumes, top_configs):
@@ -257,7 +262,8 @@ def compose_service(name, svc, top_volumes, top_configs):
                     h["retries"] = int(hv)
                 else:
                     differ(where, "compose healthcheck key %s not compared" % hk)
-            out["healthcheck"] = h
+            if h:   # disable: false alone: the image's own healthcheck
+                out["healthcheck"] = h
         elif k == "depends_on":
             out["dependsOn"] = {d: CONDITIONS[c.get("condition", "service_started")]
                                 for d, c in v.items()}
@@ -277,9 +283,12 @@ def compose_service(name, svc, top_volumes, top_configs):
             out["cpus"] = nano_cpus(v)
         elif k == "deploy":
             lim = v.get("resources", {}).get("limits", {})
-            if set(v) - {"resources"} or set(v.get("resources", {})) - {"limits"} \
+            if set(v) - {"resources", "replicas"} or \
+                    set(v.get("resources", {})) - {"limits"} \
                     or set(lim) - {"memory", "cpus"}:
                 differ(where, "compose deploy keys not compared: %r" % v)
+            if "replicas" in v:
+                out["replicas"] = int(v["replicas"])
             if "memory" in lim:
                 out["memory"] = size_bytes(lim["memory"])
             if "cpus" in lim:
@@ -287,6 +296,24 @@ def compose_service(name, svc, top_volumes, top_configs):
         elif k in LIST_FIELDS:
             out[LIST_FIELDS[k]] = out.get(LIST_FIELDS[k], []) + \
                 ([v] if isinstance(v, str) else [scalar(x) for x in v])
+        elif k == "scale":
+            out["replicas"] = int(v)
+        elif k in INT_FIELDS:
+            out[INT_FIELDS[k]] = int(v)
+        elif k == "domainname":
+            out["domainname"] = scalar(v)
+        elif k in ("group_add", "dns_search", "dns_opt"):
+            f = {"group_add": "groupAdd", "dns_search": "dnsSearch",
+                 "dns_opt": "dnsOptions"}[k]
+            out[f] = [v] if isinstance(v, str) else [scalar(x) for x in v]
+        elif k == "links":
+            # INTENDED: a link is a dependency (started) and its alias a
+            # name of the target on the project network (compose_side)
+            out["links"] = [str(x) for x in v]
+        elif k == "logging":
+            out["logging"] = {"driver": v.get("driver"),
+                              "options": {ok: scalar(ov) for ok, ov in
+                                          (v.get("options") or {}).items()}}
         elif k in BOOL_FIELDS:
             if v:   # INTENDED: false is the default, which cara leaves out
                 out[BOOL_FIELDS[k]] = True
@@ -364,6 +391,16 @@ def compose_side(doc):
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             # a form this script does not read: a difference, not a crash
             differ("service %s" % name, "compose side not compared: %r" % e)
+    for name, out in services.items():
+        for link in out.pop("links", []):
+            target, _, alias = link.partition(":")
+            out.setdefault("dependsOn", {}).setdefault(target, "Started")
+            # (cara refuses an alias where the services are on networks
+            # other than the default one)
+            t = services.get(target)
+            on = t.get("networks", {}).get("default") if t else None
+            if alias and alias != target and on is not None and alias not in on:
+                t["networks"]["default"] = sorted(on + [alias])
     volumes = {}
     for name, v in top_volumes.items():
         v = v or {}
@@ -381,7 +418,8 @@ def compose_side(doc):
 CARA_PLAIN = {"user", "workingDir", "hostname", "stopSignal",
               "restart"}
 CARA_LIST = {"command", "entrypoint", "capAdd", "capDrop", "securityOpt",
-             "dns", "tmpfs", "expose", "aliases", "extraHosts"}
+             "dns", "tmpfs", "expose", "aliases", "extraHosts", "groupAdd",
+             "dnsSearch", "dnsOptions"}
 
 
 def cara_side(doc):
@@ -455,8 +493,16 @@ def cara_service(s, vols, where, out):
                 out["memory"] = size_bytes(v["memory"])
             if "cpus" in v:
                 out["cpus"] = nano_cpus(v["cpus"])
-        elif k in ("privileged", "readOnly", "init"):
+        elif k in ("privileged", "readOnly", "init", "tty", "stdinOpen"):
             out[k] = bool(v)
+        elif k in ("pidsLimit", "oomScoreAdj", "replicas"):
+            out[k] = int(v)
+        elif k == "domainname":
+            out[k] = scalar(v)
+        elif k == "logging":
+            out[k] = {"driver": v.get("driver"),
+                      "options": {ok: scalar(ov) for ok, ov in
+                                  (v.get("options") or {}).items()}}
         elif k == "shmSize":
             out[k] = size_bytes(v)
         elif k == "ulimits":

@@ -300,7 +300,10 @@ test_expect_success 'every manifest field is in cara-manifest.5' '
 		 extraHosts dns shmSize sysctls ulimits securityOpt expose aliases \
 		 restartRetries cap_add cap_drop read_only stop_signal extra_hosts \
 		 shm_size security_opt profiles "required: false" start_interval \
-		 on-failure:N "needs --allow-privileged on this host"; do
+		 on-failure:N "needs --allow-privileged on this host" tty stdinOpen \
+		 domainname pidsLimit oomScoreAdj groupAdd stdin_open pids_limit \
+		 oom_score_adj group_add links external_links scale platform \
+		 dnsSearch dnsOptions dns_search dns_opt; do
 		grep -qF -- "$f" cara-manifest.5.txt || grep -qF -- "$f" cara-manifest.5.rendered ||
 			{ echo "cara-manifest.5: no $f"; exit 1; }
 	done

@@ -2,9 +2,11 @@
 # The host settings of a compose service reach the Engine as
 # `docker-compose config` reads them (capabilities, read-only root, tmpfs,
 # hostname, init, stop signal, extra hosts, dns, shm size, sysctls,
-# ulimits, exposed ports, restart retries, network aliases); a change of
-# one recreates only its service; privileged settings are refused unless
-# the host allows them; profiles pick the services.
+# ulimits, exposed ports, restart retries, network aliases; tty,
+# stdin_open, domainname, pids_limit, oom_score_adj, group_add, links of a
+# 2.x file); a change of one recreates only its service; privileged
+# settings are refused unless the host allows them; profiles pick the
+# services.
 . "$srcdir/tests/lib.sh"
 
 P="$UNIQ-host"
@@ -172,6 +174,123 @@ test_expect_success 'cleanup: removing the file prunes the project' '
 	rm m/$P/compose.yaml &&
 	$CARA sync --path m --allow-mass-prune 2>err &&
 	expect_state $P-a missing && expect_state $P-b missing
+'
+
+
+# the fields of 2.x files and game servers: a second project
+W="$UNIQ-wild"
+wild() {   # wild [TTY] [EXTRA-FIELD-LINE-FOR-app]
+	mkdir -p "m/$W"
+	cat > "m/$W/docker-compose.yml" <<EOT
+version: "2.4"
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    entrypoint: ""
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    tty: ${1:-true}
+    stdin_open: true
+    domainname: example.internal
+    pids_limit: 64
+    oom_score_adj: 200
+    group_add: ["1234", nogroup]
+    scale: 1
+${2:-}
+  web:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    links: ["app:backend"]
+EOT
+}
+
+wild_as_compose() {
+	(cd "m/$W" && docker-compose config) > wconfig.yaml &&
+	python3 - "$W" wconfig.yaml <<'PY'
+import json, subprocess, sys, yaml
+project, cfg = sys.argv[1], yaml.safe_load(open(sys.argv[2]))
+bad = []
+def check(what, got, want):
+    if got != want:
+        bad.append("%s: cara %r, compose %r" % (what, got, want))
+s = cfg["services"]["app"]
+c = json.loads(subprocess.check_output(["docker", "inspect", project + "-app"]))[0]
+conf, host = c["Config"], c["HostConfig"]
+check("Tty", conf["Tty"], s["tty"])
+check("OpenStdin", conf["OpenStdin"], s["stdin_open"])
+check("Domainname", conf["Domainname"], s["domainname"])
+check("PidsLimit", host["PidsLimit"], s["pids_limit"])
+check("OomScoreAdj", host["OomScoreAdj"], s["oom_score_adj"])
+check("GroupAdd", host["GroupAdd"], [str(g) for g in s["group_add"]])
+# a link's alias: one more name of its target on the project network
+net = c["NetworkSettings"]["Networks"]["cara-" + project]
+alias = cfg["services"]["web"]["links"][0].split(":")[1]
+check("Aliases", alias in net["Aliases"], True)
+if bad:
+    print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
+test_expect_success 'a 2.x file: tty, stdin_open, domainname, pids_limit, oom_score_adj, group_add as compose reads them' '
+	wild &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_state $W-app running && expect_state $W-web running &&
+	wild_as_compose 2>diffs || { cat diffs; false; }
+'
+
+test_expect_success 'links: the linking service reaches its target by the alias' '
+	ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"cara-$W\").IPAddress}}" $W-app) &&
+	[ -n "$ip" ] &&
+	docker exec $W-web nslookup backend >ns 2>&1 || { cat ns; false; } &&
+	expect_contains ns "$ip"
+'
+
+test_expect_success 'a second pass changes nothing; a change of tty recreates only its service' '
+	$CARA sync --path m 2>err &&
+	expect_contains err "0 created, 0 recreated, 0 started, 0 removed" &&
+	id_app=$(cid $W-app) && id_web=$(cid $W-web) &&
+	wild false &&
+	expect_exit 2 $CARA diff --path m >out 2>err &&
+	expect_contains out "tty" &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "1 recreated" &&
+	[ "$(cid $W-app)" != "$id_app" ] && [ "$(cid $W-web)" = "$id_web" ] &&
+	[ "$(docker inspect -f "{{.Config.Tty}}" $W-app)" = false ]
+'
+
+for f in "domainname: other.internal" "pids_limit: 128" "oom_score_adj: 300" \
+	 "group_add: [\"1234\"]"; do
+	key=${f%%:*}
+	test_expect_success "a change of $key recreates only its service" '
+		id_app=$(cid $W-app) && id_web=$(cid $W-web) &&
+		wild false &&
+		sed "/^  app:/,/^  web:/{/^    $key:/d}" m/$W/docker-compose.yml >c.yaml &&
+		sed "s|^  app:|  app:\n    $f|" c.yaml >m/$W/docker-compose.yml &&
+		$CARA sync --path m 2>err || { cat err; false; } &&
+		expect_contains err "1 recreated" &&
+		[ "$(cid $W-app)" != "$id_app" ] && [ "$(cid $W-web)" = "$id_web" ]
+	'
+done
+
+# (this test host's dockerd may not lower a score: with the allowance the
+# file is only validated)
+test_expect_success 'a negative oom_score_adj is refused without --allow-privileged, nothing applied; valid with it' '
+	wild false && $CARA sync --path m 2>err &&
+	id_app=$(cid $W-app) &&
+	sed "s/oom_score_adj: 200/oom_score_adj: -900/" m/$W/docker-compose.yml >c.yaml &&
+	cp c.yaml m/$W/docker-compose.yml &&
+	expect_exit 1 $CARA sync --path m 2>err &&
+	expect_contains err "$W/docker-compose.yml:12:20: services.app.oom_score_adj: an OOM score adjustment of -900 makes the kernel kill the host" &&
+	[ "$(cid $W-app)" = "$id_app" ] && expect_state $W-web running &&
+	$CARA validate --allow-privileged m >out 2>err || { cat err; false; }
+'
+
+test_expect_success 'cleanup: removing the 2.x file prunes its project' '
+	rm m/$W/docker-compose.yml &&
+	$CARA sync --path m --allow-mass-prune 2>err &&
+	expect_state $W-app missing && expect_state $W-web missing
 '
 
 test_done

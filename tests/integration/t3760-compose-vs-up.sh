@@ -4,7 +4,9 @@
 # (they would publish the same ports): the two sets of containers, read back
 # with docker inspect, are the same in image, command, entrypoint, env,
 # mounts, ports, healthcheck, restart policy, resources, user, capabilities,
-# host settings, networks (which, internal or not) and the aliases on each.
+# host settings (tty, stdin_open, domainname, pids_limit, oom_score_adj,
+# group_add, dns_search and dns_opt too), networks (which, internal or
+# not) and the aliases on each.
 #
 # The documented differences, and only those, are normalised:
 # - names: docker-compose's PROJECT_SERVICE_1, PROJECT_VOLUME,
@@ -76,6 +78,14 @@ services:
     ulimits: {nofile: {soft: 1024, hard: 2048}}
     sysctls: {net.core.somaxconn: 1024}
     shm_size: 16m
+    tty: true
+    stdin_open: true
+    domainname: shop.internal
+    pids_limit: 100
+    oom_score_adj: 250
+    group_add: ["4242"]
+    dns_search: [shop.internal, example.org]
+    dns_opt: ["ndots:2"]
     devices: ["/dev/zero:/dev/cara-zero:rw"]
     logging:
       driver: json-file
@@ -167,6 +177,10 @@ for svc in ("web", "db"):
         "privileged": host.get("Privileged"),
         "devices": host.get("Devices"), "log": host.get("LogConfig"),
         "networks": networks,
+        "tty": conf.get("Tty"), "stdin": conf.get("OpenStdin"),
+        "domainname": conf.get("Domainname"), "pids": host.get("PidsLimit"),
+        "oom": host.get("OomScoreAdj"), "groups": host.get("GroupAdd"),
+        "dns_search": host.get("DnsSearch"), "dns_opt": host.get("DnsOptions"),
     }
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

@@ -43,6 +43,7 @@ struct t {
 
 /* Host settings the next loads use. */
 static bool t_allow_privileged;
+static bool t_cluster;
 static const char *const *t_profiles;
 static size_t t_nprofiles;
 
@@ -58,6 +59,7 @@ static void t_load(struct t *t, const char *const *files)
 	memset(&snap, 0, sizeof(snap));
 	o.getenv = t_getenv;
 	o.allow_privileged = t_allow_privileged;
+	o.cluster = t_cluster;
 	o.compose_profiles = t_profiles;
 	o.ncompose_profiles = t_nprofiles;
 	for (i = 0; files[i]; i += 2) {
@@ -349,6 +351,116 @@ static void test_host_fields(void)
 	t_free(&t);
 }
 
+/* Fields of files found in the wild, mapped to the engine's settings. */
+static void test_wild_fields(void)
+{
+	const struct service *s, *db, *w;
+	struct t t;
+
+	t_one(&t, "version: \"2.4\"\n"
+		  "services:\n  s:\n    image: busybox\n"
+		  "    tty: true\n    stdin_open: true\n"
+		  "    domainname: example.internal\n"
+		  "    pids_limit: 200\n    oom_score_adj: 500\n"
+		  "    group_add: [\"109\", audio]\n"
+		  "    dns_search: [b.example, a.example]\n"
+		  "    dns_opt: use-vc\n"
+		  "    scale: 1\n"
+		  "    links: [db, \"db:mysql\", \"cache:db-cache\"]\n"
+		  "    depends_on: {db: {condition: service_healthy}}\n"
+		  "  db:\n    image: busybox\n    group_add: \"0\"\n"
+		  "    healthcheck: {test: [CMD, \"true\"]}\n"
+		  "    networks: {default: {aliases: [mysql]}}\n"
+		  "  cache:\n    image: busybox\n"
+		  "  w:\n    image: busybox\n    links: [\"db:mysql\"]\n"
+		  "    deploy: {replicas: 1}\n    scale: 1\n");
+	clean(&t, "tty, stdin_open, domainname, pids_limit, oom_score_adj, "
+	      "group_add, scale, links: accepted");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	db = t.set.n ? project_find_service(&t.set.v[0], "db") : NULL;
+	w = t.set.n ? project_find_service(&t.set.v[0], "w") : NULL;
+	ok(s && db && w, "the services");
+	if (!s || !db || !w) {
+		t_free(&t);
+		return;
+	}
+	ok(s->tty && s->stdin_open && !db->tty && !db->stdin_open, "tty, stdin_open");
+	is_str(s->domainname, "example.internal", "domainname");
+	ok(s->pids_limit == 200 && !db->pids_limit, "pids_limit");
+	ok(s->has_oom_score_adj && s->oom_score_adj == 500 &&
+	   !db->has_oom_score_adj, "oom_score_adj");
+	is_str(joined(&s->group_add), "[109] [audio]", "group_add: a list");
+	is_str(joined(&db->group_add), "[0]", "group_add: a string");
+	is_str(joined(&s->dns_search), "[b.example] [a.example]", "dns_search, in order");
+	is_str(joined(&s->dns_opt), "[use-vc]", "dns_opt: a string");
+	ok(s->has_replicas && s->replicas == 1, "scale: 1 is one replica");
+	ok(s->ndeps == 2 && !strcmp(s->deps[0].service, "db") &&
+	   s->deps[0].condition == DEP_HEALTHY && !strcmp(s->deps[1].service, "cache") &&
+	   s->deps[1].condition == DEP_STARTED,
+	   "links: a dependency on each target, depends_on's condition kept");
+	is_str(joined(&db->aliases), "[mysql]", "an alias a link and networks both give, once");
+	is_str(joined(&project_find_service(&t.set.v[0], "cache")->aliases),
+	       "[db-cache]", "a link's alias is a name of its target");
+	ok(w->ndeps == 1, "a link from another service to the same alias");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    volumes:\n"
+		  "      - \"/srv/a:/a:cached\"\n      - \"/srv/b:/b:ro,delegated\"\n"
+		  "      - \"/srv/c:/c:consistent,rw\"\n");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->nmounts == 3 && !s->mounts[0].read_only && s->mounts[1].read_only &&
+	   !s->mounts[2].read_only, "cached, delegated, consistent: no effect on "
+	   "Linux, ro and rw kept beside them");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    healthcheck: {disable: false}\n");
+	clean(&t, "healthcheck: {disable: false} alone");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && !s->health.present, "  is the image's own healthcheck, as in compose");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [\"a:x\", \"b:x\"]\n"
+		  "  a: {image: busybox}\n  b: {image: busybox}\n");
+	expect(&t, "app/compose.yaml:4:20: services.s.links[1]: alias 'x' already "
+	       "names service 'a' on the project network",
+	       "one alias for two services refused");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [\"db:database\", cache]\n"
+		  "  db:\n    image: busybox\n    networks: [back]\n"
+		  "  cache:\n    image: busybox\n    networks: [back]\n"
+		  "networks:\n  back:\n");
+	expect(&t, "services.s.links[0]: not supported by cara: a link's alias for "
+	       "services on networks other than the default one (write 'database' "
+	       "under the networks of service 'db', as aliases)",
+	       "a link's alias where the target is on a named network refused");
+	ok(t.d.nerrors == 1, "  a link without alias there is only a dependency");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    links: [db]\n"
+		  "  db:\n    image: busybox\n    profiles: [debug]\n");
+	expect(&t, "services.s.links[0]: service 'db' is in a profile not enabled",
+	       "a link onto a disabled profile refused");
+	t_free(&t);
+
+	t_cluster = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    scale: 3\n"
+		  "    deploy: {replicas: 2}\n");
+	t_cluster = false;
+	expect(&t, "services.s.scale: scale and deploy.replicas differ",
+	       "scale and deploy.replicas must agree");
+	t_free(&t);
+
+	t_allow_privileged = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    oom_score_adj: -900\n");
+	t_allow_privileged = false;
+	clean(&t, "a negative oom_score_adj with --allow-privileged");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->has_oom_score_adj && s->oom_score_adj == -900, "  and kept");
+	t_free(&t);
+}
+
 static void test_profiles(void)
 {
 	static const char *const dbg[] = { "debug" };
@@ -448,7 +560,55 @@ static const struct refusal refusals[] = {
 	{ "    configs: [nope]\n", "config 'nope' is not declared" },
 	{ "    volumes: [/data]\n", "anonymous volumes" },
 	{ "    volumes: [nope:/data]\n", "named volume 'nope' is not declared" },
-	{ "    volumes: [/srv/x:/x:z]\n", "volume mode 'z'" },
+	{ "    volumes: [/srv/x:/x:z]\n", "services.s.volumes[0]: not supported by "
+	  "cara: SELinux relabelling ('z')" },
+	{ "    volumes: [\"/srv/x:/x:ro,Z\"]\n", "SELinux relabelling ('ro,Z')" },
+	{ "    volumes: [/srv/x:/x:nocopy]\n", "services.s.volumes[0]: not supported by "
+	  "cara: nocopy (a new volume gets the image's files" },
+	{ "    volumes: [\"/srv/x:/x:ro,rslave\"]\n", "services.s.volumes[0]: not "
+	  "supported by cara: mount propagation ('rslave'): mounts would pass "
+	  "between the host and the container" },
+	{ "    volumes: [\"/srv/x:/x:ro,rw\"]\n", "a volume is ro or rw, not both ('ro,rw')" },
+	{ "    volumes: [\"/srv/x:/x:ro,fast\"]\n", "volume mode 'ro,fast' (ro or rw)" },
+	{ "    network_mode: \"service:db\"\n", "services.s.network_mode: not "
+	  "supported by cara: network_mode: service:db (a container in another "
+	  "one's namespace" },
+	{ "    mac_address: 02:42:ac:11:00:02\n", "services.s.mac_address: not "
+	  "supported by cara: mac_address (a fixed MAC address" },
+	{ "    cgroup_parent: x\n", "cgroup_parent (it would put the container" },
+	{ "    userns_mode: host\n", "userns_mode (it would take the container" },
+	{ "    volumes_from: [db]\n", "services.s.volumes_from: not supported by "
+	  "cara: volumes_from (declare the volumes" },
+	{ "    external_links: [redis_1]\n", "external_links (a container outside" },
+	{ "    platform: linux/arm64\n", "services.s.platform: not supported by cara: "
+	  "platform (cara pulls and runs the image of the host's own platform" },
+	{ "    mem_reservation: 64m\n", "mem_reservation (cara sets the hard limit" },
+	{ "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n",
+	  "services.s.deploy.resources.reservations: not supported by cara: "
+	  "reservations (cara sets limits only; no memory, CPU or device (GPU)" },
+	{ "    cpu_shares: 512\n", "cpu_shares (cara sets the CPU limit only" },
+	{ "    deploy: {restart_policy: {condition: on-failure}}\n",
+	  "services.s.deploy.restart_policy: not supported by cara: restart_policy "
+	  "(the service's restart says it" },
+	{ "    oom_score_adj: -500\n", "services.s.oom_score_adj: an OOM score adjustment of -500 "
+	  "makes the kernel kill the host's other processes before this "
+	  "container's: needs --allow-privileged on this host" },
+	{ "    oom_score_adj: 1001\n", "1001 is out of range (-1000 to 1000)" },
+	{ "    pids_limit: -1\n", "services.s.pids_limit: not supported by cara: -1 "
+	  "(no limit, which would lift the host's default one)" },
+	{ "    pids_limit: 0\n", "not supported by cara: 0 (no limit" },
+	{ "    group_add: [\"a b\"]\n", "services.s.group_add[0]: invalid group 'a b'" },
+	{ "    domainname: -x\n", "invalid domain name '-x'" },
+	{ "    dns_search: [\"a b\"]\n", "services.s.dns_search[0]: invalid search domain 'a b'" },
+	{ "    dns_opt: [\"ndots 2\"]\n", "services.s.dns_opt[0]: invalid resolver option 'ndots 2'" },
+	{ "    tty: maybe\n", "services.s.tty: must be true or false" },
+	{ "    scale: 2\n", "services.s.scale: replicas: 2 needs --backend swarm" },
+	{ "    links: [nope]\n", "services.s.links[0]: service 'nope' is not a "
+	  "service of this project" },
+	{ "    links: [s]\n", "services.s.links[0]: a service cannot link to itself" },
+	{ "    links: [\"db:s\"]\n", "services.s.links[0]: alias 's' is the name of "
+	  "another service" },
+	{ "    links: [\"db:Bad!\"]\n", "services.s.links[0]: invalid link 'db:Bad!'" },
 	{ "    networks: [back]\n", "network 'back' is not declared under the "
 	  "top-level networks" },
 	{ "    ports: [\"1000-1002:80\"]\n", "host and container port ranges differ" },
@@ -532,6 +692,9 @@ static void test_external_volumes(void)
 		{ "  v: {external: maybe}\n", "must be true or false" },
 		{ "  v: {name: x}\n", "volumes.v.name: not supported by cara: the name "
 		  "of a volume cara makes" },
+		{ "  v: {driver_opts: {type: none, o: bind, device: /etc}}\n",
+		  "volumes.v.driver_opts: not supported by cara: driver_opts (a local "
+		  "volume's options mount a device, a network share or a host path" },
 	};
 	const struct volume *v;
 	const struct service *s;
@@ -1474,6 +1637,35 @@ static void test_include_file_volume(void)
 	t_free(&t);
 }
 
+/* A relative bind is read-only: said so, or warned about (compose's is
+ * read-write), short and long syntax alike. */
+static void test_relative_bind_ro(void)
+{
+	const char *files[] = {
+		"app/compose.yaml", "services:\n  web:\n    image: nginx\n"
+		"    volumes:\n      - ./conf:/etc/a\n      - ./conf:/etc/b:ro\n"
+		"      - {type: bind, source: ./conf, target: /etc/c}\n"
+		"      - {type: bind, source: ./conf, target: /etc/d, read_only: true}\n",
+		"app/conf", "x\n", NULL };
+	const struct service *s;
+	struct t t;
+	size_t i;
+
+	t_load(&t, files);
+	expect(&t, "app/compose.yaml:5:9: warning: services.web.volumes[0]: './conf' "
+	       "is mounted read-only (files of the source are cara's copy, which no "
+	       "container may change, where compose would mount them read-write)",
+	       "a relative bind without :ro: a warning");
+	expect(&t, "app/compose.yaml:7:9: warning: services.web.volumes[2]: './conf' "
+	       "is mounted read-only", "and in the long syntax without read_only");
+	ok(t.d.nwarnings == 2 && t.d.nerrors == 0, "  only those two");
+	s = t.set.n ? project_find_service(&t.set.v[0], "web") : NULL;
+	for (i = 0; s && i < s->nmounts && s->mounts[i].read_only; i++)
+		;
+	ok(s && s->nmounts == 4 && i == 4, "all four mounted read-only");
+	t_free(&t);
+}
+
 /* Hostile input: chains of files and copies stop at the caps. */
 static void test_compose_bombs(void)
 {
@@ -1947,6 +2139,7 @@ int main(void)
 	test_refusals();
 	test_secrets();
 	test_host_fields();
+	test_wild_fields();
 	test_profiles();
 	test_top_level();
 	test_networks();
@@ -1963,6 +2156,7 @@ int main(void)
 	test_extends();
 	test_include();
 	test_include_file_volume();
+	test_relative_bind_ro();
 	test_compose_bombs();
 	test_extends_many();
 	test_huge_env_file();

@@ -194,6 +194,15 @@ static void cmp_service(const struct service *a, const struct service *b)
 	DIFF(vec_ne(&a->security_opt, &b->security_opt), "securityOpt");
 	DIFF(vec_ne(&a->expose, &b->expose), "expose");
 	DIFF(vec_ne(&a->aliases, &b->aliases), "aliases");
+	DIFF(a->tty != b->tty, "tty");
+	DIFF(a->stdin_open != b->stdin_open, "stdinOpen");
+	DIFF(str_ne(a->domainname, b->domainname), "domainname");
+	DIFF(a->pids_limit != b->pids_limit, "pidsLimit");
+	DIFF(a->has_oom_score_adj != b->has_oom_score_adj ||
+	     a->oom_score_adj != b->oom_score_adj, "oomScoreAdj");
+	DIFF(vec_ne(&a->group_add, &b->group_add), "groupAdd");
+	DIFF(vec_ne(&a->dns_search, &b->dns_search), "dnsSearch");
+	DIFF(vec_ne(&a->dns_opt, &b->dns_opt), "dnsOptions");
 }
 
 static void cmp_project(const struct project *a, const struct project *b)
@@ -370,6 +379,14 @@ static const char rich_manifest[] =
 	"      securityOpt: [no-new-privileges]\n"
 	"      expose: [\"9000-9002/udp\", 7000]\n"
 	"      aliases: [www]\n"
+	"      tty: true\n"
+	"      stdinOpen: true\n"
+	"      domainname: example.internal\n"
+	"      pidsLimit: 100\n"
+	"      oomScoreAdj: 0\n"
+	"      groupAdd: [\"109\", audio]\n"
+	"      dnsSearch: [b.example, a.example]\n"
+	"      dnsOptions: [\"ndots:2\", use-vc]\n"
 	"    - name: db\n"
 	"      image: postgres:16\n"
 	"      healthcheck: {test: [CMD, pg_isready], interval: 5s}\n"

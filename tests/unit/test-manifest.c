@@ -441,7 +441,15 @@ static void test_host_settings(void)
 		"      ulimits: {nofile: {soft: 10, hard: 20}}\n"
 		"      securityOpt: [apparmor=unconfined]\n"
 		"      expose: [\"8080\"]\n"
-		"      aliases: [www]\n";
+		"      aliases: [www]\n"
+		"      tty: true\n"
+		"      stdinOpen: true\n"
+		"      domainname: example.internal\n"
+		"      pidsLimit: 64\n"
+		"      oomScoreAdj: -10\n"
+		"      groupAdd: [audio]\n"
+		"      dnsSearch: example.com\n"
+		"      dnsOptions: [\"ndots:2\"]\n";
 
 	t_parse_opts(&t, y, &o);
 	expect(&t, "t.yaml:11:16: spec.services[0].capAdd[0]: capability NET_ADMIN",
@@ -451,6 +459,8 @@ static void test_host_settings(void)
 	       "privileged: refused");
 	expect(&t, "spec.services[0].securityOpt[0]: security option",
 	       "securityOpt: refused");
+	expect(&t, "spec.services[0].oomScoreAdj: an OOM score adjustment of -10 makes the "
+	       "kernel kill the host's other processes", "oomScoreAdj below 0: refused");
 	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
 	t_free(&t);
 	o.allow_privileged = true;
@@ -469,6 +479,11 @@ static void test_host_settings(void)
 	   s->aliases.n == 1, "every host setting read");
 	is_str(s->hostname, "web1", "hostname");
 	is_str(s->stop_signal, "SIGQUIT", "stopSignal");
+	ok(s->tty && s->stdin_open && s->pids_limit == 64 && s->has_oom_score_adj &&
+	   s->oom_score_adj == -10 && s->group_add.n == 1 && s->dns_search.n == 1 &&
+	   s->dns_opt.n == 1, "tty, stdinOpen, pidsLimit, oomScoreAdj, groupAdd, "
+	   "dnsSearch, dnsOptions");
+	is_str(s->domainname, "example.internal", "domainname");
 out:
 	t_free(&t);
 	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
@@ -1095,6 +1110,50 @@ static void test_hostpath_roots(void)
 	buf_release(&yaml);
 }
 
+/* The Engine's socket, or a directory above it, under an allowed root:
+ * root power over the host, refused without the host's allowance. */
+static void test_hostpath_engine_socket(void)
+{
+	static const char *const roots[] = { "/" };
+	static const struct { const char *path; const char *want; } cases[] = {
+		{ "/var/run/docker.sock", "hostPath '/var/run/docker.sock' is the Docker "
+		  "Engine's socket (/var/run/docker.sock), which gives root power over "
+		  "the host and every container on it: needs --allow-privileged on this host" },
+		{ "/run/docker.sock", "is the Docker Engine's socket (/run/docker.sock)" },
+		{ "/run/./docker.sock", "is the Docker Engine's socket (/run/docker.sock)" },
+		{ "/run", "hostPath '/run' holds the Docker Engine's socket (/run/docker.sock)" },
+		{ "//var/run/", "holds the Docker Engine's socket (/var/run/docker.sock)" },
+		{ "/", "hostPath '/' holds the Docker Engine's socket" },
+		{ "/run/dbus", NULL },
+		{ "/run/docker.sockets", NULL },
+		{ "/srv/data", NULL },
+	};
+	struct manifest_options o = t_opts();
+	struct buf yaml = BUF_INIT;
+	struct t t;
+	size_t i;
+
+	o.hostpath_roots = roots;
+	o.nhostpath_roots = 1;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		buf_reset(&yaml);
+		buf_printf(&yaml, HEAD "  services: [{name: a, image: x}]\n"
+			   "  volumes: [{name: v, hostPath: \"%s\"}]\n", cases[i].path);
+		o.allow_privileged = false;
+		t_parse_opts(&t, buf_cstr(&yaml), &o);
+		if (cases[i].want)
+			expect(&t, cases[i].want, "HostPath %s refused", cases[i].path);
+		else
+			clean(&t, "HostPath %s allowed", cases[i].path);
+		t_free(&t);
+		o.allow_privileged = true;
+		t_parse_opts(&t, buf_cstr(&yaml), &o);
+		clean(&t, "HostPath %s allowed with --allow-privileged", cases[i].path);
+		t_free(&t);
+	}
+	buf_release(&yaml);
+}
+
 /* ---- documents and files ---- */
 
 static void test_documents(void)
@@ -1664,6 +1723,7 @@ int main(void)
 	test_rules();
 	test_every_problem();
 	test_hostpath_roots();
+	test_hostpath_engine_socket();
 	test_documents();
 	test_positions();
 	test_hostile();

@@ -187,6 +187,14 @@ static void m_expose(struct project *p, struct service *s) { (void)p; strvec_pus
 static void m_aliases(struct project *p, struct service *s) { (void)p; strvec_push(&s->aliases, "www"); }
 static void m_constraint(struct project *p, struct service *s) { (void)p; strvec_push(&s->constraints, "node.id==abc"); }
 static void m_preference(struct project *p, struct service *s) { (void)p; strvec_push(&s->preferences, "node.labels.zone"); }
+static void m_tty(struct project *p, struct service *s) { (void)p; s->tty = true; }
+static void m_stdin_open(struct project *p, struct service *s) { (void)p; s->stdin_open = true; }
+static void m_domainname(struct project *p, struct service *s) { (void)p; tb_set(&s->domainname, "example.internal"); }
+static void m_pids_limit(struct project *p, struct service *s) { (void)p; s->pids_limit = 100; }
+static void m_oom(struct project *p, struct service *s) { (void)p; s->has_oom_score_adj = true; }
+static void m_group_add(struct project *p, struct service *s) { (void)p; strvec_push(&s->group_add, "audio"); }
+static void m_dns_search(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_search, "example.com"); }
+static void m_dns_opt(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_opt, "ndots:2"); }
 
 static void test_every_group(void)
 {
@@ -239,6 +247,14 @@ static void test_every_group(void)
 		{ "aliases", m_aliases, "aliases" },
 		{ "a constraint (a volume's pin)", m_constraint, "placement" },
 		{ "a spread preference", m_preference, "placement" },
+		{ "tty", m_tty, "tty" },
+		{ "stdin_open", m_stdin_open, "tty" },
+		{ "domainname", m_domainname, "domainname" },
+		{ "pids_limit", m_pids_limit, "pidsLimit" },
+		{ "oom_score_adj: 0 differs from unset", m_oom, "oomScoreAdj" },
+		{ "group_add", m_group_add, "groupAdd" },
+		{ "dns_search", m_dns_search, "dnsSearch" },
+		{ "dns_opt", m_dns_opt, "dnsOptions" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;

@@ -166,6 +166,16 @@ static void add_host_settings(json_t *hc, const struct workload_spec *s,
 		}
 		jset(hc, "Devices", a, bad);
 	}
+	if (s->pids_limit > 0)
+		jset(hc, "PidsLimit", json_integer(s->pids_limit), bad);
+	if (s->has_oom_score_adj)
+		jset(hc, "OomScoreAdj", json_integer(s->oom_score_adj), bad);
+	if (has(s->group_add))
+		jset(hc, "GroupAdd", jstrvec(s->group_add, bad), bad);
+	if (has(s->dns_search))
+		jset(hc, "DnsSearch", jstrvec(s->dns_search, bad), bad);
+	if (has(s->dns_opt))
+		jset(hc, "DnsOptions", jstrvec(s->dns_opt, bad), bad);
 	if (s->log_driver) {
 		json_t *lc = json_object(), *opts = json_object();
 
@@ -236,6 +246,15 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 		jset(cfg, "Hostname", jstr(s->hostname), bad);
 	if (s->stop_signal && *s->stop_signal)
 		jset(cfg, "StopSignal", jstr(s->stop_signal), bad);
+	if (s->domainname && *s->domainname)
+		jset(cfg, "Domainname", jstr(s->domainname), bad);
+	if (s->tty)
+		jset(cfg, "Tty", json_true(), bad);
+	if (s->stdin_open) {
+		/* as docker run -i: stdin open, never attached by cara */
+		jset(cfg, "OpenStdin", json_true(), bad);
+		jset(cfg, "StdinOnce", json_false(), bad);
+	}
 	jset(cfg, "HostConfig", host_config(cfg, s, bad), bad);
 	/* API 1.41 takes one endpoint at create: the others are connected
 	 * after it (docker_container_create) */
