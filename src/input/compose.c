@@ -566,6 +566,73 @@ static void env_entry(struct pctx *c, const struct ynode *at, char *key,
 	kv_push(&r->envx, key, value, at->pos);
 }
 
+/*
+ * docker-compose 1.29 reads YAML 1.1, where an unquoted 010 is the number
+ * 8, 0x1F is 31, 1_000 is 1000, 1:30 is 90 (base 60), 1.50 is 1.5 and
+ * yes / no / on / off are booleans (refused where a string goes).  cara
+ * reads YAML 1.2 and keeps the text: where a string is wanted, such a
+ * plain scalar gets a warning, so that the file is quoted to mean one
+ * thing to both.
+ */
+/* [1-9][0-9_]*(:[0-5]?[0-9])+: YAML 1.1's base 60 */
+static bool base60(const char *d)
+{
+	const char *p = d + strspn(d, "0123456789_");
+
+	if (d[0] < '1' || d[0] > '9' || *p != ':')
+		return false;
+	while (*p == ':') {
+		size_t k = strspn(++p, "0123456789");
+
+		if (k < 1 || k > 2 || (k == 2 && *p > '5'))
+			return false;
+		p += k;
+	}
+	return !*p;
+}
+
+static const char *yaml11_reading(const char *t)
+{
+	static const char *const bools[] = {
+		"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+		"OFF", "true", "True", "TRUE", "false", "False", "FALSE",
+	};
+	const char *d = t + (*t == '-' || *t == '+');
+	size_t i, n = strlen(d);
+
+	for (i = 0; i < ARRAY_SIZE(bools); i++)
+		if (!strcmp(t, bools[i]))
+			return "as a boolean (and refuses it here)";
+	if (!n || (!isdigit((unsigned char)d[0]) && d[0] != '.'))
+		return NULL;
+	if (*t == '+' && strspn(d, "0123456789") == n)
+		return "as a number, without its sign";
+	if ((d[0] == '0' && (d[1] == 'x' || d[1] == 'b') && n > 2 &&
+	     strspn(d + 2, "0123456789abcdefABCDEF_") == n - 2) ||
+	    (d[0] == '0' && n > 1 && strspn(d, "01234567_") == n))
+		return "as a number in base 8, 16 or 2 (010 is 8)";
+	if (strspn(d, "0123456789_") == n && strchr(d, '_'))
+		return "as a number, without its underscores";
+	if (base60(d))
+		return "as a number in base 60 (22:22 is 1342)";
+	if (strspn(d, "0123456789_.") == n && strchr(d, '.') &&
+	    strchr(d, '.') == strrchr(d, '.') &&
+	    (d[n - 1] == '0' || d[0] == '.' || d[n - 1] == '.'))
+		return "as a float, without its trailing zeros (1.50 is 1.5)";
+	return NULL;
+}
+
+static void yaml11_warn(struct pctx *c, const struct ynode *v)
+{
+	const char *how;
+
+	if (v && v->type == Y_SCALAR && v->plain && v->str &&
+	    (how = yaml11_reading(v->str)))
+		pwarn(c, v, "docker-compose 1.29 (YAML 1.1) reads unquoted '%.32s' %s; "
+		      "cara keeps the text: quote it to mean one thing to both",
+		      v->str, how);
+}
+
 static void f_environment(struct pctx *c, const struct ynode *v, void *obj)
 {
 	size_t i, o;
@@ -581,6 +648,7 @@ static void f_environment(struct pctx *c, const struct ynode *v, void *obj)
 				continue;
 			}
 			o = path_key(c, k->str);
+			yaml11_warn(c, val);
 			if (ynode_is_null(val) || (t = get_str(c, val)))
 				env_entry(c, k, xstrdup(k->str), t);
 			path_pop(c, o);
@@ -785,6 +853,7 @@ static void port_short(struct pctx *c, const struct ynode *v, struct service *s)
 
 	if (!t)
 		return;
+	yaml11_warn(c, v);
 	if ((slash = strrchr(t, '/'))) {
 		*slash = '\0';
 		proto = slash + 1;

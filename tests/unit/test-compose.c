@@ -815,6 +815,57 @@ static void test_networks(void)
 	refused_each("networks", bad, ARRAY_SIZE(bad));
 }
 
+/* What YAML 1.1 (docker-compose 1.29) reads otherwise is warned about,
+ * and kept as written. */
+static void test_yaml11(void)
+{
+	static const struct { const char *value, *how; } warned[] = {
+		{ "010", "in base 8, 16 or 2" }, { "0x1F", "in base 8, 16 or 2" },
+		{ "0b101", "in base 8, 16 or 2" }, { "1_000", "without its underscores" },
+		{ "1:30", "in base 60" }, { "+5", "without its sign" },
+		{ "1.50", "without its trailing zeros" }, { "yes", "as a boolean" },
+		{ "off", "as a boolean" },
+	};
+	static const char *const kept[] = {
+		"'010'", "12", "1.5", "8080:80", "1:75", "0", "abc", "\"yes\"", "0.5",
+	};
+	const struct service *s;
+	struct t t;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(warned); i++) {
+		struct buf y = BUF_INIT;
+		const char *v;
+
+		buf_printf(&y, "services:\n  s:\n    image: busybox\n    environment:\n"
+			   "      V: %s\n", warned[i].value);
+		t_one(&t, buf_cstr(&y));
+		expect(&t, warned[i].how, "%s: warned", warned[i].value);
+		expect(&t, "docker-compose 1.29 (YAML 1.1) reads unquoted", "  naming the peer");
+		s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+		v = s ? envval(s, "V") : NULL;
+		ok(t.set.n == 1 && t.set.v[0].valid && v && !strcmp(v, warned[i].value),
+		   "  a warning: the project is valid, the text kept (%s)", v ? v : "none");
+		t_free(&t);
+		buf_release(&y);
+	}
+	for (i = 0; i < ARRAY_SIZE(kept); i++) {
+		struct buf y = BUF_INIT;
+
+		buf_printf(&y, "services:\n  s:\n    image: busybox\n    environment:\n"
+			   "      V: %s\n", kept[i]);
+		t_one(&t, buf_cstr(&y));
+		clean(&t, "%s: read the same by both", kept[i]);
+		t_free(&t);
+		buf_release(&y);
+	}
+	t_one(&t, "services:\n  s:\n    image: busybox\n    ports: [22:22, \"2222:22\", 8080:80]\n");
+	expect(&t, "services.s.ports[0]: docker-compose 1.29 (YAML 1.1) reads unquoted "
+	       "'22:22' as a number in base 60", "a port 22:22 unquoted: warned");
+	ok(t.d.n == 1, "  and only it");
+	t_free(&t);
+}
+
 static void test_top_level(void)
 {
 	struct t t;
@@ -2143,6 +2194,7 @@ int main(void)
 	test_profiles();
 	test_top_level();
 	test_networks();
+	test_yaml11();
 	test_external_volumes();
 	test_x_cara();
 	test_names();
