@@ -267,7 +267,7 @@ static void round_trip(const char *what, const char *const *files,
 	struct diags da = DIAGS_INIT, db = DIAGS_INIT;
 	struct manifest_options o;
 	struct buf yaml = BUF_INIT;
-	size_t i, j;
+	size_t i, j, yaml11;
 
 	load(&a, &da, files);
 	if (!ok(da.nerrors == 0 && a.n == want_projects,
@@ -281,7 +281,12 @@ static void round_trip(const char *what, const char *const *files,
 	t_opts(&o);
 	manifest_parse_buffer(&b, "out.yaml", yaml.ptr, yaml.len, &o, &db);
 	manifest_validate_set(&b, &db);
-	if (!ok(db.nerrors == 0 && db.nwarnings == da.nwarnings, "%s: the "
+	/* the warnings of the format itself (a compose value YAML 1.1 reads
+	 * otherwise) have nothing to say of the converted manifest */
+	for (j = 0, yaml11 = 0; j < da.n; j++)
+		yaml11 += da.v[j].severity == DIAG_WARNING &&
+			  strstr(da.v[j].message, "(YAML 1.1)") != NULL;
+	if (!ok(db.nerrors == 0 && db.nwarnings == da.nwarnings - yaml11, "%s: the "
 		"converted manifest reads with no error, the same warnings", what)) {
 		show_diags(&db);
 		printf("%s", buf_cstr(&yaml));
