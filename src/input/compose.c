@@ -92,6 +92,8 @@ static void kvlist_last_wins(struct kvlist *l)
 {
 	size_t i, o = 0;
 
+	if (!l->n)
+		return;          /* (qsort takes no NULL array) */
 	qsort(l->v, l->n, sizeof(*l->v), kv_key_seq);
 	for (i = 0; i < l->n; i++) {
 		if (i + 1 < l->n && !strcmp(l->v[i].key, l->v[i + 1].key)) {
