@@ -611,8 +611,9 @@ static int external_check(struct backend *b, const struct service *s,
 }
 
 /*
- * The External volumes and networks s needs are there: asked before its
- * old container is removed, so that a missing one leaves it running.
+ * The External volumes and networks s needs are there (the snapshot lists
+ * cara's own only): asked before a container is made, and before the old
+ * one is removed, so that a missing one is named and leaves it running.
  */
 static int externals_present(struct backend *b, const struct project *p,
 			     const struct service *s, struct apply_result *r)
@@ -664,7 +665,8 @@ static const struct strvec *join_aliases(const struct project *p,
 /*
  * Create (not start) the container of service s; with update, have the
  * backend update the existing one in place to the same spec instead
- * (caps.updates_in_place).
+ * (caps.updates_in_place).  The caller has asked for its External volumes
+ * and networks (externals_present).
  */
 static int make_container(struct backend *b, const struct project *p,
 			  const struct service *s, struct started *st,
@@ -712,12 +714,9 @@ static int make_container(struct backend *b, const struct project *p,
 				goto out;
 			}
 		} else if (v && v->type == VOLUME_EXTERNAL) {
-			/* the snapshot lists cara's volumes only: ask, so that a
-			 * missing one is named, not created empty by the Engine */
+			/* asked for by the caller (externals_present) */
 			mounts[i].type = "volume";
 			vol_names[i] = volume_docker_name(p->name, v);
-			if (external_check(b, s, false, vol_names[i], r) < 0)
-				goto out;
 		} else {
 			mounts[i].type = "volume";
 			vol_names[i] = name_volume(p->name, s->mounts[i].name);
@@ -802,15 +801,9 @@ static int make_container(struct backend *b, const struct project *p,
 	cs.memory_bytes = s->memory_bytes;
 	cs.nano_cpus = s->nano_cpus;
 	for (i = 0; i < nnets; i++) {
-		const char *key = network_join(s, i, &nets[i].aliases);
-
-		net_names[i] = network_docker_name(p, key);
+		net_names[i] = network_docker_name(p, network_join(s, i,
+								   &nets[i].aliases));
 		nets[i].name = net_names[i];
-		/* observe() lists cara's networks only: ask, so that a missing
-		 * one is named before anything is made */
-		if (network_is_external(p, key) &&
-		    external_check(b, s, true, net_names[i], r) < 0)
-			goto out;
 	}
 	cs.nets = nets;
 	cs.nnets = nnets;
@@ -909,6 +902,8 @@ static int create_container(struct backend *b, const struct project *p,
 			    const struct service *s, struct started *st,
 			    const struct apply_options *o, struct apply_result *r)
 {
+	if (externals_present(b, p, s, r) < 0)
+		return -1;
 	return make_container(b, p, s, st, o, r, false);
 }
 
@@ -1422,15 +1417,17 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				"%s again", a->object, a->network);
 			break;
 		case ACTION_RECREATE_CONTAINER:
+			/* what it needs is there before the old one goes */
 			if (externals_present(b, a->proj, a->svc, r) < 0 ||
 			    remove_container(b, pp->name, a->object, r) < 0 ||
-			    create_container(b, a->proj, a->svc, st, o, r) < 0 ||
+			    make_container(b, a->proj, a->svc, st, o, r, false) < 0 ||
 			    start_service(b, a->proj, a->svc, st, o, r) < 0)
 				return;
 			r->recreated++;
 			break;
 		case ACTION_UPDATE_CONTAINER:
-			if (make_container(b, a->proj, a->svc, st, o, r, true) < 0)
+			if (externals_present(b, a->proj, a->svc, r) < 0 ||
+			    make_container(b, a->proj, a->svc, st, o, r, true) < 0)
 				return;
 			r->recreated++;
 			break;
