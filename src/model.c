@@ -423,6 +423,17 @@ void project_made_networks(const struct project *p, struct strvec *out)
 	}
 }
 
+/* min to 255 of [a-zA-Z0-9_.-], the first a letter or digit: the names
+ * Docker gives its volumes and networks */
+static bool docker_name_ok(const char *name, size_t min)
+{
+	size_t n = strlen(name);
+
+	return n >= min && n <= 255 && isalnum((unsigned char)name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == n;
+}
+
 /*
  * An External network may be any Docker network of the host but three
  * kinds: `host` and `none` are not networks but a container's lack of its
@@ -432,17 +443,13 @@ void project_made_networks(const struct project *p, struct strvec *out)
  */
 const char *network_check_external_name(const char *name)
 {
-	size_t i, n = name ? strlen(name) : 0;
+	size_t n = name ? strlen(name) : 0;
 
 	if (!n)
 		return "an External network needs the name of a Docker network";
-	if (n > 255 || !isalnum((unsigned char)name[0]))
+	if (!docker_name_ok(name, 1))
 		return "not a Docker network name (up to 255 of letters, digits, "
 		       "'_', '.', '-', first a letter or digit)";
-	for (i = 1; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
-			return "not a Docker network name (up to 255 of letters, "
-			       "digits, '_', '.', '-', first a letter or digit)";
 	if (!strcmp(name, "host") || !strcmp(name, "none"))
 		return "the host's network and none are not networks a project "
 		       "joins (cara gives every container its own namespace)";
@@ -500,18 +507,14 @@ char *volume_docker_name(const char *project, const struct volume *v)
  */
 const char *volume_check_external_name(const char *name)
 {
-	size_t i, n = name ? strlen(name) : 0;
+	size_t n = name ? strlen(name) : 0;
 
 	if (!n)
 		return "an External volume needs the name of a Docker volume";
 	/* Docker's own rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-	if (n < 2 || n > 255 || !isalnum((unsigned char)name[0]))
+	if (!docker_name_ok(name, 2))
 		return "not a Docker volume name (2 to 255 of letters, digits, "
 		       "'_', '.', '-', first a letter or digit)";
-	for (i = 1; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
-			return "not a Docker volume name (2 to 255 of letters, "
-			       "digits, '_', '.', '-', first a letter or digit)";
 	if (!strncmp(name, NAME_PREFIX, strlen(NAME_PREFIX)))
 		return "names starting with '" NAME_PREFIX "' are the volumes cara "
 		       "makes for its projects: cara never mounts one as External";
