@@ -47,6 +47,14 @@ struct reader {
 	bool has_scale;                 /* scale: of the service being read */
 	int scale;
 	const struct ynode *scale_at;
+	struct cname *cnames;           /* container_name of each service */
+	size_t ncnames, capcnames;
+};
+
+/* container_name NAME of service `service` (cnames_finish) */
+struct cname {
+	char *service, *name;
+	struct pos pos;
 };
 
 /* links: SERVICE[:ALIAS] of service `from` (links_finish) */
@@ -2009,18 +2017,38 @@ static const struct field deploy_fields[] = {
 
 /* ---- build: an image from files of the source ---- */
 
-/* Fields refused with a reason an operator can act on. */
+/*
+ * container_name: a name other containers reach the service by.  The
+ * container itself keeps cara's name, PROJECT-SERVICE (one rule for every
+ * project, so no project can take a name another project or a non-cara
+ * container needs); the name is kept as a network alias of the service on
+ * each of its networks (cnames_finish), which is where compose's name is
+ * resolved too.
+ */
 static void f_container_name(struct pctx *c, const struct ynode *v, void *obj)
 {
 	const struct service *s = obj;
-	const struct reader *r = c->reader;
-	const char *project = r && r->p && r->p->name ? r->p->name : "PROJECT";
+	struct reader *r = c->reader;
+	const char *why;
+	struct cname *n;
+	char *t;
 
-	perr(c, v, "not supported by cara: container_name (cara names the "
-	     "container PROJECT-SERVICE, here %s-%s, so that two projects "
-	     "cannot take one name: drop it and use that name)", project, s->name);
+	if (!(t = get_str(c, v)))
+		return;
+	if ((why = manifest_check_object_name(t))) {
+		perr(c, v, "invalid container_name '%.64s': %s (cara keeps it as "
+		     "a network alias of the service)", t, why);
+		free(t);
+		return;
+	}
+	GROW(r->cnames, r->capcnames, r->ncnames + 1);
+	n = &r->cnames[r->ncnames++];
+	n->service = xstrdup(s->name);
+	n->name = t;
+	n->pos = v->pos;
 }
 
+/* Fields refused with a reason an operator can act on. */
 static void f_host_namespace(struct pctx *c, const struct ynode *v, void *obj)
 {
 	const char *path = buf_cstr(&c->path), *key = strrchr(path, '.');
@@ -2213,6 +2241,113 @@ static void links_finish(struct pctx *c, struct reader *r, struct project *p)
 	free(r->links);
 	r->links = NULL;
 	r->nlinks = r->caplinks = 0;
+}
+
+static void cname_diag(struct pctx *c, enum diag_severity level,
+		       const struct cname *n, const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void cname_diag(struct pctx *c, enum diag_severity level,
+		       const struct cname *n, const char *fmt, ...)
+{
+	char *path = xasprintf("services.%s.container_name", n->service);
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	if (level == DIAG_ERROR)
+		c->bad = true;
+	diags_add(c->d, level, c->file, n->pos.line, n->pos.col, path, "%s",
+		  buf_cstr(&m));
+	buf_release(&m);
+	free(path);
+}
+
+/* Does a service other than s answer to name on a network? */
+static const struct service *name_taken(const struct project *p,
+					const struct service *s, const char *name)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *o = &p->services[i];
+
+		if (o == s)
+			continue;
+		if (!strcmp(o->name, name) || strvec_has(&o->aliases, name))
+			return o;
+		for (k = 0; k < o->nnets; k++)
+			if (strvec_has(&o->nets[k].aliases, name))
+				return o;
+	}
+	return NULL;
+}
+
+/*
+ * Each container_name becomes an alias of its service on every network
+ * the service joins.  It must name one container (no scale), and no other
+ * service of the project may answer to it.  Before links_finish, so a
+ * link's alias that is a container_name is seen taken.
+ */
+static void cnames_finish(struct pctx *c, struct reader *r, struct project *p)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < r->ncnames; i++) {
+		const struct cname *n = &r->cnames[i];
+		struct service *s = (struct service *)project_find_service(p, n->service);
+		const struct service *o;
+		const char *pname;
+
+		if (!s)
+			continue;   /* of a disabled profile */
+		for (j = 0; j < i && strcmp(r->cnames[j].name, n->name); j++)
+			;
+		if (j < i) {
+			cname_diag(c, DIAG_ERROR, n, "container_name '%s' is also "
+				   "that of service '%s'", n->name,
+				   r->cnames[j].service);
+			continue;
+		}
+		if (s->global || (s->has_replicas && s->replicas != 1)) {
+			cname_diag(c, DIAG_ERROR, n, "container_name names one "
+				   "container, and service '%s' runs %s", s->name,
+				   s->global ? "one on every node (mode: global)" :
+				   "several (replicas)");
+			continue;
+		}
+		if ((o = name_taken(p, s, n->name))) {
+			cname_diag(c, DIAG_ERROR, n, "container_name '%s' is a name "
+				   "of service '%s' on the project's networks",
+				   n->name, o->name);
+			continue;
+		}
+		pname = p->name ? p->name : "PROJECT";
+		if (!strcmp(n->name, s->name)) {
+			cname_diag(c, DIAG_WARNING, n, "the container is named "
+				   "%s-%s, as cara names every container; other "
+				   "containers reach it as '%s', the service's name",
+				   pname, s->name, s->name);
+			continue;
+		}
+		cname_diag(c, DIAG_WARNING, n, "the container is named %s-%s, as "
+			   "cara names every container; '%s' is an alias of the "
+			   "service on its networks, so other containers reach it "
+			   "by that name (docker exec and scripts need %s-%s)",
+			   pname, s->name, n->name, pname, s->name);
+		if (!s->nnets && !strvec_has(&s->aliases, n->name))
+			strvec_push(&s->aliases, n->name);
+		for (k = 0; k < s->nnets; k++)
+			if (!strvec_has(&s->nets[k].aliases, n->name))
+				strvec_push(&s->nets[k].aliases, n->name);
+	}
+	for (i = 0; i < r->ncnames; i++) {
+		free(r->cnames[i].service);
+		free(r->cnames[i].name);
+	}
+	free(r->cnames);
+	r->cnames = NULL;
+	r->ncnames = r->capcnames = 0;
 }
 
 /* scale: as deploy.replicas (1 on the engine backend); both must agree */
@@ -2962,6 +3097,7 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 		size_t o = path_key(c, "services");
 
 		each_pair(c, n, &p, read_service);
+		cnames_finish(c, &r, &p);
 		links_finish(c, &r, &p);
 		deps_check_profiles(c, &r, &p);
 		if (n->type == Y_MAP && !p.nservices && !r.disabled.n)

@@ -306,6 +306,11 @@ def compose_service(name, svc, top_volumes, top_configs):
             f = {"group_add": "groupAdd", "dns_search": "dnsSearch",
                  "dns_opt": "dnsOptions"}[k]
             out[f] = [v] if isinstance(v, str) else [scalar(x) for x in v]
+        elif k == "container_name":
+            # INTENDED: the container keeps cara's name, PROJECT-SERVICE;
+            # its container_name is an alias of it on each of its networks
+            # (compose_service's end), where compose's name is resolved
+            out["container_name"] = str(v)
         elif k == "links":
             # INTENDED: a link is a dependency (started) and its alias a
             # name of the target on the project network (compose_side)
@@ -351,6 +356,11 @@ def compose_service(name, svc, top_volumes, top_configs):
     out.setdefault("restart", "no")
     # without networks, a service is on the default one
     out.setdefault("networks", {"default": []})
+    cn = out.pop("container_name", None)
+    if cn is not None and cn != name:
+        for n in out["networks"]:
+            if cn not in out["networks"][n]:
+                out["networks"][n] = sorted(out["networks"][n] + [cn])
     if "tmpfs" in out:   # the order of mounts does not matter
         out["tmpfs"] = sorted(out["tmpfs"])
     if not out.get("volumeMounts"):   # only tmpfs ones

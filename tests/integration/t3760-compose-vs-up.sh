@@ -22,7 +22,11 @@
 # - a long-syntax tmpfs volume: a tmpfs Mount in docker-compose, a
 #   HostConfig.Tmpfs entry in cara: the same mount in the container (rw,
 #   nosuid, nodev, noexec), so the Mount is compared as a Tmpfs entry;
-# - Hostname, where the file sets none: each container's own short id.
+# - Hostname, where the file sets none: each container's own short id;
+# - container_name: docker-compose names the container so, cara keeps
+#   PROJECT-SERVICE and makes it an alias of the service on its networks:
+#   dropped from the aliases, and shown resolved from another container
+#   on both sides.
 . "$srcdir/tests/lib.sh"
 
 command -v docker-compose >/dev/null 2>&1 || {
@@ -98,6 +102,7 @@ services:
       db: {condition: service_healthy}
   db:
     <<: *base
+    container_name: $P-olddb
     entrypoint: ["sh", "-c"]
     command: ["trap 'exit 0' TERM; touch /tmp/ready; while :; do sleep 1; done"]
     healthcheck:
@@ -135,6 +140,8 @@ kind, project = sys.argv[1], sys.argv[2]
 out = {}
 for svc in ("web", "db"):
     name = "%s_%s_1" % (project, svc) if kind == "compose" else "%s-%s" % (project, svc)
+    if kind == "compose" and svc == "db":   # its container_name
+        name = project + "-olddb"
     c = json.loads(subprocess.check_output(["docker", "inspect", name]))[0]
     conf, host = c["Config"], c["HostConfig"]
     vol = (lambda v: v[len(project) + 1:]) if kind == "compose" else \
@@ -143,7 +150,7 @@ for svc in ("web", "db"):
     tmpfs.update({m["Destination"]: "" for m in c["Mounts"] if m["Type"] == "tmpfs"})
     mounts = sorted((m["Type"], vol(m["Name"]) if m["Type"] == "volume" else m["Source"],
                      m["Destination"], m["RW"]) for m in c["Mounts"] if m["Type"] != "tmpfs")
-    drop = {c["Id"][:12], c["Name"].lstrip("/")}
+    drop = {c["Id"][:12], c["Name"].lstrip("/"), project + "-olddb"}
     own = project + "_" if kind == "compose" else "cara-" + project
     def net(n):   # the network's name in the file
         if n == own or n == own + "default":
@@ -187,9 +194,17 @@ print()
 PY
 }
 
+# resolves CONTAINER NAME: NAME has an address in CONTAINER (busybox
+# nslookup exits 0 either way; a trailing dot skips the search domains)
+resolves() {
+	docker exec "$1" nslookup "$2." >ns.log 2>&1
+	grep -q "^Name:" ns.log || { echo "$2 does not resolve in $1:"; cat ns.log; false; }
+}
+
 test_expect_success 'docker-compose up -d brings the file up (the peer)' '
 	(cd m/$P && docker-compose -p $P up -d) >up.log 2>&1 || { cat up.log; false; } &&
 	{ inspect compose >compose.json; ok=$?; } &&
+	{ resolves ${P}_web_1 $P-olddb || ok=1; } &&
 	(cd m/$P && docker-compose -p $P down -v) >down.log 2>&1 || { cat down.log; false; } &&
 	[ $ok = 0 ]
 '
@@ -199,7 +214,8 @@ test_expect_success 'cara sync brings the same file up' '
 	expect_state $P-web running && expect_state $P-db running &&
 	python3 -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:$PORT/\", timeout=5).read().decode())" |
 		grep -q "side by side" &&
-	inspect cara >cara.json
+	inspect cara >cara.json &&
+	resolves $P-web $P-olddb
 '
 
 test_expect_success 'the two sets of containers are the same, field by field' '

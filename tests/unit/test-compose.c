@@ -551,7 +551,7 @@ static const struct refusal refusals[] = {
 	  "networks.default.ipv4_address: not supported by cara" },
 	{ "    profiles: [\"-x\"]\n", "invalid profile name '-x'" },
 	{ "    build: .\n", "services.s.build: no Dockerfile in the build context 'app'" },
-	{ "    container_name: x\n", "container_name: not supported by cara: container_name (cara names the container PROJECT-SERVICE, here app-s," },
+	{ "    container_name: Big\n", "services.s.container_name: invalid container_name 'Big': must be lowercase" },
 	{ "    pull_policy: build\n", "pull_policy build" },
 	{ "    pull_policy: sometimes\n", "invalid pull policy 'sometimes'" },
 	{ "    volumes: [./conf:/etc/x]\n", "'./conf' is not in the source" },
@@ -631,6 +631,72 @@ static const struct refusal refusals[] = {
 	  "mem_limit and deploy.resources.limits.memory differ" },
 	{ "    command: \"a $ b\"\n", "invalid interpolation" },
 };
+
+/* container_name: the container keeps PROJECT-SERVICE; the name is an
+ * alias of the service on each of its networks. */
+static void test_container_name(void)
+{
+	const struct service *s, *w, *a;
+	struct t t;
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    container_name: legacy-db\n"
+		  "  w:\n    image: busybox\n    container_name: w\n"
+		  "  a:\n    image: busybox\n    container_name: api_v1\n"
+		  "    networks: {back: {aliases: [api]}, default: {}}\n"
+		  "    links: [\"s:legacy-db\"]\n"
+		  "networks:\n  back:\n");
+	ok(t.d.nerrors == 0 && t.d.n == 3, "container_name: accepted, a warning each");
+	expect(&t, "app/compose.yaml:4:21: warning: services.s.container_name: the "
+	       "container is named app-s, as cara names every container; "
+	       "'legacy-db' is an alias of the service on its networks",
+	       "  the warning names the container's name and the alias");
+	expect(&t, "services.w.container_name: the container is named app-w, as "
+	       "cara names every container; other containers reach it as 'w', "
+	       "the service's name", "  a container_name that is the service's name");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	w = t.set.n ? project_find_service(&t.set.v[0], "w") : NULL;
+	a = t.set.n ? project_find_service(&t.set.v[0], "a") : NULL;
+	ok(s && w && a, "the services");
+	if (s && w && a) {
+		is_str(joined(&s->aliases), "[legacy-db]",
+		       "an alias on the default network, once (the link gives it too)");
+		ok(!w->aliases.n, "  none for the service's own name");
+		ok(a->nnets == 2 && !strcmp(a->nets[0].name, "back") &&
+		   !strcmp(joined(&a->nets[0].aliases), "[api] [api_v1]") &&
+		   !strcmp(joined(&a->nets[1].aliases), "[api_v1]"),
+		   "  an alias on each network the service joins");
+	}
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    container_name: db\n"
+		  "  db:\n    image: busybox\n"
+		  "  x:\n    image: busybox\n    container_name: one\n"
+		  "  y:\n    image: busybox\n    container_name: one\n"
+		  "  z:\n    image: busybox\n    container_name: api\n"
+		  "  q:\n    image: busybox\n    networks: {default: {aliases: [api]}}\n");
+	expect(&t, "app/compose.yaml:4:21: services.s.container_name: container_name "
+	       "'db' is a name of service 'db' on the project's networks",
+	       "a container_name that is another service's name refused");
+	expect(&t, "services.y.container_name: container_name 'one' is also that "
+	       "of service 'x'", "one container_name for two services refused");
+	expect(&t, "services.z.container_name: container_name 'api' is a name of "
+	       "service 'q'", "a container_name that is another's alias refused");
+	ok(!t.set.n || !t.set.v[0].valid, "  the project is not valid");
+	t_free(&t);
+
+	t_cluster = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n    container_name: c\n"
+		  "    deploy: {replicas: 2}\n"
+		  "  g:\n    image: busybox\n    container_name: g1\n"
+		  "    deploy: {mode: global}\n");
+	t_cluster = false;
+	expect(&t, "services.s.container_name: container_name names one container, "
+	       "and service 's' runs several (replicas)", "container_name with replicas refused");
+	expect(&t, "services.g.container_name: container_name names one container, "
+	       "and service 'g' runs one on every node (mode: global)",
+	       "container_name with mode: global refused");
+	t_free(&t);
+}
 
 static void test_refusals(void)
 {
@@ -2186,6 +2252,7 @@ static void test_dockerignore(void)
 
 int main(void)
 {
+	test_container_name();
 	test_mapping();
 	test_refusals();
 	test_secrets();
