@@ -912,14 +912,13 @@ static int create_container(struct backend *b, const struct project *p,
  * p, or NULL) keeps when each service was started by this pass, taken
  * before the call so that it is never later than the Engine's.
  */
-static int start_service(struct backend *b, const struct project *p,
-			 const struct service *s, struct started *st,
-			 const struct apply_options *o, struct apply_result *r)
+/* Until every dependency of s is as its condition asks. */
+static int wait_dependencies(struct backend *b, const struct project *p,
+			     const struct service *s, const struct started *st,
+			     const struct apply_options *o, struct apply_result *r)
 {
-	char *name = name_container(p->name, s->name);
-	int64_t t;
 	size_t i;
-	int rc = -1, w;
+	int w;
 
 	for (i = 0; i < s->ndeps; i++) {
 		/* a wait on the stream makes no Engine call: give the slot */
@@ -932,8 +931,21 @@ static int start_service(struct backend *b, const struct project *p,
 		if (idle)
 			slot_take(o->slots);
 		if (w < 0)
-			goto out;
+			return -1;
 	}
+	return 0;
+}
+
+static int start_service(struct backend *b, const struct project *p,
+			 const struct service *s, struct started *st,
+			 const struct apply_options *o, struct apply_result *r)
+{
+	char *name = name_container(p->name, s->name);
+	int64_t t;
+	int rc = -1;
+
+	if (wait_dependencies(b, p, s, st, o, r) < 0)
+		goto out;
 	t = monotonic_ms();
 	if (b->ops->workload_start(b, name) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
@@ -942,6 +954,37 @@ static int start_service(struct backend *b, const struct project *p,
 	if (st)
 		st[s - p->services].at = t;
 	log_msg(LOG_INFO, p->name, "started container %s", name);
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
+/*
+ * Stopped and started again, once what it depends on is ready again: its
+ * dependency `dep`, named with restart: true, was (re)started.  Waiting
+ * first keeps it serving until the dependency is back.
+ */
+static int restart_service(struct backend *b, const struct project *p,
+			   const struct service *s, const char *dep,
+			   struct started *st, const struct apply_options *o,
+			   struct apply_result *r)
+{
+	char *name = name_container(p->name, s->name);
+	int64_t t;
+	int rc = -1;
+
+	if (wait_dependencies(b, p, s, st, o, r) < 0)
+		goto out;
+	t = monotonic_ms();
+	if (b->ops->workload_stop(b, name, -1) < 0 ||
+	    b->ops->workload_start(b, name) < 0) {
+		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
+		goto out;
+	}
+	if (st)
+		st[s - p->services].at = t;
+	log_msg(LOG_INFO, p->name, "restarted container %s after %s", name, dep);
 	rc = 0;
 out:
 	free(name);
@@ -1012,7 +1055,8 @@ static void check_running(struct backend *b, const struct plan *plan,
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
 				a->kind != ACTION_RECREATE_CONTAINER &&
-				a->kind != ACTION_UPDATE_CONTAINER))
+				a->kind != ACTION_UPDATE_CONTAINER &&
+				a->kind != ACTION_RESTART_CONTAINER))
 			continue;
 		if (b->ops->workload_state(b, a->object, &cs) < 0) {
 			fail(r, REASON_CONTAINER_MISSING, "%s", error_last());
@@ -1399,6 +1443,12 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 			r->started++;
 			break;
 		}
+		case ACTION_RESTART_CONTAINER:
+			if (restart_service(b, a->proj, a->svc, a->changed.n ?
+					    a->changed.v[0] : "a dependency", st, o, r) < 0)
+				return;
+			r->started++;
+			break;
 		case ACTION_RETYPE_VOLUME:
 			/* labels cannot change: the pass records the type, and
 			 * teardown obeys it */
@@ -1545,7 +1595,8 @@ static bool plan_waits(const struct plan *plan)
 		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
 				a->kind != ACTION_START_CONTAINER &&
 				a->kind != ACTION_RECREATE_CONTAINER &&
-				a->kind != ACTION_UPDATE_CONTAINER))
+				a->kind != ACTION_UPDATE_CONTAINER &&
+				a->kind != ACTION_RESTART_CONTAINER))
 			continue;
 		for (k = 0; k < a->svc->ndeps; k++)
 			if (a->svc->deps[k].condition != DEP_STARTED)

@@ -271,7 +271,7 @@ static void write_deps(struct buf *out, int level, const struct service *s)
 		const struct dependency *d = &s->deps[i];
 
 		item(out, level);
-		if (d->condition == DEP_STARTED) {
+		if (d->condition == DEP_STARTED && !d->restart) {
 			value(out, d->service);
 			buf_putc(out, '\n');
 			continue;
@@ -279,7 +279,9 @@ static void write_deps(struct buf *out, int level, const struct service *s)
 		buf_puts(out, "service: ");
 		value(out, d->service);
 		buf_putc(out, '\n');
-		kv_str(out, level + 1, "condition", conds[d->condition]);
+		if (d->condition != DEP_STARTED)
+			kv_str(out, level + 1, "condition", conds[d->condition]);
+		kv_true(out, level + 1, "restart", d->restart);
 	}
 }
 

@@ -88,6 +88,7 @@ struct dependency {
 	char *service;
 	enum dep_condition condition;
 	bool optional;        /* compose's required: false: none when absent */
+	bool restart;         /* restarted after its dependency is (re)started */
 	struct pos pos;
 };
 

@@ -99,6 +99,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
 	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
 	case ACTION_UPDATE_CONTAINER: *mark = "~"; *noun = "update service"; break;
+	case ACTION_RESTART_CONTAINER: *mark = ">"; *noun = "restart container"; break;
 	default: *mark = "?"; *noun = "?"; break;
 	}
 	*color = **mark == '+' ? "\033[32m" : **mark == '~' ? "\033[33m" :
@@ -165,6 +166,10 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 				nstart++;   /* brought back up, as a start is */
 			} else if (a->kind == ACTION_START_CONTAINER) {
 				buf_printf(out, " (%s)", action_cause_name(a->cause));
+				nstart++;
+			} else if (a->kind == ACTION_RESTART_CONTAINER) {
+				buf_printf(out, " (%s: %s)", action_cause_name(a->cause),
+					   a->changed.n ? a->changed.v[0] : "?");
 				nstart++;
 			} else if (*mark == '-') {
 				if (a->cause == CAUSE_SERVICE_REMOVED ||

@@ -45,6 +45,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_REMOVE_NETWORK: return "remove-network";
 	case ACTION_REMOVE_VOLUME: return "remove-volume";
 	case ACTION_UPDATE_CONTAINER: return "update-container";
+	case ACTION_RESTART_CONTAINER: return "restart-container";
 	}
 	return "unknown";
 }
@@ -67,6 +68,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_IMAGE_UPDATED: return "ImageUpdated";
 	case CAUSE_PLACED_ELSEWHERE: return "PlacedElsewhere";
 	case CAUSE_NETWORK_UNUSED: return "NetworkUnused";
+	case CAUSE_DEPENDENCY_RESTARTED: return "DependencyRestarted";
 	}
 	return "Unknown";
 }
@@ -653,6 +655,62 @@ none:
 	strvec_release(&missing);
 }
 
+/*
+ * Does the plan, from its action first on, start service `name`'s
+ * workload anew: create, start (an unpause keeps its processes),
+ * recreate, update or restart it?
+ */
+static bool plan_starts(const struct plan *pl, size_t first, const char *name)
+{
+	size_t i;
+
+	for (i = first; i < pl->nactions; i++) {
+		const struct plan_action *a = &pl->actions[i];
+
+		if (!same(a->service, name))
+			continue;
+		if (a->kind == ACTION_CREATE_CONTAINER ||
+		    a->kind == ACTION_RECREATE_CONTAINER ||
+		    a->kind == ACTION_UPDATE_CONTAINER ||
+		    a->kind == ACTION_RESTART_CONTAINER ||
+		    (a->kind == ACTION_START_CONTAINER && a->cause != CAUSE_PAUSED))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * compose's depends_on restart: true.  A service whose container is left
+ * as it is, but a dependency of which the plan (re)starts, is restarted
+ * after it (a job runs again); transitively, since services come in
+ * dependency order and a restart counts as a start.  Its own create,
+ * start or recreate starts it after its dependencies anyway.
+ */
+static void restart_dependent(struct plan *pl, size_t first, const struct project *p,
+			      const struct service *s, const struct cindex *byname)
+{
+	char *cname = NULL;
+	const struct obs_container *c;
+	struct plan_action *a;
+	size_t k;
+
+	for (k = 0; k < s->ndeps && !(s->deps[k].restart &&
+				      plan_starts(pl, first, s->deps[k].service)); k++)
+		;
+	if (k == s->ndeps || plan_starts(pl, first, s->name))
+		return;
+	cname = name_container(p->name, s->name);
+	if (!(c = find_container(byname, cname)) || c->state == OBS_PAUSED) {
+		free(cname);   /* none: no restart; paused: left paused */
+		return;
+	}
+	a = add_action(pl, ACTION_RESTART_CONTAINER, CAUSE_DEPENDENCY_RESTARTED,
+		       p->name, s->name, cname, c->id);
+	strvec_push(&a->changed, s->deps[k].service);
+	a->proj = p;
+	a->svc = s;
+}
+
 /* Drop c from x (it is to be made anew). */
 static void cindex_drop(struct cindex *x, const struct obs_container *c)
 {
@@ -766,8 +824,8 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct strvec made = STRVEC_INIT;
 	struct plan_action *a;
+	size_t i, first = pl->nactions;
 	char *n;
-	size_t i;
 
 	project_service_order(p, order);
 	cindex_build(&byname, o, p->name, false);
@@ -880,9 +938,11 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		}
 	}
 
-	for (i = 0; i < p->nservices; i++)
+	for (i = 0; i < p->nservices; i++) {
 		plan_service(pl, p, &p->services[order[i]], &byname, opts,
 			     opts->adopt && strvec_has(opts->adopt, p->name), o);
+		restart_dependent(pl, first, p, &p->services[order[i]], &byname);
+	}
 
 	/* Networks no service joins now: once the containers that were on
 	 * them are gone or recreated (apply keeps one still in use). */

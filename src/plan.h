@@ -42,6 +42,9 @@ enum action_kind {
 	/* the backend updates it in place (caps.updates_in_place): where the
 	 * Engine would recreate, a rolling update of the same workload */
 	ACTION_UPDATE_CONTAINER,
+	/* running with the right spec: stopped and started again, after a
+	 * dependency it names with restart: true is (re)started */
+	ACTION_RESTART_CONTAINER,
 };
 
 enum action_cause {
@@ -60,6 +63,7 @@ enum action_cause {
 	CAUSE_IMAGE_UPDATED,       /* the registry's digest for the tag moved */
 	CAUSE_PLACED_ELSEWHERE,    /* the project's placement names another host */
 	CAUSE_NETWORK_UNUSED,      /* a project network no service joins now */
+	CAUSE_DEPENDENCY_RESTARTED,/* a dependency with restart: true is (re)started */
 };
 
 struct plan_action {

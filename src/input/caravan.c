@@ -222,7 +222,7 @@ static void f_health(struct pctx *c, const struct ynode *v, void *obj)
 	walk_map(c, v, health_fields, &s->health);
 }
 
-/* dependsOn: [{service, condition}] or [name] */
+/* dependsOn: [{service, condition, restart}] or [name] */
 
 static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
 {
@@ -238,6 +238,7 @@ static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
 static const struct field dep_fields[] = {
 	STR("service", struct dependency, service, true),
 	FN("condition", f_dep_condition, false),
+	BOOL("restart", struct dependency, restart),
 	END
 };
 

@@ -1684,21 +1684,10 @@ static void f_dep_condition(struct pctx *c, const struct ynode *v, void *obj)
 	free(t);
 }
 
-/* compose restarts a service when compose restarts its dependency; cara
- * has no such operation, and dropping it would hide the difference */
-static void f_dep_restart(struct pctx *c, const struct ynode *v, void *obj)
-{
-	struct dep_opts *d = obj;
-
-	if (get_bool(c, v, &d->restart) && d->restart)
-		perr(c, v, "not supported by cara: restart: true (cara does not "
-		     "restart a service when its dependency is recreated)");
-}
-
 static const struct field dep_fields[] = {
 	FN("condition", f_dep_condition, false),
 	BOOL("required", struct dep_opts, required),
-	FN("restart", f_dep_restart, false),
+	BOOL("restart", struct dep_opts, restart),
 	END
 };
 
@@ -1719,6 +1708,7 @@ static void f_depends_on(struct pctx *c, const struct ynode *v, void *obj)
 	} else if (v->type == Y_MAP) {
 		for (i = 0; i + 1 < v->n; i += 2) {
 			struct dep_opts d = { DEP_STARTED, true, false };
+			struct dependency *dp;
 
 			if (v->kid[i]->type != Y_SCALAR)
 				continue;
@@ -1726,7 +1716,9 @@ static void f_depends_on(struct pctx *c, const struct ynode *v, void *obj)
 			if (!ynode_is_null(v->kid[i + 1]))
 				walk_map(c, v->kid[i + 1], dep_fields, &d);
 			dep_add(obj, xstrdup(v->kid[i]->str), d.cond, v->kid[i]->pos);
-			s->deps[s->ndeps - 1].optional = !d.required;
+			dp = &s->deps[s->ndeps - 1];
+			dp->optional = !d.required;
+			dp->restart = d.restart;
 			path_pop(c, o);
 		}
 	} else {

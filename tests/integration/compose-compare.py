@@ -265,7 +265,9 @@ def compose_service(name, svc, top_volumes, top_configs):
             if h:   # disable: false alone: the image's own healthcheck
                 out["healthcheck"] = h
         elif k == "depends_on":
+            # restart: true rides with the condition (compared on both sides)
             out["dependsOn"] = {d: CONDITIONS[c.get("condition", "service_started")]
+                                + ("+restart" if c.get("restart") else "")
                                 for d, c in v.items()}
         elif k == "restart":
             if str(v).startswith("on-failure:"):
@@ -490,7 +492,8 @@ def cara_service(s, vols, where, out):
             out["healthcheck"] = h
         elif k == "dependsOn":
             out["dependsOn"] = {d: "Started" for d in v if isinstance(d, str)}
-            out["dependsOn"].update({d["service"]: d["condition"]
+            out["dependsOn"].update({d["service"]: d.get("condition", "Started")
+                                     + ("+restart" if d.get("restart") else "")
                                      for d in v if isinstance(d, dict)})
         elif k == "restartRetries":
             out[k] = int(v)

@@ -320,4 +320,57 @@ test_expect_success 'a volume cara makes is refused as external' '
 	rm -r m/$X
 '
 
+# depends_on restart: true: web restarts (same container, started again)
+# after cara recreates db; side, without restart, is left running
+R="$UNIQ-rs"
+restart_app() {   # restart_app GENERATION
+	mkdir -p "m/$R"
+	cat > "m/$R/compose.yaml" <<EOT
+x-svc: &svc
+  image: $CARA_TEST_IMAGE
+  command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+services:
+  db:
+    <<: *svc
+    environment: {GEN: "$1"}
+    healthcheck: {test: ["CMD", "true"], interval: 1s, timeout: 1s, retries: 5}
+  web:
+    <<: *svc
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+  side:
+    <<: *svc
+    depends_on: [db]
+EOT
+}
+started_at() { docker inspect -f '{{.State.StartedAt}}' "$1"; }
+
+test_expect_success 'depends_on restart: true restarts the service after cara recreates its dependency' '
+	restart_app 1 &&
+	{ $CARA sync --path m --allow-mass-prune 2>err || { cat err; false; }; } &&
+	web_id=$(docker inspect -f "{{.Id}}" $R-web) &&
+	web_at=$(started_at $R-web) && side_at=$(started_at $R-side) &&
+	restart_app 2 &&
+	expect_exit 2 $CARA diff --path m >out &&
+	expect_contains out "> restart container $R-web (DependencyRestarted: db)" &&
+	! grep -q "$R-side" out &&
+	{ $CARA sync --path m 2>err || { cat err; false; }; } &&
+	expect_contains err "restarted container $R-web after db" &&
+	[ "$(docker inspect -f "{{.Id}}" $R-web)" = "$web_id" ] &&
+	expect_state $R-web running &&
+	{ [ "$(started_at $R-web)" != "$web_at" ] &&
+	  [ "$(started_at $R-side)" = "$side_at" ] || {
+		echo "web $web_at -> $(started_at $R-web), side $side_at -> $(started_at $R-side)"; false; }; } &&
+	# started again after db was recreated and healthy
+	python3 -c "import sys; sys.exit(0 if sys.argv[1] > sys.argv[2] else 1)" \
+		"$(started_at $R-web)" "$(started_at $R-db)"
+'
+
+test_expect_success 'a pass after the restart restarts nothing' '
+	$CARA diff --path m >out; [ $? -le 2 ] &&
+	! grep -q "$R" out &&
+	rm -r m/$R && { $CARA sync --path m --allow-mass-prune 2>err || { cat err; false; }; } &&
+	expect_state $R-web missing
+'
+
 test_done

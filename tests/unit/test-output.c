@@ -39,6 +39,17 @@ static void test_plan_unpause(void)
 	ok(strstr(buf_cstr(&b), "  > unpause container shop-cache (Paused)\n") != NULL,
 	   "a paused container is unpaused, and the plan says so");
 	plan_release(&p);
+	buf_reset(&b);
+
+	memset(&p, 0, sizeof(p));
+	strvec_push(&tb_plan_action(&p, ACTION_RESTART_CONTAINER, CAUSE_DEPENDENCY_RESTARTED,
+				    "shop", "app", "shop-app")->changed, "db");
+	tb_plan_project(&p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	output_plan_text(&b, &p, false);
+	ok(strstr(buf_cstr(&b), "  > restart container shop-app (DependencyRestarted: db)\n"
+		  "Plan: 0 to create, 0 to recreate, 1 to start, 0 to remove.") != NULL,
+	   "a restart names the dependency that caused it, and counts as a start");
+	plan_release(&p);
 	buf_release(&b);
 }
 

@@ -1205,6 +1205,113 @@ static void test_updates_in_place(void)
 	fixture_release(&f);
 }
 
+/* The project's actions, one "kind object cause[changed]" line each. */
+static void actions_of(struct buf *b, const struct plan *p)
+{
+	size_t i;
+
+	buf_reset(b);
+	for (i = 0; i < p->nactions; i++) {
+		const struct plan_action *a = &p->actions[i];
+
+		buf_printf(b, "%s %s %s", action_kind_name(a->kind), a->object,
+			   action_cause_name(a->cause));
+		if (a->kind == ACTION_RESTART_CONTAINER && a->changed.n)
+			buf_printf(b, "[%s]", a->changed.v[0]);
+		buf_putc(b, ';');
+	}
+}
+
+/* A dependency's restart: true restarts the dependent after the
+ * dependency is (re)started, the dependent's own action standing in. */
+static void test_restart_dependents(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct buf b = BUF_INIT;
+	struct service *app, *migrate, *db;
+
+	fixture_init(&f);
+	app = find_s(&f, "shop", "app");
+	db = find_s(&f, "shop", "db");
+	app->deps[1].restart = true;            /* app on db, restart: true */
+	recompute(&f);
+	converge(&f, find_p(&f, "shop"));
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(plan_is_empty(&p), "converged: no restart without a change");
+	plan_release(&p);
+
+	tb_env(db, "MODE", "fast");
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "recreate-container shop-db SpecChanged;"
+	       "restart-container shop-app DependencyRestarted[db];",
+	       "db recreated: app (restart: true) restarted after it, the job "
+	       "(no restart) left as it ran");
+	ok(count_kind(&p, ACTION_RESTART_CONTAINER, -1) == 1 &&
+	   p.actions[1].proj && p.actions[1].svc == app &&
+	   !strcmp(p.actions[1].object_id, "id-shop-app"),
+	   "  the restart names the running container");
+	plan_release(&p);
+
+	tb_env(app, "MODE", "fast");
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "recreate-container shop-db SpecChanged;"
+	       "recreate-container shop-app SpecChanged;",
+	       "app recreated too: its recreate starts it after db, no restart");
+	plan_release(&p);
+	fixture_release(&f);
+
+	/* transitive: db -> migrate (restart) -> app (restart on migrate) */
+	fixture_init(&f);
+	app = find_s(&f, "shop", "app");
+	migrate = find_s(&f, "shop", "migrate");
+	migrate->deps[0].restart = true;
+	app->deps[0].restart = true;
+	recompute(&f);
+	converge(&f, find_p(&f, "shop"));
+	tb_obs_set_state(&f.obs, "shop", "db", "exited", 137);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "start-container shop-db Stopped;"
+	       "restart-container shop-migrate DependencyRestarted[db];"
+	       "restart-container shop-app DependencyRestarted[migrate];",
+	       "db started again: the job runs again, then app restarts after it");
+	plan_release(&p);
+
+	tb_obs_set_state(&f.obs, "shop", "db", "paused", 0);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "start-container shop-db Paused;",
+	       "db unpaused: its processes kept, nothing restarted");
+	plan_release(&p);
+
+	tb_obs_set_state(&f.obs, "shop", "db", "running", 0);
+	tb_obs_remove_container(&f.obs, "shop", "db");
+	tb_obs_set_state(&f.obs, "shop", "migrate", "paused", 0);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "create-container shop-db Missing;"
+	       "start-container shop-migrate Paused;",
+	       "db made anew: a paused dependent is unpaused, not restarted, "
+	       "and nothing restarts after an unpause");
+	plan_release(&p);
+
+	tb_obs_set_state(&f.obs, "shop", "migrate", "exited", 0);
+	f.opts.caps = &backend_swarm_caps;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_RESTART_CONTAINER, CAUSE_DEPENDENCY_RESTARTED) == 2,
+	   "swarm: the same restarts");
+	is_str(action_kind_name(ACTION_RESTART_CONTAINER), "restart-container",
+	       "  its name");
+	plan_release(&p);
+	buf_release(&b);
+	fixture_release(&f);
+}
+
 static void test_mass_prune_guard(void)
 {
 	struct fixture f;
@@ -1881,6 +1988,7 @@ int main(void)
 	test_mass_prune_guard();
 	test_backend_caps();
 	test_updates_in_place();
+	test_restart_dependents();
 	test_volume_type_change();
 	test_external_volume();
 	test_purity();
