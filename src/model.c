@@ -3,6 +3,7 @@
  * project's services.  Pure: no I/O, no Docker, no YAML.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,4 +520,118 @@ const char *volume_check_external_name(const char *name)
 		return "names starting with '" NAME_PREFIX "' are the volumes cara "
 		       "makes for its projects: cara never mounts one as External";
 	return NULL;
+}
+
+/* ---- field paths ---- */
+
+/* Index i of "[i]" at *s, past it; SIZE_MAX when *s holds none. */
+static size_t path_index_at(const char **s)
+{
+	char *end;
+	unsigned long long n;
+
+	if (**s != '[' || !isdigit((unsigned char)(*s)[1]))
+		return SIZE_MAX;
+	n = strtoull(*s + 1, &end, 10);
+	if (*end != ']')
+		return SIZE_MAX;
+	*s = end + 1;
+	return (size_t)n;
+}
+
+/* Model field names a compose file spells otherwise (the others are the
+ * same in snake_case: stopGracePeriod, stop_grace_period). */
+static const struct { const char *model, *compose; } compose_names[] = {
+	{ "env", "environment" }, { "volumeMounts", "volumes" },
+	{ "dependsOn", "depends_on" }, { "imagePullPolicy", "pull_policy" },
+	{ "memory", "mem_limit" }, { "readOnly", "read_only" },
+	{ "stdinOpen", "stdin_open" }, { "dnsOptions", "dns_opt" },
+};
+
+/* camelCase segment seg (up to '.' or '['), in compose's spelling */
+static void compose_segment(struct buf *b, const char *seg, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(compose_names); i++)
+		if (strlen(compose_names[i].model) == len &&
+		    !strncmp(compose_names[i].model, seg, len)) {
+			buf_puts(b, compose_names[i].compose);
+			return;
+		}
+	for (i = 0; i < len; i++) {
+		if (isupper((unsigned char)seg[i]))
+			buf_putc(b, '_');
+		buf_putc(b, (char)tolower((unsigned char)seg[i]));
+	}
+}
+
+/* A list whose items compose reads in another order or number (env from
+ * env_file too, ports from ranges, volumes with tmpfs) is named whole. */
+char *project_field_path(const struct project *p, const char *path)
+{
+	struct buf b = BUF_INIT;
+	const struct service *s;
+	const char *r = path, *seg;
+	size_t i, k, len;
+
+	if (!p->compose)
+		return xstrdup(path);
+	if (!strcmp(path, "metadata.name"))
+		return xstrdup("name");
+	if (!strncmp(path, "spec.ingress", 12) || !strncmp(path, "spec.placement", 14))
+		return xasprintf("x-cara.%s", path + 5);
+	if (!strncmp(path, "spec.volumes", 12) || !strncmp(path, "spec.networks", 13)) {
+		bool vol = path[5] == 'v';
+
+		r = path + (vol ? 12 : 13);
+		i = path_index_at(&r);
+		if (i == SIZE_MAX || i >= (vol ? p->nvolumes : p->nnetworks))
+			return xstrdup(path + 5);
+		return xasprintf("%s.%s", vol ? "volumes" : "networks",
+				 vol ? p->volumes[i].name : p->networks[i].name);
+	}
+	if (strncmp(path, "spec.services", 13))
+		return xstrdup(path);
+	r = path + 13;
+	if ((i = path_index_at(&r)) == SIZE_MAX || i >= p->nservices)
+		return xstrdup(path + 5);
+	s = &p->services[i];
+	buf_printf(&b, "services.%s", s->name);
+	if (*r != '.' || !strcmp(r, ".name"))
+		return buf_detach(&b);
+	seg = ++r;
+	len = strcspn(seg, ".[");
+	r = seg + len;
+	buf_putc(&b, '.');
+	compose_segment(&b, seg, len);
+	k = path_index_at(&r);
+	if (len == 3 && !strncmp(seg, "env", 3)) {
+		if (k < s->nenv && s->env[k].name)
+			buf_printf(&b, ".%s", s->env[k].name);
+	} else if (len == 9 && !strncmp(seg, "dependsOn", 9)) {
+		if (k < s->ndeps && s->deps[k].service)
+			buf_printf(&b, ".%s%s", s->deps[k].service,
+				   !strcmp(r, ".condition") ? ".condition" : "");
+	} else if (len == 8 && !strncmp(seg, "networks", 8)) {
+		if (k < s->nnets && s->nets[k].name)
+			buf_printf(&b, ".%s", s->nets[k].name);
+	} else if (k == SIZE_MAX) {
+		buf_puts(&b, r);    /* a field of its own: healthcheck.test */
+	}
+	return buf_detach(&b);
+}
+
+char *project_path_printf(const struct project *p, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	char *path;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	path = project_field_path(p, buf_cstr(&b));
+	buf_release(&b);
+	return path;
 }

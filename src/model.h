@@ -335,6 +335,8 @@ struct project {
 	size_t ningress, capingress;
 	struct project_placement placement;
 	bool valid;                /* false once any error names this project */
+	bool compose;              /* read from a compose file: findings name
+	                              its fields, not the model's */
 	/* set by spec_compute when a secret cannot be read: the project is
 	 * invalid (never applied, never pruned) and Failed, SecretMissing */
 	char *secret_missing;
@@ -406,5 +408,16 @@ const char *volume_type_name(enum volume_type t);       /* "Managed" */
  * out.  Returns -1 on a cycle (validation reports cycles; this is a guard).
  */
 int project_service_order(const struct project *p, size_t *out);
+
+/*
+ * A finding's field path in the terms of the file p was read from: for a
+ * compose project, the model's "spec.services[2].dependsOn[0].condition"
+ * is "services.web.depends_on.db.condition", as its reader names fields;
+ * a Project's path as it is.  The caller frees it.
+ */
+char *project_field_path(const struct project *p, const char *path);
+/* The same of a path printed from fmt. */
+char *project_path_printf(const struct project *p, const char *fmt, ...)
+	PRINTF_LIKE(2, 3);
 
 #endif

@@ -82,7 +82,7 @@ static void cluster_files_check(struct pass *p, struct project *pr, size_t k)
 
 			if (e->len && e->len < caps->file_object_bytes)
 				continue;
-			path = xasprintf("spec.services[%zu].volumeMounts[%zu].name", k, m);
+			path = project_path_printf(pr, "spec.services[%zu].volumeMounts[%zu].name", k, m);
 			diags_add(&p->diags, DIAG_ERROR, pr->file, s->mounts[m].pos.line,
 				  s->mounts[m].pos.col, path, "File volume '%s': '%s%s%s' "
 				  "%s: with --backend swarm each file is a Swarm config, "
@@ -95,7 +95,7 @@ static void cluster_files_check(struct pass *p, struct project *pr, size_t k)
 		}
 	}
 	if (total > caps->file_objects_max) {
-		char *path = xasprintf("spec.services[%zu].volumeMounts", k);
+		char *path = project_path_printf(pr, "spec.services[%zu].volumeMounts", k);
 
 		diags_add(&p->diags, DIAG_ERROR, pr->file, s->pos.line, s->pos.col, path,
 			  "the File volumes of service '%s' hold %zu files: with "
@@ -145,7 +145,7 @@ static void cluster_check(struct pass *p, struct project *pr)
 
 			if (!host[m].set)
 				continue;
-			path = xasprintf("spec.services[%zu].%s", k, host[m].field);
+			path = project_path_printf(pr, "spec.services[%zu].%s", k, host[m].field);
 			diags_add(&p->diags, DIAG_ERROR, pr->file, s->pos.line, s->pos.col,
 				  path, "not supported with --backend swarm: %s",
 				  !strcmp(host[m].field, "build") ?
@@ -168,7 +168,7 @@ static void cluster_check(struct pass *p, struct project *pr)
 				      "Swarm's nodes: not supported with --backend swarm";
 			if (!why)
 				continue;
-			path = xasprintf("spec.services[%zu].volumeMounts[%zu].name", k, m);
+			path = project_path_printf(pr, "spec.services[%zu].volumeMounts[%zu].name", k, m);
 			diags_add(&p->diags, DIAG_ERROR, pr->file, s->mounts[m].pos.line,
 				  s->mounts[m].pos.col, path, "%s volume '%s' %s",
 				  volume_type_name(v->type), v->name, why);
@@ -720,7 +720,7 @@ static int pin_volume(struct pass *p, struct project *pr, const struct volume *v
 		if ((at = pin_choose(*nodes, *nnodes, cons, ncons, &counts, &why)) < 0) {
 			log_msg(LOG_ERROR, pr->name, "%s: Managed volume '%s' cannot be "
 				"placed: %s", pr->file, v->name, why);
-			row = xasprintf("spec.volumes[%zu]", (size_t)(v - pr->volumes));
+			row = project_path_printf(pr, "spec.volumes[%zu]", (size_t)(v - pr->volumes));
 			diags_add(&p->diags, DIAG_ERROR, pr->file, v->pos.line, v->pos.col,
 				  row, "Managed volume '%s' cannot be placed: %s",
 				  v->name, why);

@@ -743,8 +743,9 @@ void spec_compute_where(struct project_set *set, const char *secrets_dir,
 					     secret_read(secrets_dir, e->secret_name,
 							 e->secret_key, &tmp);
 					pos = e->pos;
-					path = xasprintf("spec.services[%zu].env[%zu]"
-							 ".valueFrom.secretKeyRef", j, k);
+					path = project_path_printf(p, "spec.services[%zu]"
+								   ".env[%zu].valueFrom"
+								   ".secretKeyRef", j, k);
 				} else {
 					const struct secret_mount *m =
 						&s->secrets[k - s->nenv];

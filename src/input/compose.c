@@ -3063,6 +3063,7 @@ void compose_read_document(struct pctx *c, struct ynode *root)
 	p.file = xstrdup(c->file);
 	p.pos = root->pos;
 	p.valid = true;
+	p.compose = true;
 	p.name = project_name(c, root);
 	walk_map(c, root, top_fields, &p);
 	if ((n = ynode_map_get(root, "configs")) && !ynode_is_null(n)) {

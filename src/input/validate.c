@@ -118,10 +118,12 @@ static void finding(struct vctx *v, enum diag_severity sev, struct pos pos,
 	/* "path|message": the path never contains '|' */
 	sep = strchr(buf_cstr(&b), '|');
 	if (sep) {
-		char *path = xstrndup(b.ptr, (size_t)(sep - b.ptr));
+		char *model = xstrndup(b.ptr, (size_t)(sep - b.ptr));
+		char *path = project_field_path(v->p, model);
 
 		diags_add(v->d, sev, v->p->file, pos.line, pos.col, path, "%s", sep + 1);
 		free(path);
+		free(model);
 	} else {
 		diags_add(v->d, sev, v->p->file, pos.line, pos.col, "", "%s", buf_cstr(&b));
 	}
@@ -589,6 +591,7 @@ static void set_error(struct sctx *s, struct project *p, struct pos pos,
 		      const char *path, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
+	char *fpath;
 	va_list ap;
 
 	p->valid = false;
@@ -600,8 +603,10 @@ static void set_error(struct sctx *s, struct project *p, struct pos pos,
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	diags_add(s->d, DIAG_ERROR, p->file, pos.line, pos.col, path, "%s",
+	fpath = project_field_path(p, path);
+	diags_add(s->d, DIAG_ERROR, p->file, pos.line, pos.col, fpath, "%s",
 		  buf_cstr(&b));
+	free(fpath);
 	buf_release(&b);
 }
 

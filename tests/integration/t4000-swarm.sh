@@ -480,7 +480,7 @@ test_expect_success 'a file too large for a config fails its project before anyt
 	before=$(configs_of $C-app) && v=$(svc $C-app "{{.Version.Index}}") &&
 	head -c 600000 /dev/zero > "m/$C/conf.d/big.bin" &&
 	expect_exit 4 $CARA sync --path m 2>err &&
-	expect_contains err "$C/compose.yaml:11:9: spec.services[0].volumeMounts[1].name: " &&
+	expect_contains err "$C/compose.yaml:11:9: services.app.volumes: " &&
 	expect_contains err "'"'"'$C/conf.d/big.bin'"'"' is too large: with --backend swarm each file is a Swarm config" &&
 	[ "$(svc $C-app "{{.Version.Index}}")" = "$v" ] &&
 	[ "$(configs_of $C-app)" = "$before" ] &&

@@ -632,6 +632,40 @@ static const struct refusal refusals[] = {
 	{ "    command: \"a $ b\"\n", "invalid interpolation" },
 };
 
+/* The validator's findings on a compose project name the compose file's
+ * fields, not the model's. */
+static void test_finding_paths(void)
+{
+	const char *files[] = {
+		"a/compose.yaml", "services:\n  web:\n    image: busybox\n"
+		"    ports: [\"8080:80\"]\n",
+		"b/compose.yaml", "services:\n  api:\n    image: busybox\n"
+		"    ports: [\"8080:80\"]\n"
+		"    depends_on:\n      db: {condition: service_healthy}\n"
+		"      nope: {condition: service_started}\n"
+		"    volumes: [\"data:/d\", \"data2:/d\"]\n"
+		"  db:\n    image: busybox\n    depends_on: [api]\n"
+		"volumes:\n  data: {}\n  data2: {}\n",
+		NULL };
+	struct t t;
+
+	t_load(&t, files);
+	expect(&t, "b/compose.yaml:4:13: services.api.ports: host port "
+	       "0.0.0.0:8080/tcp is already bound by project 'a' service 'web' "
+	       "(a/compose.yaml:4:13)", "a port bound twice across projects: "
+	       "the compose path");
+	expect(&t, "b/compose.yaml:6:7: warning: services.api.depends_on.db.condition: ",
+	       "a condition: the dependency by name");
+	expect(&t, "b/compose.yaml:7:7: services.api.depends_on.nope: unknown service 'nope'",
+	       "an unknown dependency");
+	expect(&t, "b/compose.yaml:8:26: services.api.volumes: '/d' is mounted twice",
+	       "a path mounted twice: the volumes list");
+	expect(&t, "services.db.depends_on.api: dependency cycle: api -> db -> api",
+	       "a cycle");
+	ok(!strstr(buf_cstr(&t.text), "spec."), "  no model path at all");
+	t_free(&t);
+}
+
 /* container_name: the container keeps PROJECT-SERVICE; the name is an
  * alias of the service on each of its networks. */
 static void test_container_name(void)
@@ -2253,6 +2287,7 @@ static void test_dockerignore(void)
 int main(void)
 {
 	test_container_name();
+	test_finding_paths();
 	test_mapping();
 	test_refusals();
 	test_secrets();
