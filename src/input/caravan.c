@@ -300,21 +300,30 @@ static void f_svc_labels(struct pctx *c, const struct ynode *v, void *obj)
 #define CPU_SHARES_MIN 2          /* the kernel's (cgroup v1) bounds */
 #define CPU_SHARES_MAX 262144
 
+/* t, the text of v, as a memory size of at least Docker's minimum */
+static bool memory_of(struct pctx *c, const struct ynode *v, const char *t,
+		      int64_t *out)
+{
+	int64_t n = 0;
+
+	if (parse_memory(t, &n) < 0) {
+		perr(c, v, "invalid memory size '%.64s' (write e.g. 256Mi, 512m or "
+		     "1g)", t);
+		return false;
+	}
+	if (n < MEMORY_MIN) {
+		perr(c, v, "%.64s is below Docker's minimum of 6Mi", t);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
 bool get_memory(struct pctx *c, const struct ynode *v, int64_t *out)
 {
 	char *t = get_str(c, v);
-	int64_t n = 0;
-	bool ok = false;
+	bool ok = t && memory_of(c, v, t, out);
 
-	if (t && parse_memory(t, &n) < 0)
-		perr(c, v, "invalid memory size '%.64s' (write e.g. 256Mi, 512m or "
-		     "1g)", t);
-	else if (t && n < MEMORY_MIN)
-		perr(c, v, "%.64s is below Docker's minimum of 6Mi", t);
-	else if (t)
-		ok = true;
-	if (ok)
-		*out = n;
 	free(t);
 	return ok;
 }
@@ -335,18 +344,19 @@ void read_memory_reservation(struct pctx *c, const struct ynode *v, void *obj)
 void read_memory_swap(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;
+	char *t = get_str(c, v);
 
-	if (v->type == Y_SCALAR && !strcmp(v->str, "-1")) {
-		s->memory_swap_bytes = -1;
+	if (!t)
 		return;
-	}
-	if (v->type == Y_SCALAR && !strcmp(v->str, "0")) {
+	if (!strcmp(t, "-1"))
+		s->memory_swap_bytes = -1;
+	else if (!strcmp(t, "0"))
 		perr(c, v, "a swap limit of 0: write -1 for no limit on swap, a "
 		     "size of at least the memory limit, or leave it out (the "
 		     "Engine's default, twice the memory limit)");
-		return;
-	}
-	get_memory(c, v, &s->memory_swap_bytes);
+	else
+		memory_of(c, v, t, &s->memory_swap_bytes);
+	free(t);
 }
 
 void read_cpu_shares(struct pctx *c, const struct ynode *v, void *obj)

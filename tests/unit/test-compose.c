@@ -32,6 +32,8 @@ static const char *t_getenv(const char *name, void *ctx)
 		return "";
 	if (!strcmp(name, "CARA_TOKEN"))
 		return "SECRET";
+	if (!strcmp(name, "SWAP"))
+		return "-1";
 	return NULL;
 }
 
@@ -708,6 +710,13 @@ static void test_resources(void)
 	   "in any order");
 	ok(!u->memory_reservation_bytes && !u->memory_swap_bytes && !u->cpu_shares &&
 	   !u->nano_cpus_reservation, "none set: none");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    mem_limit: 1g\n"
+		  "    memswap_limit: ${SWAP}\n");
+	clean(&t, "memswap_limit: -1 from a variable");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->memory_swap_bytes == -1, "  read as no limit on swap");
 	t_free(&t);
 
 	/* a reservation above the limit is refused only where there is one */
