@@ -800,6 +800,10 @@ static int make_container(struct backend *b, const struct project *p,
 			    (int)((s->stop_grace_ms + 999) / 1000);
 	cs.memory_bytes = s->memory_bytes;
 	cs.nano_cpus = s->nano_cpus;
+	cs.memory_reservation_bytes = s->memory_reservation_bytes;
+	cs.memory_swap_bytes = s->memory_swap_bytes;
+	cs.cpu_shares = s->cpu_shares;
+	cs.nano_cpus_reservation = s->nano_cpus_reservation;
 	for (i = 0; i < nnets; i++) {
 		net_names[i] = network_docker_name(p, network_join(s, i,
 								   &nets[i].aliases));

@@ -258,6 +258,28 @@ static void write_health(struct buf *out, int level, const struct healthcheck *h
 		kv_int(out, level + 1, "retries", h->retries);
 }
 
+static void write_resources(struct buf *out, int level, const struct service *s)
+{
+	if (!s->memory_bytes && !s->nano_cpus && !s->memory_reservation_bytes &&
+	    !s->memory_swap_bytes && !s->cpu_shares && !s->nano_cpus_reservation)
+		return;
+	key(out, level, "resources");
+	buf_putc(out, '\n');
+	if (s->memory_bytes)
+		kv_size(out, level + 1, "memory", s->memory_bytes);
+	if (s->nano_cpus)
+		kv_cpus(out, level + 1, "cpus", s->nano_cpus);
+	if (s->memory_reservation_bytes)
+		kv_size(out, level + 1, "memoryReservation",
+			s->memory_reservation_bytes);
+	if (s->memory_swap_bytes)
+		kv_size(out, level + 1, "memorySwap", s->memory_swap_bytes);
+	if (s->cpu_shares)
+		kv_int(out, level + 1, "cpuShares", s->cpu_shares);
+	if (s->nano_cpus_reservation)
+		kv_cpus(out, level + 1, "cpusReservation", s->nano_cpus_reservation);
+}
+
 static void write_deps(struct buf *out, int level, const struct service *s)
 {
 	static const char *const conds[] = { "Started", "Healthy", "Completed" };
@@ -422,14 +444,7 @@ static void write_service(struct buf *out, int level, const struct service *s)
 	if (s->stop_grace_ms >= 0)
 		kv_duration(out, level, "stopGracePeriod", s->stop_grace_ms);
 	map(out, level, "labels", &s->labels);
-	if (s->memory_bytes || s->nano_cpus) {
-		key(out, level, "resources");
-		buf_putc(out, '\n');
-		if (s->memory_bytes)
-			kv_size(out, level + 1, "memory", s->memory_bytes);
-		if (s->nano_cpus)
-			kv_cpus(out, level + 1, "cpus", s->nano_cpus);
-	}
+	write_resources(out, level, s);
 	list(out, level, "capAdd", &s->cap_add, false);
 	list(out, level, "capDrop", &s->cap_drop, false);
 	kv_true(out, level, "privileged", s->privileged);

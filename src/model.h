@@ -182,6 +182,16 @@ struct service {
 	struct kvlist labels;
 	int64_t memory_bytes;      /* 0: unlimited */
 	int64_t nano_cpus;         /* 0: unlimited; cpus "0.5" -> 500000000 */
+	/* 0: not set.  The reservation is the soft limit the kernel reclaims
+	 * down to under pressure (at most memory_bytes); swap counts memory
+	 * and swap together (at least memory_bytes, -1 unlimited, needs
+	 * memory_bytes); the shares weigh CPU time under contention (2 to
+	 * 262144, the Engine's default 1024).  A CPU reservation is a
+	 * cluster's only (manifest_options.cluster). */
+	int64_t memory_reservation_bytes;
+	int64_t memory_swap_bytes;
+	int cpu_shares;
+	int64_t nano_cpus_reservation;
 	int restart_retries;       /* on-failure:N; 0: no limit */
 	/* The container's host settings; empty / false / 0: the Engine's
 	 * default.  privileged, capabilities beyond Docker's default set and

@@ -137,6 +137,9 @@ static void cluster_check(struct pass *p, struct project *pr)
 			{ s->group_add.n > 0, "groupAdd" },
 			{ s->dns_search.n > 0, "dnsSearch" },
 			{ s->dns_opt.n > 0, "dnsOptions" },
+			/* a Swarm's Resources are limits and reservations */
+			{ s->memory_swap_bytes != 0, "resources.memorySwap" },
+			{ s->cpu_shares > 0, "resources.cpuShares" },
 			{ s->build != NULL, "build" },
 		};
 

@@ -48,7 +48,9 @@ enum group {
 	G_DNS, G_SHM_SIZE, G_SYSCTLS, G_ULIMITS, G_SECURITY_OPT, G_EXPOSE,
 	G_ALIASES, G_FILES, G_SECRETS, G_DEVICES, G_LOGGING, G_REPLICAS, G_PLACEMENT,
 	G_ENDPOINT_MODE, G_UPDATE, G_TTY, G_DOMAINNAME, G_PIDS_LIMIT,
-	G_OOM_SCORE_ADJ, G_GROUP_ADD, G_DNS_SEARCH, G_DNS_OPT, G_COUNT
+	G_OOM_SCORE_ADJ, G_GROUP_ADD, G_DNS_SEARCH, G_DNS_OPT,
+	G_MEMORY_RESERVATION, G_MEMORY_SWAP, G_CPU_SHARES, G_CPUS_RESERVATION,
+	G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
@@ -60,7 +62,8 @@ static const char *const group_names[G_COUNT] = {
 	"sysctls", "ulimits", "securityOpt", "expose", "aliases", "files",
 	"secrets", "devices", "logging", "replicas", "placement", "endpointMode",
 	"updateConfig", "tty", "domainname", "pidsLimit", "oomScoreAdj",
-	"groupAdd", "dnsSearch", "dnsOptions",
+	"groupAdd", "dnsSearch", "dnsOptions", "memoryReservation",
+	"memorySwap", "cpuShares", "cpusReservation",
 };
 
 /* ---- secrets ---- */
@@ -564,6 +567,14 @@ static void ser_host(struct buf g[G_COUNT], const struct service *s)
 	if (s->dns_search.n)
 		put_argv(&g[G_DNS_SEARCH], true, &s->dns_search);
 	put_set(&g[G_DNS_OPT], &s->dns_opt);
+	if (s->memory_reservation_bytes)
+		put_int(&g[G_MEMORY_RESERVATION], s->memory_reservation_bytes);
+	if (s->memory_swap_bytes)
+		put_int(&g[G_MEMORY_SWAP], s->memory_swap_bytes);
+	if (s->cpu_shares)
+		put_int(&g[G_CPU_SHARES], s->cpu_shares);
+	if (s->nano_cpus_reservation)
+		put_int(&g[G_CPUS_RESERVATION], s->nano_cpus_reservation);
 }
 
 /*

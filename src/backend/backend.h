@@ -98,6 +98,10 @@ struct workload_spec {
 	int stop_timeout_s;              /* -1: the backend's default */
 	int64_t memory_bytes;
 	int64_t nano_cpus;
+	int64_t memory_reservation_bytes;  /* 0: none */
+	int64_t memory_swap_bytes;       /* 0: the backend's default; -1: unlimited */
+	int cpu_shares;                  /* 0: the backend's default */
+	int64_t nano_cpus_reservation;   /* a cluster's; 0: none */
 	/* the networks it joins, each with `alias` and its own aliases (the
 	 * Engine creates on the first and connects the others before any
 	 * start) */

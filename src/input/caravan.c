@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -295,17 +296,113 @@ static void f_svc_labels(struct pctx *c, const struct ynode *v, void *obj)
 	get_kvlist(c, v, &((struct service *)obj)->labels, true);
 }
 
+/* Docker's minimum for a memory limit and a reservation, in bytes. */
+#define MEMORY_MIN (6 * 1024 * 1024)
+#define CPU_SHARES_MIN 2          /* the kernel's (cgroup v1) bounds */
+#define CPU_SHARES_MAX 262144
+
+/* t, the text of v, as a memory size of at least Docker's minimum */
+static bool memory_of(struct pctx *c, const struct ynode *v, const char *t,
+		      int64_t *out)
+{
+	int64_t n = 0;
+
+	if (parse_memory(t, &n) < 0) {
+		perr(c, v, "invalid memory size '%.64s' (write e.g. 256Mi, 512m or "
+		     "1g)", t);
+		return false;
+	}
+	if (n < MEMORY_MIN) {
+		perr(c, v, "%.64s is below Docker's minimum of 6Mi", t);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+bool get_memory(struct pctx *c, const struct ynode *v, int64_t *out)
+{
+	char *t = get_str(c, v);
+	bool ok = t && memory_of(c, v, t, out);
+
+	free(t);
+	return ok;
+}
+
 void read_memory(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_memory(c, v, &((struct service *)obj)->memory_bytes);
+}
+
+void read_memory_reservation(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_memory(c, v, &((struct service *)obj)->memory_reservation_bytes);
+}
+
+/* Memory and swap together: a size, or -1 for no limit on swap.  0 is
+ * refused rather than read as the Engine's default (twice the memory
+ * limit), which leaving it out says. */
+void read_memory_swap(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct service *s = obj;
 	char *t = get_str(c, v);
 
-	if (t && parse_memory(t, &s->memory_bytes) < 0)
-		perr(c, v, "invalid memory size '%.64s' (write e.g. 256Mi, 512m or "
-		     "1g)", t);
-	else if (t && s->memory_bytes < 6 * 1024 * 1024)
-		perr(c, v, "%.64s is below Docker's minimum of 6Mi", t);
+	if (!t)
+		return;
+	if (!strcmp(t, "-1"))
+		s->memory_swap_bytes = -1;
+	else if (!strcmp(t, "0"))
+		perr(c, v, "a swap limit of 0: write -1 for no limit on swap, a "
+		     "size of at least the memory limit, or leave it out (the "
+		     "Engine's default, twice the memory limit)");
+	else
+		memory_of(c, v, t, &s->memory_swap_bytes);
 	free(t);
+}
+
+void read_cpu_shares(struct pctx *c, const struct ynode *v, void *obj)
+{
+	long long n;
+
+	if (get_int(c, v, CPU_SHARES_MIN, CPU_SHARES_MAX, &n))
+		((struct service *)obj)->cpu_shares = (int)n;
+}
+
+/*
+ * The Engine's rules across a service's memory settings, which it would
+ * otherwise refuse at create: a swap limit needs a memory limit and is
+ * not below it, a reservation is not above the limit.  Each finding is
+ * at the node of the field that breaks the rule (swap_at, rsv_at; NULL
+ * when not given), its path the current one (the service's) and key.
+ */
+void check_memory(struct pctx *c, const struct service *s,
+		  const struct ynode *swap_at, const char *swap_key,
+		  const struct ynode *rsv_at, const char *rsv_key)
+{
+	size_t o;
+
+	if (swap_at && s->memory_swap_bytes) {
+		o = path_key(c, swap_key);
+		if (!s->memory_bytes)
+			perr(c, swap_at, "a swap limit needs a memory limit (the "
+			     "Engine refuses one without the other): set the "
+			     "memory limit too");
+		else if (s->memory_swap_bytes > 0 &&
+			 s->memory_swap_bytes < s->memory_bytes)
+			perr(c, swap_at, "%" PRId64 " bytes is below the memory "
+			     "limit of %" PRId64 " (the swap limit counts memory "
+			     "and swap together): write at least the memory limit, "
+			     "or -1 for no limit on swap", s->memory_swap_bytes,
+			     s->memory_bytes);
+		path_pop(c, o);
+	}
+	if (rsv_at && s->memory_bytes && s->memory_reservation_bytes > s->memory_bytes) {
+		o = path_key(c, rsv_key);
+		perr(c, rsv_at, "a memory reservation of %" PRId64 " bytes is "
+		     "above the memory limit of %" PRId64 " (the Engine refuses "
+		     "it)", s->memory_reservation_bytes, s->memory_bytes);
+		path_pop(c, o);
+	}
 }
 
 /* "0.5", "2", "1.25" or "500m" (thousandths) to billionths of a CPU. */
@@ -330,20 +427,33 @@ static int parse_cpus(const char *s, int64_t *out)
 	return 0;
 }
 
-void read_cpus(struct pctx *c, const struct ynode *v, void *obj)
+bool get_cpus(struct pctx *c, const struct ynode *v, int64_t *out)
 {
-	struct service *s = obj;
 	char *t = get_str(c, v);
+	int64_t n = 0;
+	bool ok = t && !parse_cpus(t, &n) && n > 0;
 
-	if (t && (parse_cpus(t, &s->nano_cpus) < 0 || s->nano_cpus <= 0))
+	if (t && !ok)
 		perr(c, v, "invalid cpus '%.64s' (write e.g. \"0.5\", \"2\" or "
 		     "\"500m\")", t);
+	if (ok)
+		*out = n;
 	free(t);
+	return ok;
+}
+
+void read_cpus(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_cpus(c, v, &((struct service *)obj)->nano_cpus);
 }
 
 static const struct field resource_fields[] = {
 	FN("memory", read_memory, false),
 	FN("cpus", read_cpus, false),
+	FN("memoryReservation", read_memory_reservation, false),
+	FN("memorySwap", read_memory_swap, false),
+	FN("cpuShares", read_cpu_shares, false),
+	FN("cpusReservation", read_cpus_reservation, false),
 	END
 };
 
@@ -425,6 +535,7 @@ static const struct field service_fields[] = {
 static void service_item(struct pctx *c, const struct ynode *n, void *obj)
 {
 	struct project *p = obj;
+	const struct ynode *res = n->type == Y_MAP ? ynode_map_get(n, "resources") : NULL;
 	struct service *s;
 
 	GROW(p->services, p->capservices, p->nservices + 1);
@@ -440,6 +551,11 @@ static void service_item(struct pctx *c, const struct ynode *n, void *obj)
 		     "on-failure");
 		path_pop(c, o);
 	}
+	if (res && res->type == Y_MAP)
+		check_memory(c, s, ynode_map_get(res, "memorySwap"),
+			     "resources.memorySwap",
+			     ynode_map_get(res, "memoryReservation"),
+			     "resources.memoryReservation");
 	if (s->nnets && s->aliases.n) {
 		size_t o = path_key(c, "aliases");
 

@@ -41,6 +41,25 @@ void read_replicas(struct pctx *c, const struct ynode *v, void *obj)
 	s->replicas = (int)n;
 }
 
+/* The Engine has no CPU reservation for a container (compose ignores
+ * one there): on it a reservation would be a promise nobody keeps. */
+void read_cpus_reservation(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct service *s = obj;
+	int64_t n;
+
+	if (!get_cpus(c, v, &n))
+		return;
+	if (!cluster(c)) {
+		perr(c, v, "a CPU reservation is a Swarm option: it needs "
+		     "--backend swarm (the Engine reserves no CPU for a "
+		     "container; to weigh CPU time under contention, give CPU "
+		     "shares)");
+		return;
+	}
+	s->nano_cpus_reservation = n;
+}
+
 static void read_mode_of(struct pctx *c, const struct ynode *v, void *obj,
 			 const char *const *names)
 {

@@ -15,6 +15,7 @@
  * (the tree never grows, so the YAML layer's caps still hold).
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +35,11 @@ struct reader {
 	struct kvlist envf, envx;
 	bool hc_disable, has_mem;
 	int64_t mem_limit;
+	/* mem_reservation and deploy.resources.reservations.memory, of the
+	 * service being read (the deploy one wins, as in compose), and the
+	 * memswap_limit node (check_memory) */
+	int64_t mem_rsv, deploy_rsv;
+	const struct ynode *mem_rsv_at, *deploy_rsv_at, *swap_at;
 	struct strvec profiles;      /* of the service being read */
 	struct strvec disabled;      /* services whose profiles are all off */
 	const struct ynode *configs; /* the top-level configs */
@@ -1980,6 +1986,59 @@ static void f_mem_limit(struct pctx *c, const struct ynode *v, void *obj)
 	r->mem_limit = ((struct service *)obj)->memory_bytes;
 }
 
+static void f_mem_reservation(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+
+	(void)obj;
+	if (get_memory(c, v, &r->mem_rsv))
+		r->mem_rsv_at = v;
+}
+
+static void f_rsv_memory(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+
+	(void)obj;
+	if (get_memory(c, v, &r->deploy_rsv))
+		r->deploy_rsv_at = v;
+}
+
+static void f_memswap_limit(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+
+	read_memory_swap(c, v, obj);
+	r->swap_at = v;
+}
+
+/*
+ * The memory reservation of the service being read: compose's (v2 and
+ * 1.29) deploy.resources.reservations.memory over mem_reservation, the
+ * latter warned about when it says otherwise (never dropped unseen);
+ * then the Engine's rules across the memory settings.
+ */
+static void memory_finish(struct pctx *c, struct service *s)
+{
+	struct reader *r = c->reader;
+	const struct ynode *rsv_at = r->deploy_rsv_at ? r->deploy_rsv_at : r->mem_rsv_at;
+
+	if (r->deploy_rsv_at && r->mem_rsv_at && r->deploy_rsv != r->mem_rsv) {
+		size_t o = path_key(c, "mem_reservation");
+
+		pwarn(c, r->mem_rsv_at, "differs from deploy.resources."
+		      "reservations.memory, which is used (%" PRId64 " bytes), as "
+		      "docker compose does", r->deploy_rsv);
+		path_pop(c, o);
+	}
+	if (rsv_at)
+		s->memory_reservation_bytes = r->deploy_rsv_at ? r->deploy_rsv :
+					      r->mem_rsv;
+	check_memory(c, s, r->swap_at, "memswap_limit", rsv_at,
+		     r->deploy_rsv_at ? "deploy.resources.reservations.memory" :
+		     "mem_reservation");
+}
+
 static const struct field limit_fields[] = {
 	FN("memory", read_memory, false),
 	FN("cpus", read_cpus, false),
@@ -1988,9 +2047,17 @@ static const struct field limit_fields[] = {
 
 static void f_refused(struct pctx *c, const struct ynode *v, void *obj);
 
+static const struct field reservation_fields[] = {
+	FN("memory", f_rsv_memory, false),
+	FN("cpus", read_cpus_reservation, false),
+	FN("devices", f_refused, false),
+	FN("generic_resources", f_refused, false),
+	END
+};
+
 static const struct field resources_fields[] = {
 	MAP("limits", limit_fields, false),
-	FN("reservations", f_refused, false),
+	MAP("reservations", reservation_fields, false),
 	END
 };
 
@@ -2082,12 +2149,15 @@ static const struct { const char *field, *why; } refused[] = {
 	  "to name; a project's containers are on its own network" },
 	{ "platform", "cara pulls and runs the image of the host's own "
 	  "platform: drop it" },
-	{ "mem_reservation", "cara sets the hard limit only: mem_limit" },
-	{ "cpu_shares", "cara sets the CPU limit only: cpus" },
 	{ "restart_policy", "the service's restart says it: no, always, "
 	  "unless-stopped, on-failure or on-failure:N" },
-	{ "reservations", "cara sets limits only; no memory, CPU or device "
-	  "(GPU) is reserved" },
+	/* deploy.resources.reservations' */
+	{ "devices", "cara makes no device requests: a GPU needs its "
+	  "vendor's container runtime on the host, which cara neither sets "
+	  "up nor checks; a device node of the host goes under the service's "
+	  "devices" },
+	{ "generic_resources", "a Swarm's user-defined node resources, which "
+	  "cara's Swarm services do not ask for" },
 };
 
 static void f_refused(struct pctx *c, const struct ynode *v, void *obj)
@@ -2623,8 +2693,9 @@ static const struct field service_fields[] = {
 	FN("volumes_from", f_refused, false),
 	FN("external_links", f_refused, false),
 	FN("platform", f_refused, false),
-	FN("mem_reservation", f_refused, false),
-	FN("cpu_shares", f_refused, false),
+	FN("mem_reservation", f_mem_reservation, false),
+	FN("memswap_limit", f_memswap_limit, false),
+	FN("cpu_shares", read_cpu_shares, false),
 	END
 };
 
@@ -2643,6 +2714,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	s->restart = RESTART_NO;     /* compose's default */
 	s->name = xstrdup(k->str);
 	r->has_mem = r->has_scale = false;
+	r->mem_rsv_at = r->deploy_rsv_at = r->swap_at = NULL;
 	r->pull_build = r->build_ctx = NULL;
 	strvec_release(&r->profiles);
 	if ((why = manifest_check_object_name(s->name)))
@@ -2654,6 +2726,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	if (r->has_mem && s->memory_bytes != r->mem_limit) {
 		perr(c, v, "mem_limit and deploy.resources.limits.memory differ");
 	}
+	memory_finish(c, s);
 	if (r->has_scale) {
 		size_t o = path_key(c, "scale");
 

@@ -140,7 +140,15 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
  * (host IP, protocol), a struct healthcheck (test: list or string) or a
  * struct service (memory, cpus, restart). */
 field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
-	 read_restart, read_pull_policy;
+	 read_restart, read_pull_policy, read_memory_reservation,
+	 read_memory_swap, read_cpu_shares;
+/* A memory size of at least Docker's minimum, CPUs as billionths: false
+ * (and an error at v) when v is not one, *out then untouched. */
+bool get_memory(struct pctx *c, const struct ynode *v, int64_t *out);
+bool get_cpus(struct pctx *c, const struct ynode *v, int64_t *out);
+void check_memory(struct pctx *c, const struct service *s,
+		  const struct ynode *swap_at, const char *swap_key,
+		  const struct ynode *rsv_at, const char *rsv_key);
 /* Project fields both formats share (caravan.c; a compose file's x-cara):
  * obj is a struct project; read_ingress_item reads one list item. */
 field_fn read_expire_at, read_ingress_item, read_project_labels,
@@ -161,7 +169,7 @@ struct service_net *service_add_net(struct service *s, const struct ynode *n);
 field_fn read_replicas, read_mode, read_compose_mode, read_endpoint_mode,
 	 read_constraints, read_service_placement, read_update_config,
 	 read_rollback_config, read_compose_update_config,
-	 read_compose_rollback_config;
+	 read_compose_rollback_config, read_cpus_reservation;
 /* NULL when c is a placement constraint Swarm understands, else why not. */
 const char *manifest_check_constraint(const char *c);
 

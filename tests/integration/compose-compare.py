@@ -58,6 +58,11 @@ def size_bytes(v):
     return int(float(m.group(1)) * mult)
 
 
+def swap_bytes(v):
+    """memswap_limit / memorySwap: a size, or -1 for no limit on swap."""
+    return -1 if str(v).strip() == "-1" else size_bytes(v)
+
+
 def nano_cpus(v):
     return round(float(v) * 1e9)
 
@@ -283,11 +288,21 @@ def compose_service(name, svc, top_volumes, top_configs):
             out["memory"] = size_bytes(v)
         elif k == "cpus":
             out["cpus"] = nano_cpus(v)
+        elif k == "mem_reservation":
+            # INTENDED: deploy.resources.reservations.memory wins (below),
+            # whichever comes first, as in docker compose
+            out.setdefault("memoryReservation", size_bytes(v))
+        elif k == "memswap_limit":
+            out["memorySwap"] = swap_bytes(v)
+        elif k == "cpu_shares":
+            out["cpuShares"] = int(v)
         elif k == "deploy":
             lim = v.get("resources", {}).get("limits", {})
+            rsv = v.get("resources", {}).get("reservations", {})
             if set(v) - {"resources", "replicas"} or \
-                    set(v.get("resources", {})) - {"limits"} \
-                    or set(lim) - {"memory", "cpus"}:
+                    set(v.get("resources", {})) - {"limits", "reservations"} \
+                    or set(lim) - {"memory", "cpus"} \
+                    or set(rsv) - {"memory", "cpus"}:
                 differ(where, "compose deploy keys not compared: %r" % v)
             if "replicas" in v:
                 out["replicas"] = int(v["replicas"])
@@ -295,6 +310,10 @@ def compose_service(name, svc, top_volumes, top_configs):
                 out["memory"] = size_bytes(lim["memory"])
             if "cpus" in lim:
                 out["cpus"] = nano_cpus(lim["cpus"])
+            if "memory" in rsv:
+                out["memoryReservation"] = size_bytes(rsv["memory"])
+            if "cpus" in rsv:
+                out["cpusReservation"] = nano_cpus(rsv["cpus"])
         elif k in LIST_FIELDS:
             out[LIST_FIELDS[k]] = out.get(LIST_FIELDS[k], []) + \
                 ([v] if isinstance(v, str) else [scalar(x) for x in v])
@@ -502,10 +521,23 @@ def cara_service(s, vols, where, out):
         elif k in ("labels", "sysctls"):
             out[k] = {lk: scalar(lv) for lk, lv in v.items()}
         elif k == "resources":
+            unknown = set(v) - {"memory", "cpus", "memoryReservation",
+                                "memorySwap", "cpuShares", "cpusReservation"}
+            if unknown:
+                differ(where, "cara resources keys not compared: %s"
+                       % sorted(unknown))
             if "memory" in v:
                 out["memory"] = size_bytes(v["memory"])
             if "cpus" in v:
                 out["cpus"] = nano_cpus(v["cpus"])
+            if "memoryReservation" in v:
+                out["memoryReservation"] = size_bytes(v["memoryReservation"])
+            if "memorySwap" in v:
+                out["memorySwap"] = swap_bytes(v["memorySwap"])
+            if "cpuShares" in v:
+                out["cpuShares"] = int(v["cpuShares"])
+            if "cpusReservation" in v:
+                out["cpusReservation"] = nano_cpus(v["cpusReservation"])
         elif k in ("privileged", "readOnly", "init", "tty", "stdinOpen"):
             out[k] = bool(v)
         elif k in ("pidsLimit", "oomScoreAdj", "replicas"):

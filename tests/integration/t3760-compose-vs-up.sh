@@ -3,7 +3,8 @@
 # (Debian's 1.29.2, the peer) and once with `cara sync`, one after the other
 # (they would publish the same ports): the two sets of containers, read back
 # with docker inspect, are the same in image, command, entrypoint, env,
-# mounts, ports, healthcheck, restart policy, resources, user, capabilities,
+# mounts, ports, healthcheck, restart policy, resources (memory and its
+# reservation and swap limit, CPUs and CPU shares), user, capabilities,
 # host settings (tty, stdin_open, domainname, pids_limit, oom_score_adj,
 # group_add, dns_search and dns_opt too), networks (which, internal or
 # not) and the aliases on each.
@@ -70,6 +71,9 @@ services:
     labels: {team: shop, tier: front}
     mem_limit: 64m
     cpus: 0.5
+    mem_reservation: 32m
+    memswap_limit: 128m
+    cpu_shares: 512
     user: "65534:65534"
     working_dir: /srv
     cap_drop: [ALL]
@@ -116,6 +120,8 @@ services:
     deploy:
       resources:
         limits: {memory: 32m}
+        reservations: {memory: 16m}
+    memswap_limit: -1
     volumes: [data:/data]
     networks: [back]
 volumes:
@@ -177,7 +183,9 @@ for svc in ("web", "db"):
         "stop_timeout": conf.get("StopTimeout") or 10,
         "labels": labels, "mounts": mounts, "ports": ports,
         "restart": host.get("RestartPolicy"), "memory": host.get("Memory"),
-        "nano_cpus": host.get("NanoCpus"), "cap_add": host.get("CapAdd"), "cap_drop": host.get("CapDrop"),
+        "nano_cpus": host.get("NanoCpus"),
+        "mem_reservation": host.get("MemoryReservation"),
+        "memswap": host.get("MemorySwap"), "cpu_shares": host.get("CpuShares"), "cap_add": host.get("CapAdd"), "cap_drop": host.get("CapDrop"),
         "extra_hosts": host.get("ExtraHosts"), "init": host.get("Init"),
         "read_only": host.get("ReadonlyRootfs"), "tmpfs": tmpfs,
         "ulimits": host.get("Ulimits"), "sysctls": host.get("Sysctls"), "shm": host.get("ShmSize"),

@@ -26,6 +26,7 @@ spec:
       endpointMode: dnsrr
       placement: {constraints: ["node.role==worker", "node.lables.x==1"],
                   preferences: [{spread: node.labels.zone}, {spread: rack}]}
+      resources: {memory: 64Mi, memoryReservation: 32Mi, cpusReservation: "0.25"}
 EOT
 mkdir -p v/c
 cat > v/c/compose.yaml <<EOT
@@ -43,6 +44,8 @@ test_expect_success 'the engine backend refuses what only a cluster does, naming
 	expect_contains err "p.yaml:8:17: spec.services[0].replicas: replicas: 3 needs --backend swarm" &&
 	expect_contains err "spec.services[0].placement.constraints: placement constraints needs --backend swarm" &&
 	expect_contains err "spec.services[0].placement.preferences: placement preferences needs --backend swarm" &&
+	expect_contains err "p.yaml:13:75: spec.services[0].resources.cpusReservation: a CPU reservation is a Swarm option: it needs --backend swarm" &&
+	expect_not_contains err "memoryReservation" &&
 	expect_contains err "compose.yaml:7:22: services.app.deploy.placement.preferences: placement preferences needs --backend swarm"
 '
 
@@ -84,6 +87,7 @@ spec:
       image: $CARA_TEST_IMAGE
       privileged: true
       tmpfs: [/run]
+      resources: {memory: 64Mi, memorySwap: 128Mi, cpuShares: 512, memoryReservation: 32Mi}
       logging: {driver: json-file, options: {max-size: 1m}}
       volumeMounts: [{name: conf, mountPath: /etc/conf}]
   volumes: [{name: conf, type: File, path: conf}]
@@ -95,6 +99,9 @@ test_expect_success 'what a Swarm service cannot carry is refused on the swarm b
 	expect_exit 1 env CARA_BACKEND=swarm CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
 	expect_contains err "spec.services[0].privileged: not supported with --backend swarm" &&
 	expect_contains err "spec.services[0].tmpfs: not supported with --backend swarm" &&
+	expect_contains err "spec.services[0].resources.memorySwap: not supported with --backend swarm" &&
+	expect_contains err "spec.services[0].resources.cpuShares: not supported with --backend swarm" &&
+	expect_not_contains err "memoryReservation" &&
 	expect_not_contains err "logging" &&
 	expect_not_contains err "volumeMounts"
 '

@@ -32,6 +32,8 @@ static const char *t_getenv(const char *name, void *ctx)
 		return "";
 	if (!strcmp(name, "CARA_TOKEN"))
 		return "SECRET";
+	if (!strcmp(name, "SWAP"))
+		return "-1";
 	return NULL;
 }
 
@@ -582,11 +584,48 @@ static const struct refusal refusals[] = {
 	{ "    external_links: [redis_1]\n", "external_links (a container outside" },
 	{ "    platform: linux/arm64\n", "services.s.platform: not supported by cara: "
 	  "platform (cara pulls and runs the image of the host's own platform" },
-	{ "    mem_reservation: 64m\n", "mem_reservation (cara sets the hard limit" },
 	{ "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n",
-	  "services.s.deploy.resources.reservations: not supported by cara: "
-	  "reservations (cara sets limits only; no memory, CPU or device (GPU)" },
-	{ "    cpu_shares: 512\n", "cpu_shares (cara sets the CPU limit only" },
+	  "services.s.deploy.resources.reservations.devices: not supported by "
+	  "cara: devices (cara makes no device requests: a GPU needs its "
+	  "vendor's container runtime" },
+	{ "    deploy: {resources: {reservations: {generic_resources: []}}}\n",
+	  "services.s.deploy.resources.reservations.generic_resources: not "
+	  "supported by cara: generic_resources (a Swarm's user-defined node "
+	  "resources" },
+	{ "    deploy: {resources: {reservations: {pids: 10}}}\n",
+	  "services.s.deploy.resources.reservations.pids: not supported by cara" },
+	{ "    deploy: {resources: {reservations: {cpus: \"0.25\"}}}\n",
+	  "app/compose.yaml:4:47: services.s.deploy.resources.reservations.cpus: "
+	  "a CPU reservation is a Swarm option: it needs --backend swarm (the "
+	  "Engine reserves no CPU for a container" },
+	{ "    deploy: {resources: {reservations: {cpus: \"x\"}}}\n",
+	  "services.s.deploy.resources.reservations.cpus: invalid cpus 'x'" },
+	{ "    mem_reservation: 1m\n", "services.s.mem_reservation: 1m is below "
+	  "Docker's minimum of 6Mi" },
+	{ "    deploy: {resources: {reservations: {memory: lots}}}\n",
+	  "services.s.deploy.resources.reservations.memory: invalid memory size 'lots'" },
+	{ "    mem_limit: 64m\n    mem_reservation: 128m\n",
+	  "app/compose.yaml:5:22: services.s.mem_reservation: a memory "
+	  "reservation of 134217728 bytes is above the memory limit of 67108864" },
+	{ "    mem_limit: 64m\n    mem_reservation: 32m\n"
+	  "    deploy: {resources: {reservations: {memory: 128m}}}\n",
+	  "app/compose.yaml:6:49: services.s.deploy.resources.reservations.memory: "
+	  "a memory reservation of 134217728 bytes is above the memory limit" },
+	{ "    memswap_limit: 1g\n", "app/compose.yaml:4:20: "
+	  "services.s.memswap_limit: a swap limit needs a memory limit (the "
+	  "Engine refuses one without the other)" },
+	{ "    memswap_limit: -1\n", "services.s.memswap_limit: a swap limit "
+	  "needs a memory limit" },
+	{ "    mem_limit: 512m\n    memswap_limit: 256m\n",
+	  "services.s.memswap_limit: 268435456 bytes is below the memory limit "
+	  "of 536870912 (the swap limit counts memory and swap together)" },
+	{ "    mem_limit: 512m\n    memswap_limit: 0\n",
+	  "services.s.memswap_limit: a swap limit of 0: write -1 for no limit" },
+	{ "    mem_limit: 512m\n    memswap_limit: -2\n",
+	  "services.s.memswap_limit: invalid memory size '-2'" },
+	{ "    cpu_shares: 1\n", "services.s.cpu_shares: 1 is out of range (2 to 262144)" },
+	{ "    cpu_shares: 262145\n", "262145 is out of range (2 to 262144)" },
+	{ "    cpu_shares: half\n", "services.s.cpu_shares: must be an integer" },
 	{ "    deploy: {restart_policy: {condition: on-failure}}\n",
 	  "services.s.deploy.restart_policy: not supported by cara: restart_policy "
 	  "(the service's restart says it" },
@@ -729,6 +768,92 @@ static void test_container_name(void)
 	expect(&t, "services.g.container_name: container_name names one container, "
 	       "and service 'g' runs one on every node (mode: global)",
 	       "container_name with mode: global refused");
+	t_free(&t);
+}
+
+/* Memory reservation, swap limit and CPU shares: the Engine's, as
+ * compose sets them; a CPU reservation on a cluster only. */
+static void test_resources(void)
+{
+	const struct service *s, *d, *w, *u;
+	struct t t;
+
+	t_one(&t, "services:\n"
+		  "  s:\n    image: busybox\n    mem_limit: 512m\n"
+		  "    mem_reservation: 128m\n    memswap_limit: 1g\n"
+		  "    cpu_shares: 512\n"
+		  "  d:\n    image: busybox\n"
+		  "    deploy: {resources: {limits: {memory: 256M}, "
+		  "reservations: {memory: 64M}}}\n    memswap_limit: 256M\n"
+		  "  w:\n    image: busybox\n    mem_reservation: 100000000\n"
+		  "    memswap_limit: -1\n    mem_limit: 1g\n    cpu_shares: \"2\"\n"
+		  "  u:\n    image: busybox\n");
+	clean(&t, "mem_reservation, memswap_limit, cpu_shares, "
+	      "deploy.resources.reservations.memory: accepted");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	d = t.set.n ? project_find_service(&t.set.v[0], "d") : NULL;
+	w = t.set.n ? project_find_service(&t.set.v[0], "w") : NULL;
+	u = t.set.n ? project_find_service(&t.set.v[0], "u") : NULL;
+	ok(s && d && w && u, "the services");
+	if (!s || !d || !w || !u) {
+		t_free(&t);
+		return;
+	}
+	ok(s->memory_reservation_bytes == 128 << 20 &&
+	   s->memory_swap_bytes == 1 << 30 && s->cpu_shares == 512,
+	   "mem_reservation, memswap_limit, cpu_shares");
+	ok(d->memory_bytes == 256 << 20 && d->memory_reservation_bytes == 64 << 20 &&
+	   d->memory_swap_bytes == 256 << 20, "deploy's reservation; a swap "
+	   "limit equal to the memory limit (no swap)");
+	ok(w->memory_reservation_bytes == 100000000 && w->memory_swap_bytes == -1 &&
+	   w->cpu_shares == 2, "bytes, -1 (no limit on swap), shares as a string, "
+	   "in any order");
+	ok(!u->memory_reservation_bytes && !u->memory_swap_bytes && !u->cpu_shares &&
+	   !u->nano_cpus_reservation, "none set: none");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n    mem_limit: 1g\n"
+		  "    memswap_limit: ${SWAP}\n");
+	clean(&t, "memswap_limit: -1 from a variable");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->memory_swap_bytes == -1, "  read as no limit on swap");
+	t_free(&t);
+
+	/* a reservation above the limit is refused only where there is one */
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    mem_reservation: 2g\n");
+	clean(&t, "a reservation without a limit");
+	t_free(&t);
+
+	/* both given: the deploy one, as docker compose does, with a warning
+	 * at the other */
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    mem_reservation: 128m\n"
+		  "    deploy: {resources: {reservations: {memory: 64m}}}\n");
+	expect(&t, "app/compose.yaml:4:22: warning: services.s.mem_reservation: "
+	       "differs from deploy.resources.reservations.memory, which is used "
+	       "(67108864 bytes), as docker compose does",
+	       "mem_reservation and deploy's differ: a warning at mem_reservation");
+	ok(t.d.nerrors == 0 && t.d.nwarnings == 1, "  a warning only");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->memory_reservation_bytes == 64 << 20, "  deploy's wins");
+	t_free(&t);
+
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    mem_reservation: 64m\n"
+		  "    deploy: {resources: {reservations: {memory: 64M}}}\n");
+	clean(&t, "both forms agreeing: nothing to say");
+	t_free(&t);
+
+	t_cluster = true;
+	t_one(&t, "services:\n  s:\n    image: busybox\n"
+		  "    deploy: {resources: {reservations: {cpus: \"0.25\", "
+		  "memory: 32m}}}\n");
+	t_cluster = false;
+	clean(&t, "reservations.cpus on a cluster");
+	s = t.set.n ? project_find_service(&t.set.v[0], "s") : NULL;
+	ok(s && s->nano_cpus_reservation == 250000000 &&
+	   s->memory_reservation_bytes == 32 << 20, "  read as billionths of a CPU");
 	t_free(&t);
 }
 
@@ -2290,6 +2415,7 @@ int main(void)
 	test_finding_paths();
 	test_mapping();
 	test_refusals();
+	test_resources();
 	test_secrets();
 	test_host_fields();
 	test_wild_fields();

@@ -32,9 +32,12 @@ static const char *t_getenv(const char *name, void *ctx)
 
 static const char *const roots[] = { "/srv" };
 
+static bool t_cluster;    /* read as for --backend swarm */
+
 static void t_opts(struct manifest_options *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->cluster = t_cluster;
 	o->getenv = t_getenv;
 	o->allow_privileged = true;
 	o->hostpath_roots = roots;
@@ -173,6 +176,12 @@ static void cmp_service(const struct service *a, const struct service *b)
 	DIFF(kv_ne(&a->labels, &b->labels), "labels");
 	DIFF(a->memory_bytes != b->memory_bytes, "memory");
 	DIFF(a->nano_cpus != b->nano_cpus, "cpus");
+	DIFF(a->memory_reservation_bytes != b->memory_reservation_bytes,
+	     "memoryReservation");
+	DIFF(a->memory_swap_bytes != b->memory_swap_bytes, "memorySwap");
+	DIFF(a->cpu_shares != b->cpu_shares, "cpuShares");
+	DIFF(a->nano_cpus_reservation != b->nano_cpus_reservation,
+	     "cpusReservation");
 	DIFF(a->restart_retries != b->restart_retries, "restartRetries");
 	DIFF(vec_ne(&a->cap_add, &b->cap_add), "capAdd");
 	DIFF(vec_ne(&a->cap_drop, &b->cap_drop), "capDrop");
@@ -367,7 +376,8 @@ static const char rich_manifest[] =
 	"      restartRetries: 4\n"
 	"      stopGracePeriod: 0s\n"
 	"      labels: {com.example/role: front, \"on\": \"off\"}\n"
-	"      resources: {memory: 1536m, cpus: \"0.125\"}\n"
+	"      resources: {memory: 1536m, cpus: \"0.125\", memoryReservation: 1000000k,\n"
+	"                  memorySwap: 2Gi, cpuShares: 100}\n"
 	"      capAdd: [NET_ADMIN, CAP_SYS_TIME]\n"
 	"      capDrop: [ALL]\n"
 	"      privileged: true\n"
@@ -450,6 +460,8 @@ static const char rich_compose[] =
 	"    working_dir: /srv\n"
 	"    mem_limit: 256m\n"
 	"    cpus: 0.5\n"
+	"    mem_reservation: 100000000\n"
+	"    memswap_limit: 512m\n"
 	"    tmpfs: /run\n"
 	"    ulimits: {nofile: 65536}\n"
 	"    extra_hosts: [\"host.docker.internal:host-gateway\"]\n"
@@ -461,7 +473,10 @@ static const char rich_compose[] =
 	"    entrypoint: [\"docker-entrypoint.sh\"]\n"
 	"    command: \"postgres -c max_connections=$$N\"\n"
 	"    healthcheck: {test: \"pg_isready\"}\n"
-	"    deploy: {resources: {limits: {memory: 64m, cpus: '2'}}}\n"
+	"    deploy: {resources: {limits: {memory: 64m, cpus: '2'},\n"
+	"                         reservations: {memory: 32m}}}\n"
+	"    memswap_limit: -1\n"
+	"    cpu_shares: 2048\n"
 	"  init:\n"
 	"    image: busybox\n"
 	"    depends_on: [db]\n"
@@ -479,8 +494,18 @@ static void test_round_trips(void)
 		NULL
 	};
 
+	const char *swarm[] = {
+		"app/compose.yaml",
+		"services:\n  s:\n    image: busybox\n"
+		"    deploy: {resources: {reservations: {cpus: '0.25', memory: 1g}}}\n",
+		NULL
+	};
+
 	round_trip("manifest", manifest, 2);
 	round_trip("compose", compose, 1);
+	t_cluster = true;
+	round_trip("compose for a cluster (a CPU reservation)", swarm, 1);
+	t_cluster = false;
 }
 
 /* A compose project's binds of source files (File volumes) converted:

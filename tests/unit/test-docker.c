@@ -1002,6 +1002,9 @@ static int create_web(struct docker *d, char **out_id)
 	s.stop_timeout_s = 7;
 	s.memory_bytes = 64 << 20;
 	s.nano_cpus = 500000000;
+	s.memory_reservation_bytes = 32 << 20;
+	s.memory_swap_bytes = 128 << 20;
+	s.cpu_shares = 512;
 	wn.name = net;
 	s.nets = &wn;
 	s.nnets = 1;
@@ -1057,6 +1060,14 @@ static void check_web_config(void)
 	is_sh("unless-stopped 67108864 500000000 7", "restart, memory, cpus, stop timeout",
 	      "docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}} "
 	      "{{.HostConfig.NanoCpus}} {{.Config.StopTimeout}}' %s", web);
+	is_sh("33554432 512", "memory reservation, CPU shares",
+	      "docker inspect -f '{{.HostConfig.MemoryReservation}} "
+	      "{{.HostConfig.CpuShares}}' %s", web);
+	/* the Engine keeps the swap limit only where the kernel accounts swap
+	 * (else -1, with a warning): what was asked, or that */
+	is_sh("ok", "swap limit",
+	      "docker inspect -f '{{.HostConfig.MemorySwap}}' %s | "
+	      "grep -qxE '134217728|-1' && echo ok", web);
 	is_sh("/tmp 0:0", "working dir and user",
 	      "docker inspect -f '{{.Config.WorkingDir}} {{.Config.User}}' %s", web);
 }

@@ -493,6 +493,72 @@ out:
 	t_free(&t);
 }
 
+/* resources beyond memory and cpus: reservation, swap limit, shares,
+ * and a CPU reservation on a cluster only */
+static void test_resources(void)
+{
+	struct manifest_options o = t_opts();
+	const struct project *p;
+	const struct service *s;
+	struct t t;
+
+	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		"      resources: {memory: 512Mi, memoryReservation: 128Mi, "
+		"memorySwap: 1Gi, cpuShares: 512}\n"
+		"    - name: b\n      image: x\n"
+		"      resources: {memory: 64m, memorySwap: -1, memoryReservation: 64m}\n"
+		"    - name: c\n      image: x\n      resources: {cpus: 1}\n");
+	clean(&t, "memoryReservation, memorySwap, cpuShares: read");
+	p = first(&t);
+	s = p ? project_find_service(p, "a") : NULL;
+	ok(s && s->memory_reservation_bytes == 128 << 20 &&
+	   s->memory_swap_bytes == 1 << 30 && s->cpu_shares == 512,
+	   "memoryReservation 128Mi, memorySwap 1Gi, cpuShares 512");
+	s = p ? project_find_service(p, "b") : NULL;
+	ok(s && s->memory_swap_bytes == -1 && s->memory_reservation_bytes == 64 << 20,
+	   "memorySwap -1: no limit on swap; a reservation equal to the limit");
+	s = p ? project_find_service(p, "c") : NULL;
+	ok(s && !s->memory_reservation_bytes && !s->memory_swap_bytes &&
+	   !s->cpu_shares && !s->nano_cpus_reservation, "none set: none");
+	t_free(&t);
+
+	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		"      resources: {memorySwap: 1Gi}\n");
+	expect(&t, "t.yaml:9:31: spec.services[0].resources.memorySwap: a swap "
+	       "limit needs a memory limit", "memorySwap without memory: refused");
+	ok(t.set.n == 1 && !t.set.v[0].valid, "  and the project is invalid");
+	t_free(&t);
+
+	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		"      resources: {memory: 1Gi, memorySwap: 512Mi, "
+		"memoryReservation: 2Gi, cpuShares: 0}\n");
+	expect(&t, "spec.services[0].resources.memorySwap: 536870912 bytes is "
+	       "below the memory limit of 1073741824", "memorySwap below memory: refused");
+	expect(&t, "spec.services[0].resources.memoryReservation: a memory "
+	       "reservation of 2147483648 bytes is above the memory limit",
+	       "memoryReservation above memory: refused");
+	expect(&t, "spec.services[0].resources.cpuShares: 0 is out of range "
+	       "(2 to 262144)", "cpuShares 0: refused");
+	t_free(&t);
+
+	t_parse(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		"      resources: {cpusReservation: \"0.5\"}\n");
+	expect(&t, "spec.services[0].resources.cpusReservation: a CPU reservation "
+	       "is a Swarm option: it needs --backend swarm",
+	       "cpusReservation on the engine backend: refused");
+	t_free(&t);
+	o.cluster = true;
+	t_parse_opts(&t, HEAD "  services:\n    - name: a\n      image: x\n"
+		     "      resources: {cpusReservation: 500m, memoryReservation: 1Gi}\n",
+		     &o);
+	clean(&t, "cpusReservation on a cluster");
+	p = first(&t);
+	s = p ? project_find_service(p, "a") : NULL;
+	ok(s && s->nano_cpus_reservation == 500000000 &&
+	   s->memory_reservation_bytes == 1 << 30, "  read");
+	t_free(&t);
+}
+
 /* ---- interpolation ---- */
 
 static void test_interpolation(void)
@@ -1716,6 +1782,7 @@ int main(void)
 	test_design_example();
 	test_extensions();
 	test_host_settings();
+	test_resources();
 	test_interpolation();
 	test_alias_bytes();
 	test_names();

@@ -195,6 +195,11 @@ static void m_oom(struct project *p, struct service *s) { (void)p; s->has_oom_sc
 static void m_group_add(struct project *p, struct service *s) { (void)p; strvec_push(&s->group_add, "audio"); }
 static void m_dns_search(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_search, "example.com"); }
 static void m_dns_opt(struct project *p, struct service *s) { (void)p; strvec_push(&s->dns_opt, "ndots:2"); }
+static void m_mem_rsv(struct project *p, struct service *s) { (void)p; s->memory_reservation_bytes = 64 << 20; }
+static void m_mem_swap(struct project *p, struct service *s) { (void)p; s->memory_swap_bytes = 1 << 30; }
+static void m_mem_swap_unlimited(struct project *p, struct service *s) { (void)p; s->memory_swap_bytes = -1; }
+static void m_cpu_shares(struct project *p, struct service *s) { (void)p; s->cpu_shares = 512; }
+static void m_cpus_rsv(struct project *p, struct service *s) { (void)p; s->nano_cpus_reservation = 250000000; }
 
 static void test_every_group(void)
 {
@@ -255,6 +260,11 @@ static void test_every_group(void)
 		{ "group_add", m_group_add, "groupAdd" },
 		{ "dns_search", m_dns_search, "dnsSearch" },
 		{ "dns_opt", m_dns_opt, "dnsOptions" },
+		{ "memory reservation", m_mem_rsv, "memoryReservation" },
+		{ "swap limit", m_mem_swap, "memorySwap" },
+		{ "swap limit -1", m_mem_swap_unlimited, "memorySwap" },
+		{ "CPU shares", m_cpu_shares, "cpuShares" },
+		{ "CPU reservation", m_cpus_rsv, "cpusReservation" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;
@@ -315,6 +325,10 @@ static void test_optional_groups(void)
 	hash_of(p, &p->services[0], h, &f);
 	ok(f && !strstr(f, "capabilities") && !strstr(f, "aliases") &&
 	   !strstr(f, "restartRetries"), "no host setting: no group of one");
+	ok(f && !strstr(f, "memoryReservation") && !strstr(f, "memorySwap") &&
+	   !strstr(f, "cpuShares") && !strstr(f, "cpusReservation"),
+	   "no reservation, swap limit or shares: no group of one (a container "
+	   "made before them keeps its hash)");
 	ok(f && strstr(f, ",network=") && !strchr(strstr(f, ",network=") + 1, ','),
 	   "network is the last group, as before");
 	free(f);

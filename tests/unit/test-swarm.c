@@ -65,7 +65,24 @@ static void test_service_json(void)
 	   has(j, "\"FailureAction\":\"rollback\"") && has(j, "\"Order\":\"start-first\""),
 	   "updates one task at a time, start-first, rolled back on failure");
 	ok(has(j, "\"EndpointSpec\":{\"Mode\":\"vip\""), "endpoint mode vip by default");
+	ok(has(j, "\"Resources\":{\"Limits\":{}}"), "no limit, no reservation");
 	free(j);
+	s.memory_bytes = 512 << 20;
+	s.nano_cpus = 1500000000;
+	s.memory_reservation_bytes = 128 << 20;
+	s.nano_cpus_reservation = 250000000;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Resources\":{\"Limits\":{\"MemoryBytes\":536870912,"
+	       "\"NanoCPUs\":1500000000},\"Reservations\":{\"MemoryBytes\":"
+	       "134217728,\"NanoCPUs\":250000000}}"),
+	   "limits and reservations: memory and CPUs");
+	free(j);
+	s.nano_cpus_reservation = 0;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Reservations\":{\"MemoryBytes\":134217728}}"),
+	   "a memory reservation alone");
+	free(j);
+	base_spec(&s, labels);
 	{
 		struct strvec al = STRVEC_INIT;
 		struct workload_net two[2] = { { "cara-shop_front", NULL },

@@ -204,6 +204,13 @@ static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad
 		jset(hc, "Memory", json_integer(s->memory_bytes), bad);
 	if (s->nano_cpus > 0)
 		jset(hc, "NanoCpus", json_integer(s->nano_cpus), bad);
+	if (s->memory_reservation_bytes > 0)
+		jset(hc, "MemoryReservation",
+		     json_integer(s->memory_reservation_bytes), bad);
+	if (s->memory_swap_bytes)
+		jset(hc, "MemorySwap", json_integer(s->memory_swap_bytes), bad);
+	if (s->cpu_shares > 0)
+		jset(hc, "CpuShares", json_integer(s->cpu_shares), bad);
 	if (s->nnets && *s->nets[0].name)
 		jset(hc, "NetworkMode", jstr(s->nets[0].name), bad);
 	add_host_settings(hc, s, bad);

@@ -266,6 +266,17 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 	if (s->nano_cpus > 0)
 		jset(lim, "NanoCPUs", json_integer(s->nano_cpus), bad);
 	jset(res, "Limits", lim, bad);
+	if (s->memory_reservation_bytes > 0 || s->nano_cpus_reservation > 0) {
+		json_t *rsv = json_object();
+
+		if (s->memory_reservation_bytes > 0)
+			jset(rsv, "MemoryBytes",
+			     json_integer(s->memory_reservation_bytes), bad);
+		if (s->nano_cpus_reservation > 0)
+			jset(rsv, "NanoCPUs",
+			     json_integer(s->nano_cpus_reservation), bad);
+		jset(res, "Reservations", rsv, bad);
+	}
 	jset(t, "Resources", res, bad);
 	{
 		/* always there, empty or not: the Swarm of Docker 20.10 crashes
