@@ -35,6 +35,9 @@ struct reader {
 	struct kvlist envf, envx;
 	bool hc_disable, has_mem;
 	int64_t mem_limit;
+	/* pids_limit, of the service being read: deploy's limits.pids too */
+	const struct ynode *pids_at;
+	int64_t pids_limit;
 	/* mem_reservation and deploy.resources.reservations.memory, of the
 	 * service being read (the deploy one wins, as in compose), and the
 	 * memswap_limit node (check_memory) */
@@ -2039,9 +2042,31 @@ static void memory_finish(struct pctx *c, struct service *s)
 		     "mem_reservation");
 }
 
+/* pids_limit and deploy.resources.limits.pids: one setting, said once or
+ * twice alike */
+static void f_pids_limit(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct reader *r = c->reader;
+	struct service *s = obj;
+	int64_t was = s->pids_limit;
+
+	s->pids_limit = 0;
+	read_pids_limit(c, v, obj);
+	if (!s->pids_limit) {
+		s->pids_limit = was;
+		return;
+	}
+	if (r->pids_at && r->pids_limit != s->pids_limit)
+		perr(c, v, "pids_limit and deploy.resources.limits.pids differ "
+		     "(%" PRId64 " at line %d)", r->pids_limit, r->pids_at->pos.line);
+	r->pids_at = v;
+	r->pids_limit = s->pids_limit;
+}
+
 static const struct field limit_fields[] = {
 	FN("memory", read_memory, false),
 	FN("cpus", read_cpus, false),
+	FN("pids", f_pids_limit, false),
 	END
 };
 
@@ -2680,7 +2705,7 @@ static const struct field service_fields[] = {
 	BOOL("tty", struct service, tty),
 	BOOL("stdin_open", struct service, stdin_open),
 	FN("domainname", read_domainname, false),
-	FN("pids_limit", read_pids_limit, false),
+	FN("pids_limit", f_pids_limit, false),
 	FN("oom_score_adj", read_oom_score_adj, false),
 	FN("group_add", read_group_add, false),
 	FN("dns_search", read_dns_search, false),
@@ -2714,6 +2739,7 @@ static void read_service(struct pctx *c, const struct ynode *k,
 	s->restart = RESTART_NO;     /* compose's default */
 	s->name = xstrdup(k->str);
 	r->has_mem = r->has_scale = false;
+	r->pids_at = NULL;
 	r->mem_rsv_at = r->deploy_rsv_at = r->swap_at = NULL;
 	r->pull_build = r->build_ctx = NULL;
 	strvec_release(&r->profiles);

@@ -301,7 +301,7 @@ def compose_service(name, svc, top_volumes, top_configs):
             rsv = v.get("resources", {}).get("reservations", {})
             if set(v) - {"resources", "replicas"} or \
                     set(v.get("resources", {})) - {"limits", "reservations"} \
-                    or set(lim) - {"memory", "cpus"} \
+                    or set(lim) - {"memory", "cpus", "pids"} \
                     or set(rsv) - {"memory", "cpus"}:
                 differ(where, "compose deploy keys not compared: %r" % v)
             if "replicas" in v:
@@ -310,6 +310,8 @@ def compose_service(name, svc, top_volumes, top_configs):
                 out["memory"] = size_bytes(lim["memory"])
             if "cpus" in lim:
                 out["cpus"] = nano_cpus(lim["cpus"])
+            if "pids" in lim:
+                out["pidsLimit"] = int(lim["pids"])
             if "memory" in rsv:
                 out["memoryReservation"] = size_bytes(rsv["memory"])
             if "cpus" in rsv:

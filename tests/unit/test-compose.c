@@ -668,6 +668,11 @@ static const struct refusal refusals[] = {
 	  "placement constraints needs --backend swarm" },
 	{ "    mem_limit: 128m\n    deploy: {resources: {limits: {memory: 64m}}}\n",
 	  "mem_limit and deploy.resources.limits.memory differ" },
+	{ "    pids_limit: 10\n    deploy: {resources: {limits: {pids: 20}}}\n",
+	  "services.s.deploy.resources.limits.pids: pids_limit and "
+	  "deploy.resources.limits.pids differ (10 at line 4)" },
+	{ "    deploy: {resources: {limits: {pids: -1}}}\n",
+	  "services.s.deploy.resources.limits.pids: not supported by cara: -1" },
 	{ "    command: \"a $ b\"\n", "invalid interpolation" },
 };
 
