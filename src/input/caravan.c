@@ -176,7 +176,8 @@ static void port_item(struct pctx *c, const struct ynode *n, void *obj)
 	walk_map(c, n, port_fields, p);
 }
 
-/* healthcheck: {test, interval, timeout, startPeriod, retries} */
+/* healthcheck: {test, interval, timeout, startPeriod, startInterval,
+ * retries} */
 
 void read_hc_test(struct pctx *c, const struct ynode *v, void *obj)
 {
@@ -209,6 +210,7 @@ static const struct field health_fields[] = {
 	MS("interval", struct healthcheck, interval_ms),
 	MS("timeout", struct healthcheck, timeout_ms),
 	MS("startPeriod", struct healthcheck, start_period_ms),
+	MS("startInterval", struct healthcheck, start_interval_ms),
 	INT("retries", struct healthcheck, retries, 0, 1000000, false),
 	END
 };
