@@ -11,6 +11,7 @@
 
 #include "ingress.h"
 #include "output.h"
+#include "phase.h"
 
 bool output_use_color(int fd, bool no_color)
 {
@@ -127,7 +128,8 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 		else if (pp->verdict == VERDICT_INVALID)
 			buf_puts(out, " (invalid manifest: left as it is)");
 		else if (pp->verdict == VERDICT_REFUSED)
-			buf_printf(out, " (OwnedElsewhere: %s)", pp->message);
+			buf_printf(out, " (%s: %s)", reason_name(phase_refusal_reason(pp->refusal)),
+				   pp->message);
 		buf_putc(out, '\n');
 		for (j = pp->first; j < pp->first + pp->count; j++) {
 			const struct plan_action *a = &p->actions[j];
@@ -219,7 +221,9 @@ void output_plan_json(struct buf *out, const struct plan *p,
 		if (pp->verdict == VERDICT_ELSEWHERE)
 			buf_puts(out, pp->held ? ", \"held\": true" : ", \"held\": false");
 		if (pp->verdict == VERDICT_REFUSED) {
-			buf_puts(out, ", \"reason\": \"OwnedElsewhere\", \"message\": ");
+			buf_puts(out, ", \"reason\": ");
+			buf_json_str(out, reason_name(phase_refusal_reason(pp->refusal)));
+			buf_puts(out, ", \"message\": ");
 			buf_json_str(out, pp->message);
 		}
 		buf_puts(out, ", \"actions\": [");

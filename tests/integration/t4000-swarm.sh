@@ -84,6 +84,7 @@ spec:
       image: $CARA_TEST_IMAGE
       privileged: true
       tmpfs: [/run]
+      healthcheck: {test: [CMD, "true"], startInterval: 1s}
       logging: {driver: json-file, options: {max-size: 1m}}
       volumeMounts: [{name: conf, mountPath: /etc/conf}]
   volumes: [{name: conf, type: File, path: conf}]
@@ -95,6 +96,7 @@ test_expect_success 'what a Swarm service cannot carry is refused on the swarm b
 	expect_exit 1 env CARA_BACKEND=swarm CARA_ALLOW_PRIVILEGED=1 $CARA validate h 2>err &&
 	expect_contains err "spec.services[0].privileged: not supported with --backend swarm" &&
 	expect_contains err "spec.services[0].tmpfs: not supported with --backend swarm" &&
+	expect_contains err "spec.services[0].healthcheck.startInterval: not supported with --backend swarm: the Engine does not carry it into a service" &&
 	expect_not_contains err "logging" &&
 	expect_not_contains err "volumeMounts"
 '
