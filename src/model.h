@@ -83,6 +83,7 @@ struct healthcheck {
 	int64_t start_interval_ms;
 	int retries;          /* 0: Engine default (3) */
 	struct pos pos;
+	struct pos start_interval_pos;
 };
 
 enum dep_condition { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED };

@@ -108,7 +108,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 
 void output_plan_text(struct buf *out, const struct plan *p, bool color)
 {
-	size_t i, j, ncreate = 0, nrecreate = 0, nstart = 0, nremove = 0;
+	size_t i, j, ncreate = 0, nrecreate = 0, nstart = 0, nremove = 0, nrefused = 0;
 
 	for (i = 0; i < p->nprojects; i++) {
 		const struct plan_project *pp = &p->projects[i];
@@ -181,7 +181,14 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			buf_putc(out, '\n');
 		}
 	}
-	if (plan_is_empty(p))
+	for (i = 0; i < p->nprojects; i++)
+		nrefused += p->projects[i].verdict == VERDICT_REFUSED;
+	if (plan_is_empty(p) && nrefused)
+		/* not "matches": a refused project is not what the source says */
+		buf_printf(out, "No changes: %zu refused %s left as %s.\n", nrefused,
+			   nrefused == 1 ? "project" : "projects",
+			   nrefused == 1 ? "it is" : "they are");
+	else if (plan_is_empty(p))
 		buf_puts(out, "No changes: the host matches the source.\n");
 	else
 		buf_printf(out, "Plan: %zu to create, %zu to recreate, %zu to start, "

@@ -1165,9 +1165,10 @@ static char *caps_refusal(const struct project *p, const struct backend_caps *ca
 		if (!s->health.present || s->health.start_interval_ms <= 0)
 			continue;
 		buf_printf(&b, "%s'%s'", n++ ? ", " : "", s->name);
-		if (p->file && s->health.pos.line)
-			buf_printf(&b, " (%s:%d:%d)", p->file, s->health.pos.line,
-				   s->health.pos.col);
+		if (p->file && s->health.start_interval_pos.line)
+			buf_printf(&b, " (%s:%d:%d)", p->file,
+				   s->health.start_interval_pos.line,
+				   s->health.start_interval_pos.col);
 	}
 	if (!n)
 		return NULL;

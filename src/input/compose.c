@@ -1740,7 +1740,7 @@ static const struct field health_fields[] = {
 	MS("start_period", struct healthcheck, start_period_ms),
 	/* an Engine older than API 1.44 would drop it: the planner refuses
 	 * the project there (backend_caps.health_start_interval) */
-	MS("start_interval", struct healthcheck, start_interval_ms),
+	FN("start_interval", read_hc_start_interval, false),
 	INT("retries", struct healthcheck, retries, 0, 1000000, false),
 	FN("disable", f_hc_disable, false),
 	END

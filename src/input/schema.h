@@ -138,9 +138,10 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
 
 /* Field readers both formats share (caravan.c): obj is a struct port
  * (host IP, protocol), a struct healthcheck (test: list or string) or a
- * struct service (memory, cpus, restart). */
-field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
-	 read_restart, read_pull_policy;
+ * struct service (memory, cpus, restart); read_hc_start_interval keeps
+ * where the value is, for the planner's refusal on an older Engine. */
+field_fn read_host_ip, read_protocol, read_hc_test, read_hc_start_interval,
+	 read_memory, read_cpus, read_restart, read_pull_policy;
 /* Project fields both formats share (caravan.c; a compose file's x-cara):
  * obj is a struct project; read_ingress_item reads one list item. */
 field_fn read_expire_at, read_ingress_item, read_project_labels,

@@ -253,6 +253,8 @@ static void test_mapping(void)
 	   web->health.timeout_ms == 2000 && web->health.start_period_ms == 60000 &&
 	   web->health.retries == 3, "healthcheck durations and retries");
 	is_int(web->health.start_interval_ms, 1500, "healthcheck start_interval");
+	ok(web->health.start_interval_pos.line > web->health.pos.line &&
+	   web->health.start_interval_pos.col > 0, "  and where it is");
 	is_int(db->health.start_interval_ms, 0, "no start_interval: 0");
 	is_str(joined(&db->health.test), "[CMD-SHELL] [test -f /ok]",
 	       "a test string is CMD-SHELL");

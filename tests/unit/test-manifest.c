@@ -379,6 +379,8 @@ static void test_extensions(void)
 	   "healthcheck test as a string is CMD-SHELL");
 	is_int(s->health.start_period_ms, 500, "startPeriod 500ms");
 	is_int(s->health.start_interval_ms, 2000, "startInterval 2s");
+	ok(s->health.start_interval_pos.line == s->health.pos.line + 2,
+	   "  and where it is (%d)", s->health.start_interval_pos.line);
 	ok(s->ports[0].host_ip == NULL && s->ports[0].host_port == 0 &&
 	   !strcmp(s->ports[0].protocol, "udp"), "port without host side, udp");
 	ok(!strcmp(s->ports[1].host_ip, "::1") && !strcmp(s->ports[1].protocol, "tcp"),

@@ -267,6 +267,8 @@ static void test_plan_refused(void)
 	ok(strstr(s, "theirs (OwnedElsewhere: owned by state abc)\n") &&
 	   strstr(s, "new (EngineTooOld: startInterval needs API 1.44)\n"),
 	   "refused: its reason and why, in text");
+	ok(strstr(s, "No changes: 2 refused projects left as they are.\n") &&
+	   !strstr(s, "matches"), "refused: the host does not match the source");
 	buf_reset(&b);
 	output_plan_json(&b, &p, NULL);
 	s = buf_cstr(&b);

@@ -1200,8 +1200,8 @@ static void test_start_interval_caps(void)
 	strvec_push(&db->health.test, "CMD");
 	strvec_push(&db->health.test, "true");
 	db->health.start_interval_ms = 1000;
-	db->health.pos.line = 12;
-	db->health.pos.col = 7;
+	db->health.start_interval_pos.line = 12;
+	db->health.start_interval_pos.col = 7;
 	tb_set(&find_p(&f, "shop")->file, "shop/compose.yaml");
 	tb_set(&find_s(&f, "blog", "app")->image, "shop/app:2");
 	recompute(&f);
