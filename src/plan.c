@@ -1173,13 +1173,19 @@ static char *caps_refusal(const struct project *p, const struct backend_caps *ca
 	if (!n)
 		return NULL;
 	{
-		char *msg = xasprintf("healthcheck startInterval (compose: "
-				      "start_interval) of service%s %s needs "
-				      "Docker Engine 25 or newer (API 1.44); this "
-				      "Engine speaks API %s and would ignore it: "
-				      "nothing of the project is changed",
-				      n > 1 ? "s" : "", buf_cstr(&b),
-				      caps->api ? caps->api : "(not known)");
+		char *msg = caps->start_interval_needs ?
+			xasprintf("healthcheck startInterval (compose: "
+				  "start_interval) of service%s %s needs %s; this "
+				  "Engine speaks API %s and would ignore it: "
+				  "nothing of the project is changed",
+				  n > 1 ? "s" : "", buf_cstr(&b),
+				  caps->start_interval_needs,
+				  caps->api ? caps->api : "(not known)") :
+			xasprintf("healthcheck startInterval (compose: "
+				  "start_interval) of service%s %s: not carried "
+				  "by backend %s: nothing of the project is "
+				  "changed", n > 1 ? "s" : "", buf_cstr(&b),
+				  caps->name);
 
 		buf_release(&b);
 		return msg;

@@ -47,6 +47,9 @@ struct backend_caps {
 	 * silence).  What a connection negotiated (backend_ops.caps_of): the
 	 * tables say false. */
 	bool health_start_interval;
+	/* What would carry it, for the refusal's message ("Docker Engine 25
+	 * or newer (API 1.44)"); NULL: nothing of this backend. */
+	const char *start_interval_needs;
 	/* The API version the connection speaks ("1.41"), for the messages;
 	 * NULL in the tables. */
 	const char *api;

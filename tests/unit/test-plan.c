@@ -1181,7 +1181,9 @@ static void test_start_interval_caps(void)
 {
 	static const struct backend_caps old = {
 		.name = "engine", .starts_stopped = true, .api = "1.41",
+		.start_interval_needs = "Docker Engine 25 or newer (API 1.44)",
 	};
+	static const struct backend_caps none = { .name = "fake" };
 	static const struct backend_caps new = {
 		.name = "engine", .starts_stopped = true,
 		.health_start_interval = true, .api = "1.44",
@@ -1231,6 +1233,13 @@ static void test_start_interval_caps(void)
 	ok(pp && pp->verdict == VERDICT_REFUSED && pp->message &&
 	   strstr(pp->message, "speaks API (not known)"),
 	   "no caps (the Engine's table): refused too");
+	plan_release(&p);
+	f.opts.caps = &none;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(pp && pp->verdict == VERDICT_REFUSED && pp->message &&
+	   strstr(pp->message, "of service 'db' (shop/compose.yaml:12:7): not carried "
+		  "by backend fake"), "a backend that never carries it: refused, said so");
 	plan_release(&p);
 
 	f.opts.caps = &old;

@@ -17,6 +17,8 @@ const struct backend_caps backend_engine_caps = {
 	.name = "engine",
 	.pulls_images = false,
 	.starts_stopped = true,
+	.start_interval_needs = "Docker Engine 25 or newer (API "
+				DOCKER_API_START_INTERVAL ")",
 };
 
 struct engine {
