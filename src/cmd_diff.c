@@ -11,9 +11,11 @@
 #include "log.h"
 #include "output.h"
 #include "pass.h"
+#include "phase.h"
 #include "proxy.h"
 
-/* What sync would refuse: a mass prune, another state's objects. */
+/* What sync would refuse: a mass prune, another state's objects, what
+ * the Engine cannot carry. */
 static void report_refusals(struct pass *p)
 {
 	size_t i;
@@ -22,7 +24,9 @@ static void report_refusals(struct pass *p)
 		pass_report_mass_refused(p);
 	for (i = 0; i < p->plan.nprojects; i++)
 		if (p->plan.projects[i].verdict == VERDICT_REFUSED)
-			log_msg(LOG_ERROR, p->plan.projects[i].name, "OwnedElsewhere: %s",
+			log_msg(LOG_ERROR, p->plan.projects[i].name, "%s: %s",
+				reason_name(phase_refusal_reason(
+					p->plan.projects[i].refusal)),
 				p->plan.projects[i].message);
 }
 

@@ -320,11 +320,13 @@ static void record_results(struct pass *p, const struct apply_report *rep,
 				  action_cause_name(pp->cause), "no objects left");
 			break;
 		case VERDICT_REFUSED:
-			/* another state's objects: say whose, touch nothing */
-			log_msg(LOG_ERROR, pp->name, "%s: %s", reason_name(REASON_OWNED_ELSEWHERE),
+			/* another state's objects, or what the Engine cannot
+			 * carry: say so, touch nothing */
+			log_msg(LOG_ERROR, pp->name, "%s: %s",
+				reason_name(phase_refusal_reason(pp->refusal)),
 				pp->message);
 			set_phase(p, pp->name, phase_name(PHASE_FAILED),
-				  reason_name(REASON_OWNED_ELSEWHERE),
+				  reason_name(phase_refusal_reason(pp->refusal)),
 				  pp->message);
 			t->failed++;
 			break;

@@ -254,6 +254,8 @@ static void write_health(struct buf *out, int level, const struct healthcheck *h
 		kv_duration(out, level + 1, "timeout", h->timeout_ms);
 	if (h->start_period_ms)
 		kv_duration(out, level + 1, "startPeriod", h->start_period_ms);
+	if (h->start_interval_ms)
+		kv_duration(out, level + 1, "startInterval", h->start_interval_ms);
 	if (h->retries)
 		kv_int(out, level + 1, "retries", h->retries);
 }

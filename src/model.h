@@ -78,8 +78,12 @@ struct healthcheck {
 	int64_t interval_ms;  /* 0: Engine default */
 	int64_t timeout_ms;
 	int64_t start_period_ms;
+	/* the interval during start_period (compose start_interval; the
+	 * Engine takes it from API 1.44 on, backend_caps); 0: Engine default */
+	int64_t start_interval_ms;
 	int retries;          /* 0: Engine default (3) */
 	struct pos pos;
+	struct pos start_interval_pos;
 };
 
 enum dep_condition { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED };

@@ -11,6 +11,7 @@
 
 #include "ingress.h"
 #include "output.h"
+#include "phase.h"
 
 bool output_use_color(int fd, bool no_color)
 {
@@ -108,7 +109,7 @@ static void action_look(const struct plan_action *a, const char **mark,
 
 void output_plan_text(struct buf *out, const struct plan *p, bool color)
 {
-	size_t i, j, ncreate = 0, nrecreate = 0, nstart = 0, nremove = 0;
+	size_t i, j, ncreate = 0, nrecreate = 0, nstart = 0, nremove = 0, nrefused = 0;
 
 	for (i = 0; i < p->nprojects; i++) {
 		const struct plan_project *pp = &p->projects[i];
@@ -128,7 +129,8 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 		else if (pp->verdict == VERDICT_INVALID)
 			buf_puts(out, " (invalid manifest: left as it is)");
 		else if (pp->verdict == VERDICT_REFUSED)
-			buf_printf(out, " (OwnedElsewhere: %s)", pp->message);
+			buf_printf(out, " (%s: %s)", reason_name(phase_refusal_reason(pp->refusal)),
+				   pp->message);
 		buf_putc(out, '\n');
 		for (j = pp->first; j < pp->first + pp->count; j++) {
 			const struct plan_action *a = &p->actions[j];
@@ -184,7 +186,14 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 			buf_putc(out, '\n');
 		}
 	}
-	if (plan_is_empty(p))
+	for (i = 0; i < p->nprojects; i++)
+		nrefused += p->projects[i].verdict == VERDICT_REFUSED;
+	if (plan_is_empty(p) && nrefused)
+		/* not "matches": a refused project is not what the source says */
+		buf_printf(out, "No changes: %zu refused %s left as %s.\n", nrefused,
+			   nrefused == 1 ? "project" : "projects",
+			   nrefused == 1 ? "it is" : "they are");
+	else if (plan_is_empty(p))
 		buf_puts(out, "No changes: the host matches the source.\n");
 	else
 		buf_printf(out, "Plan: %zu to create, %zu to recreate, %zu to start, "
@@ -224,7 +233,9 @@ void output_plan_json(struct buf *out, const struct plan *p,
 		if (pp->verdict == VERDICT_ELSEWHERE)
 			buf_puts(out, pp->held ? ", \"held\": true" : ", \"held\": false");
 		if (pp->verdict == VERDICT_REFUSED) {
-			buf_puts(out, ", \"reason\": \"OwnedElsewhere\", \"message\": ");
+			buf_puts(out, ", \"reason\": ");
+			buf_json_str(out, reason_name(phase_refusal_reason(pp->refusal)));
+			buf_puts(out, ", \"message\": ");
 			buf_json_str(out, pp->message);
 		}
 		buf_puts(out, ", \"actions\": [");

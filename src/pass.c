@@ -141,6 +141,8 @@ static void cluster_check(struct pass *p, struct project *pr)
 			{ s->memory_swap_bytes != 0, "resources.memorySwap" },
 			{ s->cpu_shares > 0, "resources.cpuShares" },
 			{ s->build != NULL, "build" },
+			{ s->health.present && s->health.start_interval_ms > 0,
+			  "healthcheck.startInterval" },
 		};
 
 		for (m = 0; m < ARRAY_SIZE(host); m++) {
@@ -154,6 +156,9 @@ static void cluster_check(struct pass *p, struct project *pr)
 				  !strcmp(host[m].field, "build") ?
 				  "a Swarm's nodes pull their images, they build none "
 				  "(push the image to a registry)" :
+				  !strcmp(host[m].field, "healthcheck.startInterval") ?
+				  "the Engine does not carry it into a service's tasks "
+				  "(API 1.44)" :
 				  "cara's Swarm services do not carry it");
 			free(path);
 			pr->valid = false;
@@ -422,6 +427,7 @@ int pass_observe(struct pass *p)
 
 	if (!p->backend && p->ops->open(&p->backend, &bopts) < 0)
 		return -1;
+	p->ops->caps_of(p->backend, &p->caps);
 	if (p->ops->observe(p->backend, &seen) < 0)
 		goto out;
 	if (p->st) {
@@ -824,7 +830,8 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 	po.mass_guard = !p->cfg->allow_mass_prune;
 	po.mass_prune_percent = p->cfg->mass_prune_percent;
 	po.known = &p->known;
-	po.caps = p->ops->caps;
+	/* what this Engine takes, its API version known */
+	po.caps = p->backend ? &p->caps : p->ops->caps;
 	po.image_updates = &p->image_updates;
 	po.host = &p->host;
 	if (p->st) {

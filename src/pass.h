@@ -36,6 +36,9 @@ struct pass {
 	int64_t pass_id;
 	const struct backend_ops *ops;   /* the backend: the Engine */
 	struct backend *backend;         /* opened by pass_observe */
+	/* the backend's capabilities with what its connection negotiated
+	 * (caps_of): the planner's, once pass_observe opened it */
+	struct backend_caps caps;
 	struct observed obs;
 	struct plan plan;
 	struct strvec known;            /* projects state knows of */

@@ -36,11 +36,18 @@ static const char *const reasons[REASON_COUNT] = {
 	[REASON_INGRESS_FAILED] = "IngressFailed",
 	[REASON_TASKS_NOT_RUNNING] = "TasksNotRunning",
 	[REASON_ROLLED_BACK] = "RolledBack",
+	[REASON_ENGINE_TOO_OLD] = "EngineTooOld",
 };
 
 const char *reason_name(enum reason r)
 {
 	return (size_t)r < REASON_COUNT && reasons[r] ? reasons[r] : "Unknown";
+}
+
+enum reason phase_refusal_reason(enum plan_refusal r)
+{
+	return r == REFUSAL_ENGINE_TOO_OLD ? REASON_ENGINE_TOO_OLD :
+	       REASON_OWNED_ELSEWHERE;
 }
 
 char *phase_running_message(const struct project *p)

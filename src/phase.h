@@ -10,6 +10,7 @@
 
 #include "model.h"
 #include "observed.h"
+#include "plan.h"
 
 enum phase {
 	PHASE_PENDING,
@@ -50,10 +51,14 @@ enum reason {
 				    * the new routes (it serves the old ones) */
 	REASON_TASKS_NOT_RUNNING,  /* Degraded: fewer tasks run than wanted */
 	REASON_ROLLED_BACK,        /* Failed: a cluster rolled an update back */
+	REASON_ENGINE_TOO_OLD,     /* Failed: a field the Engine's API version
+				    * would drop (backend_caps): left alone */
 };
-#define REASON_COUNT (REASON_ROLLED_BACK + 1)
+#define REASON_COUNT (REASON_ENGINE_TOO_OLD + 1)
 
 const char *reason_name(enum reason r);   /* "ImagePullError" */
+/* The reason of a project the planner refused (VERDICT_REFUSED). */
+enum reason phase_refusal_reason(enum plan_refusal r);
 
 struct phase_verdict {
 	enum phase phase;

@@ -12,6 +12,8 @@
  *   - nothing is torn down as RemovedFromSource unless the caller asked to
  *     prune, the source was read completely with no invalid project, and
  *     the project is one the state database knows it applied;
+ *   - a project using what the backend cannot carry (caps) gets no action
+ *     at all either: it is refused, not applied without it;
  *   - Managed volumes survive every teardown unless purge_volumes is set;
  *     volumes whose type label is unknown are treated like Managed ones.
  *
@@ -1204,6 +1206,52 @@ static void check_ownership(struct verdict_owner *pp, const struct project *p,
 	strvec_release(&made);
 }
 
+/*
+ * What of project p the backend cannot carry (caps), as the message of
+ * its refusal (the caller's), or NULL: a healthcheck's startInterval on
+ * an Engine older than API 1.44, which would drop it in silence.  Every
+ * service with one is named, with where its healthcheck is.
+ */
+static char *caps_refusal(const struct project *p, const struct backend_caps *caps)
+{
+	struct buf b = BUF_INIT;
+	size_t k, n = 0;
+
+	if (caps->health_start_interval)
+		return NULL;
+	for (k = 0; k < p->nservices; k++) {
+		const struct service *s = &p->services[k];
+
+		if (!s->health.present || s->health.start_interval_ms <= 0)
+			continue;
+		buf_printf(&b, "%s'%s'", n++ ? ", " : "", s->name);
+		if (p->file && s->health.start_interval_pos.line)
+			buf_printf(&b, " (%s:%d:%d)", p->file,
+				   s->health.start_interval_pos.line,
+				   s->health.start_interval_pos.col);
+	}
+	if (!n)
+		return NULL;
+	{
+		char *msg = caps->start_interval_needs ?
+			xasprintf("healthcheck startInterval (compose: "
+				  "start_interval) of service%s %s needs %s; this "
+				  "Engine speaks API %s and would ignore it: "
+				  "nothing of the project is changed",
+				  n > 1 ? "s" : "", buf_cstr(&b),
+				  caps->start_interval_needs,
+				  caps->api ? caps->api : "(not known)") :
+			xasprintf("healthcheck startInterval (compose: "
+				  "start_interval) of service%s %s: not carried "
+				  "by backend %s: nothing of the project is "
+				  "changed", n > 1 ? "s" : "", buf_cstr(&b),
+				  caps->name);
+
+		buf_release(&b);
+		return msg;
+	}
+}
+
 static int plan_once(struct plan *out, const struct project_set *desired,
 		     const struct observed *obs, int64_t now,
 		     const struct plan_options *opts)
@@ -1211,7 +1259,7 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 	static const struct observed empty;
 	struct strvec names = STRVEC_INIT;
 	struct verdict_owner vo = { NULL, NULL, STRVEC_INIT };
-	char *where = NULL;
+	char *where = NULL, *refusal;
 	bool may_prune, elsewhere;
 	size_t i;
 
@@ -1259,6 +1307,7 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		if (vo.message && p) {
 			pp = add_project(out, name, p);
 			pp->verdict = VERDICT_REFUSED;
+			pp->refusal = REFUSAL_OWNED_ELSEWHERE;
 			pp->message = vo.message;
 			vo.message = NULL;
 			strvec_release(&vo.adopted);
@@ -1300,6 +1349,15 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 				pp->verdict = VERDICT_ELSEWHERE;
 				pp->held = live;
 			}
+		} else if (p && !opts->gc_only &&
+			   (refusal = caps_refusal(p, opts->caps))) {
+			/* before any action: its running containers stay */
+			pp = add_project(out, name, p);
+			pp->verdict = VERDICT_REFUSED;
+			pp->refusal = REFUSAL_ENGINE_TOO_OLD;
+			pp->message = refusal;
+			strvec_release(&vo.adopted);
+			continue;
 		} else if (p) {
 			pp = add_project(out, name, p);
 			if (!opts->gc_only)

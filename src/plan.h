@@ -87,8 +87,16 @@ enum project_verdict {
 	VERDICT_TEARDOWN,          /* expired or removed from source */
 	VERDICT_INVALID,           /* invalid manifest: left alone */
 	VERDICT_GONE,              /* torn down already, nothing left */
-	VERDICT_REFUSED,           /* its objects are not this state's: left alone */
+	VERDICT_REFUSED,           /* left alone, Failed (plan_project.reason):
+	                              its objects are not this state's, or the
+	                              backend cannot carry a field of it */
 	VERDICT_ELSEWHERE,         /* placed on another host: nothing here to do */
+};
+
+/* Why a project is VERDICT_REFUSED. */
+enum plan_refusal {
+	REFUSAL_OWNED_ELSEWHERE,   /* its objects are another state's */
+	REFUSAL_ENGINE_TOO_OLD,    /* the backend cannot carry a field (caps) */
 };
 
 struct plan_project {
@@ -97,8 +105,11 @@ struct plan_project {
 	enum action_cause cause;   /* for VERDICT_TEARDOWN */
 	const struct project *proj;/* NULL when not in the source */
 	size_t first, count;       /* its slice of plan.actions */
-	char *message;             /* VERDICT_REFUSED: whose the objects are;
+	char *message;             /* VERDICT_REFUSED: whose the objects are,
+	                              or what the backend cannot carry;
 	                              PlacedElsewhere: which placement */
+	enum plan_refusal refusal; /* VERDICT_REFUSED: why (its reason:
+	                              phase_refusal_reason) */
 	bool held;                 /* VERDICT_ELSEWHERE: its objects here are
 	                              kept (no prune, or the mass-prune guard) */
 	struct strvec adopted;     /* owners --adopt takes it over from */
@@ -163,7 +174,10 @@ struct plan_options {
 	 * recreated (CAUSE_IMAGE_UPDATED).  NULL: none.
 	 */
 	const struct strvec *image_updates;
-	/* What the backend does itself (NULL: the Engine's). */
+	/* What the backend does itself (NULL: the Engine's table).  A
+	 * project using what it cannot carry (a healthcheck's startInterval
+	 * without caps.health_start_interval) is VERDICT_REFUSED,
+	 * EngineTooOld: no action, its containers left as they are. */
 	const struct backend_caps *caps;
 	/*
 	 * This host for placement (NULL: not checked, every project is

@@ -424,6 +424,12 @@ static void ser_health(struct buf *b, const struct healthcheck *h)
 	put_int(b, h->timeout_ms);
 	put_int(b, h->start_period_ms);
 	put_int(b, h->retries);
+	/* after the fields of old, and only when set: the hash of a
+	 * healthcheck without it is what it was before cara knew it */
+	if (h->start_interval_ms) {
+		buf_puts(b, "startInterval=");
+		put_int(b, h->start_interval_ms);
+	}
 }
 
 static void ser_labels(struct buf *b, const struct kvlist *l)

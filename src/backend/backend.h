@@ -41,6 +41,18 @@ struct backend_caps {
 	 * many one workload may mount; 0: bound from the host, no limit. */
 	size_t file_object_bytes;
 	size_t file_objects_max;
+	/* A healthcheck's startInterval reaches the workload (the Engine's
+	 * API 1.44 on); false: a project with one is refused, EngineTooOld,
+	 * before anything of it changes (the Engine would drop it in
+	 * silence).  What a connection negotiated (backend_ops.caps_of): the
+	 * tables say false. */
+	bool health_start_interval;
+	/* What would carry it, for the refusal's message ("Docker Engine 25
+	 * or newer (API 1.44)"); NULL: nothing of this backend. */
+	const char *start_interval_needs;
+	/* The API version the connection speaks ("1.41"), for the messages;
+	 * NULL in the tables. */
+	const char *api;
 };
 
 /* ---- what crosses the interface ---- */
@@ -221,6 +233,10 @@ struct backend_ops {
 	void (*close)(struct backend *b);      /* NULL is fine */
 	unsigned long (*calls)(const struct backend *b);   /* requests made */
 	const char *(*api_version)(const struct backend *b);
+	/* The capabilities of connection b: the table's, with those that
+	 * depend on the API version it negotiated (out->api borrows from b);
+	 * b NULL: the table's. */
+	void (*caps_of)(const struct backend *b, struct backend_caps *out);
 
 	/* Everything labelled cara.project, in a constant number of calls. */
 	int (*observe)(struct backend *b, struct observed *out);

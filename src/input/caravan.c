@@ -177,7 +177,8 @@ static void port_item(struct pctx *c, const struct ynode *n, void *obj)
 	walk_map(c, n, port_fields, p);
 }
 
-/* healthcheck: {test, interval, timeout, startPeriod, retries} */
+/* healthcheck: {test, interval, timeout, startPeriod, startInterval,
+ * retries} */
 
 void read_hc_test(struct pctx *c, const struct ynode *v, void *obj)
 {
@@ -205,11 +206,20 @@ void read_hc_test(struct pctx *c, const struct ynode *v, void *obj)
 	     "\"command line\"], [\"NONE\"] or a command line string");
 }
 
+void read_hc_start_interval(struct pctx *c, const struct ynode *v, void *obj)
+{
+	struct healthcheck *h = obj;
+
+	if (get_duration(c, v, &h->start_interval_ms))
+		h->start_interval_pos = v->pos;
+}
+
 static const struct field health_fields[] = {
 	FN("test", read_hc_test, true),
 	MS("interval", struct healthcheck, interval_ms),
 	MS("timeout", struct healthcheck, timeout_ms),
 	MS("startPeriod", struct healthcheck, start_period_ms),
+	FN("startInterval", read_hc_start_interval, false),
 	INT("retries", struct healthcheck, retries, 0, 1000000, false),
 	END
 };

@@ -1742,24 +1742,16 @@ static void f_hc_disable(struct pctx *c, const struct ynode *v, void *obj)
 	get_bool(c, v, &((struct reader *)c->reader)->hc_disable);
 }
 
-/* The Engine takes StartInterval from API 1.44 on; cara speaks up to 1.43,
- * and an older Engine would drop it silently: refused, not dropped. */
-static void f_hc_start_interval(struct pctx *c, const struct ynode *v, void *obj)
-{
-	(void)obj;
-	perr(c, v, "not supported by cara: start_interval needs Docker Engine "
-	     "API 1.44, and cara speaks 1.43 at most (the Engine would ignore "
-	     "it)");
-}
-
 static const struct field health_fields[] = {
 	FN("test", read_hc_test, false),
 	MS("interval", struct healthcheck, interval_ms),
 	MS("timeout", struct healthcheck, timeout_ms),
 	MS("start_period", struct healthcheck, start_period_ms),
+	/* an Engine older than API 1.44 would drop it: the planner refuses
+	 * the project there (backend_caps.health_start_interval) */
+	FN("start_interval", read_hc_start_interval, false),
 	INT("retries", struct healthcheck, retries, 0, 1000000, false),
 	FN("disable", f_hc_disable, false),
-	FN("start_interval", f_hc_start_interval, false),
 	END
 };
 

@@ -138,10 +138,11 @@ void walk_list(struct pctx *c, const struct ynode *n, field_fn *item, void *obj)
 
 /* Field readers both formats share (caravan.c): obj is a struct port
  * (host IP, protocol), a struct healthcheck (test: list or string) or a
- * struct service (memory, cpus, restart). */
-field_fn read_host_ip, read_protocol, read_hc_test, read_memory, read_cpus,
-	 read_restart, read_pull_policy, read_memory_reservation,
-	 read_memory_swap, read_cpu_shares;
+ * struct service (memory, cpus, restart); read_hc_start_interval keeps
+ * where the value is, for the planner's refusal on an older Engine. */
+field_fn read_host_ip, read_protocol, read_hc_test, read_hc_start_interval,
+	 read_memory, read_cpus, read_restart, read_pull_policy,
+	 read_memory_reservation, read_memory_swap, read_cpu_shares;
 /* A memory size of at least Docker's minimum, CPUs as billionths: false
  * (and an error at v) when v is not one, *out then untouched. */
 bool get_memory(struct pctx *c, const struct ynode *v, int64_t *out);

@@ -259,10 +259,11 @@ def compose_service(name, svc, top_volumes, top_configs):
                 elif hk == "disable":
                     if hv:
                         h["test"] = ["NONE"]
-                elif hk in ("interval", "timeout", "start_period"):
+                elif hk in ("interval", "timeout", "start_period", "start_interval"):
                     ms = duration_ms(hv)
                     if ms:   # INTENDED: 0s is the Engine's default, not written
-                        h[{"start_period": "startPeriod"}.get(hk, hk)] = ms
+                        h[{"start_period": "startPeriod",
+                           "start_interval": "startInterval"}.get(hk, hk)] = ms
                 elif hk == "retries":
                     h["retries"] = int(hv)
                 else:
@@ -509,7 +510,8 @@ def cara_service(s, vols, where, out):
             h = {}
             for hk, hv in v.items():
                 h[hk] = duration_ms(hv) if hk in ("interval", "timeout",
-                                                   "startPeriod") else hv
+                                                   "startPeriod",
+                                                   "startInterval") else hv
             out["healthcheck"] = h
         elif k == "dependsOn":
             out["dependsOn"] = {d: "Started" for d in v if isinstance(d, str)}

@@ -284,7 +284,7 @@ test_expect_success 'every manifest field is in cara-manifest.5' '
 		 image command entrypoint workingDir user env value \
 		 valueFrom.secretKeyRef.name valueFrom.secretKeyRef.key volumeMounts \
 		 mountPath readOnly ports hostIP hostPort containerPort protocol \
-		 healthcheck test interval timeout startPeriod retries dependsOn service \
+		 healthcheck test interval timeout startPeriod startInterval retries dependsOn service \
 		 condition Started Healthy Completed restart on-failure unless-stopped \
 		 always stopGracePeriod labels resources.memory resources.cpus type \
 		 Ephemeral Managed HostPath hostPath host target.service target.port \

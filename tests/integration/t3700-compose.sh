@@ -373,4 +373,58 @@ test_expect_success 'a pass after the restart restarts nothing' '
 	expect_state $R-web missing
 '
 
+# healthcheck start_interval needs API 1.44 (Docker Engine 25): an older
+# Engine would drop it, so the project fails, EngineTooOld, with nothing of
+# it changed, while the others converge. In a state of its own: --path si
+# is not the source of the projects above.
+SI="$UNIQ-si"
+SN="$UNIQ-sinew"
+SO="$UNIQ-siok"
+API=$(docker version --format '{{.Server.APIVersion}}')
+si_app() {   # si_app DIR PROJECT [START_INTERVAL]
+	mkdir -p "$1/$2" &&
+	cat > "$1/$2/compose.yaml" <<EOT
+services:
+  app:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "$TRAP_SLEEP"]
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+      start_period: 5s
+${3:+      start_interval: $3}
+EOT
+}
+si() { CARA_STATE_DIR="$TEST_DIR/si-state" $CARA "$@"; }
+
+if [ "${API#1.}" -lt 44 ] 2>/dev/null; then
+	test_expect_success "start_interval on API $API: the old version runs on, the project fails EngineTooOld" '
+		si_app si $SI && si_app si $SO &&
+		si sync --path si 2>err || { cat err; false; } &&
+		expect_state $SI-app running && old=$(cid $SI-app) &&
+		si_app si $SI 500ms && si_app si $SN 2s &&
+		si validate si 2>err || { cat err; false; } &&
+		expect_exit 1 si diff --path si >out 2>err &&
+		expect_contains out "$SI (EngineTooOld: healthcheck startInterval (compose: start_interval) of service '"'"'app'"'"' ($SI/compose.yaml:" &&
+		expect_contains err "EngineTooOld" &&
+		expect_contains err "needs Docker Engine 25 or newer (API 1.44); this Engine speaks API $API" &&
+		expect_not_contains out "container $SI-app" &&
+		expect_exit 1 si diff --path si --output json >out 2>err &&
+		expect_contains out "\"name\": \"$SN\", \"verdict\": \"refused\", \"reason\": \"EngineTooOld\"" &&
+		expect_exit 4 si sync --path si >out 2>err &&
+		expect_contains err "$SI: EngineTooOld: healthcheck startInterval" &&
+		expect_contains err "$SN: EngineTooOld" &&
+		expect_state $SI-app running && [ "$(cid $SI-app)" = "$old" ] &&
+		expect_state $SN-app missing && expect_state $SO-app running &&
+		si status >out && grep -E "^$SI +Failed +EngineTooOld" out &&
+		grep -E "^$SN +Failed +EngineTooOld" out && grep -E "^$SO +Running" out &&
+		rm -r si/$SN && si_app si $SI &&
+		si sync --path si 2>err || { cat err; false; } &&
+		[ "$(cid $SI-app)" = "$old" ]
+	'
+else
+	test_skip "start_interval refused on an Engine older than API 1.44" "the Engine speaks $API"
+fi
+
 test_done

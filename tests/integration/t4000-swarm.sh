@@ -88,6 +88,7 @@ spec:
       privileged: true
       tmpfs: [/run]
       resources: {memory: 64Mi, memorySwap: 128Mi, cpuShares: 512, memoryReservation: 32Mi}
+      healthcheck: {test: [CMD, "true"], startInterval: 1s}
       logging: {driver: json-file, options: {max-size: 1m}}
       volumeMounts: [{name: conf, mountPath: /etc/conf}]
   volumes: [{name: conf, type: File, path: conf}]
@@ -102,6 +103,7 @@ test_expect_success 'what a Swarm service cannot carry is refused on the swarm b
 	expect_contains err "spec.services[0].resources.memorySwap: not supported with --backend swarm" &&
 	expect_contains err "spec.services[0].resources.cpuShares: not supported with --backend swarm" &&
 	expect_not_contains err "memoryReservation" &&
+	expect_contains err "spec.services[0].healthcheck.startInterval: not supported with --backend swarm: the Engine does not carry it into a service" &&
 	expect_not_contains err "logging" &&
 	expect_not_contains err "volumeMounts"
 '

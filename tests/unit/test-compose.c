@@ -159,6 +159,7 @@ static const char full_yaml[] =
 	"      interval: 5s\n"
 	"      timeout: 2s\n"
 	"      start_period: 1m\n"
+	"      start_interval: 1500ms\n"
 	"      retries: 3\n"
 	"    labels: [team=web, tier=front]\n"
 	"    user: \"1000:1000\"\n"
@@ -253,6 +254,10 @@ static void test_mapping(void)
 	ok(web->health.present && web->health.interval_ms == 5000 &&
 	   web->health.timeout_ms == 2000 && web->health.start_period_ms == 60000 &&
 	   web->health.retries == 3, "healthcheck durations and retries");
+	is_int(web->health.start_interval_ms, 1500, "healthcheck start_interval");
+	ok(web->health.start_interval_pos.line > web->health.pos.line &&
+	   web->health.start_interval_pos.col > 0, "  and where it is");
+	is_int(db->health.start_interval_ms, 0, "no start_interval: 0");
 	is_str(joined(&db->health.test), "[CMD-SHELL] [test -f /ok]",
 	       "a test string is CMD-SHELL");
 	is_str(joined(&init->health.test), "[NONE]", "disable: true");
@@ -535,8 +540,8 @@ static const struct refusal refusals[] = {
 	{ "    network_mode: host\n", "services.s.network_mode: not supported by cara" },
 	{ "    ipc: host\n", "services.s.ipc: not supported by cara" },
 	{ "    restart: on-failure:x\n", "invalid retry count in 'on-failure:x'" },
-	{ "    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n",
-	  "start_interval needs Docker Engine API 1.44" },
+	{ "    healthcheck: {test: [CMD, 'true'], start_interval: soon}\n",
+	  "services.s.healthcheck.start_interval: invalid duration 'soon'" },
 	{ "    tmpfs: [run]\n", "a tmpfs must be an absolute path" },
 	{ "    volumes: [{type: tmpfs, target: /t, source: x}]\n", "a tmpfs has no source" },
 	{ "    volumes: [{type: npipe, target: /t}]\n", "volume type 'npipe'" },

@@ -161,6 +161,8 @@ static void cmp_service(const struct service *a, const struct service *b)
 	DIFF(a->health.timeout_ms != b->health.timeout_ms, "timeout");
 	DIFF(a->health.start_period_ms != b->health.start_period_ms,
 	     "startPeriod");
+	DIFF(a->health.start_interval_ms != b->health.start_interval_ms,
+	     "startInterval");
 	DIFF(a->health.retries != b->health.retries, "retries");
 	DIFF(a->ndeps != b->ndeps, "dependsOn");
 	for (i = 0; !why && i < a->ndeps; i++) {
@@ -370,6 +372,7 @@ static const char rich_manifest[] =
 	"        interval: 1m30s\n"
 	"        timeout: 1500ms\n"
 	"        startPeriod: 2h\n"
+	"        startInterval: 250ms\n"
 	"        retries: 5\n"
 	"      dependsOn: [db, {service: init, condition: Completed}]\n"
 	"      restart: on-failure\n"
@@ -454,6 +457,7 @@ static const char rich_compose[] =
 	"      interval: 5s\n"
 	"      timeout: 2s\n"
 	"      start_period: 1m\n"
+	"      start_interval: 2s\n"
 	"      retries: 3\n"
 	"    labels: [tier=front]\n"
 	"    user: \"1000:1000\"\n"

@@ -584,23 +584,24 @@ static void test_api_negotiate(void)
 		{ "1.41", 0, "1.41", NULL, NULL },
 		{ "1.43", 0, "1.43", NULL, NULL },
 		{ "1.30", 0, "1.30", NULL, NULL },
-		{ "1.44", 0, "1.43", NULL, NULL },
-		{ "1.50", 0, "1.43", NULL, NULL },
-		{ "1.100", 0, "1.43", NULL, NULL },
+		{ "1.44", 0, "1.44", NULL, NULL },
+		{ "1.45", 0, "1.44", NULL, NULL },
+		{ "1.50", 0, "1.44", NULL, NULL },
+		{ "1.100", 0, "1.44", NULL, NULL },
 		{ "1.29", -1, NULL, "1.29", "1.30" },
 		{ "1.25", -1, NULL, "1.25", "1.30" },
 		{ "1.0", -1, NULL, "1.0", "1.30" },
-		{ "2.0", -1, NULL, "'2.0'", "1.30 to 1.43" },
-		{ "0.9", -1, NULL, "'0.9'", "1.30 to 1.43" },
-		{ "1", -1, NULL, "'1'", "1.30 to 1.43" },
-		{ "1.", -1, NULL, "'1.'", "1.30 to 1.43" },
-		{ "1.x", -1, NULL, "'1.x'", "1.30 to 1.43" },
-		{ "1.41.2", -1, NULL, "'1.41.2'", "1.30 to 1.43" },
-		{ "v1.41", -1, NULL, "'v1.41'", "1.30 to 1.43" },
-		{ " 1.41", -1, NULL, "' 1.41'", "1.30 to 1.43" },
-		{ "1. 41", -1, NULL, "'1. 41'", "1.30 to 1.43" },
-		{ "", -1, NULL, "''", "1.30 to 1.43" },
-		{ NULL, -1, NULL, "no ApiVersion", "1.30 to 1.43" },
+		{ "2.0", -1, NULL, "'2.0'", "1.30 to 1.44" },
+		{ "0.9", -1, NULL, "'0.9'", "1.30 to 1.44" },
+		{ "1", -1, NULL, "'1'", "1.30 to 1.44" },
+		{ "1.", -1, NULL, "'1.'", "1.30 to 1.44" },
+		{ "1.x", -1, NULL, "'1.x'", "1.30 to 1.44" },
+		{ "1.41.2", -1, NULL, "'1.41.2'", "1.30 to 1.44" },
+		{ "v1.41", -1, NULL, "'v1.41'", "1.30 to 1.44" },
+		{ " 1.41", -1, NULL, "' 1.41'", "1.30 to 1.44" },
+		{ "1. 41", -1, NULL, "'1. 41'", "1.30 to 1.44" },
+		{ "", -1, NULL, "''", "1.30 to 1.44" },
+		{ NULL, -1, NULL, "no ApiVersion", "1.30 to 1.44" },
 	};
 	size_t i;
 
@@ -620,6 +621,64 @@ static void test_api_negotiate(void)
 			   v[i].why1, v[i].why2, error_last());
 		}
 	}
+}
+
+/* Healthcheck.StartInterval: sent from API 1.44 on, refused below (an
+ * older Engine would drop it), and no field at all when unset. */
+static void test_start_interval_json(void)
+{
+	static const struct {
+		const char *api;
+		int64_t start_interval_ms;
+		const char *want;          /* in the body, or in the refusal */
+		bool refused;
+	} v[] = {
+		{ "1.44", 1500, "\"StartInterval\":1500000000", false },
+		{ "1.41", 1500, "healthcheck StartInterval needs Docker Engine API "
+		  "1.44 or newer, and this Engine speaks 1.41", true },
+		{ "1.43", 1, "this Engine speaks 1.43", true },
+		{ NULL, 1500, "speaks an unknown version", true },
+		{ "1.41", 0, "\"StartPeriod\":2000000000", false },
+		{ "1.44", 0, "\"StartPeriod\":2000000000", false },
+	};
+	struct workload_spec s;
+	struct healthcheck h;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.present = true;
+	strvec_push(&h.test, "CMD");
+	strvec_push(&h.test, "true");
+	h.start_period_ms = 2000;
+	memset(&s, 0, sizeof(s));
+	s.name = "p-web";
+	s.image = "cara-local/busybox:1";
+	s.health = &h;
+	s.stop_timeout_s = -1;
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		char *body;
+
+		h.start_interval_ms = v[i].start_interval_ms;
+		error_clear();
+		body = docker_container_json(&s, v[i].api);
+		if (v[i].refused) {
+			ok(!body && strstr(error_last(), v[i].want) &&
+			   strstr(error_last(), "create container 'p-web'"),
+			   "API %s, startInterval %lld ms: refused: %s",
+			   v[i].api ? v[i].api : "(none)",
+			   (long long)v[i].start_interval_ms, error_last());
+		} else {
+			ok(body && strstr(body, v[i].want) &&
+			   (v[i].start_interval_ms > 0) == !!strstr(body, "StartInterval"),
+			   "API %s, startInterval %lld ms: %s", v[i].api,
+			   (long long)v[i].start_interval_ms, body ? body : error_last());
+		}
+		free(body);
+	}
+	ok(docker_api_has_start_interval("1.44") && docker_api_has_start_interval("1.50") &&
+	   !docker_api_has_start_interval("1.43") && !docker_api_has_start_interval(NULL) &&
+	   !docker_api_has_start_interval("x"), "StartInterval from API 1.44 on");
+	strvec_release(&h.test);
 }
 
 /* Feed body to a pull's progress in chunks of step bytes (0: at once). */
@@ -1359,6 +1418,7 @@ int main(void)
 	test_format_error();
 	test_unreachable();
 	test_api_negotiate();
+	test_start_interval_json();
 	test_pull_progress();
 	test_json_items();
 	test_pull_summary();

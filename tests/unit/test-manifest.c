@@ -335,6 +335,7 @@ static void test_extensions(void)
 		"      healthcheck:\n"
 		"        test: curl -fsS http://localhost/\n"
 		"        startPeriod: 500ms\n"
+		"        startInterval: 2s\n"
 		"      ports:\n"
 		"        - {containerPort: 53, protocol: udp}\n"
 		"        - {hostIP: \"::1\", hostPort: 8053, containerPort: 53, protocol: TCP}\n"
@@ -377,6 +378,9 @@ static void test_extensions(void)
 	   !strcmp(s->health.test.v[1], "curl -fsS http://localhost/"),
 	   "healthcheck test as a string is CMD-SHELL");
 	is_int(s->health.start_period_ms, 500, "startPeriod 500ms");
+	is_int(s->health.start_interval_ms, 2000, "startInterval 2s");
+	ok(s->health.start_interval_pos.line == s->health.pos.line + 2,
+	   "  and where it is (%d)", s->health.start_interval_pos.line);
 	ok(s->ports[0].host_ip == NULL && s->ports[0].host_port == 0 &&
 	   !strcmp(s->ports[0].protocol, "udp"), "port without host side, udp");
 	ok(!strcmp(s->ports[1].host_ip, "::1") && !strcmp(s->ports[1].protocol, "tcp"),
@@ -1025,6 +1029,9 @@ static const struct rule_case rules[] = {
 	{ "bad healthcheck interval",
 	  "  services:\n    - name: a\n      image: x\n      healthcheck: {test: [CMD, x], interval: soon}\n",
 	  "spec.services[0].healthcheck.interval: invalid duration 'soon'", true },
+	{ "bad healthcheck startInterval",
+	  "  services:\n    - name: a\n      image: x\n      healthcheck: {test: [CMD, x], startInterval: 1 s}\n",
+	  "spec.services[0].healthcheck.startInterval: invalid duration '1 s'", true },
 	{ "healthcheck retries negative",
 	  "  services:\n    - name: a\n      image: x\n      healthcheck: {test: [CMD, x], retries: -1}\n",
 	  "spec.services[0].healthcheck.retries: -1 is out of range (0 to 1000000)", true },

@@ -258,10 +258,44 @@ static void test_plan_elsewhere(void)
 	plan_release(&p);
 }
 
+/* Refused: the reason of its refusal and the message, no action. */
+static void test_plan_refused(void)
+{
+	struct plan p;
+	struct plan_project *pp;
+	struct buf b = BUF_INIT;
+	const char *s;
+
+	memset(&p, 0, sizeof(p));
+	pp = tb_plan_project(&p, "theirs", VERDICT_REFUSED, CAUSE_MISSING, 0);
+	pp->refusal = REFUSAL_OWNED_ELSEWHERE;
+	pp->message = xstrdup("owned by state abc");
+	pp = tb_plan_project(&p, "new", VERDICT_REFUSED, CAUSE_MISSING, 0);
+	pp->refusal = REFUSAL_ENGINE_TOO_OLD;
+	pp->message = xstrdup("startInterval needs API 1.44");
+	output_plan_text(&b, &p, false);
+	s = buf_cstr(&b);
+	ok(strstr(s, "theirs (OwnedElsewhere: owned by state abc)\n") &&
+	   strstr(s, "new (EngineTooOld: startInterval needs API 1.44)\n"),
+	   "refused: its reason and why, in text");
+	ok(strstr(s, "No changes: 2 refused projects left as they are.\n") &&
+	   !strstr(s, "matches"), "refused: the host does not match the source");
+	buf_reset(&b);
+	output_plan_json(&b, &p, NULL);
+	s = buf_cstr(&b);
+	ok(strstr(s, "{\"name\": \"new\", \"verdict\": \"refused\", \"reason\": "
+		  "\"EngineTooOld\", \"message\": \"startInterval needs API 1.44\", "
+		  "\"actions\": []}") &&
+	   strstr(s, "\"reason\": \"OwnedElsewhere\""), "refused: in JSON");
+	buf_release(&b);
+	plan_release(&p);
+}
+
 int main(void)
 {
 	test_plan_text();
 	test_plan_elsewhere();
+	test_plan_refused();
 	test_plan_unpause();
 	test_plan_json();
 	test_status();

@@ -1160,6 +1160,116 @@ static void test_backend_caps(void)
 	fixture_release(&f);
 }
 
+/* Find project name in plan p, or NULL. */
+static const struct plan_project *plan_find(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nprojects; i++)
+		if (!strcmp(p->projects[i].name, name))
+			return &p->projects[i];
+	return NULL;
+}
+
+/*
+ * A healthcheck's startInterval on a backend that cannot carry it (an
+ * Engine older than API 1.44): the project is refused, EngineTooOld, with
+ * no action at all (its running containers stay), while the others are
+ * planned as ever; one that can carry it recreates the changed service.
+ */
+static void test_start_interval_caps(void)
+{
+	static const struct backend_caps old = {
+		.name = "engine", .starts_stopped = true, .api = "1.41",
+		.start_interval_needs = "Docker Engine 25 or newer (API 1.44)",
+	};
+	static const struct backend_caps none = { .name = "fake" };
+	static const struct backend_caps new = {
+		.name = "engine", .starts_stopped = true,
+		.health_start_interval = true, .api = "1.44",
+	};
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	const struct plan_project *pp, *blog;
+	struct service *db;
+
+	fixture_init(&f);
+	shop(&f.set, "blog");
+	converge(&f, find_p(&f, "shop"));
+	converge(&f, find_p(&f, "blog"));
+	db = find_s(&f, "shop", "db");
+	db->health.present = true;
+	strvec_push(&db->health.test, "CMD");
+	strvec_push(&db->health.test, "true");
+	db->health.start_interval_ms = 1000;
+	db->health.start_interval_pos.line = 12;
+	db->health.start_interval_pos.col = 7;
+	tb_set(&find_p(&f, "shop")->file, "shop/compose.yaml");
+	tb_set(&find_s(&f, "blog", "app")->image, "shop/app:2");
+	recompute(&f);
+
+	f.opts.caps = &old;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	blog = plan_find(&p, "blog");
+	ok(pp && pp->verdict == VERDICT_REFUSED && pp->refusal == REFUSAL_ENGINE_TOO_OLD &&
+	   pp->count == 0, "API 1.41: the project with startInterval is refused, "
+	   "no action");
+	is_str(reason_name(phase_refusal_reason(pp ? pp->refusal : REFUSAL_OWNED_ELSEWHERE)),
+	       "EngineTooOld", "  its reason");
+	ok(pp && pp->message && strstr(pp->message, "service 'db' (shop/compose.yaml:12:7)") &&
+	   strstr(pp->message, "startInterval (compose: start_interval)") &&
+	   strstr(pp->message, "API 1.44") && strstr(pp->message, "speaks API 1.41"),
+	   "  the message names the service, the field and the API versions: %s",
+	   pp && pp->message ? pp->message : "(none)");
+	ok(blog && blog->verdict == VERDICT_APPLY && blog->count == p.nactions &&
+	   count_kind(&p, ACTION_RECREATE_CONTAINER, CAUSE_SPEC_CHANGED) > 0,
+	   "  another project is planned as ever (its actions are all there are)");
+	plan_release(&p);
+
+	f.opts.caps = NULL;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(pp && pp->verdict == VERDICT_REFUSED && pp->message &&
+	   strstr(pp->message, "speaks API (not known)"),
+	   "no caps (the Engine's table): refused too");
+	plan_release(&p);
+	f.opts.caps = &none;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(pp && pp->verdict == VERDICT_REFUSED && pp->message &&
+	   strstr(pp->message, "of service 'db' (shop/compose.yaml:12:7): not carried "
+		  "by backend fake"), "a backend that never carries it: refused, said so");
+	plan_release(&p);
+
+	f.opts.caps = &old;
+	f.opts.gc_only = true;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(!pp || pp->verdict != VERDICT_REFUSED, "gc: nothing applied, nothing refused");
+	plan_release(&p);
+	f.opts.gc_only = false;
+
+	find_p(&f, "shop")->has_expire = true;
+	find_p(&f, "shop")->expire_at = NOW - 1;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && pp->count > 0,
+	   "expired: torn down as ever (a teardown needs no startInterval)");
+	plan_release(&p);
+	find_p(&f, "shop")->has_expire = false;
+
+	f.opts.caps = &new;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	pp = plan_find(&p, "shop");
+	ok(pp && pp->verdict == VERDICT_APPLY && pp->count == 1 &&
+	   p.actions[pp->first].kind == ACTION_RECREATE_CONTAINER &&
+	   !strcmp(p.actions[pp->first].service, "db"),
+	   "API 1.44: the service with startInterval is recreated");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 /*
  * A backend that updates in place (a Swarm service): a changed spec is an
  * update of the same workload, with the changed field groups, never a
@@ -1987,6 +2097,7 @@ int main(void)
 	test_phase_observed();
 	test_mass_prune_guard();
 	test_backend_caps();
+	test_start_interval_caps();
 	test_updates_in_place();
 	test_restart_dependents();
 	test_volume_type_change();

@@ -22,6 +22,9 @@
 /* ---- a secrets directory for the test ---- */
 
 static char secrets_dir[64];
+/* the healthcheck group of test_start_interval's service, as cara hashed
+ * it before it knew startInterval */
+#define HEALTH_GROUP_PINNED "f350bb24"
 
 static void write_file(const char *path, const char *data)
 {
@@ -336,6 +339,42 @@ static void test_optional_groups(void)
 	hash_of(p, &p->services[0], h, &f);
 	ok(f && strstr(f, ",privileged="), "privileged: its group is there");
 	free(f);
+	project_set_release(&set);
+}
+
+/*
+ * A healthcheck's startInterval enters its group only when set: the group
+ * hash of a healthcheck without one is pinned to what it was before cara
+ * knew startInterval (an upgrade recreates nothing).
+ */
+static void test_start_interval(void)
+{
+	struct project_set set = PROJECT_SET_INIT;
+	struct project *p = base(&set);
+	struct service *s = &p->services[0];
+	struct strvec changed = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	char h0[65], h1[65];
+	char *f0, *f1;
+	const char *g;
+
+	m_health(p, s);
+	s->health.interval_ms = 5000;
+	s->health.start_period_ms = 60000;
+	hash_of(p, s, h0, &f0);
+	g = f0 ? strstr(f0, "healthcheck=") : NULL;
+	ok(g && !strncmp(g, "healthcheck=" HEALTH_GROUP_PINNED ",", 21),
+	   "a healthcheck without startInterval hashes as before: %s", f0);
+	s->health.start_interval_ms = 1000;
+	hash_of(p, s, h1, &f1);
+	ok(h0[0] && h1[0] && strcmp(h0, h1), "startInterval changes the spec hash");
+	spec_changed_fields(&changed, f0, f1);
+	joined(&b, &changed);
+	is_str(buf_cstr(&b), "healthcheck", "startInterval: changed fields");
+	strvec_release(&changed);
+	buf_release(&b);
+	free(f0);
+	free(f1);
 	project_set_release(&set);
 }
 
@@ -667,6 +706,7 @@ int main(void)
 	test_determinism();
 	test_every_group();
 	test_optional_groups();
+	test_start_interval();
 	test_placement_order();
 	test_same_meaning();
 	test_no_ambiguity();

@@ -153,6 +153,35 @@ static void test_service_json(void)
 	strvec_release(&prefs);
 }
 
+/* A Swarm service does not carry StartInterval (API 1.44): refused. */
+static void test_start_interval(void)
+{
+	struct workload_spec s;
+	struct kv labels[3];
+	struct healthcheck h;
+	char *j;
+
+	base_spec(&s, labels);
+	memset(&h, 0, sizeof(h));
+	h.present = true;
+	strvec_push(&h.test, "CMD");
+	strvec_push(&h.test, "true");
+	h.start_period_ms = 2000;
+	s.health = &h;
+	j = swarm_service_json(&s, NULL);
+	ok(has(j, "\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"],\"StartPeriod\":2000000000}"),
+	   "a healthcheck without startInterval: sent");
+	free(j);
+	h.start_interval_ms = 1000;
+	error_clear();
+	j = swarm_service_json(&s, NULL);
+	ok(!j && strstr(error_last(), "service 'shop-web': a Swarm service does not "
+			"carry a healthcheck's StartInterval"),
+	   "startInterval: refused, not dropped: %s", error_last());
+	free(j);
+	strvec_release(&h.test);
+}
+
 #define T(state, desired, node) { "t", node, state, desired, NULL, 0, 1, false, true }
 
 static void test_verdict(void)
@@ -343,6 +372,7 @@ static void test_configs(void)
 int main(void)
 {
 	test_service_json();
+	test_start_interval();
 	test_configs();
 	test_verdict();
 	test_job_verdict();

@@ -6,7 +6,8 @@
 
 /* ---- containers ---- */
 
-void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad)
+void engine_json_health(json_t *cfg, const struct healthcheck *h,
+			bool start_interval, bool *bad)
 {
 	json_t *o = json_object();
 
@@ -18,6 +19,9 @@ void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad)
 		jset(o, "Timeout", json_integer(h->timeout_ms * 1000000), bad);
 	if (h->start_period_ms > 0)
 		jset(o, "StartPeriod", json_integer(h->start_period_ms * 1000000), bad);
+	if (h->start_interval_ms > 0 && start_interval)
+		jset(o, "StartInterval", json_integer(h->start_interval_ms * 1000000),
+		     bad);
 	if (h->retries > 0)
 		jset(o, "Retries", json_integer(h->retries), bad);
 	jset(cfg, "Healthcheck", o, bad);
@@ -217,7 +221,8 @@ static json_t *host_config(json_t *cfg, const struct workload_spec *s, bool *bad
 	return hc;
 }
 
-static json_t *create_body(const struct workload_spec *s, bool *bad)
+static json_t *create_body(const struct workload_spec *s, bool start_interval,
+			   bool *bad)
 {
 	json_t *cfg = json_object();
 	size_t i;
@@ -246,7 +251,7 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 		jset(cfg, "Labels", labels, bad);
 	}
 	if (s->health && s->health->present && s->health->test.n)
-		engine_json_health(cfg, s->health, bad);
+		engine_json_health(cfg, s->health, start_interval, bad);
 	if (s->stop_timeout_s >= 0)
 		jset(cfg, "StopTimeout", json_integer(s->stop_timeout_s), bad);
 	if (s->hostname && *s->hostname)
@@ -280,12 +285,31 @@ static json_t *create_body(const struct workload_spec *s, bool *bad)
 	return cfg;
 }
 
+char *docker_container_json(const struct workload_spec *spec, const char *api)
+{
+	char *what = xasprintf("create container '%s'", spec->name);
+	bool start_interval = docker_api_has_start_interval(api);
+	bool bad = false;
+	char *body = NULL;
+
+	/* the planner refused it already (backend_caps): the last guard */
+	if (spec->health && spec->health->present &&
+	    spec->health->start_interval_ms > 0 && !start_interval)
+		error_set("docker: %s: healthcheck StartInterval needs Docker "
+			  "Engine API %s or newer, and this Engine speaks %s (it "
+			  "would drop it)", what, DOCKER_API_START_INTERVAL,
+			  api ? api : "an unknown version");
+	else
+		body = jdump(create_body(spec, start_interval, &bad), bad, what);
+	free(what);
+	return body;
+}
+
 int docker_container_create(struct docker *d, const struct workload_spec *spec,
 			    char **out_id)
 {
 	char *what = xasprintf("create container '%s'", spec->name);
 	struct buf path = BUF_INIT;
-	bool bad = false;
 	char *body = NULL;
 	json_t *j = NULL;
 	const char *id;
@@ -294,7 +318,7 @@ int docker_container_create(struct docker *d, const struct workload_spec *spec,
 	int rc = -1;
 
 	*out_id = NULL;
-	if (!(body = jdump(create_body(spec, &bad), bad, what)))
+	if (!(body = docker_container_json(spec, d->api)))
 		goto out;
 	buf_puts(&path, "/containers/create?name=");
 	docker_url_escape(&path, spec->name, false);

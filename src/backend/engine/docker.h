@@ -86,6 +86,12 @@ int docker_image_build(struct docker *d, const struct image_build_spec *spec);
 int docker_image_pull(struct docker *d, const char *ref, const char *registry_auth,
 		      void (*note)(void *arg, const char *summary), void *arg);
 
+/*
+ * The body of POST /containers/create for spec in API version api (caller
+ * frees), or NULL with error_last(): a healthcheck's startInterval below
+ * DOCKER_API_START_INTERVAL (refused, never dropped), a value not UTF-8.
+ */
+char *docker_container_json(const struct workload_spec *spec, const char *api);
 /* Create; *out_id (caller frees) receives the id. */
 int docker_container_create(struct docker *d, const struct workload_spec *spec,
 			    char **out_id);
@@ -202,12 +208,19 @@ void docker_format_error(struct buf *out, const char *what, long http_code,
 
 /*
  * The API version to speak to an Engine whose GET /version says
- * ApiVersion engine_api: its own from 1.30 up to 1.43, 1.43 for a newer
- * one (its answers then keep the 1.43 dialect).  0 with "1.N" in out
+ * ApiVersion engine_api: its own from 1.30 up to 1.44, 1.44 for a newer
+ * one (its answers then keep the 1.44 dialect).  0 with "1.N" in out
  * (size bytes), or -1 (error set, naming both versions) for one older than
  * 1.30, another major version, a malformed or a missing one (NULL).
  */
 int docker_api_negotiate(char *out, size_t size, const char *engine_api);
+
+/* The API version from which the Engine takes a container's
+ * Healthcheck.StartInterval (Docker Engine 25); older ones drop it. */
+#define DOCKER_API_START_INTERVAL "1.44"
+/* Does an Engine spoken to in API version api ("1.41") take a container's
+ * Healthcheck.StartInterval?  false for NULL or a malformed version. */
+bool docker_api_has_start_interval(const char *api);
 
 /*
  * A pull's answer after its 200 status: JSON progress lines, and a line

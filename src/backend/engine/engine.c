@@ -17,6 +17,8 @@ const struct backend_caps backend_engine_caps = {
 	.name = "engine",
 	.pulls_images = false,
 	.starts_stopped = true,
+	.start_interval_needs = "Docker Engine 25 or newer (API "
+				DOCKER_API_START_INTERVAL ")",
 };
 
 struct engine {
@@ -71,6 +73,13 @@ static unsigned long e_calls(const struct backend *b)
 static const char *e_api_version(const struct backend *b)
 {
 	return b ? docker_api_version(((const struct engine *)b)->d) : NULL;
+}
+
+static void e_caps_of(const struct backend *b, struct backend_caps *out)
+{
+	*out = backend_engine_caps;
+	out->api = e_api_version(b);
+	out->health_start_interval = docker_api_has_start_interval(out->api);
 }
 
 static int e_observe(struct backend *b, struct observed *out)
@@ -218,6 +227,7 @@ const struct backend_ops backend_engine = {
 	.close = e_close,
 	.calls = e_calls,
 	.api_version = e_api_version,
+	.caps_of = e_caps_of,
 	.observe = e_observe,
 	.network_ensure = e_network_ensure,
 	.network_remove = e_network_remove,

@@ -273,6 +273,13 @@ int docker_api_negotiate(char *out, size_t size, const char *engine_api)
 	return 0;
 }
 
+bool docker_api_has_start_interval(const char *api)
+{
+	int minor = api_minor(api);
+
+	return minor >= 0 && minor >= api_minor(DOCKER_API_START_INTERVAL);
+}
+
 json_t *engine_parse_body(struct docker *d, const char *what)
 {
 	json_error_t je;

@@ -22,9 +22,10 @@
 #include "util.h"
 
 #define DEFAULT_SOCKET "/var/run/docker.sock"
-/* Newest API this file knows; the oldest it needs: wait with
+/* Newest API this file knows (checked against the Engine's API history
+ * for every endpoint and field cara uses); the oldest it needs: wait with
  * condition=not-running is 1.30 (Healthcheck.StartPeriod is 1.29). */
-#define API_MAX_MINOR 43
+#define API_MAX_MINOR 44
 #define API_MIN_MINOR 30
 #define DEFAULT_TIMEOUT_MS 30000L
 #define CONNECT_TIMEOUT_MS 5000L
@@ -135,6 +136,9 @@ int engine_labels_owned(const json_t *labels, const char *kind, const char *name
 			const char *project, const char *owner);
 int engine_check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner);
-void engine_json_health(json_t *cfg, const struct healthcheck *h, bool *bad);
+/* cfg's Healthcheck from h; StartInterval only with start_interval (the
+ * caller refuses an h with one it cannot send). */
+void engine_json_health(json_t *cfg, const struct healthcheck *h,
+			bool start_interval, bool *bad);
 
 #endif

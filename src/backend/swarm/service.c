@@ -213,8 +213,10 @@ static json_t *container_of(const struct workload_spec *s, json_t *labels,
 			jset(o, s->sysctls->v[i].key, jstr(s->sysctls->v[i].value), bad);
 		jset(c, "Sysctls", o, bad);
 	}
+	/* the Engine does not carry StartInterval into a service's tasks
+	 * (API 1.44): refused before (pass.c), never sent */
 	if (s->health)
-		engine_json_health(c, s->health, bad);
+		engine_json_health(c, s->health, false, bad);
 	/* the task's containers say whose they are too */
 	jset(cl, LABEL_PROJECT, json_incref(json_object_get(labels, LABEL_PROJECT)), bad);
 	jset(cl, LABEL_SERVICE, json_incref(json_object_get(labels, LABEL_SERVICE)), bad);
@@ -404,6 +406,14 @@ char *swarm_service_json_configs(const struct workload_spec *s, const char *cons
 	char *what = xasprintf("service '%s'", s->name);
 	char *out;
 
+	if (s->health && s->health->present && s->health->start_interval_ms > 0) {
+		/* the last guard: pass.c refuses the project before */
+		error_set("docker: %s: a Swarm service does not carry a "
+			  "healthcheck's StartInterval", what);
+		json_decref(root);
+		free(what);
+		return NULL;
+	}
 	labels = labels_of(s, &bad);
 	jset(root, "Name", jstr(s->name), &bad);
 	jset(root, "TaskTemplate", task_of(s, labels, ids, &bad), &bad);

@@ -106,6 +106,14 @@ static const char *s_api_version(const struct backend *b)
 	return b ? docker_api_version(((const struct swarm *)b)->d) : NULL;
 }
 
+/* health_start_interval stays false at any API version: the Engine does
+ * not carry StartInterval into a service's tasks (API 1.44) */
+static void s_caps_of(const struct backend *b, struct backend_caps *out)
+{
+	*out = backend_swarm_caps;
+	out->api = s_api_version(b);
+}
+
 /* ---- reading services, tasks and nodes ---- */
 
 /* "?filters=" + JSON, escaped, after base. */
@@ -1196,6 +1204,7 @@ const struct backend_ops backend_swarm = {
 	.close = s_close,
 	.calls = s_calls,
 	.api_version = s_api_version,
+	.caps_of = s_caps_of,
 	.observe = s_observe,
 	.network_ensure = s_network_ensure,
 	.network_remove = s_network_remove,
