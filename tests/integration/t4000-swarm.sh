@@ -427,6 +427,38 @@ test_expect_success 'a secret is a Swarm secret, rotated by an update, the old v
 	[ -n "$now" ] && [ "$now" != "$old" ] && [ $(echo "$now" | wc -l) -eq 1 ]
 '
 
+H="$UNIQ-hs"
+# what docker inspect says of the task of service $1, on whichever node runs it
+inspect_task() {
+	for n in 1 2 3; do
+		c=$(task_on "$1" $n)
+		[ -n "$c" ] && { node_docker $n inspect -f "$2" "$c"; return; }
+	done
+	return 1
+}
+
+test_expect_success 'host settings a Swarm service carries reach its task: tty, ulimits, hosts, pids, groups, resolver' '
+	mkdir -p m/$H &&
+	app_compose > "m/$H/compose.yaml" <<-EOT &&
+	    tty: true
+	    stdin_open: true
+	    ulimits: {nofile: {soft: 1024, hard: 2048}}
+	    extra_hosts: ["db.example:10.1.2.3"]
+	    pids_limit: 100
+	    group_add: ["4242"]
+	    dns_search: [shop.internal]
+	    dns_opt: ["ndots:2"]
+	EOT
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	retry 20 eval "[ -n \"\$(inspect_task $H-app {{.Id}})\" ]" &&
+	[ "$(inspect_task $H-app "{{.Config.Tty}} {{.Config.OpenStdin}} {{.HostConfig.PidsLimit}} {{json .HostConfig.GroupAdd}}")" = "true true 100 [\"4242\"]" ] &&
+	[ "$(inspect_task $H-app "{{json .HostConfig.Ulimits}}")" = "[{\"Name\":\"nofile\",\"Hard\":2048,\"Soft\":1024}]" ] &&
+	read_in_task $H-app /etc/hosts | grep -qE "^10\.1\.2\.3[[:space:]]+db\.example" &&
+	read_in_task $H-app /etc/resolv.conf >resolv &&
+	grep -q "^search shop.internal" resolv && grep -q "ndots:2" resolv &&
+	rm -r m/$H && $CARA sync --path m 2>err || { cat err; false; }
+'
+
 C="$UNIQ-cf"
 mkdir -p "m/$C/conf.d/sub"
 app_compose > "m/$C/compose.yaml" <<EOT

@@ -84,6 +84,41 @@ static void test_service_json(void)
 	free(j);
 	base_spec(&s, labels);
 	{
+		struct strvec hosts = STRVEC_INIT, groups = STRVEC_INIT;
+		struct strvec search = STRVEC_INIT, opts = STRVEC_INIT;
+		struct ulimit ul = { (char *)"nofile", 1024, 2048, { 0, 0 } };
+
+		strvec_push(&hosts, "db.example:10.1.2.3");
+		strvec_push(&hosts, "v6.example:::1");
+		strvec_push(&groups, "4242");
+		strvec_push(&search, "shop.internal");
+		strvec_push(&opts, "ndots:2");
+		s.extra_hosts = &hosts;
+		s.group_add = &groups;
+		s.dns_search = &search;
+		s.dns_opt = &opts;
+		s.ulimits = &ul;
+		s.nulimits = 1;
+		s.tty = s.stdin_open = true;
+		s.pids_limit = 100;
+		j = swarm_service_json(&s, NULL);
+		ok(has(j, "\"Hosts\":[\"10.1.2.3 db.example\",\"::1 v6.example\"]"),
+		   "extra hosts as /etc/hosts lines, an IPv6 address whole");
+		ok(has(j, "\"TTY\":true") && has(j, "\"OpenStdin\":true") &&
+		   has(j, "\"Groups\":[\"4242\"]"), "tty, stdin_open, group_add");
+		ok(has(j, "\"DNSConfig\":{\"Search\":[\"shop.internal\"],"
+		       "\"Options\":[\"ndots:2\"]}"), "dns_search and dns_opt");
+		ok(has(j, "\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":1024,\"Hard\":2048}]"),
+		   "ulimits");
+		ok(has(j, "\"Limits\":{\"Pids\":100}"), "pids_limit: the tasks' Pids limit");
+		free(j);
+		strvec_release(&hosts);
+		strvec_release(&groups);
+		strvec_release(&search);
+		strvec_release(&opts);
+		base_spec(&s, labels);
+	}
+	{
 		struct strvec al = STRVEC_INIT;
 		struct workload_net two[2] = { { "cara-shop_front", NULL },
 					       { "proxy-net", &al } };

@@ -168,6 +168,25 @@ static json_t *mounts_of(const struct workload_spec *s, json_t *labels, bool *ba
 	return a;
 }
 
+/* extra hosts as the Engine takes them ("name:address") to a service's
+ * /etc/hosts lines ("address name"); a name holds no ':' */
+static json_t *hosts_of(const struct strvec *h, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		const char *colon = strchr(h->v[i], ':');
+		char *line = colon ? xasprintf("%s %.*s", colon + 1,
+					       (int)(colon - h->v[i]), h->v[i]) :
+				     xstrdup(h->v[i]);
+
+		jpush(a, jstr(line), bad);
+		free(line);
+	}
+	return a;
+}
+
 static json_t *container_of(const struct workload_spec *s, json_t *labels,
 			    const char *const *ids, bool *bad)
 {
@@ -200,11 +219,35 @@ static json_t *container_of(const struct workload_spec *s, json_t *labels,
 		jset(c, "CapabilityAdd", jstrvec(s->cap_add, bad), bad);
 	if (s->cap_drop && s->cap_drop->n)
 		jset(c, "CapabilityDrop", jstrvec(s->cap_drop, bad), bad);
-	if (s->dns && s->dns->n) {
+	if (s->tty)
+		jset(c, "TTY", json_true(), bad);
+	if (s->stdin_open)
+		jset(c, "OpenStdin", json_true(), bad);
+	if (s->group_add && s->group_add->n)
+		jset(c, "Groups", jstrvec(s->group_add, bad), bad);
+	if (s->extra_hosts && s->extra_hosts->n)
+		jset(c, "Hosts", hosts_of(s->extra_hosts, bad), bad);
+	if ((s->dns && s->dns->n) || (s->dns_search && s->dns_search->n) ||
+	    (s->dns_opt && s->dns_opt->n)) {
 		json_t *d = json_object();
 
-		jset(d, "Nameservers", jstrvec(s->dns, bad), bad);
+		if (s->dns && s->dns->n)
+			jset(d, "Nameservers", jstrvec(s->dns, bad), bad);
+		if (s->dns_search && s->dns_search->n)
+			jset(d, "Search", jstrvec(s->dns_search, bad), bad);
+		if (s->dns_opt && s->dns_opt->n)
+			jset(d, "Options", jstrvec(s->dns_opt, bad), bad);
 		jset(c, "DNSConfig", d, bad);
+	}
+	if (s->nulimits) {
+		json_t *a = json_array();
+
+		/* API 1.41 on, as the Engine's HostConfig.Ulimits */
+		for (i = 0; i < s->nulimits; i++)
+			jpush(a, json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
+					   "Soft", (json_int_t)s->ulimits[i].soft,
+					   "Hard", (json_int_t)s->ulimits[i].hard), bad);
+		jset(c, "Ulimits", a, bad);
 	}
 	if (s->sysctls && s->sysctls->n) {
 		json_t *o = json_object();
@@ -267,6 +310,8 @@ static json_t *task_of(const struct workload_spec *s, json_t *labels,
 		jset(lim, "MemoryBytes", json_integer(s->memory_bytes), bad);
 	if (s->nano_cpus > 0)
 		jset(lim, "NanoCPUs", json_integer(s->nano_cpus), bad);
+	if (s->pids_limit > 0)   /* API 1.41 on */
+		jset(lim, "Pids", json_integer(s->pids_limit), bad);
 	jset(res, "Limits", lim, bad);
 	if (s->memory_reservation_bytes > 0 || s->nano_cpus_reservation > 0) {
 		json_t *rsv = json_object();
