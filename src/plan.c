@@ -1325,6 +1325,11 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 			continue;
 		}
 		pp->count = out->nactions - pp->first;
+		/* the data goes (or went): a later project of the name is
+		 * placed afresh, not held to the node it was on */
+		pp->purges_pins = opts->purge_volumes &&
+				  (pp->verdict == VERDICT_TEARDOWN ||
+				   pp->verdict == VERDICT_GONE);
 		pp->adopted = vo.adopted;
 		memset(&vo.adopted, 0, sizeof(vo.adopted));
 	}

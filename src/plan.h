@@ -102,6 +102,9 @@ struct plan_project {
 	bool held;                 /* VERDICT_ELSEWHERE: its objects here are
 	                              kept (no prune, or the mass-prune guard) */
 	struct strvec adopted;     /* owners --adopt takes it over from */
+	bool purges_pins;          /* a purge (VERDICT_TEARDOWN or _GONE with
+	                              purge_volumes): once it is done, the pins
+	                              of its Managed volumes go (pin.h) */
 };
 
 struct plan {

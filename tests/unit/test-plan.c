@@ -1974,8 +1974,65 @@ static void test_placement(void)
 	fixture_release(&f);
 }
 
+
+/*
+ * A teardown with --purge-volumes takes the Managed volumes' pins with
+ * it (a cluster's, state.h): a later project of the name is placed
+ * afresh, not on the node of data that is gone.  So does a purge of a
+ * project with nothing left to remove (a pin whose volume cara cannot
+ * see: on another node of a Swarm, or a teardown killed after it).
+ */
+static void test_purge_pins(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	const struct plan_project *pp;
+
+	fixture_init(&f);
+	gone_from_source(&f);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && !pp->purges_pins,
+	   "removed from source, no --purge-volumes: the pins stay with the data");
+	f.opts.purge_volumes = true;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && pp->purges_pins,
+	   "  with --purge-volumes: the teardown drops them");
+	observed_release(&f.obs);
+	memset(&f.obs, 0, sizeof(f.obs));
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_GONE && pp->purges_pins,
+	   "  nothing left on the host, --purge-volumes: dropped too");
+	f.opts.purge_volumes = false;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_GONE && !pp->purges_pins,
+	   "  nothing left, no --purge-volumes: kept");
+	fixture_release(&f);
+
+	fixture_init(&f);
+	c_expired_purge(&f);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && pp->purges_pins,
+	   "expired, --purge-volumes: dropped");
+	fixture_release(&f);
+
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	f.opts.purge_volumes = true;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED && !pp->purges_pins,
+	   "a project of the source, --purge-volumes: its pins stay");
+	project_set_release(&f.set);
+	strvec_push(&f.known, "shop");
+	f.opts.prune = false;
+	pp = plan_one(&p, &f);
+	ok(!pp || !pp->purges_pins, "  gone from the source, not pruned: kept");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
 int main(void)
 {
+	test_purge_pins();
 	test_images();
 	test_placement();
 	test_digest_mismatch();
