@@ -428,6 +428,12 @@ int pass_observe(struct pass *p)
 		if (state_record_observed(p->st, p->pass_id, &seen) < 0 ||
 		    state_load_observed(p->st, p->pass_id, &p->obs) < 0)
 			goto out;
+		/* not in the snapshot: carried as seen (observed.h) */
+		p->obs.objects = seen.objects;
+		p->obs.nobjects = seen.nobjects;
+		p->obs.capobjects = seen.capobjects;
+		seen.objects = NULL;
+		seen.nobjects = seen.capobjects = 0;
 	} else {
 		p->obs = seen;
 		memset(&seen, 0, sizeof(seen));
