@@ -788,7 +788,8 @@ int pass_pin_volumes(struct pass *p, bool record)
 		bool changed = false;
 		int r;
 
-		if (!pr->valid || !pass_placed_here(p, pr))
+		/* an expired one runs nothing: a pin would outlive its purge */
+		if (!pr->valid || !pass_placed_here(p, pr) || project_expired(pr, p->now))
 			continue;
 		for (j = 0; j < pr->nvolumes && pr->valid; j++) {
 			if (!pin_wanted(&pr->volumes[j], &shared))

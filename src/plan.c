@@ -1340,7 +1340,7 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		if (p && !p->valid) {
 			pp = add_project(out, name, p);
 			pp->verdict = VERDICT_INVALID;
-		} else if (p && p->has_expire && p->expire_at <= now) {
+		} else if (p && project_expired(p, now)) {
 			pp = add_project(out, name, p);
 			pp->cause = CAUSE_EXPIRED;
 			if (live) {

@@ -738,6 +738,21 @@ test_expect_success 'a second cara on the same Swarm leaves the first'"'"'s serv
 	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
 '
 
+test_expect_success 'expired and purged: the pins go with it, and an expired project is not pinned again' '
+	[ "$(pin_of $V data)" = node3 ] &&
+	sed "s/^spec:\$/spec:\n  expireAt: 2000-01-01T00:00:00Z/" m/v.yaml > v2 && mv v2 m/v.yaml &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	! node_docker 1 service inspect $V-db >/dev/null 2>&1 &&
+	[ "$(pin_of $V data)" = node3 ] &&
+	$CARA sync --path m --purge-volumes 2>err || { cat err; false; } &&
+	[ -z "$(pin_of $V data)" ] &&
+	expect_contains err "pin of volume '"'"'data'"'"' dropped" &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_not_contains err "pinned" &&
+	[ -z "$(sqlite3 "$CARA_STATE_DIR/state.db" "SELECT volume FROM volume_pins WHERE project = '"'"'$V'"'"'")" ] &&
+	rm m/v.yaml
+'
+
 test_expect_success 'several networks: overlays of the project, a service found only on its own' '
 	N="$UNIQ-nets" &&
 	cat > m/n.yaml <<-EOT &&
