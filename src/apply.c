@@ -1509,6 +1509,23 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 				goto engine_error;
 			log_msg(LOG_INFO, pp->name, "removed volume %s", a->object);
 			break;
+		case ACTION_REMOVE_OBJECT:
+			/* housekeeping, not the project's convergence: one still
+			 * in use (by a service cara does not know) is kept and
+			 * tried again next pass */
+			if (!b->ops->object_remove)
+				break;
+			if (b->ops->object_remove(b, a->object_kind, a->object_id) < 0) {
+				log_msg(LOG_WARN, pp->name, "%s %s is not removed yet: %s",
+					obs_object_kind_name(a->object_kind), a->object,
+					error_last());
+				error_clear();
+				break;
+			}
+			log_msg(LOG_INFO, pp->name, "removed %s %s (%s)",
+				obs_object_kind_name(a->object_kind), a->object,
+				action_cause_name(a->cause));
+			break;
 		}
 		if (r->interrupted)
 			return;

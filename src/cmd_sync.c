@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "files.h"
 #include "log.h"
+#include "names.h"
 #include "output.h"
 #include "pass.h"
 #include "phase.h"
@@ -427,6 +428,68 @@ static void record_adoptions(struct pass *p)
 	}
 }
 
+/*
+ * A purge done (pp->purges_pins: a teardown with --purge-volumes that
+ * finished, or one with nothing left): the project's pins go, so that a
+ * later project of the name is placed afresh.  A pinned volume the pass
+ * did not remove is on another node (the manager's volumes are all a
+ * Swarm backend sees), or was removed by a pass killed since: say where,
+ * for an operator to remove it there.
+ */
+static void drop_purged_pins(struct pass *p, const struct apply_report *rep)
+{
+	struct strvec pins = STRVEC_INIT;
+	bool listed = false;
+	size_t i, j, k;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+		size_t n = strlen(pp->name);
+		bool any = false;
+
+		if (!pp->purges_pins || rep->results[i].failed ||
+		    rep->results[i].interrupted)
+			continue;
+		if (!listed && state_volume_pins(p->st, &pins) < 0) {
+			pass_state_error(p, NULL);
+			goto out;
+		}
+		listed = true;
+		for (k = 0; k < pins.n; k++) {
+			const char *vol = pins.v[k] + n + 1, *id, *host;
+			char *dn, *vn;
+			bool removed = false;
+
+			if (strncmp(pins.v[k], pp->name, n) || pins.v[k][n] != '\t')
+				continue;
+			any = true;
+			id = strchr(vol, '\t');
+			if (!id)
+				continue;
+			host = strchr(id + 1, '\t');
+			vn = xstrndup(vol, (size_t)(id - vol));
+			dn = name_volume(pp->name, vn);
+			for (j = pp->first; j < pp->first + pp->count && !removed; j++)
+				removed = p->plan.actions[j].kind == ACTION_REMOVE_VOLUME &&
+					  !strcmp(p->plan.actions[j].object, dn);
+			if (removed || id[1] == '\t' || !host)
+				log_msg(LOG_INFO, pp->name, "pin of volume '%s' dropped "
+					"with the purge", vn);
+			else
+				log_msg(LOG_WARN, pp->name, "pin of volume '%s' dropped; "
+					"cara removed no volume %s here: if node %s "
+					"holds one, remove it there (docker volume rm "
+					"%s)", vn, dn, host[1] ? host + 1 : "(gone)", dn);
+			free(vn);
+			free(dn);
+		}
+		if (any && state_volume_pins_forget(p->st, pp->name) < 0)
+			pass_state_error(p, pp->name);
+	}
+out:
+	strvec_release(&pins);
+}
+
 int cmd_sync_run(struct config *cfg, bool gc_only)
 {
 	struct timespec t0;
@@ -535,6 +598,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	apply_options_of(&ao, &p, files_dir);
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);
+	drop_purged_pins(&p, &rep);
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);

@@ -353,6 +353,11 @@ const struct volume *project_find_volume(const struct project *p,
 	return NULL;
 }
 
+bool project_expired(const struct project *p, int64_t now)
+{
+	return p->has_expire && p->expire_at <= now;
+}
+
 const struct network *project_find_network(const struct project *p,
 					   const char *name)
 {

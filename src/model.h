@@ -388,6 +388,8 @@ const struct volume *project_find_volume(const struct project *p,
 /* NULL when name is not declared (the default network may not be). */
 const struct network *project_find_network(const struct project *p,
 					   const char *name);
+/* Has p's spec.expireAt passed at now (a teardown, nothing to run)? */
+bool project_expired(const struct project *p, int64_t now);
 
 /*
  * The networks service s joins: its nets, or when it names none the

@@ -86,6 +86,14 @@ void observed_release(struct observed *o)
 		free(o->images[i]);
 		free(o->image_ids[i]);
 	}
+	for (i = 0; i < o->nobjects; i++) {
+		free(o->objects[i].id);
+		free(o->objects[i].name);
+		free(o->objects[i].project);
+		free(o->objects[i].service);
+		free(o->objects[i].owner);
+	}
+	free(o->objects);
 	free(o->image_ids);
 	free(o->containers);
 	free(o->networks);
@@ -114,6 +122,27 @@ struct obs_volume *observed_add_volume(struct observed *o)
 	GROW(o->volumes, o->capvolumes, o->nvolumes + 1);
 	memset(&o->volumes[o->nvolumes], 0, sizeof(struct obs_volume));
 	return &o->volumes[o->nvolumes++];
+}
+
+struct obs_object *observed_add_object(struct observed *o)
+{
+	GROW(o->objects, o->capobjects, o->nobjects + 1);
+	memset(&o->objects[o->nobjects], 0, sizeof(struct obs_object));
+	return &o->objects[o->nobjects++];
+}
+
+const char *obs_object_kind_name(enum obs_object_kind k)
+{
+	return k == OBJECT_SECRET ? "secret" : "config";
+}
+
+static int cmp_object(const void *a, const void *b)
+{
+	const struct obs_object *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
 /* "busybox" -> "busybox:latest"; "a/b@sha256:..." and "a:tag" unchanged. */
@@ -160,6 +189,8 @@ void observed_sort(struct observed *o)
 	struct image_pair *v;
 	size_t i;
 
+	if (o->nobjects)
+		qsort(o->objects, o->nobjects, sizeof(*o->objects), cmp_object);
 	if (!o->nimages)
 		return;
 	v = xcalloc(o->nimages, sizeof(*v));

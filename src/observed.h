@@ -82,6 +82,27 @@ struct obs_volume {
 	char *owner;         /* label cara.owner, "" if absent */
 };
 
+/*
+ * An immutable object a cluster backend ships to a service's tasks (on a
+ * Swarm: a config for a file, a secret for a secret file), labelled as the
+ * service (backend/swarm/).  Not part of the recorded snapshot: the pass
+ * carries the ones its observation saw (pass.c), for the planner's rule
+ * on orphans (plan.c).
+ */
+enum obs_object_kind { OBJECT_CONFIG, OBJECT_SECRET };
+
+struct obs_object {
+	enum obs_object_kind kind;
+	char *id;
+	char *name;
+	char *project;       /* label cara.project */
+	char *service;       /* label cara.service: the workload (container) name */
+	char *owner;         /* label cara.owner, "" if absent */
+	bool in_use;         /* a service observed refers to it */
+};
+
+const char *obs_object_kind_name(enum obs_object_kind k);   /* "config" */
+
 struct observed {
 	struct obs_container *containers;
 	size_t ncontainers, capcontainers;
@@ -96,6 +117,8 @@ struct observed {
 	size_t nimages, capimages;
 	char **image_ids;
 	size_t capimage_ids;
+	struct obs_object *objects;   /* sorted by kind, then name */
+	size_t nobjects, capobjects;
 };
 
 #define OBSERVED_INIT { 0 }
@@ -105,6 +128,7 @@ void observed_release(struct observed *o);
 struct obs_container *observed_add_container(struct observed *o);
 struct obs_network *observed_add_network(struct observed *o);
 struct obs_volume *observed_add_volume(struct observed *o);
+struct obs_object *observed_add_object(struct observed *o);
 void observed_add_image(struct observed *o, const char *ref);
 /* A local reference (tag or repo digest) of the image whose id is id. */
 void observed_add_image_id(struct observed *o, const char *ref, const char *id);

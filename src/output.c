@@ -99,6 +99,10 @@ static void action_look(const struct plan_action *a, const char **mark,
 	case ACTION_REMOVE_CONTAINER: *mark = "-"; *noun = "container"; break;
 	case ACTION_REMOVE_NETWORK: *mark = "-"; *noun = "network"; break;
 	case ACTION_REMOVE_VOLUME: *mark = "-"; *noun = "volume"; break;
+	case ACTION_REMOVE_OBJECT:
+		*mark = "-";
+		*noun = obs_object_kind_name(a->object_kind);
+		break;
 	case ACTION_UPDATE_CONTAINER: *mark = "~"; *noun = "update service"; break;
 	case ACTION_RESTART_CONTAINER: *mark = ">"; *noun = "restart container"; break;
 	default: *mark = "?"; *noun = "?"; break;
@@ -177,6 +181,7 @@ void output_plan_text(struct buf *out, const struct plan *p, bool color)
 				if (a->cause == CAUSE_SERVICE_REMOVED ||
 				    a->cause == CAUSE_DUPLICATE ||
 				    a->cause == CAUSE_NETWORK_UNUSED ||
+				    a->cause == CAUSE_ORPHANED ||
 				    a->cause == CAUSE_SPEC_CHANGED)
 					buf_printf(out, " (%s)", action_cause_name(a->cause));
 				nremove++;
@@ -256,6 +261,10 @@ void output_plan_json(struct buf *out, const struct plan *p,
 			if (a->network) {
 				buf_puts(out, ", \"network\": ");
 				buf_json_str(out, a->network);
+			}
+			if (a->kind == ACTION_REMOVE_OBJECT) {
+				buf_puts(out, ", \"objectKind\": ");
+				buf_json_str(out, obs_object_kind_name(a->object_kind));
 			}
 			if (a->kind == ACTION_PULL_IMAGE && a->changed.n == 2) {
 				buf_puts(out, ", \"digest\": ");

@@ -426,6 +426,12 @@ int pass_observe(struct pass *p)
 		if (state_record_observed(p->st, p->pass_id, &seen) < 0 ||
 		    state_load_observed(p->st, p->pass_id, &p->obs) < 0)
 			goto out;
+		/* not in the snapshot: carried as seen (observed.h) */
+		p->obs.objects = seen.objects;
+		p->obs.nobjects = seen.nobjects;
+		p->obs.capobjects = seen.capobjects;
+		seen.objects = NULL;
+		seen.nobjects = seen.capobjects = 0;
 	} else {
 		p->obs = seen;
 		memset(&seen, 0, sizeof(seen));
@@ -780,7 +786,8 @@ int pass_pin_volumes(struct pass *p, bool record)
 		bool changed = false;
 		int r;
 
-		if (!pr->valid || !pass_placed_here(p, pr))
+		/* an expired one runs nothing: a pin would outlive its purge */
+		if (!pr->valid || !pass_placed_here(p, pr) || project_expired(pr, p->now))
 			continue;
 		for (j = 0; j < pr->nvolumes && pr->valid; j++) {
 			if (!pin_wanted(&pr->volumes[j], &shared))

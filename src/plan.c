@@ -46,6 +46,7 @@ const char *action_kind_name(enum action_kind k)
 	case ACTION_REMOVE_CONTAINER: return "remove-container";
 	case ACTION_REMOVE_NETWORK: return "remove-network";
 	case ACTION_REMOVE_VOLUME: return "remove-volume";
+	case ACTION_REMOVE_OBJECT: return "remove-object";
 	case ACTION_UPDATE_CONTAINER: return "update-container";
 	case ACTION_RESTART_CONTAINER: return "restart-container";
 	}
@@ -71,6 +72,7 @@ const char *action_cause_name(enum action_cause c)
 	case CAUSE_PLACED_ELSEWHERE: return "PlacedElsewhere";
 	case CAUSE_NETWORK_UNUSED: return "NetworkUnused";
 	case CAUSE_DEPENDENCY_RESTARTED: return "DependencyRestarted";
+	case CAUSE_ORPHANED: return "Orphaned";
 	}
 	return "Unknown";
 }
@@ -154,6 +156,32 @@ static bool volume_removable(const struct obs_volume *v, const struct project *p
 	       !strcmp(volume_type_now(v, p, opts->volume_types), "Ephemeral");
 }
 
+/*
+ * A config or secret cara shipped for a service of project `name`
+ * (obs_object) that no service refers to any more: the service's create
+ * failed after its objects were made, or the service was removed by hand
+ * (a removal by cara takes them with it).  Only this state's: its
+ * cara.owner label is this state's identity, or one the state adopted
+ * from; never one without an owner, nor any when there is no owner to
+ * compare (no state).
+ */
+static bool object_orphaned(const struct obs_object *ob, const char *name,
+			    const struct plan_options *opts)
+{
+	const char *val;
+	size_t i = 0;
+
+	if (!same(ob->project, name) || ob->in_use || !opts->owner ||
+	    !*opts->owner || !ob->owner || !*ob->owner || !ob->id)
+		return false;
+	if (!strcmp(ob->owner, opts->owner))
+		return true;
+	while (opts->adoptions && (val = pair_next(opts->adoptions, &i, name)))
+		if (!strcmp(val, ob->owner))
+			return true;
+	return false;
+}
+
 /* Would a teardown of `name` remove anything? */
 static bool project_live(const struct observed *o, const char *name,
 			 const struct project *p, const struct plan_options *opts)
@@ -169,6 +197,9 @@ static bool project_live(const struct observed *o, const char *name,
 	for (i = 0; i < o->nvolumes; i++)
 		if (same(o->volumes[i].project, name) &&
 		    volume_removable(&o->volumes[i], p, opts))
+			return true;
+	for (i = 0; i < o->nobjects; i++)
+		if (object_orphaned(&o->objects[i], name, opts))
 			return true;
 	return false;
 }
@@ -411,15 +442,48 @@ static void remove_container(struct plan *pl, const struct obs_container *c,
 }
 
 /*
+ * The orphaned configs and secrets of project `name` (object_orphaned),
+ * after its other actions (pl->actions[first..]): not those of a workload
+ * these make, replace or update (a create uses again the objects of its
+ * bytes; an update removes itself the versions it swaps out).
+ */
+static void remove_orphaned_objects(struct plan *pl, const struct observed *o,
+				    const char *name, size_t first,
+				    const struct plan_options *opts)
+{
+	size_t i, k, n = pl->nactions;
+
+	for (i = 0; i < o->nobjects; i++) {
+		const struct obs_object *ob = &o->objects[i];
+		bool made = false;
+		struct plan_action *a;
+
+		if (!object_orphaned(ob, name, opts))
+			continue;
+		for (k = first; k < n && !made; k++)
+			made = (pl->actions[k].kind == ACTION_CREATE_CONTAINER ||
+				pl->actions[k].kind == ACTION_RECREATE_CONTAINER ||
+				pl->actions[k].kind == ACTION_UPDATE_CONTAINER) &&
+			       same(pl->actions[k].object, ob->service);
+		if (made)
+			continue;
+		a = add_action(pl, ACTION_REMOVE_OBJECT, CAUSE_ORPHANED, name, NULL,
+			       xstrdup(ob->name ? ob->name : ob->id), ob->id);
+		a->object_kind = ob->kind;
+	}
+}
+
+/*
  * Remove everything of `name`: containers in reverse dependency order
  * (when the source still describes the project) or in reverse observed
- * order, then its networks, then the volumes it may remove.
+ * order, then its networks, then the volumes it may remove, then its
+ * orphaned configs and secrets.
  */
 static void plan_teardown(struct plan *pl, const char *name,
 			  const struct project *proj, const struct observed *o,
 			  enum action_cause cause, const struct plan_options *opts)
 {
-	size_t i, j;
+	size_t i, j, first = pl->nactions;
 
 	if (proj) {
 		size_t *order = xcalloc(proj->nservices ? proj->nservices : 1,
@@ -469,6 +533,7 @@ static void plan_teardown(struct plan *pl, const char *name,
 			add_action(pl, ACTION_REMOVE_VOLUME, cause, name, NULL,
 				   xstrdup(v->name), NULL);
 	}
+	remove_orphaned_objects(pl, o, name, first, opts);
 }
 
 /* ---- apply ---- */
@@ -1324,7 +1389,7 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 		if (p && !p->valid) {
 			pp = add_project(out, name, p);
 			pp->verdict = VERDICT_INVALID;
-		} else if (p && p->has_expire && p->expire_at <= now) {
+		} else if (p && project_expired(p, now)) {
 			pp = add_project(out, name, p);
 			pp->cause = CAUSE_EXPIRED;
 			if (live) {
@@ -1360,8 +1425,10 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 			continue;
 		} else if (p) {
 			pp = add_project(out, name, p);
-			if (!opts->gc_only)
+			if (!opts->gc_only) {
 				plan_apply(out, p, obs, opts);
+				remove_orphaned_objects(out, obs, name, pp->first, opts);
+			}
 			if (out->nactions > pp->first)
 				pp->verdict = VERDICT_APPLY;
 		} else if (may_prune && prunable(name, opts->known)) {
@@ -1383,6 +1450,11 @@ static int plan_once(struct plan *out, const struct project_set *desired,
 			continue;
 		}
 		pp->count = out->nactions - pp->first;
+		/* the data goes (or went): a later project of the name is
+		 * placed afresh, not held to the node it was on */
+		pp->purges_pins = opts->purge_volumes &&
+				  (pp->verdict == VERDICT_TEARDOWN ||
+				   pp->verdict == VERDICT_GONE);
 		pp->adopted = vo.adopted;
 		memset(&vo.adopted, 0, sizeof(vo.adopted));
 	}

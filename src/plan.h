@@ -39,6 +39,7 @@ enum action_kind {
 	ACTION_REMOVE_CONTAINER,
 	ACTION_REMOVE_NETWORK,
 	ACTION_REMOVE_VOLUME,
+	ACTION_REMOVE_OBJECT,      /* a cluster's config or secret (obs_object) */
 	/* the backend updates it in place (caps.updates_in_place): where the
 	 * Engine would recreate, a rolling update of the same workload */
 	ACTION_UPDATE_CONTAINER,
@@ -64,6 +65,7 @@ enum action_cause {
 	CAUSE_PLACED_ELSEWHERE,    /* the project's placement names another host */
 	CAUSE_NETWORK_UNUSED,      /* a project network no service joins now */
 	CAUSE_DEPENDENCY_RESTARTED,/* a dependency with restart: true is (re)started */
+	CAUSE_ORPHANED,            /* a config or secret of a service gone */
 };
 
 struct plan_action {
@@ -79,6 +81,7 @@ struct plan_action {
 	const struct project *proj;
 	const struct service *svc;
 	const struct network *net; /* a create's, when declared */
+	enum obs_object_kind object_kind; /* ACTION_REMOVE_OBJECT's */
 };
 
 enum project_verdict {
@@ -113,6 +116,9 @@ struct plan_project {
 	bool held;                 /* VERDICT_ELSEWHERE: its objects here are
 	                              kept (no prune, or the mass-prune guard) */
 	struct strvec adopted;     /* owners --adopt takes it over from */
+	bool purges_pins;          /* a purge (VERDICT_TEARDOWN or _GONE with
+	                              purge_volumes): once it is done, the pins
+	                              of its Managed volumes go (pin.h) */
 };
 
 struct plan {

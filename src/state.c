@@ -1269,6 +1269,12 @@ int state_volume_unpin(struct state *st, const char *project, const char *volume
 	return 0;
 }
 
+int state_volume_pins_forget(struct state *st, const char *project)
+{
+	return run(st, "cannot forget the volume pins",
+		   "DELETE FROM volume_pins WHERE project = ?1", "s", project);
+}
+
 int state_image_checked(struct state *st, const char *ref, int64_t *out)
 {
 	return scalar(st, out, "cannot read when an image was checked",

@@ -117,6 +117,8 @@ int state_volume_pins(struct state *st, struct strvec *out);
 int state_volume_pin(struct state *st, const char *project, const char *volume,
 		     const char *node_id, const char *hostname, int64_t now);
 int state_volume_unpin(struct state *st, const char *project, const char *volume);
+/* Every pin of project deleted (its data purged: nothing to place again). */
+int state_volume_pins_forget(struct state *st, const char *project);
 /*
  * When the tag ref was last checked against its registry (--image-check):
  * *out 0 if never; and a check made now, with the digest it found.

@@ -258,6 +258,10 @@ struct backend_ops {
 	int (*volume_exists)(struct backend *b, const char *name);
 	/* the same for External networks */
 	int (*network_exists)(struct backend *b, const char *name);
+	/* Remove the config or secret (observed.h) whose id is id; one gone
+	 * already is fine.  NULL: the backend ships none. */
+	int (*object_remove)(struct backend *b, enum obs_object_kind kind,
+			     const char *id);
 	/* registry_auth: the credentials header value, or NULL. */
 	/* The digest the registry has for ref now ("sha256:...", the
 	 * caller's), without pulling; a bounded wait. */

@@ -238,7 +238,7 @@ test_expect_success 'every reason the code records is in the troubleshooting tab
 	reasons_in_src >reasons &&
 	for r in $(cat reasons); do
 		case $r in
-		Missing|Stopped|JobFailed|SpecChanged|ServiceRemoved|Duplicate|Paused|NetworkDisconnected|NetworkUnused|TypeChanged|InvalidManifest)
+		Missing|Stopped|JobFailed|SpecChanged|ServiceRemoved|Duplicate|Paused|NetworkDisconnected|NetworkUnused|Orphaned|DependencyRestarted|TypeChanged|InvalidManifest)
 			grep -qw -- "$r" "$ops" ;;
 		*)	grep -q -- "^| \`$r\`" "$ops" ;;
 		esac || { echo "operations.md: no $r"; exit 1; }

@@ -34,16 +34,34 @@ test_expect_success 'Ephemeral to Managed: the plan says so, then nothing is pen
 	expect_exit 0 $CARA diff --path m
 '
 
-test_expect_success 'removed from the source: the volume now Managed keeps its data' '
+# The pins a Swarm pass records (state.h); here written as it would, to
+# see a purge drop them: v's volume is on this host, w's on another node.
+pins() {
+	sqlite3 "$CARA_STATE_DIR/state.db" \
+		"SELECT volume || ' ' || hostname FROM volume_pins WHERE project = '$P' ORDER BY 1"
+}
+
+test_expect_success 'removed from the source: the volume now Managed keeps its data, and its pin' '
+	sqlite3 "$CARA_STATE_DIR/state.db" \
+		"INSERT INTO volume_pins(project, volume, node_id, hostname, time) VALUES
+		 ('"'$P'"', '"'v'"', '"'id1'"', '"'node1'"', 1),
+		 ('"'$P'"', '"'w'"', '"'id2'"', '"'node2'"', 1)" &&
 	rm m/p.yaml &&
 	$CARA sync --path m --allow-mass-prune 2>err &&
 	expect_state $P-s missing &&
-	docker run --rm -v cara-$P-v:/v $CARA_TEST_IMAGE cat /v/data | grep -qx precious
+	docker run --rm -v cara-$P-v:/v $CARA_TEST_IMAGE cat /v/data | grep -qx precious &&
+	[ "$(pins | tr "\n" ,)" = "v node1,w node2," ] &&
+	expect_not_contains err "pin of volume"
 '
 
-test_expect_success '--purge-volumes removes it, although its project was torn down already' '
+test_expect_success '--purge-volumes removes it, although its project was torn down already; the pins go' '
 	$CARA sync --path m --allow-mass-prune --purge-volumes 2>err &&
-	! docker volume inspect cara-$P-v >/dev/null 2>&1
+	! docker volume inspect cara-$P-v >/dev/null 2>&1 &&
+	[ -z "$(pins)" ] &&
+	expect_contains err "pin of volume '"'v'"' dropped with the purge" &&
+	expect_contains err "pin of volume '"'w'"' dropped; cara removed no volume cara-$P-w here: if node node2 holds one, remove it there (docker volume rm cara-$P-w)" &&
+	$CARA sync --path m --allow-mass-prune --purge-volumes 2>err &&
+	expect_not_contains err "pin of volume"
 '
 
 test_done

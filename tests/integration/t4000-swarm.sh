@@ -7,7 +7,8 @@
 # time, repaired when scaled by hand, pruned, expired; a no-op pass costs
 # a constant number of Engine calls whatever the number of projects; a
 # secret and the files of a File volume travel as Swarm secrets and
-# configs, rotated by an update and removed once unused, never another
+# configs, rotated by an update and removed once unused (also those a
+# failed create or a service removed by hand left), never another
 # owner's.
 . "$srcdir/tests/lib.sh"
 . "$srcdir/tests/lib-nodes.sh"
@@ -528,6 +529,39 @@ test_expect_success 'a file too large for a config fails its project before anyt
 	rm "m/$C/conf.d/big.bin"
 '
 
+test_expect_success 'configs no service uses (a failed create, a service removed by hand) go in a later pass, no other owner'"'"'s' '
+	before=$(configs_of $C-app) &&
+	echo x > other &&
+	node_docker 1 config create --label cara.project=$C --label cara.service=$C-app \
+		$C-noowner other >/dev/null &&
+	node_docker 1 config create --label cara.project=$C --label cara.owner=someone-else \
+		--label cara.service=$C-gone $C-theirs other >/dev/null &&
+	node_docker 1 service rm $C-app >/dev/null &&
+	node_docker 1 service create --detach --name $C-app $CARA_TEST_IMAGE sleep 600 >/dev/null &&
+	echo "a=3" > "m/$C/conf.d/a.conf" &&
+	expect_exit 4 $CARA sync --path m 2>err &&
+	expect_contains err "a service named '"'"'$C-app'"'"' exists and is not this project'"'"'s" &&
+	[ "$(configs_of $C-app | wc -l)" -eq 6 ] &&
+	node_docker 1 service rm $C-app >/dev/null &&
+	$CARA diff --path m >out 2>err || true &&
+	expect_not_contains out "Orphaned" &&
+	$CARA sync --path m 2>err &&
+	[ "$(running_tasks $C-app)" -eq 3 ] &&
+	[ "$(read_on_nodes $C-app "cat /etc/conf.d/a.conf" | sort -u)" = "a=3" ] &&
+	$CARA diff --path m >out 2>err || true &&
+	[ "$(grep -c "(Orphaned)" out)" -eq 1 ] &&
+	gone=$(sed -n "s/^ *- config \(.*\) (Orphaned)\$/\1/p" out) &&
+	echo "$before" | grep -qx "$gone" &&
+	$CARA sync --path m 2>err &&
+	expect_contains err "removed config $gone (Orphaned)" &&
+	! node_docker 1 config inspect $gone >/dev/null 2>&1 &&
+	[ "$(configs_of $C-app | wc -l)" -eq 5 ] &&
+	node_docker 1 config inspect $C-noowner $C-theirs >/dev/null &&
+	$CARA diff --path m >out 2>err || true &&
+	expect_not_contains out "Orphaned" &&
+	node_docker 1 config rm $C-noowner $C-theirs >/dev/null
+'
+
 test_expect_success 'teardown removes the configs, and no other owner'"'"'s' '
 	echo x > other && node_docker 1 config create --label cara.project=$C \
 		--label cara.owner=someone-else --label cara.service=$C-app $C-foreign other &&
@@ -736,6 +770,21 @@ test_expect_success 'a second cara on the same Swarm leaves the first'"'"'s serv
 	vols "$V" two > m/v.yaml &&
 	$CARA sync --path m 2>err &&
 	expect_contains err "0 created, 0 recreated, 0 started, 0 removed"
+'
+
+test_expect_success 'expired and purged: the pins go with it, and an expired project is not pinned again' '
+	[ "$(pin_of $V data)" = node3 ] &&
+	sed "s/^spec:\$/spec:\n  expireAt: 2000-01-01T00:00:00Z/" m/v.yaml > v2 && mv v2 m/v.yaml &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	! node_docker 1 service inspect $V-db >/dev/null 2>&1 &&
+	[ "$(pin_of $V data)" = node3 ] &&
+	$CARA sync --path m --purge-volumes 2>err || { cat err; false; } &&
+	[ -z "$(pin_of $V data)" ] &&
+	expect_contains err "pin of volume '"'"'data'"'"' dropped" &&
+	$CARA sync --path m 2>err || { cat err; false; } &&
+	expect_not_contains err "pinned" &&
+	[ -z "$(sqlite3 "$CARA_STATE_DIR/state.db" "SELECT volume FROM volume_pins WHERE project = '"'"'$V'"'"'")" ] &&
+	rm m/v.yaml
 '
 
 test_expect_success 'several networks: overlays of the project, a service found only on its own' '

@@ -53,6 +53,33 @@ static void test_plan_unpause(void)
 	buf_release(&b);
 }
 
+static void test_plan_orphans(void)
+{
+	struct plan p;
+	struct buf b = BUF_INIT;
+	struct plan_action *a;
+
+	memset(&p, 0, sizeof(p));
+	a = tb_plan_action(&p, ACTION_REMOVE_OBJECT, CAUSE_ORPHANED, "shop", NULL,
+			   "shop-app-0123456789ab");
+	a->object_kind = OBJECT_CONFIG;
+	a = tb_plan_action(&p, ACTION_REMOVE_OBJECT, CAUSE_ORPHANED, "shop", NULL,
+			   "shop-db-0123456789ab");
+	a->object_kind = OBJECT_SECRET;
+	tb_plan_project(&p, "shop", VERDICT_APPLY, CAUSE_MISSING, 0);
+	output_plan_text(&b, &p, false);
+	ok(strstr(buf_cstr(&b), "  - config shop-app-0123456789ab (Orphaned)\n"
+		  "  - secret shop-db-0123456789ab (Orphaned)\n") != NULL,
+	   "an orphaned config and secret, by kind: %s", buf_cstr(&b));
+	buf_reset(&b);
+	output_plan_json(&b, &p, NULL);
+	ok(strstr(buf_cstr(&b), "\"action\": \"remove-object\", \"object\": "
+		  "\"shop-db-0123456789ab\", \"cause\": \"Orphaned\", "
+		  "\"objectKind\": \"secret\"}") != NULL, "  in JSON: %s", buf_cstr(&b));
+	plan_release(&p);
+	buf_release(&b);
+}
+
 static void test_plan_text(void)
 {
 	struct plan p;
@@ -297,6 +324,7 @@ int main(void)
 	test_plan_elsewhere();
 	test_plan_refused();
 	test_plan_unpause();
+	test_plan_orphans();
 	test_plan_json();
 	test_status();
 	test_status_images();

@@ -2084,8 +2084,180 @@ static void test_placement(void)
 	fixture_release(&f);
 }
 
+
+/*
+ * A teardown with --purge-volumes takes the Managed volumes' pins with
+ * it (a cluster's, state.h): a later project of the name is placed
+ * afresh, not on the node of data that is gone.  So does a purge of a
+ * project with nothing left to remove (a pin whose volume cara cannot
+ * see: on another node of a Swarm, or a teardown killed after it).
+ */
+static void test_purge_pins(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	const struct plan_project *pp;
+
+	fixture_init(&f);
+	gone_from_source(&f);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && !pp->purges_pins,
+	   "removed from source, no --purge-volumes: the pins stay with the data");
+	f.opts.purge_volumes = true;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && pp->purges_pins,
+	   "  with --purge-volumes: the teardown drops them");
+	observed_release(&f.obs);
+	memset(&f.obs, 0, sizeof(f.obs));
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_GONE && pp->purges_pins,
+	   "  nothing left on the host, --purge-volumes: dropped too");
+	f.opts.purge_volumes = false;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_GONE && !pp->purges_pins,
+	   "  nothing left, no --purge-volumes: kept");
+	fixture_release(&f);
+
+	fixture_init(&f);
+	c_expired_purge(&f);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN && pp->purges_pins,
+	   "expired, --purge-volumes: dropped");
+	fixture_release(&f);
+
+	fixture_init(&f);
+	converge(&f, find_p(&f, "shop"));
+	f.opts.purge_volumes = true;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED && !pp->purges_pins,
+	   "a project of the source, --purge-volumes: its pins stay");
+	project_set_release(&f.set);
+	strvec_push(&f.known, "shop");
+	f.opts.prune = false;
+	pp = plan_one(&p, &f);
+	ok(!pp || !pp->purges_pins, "  gone from the source, not pruned: kept");
+	plan_release(&p);
+	fixture_release(&f);
+}
+
+static void add_object(struct observed *o, enum obs_object_kind kind, const char *name,
+		       const char *service, const char *owner, bool in_use)
+{
+	struct obs_object *ob = observed_add_object(o);
+
+	ob->kind = kind;
+	ob->id = xasprintf("id-%s", name);
+	ob->name = xstrdup(name);
+	ob->project = xstrdup("shop");
+	ob->service = xstrdup(service);
+	ob->owner = xstrdup(owner);
+	ob->in_use = in_use;
+}
+
+/*
+ * The configs and secrets a cluster backend made for a service that no
+ * service uses (its create failed, or it was removed by hand) go: only
+ * this state's, after the project's other actions, never one a workload
+ * of the plan is made or updated with.
+ */
+static void test_orphaned_objects(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct strvec adoptions = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	const struct plan_project *pp;
+	struct service *app;
+
+	fixture_init(&f);
+	f.opts.owner = "me";
+	f.opts.adoptions = &adoptions;
+	converge(&f, find_p(&f, "shop"));
+	tb_obs_own(&f.obs, "shop", "me");
+	add_object(&f.obs, OBJECT_SECRET, "shop-gone-5", "shop-gone", "me", false);
+	add_object(&f.obs, OBJECT_CONFIG, "shop-app-1", "shop-app", "me", false);
+	add_object(&f.obs, OBJECT_CONFIG, "shop-app-2", "shop-app", "me", true);
+	add_object(&f.obs, OBJECT_SECRET, "shop-db-3", "shop-db", "them", false);
+	add_object(&f.obs, OBJECT_CONFIG, "shop-db-4", "shop-db", "", false);
+	add_object(&f.obs, OBJECT_CONFIG, "shop-db-6", "shop-db", "old", false);
+	observed_sort(&f.obs);
+	pp = plan_one(&p, &f);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "shop apply\n"
+	       "  remove-object shop-app-1 Orphaned\n"
+	       "  remove-object shop-gone-5 Orphaned\n",
+	       "unused, this state's: removed (an old version, one of a service "
+	       "gone); in use, another state's, unlabelled: kept");
+	ok(p.nactions == 2 && p.actions[0].object_kind == OBJECT_CONFIG &&
+	   !strcmp(p.actions[0].object_id, "id-shop-app-1") &&
+	   p.actions[1].object_kind == OBJECT_SECRET, "  by id, of its kind");
+
+	strvec_push(&adoptions, "shop\told");
+	plan_one(&p, &f);
+	render(&b, &p);
+	ok(strstr(buf_cstr(&b), "remove-object shop-db-6 Orphaned") != NULL,
+	   "  one of an owner the state adopted from: removed too");
+	strvec_release(&adoptions);
+
+	f.opts.owner = NULL;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED, "no state (no owner): none removed");
+	f.opts.owner = "me";
+
+	f.opts.gc_only = true;
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_CONVERGED, "cara gc: only expiry and prune");
+	f.opts.gc_only = false;
+
+	app = find_s(&f, "shop", "app");
+	tb_env(app, "NEW", "1");
+	recompute(&f);
+	plan_one(&p, &f);
+	render(&b, &p);
+	ok(!strstr(buf_cstr(&b), "shop-app-1") && strstr(buf_cstr(&b), "shop-gone-5") &&
+	   strstr(buf_cstr(&b), "recreate-container shop-app"),
+	   "a service the plan replaces keeps its objects (its create uses them "
+	   "again): %s", buf_cstr(&b));
+	tb_obs_remove_container(&f.obs, "shop", "app");
+	plan_one(&p, &f);
+	render(&b, &p);
+	ok(!strstr(buf_cstr(&b), "shop-app-1") && strstr(buf_cstr(&b), "create-container shop-app"),
+	   "  one it makes again too");
+
+	project_set_release(&f.set);
+	strvec_push(&f.known, "shop");
+	pp = plan_one(&p, &f);
+	render(&b, &p);
+	ok(pp && pp->verdict == VERDICT_TEARDOWN &&
+	   strstr(buf_cstr(&b), "  remove-volume cara-shop-cache RemovedFromSource\n"
+		  "  remove-object shop-app-1 Orphaned\n"
+		  "  remove-object shop-gone-5 Orphaned\n"),
+	   "teardown: after the volumes: %s", buf_cstr(&b));
+	fixture_release(&f);
+
+	/* nothing left but an orphan: the project is not gone yet */
+	fixture_init(&f);
+	f.opts.owner = "me";
+	project_set_release(&f.set);
+	strvec_push(&f.known, "shop");
+	add_object(&f.obs, OBJECT_CONFIG, "shop-app-1", "shop-app", "them", false);
+	pp = plan_one(&p, &f);
+	ok(pp && pp->verdict == VERDICT_GONE, "only another state's orphan: gone");
+	add_object(&f.obs, OBJECT_CONFIG, "shop-app-7", "shop-app", "me", false);
+	pp = plan_one(&p, &f);
+	render(&b, &p);
+	is_str(buf_cstr(&b), "shop teardown RemovedFromSource\n"
+	       "  remove-object shop-app-7 Orphaned\n",
+	       "one of ours: a teardown that removes it");
+	plan_release(&p);
+	buf_release(&b);
+	fixture_release(&f);
+}
+
 int main(void)
 {
+	test_orphaned_objects();
+	test_purge_pins();
 	test_images();
 	test_placement();
 	test_digest_mismatch();

@@ -873,6 +873,14 @@ static void test_volume_pins(void)
 	if (v.n == 3)
 		is_str(v.v[1], "shop\tdata\tid3\tnode3", "the new node");
 	strvec_release(&v);
+	/* a purge: every pin of the project goes, no row left to place */
+	is_int(state_volume_pins_forget(st, "shop"), 0, "forget shop's pins");
+	is_int(state_volume_pins_forget(st, "shop"), 0, "twice: nothing to do");
+	is_int(state_volume_pins(st, &v), 0, "list");
+	is_int(v.n, 1, "only the other project's pin stays");
+	if (v.n == 1)
+		is_str(v.v[0], "blog\tdb\tid3\tnode3", "blog/db, as it was");
+	strvec_release(&v);
 	state_close(st);
 	free(dir);
 }

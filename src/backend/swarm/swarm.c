@@ -5,9 +5,9 @@
  * is the Engine API: the same --docker-host, socket and TLS settings).
  *
  * Invariants:
- * - observe() makes five requests whatever the number of projects:
- *   services, tasks, nodes, networks, volumes (the nodes pull images
- *   themselves: no image list);
+ * - observe() makes seven requests whatever the number of projects:
+ *   services, tasks, nodes, networks, volumes, configs, secrets (the
+ *   nodes pull images themselves: no image list);
  * - a workload's create is only remembered; its start posts it, so that a
  *   dependent service exists only once its dependencies hold (apply waits
  *   between the two);
@@ -20,7 +20,10 @@
  *   immutable Swarm objects (secrets, configs) named for their target and
  *   bytes: a new content is a new object the service's update swaps in;
  *   the versions it no longer refers to are removed once the update
- *   converged, all of them with the service, never another owner's.
+ *   converged, all of them with the service, never another owner's;
+ *   those no service refers to (a create that failed after them, a
+ *   service removed by hand) are observed, and the plan removes them
+ *   (plan.c, Orphaned).
  */
 #include <time.h>
 
@@ -422,10 +425,57 @@ static int get_list(struct docker *d, const char *base, const char *filter,
 
 #define PROJECT_FILTER "{\"label\":[\"" LABEL_PROJECT "\"]}"
 
+/* Does a service of svcs mount the config or secret whose id is id? */
+static bool object_in_use(const json_t *svcs, enum obs_object_kind kind, const char *id)
+{
+	const char *list = kind == OBJECT_SECRET ? "Secrets" : "Configs";
+	const char *key = kind == OBJECT_SECRET ? "SecretID" : "ConfigID";
+	size_t i, k;
+
+	for (i = 0; i < json_array_size(svcs); i++) {
+		const json_t *cs = json_object_get(json_object_get(json_object_get(
+			json_object_get(json_array_get(svcs, i), "Spec"), "TaskTemplate"),
+			"ContainerSpec"), list);
+
+		for (k = 0; k < json_array_size(cs); k++)
+			if (jget_str(json_array_get(cs, k), key) &&
+			    !strcmp(jget_str(json_array_get(cs, k), key), id))
+				return true;
+	}
+	return false;
+}
+
+/* The configs or secrets in list a that carry cara's labels, into o. */
+static void add_objects(struct observed *o, enum obs_object_kind kind, const json_t *a,
+			const json_t *svcs)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++) {
+		const json_t *j = json_array_get(a, i);
+		const json_t *spec = json_object_get(j, "Spec");
+		const json_t *labels = json_object_get(spec, "Labels");
+		struct obs_object *ob;
+
+		if (!jget_str(j, "ID") || !jget_str(labels, LABEL_PROJECT) ||
+		    !jget_str(labels, LABEL_SERVICE))
+			continue;
+		ob = observed_add_object(o);
+		ob->kind = kind;
+		ob->id = jdup(j, "ID");
+		ob->name = jdup(spec, "Name");
+		ob->project = jdup(labels, LABEL_PROJECT);
+		ob->service = jdup(labels, LABEL_SERVICE);
+		ob->owner = jdup(labels, LABEL_OWNER);
+		ob->in_use = object_in_use(svcs, kind, ob->id);
+	}
+}
+
 static int s_observe(struct backend *b, struct observed *out)
 {
 	struct observed o = OBSERVED_INIT;
 	json_t *svcs = NULL, *tasks = NULL, *nodes = NULL, *nets = NULL, *vols = NULL;
+	json_t *cfgs = NULL, *secs = NULL;
 	json_t *a;
 	size_t i;
 	int rc = -1;
@@ -435,8 +485,12 @@ static int s_observe(struct backend *b, struct observed *out)
 	    get_list(D(b), "/nodes", NULL, "list nodes", &nodes) < 0 ||
 	    get_list(D(b), "/networks", PROJECT_FILTER, "list networks", &nets) < 0 ||
 	    engine_get_json(D(b), "/volumes?filters=%7B%22label%22%3A%5B%22"
-			    LABEL_PROJECT "%22%5D%7D", "list volumes", &vols) < 0)
+			    LABEL_PROJECT "%22%5D%7D", "list volumes", &vols) < 0 ||
+	    get_list(D(b), "/configs", PROJECT_FILTER, "list configs", &cfgs) < 0 ||
+	    get_list(D(b), "/secrets", PROJECT_FILTER, "list secrets", &secs) < 0)
 		goto out;
+	add_objects(&o, OBJECT_CONFIG, cfgs, svcs);
+	add_objects(&o, OBJECT_SECRET, secs, svcs);
 	for (i = 0; i < json_array_size(svcs); i++)
 		add_service(&o, json_array_get(svcs, i), tasks, nodes);
 	for (i = 0; i < json_array_size(nets); i++) {
@@ -479,6 +533,8 @@ out:
 	json_decref(nodes);
 	json_decref(nets);
 	json_decref(vols);
+	json_decref(cfgs);
+	json_decref(secs);
 	return rc;
 }
 
@@ -559,6 +615,11 @@ static int s_volume_remove(struct backend *b, const char *name)
 static int s_volume_exists(struct backend *b, const char *name)
 {
 	return docker_object_inspect(D(b), "volume", name);
+}
+
+static int s_object_remove(struct backend *b, enum obs_object_kind kind, const char *id)
+{
+	return engine_remove_object(D(b), obs_object_kind_name(kind), id, NULL);
 }
 
 static int s_network_exists(struct backend *b, const char *name)
@@ -1012,7 +1073,8 @@ static int s_stop(struct backend *b, const char *name, int grace_s)
 }
 
 /* The service's secrets and configs go with it: those of its project and
- * owner (read from it first: a service already gone leaves them). */
+ * owner (read from it first: a service already gone leaves them, for the
+ * plan's Orphaned rule). */
 static int s_remove(struct backend *b, const char *name, bool force)
 {
 	json_t *svc = NULL, *labels;
@@ -1211,6 +1273,7 @@ const struct backend_ops backend_swarm = {
 	.network_connect = s_network_connect,
 	.volume_ensure = s_volume_ensure,
 	.volume_remove = s_volume_remove,
+	.object_remove = s_object_remove,
 	.volume_exists = s_volume_exists,
 	.network_exists = s_network_exists,
 	.image_digest = NULL,
