@@ -940,39 +940,16 @@ static int wait_dependencies(struct backend *b, const struct project *p,
 	return 0;
 }
 
-static int start_service(struct backend *b, const struct project *p,
-			 const struct service *s, struct started *st,
-			 const struct apply_options *o, struct apply_result *r)
-{
-	char *name = name_container(p->name, s->name);
-	int64_t t;
-	int rc = -1;
-
-	if (wait_dependencies(b, p, s, st, o, r) < 0)
-		goto out;
-	t = monotonic_ms();
-	if (b->ops->workload_start(b, name) < 0) {
-		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
-		goto out;
-	}
-	if (st)
-		st[s - p->services].at = t;
-	log_msg(LOG_INFO, p->name, "started container %s", name);
-	rc = 0;
-out:
-	free(name);
-	return rc;
-}
-
 /*
- * Stopped and started again, once what it depends on is ready again: its
- * dependency `dep`, named with restart: true, was (re)started.  Waiting
- * first keeps it serving until the dependency is back.
+ * Start s's container once its dependencies are as their conditions ask.
+ * after non-NULL: a restart, because its dependency `after`, named with
+ * restart: true, was (re)started: stopped only once that dependency is
+ * ready again, so it serves until then.
  */
-static int restart_service(struct backend *b, const struct project *p,
-			   const struct service *s, const char *dep,
-			   struct started *st, const struct apply_options *o,
-			   struct apply_result *r)
+static int start_or_restart(struct backend *b, const struct project *p,
+			    const struct service *s, const char *after,
+			    struct started *st, const struct apply_options *o,
+			    struct apply_result *r)
 {
 	char *name = name_container(p->name, s->name);
 	int64_t t;
@@ -981,18 +958,28 @@ static int restart_service(struct backend *b, const struct project *p,
 	if (wait_dependencies(b, p, s, st, o, r) < 0)
 		goto out;
 	t = monotonic_ms();
-	if (b->ops->workload_stop(b, name, -1) < 0 ||
+	if ((after && b->ops->workload_stop(b, name, -1) < 0) ||
 	    b->ops->workload_start(b, name) < 0) {
 		fail(r, REASON_RECONCILE_ERROR, "%s", error_last());
 		goto out;
 	}
 	if (st)
 		st[s - p->services].at = t;
-	log_msg(LOG_INFO, p->name, "restarted container %s after %s", name, dep);
+	if (after)
+		log_msg(LOG_INFO, p->name, "restarted container %s after %s", name, after);
+	else
+		log_msg(LOG_INFO, p->name, "started container %s", name);
 	rc = 0;
 out:
 	free(name);
 	return rc;
+}
+
+static int start_service(struct backend *b, const struct project *p,
+			 const struct service *s, struct started *st,
+			 const struct apply_options *o, struct apply_result *r)
+{
+	return start_or_restart(b, p, s, NULL, st, o, r);
 }
 
 /* A paused container resumes as it was: same processes, same writable layer. */
@@ -1448,8 +1435,8 @@ static void apply_actions(struct backend *b, const struct plan *plan,
 			break;
 		}
 		case ACTION_RESTART_CONTAINER:
-			if (restart_service(b, a->proj, a->svc, a->changed.n ?
-					    a->changed.v[0] : "a dependency", st, o, r) < 0)
+			if (start_or_restart(b, a->proj, a->svc, a->changed.n ?
+					     a->changed.v[0] : "a dependency", st, o, r) < 0)
 				return;
 			r->started++;
 			break;

@@ -6,6 +6,18 @@
 
 /* ---- containers ---- */
 
+json_t *engine_json_ulimits(const struct workload_spec *s, bool *bad)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nulimits; i++)
+		jpush(a, json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
+				   "Soft", (json_int_t)s->ulimits[i].soft,
+				   "Hard", (json_int_t)s->ulimits[i].hard), bad);
+	return a;
+}
+
 void engine_json_health(json_t *cfg, const struct healthcheck *h,
 			bool start_interval, bool *bad)
 {
@@ -139,15 +151,8 @@ static void add_host_settings(json_t *hc, const struct workload_spec *s,
 			jset(t, s->sysctls->v[i].key, jstr(s->sysctls->v[i].value), bad);
 		jset(hc, "Sysctls", t, bad);
 	}
-	if (s->nulimits) {
-		json_t *a = json_array();
-
-		for (i = 0; i < s->nulimits; i++)
-			jpush(a, json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
-					   "Soft", (json_int_t)s->ulimits[i].soft,
-					   "Hard", (json_int_t)s->ulimits[i].hard), bad);
-		jset(hc, "Ulimits", a, bad);
-	}
+	if (s->nulimits)
+		jset(hc, "Ulimits", engine_json_ulimits(s, bad), bad);
 	if (has(s->security_opt))
 		jset(hc, "SecurityOpt", jstrvec(s->security_opt, bad), bad);
 	if (has(s->devices)) {

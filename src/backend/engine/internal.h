@@ -136,6 +136,8 @@ int engine_labels_owned(const json_t *labels, const char *kind, const char *name
 			const char *project, const char *owner);
 int engine_check_owner(struct docker *d, const char *kind, const char *name,
 		       const char *project, const char *owner);
+/* [{Name, Soft, Hard}] of s's ulimits, as a container and a service take them. */
+json_t *engine_json_ulimits(const struct workload_spec *s, bool *bad);
 /* cfg's Healthcheck from h; StartInterval only with start_interval (the
  * caller refuses an h with one it cannot send). */
 void engine_json_health(json_t *cfg, const struct healthcheck *h,

@@ -239,16 +239,8 @@ static json_t *container_of(const struct workload_spec *s, json_t *labels,
 			jset(d, "Options", jstrvec(s->dns_opt, bad), bad);
 		jset(c, "DNSConfig", d, bad);
 	}
-	if (s->nulimits) {
-		json_t *a = json_array();
-
-		/* API 1.41 on, as the Engine's HostConfig.Ulimits */
-		for (i = 0; i < s->nulimits; i++)
-			jpush(a, json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
-					   "Soft", (json_int_t)s->ulimits[i].soft,
-					   "Hard", (json_int_t)s->ulimits[i].hard), bad);
-		jset(c, "Ulimits", a, bad);
-	}
+	if (s->nulimits)   /* API 1.41 on, as the Engine's HostConfig.Ulimits */
+		jset(c, "Ulimits", engine_json_ulimits(s, bad), bad);
 	if (s->sysctls && s->sysctls->n) {
 		json_t *o = json_object();
 
