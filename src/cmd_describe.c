@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "log.h"
 #include "output.h"
+#include "pin.h"
 #include "proxy.h"
 #include "state.h"
 
@@ -70,23 +71,20 @@ out:
 static void describe_pins(struct buf *out, struct state *st, const char *name)
 {
 	struct strvec pins = STRVEC_INIT;
-	size_t i, nl = strlen(name), shown = 0;
+	struct pin_row r;
+	size_t i, shown = 0;
 
 	if (state_volume_pins(st, &pins) < 0) {
 		buf_printf(out, "Volume pins:\n  (cannot list: %s)\n", error_last());
 		goto out;
 	}
 	for (i = 0; i < pins.n; i++) {
-		const char *vol = pins.v[i] + nl + 1, *id, *host;
-
-		if (strncmp(pins.v[i], name, nl) || pins.v[i][nl] != '\t' ||
-		    !(id = strchr(vol, '\t')) || !(host = strchr(id + 1, '\t')) ||
-		    host == id + 1)
+		if (!pin_row_of(pins.v[i], name, &r) || !r.nid)
 			continue;      /* not this project's, or dropped */
 		if (!shown++)
 			buf_puts(out, "Volume pins:\n");
-		buf_printf(out, "  %.*s  node %s (%.*s)\n", (int)(id - vol), vol, host + 1,
-			   (int)(host - id - 1), id + 1);
+		buf_printf(out, "  %.*s  node %s (%.*s)\n", (int)r.nvolume, r.volume,
+			   r.host, (int)r.nid, r.id);
 	}
 out:
 	strvec_release(&pins);

@@ -24,6 +24,7 @@
 #include "output.h"
 #include "pass.h"
 #include "phase.h"
+#include "pin.h"
 #include "proxy.h"
 #include "report.h"
 
@@ -444,7 +445,6 @@ static void drop_purged_pins(struct pass *p, const struct apply_report *rep)
 
 	for (i = 0; i < p->plan.nprojects; i++) {
 		const struct plan_project *pp = &p->plan.projects[i];
-		size_t n = strlen(pp->name);
 		bool any = false;
 
 		if (!pp->purges_pins || rep->results[i].failed ||
@@ -456,30 +456,26 @@ static void drop_purged_pins(struct pass *p, const struct apply_report *rep)
 		}
 		listed = true;
 		for (k = 0; k < pins.n; k++) {
-			const char *vol = pins.v[k] + n + 1, *id, *host;
+			struct pin_row r;
 			char *dn, *vn;
 			bool removed = false;
 
-			if (strncmp(pins.v[k], pp->name, n) || pins.v[k][n] != '\t')
+			if (!pin_row_of(pins.v[k], pp->name, &r))
 				continue;
 			any = true;
-			id = strchr(vol, '\t');
-			if (!id)
-				continue;
-			host = strchr(id + 1, '\t');
-			vn = xstrndup(vol, (size_t)(id - vol));
+			vn = xstrndup(r.volume, r.nvolume);
 			dn = name_volume(pp->name, vn);
 			for (j = pp->first; j < pp->first + pp->count && !removed; j++)
 				removed = p->plan.actions[j].kind == ACTION_REMOVE_VOLUME &&
 					  !strcmp(p->plan.actions[j].object, dn);
-			if (removed || id[1] == '\t' || !host)
+			if (removed || !r.nid)
 				log_msg(LOG_INFO, pp->name, "pin of volume '%s' dropped "
 					"with the purge", vn);
 			else
 				log_msg(LOG_WARN, pp->name, "pin of volume '%s' dropped; "
 					"cara removed no volume %s here: if node %s "
 					"holds one, remove it there (docker volume rm "
-					"%s)", vn, dn, host[1] ? host + 1 : "(gone)", dn);
+					"%s)", vn, dn, *r.host ? r.host : "(gone)", dn);
 			free(vn);
 			free(dn);
 		}

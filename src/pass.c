@@ -606,18 +606,15 @@ static bool is_project(const struct project *pr, void *arg)
 static bool pin_find(const struct strvec *pins, const char *project,
 		     const char *volume, char **id, char **host)
 {
-	size_t i, lp = strlen(project), lv = strlen(volume);
+	size_t i, lv = strlen(volume);
+	struct pin_row r;
 
 	for (i = 0; i < pins->n; i++) {
-		const char *r = pins->v[i], *t;
-
-		if (strncmp(r, project, lp) || r[lp] != '\t' ||
-		    strncmp(r + lp + 1, volume, lv) || r[lp + 1 + lv] != '\t')
+		if (!pin_row_of(pins->v[i], project, &r) || r.nvolume != lv ||
+		    strncmp(r.volume, volume, lv))
 			continue;
-		r += lp + lv + 2;
-		t = strchr(r, '\t');
-		*id = t ? xstrndup(r, (size_t)(t - r)) : xstrdup(r);
-		*host = xstrdup(t ? t + 1 : "");
+		*id = xstrndup(r.id, r.nid);
+		*host = xstrdup(r.host);
 		return true;
 	}
 	return false;
@@ -626,17 +623,12 @@ static bool pin_find(const struct strvec *pins, const char *project,
 /* The node ids of pins, one entry a pin (what pin_choose counts). */
 static void pin_nodes(const struct strvec *pins, struct strvec *out)
 {
+	struct pin_row r;
 	size_t i;
 
-	for (i = 0; i < pins->n; i++) {
-		const char *a = strchr(pins->v[i], '\t');
-		const char *b = a ? strchr(a + 1, '\t') : NULL;
-		const char *c = b ? strchr(b + 1, '\t') : NULL;
-
-		if (b && b[1] && b[1] != '\t')     /* not a dropped one */
-			strvec_push_nodup(out, c ? xstrndup(b + 1, (size_t)(c - b - 1)) :
-					  xstrdup(b + 1));
-	}
+	for (i = 0; i < pins->n; i++)
+		if (pin_row_of(pins->v[i], NULL, &r) && r.nid)   /* not a dropped one */
+			strvec_push_nodup(out, xstrndup(r.id, r.nid));
 }
 
 /*

@@ -135,3 +135,20 @@ char *pin_constraint(const char *node_id)
 {
 	return xasprintf("node.id==%s", node_id);
 }
+
+bool pin_row_of(const char *row, const char *project, struct pin_row *out)
+{
+	const char *v = strchr(row, '\t'), *id, *host;
+
+	if (!v || (project && (strlen(project) != (size_t)(v - row) ||
+			       strncmp(row, project, (size_t)(v - row)))))
+		return false;
+	if (!(id = strchr(++v, '\t')) || !(host = strchr(id + 1, '\t')))
+		return false;
+	out->volume = v;
+	out->nvolume = (size_t)(id - v);
+	out->id = id + 1;
+	out->nid = (size_t)(host - id - 1);
+	out->host = host + 1;
+	return true;
+}

@@ -51,4 +51,16 @@ bool pin_wanted(const struct volume *v, const struct strvec *shared);
 /* The constraint that holds a service to node id (caller frees). */
 char *pin_constraint(const char *node_id);
 
+/*
+ * A row of state_volume_pins, "project\tvolume\tnode-id\thost", as views
+ * into it (lengths, not copies; host runs to the row's end): false when
+ * the row is not project's (NULL: any project's) or not such a row.  A
+ * pin dropped by cara state unpin has an empty id and host.
+ */
+struct pin_row {
+	const char *volume, *id, *host;
+	size_t nvolume, nid;
+};
+bool pin_row_of(const char *row, const char *project, struct pin_row *out);
+
 #endif

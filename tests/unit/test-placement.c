@@ -250,11 +250,31 @@ static void test_pins(void)
 	strvec_release(&pinned);
 }
 
+/* A state pin row read as views into it, and what is not one. */
+static void test_pin_rows(void)
+{
+	struct pin_row r;
+
+	ok(pin_row_of("shop\tdata\tn1id\tnode-1", "shop", &r) &&
+	   r.nvolume == 4 && !strncmp(r.volume, "data", 4) && r.nid == 4 &&
+	   !strncmp(r.id, "n1id", 4) && !strcmp(r.host, "node-1"),
+	   "a pin row: volume, node id and host");
+	ok(pin_row_of("shop\tdata\tn1id\tnode-1", NULL, &r), "  any project's");
+	ok(!pin_row_of("shop\tdata\tn1id\tnode-1", "sho", &r) &&
+	   !pin_row_of("shop\tdata\tn1id\tnode-1", "shop2", &r),
+	   "  not another project's, a prefix neither");
+	ok(pin_row_of("shop\tdata\t\t", "shop", &r) && !r.nid && !*r.host,
+	   "a dropped pin: empty id and host");
+	ok(!pin_row_of("shop\tdata\tn1id", "shop", &r) && !pin_row_of("shop", NULL, &r),
+	   "a row of fewer fields is none");
+}
+
 int main(void)
 {
 	test_decide();
 	test_parse_labels();
 	test_checks();
 	test_pins();
+	test_pin_rows();
 	return tap_done();
 }
