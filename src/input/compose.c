@@ -63,13 +63,13 @@ struct reader {
 /* container_name NAME of service `service` (cnames_finish) */
 struct cname {
 	char *service, *name;
-	struct pos pos;
+	const struct ynode *at;         /* its value, of whichever file */
 };
 
 /* links: SERVICE[:ALIAS] of service `from` (links_finish) */
 struct link {
 	char *from, *target, *alias;
-	struct pos pos;
+	const struct ynode *at;         /* its item, of whichever file */
 	size_t index;                   /* in the links list */
 };
 
@@ -2121,7 +2121,7 @@ static void f_container_name(struct pctx *c, const struct ynode *v, void *obj)
 	n = &r->cnames[r->ncnames++];
 	n->service = xstrdup(s->name);
 	n->name = t;
-	n->pos = v->pos;
+	n->at = v;
 }
 
 /* Fields refused with a reason an operator can act on. */
@@ -2222,7 +2222,7 @@ static void f_links(struct pctx *c, const struct ynode *v, void *obj)
 		k->from = xstrdup(s->name);
 		k->target = xstrdup(t);
 		k->alias = colon && strcmp(colon, t) ? xstrdup(colon) : NULL;
-		k->pos = at->pos;
+		k->at = at;
 		k->index = i;
 		path_pop(c, o);
 	}
@@ -2230,23 +2230,41 @@ out:
 	strvec_release(&l);
 }
 
+/*
+ * A finding at node `at` of field `key` (its item `index`; SIZE_MAX:
+ * none) of service `svc`, made once every service is read (links,
+ * container_name): under "services", at the file the node is of (an
+ * override's or an extended one's too), counted as every finding is.
+ */
+static void svc_finding(struct pctx *c, enum diag_severity sev,
+			const struct ynode *at, const char *svc, const char *key,
+			size_t index, const char *fmt, va_list ap)
+{
+	struct buf m = BUF_INIT;
+	size_t o = path_key(c, svc);
+
+	path_key(c, key);
+	if (index != SIZE_MAX)
+		path_index(c, index);
+	buf_vprintf(&m, fmt, ap);
+	if (sev == DIAG_ERROR)
+		perr(c, at, "%s", buf_cstr(&m));
+	else
+		pwarn(c, at, "%s", buf_cstr(&m));
+	path_pop(c, o);
+	buf_release(&m);
+}
+
 static void link_error(struct pctx *c, const struct link *k, const char *fmt,
 		       ...) PRINTF_LIKE(3, 4);
 static void link_error(struct pctx *c, const struct link *k, const char *fmt,
 		       ...)
 {
-	char *path = xasprintf("services.%s.links[%zu]", k->from, k->index);
-	struct buf m = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&m, fmt, ap);
+	svc_finding(c, DIAG_ERROR, k->at, k->from, "links", k->index, fmt, ap);
 	va_end(ap);
-	c->bad = true;
-	diags_add(c->d, DIAG_ERROR, c->file, k->pos.line, k->pos.col, path, "%s",
-		  buf_cstr(&m));
-	buf_release(&m);
-	free(path);
 }
 
 /*
@@ -2284,7 +2302,7 @@ static void links_finish(struct pctx *c, struct reader *r, struct project *p)
 						      k->target); j++)
 			;
 		if (j == from->ndeps)
-			dep_add(from, xstrdup(k->target), DEP_STARTED, k->pos);
+			dep_add(from, xstrdup(k->target), DEP_STARTED, k->at->pos);
 		if (!k->alias || strvec_has(&to->aliases, k->alias))
 			continue;
 		if (to->nnets || from->nnets) {
@@ -2327,19 +2345,11 @@ static void cname_diag(struct pctx *c, enum diag_severity level,
 static void cname_diag(struct pctx *c, enum diag_severity level,
 		       const struct cname *n, const char *fmt, ...)
 {
-	char *path = xasprintf("services.%s.container_name", n->service);
-	struct buf m = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&m, fmt, ap);
+	svc_finding(c, level, n->at, n->service, "container_name", SIZE_MAX, fmt, ap);
 	va_end(ap);
-	if (level == DIAG_ERROR)
-		c->bad = true;
-	diags_add(c->d, level, c->file, n->pos.line, n->pos.col, path, "%s",
-		  buf_cstr(&m));
-	buf_release(&m);
-	free(path);
 }
 
 /* Does a service other than s answer to name on a network? */

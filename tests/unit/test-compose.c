@@ -767,6 +767,23 @@ static void test_container_name(void)
 	ok(!t.set.n || !t.set.v[0].valid, "  the project is not valid");
 	t_free(&t);
 
+	{
+		const char *files[] = {
+			"app/compose.override.yaml", "services:\n  w:\n"
+			"    container_name: db\n    links: [nope]\n",
+			"app/compose.yaml", "services:\n  db:\n    image: busybox\n"
+			"  w:\n    image: busybox\n", NULL };
+
+		t_load(&t, files);
+		expect(&t, "app/compose.override.yaml:3:21: services.w.container_name: "
+		       "container_name 'db' is a name of service 'db'",
+		       "a container_name of the override: its file, line and field");
+		expect(&t, "app/compose.override.yaml:4:13: services.w.links[0]: "
+		       "service 'nope' is not a service of this project",
+		       "a link of the override: its file, line and field");
+		t_free(&t);
+	}
+
 	t_cluster = true;
 	t_one(&t, "services:\n  s:\n    image: busybox\n    container_name: c\n"
 		  "    deploy: {replicas: 2}\n"
