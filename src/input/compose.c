@@ -35,9 +35,8 @@ struct reader {
 	struct kvlist envf, envx;
 	bool hc_disable, has_mem;
 	int64_t mem_limit;
-	/* pids_limit, of the service being read: deploy's limits.pids too */
+	/* pids_limit or deploy's limits.pids, of the service being read */
 	const struct ynode *pids_at;
-	int64_t pids_limit;
 	/* mem_reservation and deploy.resources.reservations.memory, of the
 	 * service being read (the deploy one wins, as in compose), and the
 	 * memswap_limit node (check_memory) */
@@ -2040,19 +2039,15 @@ static void f_pids_limit(struct pctx *c, const struct ynode *v, void *obj)
 {
 	struct reader *r = c->reader;
 	struct service *s = obj;
-	int64_t was = s->pids_limit;
+	int64_t n;
 
-	s->pids_limit = 0;
-	read_pids_limit(c, v, obj);
-	if (!s->pids_limit) {
-		s->pids_limit = was;
+	if (!get_pids_limit(c, v, &n))
 		return;
-	}
-	if (r->pids_at && r->pids_limit != s->pids_limit)
+	if (r->pids_at && s->pids_limit != n)
 		perr(c, v, "pids_limit and deploy.resources.limits.pids differ "
-		     "(%" PRId64 " at line %d)", r->pids_limit, r->pids_at->pos.line);
+		     "(%" PRId64 " at line %d)", s->pids_limit, r->pids_at->pos.line);
 	r->pids_at = v;
-	r->pids_limit = s->pids_limit;
+	s->pids_limit = n;
 }
 
 static const struct field limit_fields[] = {

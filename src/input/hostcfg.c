@@ -209,19 +209,25 @@ void read_domainname(struct pctx *c, const struct ynode *v, void *obj)
 }
 
 /* A positive limit: -1 and 0 (none) would lift the host's default one. */
-void read_pids_limit(struct pctx *c, const struct ynode *v, void *obj)
+bool get_pids_limit(struct pctx *c, const struct ynode *v, int64_t *out)
 {
-	struct service *s = obj;
 	long long n;
 
 	if (v->type == Y_SCALAR && (!strcmp(v->str, "-1") || !strcmp(v->str, "0"))) {
 		perr(c, v, "not supported by cara: %s (no limit, which would lift "
 		     "the host's default one): write a positive number of "
 		     "processes", v->str);
-		return;
+		return false;
 	}
-	if (get_int(c, v, 1, 4194304, &n))
-		s->pids_limit = n;
+	if (!get_int(c, v, 1, 4194304, &n))
+		return false;
+	*out = n;
+	return true;
+}
+
+void read_pids_limit(struct pctx *c, const struct ynode *v, void *obj)
+{
+	get_pids_limit(c, v, &((struct service *)obj)->pids_limit);
 }
 
 /* Below 0 the kernel's OOM killer spares this container and kills the

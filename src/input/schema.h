@@ -161,6 +161,9 @@ field_fn read_cap_add, read_cap_drop, read_privileged, read_security_opt,
 	 read_expose, read_aliases,
 	 read_devices, read_logging, read_domainname, read_pids_limit,
 	 read_oom_score_adj, read_group_add, read_dns_search, read_dns_opt;
+/* A limit on processes (1 and up; -1 and 0, no limit, refused): false
+ * (and an error at v) when v is not one, *out then untouched. */
+bool get_pids_limit(struct pctx *c, const struct ynode *v, int64_t *out);
 /* A network a service joins (obj: a struct service_net): its name and
  * aliases; service_add_net() adds one to a service at n's position. */
 field_fn read_net_name, read_net_aliases;
