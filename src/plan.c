@@ -723,19 +723,16 @@ none:
 }
 
 /*
- * Does the plan, from its action first on, start service `name`'s
- * workload anew: create, start (an unpause keeps its processes),
- * recreate, update or restart it?
+ * Do the actions from first on start a workload anew: create, start (an
+ * unpause keeps its processes), recreate, update or restart it?
  */
-static bool plan_starts(const struct plan *pl, size_t first, const char *name)
+static bool actions_start(const struct plan *pl, size_t first)
 {
 	size_t i;
 
 	for (i = first; i < pl->nactions; i++) {
 		const struct plan_action *a = &pl->actions[i];
 
-		if (!same(a->service, name))
-			continue;
 		if (a->kind == ACTION_CREATE_CONTAINER ||
 		    a->kind == ACTION_RECREATE_CONTAINER ||
 		    a->kind == ACTION_UPDATE_CONTAINER ||
@@ -748,23 +745,30 @@ static bool plan_starts(const struct plan *pl, size_t first, const char *name)
 
 /*
  * compose's depends_on restart: true.  A service whose container is left
- * as it is, but a dependency of which the plan (re)starts, is restarted
- * after it (a job runs again); transitively, since services come in
- * dependency order and a restart counts as a start.  Its own create,
+ * as it is (the plan does not start it: starts[] by service index, known
+ * for every service before it in dependency order), but a dependency of
+ * which the plan (re)starts, is restarted after it (a job runs again);
+ * transitively, since a restart counts as a start.  Its own create,
  * start or recreate starts it after its dependencies anyway.
  */
-static void restart_dependent(struct plan *pl, size_t first, const struct project *p,
-			      const struct service *s, const struct cindex *byname)
+static void restart_dependent(struct plan *pl, const struct project *p,
+			      const struct service *s, const struct cindex *byname,
+			      const struct service **snames, const bool *starts)
 {
-	char *cname = NULL;
+	const struct service *d = NULL;
 	const struct obs_container *c;
 	struct plan_action *a;
+	char *cname;
 	size_t k;
 
-	for (k = 0; k < s->ndeps && !(s->deps[k].restart &&
-				      plan_starts(pl, first, s->deps[k].service)); k++)
-		;
-	if (k == s->ndeps || plan_starts(pl, first, s->name))
+	if (starts[s - p->services])
+		return;
+	for (k = 0; k < s->ndeps; k++)
+		if (s->deps[k].restart &&
+		    (d = project_lookup_service(snames, p->nservices, s->deps[k].service)) &&
+		    starts[d - p->services])
+			break;
+	if (k == s->ndeps)
 		return;
 	cname = name_container(p->name, s->name);
 	if (!(c = find_container(byname, cname)) || c->state == OBS_PAUSED) {
@@ -773,7 +777,7 @@ static void restart_dependent(struct plan *pl, size_t first, const struct projec
 	}
 	a = add_action(pl, ACTION_RESTART_CONTAINER, CAUSE_DEPENDENCY_RESTARTED,
 		       p->name, s->name, cname, c->id);
-	strvec_push(&a->changed, s->deps[k].service);
+	strvec_push(&a->changed, d->name);
 	a->proj = p;
 	a->svc = s;
 }
@@ -890,9 +894,10 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	const char *moved;
 	size_t *order = xcalloc(p->nservices ? p->nservices : 1, sizeof(*order));
 	struct strvec made = STRVEC_INIT;
+	bool *starts = xcalloc(p->nservices ? p->nservices : 1, sizeof(*starts));
 	struct plan_action *a;
-	size_t i, first = pl->nactions;
 	char *n;
+	size_t i;
 
 	project_service_order(p, order);
 	cindex_build(&byname, o, p->name, false);
@@ -1006,9 +1011,13 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	}
 
 	for (i = 0; i < p->nservices; i++) {
+		size_t before = pl->nactions;
+
 		plan_service(pl, p, &p->services[order[i]], &byname, opts,
 			     opts->adopt && strvec_has(opts->adopt, p->name), o);
-		restart_dependent(pl, first, p, &p->services[order[i]], &byname);
+		starts[order[i]] = actions_start(pl, before);
+		restart_dependent(pl, p, &p->services[order[i]], &byname, snames, starts);
+		starts[order[i]] = actions_start(pl, before);   /* its restart too */
 	}
 
 	/* Networks no service joins now: once the containers that were on
@@ -1039,6 +1048,7 @@ static void plan_apply(struct plan *pl, const struct project *p,
 	strvec_release(&images);
 	cindex_release(&byname);
 	free(snames);
+	free(starts);
 	free(order);
 }
 
