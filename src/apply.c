@@ -1043,11 +1043,7 @@ static void check_running(struct backend *b, const struct plan *plan,
 		const struct plan_action *a = &plan->actions[i];
 		struct workload_state cs;
 
-		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
-				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER &&
-				a->kind != ACTION_UPDATE_CONTAINER &&
-				a->kind != ACTION_RESTART_CONTAINER))
+		if (!a->svc || !action_starts(a))
 			continue;
 		if (b->ops->workload_state(b, a->object, &cs) < 0) {
 			fail(r, REASON_CONTAINER_MISSING, "%s", error_last());
@@ -1600,11 +1596,7 @@ static bool plan_waits(const struct plan *plan)
 	for (i = 0; i < plan->nactions; i++) {
 		const struct plan_action *a = &plan->actions[i];
 
-		if (!a->svc || (a->kind != ACTION_CREATE_CONTAINER &&
-				a->kind != ACTION_START_CONTAINER &&
-				a->kind != ACTION_RECREATE_CONTAINER &&
-				a->kind != ACTION_UPDATE_CONTAINER &&
-				a->kind != ACTION_RESTART_CONTAINER))
+		if (!a->svc || !action_starts(a))
 			continue;
 		for (k = 0; k < a->svc->ndeps; k++)
 			if (a->svc->deps[k].condition != DEP_STARTED)

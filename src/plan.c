@@ -77,6 +77,13 @@ const char *action_cause_name(enum action_cause c)
 	return "Unknown";
 }
 
+bool action_starts(const struct plan_action *a)
+{
+	return a->kind == ACTION_CREATE_CONTAINER || a->kind == ACTION_START_CONTAINER ||
+	       a->kind == ACTION_RECREATE_CONTAINER || a->kind == ACTION_UPDATE_CONTAINER ||
+	       a->kind == ACTION_RESTART_CONTAINER;
+}
+
 bool plan_is_empty(const struct plan *p)
 {
 	return p->nactions == 0;
@@ -730,16 +737,11 @@ static bool actions_start(const struct plan *pl, size_t first)
 {
 	size_t i;
 
-	for (i = first; i < pl->nactions; i++) {
-		const struct plan_action *a = &pl->actions[i];
-
-		if (a->kind == ACTION_CREATE_CONTAINER ||
-		    a->kind == ACTION_RECREATE_CONTAINER ||
-		    a->kind == ACTION_UPDATE_CONTAINER ||
-		    a->kind == ACTION_RESTART_CONTAINER ||
-		    (a->kind == ACTION_START_CONTAINER && a->cause != CAUSE_PAUSED))
+	for (i = first; i < pl->nactions; i++)
+		if (action_starts(&pl->actions[i]) &&
+		    !(pl->actions[i].kind == ACTION_START_CONTAINER &&
+		      pl->actions[i].cause == CAUSE_PAUSED))
 			return true;
-	}
 	return false;
 }
 

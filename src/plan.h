@@ -204,6 +204,9 @@ void plan_release(struct plan *p);
 const char *action_kind_name(enum action_kind k);   /* "create-container" */
 const char *action_cause_name(enum action_cause c); /* "SpecChanged" */
 bool plan_is_empty(const struct plan *p);
+/* Does a bring a workload up: a create, start (an unpause too),
+ * recreate, update or restart? */
+bool action_starts(const struct plan_action *a);
 /*
  * Has container c of service s run to completion, so that it is neither
  * started again nor a failure?  A restart "no" job or an on-failure
