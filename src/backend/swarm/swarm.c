@@ -425,31 +425,47 @@ static int get_list(struct docker *d, const char *base, const char *filter,
 
 #define PROJECT_FILTER "{\"label\":[\"" LABEL_PROJECT "\"]}"
 
-/* Does a service of svcs mount the config or secret whose id is id? */
-static bool object_in_use(const json_t *svcs, enum obs_object_kind kind, const char *id)
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of the configs or secrets the services of svcs mount, sorted
+ * (borrowed from svcs). */
+static const char **ids_in_use(const json_t *svcs, enum obs_object_kind kind, size_t *n)
 {
 	const char *list = kind == OBJECT_SECRET ? "Secrets" : "Configs";
 	const char *key = kind == OBJECT_SECRET ? "SecretID" : "ConfigID";
-	size_t i, k;
+	const char **v = NULL;
+	size_t i, k, cap = 0;
 
+	*n = 0;
 	for (i = 0; i < json_array_size(svcs); i++) {
 		const json_t *cs = json_object_get(json_object_get(json_object_get(
 			json_object_get(json_array_get(svcs, i), "Spec"), "TaskTemplate"),
 			"ContainerSpec"), list);
 
-		for (k = 0; k < json_array_size(cs); k++)
-			if (jget_str(json_array_get(cs, k), key) &&
-			    !strcmp(jget_str(json_array_get(cs, k), key), id))
-				return true;
+		for (k = 0; k < json_array_size(cs); k++) {
+			const char *id = jget_str(json_array_get(cs, k), key);
+
+			if (!id)
+				continue;
+			GROW(v, cap, *n + 1);
+			v[(*n)++] = id;
+		}
 	}
-	return false;
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_id);
+	return v;
 }
 
-/* The configs or secrets in list a that carry cara's labels, into o. */
+/* The configs or secrets in list a that carry cara's labels, into o,
+ * each marked in use when a service of svcs mounts it. */
 static void add_objects(struct observed *o, enum obs_object_kind kind, const json_t *a,
 			const json_t *svcs)
 {
-	size_t i;
+	size_t i, nused;
+	const char **used = ids_in_use(svcs, kind, &nused);
 
 	for (i = 0; i < json_array_size(a); i++) {
 		const json_t *j = json_array_get(a, i);
@@ -467,8 +483,9 @@ static void add_objects(struct observed *o, enum obs_object_kind kind, const jso
 		ob->project = jdup(labels, LABEL_PROJECT);
 		ob->service = jdup(labels, LABEL_SERVICE);
 		ob->owner = jdup(labels, LABEL_OWNER);
-		ob->in_use = object_in_use(svcs, kind, ob->id);
+		ob->in_use = nused && bsearch(&ob->id, used, nused, sizeof(*used), cmp_id);
 	}
+	free(used);
 }
 
 static int s_observe(struct backend *b, struct observed *out)
