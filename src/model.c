@@ -551,6 +551,8 @@ static const struct { const char *model, *compose; } compose_names[] = {
 	{ "dependsOn", "depends_on" }, { "imagePullPolicy", "pull_policy" },
 	{ "memory", "mem_limit" }, { "readOnly", "read_only" },
 	{ "stdinOpen", "stdin_open" }, { "dnsOptions", "dns_opt" },
+	/* the default network's names: its aliases, container_name, links */
+	{ "aliases", "networks" },
 };
 
 /* camelCase segment seg (up to '.' or '['), in compose's spelling */

@@ -734,6 +734,127 @@ static void set_ingress_hosts(struct sctx *s)
 	free(v);
 }
 
+/*
+ * The names services answer to on External networks.  Containers of many
+ * projects (and of other tools) share such a network, and Docker answers a
+ * name with every container that has it there, so a second project holding
+ * a name splits the lookups of the first: a pushed file could take traffic
+ * meant for another project's service.  A service's own name may meet
+ * another project's (compose does the same, and a proxy network that many
+ * projects join by service name is common); a name a file chose, an alias
+ * or a container_name, may not be one another project's service answers
+ * to there.  The chosen one is refused; of two chosen ones, the later.
+ */
+struct claim {
+	struct named n;          /* name: "NETWORK/NAME"; first, for named_cmp */
+	bool chosen;             /* an alias, not the service's name */
+	const char *as;          /* the name itself */
+	int netlen;              /* of the network's Docker name in n.name */
+};
+
+static void claim_push(struct claim **v, size_t *n, size_t *cap, size_t proj,
+		       size_t svc, size_t join, struct pos pos, const char *net,
+		       const char *as, bool chosen)
+{
+	struct claim *c;
+
+	GROW(*v, *cap, *n + 1);
+	c = &(*v)[(*n)++];
+	c->n.name = xasprintf("%s/%s", net, as);
+	c->n.proj = proj;
+	c->n.item = svc;
+	c->n.sub = join;
+	c->n.pos = pos;
+	c->chosen = chosen;
+	c->as = as;
+	c->netlen = (int)strlen(net);
+}
+
+static void report_claim(struct sctx *s, const struct claim *c,
+			 const struct claim *other)
+{
+	struct project *a = &s->set->v[other->n.proj];
+	struct project *b = &s->set->v[c->n.proj];
+	const struct service *sv = &b->services[c->n.item];
+	char *path = sv->nnets ?
+		     xasprintf("spec.services[%zu].networks[%zu].aliases",
+			       c->n.item, c->n.sub) :
+		     xasprintf("spec.services[%zu].aliases", c->n.item);
+
+	set_error(s, b, c->n.pos, path, "'%s' on external network '%.*s' is "
+		  "%s project '%s' service '%s' answers to there (%s:%d:%d): "
+		  "Docker would split its lookups between the two; choose "
+		  "another name", c->as, c->netlen, c->n.name,
+		  other->chosen ? "an alias" : "the name", a->name,
+		  a->services[other->n.item].name, a->file, other->n.pos.line,
+		  other->n.pos.col);
+	free(path);
+}
+
+static void set_external_aliases(struct sctx *s)
+{
+	struct project_set *set = s->set;
+	struct claim *v = NULL;
+	size_t n = 0, cap = 0, i, j, k, a, start;
+
+	for (i = 0; i < set->n; i++) {
+		const struct project *p = &set->v[i];
+
+		for (j = 0; p->name && j < p->nservices; j++) {
+			const struct service *sv = &p->services[j];
+
+			for (k = 0; sv->name && k < network_joins(sv); k++) {
+				const struct strvec *al;
+				const char *key = network_join(sv, k, &al);
+				struct pos pos = sv->nnets ? sv->nets[k].pos : sv->pos;
+				char *net;
+
+				if (!network_is_external(p, key))
+					continue;
+				net = network_docker_name(p, key);
+				claim_push(&v, &n, &cap, i, j, k, sv->pos, net,
+					   sv->name, false);
+				for (a = 0; a < al->n; a++)
+					claim_push(&v, &n, &cap, i, j, k, pos, net,
+						   al->v[a], true);
+				free(net);
+			}
+		}
+	}
+	/* named_cmp sees the struct named each claim begins with */
+	sort_items(v, n, sizeof(*v), named_cmp);
+	for (start = 0; start < n; start = i) {
+		size_t own = SIZE_MAX, own2 = SIZE_MAX;   /* service names */
+
+		for (i = start; i < n && !strcmp(v[i].n.name, v[start].n.name); i++)
+			if (!v[i].chosen && own == SIZE_MAX)
+				own = i;
+			else if (!v[i].chosen && own2 == SIZE_MAX &&
+				 v[i].n.proj != v[own].n.proj)
+				own2 = i;
+		/* one pass over the group, against its first service name of
+		 * another project, else its first claim if another project's
+		 * (the claims of a project come together, in file order) */
+		for (j = start; j < i; j++) {
+			const struct claim *c = &v[j], *other = NULL;
+
+			if (!c->chosen)
+				continue;
+			if (own != SIZE_MAX && v[own].n.proj != c->n.proj)
+				other = &v[own];
+			else if (own2 != SIZE_MAX)
+				other = &v[own2];
+			else if (v[start].n.proj != c->n.proj)
+				other = &v[start];
+			if (other)
+				report_claim(s, c, other);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free((char *)v[i].n.name);
+	free(v);
+}
+
 /* ---- host ports bound twice ---- */
 
 struct binding {
@@ -936,6 +1057,7 @@ void manifest_validate_set(struct project_set *set, struct diags *d)
 	set_duplicate_projects(&s);
 	set_docker_names(&s);
 	set_ingress_hosts(&s);
+	set_external_aliases(&s);
 	set_ports(&s);
 	if (s.n > MAX_FINDINGS * 5)
 		diags_add(d, DIAG_ERROR, s.hidden_file, 1, 1, "", "%zu more "

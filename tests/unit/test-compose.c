@@ -784,6 +784,26 @@ static void test_container_name(void)
 		t_free(&t);
 	}
 
+	{
+		/* on a network other projects share, another project's name */
+		const char *files[] = {
+			"shop/compose.yaml", "services:\n  db:\n    image: busybox\n"
+			"networks:\n  default: {external: true, name: proxy}\n",
+			"tool/compose.yaml", "services:\n  w:\n    image: busybox\n"
+			"    container_name: db\n"
+			"networks:\n  default: {external: true, name: proxy}\n", NULL };
+
+		t_load(&t, files);
+		expect(&t, "tool/compose.yaml:2:3: services.w.networks: 'db' on "
+		       "external network 'proxy' is the name project 'shop' service "
+		       "'db' answers to there (shop/compose.yaml:2:3)",
+		       "a container_name on a shared network that another project's "
+		       "service answers to: refused, at the compose field");
+		ok(t.set.n == 2 && t.set.v[0].valid != t.set.v[1].valid,
+		   "  one project refused, the other kept");
+		t_free(&t);
+	}
+
 	t_cluster = true;
 	t_one(&t, "services:\n  s:\n    image: busybox\n    container_name: c\n"
 		  "    deploy: {replicas: 2}\n"

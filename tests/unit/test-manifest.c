@@ -1518,6 +1518,60 @@ static void test_set_rules(void)
 	t_free(&t);
 }
 
+/* Names on an External network, which other projects share. */
+static void test_external_aliases(void)
+{
+	struct t t;
+	size_t i;
+
+#define EXT_HEAD "apiVersion: caravanserai/v1\nkind: Project\nmetadata: {name: %s}\n" \
+	"spec:\n  networks: [{name: edge, external: true, externalName: proxy}, {name: own}]\n" \
+	"  services:\n"
+	static const struct { const char *file, *name, *services; } f[] = {
+		{ "a.yaml", "shop", "    - {name: api, image: x, networks: [edge]}\n"
+				    "    - {name: web, image: x, networks: [edge]}\n" },
+		/* takes shop's api there: refused, even though its file comes later */
+		{ "b.yaml", "evil", "    - {name: w, image: x, networks: [{name: edge, aliases: [api]}]}\n" },
+		/* its own name meets shop's web: as compose has it, allowed */
+		{ "c.yaml", "blog", "    - {name: web, image: x, networks: [edge]}\n"
+		/* an alias on its own network meets nothing of another project */
+				    "    - {name: db, image: x, networks: [{name: own, aliases: [api]}]}\n" },
+		/* an alias taken before by a service name that comes later */
+		{ "0.yaml", "early", "    - {name: s, image: x, networks: [{name: edge, aliases: [wiki]}]}\n" },
+		{ "d.yaml", "wiki", "    - {name: wiki, image: x, networks: [edge]}\n" },
+		/* two chosen names: the later is refused */
+		{ "e.yaml", "one", "    - {name: s, image: x, networks: [{name: edge, aliases: [cache]}]}\n" },
+		{ "f.yaml", "two", "    - {name: s, image: x, networks: [{name: edge, aliases: [cache]}]}\n" },
+	};
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		char *y = xasprintf(EXT_HEAD "%s", f[i].name, f[i].services);
+
+		parse_into(&t, f[i].file, y);
+		free(y);
+	}
+	manifest_validate_set(&t.set, &t.d);
+	t_render(&t);
+	expect(&t, "b.yaml:7:38: spec.services[0].networks[0].aliases: 'api' on external network "
+	       "'proxy' is the name project 'shop' service 'api' answers to there (a.yaml:7:7)",
+	       "an alias another project's service answers to on a shared network is refused");
+	ok(!t.set.v[1].valid && t.set.v[0].valid, "the alias's project is refused, not the service's");
+	ok(t.set.v[2].valid && !has(&t, "c.yaml"),
+	   "two service names meet on a shared network; an alias on a project's own network");
+	expect(&t, "0.yaml:7:38: spec.services[0].networks[0].aliases: 'wiki' on external "
+	       "network 'proxy' is the name project 'wiki' service 'wiki'",
+	       "the alias is refused even when its file comes first");
+	ok(!t.set.v[3].valid && t.set.v[4].valid, "and the service keeps its name");
+	expect(&t, "f.yaml:7:38: spec.services[0].networks[0].aliases: 'cache' on external "
+	       "network 'proxy' is an alias project 'one' service 's' answers to there",
+	       "of two aliases, the later one is refused");
+	ok(t.set.v[5].valid && !t.set.v[6].valid, "and the earlier kept");
+	is_int((long)t.d.n, 3, "three findings, no more");
+	t_free(&t);
+#undef EXT_HEAD
+}
+
 /* ---- queries on the model ---- */
 
 static void test_model(void)
@@ -1802,6 +1856,7 @@ int main(void)
 	test_positions();
 	test_hostile();
 	test_set_rules();
+	test_external_aliases();
 	test_model();
 	test_load_dir();
 	error_clear();
