@@ -96,7 +96,50 @@ static int record_desired(struct pass *p)
 			}
 		}
 	}
+	/* a restart is owed before its dependency restarts: a pass killed
+	 * in between leaves it to the next (settle_owed_restarts) */
+	for (i = 0; i < p->plan.nactions; i++) {
+		const struct plan_action *a = &p->plan.actions[i];
+
+		if (a->kind == ACTION_RESTART_CONTAINER && a->changed.n &&
+		    state_owe_restart(p->st, a->project, a->service, a->changed.v[0],
+				      p->now) < 0) {
+			state_rollback(p->st);
+			return -1;
+		}
+	}
 	return state_commit(p->st);
+}
+
+/*
+ * What a project owed is paid when its apply ended well (every restart
+ * of its plan done) or it is gone; a failed or interrupted one keeps its
+ * debts for the next pass, which may restart a service twice but never
+ * not at all.
+ */
+static void settle_owed_restarts(struct pass *p, const struct apply_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < p->plan.nprojects; i++) {
+		const struct plan_project *pp = &p->plan.projects[i];
+		char *key = xasprintf("%s\t", pp->name);
+		bool owes = strvec_sorted_prefix(&p->owed_restarts, key), done;
+		size_t k;
+
+		free(key);
+		for (k = pp->first; k < pp->first + pp->count && !owes; k++)
+			owes = p->plan.actions[k].kind == ACTION_RESTART_CONTAINER;
+		if (!owes)
+			continue;   /* no write a pass for each project */
+		done = pp->verdict == VERDICT_CONVERGED ||
+		       pp->verdict == VERDICT_GONE ||
+		       ((pp->verdict == VERDICT_APPLY ||
+			 pp->verdict == VERDICT_TEARDOWN) &&
+			!rep->results[i].failed && !rep->results[i].interrupted);
+		if (done && state_owed_restarts_paid(p->st, pp->name) < 0)
+			pass_state_error(p, pp->name);
+	}
 }
 
 /* Set a phase, and log when recording fails: state must not hide errors. */
@@ -595,6 +638,7 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);
 	drop_purged_pins(&p, &rep);
+	settle_owed_restarts(&p, &rep);
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);

@@ -221,6 +221,7 @@ void pass_release(struct pass *p)
 	strvec_release(&p->adoptions);
 	strvec_release(&p->adopt);
 	strvec_release(&p->volume_types);
+	strvec_release(&p->owed_restarts);
 	kvlist_release(&p->node_labels);
 	free(p->owner);
 	memset(p, 0, sizeof(*p));
@@ -391,7 +392,8 @@ int pass_open_state(struct pass *p, const char *command, bool lock)
 
 	if (state_identity(p->st, &p->owner) < 0 ||
 	    state_adoptions(p->st, &p->adoptions) < 0 ||
-	    state_volume_types(p->st, &p->volume_types) < 0)
+	    state_volume_types(p->st, &p->volume_types) < 0 ||
+	    state_owed_restarts(p->st, &p->owed_restarts) < 0)
 		return -1;
 	return 0;
 }
@@ -830,6 +832,7 @@ int pass_plan(struct pass *p, bool gc_only, bool prune)
 		po.adoptions = &p->adoptions;
 		po.adopt = &p->adopt;
 		po.volume_types = &p->volume_types;
+		po.owed_restarts = &p->owed_restarts;
 	}
 	plan_release(&p->plan);
 	return plan_compute(&p->plan, &p->desired, &p->obs, p->now, &po);

@@ -52,6 +52,7 @@ struct pass {
 	struct strvec adoptions;        /* "project\towner" taken over earlier */
 	struct strvec adopt;            /* --adopt projects */
 	struct strvec volume_types;     /* "volume\ttype" last declared */
+	struct strvec owed_restarts;    /* "project\tservice\tafter" (state.h) */
 	struct strvec image_updates;    /* "ref\tdigest": tags that moved */
 	/* this host for placement: --node, --node-labels */
 	struct kvlist node_labels;

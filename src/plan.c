@@ -746,19 +746,38 @@ static bool actions_start(const struct plan *pl, size_t first)
 }
 
 /*
+ * The dependency after which an earlier pass owed service `service` of
+ * project `project` a restart (opts->owed_restarts, sorted), or NULL.
+ */
+static const char *owed_after(const struct strvec *owed, const char *project,
+			      const char *service)
+{
+	char *key = xasprintf("%s\t%s\t", project, service);
+	const char *e = strvec_sorted_prefix(owed, key);
+	size_t n = strlen(key);
+
+	free(key);
+	return e ? e + n : NULL;
+}
+
+/*
  * compose's depends_on restart: true.  A service whose container is left
  * as it is (the plan does not start it: starts[] by service index, known
  * for every service before it in dependency order), but a dependency of
  * which the plan (re)starts, is restarted after it (a job runs again);
  * transitively, since a restart counts as a start.  Its own create,
- * start or recreate starts it after its dependencies anyway.
+ * start or recreate starts it after its dependencies anyway.  A restart
+ * an earlier pass owed it (opts->owed_restarts: that pass was killed or
+ * failed after the dependency restarted) is planned the same way.
  */
 static void restart_dependent(struct plan *pl, const struct project *p,
 			      const struct service *s, const struct cindex *byname,
-			      const struct service **snames, const bool *starts)
+			      const struct service **snames, const bool *starts,
+			      const struct plan_options *opts)
 {
 	const struct service *d = NULL;
 	const struct obs_container *c;
+	const char *after = NULL;
 	struct plan_action *a;
 	char *cname;
 	size_t k;
@@ -770,7 +789,9 @@ static void restart_dependent(struct plan *pl, const struct project *p,
 		    (d = project_lookup_service(snames, p->nservices, s->deps[k].service)) &&
 		    starts[d - p->services])
 			break;
-	if (k == s->ndeps)
+	if (k < s->ndeps)
+		after = d->name;
+	else if (!(after = owed_after(opts->owed_restarts, p->name, s->name)))
 		return;
 	cname = name_container(p->name, s->name);
 	if (!(c = find_container(byname, cname)) || c->state == OBS_PAUSED) {
@@ -779,7 +800,7 @@ static void restart_dependent(struct plan *pl, const struct project *p,
 	}
 	a = add_action(pl, ACTION_RESTART_CONTAINER, CAUSE_DEPENDENCY_RESTARTED,
 		       p->name, s->name, cname, c->id);
-	strvec_push(&a->changed, d->name);
+	strvec_push(&a->changed, after);
 	a->proj = p;
 	a->svc = s;
 }
@@ -1018,7 +1039,8 @@ static void plan_apply(struct plan *pl, const struct project *p,
 		plan_service(pl, p, &p->services[order[i]], &byname, opts,
 			     opts->adopt && strvec_has(opts->adopt, p->name), o);
 		starts[order[i]] = actions_start(pl, before);
-		restart_dependent(pl, p, &p->services[order[i]], &byname, snames, starts);
+		restart_dependent(pl, p, &p->services[order[i]], &byname, snames, starts,
+				  opts);
 		starts[order[i]] = actions_start(pl, before);   /* its restart too */
 	}
 

@@ -194,6 +194,14 @@ struct plan_options {
 	 * like a mass removal; else it is VERDICT_ELSEWHERE.
 	 */
 	const struct placement_host *host;
+	/*
+	 * Restarts an earlier pass planned for depends_on restart: true and
+	 * did not see done (it was killed, or the project failed): sorted
+	 * "project\tservice\tafter".  Such a service is restarted
+	 * (CAUSE_DEPENDENCY_RESTARTED, changed = after) unless the plan
+	 * starts it anyway.  NULL: none.
+	 */
+	const struct strvec *owed_restarts;
 };
 
 int plan_compute(struct plan *out, const struct project_set *desired,

@@ -180,6 +180,14 @@ static const char *const migrations[] = {
 	"  hostname TEXT NOT NULL, time INTEGER NOT NULL,"
 	"  PRIMARY KEY (project, volume)"
 	");",
+	/* 10: restarts a pass planned (depends_on restart: true) and did not
+	 * see done: written before the pass applies anything, dropped when
+	 * the project's apply ends well, so that a pass killed after the
+	 * dependency restarted but before the service did still owes it */
+	"CREATE TABLE owed_restarts ("
+	"  project TEXT NOT NULL, service TEXT NOT NULL, after TEXT NOT NULL,"
+	"  time INTEGER NOT NULL, PRIMARY KEY (project, service)"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -1233,6 +1241,28 @@ int state_volume_types(struct state *st, struct strvec *out)
 {
 	return column_list(st, out, "cannot list the volume types",
 			   "SELECT name || char(9) || type FROM volume_types ORDER BY 1", "");
+}
+
+int state_owed_restarts(struct state *st, struct strvec *out)
+{
+	return column_list(st, out, "cannot list the owed restarts",
+			   "SELECT project || char(9) || service || char(9) || after"
+			   " FROM owed_restarts ORDER BY 1", "");
+}
+
+int state_owe_restart(struct state *st, const char *project, const char *service,
+		      const char *after, int64_t now)
+{
+	return run(st, "cannot record an owed restart",
+		   "INSERT INTO owed_restarts(project, service, after, time)"
+		   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(project, service) DO UPDATE"
+		   " SET after = ?3, time = ?4", "sssl", project, service, after, now);
+}
+
+int state_owed_restarts_paid(struct state *st, const char *project)
+{
+	return run(st, "cannot drop the owed restarts",
+		   "DELETE FROM owed_restarts WHERE project = ?1", "s", project);
 }
 
 int state_volume_pins(struct state *st, struct strvec *out)

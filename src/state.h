@@ -108,6 +108,16 @@ int state_volume_type(struct state *st, const char *name, const char *project,
 		      const char *type);
 int state_volume_types(struct state *st, struct strvec *out);
 /*
+ * Restarts for depends_on restart: true that a pass planned and did not
+ * see done: every one as "project\tservice\tafter" (after: the dependency
+ * that restarted), sorted; one owed, recorded before the pass applies; and
+ * every one of project dropped, when its apply ended well.
+ */
+int state_owed_restarts(struct state *st, struct strvec *out);
+int state_owe_restart(struct state *st, const char *project, const char *service,
+		      const char *after, int64_t now);
+int state_owed_restarts_paid(struct state *st, const char *project);
+/*
  * On a cluster, the node each Managed volume is pinned to (pin.h): every
  * pin as "project\tvolume\tnode_id\thostname", sorted; one recorded; one
  * dropped (ERR_NOTFOUND when there is none), which leaves the row with an

@@ -304,6 +304,23 @@ bool strvec_has(const struct strvec *sv, const char *s)
 	return false;
 }
 
+const char *strvec_sorted_prefix(const struct strvec *sv, const char *prefix)
+{
+	size_t lo = 0, hi = sv ? sv->n : 0;
+
+	while (lo < hi) {   /* the first not below prefix: begins with it, if any does */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sv->v[mid], prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (sv && lo < sv->n && !strncmp(sv->v[lo], prefix, strlen(prefix)))
+		return sv->v[lo];
+	return NULL;
+}
+
 /* ---- paths ---- */
 
 char *path_clean(const char *path)

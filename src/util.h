@@ -76,6 +76,9 @@ void strvec_push(struct strvec *sv, const char *s);        /* copies s */
 void strvec_push_nodup(struct strvec *sv, char *s);        /* takes s */
 void strvec_release(struct strvec *sv);
 bool strvec_has(const struct strvec *sv, const char *s);
+/* In sv sorted (strcmp order; may be NULL), the first string that begins
+ * with prefix, or NULL: O(log n). */
+const char *strvec_sorted_prefix(const struct strvec *sv, const char *prefix);
 
 /* ---- paths ---- */
 /*

@@ -323,7 +323,7 @@ test_expect_success 'a volume cara makes is refused as external' '
 # depends_on restart: true: web restarts (same container, started again)
 # after cara recreates db; side, without restart, is left running
 R="$UNIQ-rs"
-restart_app() {   # restart_app GENERATION
+restart_app() {   # restart_app GENERATION [SECONDS db takes to be ready]
 	mkdir -p "m/$R"
 	cat > "m/$R/compose.yaml" <<EOT
 x-svc: &svc
@@ -332,8 +332,9 @@ x-svc: &svc
 services:
   db:
     <<: *svc
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep ${2:-0}; touch /tmp/ok; while :; do sleep 1; done"]
     environment: {GEN: "$1"}
-    healthcheck: {test: ["CMD", "true"], interval: 1s, timeout: 1s, retries: 5}
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/ok"], interval: 1s, timeout: 1s, retries: 10}
   web:
     <<: *svc
     depends_on:
@@ -362,6 +363,29 @@ test_expect_success 'depends_on restart: true restarts the service after cara re
 	  [ "$(started_at $R-side)" = "$side_at" ] || {
 		echo "web $web_at -> $(started_at $R-web), side $side_at -> $(started_at $R-side)"; false; }; } &&
 	# started again after db was recreated and healthy
+	python3 -c "import sys; sys.exit(0 if sys.argv[1] > sys.argv[2] else 1)" \
+		"$(started_at $R-web)" "$(started_at $R-db)"
+'
+
+# The restart is owed from before db is recreated: a pass killed while it
+# waits for the new db (so web was not restarted) leaves it to the next.
+test_expect_success 'a pass killed after the dependency was recreated: the next pass restarts the service' '
+	web_at=$(started_at $R-web) && db_id=$(docker inspect -f "{{.Id}}" $R-db) &&
+	restart_app 3 4 &&
+	{ $CARA sync --path m 2>kill.err & pid=$!; } &&
+	i=0 && while :; do
+		id=$(docker inspect -f "{{.Id}} {{.State.Running}}" $R-db 2>/dev/null) || id=
+		case "$id" in "$db_id "*|"") ;; *" true") break ;; esac
+		i=$((i + 1)) && [ $i -lt 200 ] || { echo "db was not recreated"; cat kill.err; false; }
+		sleep 0.1
+	done &&
+	kill -9 $pid && { wait $pid; true; } &&
+	{ [ "$(started_at $R-web)" = "$web_at" ] || {
+		echo "web restarted before the kill: the test missed its window"; cat kill.err; false; }; } &&
+	expect_exit 2 $CARA diff --path m >out &&
+	expect_contains out "> restart container $R-web (DependencyRestarted: db)" &&
+	{ $CARA sync --path m 2>err || { cat err; false; }; } &&
+	expect_contains err "restarted container $R-web after db" &&
 	python3 -c "import sys; sys.exit(0 if sys.argv[1] > sys.argv[2] else 1)" \
 		"$(started_at $R-web)" "$(started_at $R-db)"
 '

@@ -1422,6 +1422,80 @@ static void test_restart_dependents(void)
 	fixture_release(&f);
 }
 
+/* A restart an earlier pass owed (it was killed after the dependency
+ * restarted): planned though nothing changed in this plan. */
+static void test_owed_restarts(void)
+{
+	struct fixture f;
+	struct plan p = PLAN_INIT;
+	struct buf b = BUF_INIT;
+	struct strvec owed = STRVEC_INIT;
+	struct service *app;
+	size_t i;
+
+	fixture_init(&f);
+	app = find_s(&f, "shop", "app");
+	app->deps[1].restart = true;
+	recompute(&f);
+	converge(&f, find_p(&f, "shop"));
+	/* sorted, as the state lists them; others' entries around it */
+	strvec_push(&owed, "sh\tapp\tdb");
+	strvec_push(&owed, "shop\tap\tdb");
+	strvec_push(&owed, "shop\tapp\tdb");
+	strvec_push(&owed, "shop\tapp2\tdb");
+	strvec_push(&owed, "shopx\tapp\tdb");
+	f.opts.owed_restarts = &owed;
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "restart-container shop-app DependencyRestarted[db];",
+	       "an owed restart is planned on a converged project, and only its own");
+	ok(p.nprojects && p.projects[0].verdict == VERDICT_APPLY, "  the project is applied");
+	plan_release(&p);
+
+	tb_env(app, "MODE", "fast");
+	recompute(&f);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "recreate-container shop-app SpecChanged;",
+	       "a service recreated anyway is not restarted besides");
+	plan_release(&p);
+	fixture_release(&f);
+
+	fixture_init(&f);
+	find_s(&f, "shop", "app")->deps[1].restart = true;
+	recompute(&f);
+	converge(&f, find_p(&f, "shop"));
+	f.opts.owed_restarts = &owed;
+	tb_obs_set_state(&f.obs, "shop", "app", "paused", 0);
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	actions_of(&b, &p);
+	is_str(buf_cstr(&b), "start-container shop-app Paused;",
+	       "a paused one is unpaused, as an unpause is a start");
+	plan_release(&p);
+
+	tb_obs_remove_container(&f.obs, "shop", "app");
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(count_kind(&p, ACTION_RESTART_CONTAINER, -1) == 0 &&
+	   count_kind(&p, ACTION_CREATE_CONTAINER, CAUSE_MISSING) == 1,
+	   "a missing one is made, not restarted");
+	plan_release(&p);
+
+	/* a thousand debts of other projects: found by search, not scan */
+	strvec_release(&owed);
+	for (i = 0; i < 1000; i++) {
+		char *e = xasprintf("p%04zu\tapp\tdb", i);
+
+		strvec_push_nodup(&owed, e);
+	}
+	converge(&f, find_p(&f, "shop"));
+	plan_compute(&p, &f.set, &f.obs, f.now, &f.opts);
+	ok(plan_is_empty(&p), "debts of other projects restart nothing here");
+	plan_release(&p);
+	strvec_release(&owed);
+	buf_release(&b);
+	fixture_release(&f);
+}
+
 static void test_mass_prune_guard(void)
 {
 	struct fixture f;
@@ -2272,6 +2346,7 @@ int main(void)
 	test_start_interval_caps();
 	test_updates_in_place();
 	test_restart_dependents();
+	test_owed_restarts();
 	test_volume_type_change();
 	test_external_volume();
 	test_purity();

@@ -25,8 +25,8 @@
 #include "tap.h"
 
 /* the schema version this cara writes (migrations[] in src/state.c) */
-#define SCHEMA_NOW 9
-#define SCHEMA_NOW_S "9"
+#define SCHEMA_NOW 10
+#define SCHEMA_NOW_S "10"
 
 static char tmp[] = "/tmp/cara-test-state.XXXXXX";
 
@@ -156,7 +156,7 @@ static void test_ownership_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE meta; DROP TABLE adoptions; DROP TABLE volume_types;"
-		    " DROP TABLE volume_pins;"
+		    " DROP TABLE volume_pins; DROP TABLE owed_restarts;"
 		    " DROP TABLE image_checks; DROP TABLE ingress_routes;"
 		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
 		    " ALTER TABLE observed_containers DROP COLUMN problem;"
@@ -187,6 +187,32 @@ static void test_ownership_upgrade(void)
 	free(db);
 }
 
+/* Restarts owed: recorded, listed sorted, one row a service, dropped
+ * by project. */
+static void test_owed_restarts(void)
+{
+	char *dir = path("owed");
+	struct state *st = NULL;
+	struct strvec v = STRVEC_INIT;
+
+	ok(state_open(&st, dir) == 0 &&
+	   state_owe_restart(st, "shop", "web", "db", 10) == 0 &&
+	   state_owe_restart(st, "blog", "app", "cache", 10) == 0 &&
+	   state_owe_restart(st, "shop", "web", "queue", 20) == 0 &&
+	   state_owe_restart(st, "shop", "api", "db", 20) == 0, "restarts owed");
+	ok(state_owed_restarts(st, &v) == 0 && v.n == 3 &&
+	   !strcmp(v.v[0], "blog\tapp\tcache") && !strcmp(v.v[1], "shop\tapi\tdb") &&
+	   !strcmp(v.v[2], "shop\tweb\tqueue"),
+	   "listed sorted, the later debt of a service standing for both");
+	strvec_release(&v);
+	ok(state_owed_restarts_paid(st, "shop") == 0 &&
+	   state_owed_restarts(st, &v) == 0 && v.n == 1 &&
+	   !strcmp(v.v[0], "blog\tapp\tcache"), "a project's paid: the others' kept");
+	strvec_release(&v);
+	state_close(st);
+	free(dir);
+}
+
 /* Schema 4 to 5: the image columns and the image checks. */
 static void test_images_upgrade(void)
 {
@@ -200,7 +226,7 @@ static void test_images_upgrade(void)
 	state_close(st);
 	st = NULL;
 	ok(raw_exec(db, "DROP TABLE image_checks; DROP TABLE ingress_routes;"
-		    " DROP TABLE volume_pins;"
+		    " DROP TABLE volume_pins; DROP TABLE owed_restarts;"
 		    " ALTER TABLE observed_containers DROP COLUMN tasks;"
 		    " ALTER TABLE observed_containers DROP COLUMN problem;"
 		    " ALTER TABLE observed_containers DROP COLUMN image_id;"
@@ -916,6 +942,7 @@ int main(void)
 	test_future_version();
 	test_ownership_upgrade();
 	test_images_upgrade();
+	test_owed_restarts();
 	test_open_existing_missing();
 	test_lock();
 	test_passes();
