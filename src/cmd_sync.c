@@ -638,7 +638,8 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 	apply_plan(&rep, &p.plan, &ao);
 	record_results(&p, &rep, &counts, &tally);
 	drop_purged_pins(&p, &rep);
-	settle_owed_restarts(&p, &rep);
+	if (!gc_only)   /* gc plans no apply: a valid project shows converged */
+		settle_owed_restarts(&p, &rep);
 	gc_files(&p, files_dir, tally.failed);
 	record_adoptions(&p);
 	record_image_updates(&p, &rep);
