@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "input/manifest.h"
+#include "names.h"
 
 /* Findings per project beyond which validation stops reporting. */
 #define MAX_FINDINGS 200
@@ -737,24 +738,27 @@ static void set_ingress_hosts(struct sctx *s)
 /*
  * The names services answer to on External networks.  Containers of many
  * projects (and of other tools) share such a network, and Docker answers a
- * name with every container that has it there, so a second project holding
- * a name splits the lookups of the first: a pushed file could take traffic
- * meant for another project's service.  A service's own name may meet
- * another project's (compose does the same, and a proxy network that many
- * projects join by service name is common); a name a file chose, an alias
- * or a container_name, may not be one another project's service answers
- * to there.  The chosen one is refused; of two chosen ones, the later.
+ * name with every container that has it there (its container name, its
+ * service's name, its aliases), so a second project holding a name splits
+ * the lookups of the first: a pushed file could take traffic meant for
+ * another project's service.  Two services' own names may meet (compose
+ * does the same, and a proxy network that many projects join by service
+ * name is common); any other meeting of two projects' names is refused:
+ * of the weaker claim (an alias or container_name is weaker than a
+ * service's name, which is weaker than a container's name), or of two
+ * alike, the later.
  */
+enum claim_kind { CLAIM_ALIAS, CLAIM_SERVICE, CLAIM_CONTAINER };
+
 struct claim {
 	struct named n;          /* name: "NETWORK/NAME"; first, for named_cmp */
-	bool chosen;             /* an alias, not the service's name */
-	const char *as;          /* the name itself */
+	enum claim_kind kind;
 	int netlen;              /* of the network's Docker name in n.name */
 };
 
 static void claim_push(struct claim **v, size_t *n, size_t *cap, size_t proj,
 		       size_t svc, size_t join, struct pos pos, const char *net,
-		       const char *as, bool chosen)
+		       const char *as, enum claim_kind kind)
 {
 	struct claim *c;
 
@@ -765,29 +769,30 @@ static void claim_push(struct claim **v, size_t *n, size_t *cap, size_t proj,
 	c->n.item = svc;
 	c->n.sub = join;
 	c->n.pos = pos;
-	c->chosen = chosen;
-	c->as = as;
+	c->kind = kind;
 	c->netlen = (int)strlen(net);
 }
 
 static void report_claim(struct sctx *s, const struct claim *c,
-			 const struct claim *other)
+			 const struct claim *owner)
 {
-	struct project *a = &s->set->v[other->n.proj];
+	static const char *const what[] = { "an alias", "the name",
+					    "the container name" };
+	struct project *a = &s->set->v[owner->n.proj];
 	struct project *b = &s->set->v[c->n.proj];
 	const struct service *sv = &b->services[c->n.item];
-	char *path = sv->nnets ?
+	char *path = c->kind != CLAIM_ALIAS ?
+		     xasprintf("spec.services[%zu].name", c->n.item) : sv->nnets ?
 		     xasprintf("spec.services[%zu].networks[%zu].aliases",
 			       c->n.item, c->n.sub) :
 		     xasprintf("spec.services[%zu].aliases", c->n.item);
 
 	set_error(s, b, c->n.pos, path, "'%s' on external network '%.*s' is "
-		  "%s project '%s' service '%s' answers to there (%s:%d:%d): "
-		  "Docker would split its lookups between the two; choose "
-		  "another name", c->as, c->netlen, c->n.name,
-		  other->chosen ? "an alias" : "the name", a->name,
-		  a->services[other->n.item].name, a->file, other->n.pos.line,
-		  other->n.pos.col);
+		  "%s of project '%s' service '%s' there (%s:%d:%d): Docker "
+		  "would split its lookups between the two; choose another name",
+		  c->n.name + c->netlen + 1, c->netlen, c->n.name,
+		  what[owner->kind], a->name, a->services[owner->n.item].name,
+		  a->file, owner->n.pos.line, owner->n.pos.col);
 	free(path);
 }
 
@@ -807,48 +812,37 @@ static void set_external_aliases(struct sctx *s)
 				const struct strvec *al;
 				const char *key = network_join(sv, k, &al);
 				struct pos pos = sv->nnets ? sv->nets[k].pos : sv->pos;
-				char *net;
+				char *net, *cname;
 
 				if (!network_is_external(p, key))
 					continue;
 				net = network_docker_name(p, key);
-				claim_push(&v, &n, &cap, i, j, k, sv->pos, net,
-					   sv->name, false);
+				cname = name_container(p->name, sv->name);
+				claim_push(&v, &n, &cap, i, j, k, sv->pos, net, cname,
+					   CLAIM_CONTAINER);
+				claim_push(&v, &n, &cap, i, j, k, sv->pos, net, sv->name,
+					   CLAIM_SERVICE);
 				for (a = 0; a < al->n; a++)
 					claim_push(&v, &n, &cap, i, j, k, pos, net,
-						   al->v[a], true);
+						   al->v[a], CLAIM_ALIAS);
+				free(cname);
 				free(net);
 			}
 		}
 	}
-	/* named_cmp sees the struct named each claim begins with */
+	/* named_cmp sees the struct named each claim begins with: a name's
+	 * claims together, in file order */
 	sort_items(v, n, sizeof(*v), named_cmp);
 	for (start = 0; start < n; start = i) {
-		size_t own = SIZE_MAX, own2 = SIZE_MAX;   /* service names */
+		size_t owner = start;
 
 		for (i = start; i < n && !strcmp(v[i].n.name, v[start].n.name); i++)
-			if (!v[i].chosen && own == SIZE_MAX)
-				own = i;
-			else if (!v[i].chosen && own2 == SIZE_MAX &&
-				 v[i].n.proj != v[own].n.proj)
-				own2 = i;
-		/* one pass over the group, against its first service name of
-		 * another project, else its first claim if another project's
-		 * (the claims of a project come together, in file order) */
-		for (j = start; j < i; j++) {
-			const struct claim *c = &v[j], *other = NULL;
-
-			if (!c->chosen)
-				continue;
-			if (own != SIZE_MAX && v[own].n.proj != c->n.proj)
-				other = &v[own];
-			else if (own2 != SIZE_MAX)
-				other = &v[own2];
-			else if (v[start].n.proj != c->n.proj)
-				other = &v[start];
-			if (other)
-				report_claim(s, c, other);
-		}
+			if (v[i].kind > v[owner].kind)
+				owner = i;   /* the strongest, the first of those */
+		for (j = start; j < i; j++)
+			if (v[j].n.proj != v[owner].n.proj &&
+			    !(v[j].kind == CLAIM_SERVICE && v[owner].kind == CLAIM_SERVICE))
+				report_claim(s, &v[j], &v[owner]);
 	}
 	for (i = 0; i < n; i++)
 		free((char *)v[i].n.name);

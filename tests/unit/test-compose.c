@@ -795,8 +795,8 @@ static void test_container_name(void)
 
 		t_load(&t, files);
 		expect(&t, "tool/compose.yaml:2:3: services.w.networks: 'db' on "
-		       "external network 'proxy' is the name project 'shop' service "
-		       "'db' answers to there (shop/compose.yaml:2:3)",
+		       "external network 'proxy' is the name of project 'shop' service "
+		       "'db' there (shop/compose.yaml:2:3)",
 		       "a container_name on a shared network that another project's "
 		       "service answers to: refused, at the compose field");
 		ok(t.set.n == 2 && t.set.v[0].valid != t.set.v[1].valid,

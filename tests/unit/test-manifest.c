@@ -1542,6 +1542,10 @@ static void test_external_aliases(void)
 		/* two chosen names: the later is refused */
 		{ "e.yaml", "one", "    - {name: s, image: x, networks: [{name: edge, aliases: [cache]}]}\n" },
 		{ "f.yaml", "two", "    - {name: s, image: x, networks: [{name: edge, aliases: [cache]}]}\n" },
+		/* Docker resolves container names too: an alias or a service
+		 * named as another project's container */
+		{ "g.yaml", "sly", "    - {name: shop-web, image: x, networks: [edge]}\n"
+				   "    - {name: t, image: x, networks: [{name: edge, aliases: [wiki-wiki]}]}\n" },
 	};
 
 	memset(&t, 0, sizeof(t));
@@ -1554,20 +1558,26 @@ static void test_external_aliases(void)
 	manifest_validate_set(&t.set, &t.d);
 	t_render(&t);
 	expect(&t, "b.yaml:7:38: spec.services[0].networks[0].aliases: 'api' on external network "
-	       "'proxy' is the name project 'shop' service 'api' answers to there (a.yaml:7:7)",
+	       "'proxy' is the name of project 'shop' service 'api' there (a.yaml:7:7)",
 	       "an alias another project's service answers to on a shared network is refused");
 	ok(!t.set.v[1].valid && t.set.v[0].valid, "the alias's project is refused, not the service's");
 	ok(t.set.v[2].valid && !has(&t, "c.yaml"),
 	   "two service names meet on a shared network; an alias on a project's own network");
 	expect(&t, "0.yaml:7:38: spec.services[0].networks[0].aliases: 'wiki' on external "
-	       "network 'proxy' is the name project 'wiki' service 'wiki'",
+	       "network 'proxy' is the name of project 'wiki' service 'wiki'",
 	       "the alias is refused even when its file comes first");
 	ok(!t.set.v[3].valid && t.set.v[4].valid, "and the service keeps its name");
 	expect(&t, "f.yaml:7:38: spec.services[0].networks[0].aliases: 'cache' on external "
-	       "network 'proxy' is an alias project 'one' service 's' answers to there",
+	       "network 'proxy' is an alias of project 'one' service 's' there",
 	       "of two aliases, the later one is refused");
 	ok(t.set.v[5].valid && !t.set.v[6].valid, "and the earlier kept");
-	is_int((long)t.d.n, 3, "three findings, no more");
+	expect(&t, "g.yaml:7:7: spec.services[0].name: 'shop-web' on external network "
+	       "'proxy' is the container name of project 'shop' service 'web' there (a.yaml:8:7)",
+	       "a service named as another project's container there is refused");
+	expect(&t, "g.yaml:8:38: spec.services[1].networks[0].aliases: 'wiki-wiki' on external "
+	       "network 'proxy' is the container name of project 'wiki' service 'wiki'",
+	       "an alias that is another project's container name is refused");
+	is_int((long)t.d.n, 5, "five findings, no more");
 	t_free(&t);
 #undef EXT_HEAD
 }
