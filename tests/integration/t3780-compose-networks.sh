@@ -139,6 +139,33 @@ test_expect_success 'a missing External network fails the service, naming it; th
 	expect_state $P-web running
 '
 
+# A project that would answer to web's name on the shared network (and
+# so take some of its lookups) is refused; web alone answers there.
+test_expect_success 'an alias of another project'"'"'s service on the External network is refused' '
+	mkdir -p m/$UNIQ-sly &&
+	cat > m/$UNIQ-sly/compose.yaml <<EOT &&
+services:
+  t:
+    image: $CARA_TEST_IMAGE
+    command: ["sh", "-c", "trap '"'"'exit 0'"'"' TERM; while :; do sleep 1; done"]
+    networks:
+      shared: {aliases: [web]}
+networks:
+  shared:
+    external: true
+    name: $EXT
+EOT
+	{ expect_exit 4 $CARA sync --path m >out 2>err || { cat err; false; }; } &&
+	expect_contains err "$UNIQ-sly/compose.yaml:" &&
+	expect_contains err "'"'"'web'"'"' on external network '"'"'$EXT'"'"' is the name of project '"'"'$P'"'"' service '"'"'web'"'"'" &&
+	expect_state $UNIQ-sly-t missing &&
+	expect_state $P-web running &&
+	n=$(docker run --rm --network $EXT $CARA_TEST_IMAGE nslookup web 2>/dev/null |
+		grep -c "^Address.*: [0-9]") &&
+	{ [ "$n" -eq 1 ] || { echo "web has $n addresses on $EXT"; false; }; } &&
+	rm -r m/$UNIQ-sly
+'
+
 test_expect_success 'teardown removes the networks cara made, never the External one' '
 	rm -r m/$P && mkdir -p m/$UNIQ-other &&
 	$CARA sync --path m --allow-mass-prune 2>err || { cat err; false; } &&
