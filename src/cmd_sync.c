@@ -666,9 +666,9 @@ int cmd_sync_run(struct config *cfg, bool gc_only)
 		log_msg(LOG_ERROR, NULL, "the state database could not record what "
 			"this pass did (a full disk?): `cara status` is out of date "
 			"until a pass records it");
-	log_msg(LOG_INFO, NULL, "%s: %u projects, %u created, %u recreated, %u started, "
+	log_msg(LOG_INFO, NULL, "%s: %u %s, %u created, %u recreated, %u started, "
 		"%u removed, %zu failed%s%.12s; %lu Engine API calls", command,
-		counts.projects, counts.created, counts.recreated, counts.started,
+		counts.projects, plural(counts.projects, "project", "projects"), counts.created, counts.recreated, counts.started,
 		counts.removed, tally.failed, p.commit[0] ? ", commit " : "", p.commit,
 		p.ops->calls(p.backend) + rep.engine_calls);
 out:

@@ -358,11 +358,6 @@ void pass_report_diags(const struct pass *p)
 	log_diags(&p->diags);
 }
 
-static const char *plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 void pass_report_summary(const struct pass *p)
 {
 	struct buf out = BUF_INIT;

@@ -321,6 +321,11 @@ const char *strvec_sorted_prefix(const struct strvec *sv, const char *prefix)
 	return NULL;
 }
 
+const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 /* ---- paths ---- */
 
 char *path_clean(const char *path)

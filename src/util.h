@@ -80,6 +80,9 @@ bool strvec_has(const struct strvec *sv, const char *s);
  * with prefix, or NULL: O(log n). */
 const char *strvec_sorted_prefix(const struct strvec *sv, const char *prefix);
 
+/* one when n is 1, else many: "1 project", "2 projects" */
+const char *plural(size_t n, const char *one, const char *many);
+
 /* ---- paths ---- */
 /*
  * The absolute path as the Engine will see it: '//' and '/./' collapsed,
