@@ -839,10 +839,18 @@ static void set_external_aliases(struct sctx *s)
 		for (i = start; i < n && !strcmp(v[i].n.name, v[start].n.name); i++)
 			if (v[i].kind > v[owner].kind)
 				owner = i;   /* the strongest, the first of those */
-		for (j = start; j < i; j++)
-			if (v[j].n.proj != v[owner].n.proj &&
-			    !(v[j].kind == CLAIM_SERVICE && v[owner].kind == CLAIM_SERVICE))
-				report_claim(s, &v[j], &v[owner]);
+		for (j = start; j < i; j++) {
+			const struct project *po = &set->v[v[owner].n.proj];
+			const struct project *pj = &set->v[v[j].n.proj];
+
+			/* one project (defined twice: an error of its own);
+			 * two service names; two container names, which
+			 * set_docker_names reports */
+			if (!strcmp(po->name, pj->name) ||
+			    (v[j].kind == v[owner].kind && v[j].kind != CLAIM_ALIAS))
+				continue;
+			report_claim(s, &v[j], &v[owner]);
+		}
 	}
 	for (i = 0; i < n; i++)
 		free((char *)v[i].n.name);

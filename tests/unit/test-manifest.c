@@ -1546,6 +1546,9 @@ static void test_external_aliases(void)
 		 * named as another project's container */
 		{ "g.yaml", "sly", "    - {name: shop-web, image: x, networks: [edge]}\n"
 				   "    - {name: t, image: x, networks: [{name: edge, aliases: [wiki-wiki]}]}\n" },
+		/* defined twice: that error alone, no clash with itself */
+		{ "h.yaml", "twice", "    - {name: s, image: x, networks: [{name: edge, aliases: [z]}]}\n" },
+		{ "i.yaml", "twice", "    - {name: s, image: x, networks: [{name: edge, aliases: [z]}]}\n" },
 	};
 
 	memset(&t, 0, sizeof(t));
@@ -1577,7 +1580,9 @@ static void test_external_aliases(void)
 	expect(&t, "g.yaml:8:38: spec.services[1].networks[0].aliases: 'wiki-wiki' on external "
 	       "network 'proxy' is the container name of project 'wiki' service 'wiki'",
 	       "an alias that is another project's container name is refused");
-	is_int((long)t.d.n, 5, "five findings, no more");
+	expect(&t, "i.yaml:1:1: metadata.name: project 'twice' is already defined",
+	       "a project defined twice");
+	is_int((long)t.d.n, 6, "six findings, no more (none of a project with itself)");
 	t_free(&t);
 #undef EXT_HEAD
 }
