@@ -160,8 +160,12 @@ EOT
 	expect_contains err "'"'"'web'"'"' on external network '"'"'$EXT'"'"' is the name of project '"'"'$P'"'"' service '"'"'web'"'"'" &&
 	expect_state $UNIQ-sly-t missing &&
 	expect_state $P-web running &&
-	n=$(docker run --rm --network $EXT $CARA_TEST_IMAGE nslookup web 2>/dev/null |
-		grep -c "^Address.*: [0-9]") &&
+	for try in 1 2 3; do
+		n=$(docker run --rm --name $UNIQ-probe --network $EXT $CARA_TEST_IMAGE \
+			nslookup web 2>/dev/null | grep -c "^Address.*: [0-9]") || n=0
+		[ "$n" -eq 0 ] || break
+		sleep 1
+	done &&
 	{ [ "$n" -eq 1 ] || { echo "web has $n addresses on $EXT"; false; }; } &&
 	rm -r m/$UNIQ-sly
 '
